@@ -1,0 +1,38 @@
+/** Builds task + model + objective from a resolved spec through the registry. */
+import './labs';
+import { findModel, findObjective, findTask, type Model, type Objective, type Task } from './registry';
+import { createRng } from './rng';
+import type { ComponentSpec, ResolvedSpec } from './spec/types';
+
+export interface Experiment {
+  task: Task;
+  model: Model;
+  objective: Objective;
+}
+
+function optionsOf(component: ComponentSpec): Record<string, unknown> {
+  const { name: _name, ...options } = component;
+  return options;
+}
+
+export function buildExperiment(spec: ResolvedSpec): Experiment {
+  const taskEntry = findTask(spec.task.name);
+  const modelEntry = findModel(spec.model.name);
+  const objectiveEntry = findObjective(spec.objective.name);
+  if (!taskEntry) throw new Error(`unknown task '${spec.task.name}'`);
+  if (!modelEntry) throw new Error(`unknown model '${spec.model.name}'`);
+  if (!objectiveEntry) throw new Error(`unknown objective '${spec.objective.name}'`);
+
+  const task = taskEntry.create(optionsOf(spec.task), spec.seed);
+  const context = { spec, task, rng: createRng(spec.seed, 'init') };
+  const model = modelEntry.create(optionsOf(spec.model), context);
+  const objective = objectiveEntry.create(optionsOf(spec.objective), context);
+  return { task, model, objective };
+}
+
+/** Every data stream is keyed by (seed, purpose, ...): resuming at any step replays the same data. */
+export const trainingBatchRng = (spec: ResolvedSpec, step: number) => createRng(spec.seed, 'train', step);
+export const evaluationBatchRng = (spec: ResolvedSpec, split: string, step: number, batch: number) =>
+  createRng(spec.seed, 'eval', split, step, batch);
+export const inspectionRng = (spec: ResolvedSpec, split: string, index: number) =>
+  createRng(spec.seed, 'inspect', split, index);

@@ -1,0 +1,91 @@
+/**
+ * The registry turns a resolved spec into task + model + objective.
+ * A lab adds entries here (via `registerTask` / `registerModel` / `registerObjective`);
+ * the training loop, the engine and the UI never special-case a lab.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { ResolvedSpec } from './spec/types';
+import type { Rng } from './rng';
+
+/** A JSON-schema fragment for one component's options (with `default`s and descriptions). */
+export type OptionsSchema = Record<string, unknown>;
+
+export interface Batch {
+  inputs: tf.Tensor;
+  targets: tf.Tensor;
+  /** Ground truth kept for inspection (e.g. the true searches and retrievals), plain JSON. */
+  truth?: unknown;
+}
+
+export interface Task {
+  /** Names of evaluation splits, e.g. ['train', 'ood']. The first is the training split. */
+  readonly splits: readonly string[];
+  /** Shape of one example's input, without the batch dimension. */
+  readonly inputShape: readonly number[];
+  readonly outputShape: readonly number[];
+  /** Deterministic in `rng`: same rng state, same batch. */
+  batch(size: number, split: string, rng: Rng): Batch;
+}
+
+export interface ForwardResult {
+  output: tf.Tensor;
+  /** Named internal tensors worth showing (attention maps, similarity matrices, ...). */
+  inspect?: Record<string, tf.Tensor>;
+}
+
+export interface Parameter {
+  /** Stable name used in checkpoints, e.g. `encoder.0.kernel`. */
+  name: string;
+  variable: tf.Variable;
+}
+
+export interface Model {
+  /** Trainable parameters in a fixed order (checkpoints and gradient exchange rely on it). */
+  readonly parameters: readonly Parameter[];
+  forward(inputs: tf.Tensor, training: boolean): ForwardResult;
+}
+
+export interface Objective {
+  /** Scalar loss to minimise. */
+  loss(output: tf.Tensor, targets: tf.Tensor): tf.Scalar;
+  /** Evaluation metrics (scalars), averaged over evaluation batches. Names without split prefix. */
+  metrics(output: tf.Tensor, targets: tf.Tensor): Record<string, tf.Scalar>;
+}
+
+export interface BuildContext {
+  spec: ResolvedSpec;
+  task: Task;
+  /** Seeded generator for weight initialisation. */
+  rng: Rng;
+}
+
+export interface Entry<T> {
+  name: string;
+  description: string;
+  /** JSON schema of the options (properties other than `name`), with defaults. */
+  options: OptionsSchema;
+  create(options: Record<string, unknown>, context: BuildContext): T;
+}
+
+export interface TaskEntry {
+  name: string;
+  description: string;
+  options: OptionsSchema;
+  create(options: Record<string, unknown>, seed: number): Task;
+}
+
+const tasks = new Map<string, TaskEntry>();
+const models = new Map<string, Entry<Model>>();
+const objectives = new Map<string, Entry<Objective>>();
+
+export const registerTask = (entry: TaskEntry): void => void tasks.set(entry.name, entry);
+export const registerModel = (entry: Entry<Model>): void => void models.set(entry.name, entry);
+export const registerObjective = (entry: Entry<Objective>): void => void objectives.set(entry.name, entry);
+
+export const taskEntries = (): TaskEntry[] => [...tasks.values()];
+export const modelEntries = (): Entry<Model>[] => [...models.values()];
+export const objectiveEntries = (): Entry<Objective>[] => [...objectives.values()];
+
+export const findTask = (name: string): TaskEntry | undefined => tasks.get(name);
+export const findModel = (name: string): Entry<Model> | undefined => models.get(name);
+export const findObjective = (name: string): Entry<Objective> | undefined => objectives.get(name);

@@ -1,0 +1,42 @@
+/**
+ * Where a training run writes. The on-disk implementation lives in `src/runs`; tests use an
+ * in-memory one. Core never touches the file system layout itself.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { MetricRecord } from '../protocol';
+
+export interface NamedTensor {
+  name: string;
+  tensor: tf.Tensor;
+}
+
+export interface Checkpoint {
+  step: number;
+  /** Model parameters, in `Model.parameters` order, under their parameter names. */
+  weights: NamedTensor[];
+  /** `optimizer.getWeights()` (includes the iteration counter). */
+  optimizer: NamedTensor[];
+  /** Small JSON state of the training loop (e.g. a partially filled loss window), so resume is exact. */
+  loop?: Record<string, number>;
+}
+
+export interface RunSink {
+  /** Append metric records (durably: a killed process keeps every record already appended). */
+  appendMetrics(records: MetricRecord[]): void;
+  /** Record liveness and progress; called at least every few seconds while training. */
+  heartbeat(step: number): void;
+  /**
+   * Forget metric records after `step` (called once when resuming from the checkpoint at `step`,
+   * so records written after that checkpoint by the interrupted attempt are not duplicated).
+   */
+  rewindTo(step: number): void;
+  /** Persist a checkpoint atomically and apply the retention limit. */
+  saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
+}
+
+export interface CheckpointSource {
+  /** Steps of the checkpoints available, ascending. */
+  steps(): number[];
+  /** Load one checkpoint; tensors are owned by the caller. */
+  load(step: number): Promise<Checkpoint>;
+}

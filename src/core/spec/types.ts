@@ -1,0 +1,63 @@
+/**
+ * The experiment file (`*.lab.json`) after validation, with every default filled in.
+ * The JSON schema in `schema.ts` is the single source of truth for fields and defaults;
+ * these types mirror it for the code.
+ */
+export const SPEC_FORMAT_VERSION = 1;
+
+export type ExperimentKind = 'train' | 'sample';
+
+/** A component choice: `name` picks the registry entry, the other fields are its options. */
+export interface ComponentSpec {
+  name: string;
+  [option: string]: unknown;
+}
+
+export interface TrainingSpec {
+  steps: number;
+  batchSize: number;
+  learningRate: number;
+  optimizer: 'adam' | 'sgd';
+  /** Training loss is read back (and logged) every `logEvery` steps. */
+  logEvery: number;
+  evalEvery: number;
+  evalBatches: number;
+  checkpointEvery: number;
+  keepCheckpoints: number;
+}
+
+export interface ResolvedSpec {
+  formatVersion: number;
+  kind: ExperimentKind;
+  name: string;
+  description?: string;
+  seed: number;
+  task: ComponentSpec;
+  model: ComponentSpec;
+  objective: ComponentSpec;
+  training: TrainingSpec;
+}
+
+/** A problem in a spec file, located by JSON pointer and (when the text is known) by offset. */
+export interface SpecProblem {
+  /** JSON pointer of the offending value, e.g. `/training/steps`. */
+  path: string;
+  message: string;
+  /** Character offset range in the file text, when available. */
+  offset?: number;
+  length?: number;
+  /** 1-based line and column, when available. */
+  line?: number;
+  column?: number;
+}
+
+export class SpecError extends Error {
+  constructor(readonly file: string, readonly problems: SpecProblem[]) {
+    super(
+      problems
+        .map((p) => `${file}${p.line ? `:${p.line}:${p.column}` : ''}: ${p.path || '/'}: ${p.message}`)
+        .join('\n'),
+    );
+    this.name = 'SpecError';
+  }
+}

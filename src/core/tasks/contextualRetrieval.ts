@@ -1,0 +1,159 @@
+/**
+ * Contextual Retrieval Task (Mittal et al. 2022, see research/compositional-attention.md).
+ *
+ * N tokens, each with v_s search features, v_p retrieval features (all N(0, 1)) and a one-hot
+ * context of size v_s x v_p naming, per ground-truth search s, the retrieval r_s(i) token i wants.
+ *   j_s(i) = argmin_{j != i} |x_j[s] - x_i[s]|               (nearest other token on feature s)
+ *   y_i    = sum_s c_s * x_{j_s(i)}[v_s + r_s(i)]
+ * The OOD split trains on some tuples (r_1 .. r_vs) of retrieval choices and tests on the rest.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Batch, Task, TaskEntry } from '../registry';
+import { createRng, type Rng } from '../rng';
+
+export interface ContextualRetrievalOptions {
+  seqLen: number;
+  searchFeatures: number;
+  retrievalFeatures: number;
+  split: 'ood' | 'iid';
+  coefficients: 'random' | 'ones';
+}
+
+/** Per example: for each token i and search s, the token found and the retrieval wanted. */
+export interface RetrievalTruth {
+  /** [token][search] index of the nearest other token on that search feature. */
+  searched: number[][];
+  /** [token][search] index of the retrieval feature the context asks for. */
+  retrieved: number[][];
+}
+
+/** All v_p^v_s tuples of retrieval choices, in lexicographic order (search 0 most significant). */
+export function retrievalTuples(searchFeatures: number, retrievalFeatures: number): number[][] {
+  const tuples: number[][] = [];
+  const total = retrievalFeatures ** searchFeatures;
+  for (let code = 0; code < total; code++) {
+    const tuple: number[] = [];
+    for (let s = searchFeatures - 1, rest = code; s >= 0; s--) {
+      tuple[s] = rest % retrievalFeatures;
+      rest = Math.floor(rest / retrievalFeatures);
+    }
+    tuples.push(tuple);
+  }
+  return tuples;
+}
+
+/**
+ * The paper's OOD split: even-indexed tuples train, odd-indexed test, then training is topped
+ * up from the front of the test list until it holds at least 80% of all tuples.
+ */
+export function splitTuples(tuples: number[][]): { train: number[][]; test: number[][] } {
+  const train = tuples.filter((_, i) => i % 2 === 0);
+  const test = tuples.filter((_, i) => i % 2 === 1);
+  while (train.length < 0.8 * tuples.length && test.length > 1) train.push(test.shift()!);
+  return { train, test };
+}
+
+export class ContextualRetrievalTask implements Task {
+  readonly splits: readonly string[];
+  readonly inputShape: readonly number[];
+  readonly outputShape: readonly number[];
+  readonly coefficients: number[];
+  private readonly tuplesBySplit: Record<string, number[][]>;
+
+  constructor(readonly options: ContextualRetrievalOptions, seed: number) {
+    const { seqLen, searchFeatures: vs, retrievalFeatures: vp } = options;
+    this.inputShape = [seqLen, vs + vp + vs * vp];
+    this.outputShape = [seqLen];
+    const coefficientRng = createRng(seed, 'contextual-retrieval', 'coefficients');
+    this.coefficients = Array.from({ length: vs }, () =>
+      options.coefficients === 'ones' ? 1 : 2 * coefficientRng.next() - 1,
+    );
+    const tuples = retrievalTuples(vs, vp);
+    if (options.split === 'ood') {
+      const { train, test } = splitTuples(tuples);
+      this.splits = ['train', 'ood'];
+      this.tuplesBySplit = { train, ood: test };
+    } else {
+      this.splits = ['train', 'test'];
+      this.tuplesBySplit = { train: tuples, test: tuples };
+    }
+  }
+
+  /** Retrieval tuples a split draws its contexts from. */
+  tuples(split: string): number[][] {
+    const tuples = this.tuplesBySplit[split];
+    if (!tuples) throw new Error(`unknown split '${split}': expected one of ${this.splits.join(', ')}`);
+    return tuples;
+  }
+
+  batch(size: number, split: string, rng: Rng): Batch {
+    const { seqLen: n, searchFeatures: vs, retrievalFeatures: vp } = this.options;
+    const tuples = this.tuples(split);
+    const width = this.inputShape[1];
+    const inputs = new Float32Array(size * n * width);
+    const targets = new Float32Array(size * n);
+    const truth: RetrievalTruth[] = [];
+
+    for (let b = 0; b < size; b++) {
+      const x = (i: number, f: number) => inputs[(b * n + i) * width + f];
+      for (let i = 0; i < n; i++) {
+        const row = (b * n + i) * width;
+        for (let f = 0; f < vs + vp; f++) inputs[row + f] = rng.normal();
+        const tuple = tuples[rng.int(tuples.length)];
+        for (let s = 0; s < vs; s++) inputs[row + vs + vp + s * vp + tuple[s]] = 1;
+      }
+      const example: RetrievalTruth = { searched: [], retrieved: [] };
+      for (let i = 0; i < n; i++) {
+        const row = (b * n + i) * width;
+        example.searched.push([]);
+        example.retrieved.push([]);
+        let y = 0;
+        for (let s = 0; s < vs; s++) {
+          let nearest = -1;
+          let best = Infinity;
+          for (let j = 0; j < n; j++) {
+            const distance = Math.abs(x(j, s) - x(i, s));
+            if (j !== i && distance < best) [nearest, best] = [j, distance];
+          }
+          let r = 0;
+          while (inputs[row + vs + vp + s * vp + r] !== 1) r++;
+          example.searched[i].push(nearest);
+          example.retrieved[i].push(r);
+          y += this.coefficients[s] * x(nearest, vs + r);
+        }
+        targets[b * n + i] = y;
+      }
+      truth.push(example);
+    }
+    return {
+      inputs: tf.tensor3d(inputs, [size, n, width]),
+      targets: tf.tensor2d(targets, [size, n]),
+      truth,
+    };
+  }
+}
+
+export const contextualRetrievalEntry: TaskEntry = {
+  name: 'contextual-retrieval',
+  description:
+    'Contextual Retrieval Task: each token finds its nearest neighbour on each search feature and retrieves the feature its context names (Mittal et al. 2022).',
+  options: {
+    type: 'object',
+    properties: {
+      seqLen: { type: 'integer', minimum: 2, default: 10, description: 'Tokens per example (N).' },
+      searchFeatures: { type: 'integer', minimum: 1, maximum: 8, default: 2, description: 'Ground-truth searches v_s.' },
+      retrievalFeatures: { type: 'integer', minimum: 1, maximum: 8, default: 4, description: 'Ground-truth retrievals v_p.' },
+      split: {
+        enum: ['ood', 'iid'],
+        default: 'ood',
+        description: "'ood': train on 80% of the retrieval combinations, evaluate also on the held-out ones; 'iid': all combinations everywhere.",
+      },
+      coefficients: {
+        enum: ['random', 'ones'],
+        default: 'random',
+        description: "Per-search coefficients c_s: drawn once from U(-1, 1) with the seed ('random') or all 1 ('ones').",
+      },
+    },
+  },
+  create: (options, seed) => new ContextualRetrievalTask(options as unknown as ContextualRetrievalOptions, seed),
+};

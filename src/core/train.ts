@@ -1,0 +1,154 @@
+/**
+ * The one training loop: step, log, evaluate, checkpoint, cancel.
+ * Data for step t comes from a generator keyed by (seed, t), and the loop's own state is
+ * saved in every checkpoint, so resuming from a checkpoint reproduces an uninterrupted run.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { MetricRecord } from '../protocol';
+import { buildExperiment, evaluationBatchRng, trainingBatchRng, type Experiment } from './experiment';
+import { createOptimizer, requireTensor, type Optimizer } from './optimizers';
+import type { Checkpoint, RunSink } from './sink';
+import type { ResolvedSpec } from './spec/types';
+
+export interface TrainOptions {
+  spec: ResolvedSpec;
+  sink: RunSink;
+  /** Continue after `resumeFrom.step`. */
+  resumeFrom?: Checkpoint;
+  /** Polled every step; true ends the loop with state 'cancelled' after a final checkpoint. */
+  shouldStop: () => boolean;
+  /** Called with the records just appended to the sink. */
+  onProgress?: (step: number, records: MetricRecord[]) => void;
+}
+
+export interface TrainResult {
+  state: 'completed' | 'cancelled';
+  step: number;
+}
+
+/** Lets the worker's message loop run (cancel, inference requests) between steps. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const { spec, sink, resumeFrom, shouldStop, onProgress } = options;
+  const training = spec.training;
+  const experiment = buildExperiment(spec);
+  const { task, model, objective } = experiment;
+  const variables = model.parameters.map((p) => p.variable);
+  const optimizer = createOptimizer(training, model.parameters);
+  const trainSplit = task.splits[0];
+
+  let step = 0;
+  // Training loss is summed on the backend and read once per `logEvery` steps.
+  let lossSum = tf.scalar(0);
+  let lossCount = 0;
+  let elapsedBefore = 0;
+  if (resumeFrom) {
+    ({ step, lossCount, elapsedBefore } = restore(resumeFrom, experiment, optimizer));
+    lossSum.dispose();
+    lossSum = tf.scalar(resumeFrom.loop?.lossSum ?? 0);
+    sink.rewindTo(step);
+  }
+  const startedAt = Date.now();
+  const elapsed = () => elapsedBefore + (Date.now() - startedAt);
+
+  const emit = (records: MetricRecord[]) => {
+    sink.appendMetrics(records);
+    onProgress?.(step, records);
+  };
+
+  const saveCheckpoint = async () => {
+    const loop = {
+      optimizerSteps: optimizer.state().steps,
+      lossSum: (await lossSum.data())[0],
+      lossCount,
+      elapsed: elapsed(),
+    };
+    await sink.saveCheckpoint({
+      step,
+      weights: model.parameters.map((p) => ({ name: p.name, tensor: p.variable })),
+      optimizer: optimizer.state().tensors,
+      loop,
+    });
+  };
+
+  try {
+    while (step < training.steps) {
+      if (shouldStop()) {
+        await saveCheckpoint();
+        return { state: 'cancelled', step };
+      }
+      step += 1;
+      const batch = task.batch(training.batchSize, trainSplit, trainingBatchRng(spec, step));
+      const nextSum = tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(
+          () => objective.loss(model.forward(batch.inputs, true).output, batch.targets),
+          variables,
+        );
+        optimizer.step(variables.map((v) => grads[v.name]));
+        return tf.add(lossSum, value);
+      });
+      tf.dispose([lossSum, batch.inputs, batch.targets]);
+      lossSum = nextSum as tf.Scalar;
+      lossCount += 1;
+
+      const records: MetricRecord[] = [];
+      if (step % training.logEvery === 0 || step === training.steps) {
+        const loss = (await lossSum.data())[0] / lossCount;
+        records.push({ step, time: elapsed(), values: { 'train/loss': loss } });
+        lossSum.dispose();
+        lossSum = tf.scalar(0);
+        lossCount = 0;
+      }
+      if (step % training.evalEvery === 0 || step === training.steps) {
+        records.push({ step, time: elapsed(), values: await evaluate(spec, experiment, step) });
+      }
+      if (records.length > 0) emit(records);
+      sink.heartbeat(step);
+      if (step % training.checkpointEvery === 0 || step === training.steps) await saveCheckpoint();
+      await yieldToEventLoop();
+    }
+    return { state: 'completed', step };
+  } finally {
+    lossSum.dispose();
+    disposeExperiment(experiment, optimizer);
+  }
+}
+
+function restore(checkpoint: Checkpoint, { model }: Experiment, optimizer: Optimizer) {
+  const byName = new Map(checkpoint.weights.map((w) => [w.name, w.tensor]));
+  for (const { name, variable } of model.parameters) variable.assign(requireTensor(byName, name));
+  const loop = checkpoint.loop ?? {};
+  optimizer.restore(checkpoint.optimizer, loop.optimizerSteps ?? checkpoint.step);
+  return { step: checkpoint.step, lossCount: loop.lossCount ?? 0, elapsedBefore: loop.elapsed ?? 0 };
+}
+
+/** Mean of each objective metric over `evalBatches` fresh batches per split: `eval/<split>/<metric>`. */
+export async function evaluate(spec: ResolvedSpec, { task, model, objective }: Experiment, step: number) {
+  const values: Record<string, number> = {};
+  for (const split of task.splits) {
+    const sums = new Map<string, tf.Scalar>();
+    for (let b = 0; b < spec.training.evalBatches; b++) {
+      const batch = task.batch(spec.training.batchSize, split, evaluationBatchRng(spec, split, step, b));
+      tf.tidy(() => {
+        const metrics = objective.metrics(model.forward(batch.inputs, false).output, batch.targets);
+        for (const [name, value] of Object.entries(metrics)) {
+          const previous = sums.get(name);
+          sums.set(name, tf.keep(previous ? tf.add(previous, value) : value) as tf.Scalar);
+          previous?.dispose();
+        }
+      });
+      tf.dispose([batch.inputs, batch.targets]);
+    }
+    for (const [name, sum] of sums) {
+      values[`eval/${split}/${name}`] = (await sum.data())[0] / spec.training.evalBatches;
+      sum.dispose();
+    }
+  }
+  return values;
+}
+
+export function disposeExperiment({ model }: Experiment, optimizer?: Optimizer): void {
+  tf.dispose(model.parameters.map((p) => p.variable));
+  if (optimizer) tf.dispose(optimizer.state().tensors.map((t) => t.tensor));
+}

@@ -1,0 +1,108 @@
+/**
+ * Every message the three rooms exchange, in one place:
+ *   host <-> worker   (engine: training jobs and inference sessions)
+ *   host <-> webview  (panels and the Live view: render data, user intents)
+ * Both sides import these types; nothing else crosses a thread or iframe boundary.
+ */
+
+// ---------------------------------------------------------------- shared data
+
+export type Backend = 'node' | 'wasm' | 'cpu';
+export type BackendSetting = 'auto' | Backend;
+
+export interface BackendInfo {
+  /** The backend actually in use. */
+  name: Backend;
+  /** What the user asked for. */
+  requested: BackendSetting;
+  /** Why a fallback happened (e.g. tfjs-node could not be loaded), shown to the user. */
+  fallbackReason?: string;
+  /** tfjs version string. */
+  version: string;
+}
+
+export type RunState = 'queued' | 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
+
+/** One line of `metrics.jsonl`: a step and any number of named scalar values. */
+export interface MetricRecord {
+  step: number;
+  /** Milliseconds since the run started (wall clock of the worker). */
+  time: number;
+  /** e.g. `train/loss`, `eval/id/l1`, `eval/ood/l1`. */
+  values: Record<string, number>;
+}
+
+export interface RunSummary {
+  id: string;
+  dir: string;
+  name: string;
+  experiment: string;
+  specFile?: string;
+  state: RunState;
+  step: number;
+  totalSteps: number;
+  createdAt: string;
+  notes: string;
+  tags: string[];
+  error?: string;
+}
+
+// ---------------------------------------------------------------- host <-> worker
+
+export type InferenceRequest =
+  /** Run the model on one example of a split; returns whatever the model exposes for inspection. */
+  | { kind: 'example'; split: string; index: number }
+  /** List the checkpoint steps the session can switch to. */
+  | { kind: 'steps' }
+  /** Switch the session to another saved step. */
+  | { kind: 'load'; step: number };
+
+export type ToWorker =
+  | { type: 'train'; jobId: string; runDir: string; resume: boolean }
+  | { type: 'cancel'; jobId: string }
+  | { type: 'openSession'; sessionId: string; runDir: string; step?: number }
+  | { type: 'sessionRequest'; sessionId: string; requestId: number; request: InferenceRequest }
+  | { type: 'closeSession'; sessionId: string }
+  | { type: 'shutdown' };
+
+export type FromWorker =
+  | { type: 'ready'; backend: BackendInfo }
+  | { type: 'progress'; jobId: string; step: number; totalSteps: number; metrics: MetricRecord[] }
+  | { type: 'finished'; jobId: string; state: 'completed' | 'cancelled' | 'failed'; error?: string }
+  | { type: 'sessionOpened'; sessionId: string; step: number; steps: number[]; error?: string }
+  | { type: 'sessionReply'; sessionId: string; requestId: number; result?: unknown; error?: string }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+// ---------------------------------------------------------------- host <-> webview
+
+export interface ChartSeries {
+  runId: string;
+  runName: string;
+  metric: string;
+  steps: number[];
+  values: number[];
+}
+
+export type ToWebview =
+  /** Full state: sent after `ready` and whenever the shown runs change (replay after hide). */
+  | {
+      type: 'state';
+      runs: RunSummary[];
+      metrics: Record<string, MetricRecord[]>;
+      specs: Record<string, unknown>;
+      /** Added for the webviews: the backend each run trained on (from its environment), when known. */
+      backends?: Record<string, BackendInfo>;
+    }
+  /** Incremental metrics for a run that is training. */
+  | { type: 'metrics'; runId: string; records: MetricRecord[] }
+  | { type: 'runStatus'; run: RunSummary }
+  | { type: 'error'; message: string };
+
+export type FromWebview =
+  | { type: 'ready' }
+  | { type: 'openDashboard'; runId?: string }
+  | { type: 'exportCsv' }
+  /** `data` is a data: URL. `name` (added for the webviews) suggests a file name, e.g. the metric. */
+  | { type: 'saveImage'; format: 'png' | 'svg'; data: string; name?: string }
+  | { type: 'stopRun'; runId: string }
+  | { type: 'resumeRun'; runId: string };

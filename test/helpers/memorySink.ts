@@ -1,0 +1,33 @@
+/** An in-memory RunSink for core tests: keeps records and checkpoints (tensor values copied out). */
+import * as tf from '@tensorflow/tfjs';
+import type { MetricRecord } from '../../src/protocol';
+import type { Checkpoint, RunSink } from '../../src/core/sink';
+
+export class MemorySink implements RunSink {
+  records: MetricRecord[] = [];
+  checkpoints = new Map<number, Checkpoint>();
+  lastHeartbeat = 0;
+
+  appendMetrics(records: MetricRecord[]): void {
+    this.records.push(...records);
+  }
+  heartbeat(step: number): void {
+    this.lastHeartbeat = step;
+  }
+  rewindTo(step: number): void {
+    this.records = this.records.filter((r) => r.step <= step);
+  }
+  async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    const copy = (list: Checkpoint['weights']) => list.map(({ name, tensor }) => ({ name, tensor: tf.clone(tensor) }));
+    this.checkpoints.set(checkpoint.step, {
+      step: checkpoint.step,
+      weights: copy(checkpoint.weights),
+      optimizer: copy(checkpoint.optimizer),
+      loop: { ...checkpoint.loop },
+    });
+  }
+  /** Loss values only (times differ between runs). */
+  values(): Array<[number, Record<string, number>]> {
+    return this.records.map((r) => [r.step, r.values]);
+  }
+}

@@ -1,0 +1,31 @@
+/** Resolved specs for tests, small enough to train in seconds. */
+import type { ResolvedSpec } from '../../src/core/spec/types';
+
+export function retrievalSpec(overrides: {
+  seed?: number;
+  training?: Partial<ResolvedSpec['training']>;
+  model?: Record<string, unknown>;
+  task?: Record<string, unknown>;
+} = {}): ResolvedSpec {
+  return {
+    formatVersion: 1,
+    kind: 'train',
+    name: 'test-retrieval',
+    seed: overrides.seed ?? 0,
+    task: { name: 'contextual-retrieval', seqLen: 10, searchFeatures: 2, retrievalFeatures: 4, split: 'ood', coefficients: 'random', ...overrides.task },
+    model: { name: 'multi-head-attention', dim: 16, heads: 2, concat: true, ...overrides.model },
+    objective: { name: 'l1' },
+    training: {
+      steps: 20,
+      batchSize: 16,
+      learningRate: 1e-3,
+      optimizer: 'adam',
+      logEvery: 5,
+      evalEvery: 10,
+      evalBatches: 2,
+      checkpointEvery: 10,
+      keepCheckpoints: 3,
+      ...overrides.training,
+    },
+  };
+}

@@ -3,7 +3,9 @@
 // TensorFlow.js wasm binaries and webview assets beside the bundles and writes
 // the experiment JSON schema generated from core.
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,6 +23,8 @@ const nodeCommon = {
   logLevel: 'warning',
   // tfjs probes for tfjs-node at runtime through our own resolver, never via a static import.
   external: ['vscode', '@tensorflow/tfjs-node'],
+  // jsonc-parser's UMD entry hides its requires from the bundler; its ESM entry bundles cleanly.
+  mainFields: ['module', 'main'],
 };
 
 const builds = [
@@ -45,7 +49,8 @@ const builds = [
 ];
 
 const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
-for (const file of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) {
+// The threaded build cannot start its pthread workers under Node's worker_threads: not shipped.
+for (const file of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm') && !f.includes('threaded'))) {
   cpSync(join(wasmDir, file), join(dist, file));
 }
 mkdirSync(join(dist, 'webview'), { recursive: true });
@@ -54,11 +59,27 @@ cpSync(join(root, 'node_modules/@vscode/codicons/dist/codicon.css'), join(dist, 
 cpSync(join(root, 'node_modules/@vscode/codicons/dist/codicon.ttf'), join(dist, 'webview/codicon.ttf'));
 cpSync(join(root, 'node_modules/uplot/dist/uPlot.min.css'), join(dist, 'webview/uPlot.min.css'));
 
-if (watch) {
-  for (const options of builds) await (await esbuild.context(options)).watch();
-} else {
-  await Promise.all(builds.map((options) => esbuild.build(options)));
-  // The schema is generated from the core registry so the editor and the runtime agree.
-  const { experimentJsonSchema } = await import(join(dist, 'cli.js')).catch(() => ({}));
-  void experimentJsonSchema;
+/** dist/experiment.schema.json, generated from the core registry so editor and runtime agree. */
+async function writeSchema() {
+  const temp = mkdtempSync(join(tmpdir(), 'model-lab-schema-'));
+  try {
+    const script = join(temp, 'write-schema.js');
+    await esbuild.build({ ...nodeCommon, sourcemap: false, entryPoints: ['scripts/write-schema.ts'], outfile: script });
+    execFileSync(process.execPath, [script, join(dist, 'experiment.schema.json')], { stdio: 'inherit' });
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+try {
+  if (watch) {
+    for (const options of builds) await (await esbuild.context(options)).watch();
+  } else {
+    await Promise.all(builds.map((options) => esbuild.build(options)));
+  }
+  await writeSchema();
+} catch (error) {
+  // esbuild has already printed the located errors.
+  console.error(`build failed: ${error.message.split('\n')[0]}`);
+  process.exit(1);
 }

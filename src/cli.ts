@@ -1,0 +1,214 @@
+/**
+ * `model-lab`: the headless entry on the same core and engine as the extension.
+ * Exit codes: 0 success, 1 a run failed, 2 bad input (with a located message).
+ */
+import { Command, CommanderError } from 'commander';
+import * as path from 'node:path';
+import { SpecError } from './core/spec/types';
+import { instantiateTemplate, listTemplates, TemplateError } from './core/spec/templates';
+import { Engine, type TrainingJob } from './engine/engine';
+import { launchRun, MODEL_LAB_VERSION, RunFolderError } from './engine/launch';
+import { checkpointSource, listRuns, readMetrics, readRun, readSpec } from './runs/reader';
+import type { BackendSetting, MetricRecord } from './protocol';
+
+const EXIT_FAILED = 1;
+const EXIT_BAD_INPUT = 2;
+
+/** An error the user caused: printed without a stack, exit 2. */
+class UsageError extends Error {}
+
+const bundleDir = __dirname;
+const templatesDir = path.join(bundleDir, '..', 'templates');
+const defaultRunsDir = () => path.resolve('.model-lab', 'runs');
+
+function createEngine(backend: string): Engine {
+  const allowed = ['auto', 'node', 'wasm', 'cpu'];
+  if (!allowed.includes(backend)) throw new UsageError(`--backend must be one of ${allowed.join(', ')}, got '${backend}'`);
+  return new Engine({
+    workerScript: path.join(bundleDir, 'worker.js'),
+    workers: 1,
+    backend: backend as BackendSetting,
+    tfjsNodePath: process.env.MODEL_LAB_TFJS_NODE_PATH,
+    wasmDir: bundleDir,
+  });
+}
+
+function parsePositiveInteger(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be an integer >= 1, got '${value}'`);
+    return n;
+  };
+}
+
+function runDirOf(run: string): string {
+  const dir = path.resolve(run);
+  try {
+    readRun(dir);
+  } catch (error) {
+    throw new UsageError(`${run} is not a readable Model Lab run folder: ${(error as Error).message}`);
+  }
+  return dir;
+}
+
+function formatValues(values: Record<string, number>): string {
+  return Object.entries(values)
+    .map(([name, value]) => `${name} ${value.toFixed(4)}`)
+    .join('  ');
+}
+
+/** Follow a job to its end: progress on stderr, Ctrl-C cancels (the run stays resumable). */
+async function follow(job: TrainingJob, engine: Engine): Promise<number> {
+  const onInterrupt = () => {
+    process.stderr.write('\ncancelling (the run keeps its last checkpoint; `model-lab resume` continues it)...\n');
+    job.cancel();
+  };
+  process.once('SIGINT', onInterrupt);
+  job.onProgress((step, total, records) => {
+    const latest = records.map((r) => formatValues(r.values)).join('  ');
+    process.stderr.write(`step ${step}/${total}  ${latest}\n`);
+  });
+  const outcome = await job.done;
+  process.removeListener('SIGINT', onInterrupt);
+  await engine.dispose();
+  process.stderr.write(`run ${outcome.state}${outcome.error ? `: ${outcome.error}` : ''}\n`);
+  process.stdout.write(`${job.runDir}\n`);
+  return outcome.state === 'failed' ? EXIT_FAILED : 0;
+}
+
+function buildProgram(): Command {
+  const program = new Command('model-lab')
+    .description('Train small research models and look inside them (the Model Lab CLI).')
+    .version(MODEL_LAB_VERSION)
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  program
+    .command('templates')
+    .description('list the experiment templates: name, then description')
+    .action(() => {
+      for (const t of listTemplates(templatesDir)) process.stdout.write(`${t.name}\t${t.description}\n`);
+    });
+
+  program
+    .command('new')
+    .description('create an experiment file from a template')
+    .argument('<template>', 'template name (see `model-lab templates`)')
+    .argument('<file>', 'experiment file to create, e.g. my-run.lab.json')
+    .action((template: string, file: string) => {
+      process.stdout.write(`${instantiateTemplate(templatesDir, template, path.resolve(file))}\n`);
+    });
+
+  program
+    .command('train')
+    .description('train an experiment; progress on stderr, the run folder on the last line of stdout')
+    .argument('<spec>', 'experiment file (*.lab.json)')
+    .option('--steps <n>', 'override training.steps', parsePositiveInteger('--steps'))
+    .option('--out <dir>', 'runs folder (default ./.model-lab/runs)')
+    .option('--backend <name>', 'auto | node | wasm | cpu', process.env.MODEL_LAB_BACKEND ?? 'auto')
+    .action(async (specFile: string, options: { steps?: number; out?: string; backend: string }) => {
+      const engine = createEngine(options.backend);
+      try {
+        const { job } = await launchRun(engine, {
+          specFile: path.resolve(specFile),
+          runsDir: path.resolve(options.out ?? defaultRunsDir()),
+          steps: options.steps,
+          workers: 1,
+        });
+        const backend = await engine.backendInfo();
+        process.stderr.write(`backend ${backend.name}${backend.fallbackReason ? ` (${backend.fallbackReason})` : ''}\n`);
+        process.exitCode = await follow(job, engine);
+      } catch (error) {
+        await engine.dispose();
+        throw error;
+      }
+    });
+
+  program
+    .command('resume')
+    .description('continue an interrupted or cancelled run from its last checkpoint')
+    .argument('<run>', 'run folder')
+    .option('--backend <name>', 'auto | node | wasm | cpu', process.env.MODEL_LAB_BACKEND ?? 'auto')
+    .action(async (run: string, options: { backend: string }) => {
+      const runDir = runDirOf(run);
+      const summary = readRun(runDir);
+      if (summary.state === 'completed') throw new UsageError(`${run} has already completed (${summary.step} steps)`);
+      if (summary.state === 'running') throw new UsageError(`${run} is still running (its heartbeat is fresh)`);
+      if (checkpointSource(runDir).steps().length === 0) {
+        process.stderr.write('no checkpoint yet: the run starts again from step 0\n');
+      }
+      const engine = createEngine(options.backend);
+      process.exitCode = await follow(engine.startTraining(runDir, true), engine);
+    });
+
+  program
+    .command('list')
+    .description('list runs, newest first')
+    .option('--out <dir>', 'runs folder (default ./.model-lab/runs)')
+    .action((options: { out?: string }) => {
+      const runs = listRuns(path.resolve(options.out ?? defaultRunsDir()));
+      for (const r of runs) {
+        process.stdout.write(`${r.id}\t${r.state}\t${r.step}/${r.totalSteps}\t${r.experiment}\n`);
+      }
+      if (runs.length === 0) process.stderr.write('no runs yet\n');
+    });
+
+  program
+    .command('show')
+    .description('show a run: status, resolved spec, latest metrics, checkpoints')
+    .argument('<run>', 'run folder')
+    .option('--json', 'print one JSON object')
+    .action((run: string, options: { json?: boolean }) => {
+      const runDir = runDirOf(run);
+      const summary = readRun(runDir);
+      const { records } = readMetrics(runDir);
+      const latest: Record<string, number> = {};
+      for (const record of records) Object.assign(latest, record.values);
+      const checkpoints = checkpointSource(runDir).steps();
+      const spec = readSpec(runDir);
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify({ run: summary, spec, latest, checkpoints })}\n`);
+        return;
+      }
+      const lines = [
+        `${summary.name}  (${summary.experiment})`,
+        `state      ${summary.state}${summary.error ? `: ${summary.error}` : ''}`,
+        `progress   ${summary.step}/${summary.totalSteps} steps`,
+        `created    ${summary.createdAt}`,
+        `checkpoint ${checkpoints.length ? checkpoints.join(', ') : 'none'}`,
+        `metrics    ${Object.keys(latest).length ? formatValues(latest) : 'none yet'}`,
+        `records    ${records.length} (${lastStep(records)})`,
+        'spec',
+        ...JSON.stringify(spec, null, 2).split('\n').map((l) => `  ${l}`),
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+
+  return program;
+}
+
+const lastStep = (records: MetricRecord[]) => (records.length ? `last at step ${records[records.length - 1].step}` : 'none');
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version exit 0; anything else is a usage problem.
+      process.exitCode = error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+      return;
+    }
+    if (error instanceof SpecError ||
+      error instanceof UsageError ||
+      error instanceof TemplateError ||
+      error instanceof RunFolderError) {
+      process.stderr.write(`model-lab: ${error.message}\n`);
+      process.exitCode = EXIT_BAD_INPUT;
+      return;
+    }
+    process.stderr.write(`model-lab: ${(error as Error).message ?? String(error)}\n`);
+    process.exitCode = EXIT_FAILED;
+  }
+}
+
+void main(process.argv);

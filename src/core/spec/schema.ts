@@ -1,0 +1,230 @@
+/**
+ * The JSON schema of experiment files (`*.lab.json`): the single source of truth for
+ * fields, defaults and their documentation.
+ *
+ * Two views are built from the same pieces:
+ * - `experimentSchema()`: the whole file for the editor (VS Code `jsonValidation`), with the
+ *   registered task/model/objective names as enums and, through `if`/`then`, the options of
+ *   the chosen entry (completion, hover docs and validation while typing);
+ * - `topLevelSchema()` + `componentOptionsSchema()`: what `validate.ts` checks in two steps,
+ *   so that every error can be reported against the entry the user actually chose.
+ *
+ * The registry is read at call time, so a lab that registers entries later is picked up.
+ */
+import { modelEntries, objectiveEntries, taskEntries, type OptionsSchema } from '../registry';
+import { SPEC_FORMAT_VERSION, type ExperimentKind } from './types';
+
+type Schema = Record<string, unknown>;
+
+export type ComponentRole = 'task' | 'model' | 'objective';
+export const COMPONENT_ROLES: readonly ComponentRole[] = ['task', 'model', 'objective'];
+
+/** What every registry entry has in common, plus the optional `kinds` hook. */
+export interface ComponentEntry {
+  name: string;
+  description: string;
+  options: OptionsSchema;
+  /** Experiment kinds the entry supports; entries that do not say support only 'train'. */
+  kinds?: readonly ExperimentKind[];
+}
+
+export function registeredEntries(role: ComponentRole): ComponentEntry[] {
+  switch (role) {
+    case 'task':
+      return taskEntries();
+    case 'model':
+      return modelEntries();
+    case 'objective':
+      return objectiveEntries();
+  }
+}
+
+export const kindsOf = (entry: ComponentEntry): readonly ExperimentKind[] => entry.kinds ?? ['train'];
+
+/** Experiment names end up in run ids and folder names. */
+export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
+const NAME_PATTERN_MESSAGE =
+  "an identifier: letters, digits, '.', '_' or '-', starting with a letter or digit (it becomes part of run ids)";
+
+/** A field with the same text for hover (`description`) and rich hover (`markdownDescription`). */
+const documented = (schema: Schema, description: string): Schema => ({
+  ...schema,
+  description,
+  markdownDescription: description,
+});
+
+const TRAINING_PROPERTIES: Record<string, Schema> = {
+  steps: documented({ type: 'integer', minimum: 1, default: 2000 }, 'Number of optimisation steps (one fresh batch per step).'),
+  batchSize: documented({ type: 'integer', minimum: 1, default: 256 }, 'Examples per training batch.'),
+  learningRate: documented({ type: 'number', exclusiveMinimum: 0, default: 1e-4 }, 'Step size of the optimizer.'),
+  optimizer: {
+    ...documented({ type: 'string', enum: ['adam', 'sgd'], default: 'adam' }, 'Optimizer: `adam` or plain `sgd`.'),
+    enumDescriptions: ['Adam with the usual betas (0.9, 0.999).', 'Plain stochastic gradient descent.'],
+  },
+  logEvery: documented(
+    { type: 'integer', minimum: 1, default: 10 },
+    'The training loss is read back and logged every `logEvery` steps (reading it back costs time).',
+  ),
+  evalEvery: documented({ type: 'integer', minimum: 1, default: 250 }, 'Evaluate on every split every `evalEvery` steps.'),
+  evalBatches: documented({ type: 'integer', minimum: 1, default: 10 }, 'Fresh batches averaged per evaluation.'),
+  checkpointEvery: documented({ type: 'integer', minimum: 1, default: 500 }, 'Save a checkpoint every `checkpointEvery` steps (and at the end).'),
+  keepCheckpoints: documented({ type: 'integer', minimum: 1, default: 3 }, 'How many of the most recent checkpoints to keep on disk.'),
+};
+
+/** The documented defaults of `training`, derived from the schema (handy for UIs and tests). */
+export function trainingDefaults(): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(TRAINING_PROPERTIES).map(([key, schema]) => [key, schema.default]));
+}
+
+const ROLE_DOCS: Record<ComponentRole, string> = {
+  task: 'The task: which data is generated and which splits are evaluated. `name` picks it; the other fields are its options.',
+  model: 'The model trained on the task. `name` picks it; the other fields are its options.',
+  objective: 'The loss minimised and the metrics reported. `name` picks it; the other fields are its options.',
+};
+
+/**
+ * The top level of an experiment file. `component` gives the schema of `task`/`model`/`objective`
+ * (loose for the validator's first pass, detailed for the editor).
+ */
+export function topLevelSchema(component: (role: ComponentRole) => Schema = looseComponentSchema): Schema {
+  return {
+    type: 'object',
+    required: ['formatVersion', 'kind', 'name', 'task', 'model', 'objective'],
+    additionalProperties: false,
+    properties: {
+      $schema: { type: 'string', description: 'Optional: the JSON schema of this file (VS Code finds it by itself for `*.lab.json`).' },
+      formatVersion: documented(
+        { type: 'integer', const: SPEC_FORMAT_VERSION },
+        `Version of the experiment file format. This version of Model Lab reads ${SPEC_FORMAT_VERSION}.`,
+      ),
+      kind: {
+        ...documented({ type: 'string', enum: ['train', 'sample'] }, 'What the experiment does: `train` a model, or `sample` from one.'),
+        enumDescriptions: ['Train a model on a task.', 'Draw samples (for models that declare it).'],
+      },
+      name: {
+        ...documented({ type: 'string', pattern: NAME_PATTERN }, 'Short identifier of the experiment; run ids are `<date>-<name>`.'),
+        patternErrorMessage: `must be ${NAME_PATTERN_MESSAGE}`,
+      },
+      description: documented({ type: 'string' }, 'Free text shown with the experiment and its runs.'),
+      seed: documented(
+        { type: 'integer', minimum: 0, default: 0 },
+        'Seed of every random choice (data, initialisation): same seed, same run.',
+      ),
+      task: component('task'),
+      model: component('model'),
+      objective: component('objective'),
+      training: {
+        ...documented({ type: 'object', default: {} }, 'Optimisation budget and schedule. Every field has a default; omit the object to take them all.'),
+        additionalProperties: false,
+        properties: withDefaultsInHover(TRAINING_PROPERTIES),
+        defaultSnippets: [{ label: 'training with every default', body: trainingDefaults() }],
+      },
+    },
+  };
+}
+
+/** First pass of the validator: an object with a string `name`; options are checked per entry. */
+function looseComponentSchema(role: ComponentRole): Schema {
+  return {
+    type: 'object',
+    required: ['name'],
+    properties: { name: { type: 'string', description: `Registered ${role} name.` } },
+    description: ROLE_DOCS[role],
+  };
+}
+
+const optionProperties = (options: OptionsSchema): Record<string, Schema> =>
+  (options.properties as Record<string, Schema> | undefined) ?? {};
+const requiredOptions = (options: OptionsSchema): string[] => (options.required as string[] | undefined) ?? [];
+
+/** Second pass of the validator: the component object of a chosen entry (`name` + its options). */
+export function componentOptionsSchema(entry: ComponentEntry): Schema {
+  return {
+    type: 'object',
+    required: ['name', ...requiredOptions(entry.options)],
+    additionalProperties: false,
+    properties: { name: { type: 'string' }, ...optionProperties(entry.options) },
+  };
+}
+
+/** The editor's schema of one component: a name enum, and the chosen entry's options via if/then. */
+function editorComponentSchema(role: ComponentRole): Schema {
+  const entries = registeredEntries(role);
+  const name: Schema = { type: 'string', description: `Registered ${role} name.` };
+  if (entries.length > 0) {
+    name.enum = entries.map((e) => e.name);
+    name.enumDescriptions = entries.map((e) => e.description);
+    name.markdownEnumDescriptions = entries.map((e) => e.description);
+  }
+  return {
+    ...documented({ type: 'object', required: ['name'] }, ROLE_DOCS[role]),
+    properties: { name },
+    // Completion of a whole component with its defaults filled in.
+    defaultSnippets: entries.map((e) => ({
+      label: e.name,
+      description: e.description,
+      body: { name: e.name, ...optionDefaults(e.options) },
+    })),
+    allOf: entries.map((e) => ({
+      if: { properties: { name: { const: e.name } }, required: ['name'] },
+      then: {
+        properties: { name: { const: e.name }, ...withDefaultsInHover(optionProperties(e.options)) },
+        required: requiredOptions(e.options),
+        additionalProperties: false,
+      },
+    })),
+  };
+}
+
+/** Hover text ends with the default, so users see what omitting a field means. */
+function withDefaultsInHover(properties: Record<string, Schema>): Record<string, Schema> {
+  return Object.fromEntries(
+    Object.entries(properties).map(([key, schema]) => {
+      const text = schema.markdownDescription ?? schema.description;
+      if (schema.default === undefined || typeof text !== 'string') return [key, schema];
+      return [key, { ...schema, markdownDescription: `${text}\n\nDefault: \`${JSON.stringify(schema.default)}\`` }];
+    }),
+  );
+}
+
+function optionDefaults(options: OptionsSchema): Record<string, unknown> {
+  const defaults: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(optionProperties(options))) {
+    if (schema.default !== undefined) defaults[key] = schema.default;
+  }
+  return defaults;
+}
+
+/** The full draft-07 schema of `*.lab.json` files, generated from the registry. */
+export function experimentSchema(): Record<string, unknown> {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: 'Model Lab experiment',
+    description: 'An experiment file of Model Lab: which task, model and objective to train, and how.',
+    ...topLevelSchema(editorComponentSchema),
+    defaultSnippets: newExperimentSnippets(),
+  };
+}
+
+/** Completion in an empty file: a whole experiment with the first registered entries. */
+function newExperimentSnippets(): Schema[] {
+  const [task, model, objective] = COMPONENT_ROLES.map((role) => registeredEntries(role)[0]);
+  if (!task || !model || !objective) return [];
+  const component = (e: ComponentEntry) => ({ name: e.name, ...optionDefaults(e.options) });
+  return [
+    {
+      label: 'New experiment',
+      description: `${task.name} + ${model.name} + ${objective.name}, with every default written out`,
+      body: {
+        formatVersion: SPEC_FORMAT_VERSION,
+        kind: 'train',
+        name: 'my-experiment',
+        seed: 0,
+        task: component(task),
+        model: component(model),
+        objective: component(objective),
+        training: trainingDefaults(),
+      },
+    },
+  ];
+}

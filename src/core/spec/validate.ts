@@ -1,0 +1,372 @@
+/**
+ * Reads experiment files (`*.lab.json`): strict JSON, checked against the schema of `schema.ts`
+ * (top level first, then each component against the options of the registry entry it names),
+ * with every problem located (JSON pointer + offset + line/column) and explained in words.
+ * Omitted optional fields get their documented defaults; a value given in the file is never
+ * replaced, even when it is invalid (then the problems are returned and no spec).
+ */
+import { readFileSync } from 'node:fs';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import '../labs';
+import {
+  COMPONENT_ROLES,
+  componentOptionsSchema,
+  kindsOf,
+  registeredEntries,
+  topLevelSchema,
+  type ComponentEntry,
+  type ComponentRole,
+} from './schema';
+import { SPEC_FORMAT_VERSION, SpecError, type ResolvedSpec, type SpecProblem } from './types';
+
+type Schema = Record<string, unknown>;
+type Json = Record<string, unknown>;
+
+export function parseSpec(text: string, file: string): { spec?: ResolvedSpec; problems: SpecProblem[] } {
+  void file; // part of the agreed signature; locations are in `problems`, the caller knows the file
+  const locate = locator(text);
+
+  if (text.trim() === '') return { problems: [locate.at({ path: '', message: 'the file is empty: expected a JSON object' }, 0, 0)] };
+  const syntaxErrors: ParseError[] = [];
+  const root = parseTree(text, syntaxErrors, { disallowComments: true, allowTrailingComma: false });
+  if (syntaxErrors.length > 0 || !root) {
+    // The parser may report several errors at one spot (e.g. a trailing comma); the first says it.
+    const firstAtEachOffset = syntaxErrors.filter((e, i) => syntaxErrors.findIndex((f) => f.offset === e.offset) === i);
+    return { problems: firstAtEachOffset.map((e) => locate.at({ path: '', message: syntaxMessage(e, text) }, e.offset, e.length)) };
+  }
+  if (root.type !== 'object') {
+    return { problems: [locate.node({ path: '', message: `an experiment file must hold a JSON object, got ${describeValue(getNodeValue(root))}` }, root)] };
+  }
+
+  const problems = treeProblems(root).map(({ pointer, node, message }) => locate.node({ path: pointer, message }, node));
+  // Validation fills defaults, so it works on a copy: the parsed values stay as written.
+  const resolved = getNodeValue(root) as Json;
+  problems.push(...checkTopLevel(resolved).map((p) => locate.problem(p, root)));
+  for (const role of COMPONENT_ROLES) {
+    problems.push(...checkComponent(role, resolved[role]).map((p) => locate.problem(p, root)));
+  }
+  problems.push(...checkKind(resolved).map((p) => locate.problem(p, root)));
+
+  if (problems.length > 0) return { problems: sortByPosition(problems) };
+  return { spec: inSchemaOrder(resolved), problems: [] };
+}
+
+export function loadSpecFile(file: string): ResolvedSpec {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new SpecError(file, [{ path: '', message: `cannot read the experiment file: ${(error as Error).message}` }]);
+  }
+  // A byte-order mark is not JSON, but editors on some platforms write one.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const { spec, problems } = parseSpec(text, file);
+  if (!spec) throw new SpecError(file, problems);
+  return spec;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks. Each returns unlocated problems plus a hint of where to point (see `Located`).
+
+/** A problem before location: `at` says whether to point at the value, its key, or its parent object. */
+interface Unlocated {
+  path: string;
+  message: string;
+  at: 'value' | 'key' | 'parent';
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: false });
+let topLevelValidator: ValidateFunction | undefined;
+// Compiled once per entry object; a lab re-registering a name registers a new object.
+const componentValidators = new WeakMap<ComponentEntry, ValidateFunction>();
+
+function checkTopLevel(value: Json): Unlocated[] {
+  topLevelValidator ??= ajv.compile(topLevelSchema());
+  topLevelValidator(value);
+  return explainAjvErrors(topLevelValidator.errors ?? [], '');
+}
+
+function checkComponent(role: ComponentRole, component: unknown): Unlocated[] {
+  if (!isObject(component) || typeof component.name !== 'string') return []; // reported by the top level
+  const entries = registeredEntries(role);
+  const entry = entries.find((e) => e.name === component.name);
+  if (!entry) {
+    const known = entries.map((e) => e.name);
+    const expected = known.length > 0 ? `expected one of ${known.join(', ')}` : `no ${role} is registered`;
+    const suggestion = closest(component.name, known);
+    const hint = suggestion ? ` (did you mean '${suggestion}'?)` : '';
+    return [{ path: `/${role}/name`, message: `unknown ${role} '${component.name}': ${expected}${hint}`, at: 'value' }];
+  }
+  let validate = componentValidators.get(entry);
+  if (!validate) {
+    validate = ajv.compile(componentOptionsSchema(entry));
+    componentValidators.set(entry, validate);
+  }
+  validate(component);
+  return explainAjvErrors(validate.errors ?? [], `/${role}`, `${role} '${entry.name}'`);
+}
+
+/** `kind` must be supported by the chosen model (entries may declare `kinds`; default: train only). */
+function checkKind(spec: Json): Unlocated[] {
+  const kind = spec.kind;
+  if (kind !== 'train' && kind !== 'sample') return []; // reported by the top level
+  const models = registeredEntries('model');
+  const supporting = models.filter((m) => kindsOf(m).includes(kind)).map((m) => m.name);
+  if (supporting.length === 0) {
+    return [{ path: '/kind', message: `kind '${kind}' is not supported by any registered model yet`, at: 'value' }];
+  }
+  const modelName = isObject(spec.model) ? spec.model.name : undefined;
+  const model = models.find((m) => m.name === modelName);
+  if (model && !supporting.includes(model.name)) {
+    return [{ path: '/kind', message: `kind '${kind}' is not supported by model '${model.name}': models that support it: ${supporting.join(', ')}`, at: 'value' }];
+  }
+  return [];
+}
+
+/**
+ * The resolved spec with keys in the schema's order (defaults were appended at the end), so that
+ * saved specs read the same whatever order the file used. `$schema` is for editors only: dropped.
+ */
+function inSchemaOrder(spec: Json): ResolvedSpec {
+  const reorder = (value: Json, keys: string[]): Json => {
+    const ordered: Json = {};
+    for (const key of [...keys, ...Object.keys(value)]) if (key in value && !(key in ordered)) ordered[key] = value[key];
+    return ordered;
+  };
+  const top = topLevelSchema().properties as Record<string, Schema>;
+  const result = reorder(spec, Object.keys(top).filter((k) => k !== '$schema'));
+  delete result.$schema;
+  result.training = reorder(result.training as Json, Object.keys(top.training.properties as Schema));
+  for (const role of COMPONENT_ROLES) {
+    const entry = registeredEntries(role).find((e) => e.name === (result[role] as Json).name);
+    const options = entry ? Object.keys((componentOptionsSchema(entry).properties as Schema) ?? {}) : [];
+    result[role] = reorder(result[role] as Json, ['name', ...options]);
+  }
+  return result as unknown as ResolvedSpec;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Turning ajv errors into sentences.
+
+const VALUE_KEYWORDS = new Set([
+  'type', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf',
+  'enum', 'const', 'pattern', 'minLength', 'maxLength', 'format', 'minItems', 'maxItems',
+]);
+
+function explainAjvErrors(errors: ErrorObject[], prefix: string, owner?: string): Unlocated[] {
+  const problems: Unlocated[] = [];
+  const valuesExplained = new Set<string>(); // one sentence per value, however many keywords failed
+  for (const error of errors) {
+    const path = prefix + error.instancePath;
+    if (error.keyword === 'additionalProperties') {
+      const key = String(error.params.additionalProperty);
+      const known = Object.keys((error.parentSchema?.properties as Schema | undefined) ?? {}).filter((k) => k !== '$schema');
+      const where = owner ? ` for ${owner}` : path ? ` in ${path}` : '';
+      const suggestion = closest(key, known);
+      const hint = suggestion
+        ? `; did you mean '${suggestion}'?`
+        : known.length > 0 ? `; expected one of ${known.join(', ')}` : `: ${owner ?? 'it'} takes no options`;
+      problems.push({ path: `${path}/${escapePointer(key)}`, message: `unknown property '${key}'${where}${hint}`, at: 'key' });
+    } else if (error.keyword === 'required') {
+      const key = String(error.params.missingProperty);
+      const property = (error.parentSchema?.properties as Record<string, Schema> | undefined)?.[key];
+      const about = typeof property?.description === 'string' ? ` (${firstSentence(property.description)})` : '';
+      problems.push({ path: `${path}/${escapePointer(key)}`, message: `missing required property '${key}'${about}`, at: 'parent' });
+    } else if (VALUE_KEYWORDS.has(error.keyword)) {
+      if (valuesExplained.has(path)) continue;
+      valuesExplained.add(path);
+      problems.push({ path, message: valueMessage(path, error), at: 'value' });
+    } else {
+      problems.push({ path, message: error.message ?? `is invalid (${error.keyword})`, at: 'value' });
+    }
+  }
+  return problems;
+}
+
+function valueMessage(path: string, error: ErrorObject): string {
+  const schema = (error.parentSchema ?? {}) as Schema;
+  if (path === '/formatVersion' && error.keyword === 'const') {
+    return `unsupported formatVersion ${describeValue(error.data)}: this version of Model Lab reads formatVersion ${SPEC_FORMAT_VERSION}`;
+  }
+  if (error.keyword === 'pattern' && typeof schema.patternErrorMessage === 'string') {
+    return `${schema.patternErrorMessage}, got ${describeValue(error.data)}`;
+  }
+  return `must be ${describeExpected(schema)}, got ${describeValue(error.data)}`;
+}
+
+/** "an integer >= 1", "a number > 0", "one of 'adam', 'sgd'", "a boolean", ... */
+export function describeExpected(schema: Schema): string {
+  if (Array.isArray(schema.enum)) return `one of ${schema.enum.map(quote).join(', ')}`;
+  if ('const' in schema) return quote(schema.const);
+  const types = Array.isArray(schema.type) ? (schema.type as string[]) : typeof schema.type === 'string' ? [schema.type] : [];
+  const parts = types.map((type) => {
+    switch (type) {
+      case 'integer':
+      case 'number':
+        return `${type === 'integer' ? 'an integer' : 'a number'}${bounds(schema)}`;
+      case 'string': {
+        if (typeof schema.pattern === 'string') return `a string matching /${schema.pattern}/`;
+        if (typeof schema.minLength === 'number' && schema.minLength > 0) return 'a non-empty string';
+        return 'a string';
+      }
+      case 'boolean':
+        return 'a boolean (true or false)';
+      case 'object':
+        return 'an object';
+      case 'array':
+        return 'an array';
+      case 'null':
+        return 'null';
+      default:
+        return type;
+    }
+  });
+  return parts.length > 0 ? parts.join(' or ') : 'a valid value';
+}
+
+function bounds(schema: Schema): string {
+  const limits: string[] = [];
+  if (typeof schema.minimum === 'number') limits.push(`>= ${schema.minimum}`);
+  if (typeof schema.exclusiveMinimum === 'number') limits.push(`> ${schema.exclusiveMinimum}`);
+  if (typeof schema.maximum === 'number') limits.push(`<= ${schema.maximum}`);
+  if (typeof schema.exclusiveMaximum === 'number') limits.push(`< ${schema.exclusiveMaximum}`);
+  if (typeof schema.multipleOf === 'number') limits.push(`a multiple of ${schema.multipleOf}`);
+  return limits.length > 0 ? ` ${limits.join(' and ')}` : '';
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'an array';
+  if (isObject(value)) return 'an object';
+  const text = JSON.stringify(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+const quote = (value: unknown): string => (typeof value === 'string' ? `'${value}'` : JSON.stringify(value));
+const firstSentence = (text: string): string => text.split(/(?<=\.)\s/)[0].replace(/\.$/, '');
+
+/** The known word closest to `word` (for "did you mean ...?"), if one is close enough. */
+export function closest(word: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const distance = candidate.toLowerCase() === word.toLowerCase() ? 0 : editDistance(word, candidate);
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  const tolerance = Math.max(1, Math.floor(Math.min(word.length, best?.length ?? 0) / 3));
+  return bestDistance <= tolerance ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locations: JSON pointer -> node of the parse tree -> offset, length, line, column.
+
+function locator(text: string) {
+  const lineStarts = [0];
+  for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineStarts.push(i + 1);
+  const at = (problem: Omit<SpecProblem, 'offset'>, offset: number, length: number): SpecProblem => {
+    let line = 0;
+    while (line + 1 < lineStarts.length && lineStarts[line + 1] <= offset) line++;
+    return { ...problem, offset, length, line: line + 1, column: offset - lineStarts[line] + 1 };
+  };
+  const node = (problem: Omit<SpecProblem, 'offset'>, target: Node): SpecProblem => at(problem, target.offset, target.length);
+  /** Points at the value, at its property key, or (for a missing property) at the object that lacks it. */
+  const problem = ({ path, message, at: where }: Unlocated, root: Node): SpecProblem => {
+    const segments = parsePointer(path);
+    const target = where === 'parent' ? segments.slice(0, -1) : segments;
+    const found = deepestNode(root, target);
+    if (where === 'value' && found.complete) return node({ path, message }, found.node);
+    // Keys of properties: the key of the value itself, or of the object missing a property
+    // (underlining a whole object would cover most of the file).
+    const keyNode = found.node.parent?.type === 'property' ? found.node.parent.children?.[0] : undefined;
+    if (keyNode) return node({ path, message }, keyNode);
+    return at({ path, message }, found.node.offset, 1);
+  };
+  return { at, node, problem };
+}
+
+function deepestNode(root: Node, segments: (string | number)[]): { node: Node; complete: boolean } {
+  for (let n = segments.length; n > 0; n--) {
+    const node = findNodeAtLocation(root, segments.slice(0, n));
+    if (node) return { node, complete: n === segments.length };
+  }
+  return { node: root, complete: segments.length === 0 };
+}
+
+function parsePointer(pointer: string): string[] {
+  if (pointer === '') return [];
+  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+const escapePointer = (key: string): string => key.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/**
+ * What valid JSON syntax still hides from a schema: keys given twice in one object (the last
+ * would silently win) and numbers too large for a double (they would become Infinity).
+ */
+function treeProblems(node: Node, pointer = ''): { pointer: string; node: Node; message: string }[] {
+  const found: { pointer: string; node: Node; message: string }[] = [];
+  if (node.type === 'number' && !Number.isFinite(node.value)) {
+    found.push({ pointer, node, message: 'number out of range: it does not fit in a 64-bit float' });
+  } else if (node.type === 'object') {
+    const seen = new Set<string>();
+    for (const property of node.children ?? []) {
+      const [key, value] = property.children ?? [];
+      if (!key) continue;
+      const keyPointer = `${pointer}/${escapePointer(String(key.value))}`;
+      if (seen.has(key.value)) found.push({ pointer: keyPointer, node: key, message: `duplicate property '${key.value}': only one may be given` });
+      seen.add(key.value);
+      if (value) found.push(...treeProblems(value, keyPointer));
+    }
+  } else if (node.type === 'array') {
+    (node.children ?? []).forEach((child, i) => found.push(...treeProblems(child, `${pointer}/${i}`)));
+  }
+  return found;
+}
+
+const SYNTAX_MESSAGES: Record<string, string> = {
+  InvalidSymbol: 'invalid symbol',
+  InvalidNumberFormat: 'invalid number',
+  PropertyNameExpected: 'expected a property name in double quotes',
+  ValueExpected: 'expected a value',
+  ColonExpected: "expected ':'",
+  CommaExpected: "expected ','",
+  CloseBraceExpected: "expected '}'",
+  CloseBracketExpected: "expected ']'",
+  EndOfFileExpected: 'expected the end of the file after the JSON object',
+  InvalidCommentToken: 'comments are not allowed in experiment files (strict JSON)',
+  UnexpectedEndOfComment: 'unterminated comment',
+  UnexpectedEndOfString: 'unterminated string',
+  UnexpectedEndOfNumber: 'unterminated number',
+  InvalidUnicode: 'invalid unicode escape',
+  InvalidEscapeCharacter: 'invalid escape character',
+  InvalidCharacter: 'invalid character in string',
+};
+
+function syntaxMessage(error: ParseError, text: string): string {
+  const code = printParseErrorCode(error.error);
+  const found = text.slice(error.offset, error.offset + Math.max(error.length, 1));
+  let message = `JSON syntax error: ${SYNTAX_MESSAGES[code] ?? code}`;
+  if (code === 'PropertyNameExpected' && found === '}') message += ' (trailing commas are not allowed)';
+  else if (code === 'ValueExpected' && (found === '}' || found === ']')) message += ' (trailing commas are not allowed)';
+  return message;
+}
+
+function sortByPosition(problems: SpecProblem[]): SpecProblem[] {
+  return [...problems].sort((a, b) => (a.offset ?? Infinity) - (b.offset ?? Infinity));
+}
+
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);

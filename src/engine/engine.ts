@@ -1,0 +1,411 @@
+/**
+ * The host side of the engine: starts worker threads lazily, queues training jobs under the
+ * concurrency limit (one job per worker), routes inference sessions to the least busy worker,
+ * and turns a crashed worker into failed jobs. Nothing here trains; it never imports tfjs.
+ * Node-only (used by the extension host and the CLI), no 'vscode'.
+ */
+import * as fs from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import type { BackendInfo, BackendSetting, FromWorker, InferenceRequest, MetricRecord, ToWorker } from '../protocol';
+import { DiskRunSink } from '../runs/store';
+import type { EngineWorkerData } from './worker';
+
+export type LogLevel = 'info' | 'warn' | 'error';
+
+export interface EngineOptions {
+  /** dist/worker.js */
+  workerScript: string;
+  /** Worker threads, and so training runs at once. */
+  workers: number;
+  backend: BackendSetting;
+  tfjsNodePath?: string;
+  /** Folder with the tfjs-backend-wasm `.wasm` files (dist/ in production). */
+  wasmDir: string;
+  log?: (level: LogLevel, message: string) => void;
+}
+
+export type JobOutcome = { state: 'completed' | 'cancelled' | 'failed'; error?: string };
+export type ProgressListener = (step: number, totalSteps: number, records: MetricRecord[]) => void;
+
+export interface TrainingJob {
+  readonly jobId: string;
+  readonly runDir: string;
+  /** Resolves (never rejects) when the job ends, including when it was cancelled while queued. */
+  readonly done: Promise<JobOutcome>;
+  onProgress(cb: ProgressListener): void;
+  cancel(): void;
+}
+
+export interface SessionClient {
+  readonly step: number;
+  readonly steps: number[];
+  request(req: InferenceRequest): Promise<unknown>;
+  close(): void;
+}
+
+/** How long dispose() lets workers stop their runs cleanly before terminating them. */
+const SHUTDOWN_GRACE_MS = 5_000;
+
+export class Engine {
+  private readonly slots: WorkerSlot[] = [];
+  private readonly queue: JobRecord[] = [];
+  private firstReady?: Promise<BackendInfo>;
+  private nextJob = 1;
+  private nextSession = 1;
+  private nextSlot = 1;
+  private disposed = false;
+
+  constructor(private readonly options: EngineOptions) {
+    if (!Number.isInteger(options.workers) || options.workers < 1) {
+      throw new Error(`Engine option "workers" must be a whole number of at least 1, got ${options.workers}.`);
+    }
+    if (!fs.existsSync(options.workerScript)) {
+      throw new Error(`The training worker script ${options.workerScript} does not exist (build with "npm run build").`);
+    }
+  }
+
+  startTraining(runDir: string, resume: boolean): TrainingJob {
+    this.assertAlive();
+    const job = new JobRecord(`job-${this.nextJob++}`, runDir, resume, (record) => this.cancel(record));
+    this.queue.push(job);
+    this.schedule();
+    return job;
+  }
+
+  async openSession(runDir: string, step?: number): Promise<SessionClient> {
+    this.assertAlive();
+    const slot = this.slotForSession();
+    const session = new SessionRecord(`session-${this.nextSession++}`, slot);
+    slot.sessions.set(session.sessionId, session);
+    slot.send({ type: 'openSession', sessionId: session.sessionId, runDir, step });
+    await session.opened;
+    return session;
+  }
+
+  /** The backend of the first worker (started if need be); a worker that dies before 'ready' rejects. */
+  backendInfo(): Promise<BackendInfo> {
+    this.assertAlive();
+    if (!this.firstReady) this.spawn();
+    return this.firstReady!;
+  }
+
+  /** Stop running jobs (they end 'cancelled'), drop queued ones, and end every worker. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const job of this.queue.splice(0)) this.endQueued(job);
+    await Promise.all(this.slots.map((slot) => slot.shutdown(SHUTDOWN_GRACE_MS)));
+  }
+
+  // ------------------------------------------------------------------ scheduling
+
+  /** Give queued jobs to idle workers, starting workers up to the limit. */
+  private schedule(): void {
+    while (this.queue.length > 0 && !this.disposed) {
+      const slot = this.slots.find((candidate) => !candidate.job) ?? this.spawnIfAllowed();
+      if (!slot) return;
+      const job = this.queue.shift()!;
+      slot.job = job;
+      job.slot = slot;
+      slot.send({ type: 'train', jobId: job.jobId, runDir: job.runDir, resume: job.resume });
+    }
+  }
+
+  /** The worker with the least work: no training job first, then fewest sessions. */
+  private slotForSession(): WorkerSlot {
+    const load = (slot: WorkerSlot) => (slot.job ? 1_000 : 0) + slot.sessions.size;
+    const best = [...this.slots].sort((a, b) => load(a) - load(b))[0];
+    if (best && load(best) === 0) return best;
+    return this.spawnIfAllowed() ?? best!;
+  }
+
+  private spawnIfAllowed(): WorkerSlot | undefined {
+    return this.slots.length < this.options.workers ? this.spawn() : undefined;
+  }
+
+  private spawn(): WorkerSlot {
+    const data: EngineWorkerData = {
+      backend: this.options.backend,
+      tfjsNodePath: this.options.tfjsNodePath,
+      wasmDir: this.options.wasmDir,
+      workers: this.options.workers,
+    };
+    const slot = new WorkerSlot(this.nextSlot++, new Worker(this.options.workerScript, { workerData: data }), {
+      log: (level, message) => this.log(level, message),
+      onJobFinished: (job, outcome) => {
+        job.finish(outcome);
+        this.schedule();
+      },
+      onExit: (exited, code) => this.onWorkerExit(exited, code),
+    });
+    this.slots.push(slot);
+    this.firstReady ??= slot.ready;
+    return slot;
+  }
+
+  private onWorkerExit(slot: WorkerSlot, code: number): void {
+    this.slots.splice(this.slots.indexOf(slot), 1);
+    // A worker that never got ready says nothing about the next one: let backendInfo() ask again.
+    if (this.firstReady === slot.ready && !slot.isReady) this.firstReady = undefined;
+    const reason = `worker exited with code ${code}`;
+    if (slot.job && !this.disposed) this.log('error', `Training worker ${slot.id} ${reason} while training ${slot.job.runDir}.`);
+    const job = slot.job;
+    slot.job = undefined;
+    if (job && !job.settled) {
+      markRunState(job.runDir, 'failed', reason, (message) => this.log('error', message));
+      job.finish({ state: 'failed', error: reason });
+    }
+    for (const session of slot.sessions.values()) session.fail(reason);
+    slot.sessions.clear();
+    this.schedule();
+  }
+
+  // ------------------------------------------------------------------ cancellation
+
+  private cancel(job: JobRecord): void {
+    if (job.settled) return;
+    const queuedAt = this.queue.indexOf(job);
+    if (queuedAt >= 0) {
+      this.queue.splice(queuedAt, 1);
+      this.endQueued(job);
+    } else if (job.slot) {
+      job.slot.send({ type: 'cancel', jobId: job.jobId });
+    }
+  }
+
+  /** A job that never reached a worker: its run never started, so it ends 'cancelled'. */
+  private endQueued(job: JobRecord): void {
+    markRunState(job.runDir, 'cancelled', undefined, (message) => this.log('warn', message));
+    job.finish({ state: 'cancelled' });
+  }
+
+  private assertAlive(): void {
+    if (this.disposed) throw new Error('The training engine has been shut down.');
+  }
+
+  private log(level: LogLevel, message: string): void {
+    this.options.log?.(level, message);
+  }
+}
+
+/** Write a final state from the host, for runs whose worker cannot (never started, or crashed). */
+function markRunState(runDir: string, state: 'failed' | 'cancelled', error: string | undefined, report: (m: string) => void) {
+  let sink: DiskRunSink | undefined;
+  try {
+    sink = new DiskRunSink(runDir);
+    sink.setState(state, error);
+  } catch (failure) {
+    report(`Could not mark run ${runDir} as ${state}: ${failure instanceof Error ? failure.message : String(failure)}`);
+  } finally {
+    try {
+      sink?.close();
+    } catch {
+      // Nothing more to do: the state write above already reported its own failure.
+    }
+  }
+}
+
+// ------------------------------------------------------------------ host-side records
+
+class JobRecord implements TrainingJob {
+  readonly done: Promise<JobOutcome>;
+  slot?: WorkerSlot;
+  settled = false;
+  private resolveDone!: (outcome: JobOutcome) => void;
+  private readonly listeners: ProgressListener[] = [];
+
+  constructor(
+    readonly jobId: string,
+    readonly runDir: string,
+    readonly resume: boolean,
+    private readonly requestCancel: (job: JobRecord) => void,
+  ) {
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  onProgress(cb: ProgressListener): void {
+    this.listeners.push(cb);
+  }
+
+  cancel(): void {
+    this.requestCancel(this);
+  }
+
+  progress(step: number, totalSteps: number, records: MetricRecord[], report: (message: string) => void): void {
+    for (const listener of this.listeners) {
+      // A faulty listener must not take down the host's message handling for the other jobs.
+      try {
+        listener(step, totalSteps, records);
+      } catch (error) {
+        report(`A progress listener of ${this.runDir} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+
+  finish(outcome: JobOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.slot = undefined;
+    this.resolveDone(outcome);
+  }
+}
+
+class SessionRecord implements SessionClient {
+  readonly opened: Promise<void>;
+  step = -1;
+  steps: number[] = [];
+  private resolveOpened!: () => void;
+  private rejectOpened!: (error: Error) => void;
+  private nextRequest = 1;
+  private closed?: string;
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void; kind: string }>();
+
+  constructor(
+    readonly sessionId: string,
+    private readonly slot: WorkerSlot,
+  ) {
+    this.opened = new Promise((resolve, reject) => {
+      this.resolveOpened = resolve;
+      this.rejectOpened = reject;
+    });
+  }
+
+  request(req: InferenceRequest): Promise<unknown> {
+    if (this.closed) return Promise.reject(new Error(`The inference session is closed (${this.closed}).`));
+    const requestId = this.nextRequest++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(requestId, { resolve, reject, kind: req.kind });
+      this.slot.send({ type: 'sessionRequest', sessionId: this.sessionId, requestId, request: req });
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.fail('it was closed');
+    this.slot.sessions.delete(this.sessionId);
+    this.slot.send({ type: 'closeSession', sessionId: this.sessionId });
+  }
+
+  handleOpened(message: Extract<FromWorker, { type: 'sessionOpened' }>): void {
+    if (message.error) {
+      this.closed = message.error;
+      this.slot.sessions.delete(this.sessionId);
+      this.rejectOpened(new Error(message.error));
+      return;
+    }
+    this.step = message.step;
+    this.steps = message.steps;
+    this.resolveOpened();
+  }
+
+  handleReply(message: Extract<FromWorker, { type: 'sessionReply' }>): void {
+    const waiting = this.pending.get(message.requestId);
+    if (!waiting) return;
+    this.pending.delete(message.requestId);
+    if (message.error !== undefined) return waiting.reject(new Error(message.error));
+    // Keep the client's view of the session in step with the worker's.
+    if (waiting.kind === 'load') this.step = (message.result as { step: number }).step;
+    if (waiting.kind === 'steps') this.steps = message.result as number[];
+    waiting.resolve(message.result);
+  }
+
+  /** End the session locally: pending and later requests fail with `reason`. */
+  fail(reason: string): void {
+    this.closed ??= reason;
+    this.rejectOpened(new Error(reason));
+    for (const waiting of this.pending.values()) waiting.reject(new Error(`The inference session ended: ${reason}.`));
+    this.pending.clear();
+  }
+}
+
+interface SlotEvents {
+  log(level: LogLevel, message: string): void;
+  onJobFinished(job: JobRecord, outcome: JobOutcome): void;
+  onExit(slot: WorkerSlot, code: number): void;
+}
+
+/** One worker thread and what it is doing: at most one training job, any number of sessions. */
+class WorkerSlot {
+  job?: JobRecord;
+  readonly sessions = new Map<string, SessionRecord>();
+  readonly ready: Promise<BackendInfo>;
+  isReady = false;
+  private readonly exited: Promise<number>;
+  private alive = true;
+
+  constructor(
+    readonly id: number,
+    private readonly worker: Worker,
+    private readonly events: SlotEvents,
+  ) {
+    let resolveReady!: (info: BackendInfo) => void;
+    let rejectReady!: (error: Error) => void;
+    this.ready = new Promise((resolve, reject) => {
+      resolveReady = resolve;
+      rejectReady = reject;
+    });
+    // Whoever awaits `ready` sees the failure; an unobserved one must not crash the host.
+    this.ready.catch(() => undefined);
+    worker.on('message', (message: FromWorker) => {
+      if (message.type === 'ready') {
+        this.isReady = true;
+        resolveReady(message.backend);
+      }
+      else this.route(message);
+    });
+    worker.on('error', (error) => events.log('error', `Training worker ${id} crashed: ${error.stack ?? error.message}`));
+    this.exited = new Promise((resolve) =>
+      worker.once('exit', (code) => {
+        this.alive = false;
+        rejectReady(new Error(`The training worker stopped before it was ready (exit code ${code}).`));
+        events.onExit(this, code);
+        resolve(code);
+      }),
+    );
+  }
+
+  send(message: ToWorker): void {
+    if (this.alive) this.worker.postMessage(message);
+  }
+
+  /** Ask the worker to stop cleanly; terminate it if it takes longer than `graceMs`. */
+  async shutdown(graceMs: number): Promise<void> {
+    if (!this.alive) return;
+    this.send({ type: 'shutdown' });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+    const result = await Promise.race([this.exited, timeout]);
+    clearTimeout(timer);
+    if (result === 'timeout') {
+      this.events.log('warn', `Training worker ${this.id} did not stop within ${graceMs} ms; terminating it.`);
+      await this.worker.terminate();
+      await this.exited;
+    }
+  }
+
+  private route(message: Exclude<FromWorker, { type: 'ready' }>): void {
+    switch (message.type) {
+      case 'progress':
+        if (this.job?.jobId === message.jobId) {
+          this.job.progress(message.step, message.totalSteps, message.metrics, (m) => this.events.log('error', m));
+        }
+        return;
+      case 'finished': {
+        const job = this.job;
+        if (job?.jobId !== message.jobId) return;
+        this.job = undefined;
+        this.events.onJobFinished(job, { state: message.state, ...(message.error ? { error: message.error } : {}) });
+        return;
+      }
+      case 'sessionOpened':
+        this.sessions.get(message.sessionId)?.handleOpened(message);
+        return;
+      case 'sessionReply':
+        this.sessions.get(message.sessionId)?.handleReply(message);
+        return;
+      case 'log':
+        this.events.log(message.level, `[worker ${this.id}] ${message.message}`);
+        return;
+    }
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * One training job inside a worker: from a run folder the host created to a final state.
+ * The run store records everything on disk; the host only hears progress and the outcome.
+ */
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import { train } from '../core/train';
+import type { Checkpoint } from '../core/sink';
+import type { BackendInfo, MetricRecord } from '../protocol';
+import { checkpointSource, readSpec } from '../runs/reader';
+import { DiskRunSink, recordEnvironment } from '../runs/store';
+import type { RunEnvironment } from '../runs/layout';
+import packageJson from '../../package.json';
+
+export interface TrainingJobContext {
+  backend: BackendInfo;
+  /** Worker threads the engine was configured with (recorded with the run). */
+  workers: number;
+  shouldStop: () => boolean;
+  onProgress: (step: number, totalSteps: number, records: MetricRecord[]) => void;
+  /** Details for the log only (stack traces never reach the user-facing error). */
+  logError: (message: string) => void;
+}
+
+export type TrainingOutcome = { state: 'completed' | 'cancelled' | 'failed'; error?: string };
+
+export async function runTrainingJob(runDir: string, resume: boolean, context: TrainingJobContext): Promise<TrainingOutcome> {
+  let sink: DiskRunSink | undefined;
+  let resumeFrom: Checkpoint | undefined;
+  try {
+    const spec = readSpec(runDir);
+    sink = new DiskRunSink(runDir);
+    recordEnvironment(runDir, environmentOf(context));
+    sink.setState('running');
+    if (resume) resumeFrom = await latestCheckpoint(runDir);
+
+    const totalSteps = spec.training.steps;
+    const result = await train({
+      spec,
+      sink,
+      resumeFrom,
+      shouldStop: context.shouldStop,
+      onProgress: (step, records) => context.onProgress(step, totalSteps, records),
+    });
+    sink.setState(result.state);
+    return { state: result.state };
+  } catch (error) {
+    const message = userMessage(error);
+    context.logError(`Training ${runDir} failed: ${error instanceof Error && error.stack ? error.stack : message}`);
+    markFailed(runDir, sink, message, context.logError);
+    return { state: 'failed', error: message };
+  } finally {
+    closeQuietly(sink, context.logError);
+    // Checkpoint tensors are owned by the caller; train() has copied what it needs by now.
+    if (resumeFrom) tf.dispose([...resumeFrom.weights, ...resumeFrom.optimizer].map((named) => named.tensor));
+  }
+}
+
+function environmentOf(context: TrainingJobContext): RunEnvironment {
+  return {
+    backend: context.backend,
+    // Same keys as the environment createRun records (src/engine/launch.ts, src/runs/layout.ts).
+    versions: { 'model-lab': packageJson.version, '@tensorflow/tfjs': tf.version.tfjs, node: process.version },
+    workers: context.workers,
+    platform: `${os.platform()}-${os.arch()} node ${process.version}`,
+  };
+}
+
+/** Resuming a run that never reached a checkpoint starts it from the beginning. */
+async function latestCheckpoint(runDir: string): Promise<Checkpoint | undefined> {
+  const source = checkpointSource(runDir);
+  const steps = source.steps();
+  return steps.length > 0 ? source.load(steps[steps.length - 1]) : undefined;
+}
+
+/** Record the failure in the run's status, with a fresh sink if the failure came before one existed. */
+function markFailed(runDir: string, sink: DiskRunSink | undefined, message: string, logError: (m: string) => void): void {
+  let owned: DiskRunSink | undefined;
+  try {
+    const target = sink ?? (owned = new DiskRunSink(runDir));
+    target.setState('failed', message);
+  } catch (error) {
+    logError(`Could not mark ${runDir} as failed: ${userMessage(error)}`);
+  } finally {
+    closeQuietly(owned, logError);
+  }
+}
+
+function closeQuietly(sink: DiskRunSink | undefined, logError: (m: string) => void): void {
+  try {
+    sink?.close();
+  } catch (error) {
+    logError(`Could not close the run store: ${userMessage(error)}`);
+  }
+}
+
+export function userMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

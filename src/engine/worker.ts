@@ -1,0 +1,129 @@
+/**
+ * Entry point of a training worker (bundled as dist/worker.js). Selects the backend, says
+ * 'ready', then serves ToWorker messages: training jobs and inference sessions share this one
+ * message loop, so requests and cancellations are handled between training steps.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import '../core/labs'; // registers every task, model and objective
+import type { BackendInfo, BackendSetting, FromWorker, InferenceRequest, ToWorker } from '../protocol';
+import { selectBackend } from './backend';
+import { InferenceSessions } from './sessions';
+import { runTrainingJob, userMessage } from './trainingJob';
+
+/** What the engine passes to every worker it starts. */
+export interface EngineWorkerData {
+  backend: BackendSetting;
+  tfjsNodePath?: string;
+  wasmDir: string;
+  /** Worker threads the engine runs (recorded with each run's environment). */
+  workers: number;
+}
+
+if (!parentPort) throw new Error('src/engine/worker.ts must run in a worker thread.');
+const port = parentPort;
+const config = workerData as EngineWorkerData;
+
+const post = (message: FromWorker): void => port.postMessage(message);
+const log = (level: 'info' | 'warn' | 'error', message: string): void => post({ type: 'log', level, message });
+
+/** jobId -> cancel flag polled by the training loop. */
+const stopFlags = new Map<string, { stop: boolean }>();
+const running = new Set<Promise<unknown>>();
+const sessions = new InferenceSessions();
+
+const ready: Promise<BackendInfo> = selectBackend(config.backend, {
+  tfjsNodePath: config.tfjsNodePath,
+  wasmDir: config.wasmDir,
+}).then((backend) => {
+  post({ type: 'ready', backend });
+  if (backend.fallbackReason) log('warn', backend.fallbackReason);
+  return backend;
+});
+
+// Messages wait for the backend; they keep their order because they all wait on the same promise.
+port.on('message', (message: ToWorker) => {
+  ready.then(
+    (backend) => handle(message, backend),
+    (error: unknown) => log('error', `No TensorFlow.js backend could be started: ${userMessage(error)}`),
+  );
+});
+
+function handle(message: ToWorker, backend: BackendInfo): void {
+  switch (message.type) {
+    case 'train':
+      track(startTraining(message.jobId, message.runDir, message.resume, backend));
+      return;
+    case 'cancel': {
+      const flag = stopFlags.get(message.jobId);
+      if (flag) flag.stop = true;
+      return;
+    }
+    case 'openSession':
+      track(openSession(message.sessionId, message.runDir, message.step));
+      return;
+    case 'sessionRequest':
+      track(answer(message.sessionId, message.requestId, message.request));
+      return;
+    case 'closeSession':
+      sessions.close(message.sessionId);
+      return;
+    case 'shutdown':
+      void shutdown();
+      return;
+  }
+}
+
+async function startTraining(jobId: string, runDir: string, resume: boolean, backend: BackendInfo): Promise<void> {
+  const flag = { stop: false };
+  stopFlags.set(jobId, flag);
+  try {
+    const outcome = await runTrainingJob(runDir, resume, {
+      backend,
+      workers: config.workers,
+      shouldStop: () => flag.stop,
+      onProgress: (step, totalSteps, metrics) => post({ type: 'progress', jobId, step, totalSteps, metrics }),
+      logError: (message) => log('error', message),
+    });
+    post({ type: 'finished', jobId, ...outcome });
+  } finally {
+    stopFlags.delete(jobId);
+  }
+}
+
+async function openSession(sessionId: string, runDir: string, step: number | undefined): Promise<void> {
+  try {
+    const opened = await sessions.open(sessionId, runDir, step);
+    post({ type: 'sessionOpened', sessionId, ...opened });
+  } catch (error) {
+    logStack(`Opening a session on ${runDir} failed`, error);
+    post({ type: 'sessionOpened', sessionId, step: -1, steps: [], error: userMessage(error) });
+  }
+}
+
+async function answer(sessionId: string, requestId: number, request: InferenceRequest): Promise<void> {
+  try {
+    const result = await sessions.request(sessionId, request);
+    // Posting clones the result; a value that cannot be cloned must still get an answer.
+    post({ type: 'sessionReply', sessionId, requestId, result });
+  } catch (error) {
+    logStack(`Inference request '${request.kind}' failed`, error);
+    post({ type: 'sessionReply', sessionId, requestId, error: userMessage(error) });
+  }
+}
+
+/** Stop every job (runs end 'cancelled', last checkpoint kept), release sessions, leave. */
+async function shutdown(): Promise<void> {
+  for (const flag of stopFlags.values()) flag.stop = true;
+  await Promise.allSettled(running);
+  sessions.closeAll();
+  port.close();
+}
+
+function track(work: Promise<unknown>): void {
+  running.add(work);
+  void work.finally(() => running.delete(work)).catch(() => undefined);
+}
+
+function logStack(context: string, error: unknown): void {
+  log('error', `${context}: ${error instanceof Error && error.stack ? error.stack : userMessage(error)}`);
+}

@@ -1,0 +1,119 @@
+/**
+ * Crash-safe file primitives: a replaced file is either the old or the new version, never a mix,
+ * and read errors name the file (and line) at fault.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TEMP_PREFIX, tempSuffix } from './layout';
+
+/** A problem with a file of the run store, located by file (and line when known). */
+export class RunFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly detail: string,
+    readonly line?: number,
+  ) {
+    super(`${file}${line !== undefined ? `:${line}` : ''}: ${detail}`);
+    this.name = 'RunFileError';
+  }
+}
+
+/** Error codes Windows returns while another process (indexer, antivirus, reader) has a file open. */
+const TRANSIENT_RENAME_CODES = new Set(['EPERM', 'EBUSY', 'EACCES']);
+const RENAME_ATTEMPTS = 8;
+
+export function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Block the thread briefly; only used between rename retries, which are rare. */
+export function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * `fs.renameSync`, retried a few times on the transient errors Windows gives when the target is
+ * open elsewhere. On POSIX these codes are permanent and the retries only delay the same error.
+ */
+export function renameWithRetry(from: string, to: string): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      fs.renameSync(from, to);
+      return;
+    } catch (error) {
+      const transient = TRANSIENT_RENAME_CODES.has(errorCode(error) ?? '');
+      if (!transient || attempt >= RENAME_ATTEMPTS || process.platform !== 'win32') throw error;
+      sleepSync(10 * attempt);
+    }
+  }
+}
+
+/** Make a rename inside `dir` durable (POSIX); not possible (nor needed) on Windows. */
+export function fsyncDir(dir: string): void {
+  if (process.platform === 'win32') return;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // Best effort: some file systems refuse fsync on directories.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Write `data` to a new file and flush it to disk. */
+export function writeFileDurable(file: string, data: string | Uint8Array): void {
+  const fd = fs.openSync(file, 'w');
+  try {
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Replace `file` atomically: temp file in the same folder, fsync, rename over the old one. */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const dir = path.dirname(file);
+  const temp = path.join(dir, `${TEMP_PREFIX}${path.basename(file)}-${tempSuffix()}`);
+  try {
+    writeFileDurable(temp, data);
+    renameWithRetry(temp, file);
+  } catch (error) {
+    fs.rmSync(temp, { force: true });
+    throw error;
+  }
+  fsyncDir(dir);
+}
+
+export function writeJsonAtomic(file: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Read and parse a JSON file; a missing or unparsable file is a RunFileError naming it. */
+export function readJsonFile(file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = errorCode(error) === 'ENOENT' ? 'file is missing' : `cannot read file (${errorMessage(error)})`;
+    throw new RunFileError(file, reason);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new RunFileError(file, `not valid JSON (${errorMessage(error)})`);
+  }
+}
+
+/** Remove a folder so that no reader ever sees it half-deleted: rename to a temp name, then delete. */
+export function removeDirAtomic(dir: string): void {
+  const doomed = path.join(path.dirname(dir), `${TEMP_PREFIX}delete-${path.basename(dir)}-${tempSuffix()}`);
+  renameWithRetry(dir, doomed);
+  fs.rmSync(doomed, { recursive: true, force: true, maxRetries: 3 });
+}

@@ -1,0 +1,262 @@
+/**
+ * Writing runs: create a run folder atomically, and DiskRunSink, the RunSink the training loop
+ * writes through (metrics, heartbeat/status, checkpoints with retention).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Checkpoint, RunSink } from '../core/sink';
+import type { ResolvedSpec } from '../core/spec/types';
+import type { MetricRecord, RunState } from '../protocol';
+import {
+  RunFileError,
+  errorCode,
+  errorMessage,
+  fsyncDir,
+  readJsonFile,
+  renameWithRetry,
+  writeFileDurable,
+  writeJsonAtomic,
+} from './atomic';
+import { pruneCheckpoints, removeStaleCheckpointTemps, writeCheckpoint } from './checkpoints';
+import {
+  ENVIRONMENT_FILE,
+  HEARTBEAT_WRITE_INTERVAL_MS,
+  METRICS_FILE,
+  RUN_FILE,
+  RUN_FORMAT_VERSION,
+  SPEC_FILE,
+  STATUS_FILE,
+  TEMP_PREFIX,
+  runFile,
+  snapshotFile,
+  snapshotsDir,
+  tempSuffix,
+  type RunEnvironment,
+  type RunRecord,
+  type RunStatusRecord,
+} from './layout';
+import { appendMetricLines, repairMetricsTail, truncateMetricsAfter } from './metrics';
+import { parseStatusRecord } from './records';
+
+export type { RunEnvironment } from './layout';
+
+/** `20250131-142501` in local time: what a person expects to see in a folder name. */
+function timestamp(date: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${date.getFullYear()}${two(date.getMonth() + 1)}${two(date.getDate())}-` +
+    `${two(date.getHours())}${two(date.getMinutes())}${two(date.getSeconds())}`
+  );
+}
+
+/** The experiment name made safe for a folder name on every OS. */
+function folderSafe(name: string): string {
+  const safe = name
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '')
+    .slice(0, 60);
+  return safe || 'run';
+}
+
+function newStatus(state: RunState, step: number, totalSteps: number, error?: string): RunStatusRecord {
+  return {
+    state,
+    step,
+    totalSteps,
+    heartbeat: new Date().toISOString(),
+    pid: process.pid,
+    hostname: os.hostname(),
+    ...(error !== undefined ? { error } : {}),
+  };
+}
+
+function isTargetTaken(error: unknown): boolean {
+  // POSIX: ENOTEMPTY/EEXIST; Windows: EPERM when the target folder exists.
+  return ['ENOTEMPTY', 'EEXIST', 'EPERM'].includes(errorCode(error) ?? '');
+}
+
+/**
+ * Create `<runsDir>/<yyyymmdd-hhmmss>-<spec.name>[-n]/` with run.json, spec.json,
+ * environment.json, an empty metrics.jsonl and status.json (state 'queued'). The folder is built
+ * under a `.tmp-` name and renamed, so it appears complete or not at all. Returns the run folder.
+ */
+export function createRun(
+  runsDir: string,
+  spec: ResolvedSpec,
+  info: { specFile?: string; environment: RunEnvironment },
+): string {
+  const cannot = (reason: string) => new Error(`Cannot create a run in the folder "${runsDir}": ${reason}`);
+  try {
+    fs.mkdirSync(runsDir, { recursive: true });
+  } catch (error) {
+    throw cannot(errorMessage(error));
+  }
+
+  const createdAt = new Date();
+  const baseId = `${timestamp(createdAt)}-${folderSafe(spec.name)}`;
+  const tempDir = path.join(runsDir, `${TEMP_PREFIX}${baseId}-${tempSuffix()}`);
+  try {
+    fs.mkdirSync(tempDir);
+    writeJsonAtomic(runFile(tempDir, SPEC_FILE), spec);
+    writeJsonAtomic(runFile(tempDir, ENVIRONMENT_FILE), info.environment);
+    writeJsonAtomic(runFile(tempDir, STATUS_FILE), newStatus('queued', 0, spec.training.steps));
+    writeFileDurable(runFile(tempDir, METRICS_FILE), '');
+
+    for (let n = 1; ; n++) {
+      const id = n === 1 ? baseId : `${baseId}-${n}`;
+      const runDir = path.join(runsDir, id);
+      if (fs.existsSync(runDir)) continue;
+      const record: RunRecord = {
+        formatVersion: RUN_FORMAT_VERSION,
+        id,
+        name: id,
+        experiment: spec.name,
+        ...(info.specFile !== undefined ? { specFile: info.specFile } : {}),
+        createdAt: createdAt.toISOString(),
+        notes: '',
+        tags: [],
+      };
+      writeJsonAtomic(runFile(tempDir, RUN_FILE), record);
+      try {
+        renameWithRetry(tempDir, runDir);
+      } catch (error) {
+        // Another process took this id between the check and the rename: try the next one.
+        if (isTargetTaken(error) && fs.existsSync(runDir)) continue;
+        throw error;
+      }
+      fsyncDir(runsDir);
+      return runDir;
+    }
+  } catch (error) {
+    fs.rmSync(tempDir, { recursive: true, force: true });
+    throw cannot(errorMessage(error));
+  }
+}
+
+/** (Re)write environment.json, e.g. when a run is resumed on another backend. */
+export function recordEnvironment(runDir: string, environment: RunEnvironment): void {
+  writeJsonAtomic(runFile(runDir, ENVIRONMENT_FILE), environment);
+}
+
+/** Store a view's data as `snapshots/<name>.json`, replaced atomically. */
+export function writeSnapshot(runDir: string, name: string, json: unknown): void {
+  const file = snapshotFile(runDir, name);
+  fs.mkdirSync(snapshotsDir(runDir), { recursive: true });
+  writeJsonAtomic(file, json);
+}
+
+/** A snapshot written by `writeSnapshot`, or undefined when there is none. */
+export function readSnapshot(runDir: string, name: string): unknown {
+  const file = snapshotFile(runDir, name);
+  return fs.existsSync(file) ? readJsonFile(file) : undefined;
+}
+
+function readKeepCheckpoints(runDir: string): number {
+  const file = runFile(runDir, SPEC_FILE);
+  const spec = readJsonFile(file) as Partial<ResolvedSpec> | null;
+  const keep = spec?.training?.keepCheckpoints;
+  if (!Number.isSafeInteger(keep) || (keep as number) < 1) {
+    throw new RunFileError(file, `/training/keepCheckpoints should be an integer >= 1, got ${JSON.stringify(keep)}`);
+  }
+  return keep as number;
+}
+
+/** Temp files of atomic writes a killed owner left in the run folder (or its snapshots). */
+function removeStaleTempFiles(runDir: string): void {
+  for (const dir of [runDir, snapshotsDir(runDir)]) {
+    if (!fs.existsSync(dir)) continue;
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isFile() && entry.name.startsWith(TEMP_PREFIX)) fs.rmSync(path.join(dir, entry.name), { force: true });
+    }
+  }
+}
+
+/**
+ * The RunSink of one run folder. One process at a time owns a run: opening a sink repairs what a
+ * killed previous owner may have left (a truncated metrics line, checkpoint temp folders).
+ *
+ * Status writes: `setState` writes at once; `heartbeat` writes at most once per
+ * HEARTBEAT_WRITE_INTERVAL_MS, except for the first step after 0 (so progress shows at once).
+ * A heartbeat on a 'queued' run marks it 'running'. A failed heartbeat write is retried on the
+ * next heartbeat instead of failing the training step.
+ */
+export class DiskRunSink implements RunSink {
+  private readonly statusFile: string;
+  private readonly metricsFile: string;
+  private readonly keepCheckpoints: number;
+  private status: RunStatusRecord;
+  private lastStatusWrite = 0;
+  private writtenStep: number;
+  private closed = false;
+
+  constructor(private readonly runDir: string) {
+    this.statusFile = runFile(runDir, STATUS_FILE);
+    this.metricsFile = runFile(runDir, METRICS_FILE);
+    if (!fs.existsSync(runFile(runDir, RUN_FILE))) {
+      throw new RunFileError(runFile(runDir, RUN_FILE), 'file is missing: this is not a run folder');
+    }
+    this.keepCheckpoints = readKeepCheckpoints(runDir);
+    this.status = parseStatusRecord(this.statusFile, readJsonFile(this.statusFile));
+    this.writtenStep = this.status.step;
+    repairMetricsTail(this.metricsFile);
+    removeStaleCheckpointTemps(runDir);
+    removeStaleTempFiles(runDir);
+  }
+
+  appendMetrics(records: MetricRecord[]): void {
+    this.assertOpen('append metrics');
+    appendMetricLines(this.metricsFile, records);
+  }
+
+  /** Drop metric records after `step` (resuming from that step's checkpoint); see truncateMetricsAfter. */
+  rewindTo(step: number): void {
+    this.assertOpen('rewind metrics');
+    truncateMetricsAfter(this.metricsFile, step);
+    this.status.step = step;
+  }
+
+  heartbeat(step: number): void {
+    this.assertOpen('heartbeat');
+    this.status.step = step;
+    if (this.status.state === 'queued') this.status.state = 'running';
+    const firstProgress = this.writtenStep === 0 && step !== 0;
+    if (!firstProgress && Date.now() - this.lastStatusWrite < HEARTBEAT_WRITE_INTERVAL_MS) return;
+    try {
+      this.writeStatus();
+    } catch {
+      // Best effort: the next heartbeat retries; a long outage shows up as 'interrupted'.
+    }
+  }
+
+  async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    this.assertOpen('save a checkpoint');
+    await writeCheckpoint(this.runDir, checkpoint);
+    pruneCheckpoints(this.runDir, this.keepCheckpoints);
+  }
+
+  setState(state: RunState, error?: string): void {
+    this.assertOpen('set the state');
+    const { step, totalSteps } = this.status;
+    this.status = newStatus(state, step, totalSteps, error);
+    this.writeStatus();
+  }
+
+  /** Flush the latest step (heartbeats may have been throttled). Further writes throw. */
+  close(): void {
+    if (this.closed) return;
+    if (this.status.step !== this.writtenStep) this.writeStatus();
+    this.closed = true;
+  }
+
+  private writeStatus(): void {
+    this.status = { ...this.status, heartbeat: new Date().toISOString(), pid: process.pid, hostname: os.hostname() };
+    writeJsonAtomic(this.statusFile, this.status);
+    this.lastStatusWrite = Date.now();
+    this.writtenStep = this.status.step;
+  }
+
+  private assertOpen(action: string): void {
+    if (this.closed) throw new Error(`Cannot ${action}: the run sink for ${this.runDir} is closed`);
+  }
+}

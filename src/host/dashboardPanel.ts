@@ -1,0 +1,273 @@
+/**
+ * Host side of the training dashboard (webview/dashboard): one editor panel per set of shown
+ * runs. The host owns the data: it replays the full state whenever the webview (re)loads
+ * ('ready'), streams new metrics while a run trains, and answers the export intents with save
+ * dialogs. Data comes through the injected `RunDataSource`, so this file knows nothing about
+ * the engine or the run folder format.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { BackendInfo, FromWebview, MetricRecord, RunSummary, ToWebview } from '../protocol';
+import { buildMetricsCsv } from '../../webview/common/csv';
+import { buildWebviewHtml, webviewOptions } from './webviewHtml';
+
+export const DASHBOARD_VIEW_TYPE = 'modelLab.dashboard';
+
+export interface Disposable {
+  dispose(): void;
+}
+
+/** Everything the dashboard and the Live view read or ask for. */
+export interface RunDataSource {
+  /** Newest first. */
+  listRuns(): RunSummary[];
+  /** undefined when the run does not exist (any more). */
+  readRun(runId: string): RunSummary | undefined;
+  readMetrics(runId: string): MetricRecord[];
+  readSpec(runId: string): unknown;
+  /** Records appended to a run's metrics after the last `readMetrics`/event (each record once). */
+  onMetrics(listener: (runId: string, records: MetricRecord[]) => void): Disposable;
+  onRunChanged(listener: (run: RunSummary) => void): Disposable;
+  stopRun(runId: string): void;
+  resumeRun(runId: string): void;
+  /** Optional: any change of the run list. Lets an open view notice that a run folder was deleted. */
+  onDidChange?(listener: () => void): Disposable;
+  /** Optional: the backend a run trains or trained on (its recorded environment). */
+  readBackend?(runId: string): BackendInfo | undefined;
+}
+
+export interface DashboardDeps {
+  source: RunDataSource;
+}
+
+/** Called by activate(): restores dashboards after a window reload. */
+export function registerDashboard(context: vscode.ExtensionContext, deps: DashboardDeps): void {
+  registerDashboardSerializer(context, deps.source);
+}
+
+export function registerDashboardSerializer(context: vscode.ExtensionContext, source: RunDataSource): vscode.Disposable {
+  const registration = vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
+    async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+      DashboardPanel.revive(panel, context, source, runIdsOfState(state));
+    },
+  });
+  context.subscriptions.push(registration);
+  return registration;
+}
+
+/** The run ids the webview saved with setState; anything else (old or broken state) shows nothing. */
+function runIdsOfState(state: unknown): string[] {
+  const ids = (state as { runIds?: unknown } | undefined)?.runIds;
+  return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
+}
+
+export class DashboardPanel {
+  private static readonly panels = new Set<DashboardPanel>();
+
+  /** Reveals the dashboard of exactly these runs, or opens a new one. */
+  static show(context: vscode.ExtensionContext, source: RunDataSource, runIds: string[]): void {
+    const ids = [...new Set(runIds)];
+    const existing = [...DashboardPanel.panels].find((p) => sameSet(p.runIds, ids));
+    if (existing) {
+      existing.panel.reveal();
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      DASHBOARD_VIEW_TYPE,
+      'Model Lab Dashboard',
+      vscode.ViewColumn.Active,
+      webviewOptions(context.extensionUri), // no retainContextWhenHidden: the host replays the state
+    );
+    new DashboardPanel(panel, context, source, ids);
+  }
+
+  static revive(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, source: RunDataSource, runIds: string[]): void {
+    new DashboardPanel(panel, context, source, runIds);
+  }
+
+  private ready = false;
+  /** Names of runs seen, to name a run in the message after its folder is gone. */
+  private readonly knownNames = new Map<string, string>();
+  /** Runs that were missing when the state was last sent. */
+  private missing: string[] = [];
+  private readonly disposables: Disposable[] = [];
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    context: vscode.ExtensionContext,
+    private readonly source: RunDataSource,
+    private readonly runIds: string[],
+  ) {
+    DashboardPanel.panels.add(this);
+    panel.webview.options = webviewOptions(context.extensionUri);
+    panel.webview.html = buildWebviewHtml(panel.webview, context.extensionUri, 'dashboard', 'Model Lab Dashboard');
+    this.updateTitle();
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((message: FromWebview) => this.onMessage(message)),
+      // A hidden webview is torn down; it says 'ready' again when shown.
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false;
+      }),
+      panel.onDidDispose(() => this.dispose()),
+      source.onMetrics((runId, records) => {
+        if (this.runIds.includes(runId)) this.post({ type: 'metrics', runId, records });
+      }),
+      source.onRunChanged((run) => {
+        if (!this.runIds.includes(run.id)) return;
+        this.knownNames.set(run.id, run.name);
+        if (this.missing.includes(run.id)) this.sendState(); // it came back
+        else this.post({ type: 'runStatus', run });
+        this.updateTitle();
+      }),
+    );
+    if (source.onDidChange) this.disposables.push(source.onDidChange(() => this.checkAvailability()));
+  }
+
+  private onMessage(message: FromWebview): void {
+    switch (message?.type) {
+      case 'ready':
+        this.ready = true;
+        this.sendState();
+        break;
+      case 'exportCsv':
+        void this.exportCsv().catch((error) => showError('Could not export the metrics', error));
+        break;
+      case 'saveImage':
+        void this.saveImage(message).catch((error) => showError('Could not save the image', error));
+        break;
+      case 'stopRun':
+        if (this.runIds.includes(message.runId)) this.source.stopRun(message.runId);
+        break;
+      case 'resumeRun':
+        if (this.runIds.includes(message.runId)) this.source.resumeRun(message.runId);
+        break;
+      case 'openDashboard':
+        break; // the dashboard is already open
+    }
+  }
+
+  private post(message: ToWebview): void {
+    if (this.ready) void this.panel.webview.postMessage(message);
+  }
+
+  /** Reads every shown run from the source and replays it; reports runs that are gone. */
+  private sendState(): void {
+    const runs: RunSummary[] = [];
+    const metrics: Record<string, MetricRecord[]> = {};
+    const specs: Record<string, unknown> = {};
+    const backends: Record<string, BackendInfo> = {};
+    const problems: string[] = [];
+    this.missing = [];
+    for (const id of this.runIds) {
+      const run = attempt(() => this.source.readRun(id));
+      if (!run) {
+        this.missing.push(id);
+        const name = this.knownNames.get(id);
+        problems.push(`Run ${name ? `"${name}" (${id})` : id} is no longer available: its folder was deleted or cannot be read.`);
+        continue;
+      }
+      this.knownNames.set(id, run.name);
+      runs.push(run);
+      metrics[id] = attempt(() => this.source.readMetrics(id)) ?? [];
+      specs[id] = attempt(() => this.source.readSpec(id));
+      const backend = attempt(() => this.source.readBackend?.(id));
+      if (backend) backends[id] = backend;
+    }
+    this.post({ type: 'state', runs, metrics, specs, backends });
+    for (const message of problems) this.post({ type: 'error', message });
+    this.updateTitle();
+  }
+
+  /** After a change of the run list: resend when a shown run disappeared (or reappeared). */
+  private checkAvailability(): void {
+    const missing = this.runIds.filter((id) => !attempt(() => this.source.readRun(id)));
+    if (missing.join('\n') !== this.missing.join('\n')) this.sendState();
+  }
+
+  private updateTitle(): void {
+    const names = this.runIds.map((id) => this.knownNames.get(id) ?? id);
+    this.panel.title = names.length === 1 ? `Dashboard: ${names[0]}` : names.length === 0 ? 'Model Lab Dashboard' : `Compare ${names.length} runs`;
+  }
+
+  private shownRuns(): RunSummary[] {
+    return this.runIds.flatMap((id) => attempt(() => this.source.readRun(id)) ?? []);
+  }
+
+  /** CSV from the host's own data (fresh from the source), written where the user chooses. */
+  private async exportCsv(): Promise<void> {
+    const runs = this.shownRuns();
+    if (runs.length === 0) {
+      void vscode.window.showWarningMessage('Model Lab: none of the shown runs exists any more; nothing to export.');
+      return;
+    }
+    const metrics = Object.fromEntries(runs.map((r) => [r.id, this.source.readMetrics(r.id)]));
+    const csv = buildMetricsCsv(runs, metrics);
+    const base = runs.length === 1 ? runs[0].name : `compare-${runs.length}-runs`;
+    const target = await vscode.window.showSaveDialog({
+      title: 'Export metrics as CSV',
+      defaultUri: defaultSaveUri(runs[0], `${fileSafe(base)}-metrics.csv`),
+      filters: { 'CSV files': ['csv'] },
+      saveLabel: 'Export',
+    });
+    if (!target) return;
+    await vscode.workspace.fs.writeFile(target, Buffer.from(csv, 'utf8'));
+    void vscode.window.showInformationMessage(`Model Lab: metrics exported to ${target.fsPath}`);
+  }
+
+  private async saveImage(message: Extract<FromWebview, { type: 'saveImage' }>): Promise<void> {
+    if (message.format !== 'png') {
+      // The charts are canvases (uPlot): there is no vector drawing to save.
+      void vscode.window.showWarningMessage('Model Lab: charts can be saved as PNG only.');
+      return;
+    }
+    const match = /^data:image\/png;base64,([A-Za-z0-9+/=]+)$/.exec(typeof message.data === 'string' ? message.data : '');
+    if (!match) {
+      void vscode.window.showErrorMessage('Model Lab: the chart image sent by the dashboard is not a PNG data URL.');
+      return;
+    }
+    const runs = this.shownRuns();
+    const base = [runs.length === 1 ? runs[0].name : 'compare', message.name].filter(Boolean).join('-');
+    const target = await vscode.window.showSaveDialog({
+      title: 'Save chart as PNG',
+      defaultUri: defaultSaveUri(runs[0], `${fileSafe(base || 'chart')}.png`),
+      filters: { 'PNG images': ['png'] },
+      saveLabel: 'Save',
+    });
+    if (!target) return;
+    await vscode.workspace.fs.writeFile(target, Buffer.from(match[1], 'base64'));
+    void vscode.window.showInformationMessage(`Model Lab: chart saved to ${target.fsPath}`);
+  }
+
+  private dispose(): void {
+    DashboardPanel.panels.delete(this);
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+/** Beside the workspace (not inside the run folder, which belongs to the run store). */
+function defaultSaveUri(run: RunSummary | undefined, fileName: string): vscode.Uri | undefined {
+  const folder = run ? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(run.dir)) : undefined;
+  const base = folder?.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri ?? (run ? vscode.Uri.file(path.dirname(run.dir)) : undefined);
+  return base ? vscode.Uri.joinPath(base, fileName) : undefined;
+}
+
+function fileSafe(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'export';
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id) => b.includes(id));
+}
+
+/** Source reads touch the disk; a broken or vanished run must not break the panel. */
+function attempt<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+function showError(what: string, error: unknown): void {
+  void vscode.window.showErrorMessage(`Model Lab: ${what}: ${error instanceof Error ? error.message : String(error)}`);
+}

@@ -1,0 +1,87 @@
+/**
+ * The HTML shell shared by Model Lab's webviews: strict Content-Security-Policy with a fresh
+ * nonce per load, assets only from dist/webview (the one local resource root), the
+ * vscode-elements bundle, codicons and uPlot's stylesheet, then the view's own bundle.
+ *
+ * `renderWebviewPage` is pure (no `vscode` at run time) so the browser harness under
+ * test/harness renders the very same page and policy.
+ */
+import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import type * as vscode from 'vscode';
+
+/** Folder (relative to the extension root) that holds every webview asset. */
+export const WEBVIEW_ASSET_DIR = 'dist/webview';
+
+export interface WebviewPageParts {
+  /** `webview.cspSource`: the origin the policy allows for styles, fonts and images. */
+  cspSource: string;
+  nonce: string;
+  title: string;
+  /** URI of an asset file in dist/webview, as the webview must load it. */
+  assetUri: (file: string) => string;
+  /** Bundle name: webview/<name>/main.ts -> dist/webview/<name>.js (+ <name>.css). */
+  bundle: string;
+}
+
+export function createNonce(): string {
+  return randomBytes(18).toString('base64');
+}
+
+export function contentSecurityPolicy(cspSource: string, nonce: string): string {
+  // No 'unsafe-inline' for styles: uPlot and the Lit elements set styles through the CSSOM
+  // (element.style, adopted style sheets), which the policy does not restrict.
+  return [
+    "default-src 'none'",
+    `img-src ${cspSource} data:`,
+    `style-src ${cspSource}`,
+    `font-src ${cspSource}`,
+    `script-src 'nonce-${nonce}'`,
+  ].join('; ');
+}
+
+const escapeAttr = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export function renderWebviewPage(parts: WebviewPageParts): string {
+  const { nonce, assetUri } = parts;
+  const attr = (file: string) => escapeAttr(assetUri(file));
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="UTF-8">
+  <meta http-equiv="Content-Security-Policy" content="${escapeAttr(contentSecurityPolicy(parts.cspSource, nonce))}">
+  <meta name="viewport" content="width=device-width, initial-scale=1.0">
+  <title>${escapeAttr(parts.title)}</title>
+  <link rel="stylesheet" href="${attr('codicon.css')}" id="vscode-codicon-stylesheet">
+  <link rel="stylesheet" href="${attr('uPlot.min.css')}">
+  <link rel="stylesheet" href="${attr(`${parts.bundle}.css`)}">
+  <script type="module" nonce="${nonce}" src="${attr('elements.js')}"></script>
+  <script type="module" nonce="${nonce}" src="${attr(`${parts.bundle}.js`)}"></script>
+</head>
+<body>
+  <main id="app"></main>
+</body>
+</html>`;
+}
+
+/** Options for a panel or view: scripts on, local files only from dist/webview. */
+export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+  return { enableScripts: true, localResourceRoots: [assetDir(extensionUri)] };
+}
+
+/** The full HTML of a webview showing bundle `bundle`, with a fresh nonce. */
+export function buildWebviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, bundle: string, title: string): string {
+  const dir = assetDir(extensionUri);
+  return renderWebviewPage({
+    cspSource: webview.cspSource,
+    nonce: createNonce(),
+    title,
+    bundle,
+    assetUri: (file) => webview.asWebviewUri(dir.with({ path: posix.join(dir.path, file) })).toString(),
+  });
+}
+
+function assetDir(extensionUri: vscode.Uri): vscode.Uri {
+  return extensionUri.with({ path: posix.join(extensionUri.path, WEBVIEW_ASSET_DIR) });
+}

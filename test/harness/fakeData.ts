@@ -1,0 +1,68 @@
+/** Deterministic fake runs for the webview harness: two runs with loss and eval curves. */
+import type { BackendInfo, MetricRecord, RunSummary } from '../../src/protocol';
+
+/** Small LCG: the harness must draw the same pictures every time. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+export function fakeMetrics(seed: number, steps: number, scale: number): MetricRecord[] {
+  const rand = random(seed);
+  const records: MetricRecord[] = [];
+  for (let step = 10; step <= steps; step += 10) {
+    const loss = scale * (0.15 + 2.2 * Math.exp(-step / 180)) * (1 + 0.25 * (rand() - 0.5));
+    records.push({ step, time: step * 42, values: { 'train/loss': loss } });
+    if (step % 100 === 0) {
+      const l1 = 0.1 + scale * 0.9 * Math.exp(-step / 250);
+      records.push({ step, time: step * 42 + 5, values: { 'eval/id/l1': l1, 'eval/ood/l1': l1 * 1.6 + 0.05 * rand() } });
+    }
+  }
+  return records;
+}
+
+export function fakeRun(id: string, name: string, state: RunSummary['state'], step: number, createdAt: string): RunSummary {
+  return {
+    id,
+    dir: `/workspace/runs/${id}`,
+    name,
+    experiment: 'retrieval',
+    state,
+    step,
+    totalSteps: 1000,
+    createdAt,
+    notes: '',
+    tags: [],
+  };
+}
+
+export function fakeSpec(heads: number, learningRate: number): unknown {
+  return {
+    formatVersion: 1,
+    kind: 'train',
+    name: 'retrieval',
+    seed: 7,
+    task: { name: 'contextual-retrieval', sequenceLength: 32, dim: 16 },
+    model: { name: 'multi-head-attention', heads, width: 64, layers: 2 },
+    objective: { name: 'l1' },
+    training: { steps: 1000, batchSize: 64, learningRate, optimizer: 'adam', logEvery: 10, evalEvery: 100, evalBatches: 4, checkpointEvery: 250, keepCheckpoints: 3 },
+  };
+}
+
+export const fakeBackend: BackendInfo = { name: 'wasm', requested: 'auto', version: '4.22.0', fallbackReason: 'tfjs-node is not installed' };
+
+/** The 'state' message a dashboard of two runs receives. */
+export function twoRunState() {
+  const a = fakeRun('20250101-120000-retrieval', 'retrieval 4 heads', 'completed', 1000, '2025-01-01T12:00:00Z');
+  const b = fakeRun('20250102-090000-retrieval', 'retrieval 8 heads', 'running', 620, '2025-01-02T09:00:00Z');
+  return {
+    type: 'state' as const,
+    runs: [b, a],
+    metrics: { [a.id]: fakeMetrics(1, 1000, 1), [b.id]: fakeMetrics(2, 620, 0.8) },
+    specs: { [a.id]: fakeSpec(4, 0.001), [b.id]: fakeSpec(8, 0.0005) },
+    backends: { [a.id]: fakeBackend, [b.id]: fakeBackend },
+  };
+}

@@ -1,0 +1,34 @@
+/** Small DOM helpers shared by the webviews (no framework: the views are simple). */
+import type { RunState } from '../../src/protocol';
+
+type Child = Node | string;
+
+/** `el('button', { class: 'x', 'aria-label': 'Go' }, 'Go')`. Attributes only, no inline handlers or styles. */
+export function el(tag: string, attributes: Record<string, string> = {}, ...children: Child[]): HTMLElement {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+  element.append(...children.filter((c) => c !== ''));
+  return element;
+}
+
+/** Colour swatch of a run (CSSOM styles are allowed by the webview's CSP, style attributes are not). */
+export function setRunSwatch(swatch: HTMLElement, style: { color: string; dash?: number[] }): void {
+  swatch.style.backgroundColor = style.color;
+  swatch.classList.toggle('dashed', Boolean(style.dash));
+}
+
+const STATE_ICONS: Record<RunState, string> = {
+  queued: 'clock',
+  running: 'sync',
+  completed: 'pass',
+  cancelled: 'circle-slash',
+  failed: 'error',
+  interrupted: 'warning',
+};
+
+/** Run state as icon + word (never colour alone, for high contrast and colour blindness). */
+export function stateBadge(state: RunState): HTMLElement {
+  return el('span', { class: `state-badge state-${state}` },
+    el('span', { class: `codicon codicon-${STATE_ICONS[state]}`, 'aria-hidden': 'true' }),
+    state);
+}

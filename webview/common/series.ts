@@ -1,0 +1,150 @@
+/**
+ * Pure data helpers behind the charts: keeping per-run metric series, EMA smoothing and
+ * aligning several runs on one step axis. No DOM here, so the host and unit tests can use them.
+ */
+import type { ChartSeries, MetricRecord, RunSummary } from '../../src/protocol';
+
+/** One metric of one run, steps strictly increasing. */
+export interface StepSeries {
+  steps: number[];
+  values: number[];
+}
+
+/**
+ * Appends a point, first dropping every point at or after its step. A resumed run restarts
+ * from its last checkpoint and logs those steps again: the later values are the real
+ * continuation. The same rule makes a replayed record (disk read + live event) a no-op.
+ */
+export function appendPoint(series: StepSeries, step: number, value: number): void {
+  const { steps, values } = series;
+  if (steps.length > 0 && steps[steps.length - 1] >= step) {
+    let keep = steps.length;
+    while (keep > 0 && steps[keep - 1] >= step) keep--;
+    steps.length = keep;
+    values.length = keep;
+  }
+  steps.push(step);
+  values.push(value);
+}
+
+/** Metric series of several runs, filled from full replays and live increments alike. */
+export class MetricStore {
+  private readonly runs = new Map<string, Map<string, StepSeries>>();
+
+  /** Adds records of a run; returns the metric names that changed. */
+  append(runId: string, records: readonly MetricRecord[]): Set<string> {
+    const changed = new Set<string>();
+    let byMetric = this.runs.get(runId);
+    if (!byMetric) {
+      byMetric = new Map();
+      this.runs.set(runId, byMetric);
+    }
+    for (const record of records) {
+      for (const [metric, value] of Object.entries(record.values)) {
+        let series = byMetric.get(metric);
+        if (!series) {
+          series = { steps: [], values: [] };
+          byMetric.set(metric, series);
+        }
+        appendPoint(series, record.step, value);
+        changed.add(metric);
+      }
+    }
+    return changed;
+  }
+
+  clear(): void {
+    this.runs.clear();
+  }
+
+  series(runId: string, metric: string): StepSeries | undefined {
+    return this.runs.get(runId)?.get(metric);
+  }
+
+  /** Every metric name seen in any run, in display order. */
+  metricNames(): string[] {
+    const names = new Set<string>();
+    for (const byMetric of this.runs.values()) for (const name of byMetric.keys()) names.add(name);
+    return orderMetricNames([...names]);
+  }
+
+  /** The last logged value of each metric of a run whose name starts with `prefix`. */
+  latest(runId: string, prefix = ''): { metric: string; step: number; value: number }[] {
+    const byMetric = this.runs.get(runId);
+    if (!byMetric) return [];
+    return orderMetricNames([...byMetric.keys()].filter((m) => m.startsWith(prefix))).flatMap((metric) => {
+      const s = byMetric.get(metric)!;
+      const n = s.steps.length;
+      return n === 0 ? [] : [{ metric, step: s.steps[n - 1], value: s.values[n - 1] }];
+    });
+  }
+}
+
+/** Training loss first, then other training metrics, then evaluation metrics, then the rest. */
+export function orderMetricNames(names: readonly string[]): string[] {
+  const rank = (name: string): number =>
+    name === 'train/loss' ? 0 : name.startsWith('train/') ? 1 : name.startsWith('eval/') ? 2 : 3;
+  return [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** The metric a small chart should show: the training loss, else the first training metric. */
+export function mainLossMetric(names: readonly string[]): string | undefined {
+  const ordered = orderMetricNames(names);
+  return ordered.find((n) => n === 'train/loss') ?? ordered.find((n) => n.startsWith('train/')) ?? ordered[0];
+}
+
+/**
+ * Exponential moving average with TensorBoard's debiasing (divide by 1 - w^n), so the start of
+ * the curve is not pulled toward zero. weight 0 returns the values unchanged. Non-finite values
+ * pass through untouched and do not enter the average (a NaN loss stays visible as a gap).
+ */
+export function emaSmooth(values: readonly number[], weight: number): number[] {
+  if (!(weight >= 0 && weight < 1)) throw new RangeError(`smoothing weight must be in [0, 1), got ${weight}`);
+  if (weight === 0) return values.slice();
+  const out: number[] = new Array(values.length);
+  let average = 0;
+  let count = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) {
+      out[i] = v;
+      continue;
+    }
+    average = average * weight + (1 - weight) * v;
+    count++;
+    out[i] = average / (1 - Math.pow(weight, count));
+  }
+  return out;
+}
+
+/**
+ * Puts several series on one shared, sorted step axis (the union of their steps); a series
+ * has `null` where it did not log. This is uPlot's column layout; values (NaN included) are
+ * kept as logged, the chart turns non-finite ones into gaps.
+ */
+export function alignSeries(series: readonly StepSeries[]): { steps: number[]; columns: (number | null)[][] } {
+  const union = new Set<number>();
+  for (const s of series) for (const step of s.steps) union.add(step);
+  const steps = [...union].sort((a, b) => a - b);
+  const index = new Map(steps.map((step, i) => [step, i]));
+  const columns = series.map((s) => {
+    const column: (number | null)[] = new Array(steps.length).fill(null);
+    for (let i = 0; i < s.steps.length; i++) column[index.get(s.steps[i])!] = s.values[i];
+    return column;
+  });
+  return { steps, columns };
+}
+
+/** The series of every (run, metric) pair present in the data, runs in the given order. */
+export function buildSeries(runs: readonly Pick<RunSummary, 'id' | 'name'>[], metrics: Record<string, readonly MetricRecord[]>): ChartSeries[] {
+  const store = new MetricStore();
+  for (const run of runs) store.append(run.id, metrics[run.id] ?? []);
+  const out: ChartSeries[] = [];
+  for (const metric of store.metricNames()) {
+    for (const run of runs) {
+      const s = store.series(run.id, metric);
+      if (s) out.push({ runId: run.id, runName: run.name, metric, steps: s.steps, values: s.values });
+    }
+  }
+  return out;
+}

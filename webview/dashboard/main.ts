@@ -1,0 +1,308 @@
+/**
+ * Training dashboard: one chart per metric with the shown runs overlaid, a smoothing control,
+ * the runs with their state, and the hyperparameters that tell them apart. The host owns the
+ * data: it replays everything in a 'state' message after 'ready' and streams 'metrics' while
+ * a run trains. This page only renders and sends intents (export, save image, stop, resume).
+ */
+import type { RunSummary, ToWebview } from '../../src/protocol';
+import { MetricChart, type ChartLine, type ChartView } from '../common/charts';
+import { connect, loadState, post, saveState } from '../common/messaging';
+import { buildParamTable } from '../common/params';
+import { MetricStore } from '../common/series';
+import { formatValue, onThemeChange, readThemeColors, runStyle } from '../common/theme';
+import { el, setRunSwatch, stateBadge } from '../common/dom';
+import './main.css';
+
+/** Persisted with setState: survives hide/show and lets the serializer restore the panel. */
+interface DashboardState {
+  runIds: string[];
+  smoothing: number;
+  logScale: boolean;
+  onlyDiffering: boolean;
+}
+
+const MAX_SMOOTHING = 0.99;
+const CHART_HEIGHT = 220;
+const SVG_NOTE = 'Save as PNG. Charts are drawn on a canvas, so there is no SVG export.';
+
+const persisted = loadState<DashboardState>({ runIds: [], smoothing: 0.6, logScale: false, onlyDiffering: false });
+let runs: RunSummary[] = [];
+let specs: Record<string, unknown> = {};
+let received = false;
+const store = new MetricStore();
+const charts = new Map<string, { card: HTMLElement; chart: MetricChart; note: HTMLElement }>();
+let view: ChartView = { theme: readThemeColors(), smoothing: persisted.smoothing, logScale: persisted.logScale };
+
+// ------------------------------------------------------------------ layout
+
+const app = document.getElementById('app')!;
+const smoothingRange = <HTMLInputElement>el('input', { id: 'smoothing-range', type: 'range', min: '0', max: String(MAX_SMOOTHING), step: '0.01' });
+smoothingRange.value = String(persisted.smoothing);
+/** vscode-elements controls expose value/checked like native inputs. */
+type FormControl = HTMLElement & { value: string; checked: boolean };
+const smoothingField = <FormControl>el('vscode-textfield', {
+  id: 'smoothing-value', type: 'number', min: '0', max: String(MAX_SMOOTHING), step: '0.01',
+  'aria-label': 'Smoothing weight (0 to 0.99)', class: 'smoothing-value',
+});
+smoothingField.setAttribute('value', String(persisted.smoothing));
+const logScaleBox = <FormControl>el('vscode-checkbox', { id: 'log-scale', label: 'Log scale (y)' });
+if (persisted.logScale) logScaleBox.setAttribute('checked', '');
+const exportButton = el('vscode-button', {
+  id: 'export-csv', icon: 'export', secondary: '', 'aria-label': 'Export the metrics of the shown runs as CSV',
+  title: 'Export the metrics of the shown runs as CSV',
+}, 'Export CSV');
+
+const messages = el('div', { id: 'messages', role: 'status', 'aria-live': 'polite' });
+const runList = el('ul', { id: 'runs', class: 'run-list', 'aria-label': 'Shown runs' });
+const chartGrid = el('section', { id: 'charts', class: 'chart-grid', 'aria-label': 'Metric charts' });
+const emptyNote = el('p', { class: 'empty-note' });
+const onlyDifferingBox = <FormControl>el('vscode-checkbox', { id: 'only-differing', label: 'Only differing values' });
+if (persisted.onlyDiffering) onlyDifferingBox.setAttribute('checked', '');
+const paramTable = el('table', { class: 'param-table', 'aria-label': 'Hyperparameters of the shown runs' });
+const params = el('vscode-collapsible', { id: 'params', heading: 'Hyperparameters', open: '' },
+  el('div', { class: 'params-body' }, onlyDifferingBox, paramTable));
+
+app.append(
+  el('header', { class: 'toolbar' },
+    el('h1', {}, 'Training dashboard'),
+    el('div', { class: 'toolbar-controls' },
+      el('div', { class: 'smoothing', title: 'Exponential moving average of each curve (TensorBoard-style, debiased). The raw curve stays visible, faint.' },
+        el('label', { for: 'smoothing-range' }, 'Smoothing'), smoothingRange, smoothingField),
+      logScaleBox,
+      exportButton)),
+  messages,
+  runList,
+  emptyNote,
+  chartGrid,
+  params,
+);
+
+// ------------------------------------------------------------------ controls
+
+/** The native range input stands in for a slider: @vscode-elements/elements 2.x has none. */
+smoothingRange.addEventListener('input', () => applySmoothing(Number(smoothingRange.value)));
+smoothingField.addEventListener('change', () => {
+  const value = Number(smoothingField.value);
+  const valid = Number.isFinite(value) && value >= 0 && value <= MAX_SMOOTHING;
+  // An out-of-range entry is flagged, not clamped.
+  smoothingField.toggleAttribute('invalid', !valid);
+  smoothingField.title = valid ? '' : `Smoothing must be between 0 and ${MAX_SMOOTHING}`;
+  if (valid) applySmoothing(value);
+});
+logScaleBox.addEventListener('change', () => {
+  view = { ...view, logScale: logScaleBox.checked };
+  persist();
+  updateAllCharts();
+});
+onlyDifferingBox.addEventListener('change', () => {
+  persist();
+  renderParams();
+});
+exportButton.addEventListener('click', () => post({ type: 'exportCsv' }));
+
+let smoothingFrame = 0;
+function applySmoothing(value: number): void {
+  smoothingRange.value = String(value);
+  smoothingField.value = String(value);
+  smoothingField.removeAttribute('invalid');
+  view = { ...view, smoothing: value };
+  persist();
+  cancelAnimationFrame(smoothingFrame);
+  smoothingFrame = requestAnimationFrame(updateAllCharts);
+}
+
+function persist(): void {
+  saveState<DashboardState>({
+    runIds: runs.length > 0 || received ? runs.map((r) => r.id) : persisted.runIds,
+    smoothing: view.smoothing,
+    logScale: view.logScale,
+    onlyDiffering: onlyDifferingBox.checked === true,
+  });
+}
+
+onThemeChange(() => {
+  view = { ...view, theme: readThemeColors() };
+  renderRuns();
+  updateAllCharts();
+});
+
+// ------------------------------------------------------------------ messages
+
+connect((message: ToWebview) => {
+  switch (message.type) {
+    case 'state':
+      received = true;
+      // Oldest first: each run keeps its colour, and the newest is drawn on top.
+      runs = [...message.runs].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      specs = message.specs;
+      store.clear();
+      for (const run of runs) store.append(run.id, message.metrics[run.id] ?? []);
+      messages.replaceChildren();
+      persist();
+      renderRuns();
+      syncCharts();
+      renderParams();
+      break;
+    case 'metrics':
+      if (runs.some((r) => r.id === message.runId)) {
+        for (const metric of store.append(message.runId, message.records)) dirty.add(metric);
+        scheduleChartUpdate();
+      }
+      break;
+    case 'runStatus': {
+      const index = runs.findIndex((r) => r.id === message.run.id);
+      if (index >= 0) {
+        runs[index] = message.run;
+        renderRuns();
+      }
+      break;
+    }
+    case 'error':
+      messages.append(el('div', { class: 'message error' }, el('span', { class: 'codicon codicon-error', 'aria-hidden': 'true' }), el('span', {}, message.message)));
+      break;
+  }
+});
+
+// ------------------------------------------------------------------ runs
+
+function renderRuns(): void {
+  runList.replaceChildren(
+    ...runs.map((run, index) => {
+      const swatch = el('span', { class: 'swatch', 'aria-hidden': 'true' });
+      setRunSwatch(swatch, runStyle(view.theme, index));
+      const actions = el('span', { class: 'run-actions' });
+      if (run.state === 'running' || run.state === 'queued') {
+        actions.append(runButton('debug-stop', `Stop run ${run.name}`, 'Stop', () => post({ type: 'stopRun', runId: run.id })));
+      } else if (run.state === 'cancelled' || run.state === 'interrupted' || run.state === 'failed') {
+        actions.append(runButton('debug-continue', `Resume run ${run.name} from its last checkpoint`, 'Resume', () => post({ type: 'resumeRun', runId: run.id })));
+      }
+      return el('li', { class: 'run', 'data-testid': `run-${run.id}` },
+        swatch,
+        el('span', { class: 'run-name', title: run.id }, run.name),
+        stateBadge(run.state),
+        el('span', { class: 'run-step' }, `step ${run.step} / ${run.totalSteps}`),
+        run.error ? el('span', { class: 'run-error', title: run.error }, run.error) : '',
+        actions);
+    }),
+  );
+  emptyNote.textContent = !received
+    ? 'Loading…'
+    : runs.length === 0
+      ? 'No runs to show. Open a run from the Model Lab runs view.'
+      : store.metricNames().length === 0
+        ? 'No metrics logged yet: curves appear as soon as training logs its first step.'
+        : '';
+  emptyNote.hidden = emptyNote.textContent === '';
+}
+
+function runButton(icon: string, label: string, text: string, onClick: () => void): HTMLElement {
+  const button = el('vscode-button', { icon, secondary: '', 'aria-label': label, title: label }, text);
+  button.addEventListener('click', onClick);
+  return button;
+}
+
+// ------------------------------------------------------------------ charts
+
+const dirty = new Set<string>();
+let chartFrame = 0;
+
+/** Live records arrive in bursts: redraw at most once per frame. */
+function scheduleChartUpdate(): void {
+  if (chartFrame) return;
+  chartFrame = requestAnimationFrame(() => {
+    chartFrame = 0;
+    const known = [...dirty].every((m) => charts.has(m));
+    if (!known) syncCharts();
+    else for (const metric of dirty) updateChart(metric);
+    dirty.clear();
+    if (emptyNote.textContent && store.metricNames().length > 0) renderRuns();
+  });
+}
+
+/** Creates, orders and removes chart cards to match the metric names, then redraws all. */
+function syncCharts(): void {
+  const names = store.metricNames();
+  for (const [metric, entry] of charts) {
+    if (!names.includes(metric)) {
+      entry.chart.destroy();
+      entry.card.remove();
+      charts.delete(metric);
+    }
+  }
+  for (const metric of names) {
+    let entry = charts.get(metric);
+    if (!entry) entry = createChartCard(metric);
+    chartGrid.append(entry.card); // append moves: keeps display order
+  }
+  updateAllCharts();
+  renderRuns();
+}
+
+function createChartCard(metric: string): { card: HTMLElement; chart: MetricChart; note: HTMLElement } {
+  const chart = new MetricChart(metric, view, CHART_HEIGHT);
+  const save = el('vscode-button', {
+    icon: 'file-media', 'icon-only': '', secondary: '', 'aria-label': `Save the ${metric} chart as PNG`, title: SVG_NOTE,
+  });
+  save.addEventListener('click', () => {
+    const data = chart.toPng(metric);
+    if (data) post({ type: 'saveImage', format: 'png', data, name: metric });
+  });
+  const note = el('span', { class: 'chart-note' });
+  const card = el('article', { class: 'chart-card', 'aria-label': metric },
+    el('header', {}, el('h2', {}, metric), note, save),
+    chart.root);
+  const entry = { card, chart, note };
+  charts.set(metric, entry);
+  return entry;
+}
+
+function updateAllCharts(): void {
+  for (const metric of charts.keys()) updateChart(metric);
+}
+
+function updateChart(metric: string): void {
+  const entry = charts.get(metric);
+  if (!entry) return;
+  const lines: ChartLine[] = [];
+  runs.forEach((run, colorIndex) => {
+    const series = store.series(run.id, metric);
+    if (series) lines.push({ runId: run.id, label: run.name, colorIndex, steps: series.steps, values: series.values });
+  });
+  entry.chart.update(view, lines, runs[runs.length - 1]?.id);
+  entry.note.textContent = entry.chart.logUnavailable ? 'linear: values ≤ 0' : latestSummary(lines);
+}
+
+function latestSummary(lines: ChartLine[]): string {
+  if (lines.length !== 1) return '';
+  const { steps, values } = lines[0];
+  return steps.length ? `${formatValue(values[values.length - 1])} @ ${steps[steps.length - 1]}` : '';
+}
+
+// ------------------------------------------------------------------ hyperparameters
+
+function renderParams(): void {
+  params.hidden = runs.length === 0;
+  const table = buildParamTable(runs.map((r) => specs[r.id] ?? {}));
+  const onlyDiffering = onlyDifferingBox.checked && runs.length > 1;
+  onlyDifferingBox.hidden = runs.length < 2;
+  const head = el('tr', {}, el('th', { scope: 'col' }, 'Parameter'),
+    ...runs.map((run, index) => {
+      const swatch = el('span', { class: 'swatch', 'aria-hidden': 'true' });
+      setRunSwatch(swatch, runStyle(view.theme, index));
+      return el('th', { scope: 'col' }, swatch, run.name);
+    }));
+  const rows = table.keys
+    .filter((key) => !onlyDiffering || table.differing.has(key))
+    .map((key) => {
+      const differs = runs.length > 1 && table.differing.has(key);
+      return el('tr', differs ? { class: 'differs' } : {},
+        el('th', { scope: 'row' }, differs ? el('span', { class: 'differs-mark', title: 'Differs between runs' }, '≠ ') : '', key),
+        ...table.columns.map((column) => el('td', {}, column[key] ?? '—')));
+    });
+  const missing = runs.filter((r) => specs[r.id] === undefined).map((r) => r.name);
+  paramTable.replaceChildren(
+    el('thead', {}, head),
+    el('tbody', {}, ...rows),
+    ...(missing.length ? [el('caption', {}, `Spec not readable for: ${missing.join(', ')}`)] : []),
+  );
+}

@@ -45,6 +45,7 @@ export interface SessionClient {
 
 /** How long dispose() lets workers stop their runs cleanly before terminating them. */
 const SHUTDOWN_GRACE_MS = 5_000;
+const SHUT_DOWN = 'The training engine has been shut down.';
 
 export class Engine {
   private readonly slots: WorkerSlot[] = [];
@@ -84,7 +85,7 @@ export class Engine {
 
   /** The backend of the first worker (started if need be); a worker that dies before 'ready' rejects. */
   backendInfo(): Promise<BackendInfo> {
-    this.assertAlive();
+    if (this.disposed) return Promise.reject(new Error(SHUT_DOWN));
     if (!this.firstReady) this.spawn();
     return this.firstReady!;
   }
@@ -180,7 +181,7 @@ export class Engine {
   }
 
   private assertAlive(): void {
-    if (this.disposed) throw new Error('The training engine has been shut down.');
+    if (this.disposed) throw new Error(SHUT_DOWN);
   }
 
   private log(level: LogLevel, message: string): void {

@@ -44,8 +44,12 @@ function newRun(name: string, steps: number): string {
   });
 }
 
+/** Everything the engines of this file logged. */
+const logs: string[] = [];
+
 function newEngine(overrides: Partial<EngineOptions> = {}): Engine {
-  return new Engine({ workerScript, workers: 1, backend: 'wasm', wasmDir, ...overrides });
+  const log = (level: string, message: string) => logs.push(`${level}: ${message}`);
+  return new Engine({ workerScript, workers: 1, backend: 'wasm', wasmDir, log, ...overrides });
 }
 
 /** Resolves with the first progress report of a job. */
@@ -75,10 +79,14 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 describe('Engine', { timeout: 120_000 }, () => {
   it('trains a run to completion in a worker and records it on disk', async () => {
     const engine = newEngine();
+    logs.length = 0;
     try {
       const runDir = newRun('complete', 30);
       const job = engine.startTraining(runDir, false);
       const reports: Array<{ step: number; totalSteps: number; records: MetricRecord[] }> = [];
+      job.onProgress(() => {
+        throw new Error('a faulty listener');
+      });
       job.onProgress((step, totalSteps, records) => reports.push({ step, totalSteps, records }));
 
       assert.deepEqual(await job.done, { state: 'completed' });
@@ -105,6 +113,8 @@ describe('Engine', { timeout: 120_000 }, () => {
     } finally {
       await engine.dispose();
     }
+    assert.ok(logs.some((line) => /progress listener .* failed: a faulty listener/.test(line)), 'listener errors are logged');
+    assert.ok(!logs.some((line) => /did not stop|crashed|exited/.test(line)), `the worker stopped cleanly:\n${logs.join('\n')}`);
   });
 
   it('queues a second job under a limit of one worker, and cancels a running job mid-way', async () => {
@@ -229,14 +239,16 @@ describe('Engine', { timeout: 120_000 }, () => {
     try {
       const trained = newRun('inspect-busy', 10);
       await engine.startTraining(trained, false).done;
-      const job = engine.startTraining(newRun('busy', 5000), false);
+      const busyRun = newRun('busy', 5000);
+      const job = engine.startTraining(busyRun, false);
+      let finished = false;
+      void job.done.then(() => (finished = true));
       await firstProgress(job);
       const session = await engine.openSession(trained);
       const example = (await session.request({ kind: 'example', split: 'ood', index: 0 })) as Record<string, unknown>;
       assert.equal(example.split, 'ood');
-      let finished = false;
-      void job.done.then(() => (finished = true));
       assert.equal(finished, false, 'the request was answered between training steps');
+      assert.equal(readRun(busyRun).state, 'running');
       job.cancel();
       await job.done;
     } finally {
@@ -281,6 +293,31 @@ describe('Engine', { timeout: 120_000 }, () => {
       assert.equal(outcome.state, 'failed');
       assert.ok(outcome.error && !/\n\s+at /.test(outcome.error), `no stack trace in: ${outcome.error}`);
       assert.equal(readRun(runDir).state, 'failed');
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it('dispose stops a running job cleanly: the run ends cancelled, not interrupted', async () => {
+    const engine = newEngine();
+    logs.length = 0;
+    const runDir = newRun('disposed', 5000);
+    const job = engine.startTraining(runDir, false);
+    await firstProgress(job);
+    await engine.dispose();
+    assert.deepEqual(await job.done, { state: 'cancelled' });
+    assert.equal(readRun(runDir).state, 'cancelled');
+    assert.ok(!logs.some((line) => /did not stop/.test(line)), logs.join('\n'));
+    assert.throws(() => engine.startTraining(runDir, true), /shut down/);
+  });
+
+  it("reports the worker's backend, with the reason for a fallback", async () => {
+    const engine = newEngine({ wasmDir: path.join(tmp, 'no-wasm-here') });
+    try {
+      const info = await engine.backendInfo();
+      assert.equal(info.name, 'cpu');
+      assert.equal(info.requested, 'wasm');
+      assert.match(info.fallbackReason ?? '', /files are missing/);
     } finally {
       await engine.dispose();
     }

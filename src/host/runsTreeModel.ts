@@ -1,0 +1,131 @@
+/**
+ * What the Runs tree shows, computed from plain `RunSummary` lists: groups, labels,
+ * descriptions, tooltips, icons and menu context values. `runsTree.ts` only turns these into
+ * `vscode.TreeItem`s. No 'vscode' import.
+ */
+import type { RunState, RunSummary } from '../protocol';
+
+export interface ExperimentGroup {
+  experiment: string;
+  /** Newest first. */
+  runs: RunSummary[];
+}
+
+/** Groups by experiment name; groups ordered by their newest run, runs newest first. */
+export function groupByExperiment(runs: readonly RunSummary[]): ExperimentGroup[] {
+  const groups = new Map<string, RunSummary[]>();
+  for (const run of [...runs].sort(newestFirst)) {
+    const list = groups.get(run.experiment) ?? [];
+    list.push(run);
+    groups.set(run.experiment, list);
+  }
+  // Map keeps insertion order, and runs were inserted newest first.
+  return [...groups].map(([experiment, groupRuns]) => ({ experiment, runs: groupRuns }));
+}
+
+function newestFirst(a: RunSummary, b: RunSummary): number {
+  return b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id);
+}
+
+/** Codicon ids (`ThemeIcon`), `sync~spin` animates. */
+export const STATE_ICONS: Record<RunState, string> = {
+  queued: 'clock',
+  running: 'sync~spin',
+  completed: 'pass',
+  cancelled: 'circle-slash',
+  failed: 'error',
+  interrupted: 'debug-disconnect',
+};
+
+/** Theme colour ids for the state icons (undefined: default foreground). */
+export const STATE_COLORS: Partial<Record<RunState, string>> = {
+  completed: 'testing.iconPassed',
+  failed: 'testing.iconFailed',
+  interrupted: 'list.warningForeground',
+};
+
+/** Menu `when` clauses match on this: `run.<state>` (see package.json `viewItem =~ /^run\./`). */
+export function runContextValue(run: RunSummary): string {
+  return `run.${run.state}`;
+}
+
+export function isActive(run: RunSummary): boolean {
+  return run.state === 'running' || run.state === 'queued';
+}
+
+/** Runs that can continue from their last checkpoint. */
+export function isResumable(run: RunSummary): boolean {
+  return run.state === 'cancelled' || run.state === 'interrupted' || run.state === 'failed';
+}
+
+const DEFAULT_ID = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})-(.*)$/;
+
+/**
+ * The tree label. A run not renamed is called by its id (`20250131-142501-<experiment>[-n]`);
+ * under its experiment's group the date and time are what tell runs apart, so show those.
+ */
+export function runLabel(run: RunSummary): string {
+  const match = run.name === run.id ? DEFAULT_ID.exec(run.id) : null;
+  if (!match) return run.name;
+  const [, year, month, day, hours, minutes, seconds, rest] = match;
+  const counter = rest.startsWith(`${run.experiment}-`) ? /^\d+$/.exec(rest.slice(run.experiment.length + 1))?.[0] : undefined;
+  return `${year}-${month}-${day} ${hours}:${minutes}:${seconds}${counter ? ` #${counter}` : ''}`;
+}
+
+export function stepText(run: RunSummary): string {
+  return run.totalSteps > 0 ? `${run.step}/${run.totalSteps}` : `${run.step}`;
+}
+
+/** e.g. `running 120/2000 · #baseline #lr-sweep · lr 1e-3 first try` */
+export function runDescription(run: RunSummary): string {
+  const parts = [run.state === 'completed' ? stepText(run) : `${run.state} ${stepText(run)}`];
+  if (run.tags.length > 0) parts.push(run.tags.map((tag) => `#${tag}`).join(' '));
+  const note = firstLine(run.notes);
+  if (note) parts.push(note.length > 40 ? `${note.slice(0, 39)}…` : note);
+  return parts.join(' · ');
+}
+
+/** Tooltip lines (Markdown-safe plain text: the caller escapes). */
+export function runTooltipLines(run: RunSummary): string[] {
+  const lines = [
+    `${run.name}${run.name !== run.id ? ` (${run.id})` : ''}`,
+    `Experiment: ${run.experiment}`,
+    `State: ${run.state}, step ${stepText(run)}`,
+    `Created: ${run.createdAt}`,
+  ];
+  if (run.specFile) lines.push(`Spec: ${run.specFile}`);
+  lines.push(`Folder: ${run.dir}`);
+  if (run.tags.length > 0) lines.push(`Tags: ${run.tags.join(', ')}`);
+  if (run.notes.trim()) lines.push(`Notes: ${run.notes.trim()}`);
+  if (run.error) lines.push(`Error: ${run.error}`);
+  return lines;
+}
+
+export function groupDescription(group: ExperimentGroup): string {
+  const active = group.runs.filter(isActive).length;
+  const count = `${group.runs.length} run${group.runs.length === 1 ? '' : 's'}`;
+  return active > 0 ? `${count}, ${active} active` : count;
+}
+
+function firstLine(text: string): string {
+  return text.trim().split(/\r?\n/, 1)[0] ?? '';
+}
+
+const TAG_PATTERN = /^[\p{L}\p{N}._:/-]+$/u;
+
+/**
+ * Tags typed as `a, b c`: separated by commas or spaces, a leading `#` dropped, duplicates
+ * removed. Returns the problem instead when a tag has characters we do not allow.
+ */
+export function parseTags(input: string): { tags: string[] } | { problem: string } {
+  const tags: string[] = [];
+  for (const raw of input.split(/[\s,]+/)) {
+    const tag = raw.replace(/^#/, '');
+    if (tag === '') continue;
+    if (!TAG_PATTERN.test(tag)) {
+      return { problem: `"${tag}" is not a valid tag: use letters, digits and . _ : / - (separate tags with commas or spaces)` };
+    }
+    if (!tags.includes(tag)) tags.push(tag);
+  }
+  return { tags };
+}

@@ -1,0 +1,82 @@
+/**
+ * Two status-bar items: the run training in this window (click: its dashboard) and the
+ * TensorFlow.js backend in use (click: the output, which says why it was chosen).
+ * Also keeps the `modelLab.hasActiveRun` context key for menus.
+ */
+import * as vscode from 'vscode';
+import type { BackendInfo, RunSummary } from '../protocol';
+import { describeBackend, type EngineHost } from './engineHost';
+import { latestLoss, progressText } from './progressText';
+import type { RunRegistry } from './runRegistry';
+import { isActive } from './runsTreeModel';
+
+export class StatusBar implements vscode.Disposable {
+  private readonly runItem = vscode.window.createStatusBarItem('modelLab.activeRun', vscode.StatusBarAlignment.Left, 10);
+  private readonly backendItem = vscode.window.createStatusBarItem('modelLab.backend', vscode.StatusBarAlignment.Left, 9);
+  private readonly losses = new Map<string, number>();
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private hasActiveRun?: boolean;
+
+  constructor(
+    private readonly registry: RunRegistry,
+    engineHost: EngineHost,
+  ) {
+    this.runItem.name = 'Model Lab: Active Run';
+    this.backendItem.name = 'Model Lab: Backend';
+    this.backendItem.command = 'modelLab.showOutput';
+    this.subscriptions.push(
+      registry.onDidChange(() => this.update()),
+      registry.onMetrics((runId, records) => {
+        const loss = latestLoss(records);
+        if (loss !== undefined) this.losses.set(runId, loss);
+        this.update();
+      }),
+      engineHost.onDidChangeBackend((info) => this.showBackend(info)),
+    );
+    this.update();
+  }
+
+  dispose(): void {
+    for (const subscription of this.subscriptions) subscription.dispose();
+    this.runItem.dispose();
+    this.backendItem.dispose();
+  }
+
+  private update(): void {
+    // Jobs of this window first (newest started last), then anything active on disk.
+    const ownIds = this.registry.activeJobRunIds();
+    const own = ownIds.map((id) => this.registry.readRun(id)).filter((run): run is RunSummary => run !== undefined);
+    const others = this.registry.listRuns().filter((run) => isActive(run) && !ownIds.includes(run.id));
+    const active = [...own.reverse(), ...others];
+    this.setHasActiveRun(active.length > 0);
+    const run = active[0];
+    if (!run) {
+      this.runItem.hide();
+      return;
+    }
+    const more = active.length > 1 ? ` (+${active.length - 1})` : '';
+    const icon = run.state === 'queued' ? '$(clock)' : '$(sync~spin)';
+    const progress = run.state === 'queued' ? 'queued' : progressText(run.step, run.totalSteps, this.losses.get(run.id));
+    this.runItem.text = `${icon} ${run.name}: ${progress}${more}`;
+    this.runItem.tooltip = `Model Lab: ${run.name} (${run.experiment}) is ${run.state}. Click to open its dashboard.`;
+    this.runItem.command = { title: 'Open Run', command: 'modelLab.openRun', arguments: [run.id] };
+    this.runItem.show();
+  }
+
+  private showBackend(info: BackendInfo | undefined): void {
+    if (!info) {
+      this.backendItem.hide();
+      return;
+    }
+    this.backendItem.text = `$(beaker) ${info.name}`;
+    this.backendItem.tooltip = `Model Lab trains with the TensorFlow.js ${describeBackend(info)}. Click for the log.`;
+    this.backendItem.backgroundColor = info.fallbackReason ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.backendItem.show();
+  }
+
+  private setHasActiveRun(value: boolean): void {
+    if (this.hasActiveRun === value) return;
+    this.hasActiveRun = value;
+    void vscode.commands.executeCommand('setContext', 'modelLab.hasActiveRun', value);
+  }
+}

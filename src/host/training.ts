@@ -1,0 +1,258 @@
+/**
+ * Train, resume and stop: from an experiment file to a run training in a worker, with a
+ * cancellable progress notification. Every failure the user can fix (no folder, spec errors,
+ * unwritable runs folder, bad settings, untrusted workspace) ends in a clear notification;
+ * details and stacks go to the output channel only.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { loadSpecFile } from '../core/spec/validate';
+import { SpecError, type ResolvedSpec } from '../core/spec/types';
+import type { TrainingJob } from '../engine/engine';
+import type { BackendInfo, RunSummary } from '../protocol';
+import { createRun } from '../runs/store';
+import type { RunEnvironment } from '../runs/layout';
+import type { SpecDiagnostics } from './diagnostics';
+import { SettingsError, type EngineHost } from './engineHost';
+import { logError, type Log } from './output';
+import { latestLoss, progressText } from './progressText';
+import type { RunActions, RunRegistry } from './runRegistry';
+import { checkWritableFolder, resolveRunsFolder } from './runsFolder';
+import { isActive, isResumable } from './runsTreeModel';
+import { SETTINGS_SECTION } from './settings';
+import { workspaceFolderInfos } from './workspaceFolders';
+
+export interface TrainingDeps {
+  engineHost: EngineHost;
+  registry: RunRegistry;
+  diagnostics: SpecDiagnostics;
+  log: Log;
+  extensionVersion: string;
+}
+
+export class TrainingController implements RunActions {
+  constructor(private readonly deps: TrainingDeps) {}
+
+  /** Validate the experiment file, create a run next to it, start training it. */
+  async train(specUri: vscode.Uri): Promise<void> {
+    if (!ensureTrusted('train')) return;
+    const specFile = specUri.fsPath;
+    const name = path.basename(specFile);
+
+    const open = vscode.workspace.textDocuments.find((doc) => doc.uri.fsPath === specFile);
+    if (open?.isDirty && !(await open.save())) {
+      void vscode.window.showWarningMessage(`Model Lab: ${name} has unsaved changes that could not be saved; training was not started.`);
+      return;
+    }
+
+    let spec: ResolvedSpec;
+    try {
+      spec = loadSpecFile(specFile);
+    } catch (error) {
+      if (error instanceof SpecError) {
+        await this.deps.diagnostics.showSpecError(error);
+        const count = error.problems.length;
+        void vscode.window
+          .showErrorMessage(
+            `Model Lab: ${name} has ${count} problem${count === 1 ? '' : 's'}; fix ${count === 1 ? 'it' : 'them'} before training. ` +
+              `First: ${error.problems[0]?.path || '/'}: ${error.problems[0]?.message ?? 'invalid experiment file'}`,
+            'Show Problems',
+          )
+          .then((choice) => choice && vscode.commands.executeCommand('workbench.actions.view.problems'));
+        return;
+      }
+      throw error;
+    }
+
+    const { folders, problems } = workspaceFolderInfos();
+    const where = resolveRunsFolder(specFile, folders);
+    if (!where.ok) {
+      const detail = problems.length > 0 && where.reason === 'outside-workspace' ? ` (${problems.join('; ')})` : '';
+      const actions = where.reason === 'no-workspace' ? ['Open Folder…'] : [];
+      void vscode.window.showErrorMessage(`Model Lab: ${where.message}${detail}`, ...actions).then((choice) => {
+        if (choice) void vscode.commands.executeCommand('vscode.openFolder');
+      });
+      return;
+    }
+    const unwritable = checkWritableFolder(where.runsDir);
+    if (unwritable) {
+      void showSettingsError(unwritable, `${SETTINGS_SECTION}.runsDirectory`);
+      return;
+    }
+
+    const backend = await this.startEngine();
+    if (!backend) return;
+
+    let runDir: string;
+    try {
+      runDir = createRun(where.runsDir, spec, { specFile, environment: this.environment(backend) });
+    } catch (error) {
+      const message = logError(this.deps.log, `Creating a run for ${specFile}`, error);
+      void showSettingsError(`Model Lab: ${message}`, `${SETTINGS_SECTION}.runsDirectory`);
+      return;
+    }
+    this.deps.log('info', `Run ${path.basename(runDir)} created for ${specFile} in ${where.runsDir}`);
+    this.start(runDir, false);
+  }
+
+  /** Continue a cancelled, interrupted or failed run from its last checkpoint. */
+  async resume(runId: string): Promise<void> {
+    if (!ensureTrusted('resume runs')) return;
+    const run = this.deps.registry.readRun(runId);
+    if (!run) {
+      void vscode.window.showWarningMessage(`Model Lab: run ${runId} no longer exists.`);
+      return;
+    }
+    if (!isResumable(run)) {
+      const why = isActive(run) ? 'is already training' : run.state === 'completed' ? 'has completed' : `is ${run.state}`;
+      void vscode.window.showInformationMessage(`Model Lab: run "${run.name}" ${why}; nothing to resume.`);
+      return;
+    }
+    if (!(await this.startEngine())) return;
+    this.deps.log('info', `Resuming run ${run.id} from its last checkpoint (step ${run.step} was reached before).`);
+    this.start(run.dir, true);
+  }
+
+  stop(runId: string): void {
+    const run = this.deps.registry.readRun(runId);
+    const label = run ? `"${run.name}"` : runId;
+    const job = this.deps.registry.jobOf(runId);
+    if (job) {
+      this.deps.log('info', `Stopping run ${runId} (it keeps its last checkpoint and can be resumed).`);
+      job.cancel();
+      return;
+    }
+    if (run && isActive(run)) {
+      void vscode.window.showWarningMessage(
+        `Model Lab: run ${label} is trained by another process (the command line or another VS Code window); stop it there.`,
+      );
+      return;
+    }
+    void vscode.window.showInformationMessage(`Model Lab: run ${label} is not training.`);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  /** Creates the engine and waits for its backend; reports problems and returns undefined on failure. */
+  private async startEngine(): Promise<BackendInfo | undefined> {
+    try {
+      const pending = this.deps.engineHost.backendInfo();
+      return await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: 'Model Lab: starting the training worker…' },
+        () => pending,
+      );
+    } catch (error) {
+      if (error instanceof SettingsError) {
+        void showSettingsError(error.message, SETTINGS_SECTION);
+        return undefined;
+      }
+      const message = logError(this.deps.log, 'Starting the training engine', error);
+      void vscode.window
+        .showErrorMessage(`Model Lab: the training worker could not start: ${message}`, 'Show Output')
+        .then((choice) => choice && this.showOutput());
+      return undefined;
+    }
+  }
+
+  private start(runDir: string, resume: boolean): void {
+    let job: TrainingJob;
+    try {
+      job = this.deps.engineHost.startTraining(runDir, resume);
+    } catch (error) {
+      const message = logError(this.deps.log, `Starting ${runDir}`, error);
+      void vscode.window.showErrorMessage(`Model Lab: training could not start: ${message}`);
+      return;
+    }
+    this.deps.registry.trackJob(runDir, job, resume);
+    void this.follow(path.basename(runDir), job);
+  }
+
+  /** A cancellable notification for one job, then a message with its outcome. */
+  private async follow(runId: string, job: TrainingJob): Promise<void> {
+    const { registry } = this.deps;
+    const runName = () => registry.readRun(runId)?.name ?? runId;
+    const outcome = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Training ${runName()}`, cancellable: true },
+      (progress, token) => {
+        token.onCancellationRequested(() => {
+          this.deps.log('info', `Stop requested for run ${runId} from the progress notification.`);
+          job.cancel();
+        });
+        let loss: number | undefined;
+        let reported = 0;
+        const report = (run: RunSummary | undefined) => {
+          if (!run) return;
+          if (run.state === 'queued') {
+            progress.report({ message: 'queued: waiting for a free worker (setting modelLab.workers)' });
+            return;
+          }
+          const percent = run.totalSteps > 0 ? Math.min(100, (100 * run.step) / run.totalSteps) : 0;
+          progress.report({ message: progressText(run.step, run.totalSteps, loss), increment: percent - reported });
+          reported = percent;
+        };
+        const subscriptions = [
+          registry.onRunChanged((run) => run.id === runId && report(run)),
+          registry.onMetrics((id, records) => {
+            if (id !== runId) return;
+            loss = latestLoss(records) ?? loss;
+            report(registry.readRun(runId));
+          }),
+        ];
+        report(registry.readRun(runId));
+        return job.done.finally(() => subscriptions.forEach((s) => s.dispose()));
+      },
+    );
+    const run = registry.readRun(runId);
+    const name = run?.name ?? runId;
+    const steps = run ? ` at step ${run.step}/${run.totalSteps}` : '';
+    if (outcome.state === 'completed') {
+      const choice = await vscode.window.showInformationMessage(`Model Lab: run "${name}" completed${steps}.`, 'Open Run');
+      if (choice) void vscode.commands.executeCommand('modelLab.openRun', runId);
+    } else if (outcome.state === 'cancelled') {
+      const choice = await vscode.window.showInformationMessage(
+        `Model Lab: run "${name}" stopped${steps}. Resume continues from its last checkpoint (from the start if none was saved yet).`,
+        'Resume Run',
+      );
+      if (choice) void this.resume(runId);
+    } else {
+      const choice = await vscode.window.showErrorMessage(
+        `Model Lab: run "${name}" failed${steps}: ${outcome.error ?? 'unknown error'}`,
+        'Show Output',
+      );
+      if (choice) this.showOutput();
+    }
+  }
+
+  private environment(backend: BackendInfo): RunEnvironment {
+    // Provisional: the worker records the environment it actually trains with when it starts.
+    return {
+      backend,
+      versions: { tfjs: backend.version, node: process.versions.node, modelLab: this.deps.extensionVersion },
+      workers: vscode.workspace.getConfiguration(SETTINGS_SECTION).get<number>('workers') ?? 1,
+      platform: `${os.platform()}-${os.arch()} node ${process.version}`,
+    };
+  }
+
+  private showOutput(): void {
+    void vscode.commands.executeCommand('modelLab.showOutput');
+  }
+}
+
+/** Training runs code paths chosen by workspace files, so it needs a trusted workspace. */
+function ensureTrusted(action: string): boolean {
+  if (vscode.workspace.isTrusted) return true;
+  void vscode.window
+    .showWarningMessage(
+      `Model Lab cannot ${action} in Restricted Mode: experiment files decide what runs and where files are written. Trust this workspace to train.`,
+      'Manage Workspace Trust',
+    )
+    .then((choice) => choice && vscode.commands.executeCommand('workbench.trust.manage'));
+  return false;
+}
+
+function showSettingsError(message: string, setting: string): Thenable<void> {
+  return vscode.window.showErrorMessage(message, 'Open Settings').then((choice) => {
+    if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', setting);
+  });
+}

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { MetricRecord } from '../../src/protocol';
+import { formatNumber, latestLoss, progressText } from '../../src/host/progressText';
+
+test('latest loss: the newest record that has one, train/loss preferred', () => {
+  const records: MetricRecord[] = [
+    { step: 10, time: 1, values: { 'train/loss': 0.9 } },
+    { step: 20, time: 2, values: { 'train/loss': 0.5, 'eval/id/loss': 0.7 } },
+    { step: 20, time: 2, values: { 'eval/ood/l1': 0.3 } },
+  ];
+  assert.equal(latestLoss(records), 0.5);
+  assert.equal(latestLoss([{ step: 1, time: 0, values: { 'objective/loss': 2 } }]), 2);
+  assert.equal(latestLoss([{ step: 1, time: 0, values: { accuracy: 1 } }]), undefined);
+  assert.equal(latestLoss([]), undefined);
+});
+
+test('numbers: 3 significant digits, exponent when tiny or huge', () => {
+  assert.equal(formatNumber(0.123456), '0.123');
+  assert.equal(formatNumber(12.3456), '12.3');
+  assert.equal(formatNumber(0), '0');
+  assert.equal(formatNumber(0.0000123), '1.23e-5');
+  assert.equal(formatNumber(123456), '1.23e+5');
+  assert.equal(formatNumber(Number.NaN), 'NaN');
+});
+
+test('progress text', () => {
+  assert.equal(progressText(120, 2000, 0.42123), 'step 120/2000 · loss 0.421');
+  assert.equal(progressText(5, 0, undefined), 'step 5');
+});

@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, test } from 'node:test';
+import { parseSpec } from '../../src/core/spec/validate';
+import type { ResolvedSpec } from '../../src/core/spec/types';
+import type { JobOutcome, ProgressListener, TrainingJob } from '../../src/engine/engine';
+import type { MetricRecord, RunSummary } from '../../src/protocol';
+import { RunRegistry } from '../../src/host/runRegistry';
+import { STATUS_FILE } from '../../src/runs/layout';
+import { deleteRun, updateRunMeta } from '../../src/runs/reader';
+import { createRun, DiskRunSink, type RunEnvironment } from '../../src/runs/store';
+
+const template = fs.readFileSync(path.join(__dirname, '..', '..', 'templates', 'retrieval-mha-quick.lab.json'), 'utf8');
+const environment: RunEnvironment = {
+  backend: { name: 'cpu', requested: 'auto', version: '4.22.0', fallbackReason: 'test' },
+  versions: {},
+  workers: 1,
+  platform: 'test',
+};
+
+function spec(name: string): ResolvedSpec {
+  const parsed = parseSpec(template, 'template.lab.json');
+  assert.ok(parsed.spec, JSON.stringify(parsed.problems));
+  return { ...parsed.spec, name };
+}
+
+const record = (step: number, loss: number): MetricRecord => ({ step, time: step, values: { 'train/loss': loss } });
+
+/** A TrainingJob driven by the test (the real one needs worker threads and tfjs). */
+class ScriptedJob implements TrainingJob {
+  readonly jobId = 'job-test';
+  readonly done: Promise<JobOutcome>;
+  finish!: (outcome: JobOutcome) => void;
+  cancelled = false;
+  private readonly listeners: ProgressListener[] = [];
+  constructor(readonly runDir: string) {
+    this.done = new Promise((resolve) => (this.finish = resolve));
+  }
+  onProgress(cb: ProgressListener): void {
+    this.listeners.push(cb);
+  }
+  progress(step: number, total: number, records: MetricRecord[]): void {
+    for (const listener of this.listeners) listener(step, total, records);
+  }
+  cancel(): void {
+    this.cancelled = true;
+  }
+}
+
+let tmp: string;
+let registry: RunRegistry;
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'host-registry-'));
+  registry = new RunRegistry({ pollIntervalMs: 0, progressThrottleMs: 0 });
+});
+afterEach(() => {
+  registry.dispose();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test('indexes runs of several runs folders by id, newest first', () => {
+  const dirA = path.join(tmp, 'a', '.model-lab', 'runs');
+  const dirB = path.join(tmp, 'b', 'runs');
+  const first = createRun(dirA, spec('first'), { environment });
+  const second = createRun(dirB, spec('second'), { specFile: '/b/second.lab.json', environment });
+  registry.setRunsDirs([dirA, dirB, path.join(tmp, 'missing')]);
+
+  const runs = registry.listRuns();
+  assert.deepEqual(new Set(runs.map((run) => run.dir)), new Set([first, second]));
+  const byId = registry.readRun(path.basename(second));
+  assert.equal(byId?.experiment, 'second');
+  assert.equal(byId?.specFile, '/b/second.lab.json');
+  assert.equal(byId?.state, 'queued');
+  assert.equal(registry.readRun('nope'), undefined);
+  assert.equal((registry.readSpec(path.basename(first)) as ResolvedSpec).name, 'first');
+  assert.equal(registry.readBackend(path.basename(first))?.name, 'cpu');
+});
+
+test('metrics: readMetrics then onMetrics gives every record exactly once (run trained by another process)', () => {
+  const runsDir = path.join(tmp, 'runs');
+  const runDir = createRun(runsDir, spec('cli'), { environment });
+  const runId = path.basename(runDir);
+  const sink = new DiskRunSink(runDir);
+  sink.heartbeat(1); // 'queued' -> 'running'
+  sink.appendMetrics([record(1, 0.9), record(2, 0.8)]);
+  registry.setRunsDirs([runsDir]);
+  assert.equal(registry.readRun(runId)?.state, 'running');
+
+  const seen: MetricRecord[][] = [];
+  registry.onMetrics((id, records) => id === runId && seen.push(records));
+  assert.deepEqual(registry.readMetrics(runId).map((r) => r.step), [1, 2]);
+
+  sink.appendMetrics([record(3, 0.7)]);
+  sink.heartbeat(3);
+  registry.pollActive();
+  assert.deepEqual(seen.map((batch) => batch.map((r) => r.step)), [[3]]);
+  registry.pollActive();
+  assert.equal(seen.length, 1, 'nothing new, nothing announced');
+  assert.deepEqual(registry.readMetrics(runId).map((r) => r.step), [1, 2, 3]);
+
+  sink.setState('completed');
+  sink.close();
+  const changes: RunSummary[] = [];
+  registry.onRunChanged((run) => changes.push(run));
+  registry.pollActive();
+  assert.equal(changes.at(-1)?.state, 'completed');
+});
+
+test('a running run whose heartbeat went stale turns interrupted on the next poll', () => {
+  const runsDir = path.join(tmp, 'runs');
+  const runDir = createRun(runsDir, spec('stale'), { environment });
+  const sink = new DiskRunSink(runDir);
+  sink.heartbeat(5);
+  sink.close();
+  registry.setRunsDirs([runsDir]);
+  assert.equal(registry.listRuns()[0].state, 'running');
+
+  const statusFile = path.join(runDir, STATUS_FILE);
+  const status = JSON.parse(fs.readFileSync(statusFile, 'utf8'));
+  fs.writeFileSync(statusFile, JSON.stringify({ ...status, heartbeat: new Date(Date.now() - 60_000).toISOString() }));
+  const changes: RunSummary[] = [];
+  registry.onRunChanged((run) => changes.push(run));
+  registry.pollActive();
+  assert.deepEqual(changes.map((run) => run.state), ['interrupted']);
+});
+
+test('a job of this window: queued until it starts, live steps, then the final state from disk', async () => {
+  const runsDir = path.join(tmp, 'runs');
+  const runDir = createRun(runsDir, spec('own'), { environment });
+  const runId = path.basename(runDir);
+  // Resuming a cancelled run: the folder still says 'cancelled' until the worker picks it up.
+  new DiskRunSink(runDir).setState('cancelled');
+  registry.setRunsDirs([runsDir]);
+  assert.equal(registry.readRun(runId)?.state, 'cancelled');
+
+  const job = new ScriptedJob(runDir);
+  const metrics: number[] = [];
+  registry.onMetrics((id, records) => id === runId && metrics.push(...records.map((r) => r.step)));
+  registry.trackJob(runDir, job, true);
+  assert.equal(registry.readRun(runId)?.state, 'queued');
+  assert.deepEqual(registry.activeJobRunIds(), [runId]);
+  assert.equal(registry.jobOf(runId), job);
+
+  // The worker: marks running, appends, then reports progress (status.json lags behind).
+  const sink = new DiskRunSink(runDir);
+  sink.setState('running');
+  sink.appendMetrics([record(10, 0.5)]);
+  job.progress(10, 300, [record(10, 0.5)]);
+  assert.equal(registry.readRun(runId)?.state, 'running');
+  assert.equal(registry.readRun(runId)?.step, 10, 'the live step beats the status file');
+  assert.equal(registry.readRun(runId)?.totalSteps, 300);
+  assert.deepEqual(metrics, [10]);
+
+  sink.appendMetrics([record(20, 0.4)]);
+  sink.heartbeat(20);
+  sink.setState('completed');
+  sink.close();
+  job.finish({ state: 'completed' });
+  await job.done;
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(registry.readRun(runId)?.state, 'completed');
+  assert.equal(registry.readRun(runId)?.step, 20);
+  assert.deepEqual(metrics, [10, 20]);
+  assert.deepEqual(registry.activeJobRunIds(), []);
+});
+
+test('refresh notices runs created, renamed and deleted by others', () => {
+  const runsDir = path.join(tmp, 'runs');
+  registry.setRunsDirs([runsDir]);
+  let changes = 0;
+  registry.onDidChange(() => changes++);
+  assert.equal(registry.listRuns().length, 0);
+
+  const runDir = createRun(runsDir, spec('later'), { environment });
+  registry.refresh();
+  assert.equal(registry.listRuns().length, 1);
+  assert.ok(changes > 0);
+
+  updateRunMeta(runDir, { name: 'renamed', notes: 'n', tags: ['t'] });
+  registry.refreshRunDir(runDir);
+  assert.equal(registry.listRuns()[0].name, 'renamed');
+  assert.deepEqual(registry.listRuns()[0].tags, ['t']);
+
+  deleteRun(runDir);
+  changes = 0;
+  registry.refresh();
+  assert.equal(registry.listRuns().length, 0);
+  assert.equal(changes, 1);
+  assert.deepEqual(registry.readMetrics(path.basename(runDir)), []);
+});
+
+test('stop and resume are delegated to the training controller', () => {
+  const calls: string[] = [];
+  registry.setActions({ stop: (id) => calls.push(`stop ${id}`), resume: (id) => calls.push(`resume ${id}`) });
+  registry.stopRun('a');
+  registry.resumeRun('b');
+  assert.deepEqual(calls, ['stop a', 'resume b']);
+});

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { RunState, RunSummary } from '../../src/protocol';
+import {
+  groupByExperiment,
+  groupDescription,
+  isResumable,
+  parseTags,
+  runContextValue,
+  runDescription,
+  runLabel,
+  runTooltipLines,
+  STATE_ICONS,
+} from '../../src/host/runsTreeModel';
+
+function run(id: string, experiment: string, createdAt: string, patch: Partial<RunSummary> = {}): RunSummary {
+  return {
+    id,
+    dir: `/ws/.model-lab/runs/${id}`,
+    name: id,
+    experiment,
+    state: 'completed',
+    step: 300,
+    totalSteps: 300,
+    createdAt,
+    notes: '',
+    tags: [],
+    ...patch,
+  };
+}
+
+test('runs are grouped by experiment; groups and runs newest first', () => {
+  const runs = [
+    run('r1', 'mha', '2025-01-01T10:00:00Z'),
+    run('r2', 'quick', '2025-01-02T10:00:00Z'),
+    run('r3', 'mha', '2025-01-03T10:00:00Z'),
+    run('r4', 'quick', '2025-01-01T09:00:00Z'),
+  ];
+  const groups = groupByExperiment(runs);
+  assert.deepEqual(
+    groups.map((g) => [g.experiment, g.runs.map((r) => r.id)]),
+    [
+      ['mha', ['r3', 'r1']],
+      ['quick', ['r2', 'r4']],
+    ],
+  );
+  assert.equal(groupDescription(groups[0]), '2 runs');
+  assert.deepEqual(groupByExperiment([]), []);
+});
+
+test('group description counts active runs', () => {
+  const [group] = groupByExperiment([
+    run('a', 'mha', '2025-01-01T00:00:00Z', { state: 'running', step: 10 }),
+    run('b', 'mha', '2025-01-02T00:00:00Z', { state: 'queued', step: 0 }),
+    run('c', 'mha', '2025-01-03T00:00:00Z'),
+  ]);
+  assert.equal(groupDescription(group), '3 runs, 2 active');
+  assert.equal(groupDescription(groupByExperiment([run('x', 'e', '2025-01-01T00:00:00Z')])[0]), '1 run');
+});
+
+test('every state has its icon and a context value the menus match', () => {
+  const states: RunState[] = ['queued', 'running', 'completed', 'cancelled', 'failed', 'interrupted'];
+  assert.deepEqual(
+    states.map((state) => STATE_ICONS[state]),
+    ['clock', 'sync~spin', 'pass', 'circle-slash', 'error', 'debug-disconnect'],
+  );
+  for (const state of states) {
+    assert.match(runContextValue(run('r', 'e', '2025-01-01T00:00:00Z', { state })), /^run\./);
+  }
+  assert.equal(runContextValue(run('r', 'e', '2025-01-01T00:00:00Z', { state: 'interrupted' })), 'run.interrupted');
+  assert.deepEqual(
+    states.filter((state) => isResumable(run('r', 'e', '', { state }))),
+    ['cancelled', 'failed', 'interrupted'],
+  );
+});
+
+test('the menus in package.json match the context values', async () => {
+  const pkg = (await import('../../package.json', { with: { type: 'json' } })).default as {
+    contributes: { menus: Record<string, { command: string; when?: string }[]> };
+  };
+  const itemMenus = pkg.contributes.menus['view/item/context'];
+  const whenFor = (command: string) => itemMenus.filter((m) => m.command === command).map((m) => m.when ?? '');
+  const matches = (when: string, state: RunState) => {
+    const regex = /viewItem =~ \/(.+)\/$/.exec(when)?.[1];
+    assert.ok(regex, `no viewItem regex in ${when}`);
+    return new RegExp(regex).test(runContextValue(run('r', 'e', '', { state })));
+  };
+  for (const when of whenFor('modelLab.stop')) {
+    assert.deepEqual(
+      (['queued', 'running', 'completed', 'cancelled'] as RunState[]).map((s) => matches(when, s)),
+      [true, true, false, false],
+    );
+  }
+  for (const when of whenFor('modelLab.resume')) {
+    assert.deepEqual(
+      (['running', 'completed', 'cancelled', 'interrupted', 'failed'] as RunState[]).map((s) => matches(when, s)),
+      [false, false, true, true, true],
+    );
+  }
+  for (const when of whenFor('modelLab.deleteRun')) assert.equal(matches(when, 'completed'), true);
+});
+
+test('description: state and live step, tags, first line of the notes', () => {
+  const running = run('r', 'e', '', { state: 'running', step: 120, totalSteps: 2000, tags: ['baseline', 'lr'], notes: 'first try\nmore' });
+  assert.equal(runDescription(running), 'running 120/2000 · #baseline #lr · first try');
+  assert.equal(runDescription(run('r', 'e', '')), '300/300');
+  const long = runDescription(run('r', 'e', '', { notes: 'x'.repeat(100) }));
+  assert.ok(long.endsWith('…') && long.length < 60, long);
+});
+
+test('tooltip carries notes, tags and the error', () => {
+  const lines = runTooltipLines(
+    run('20250101-mha', 'mha', '2025-01-01T00:00:00Z', { name: 'baseline', notes: 'lr 1e-3', tags: ['a'], state: 'failed', error: 'out of memory' }),
+  );
+  assert.equal(lines[0], 'baseline (20250101-mha)');
+  assert.ok(lines.includes('Notes: lr 1e-3'));
+  assert.ok(lines.includes('Tags: a'));
+  assert.ok(lines.includes('Error: out of memory'));
+});
+
+test('tags: commas or spaces, # dropped, duplicates removed, bad characters rejected', () => {
+  assert.deepEqual(parseTags(' baseline, #lr-sweep  v1.2 baseline'), { tags: ['baseline', 'lr-sweep', 'v1.2'] });
+  assert.deepEqual(parseTags(''), { tags: [] });
+  const bad = parseTags('ok, no"quotes');
+  assert.ok('problem' in bad && bad.problem.includes('no"quotes'));
+});
+
+test('labels: a run not renamed shows its date and time (and counter); a renamed run its name', () => {
+  assert.equal(runLabel(run('20250131-142501-mha', 'mha', '')), '2025-01-31 14:25:01');
+  assert.equal(runLabel(run('20250131-142501-mha-2', 'mha', '')), '2025-01-31 14:25:01 #2');
+  assert.equal(runLabel(run('20250131-142501-mha', 'mha', '', { name: 'baseline' })), 'baseline');
+  assert.equal(runLabel(run('imported-run', 'mha', '')), 'imported-run');
+});

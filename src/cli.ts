@@ -3,7 +3,15 @@
  * Exit codes: 0 success, 1 a run failed, 2 bad input (with a located message).
  */
 import { Command, CommanderError } from 'commander';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { describeInspection, inspectCheckpoint, InspectError, parseInputFile, chooseCheckpointStep } from './core/inspectExample';
+import { exportCheckpoint, importCheckpoint, WeightsLayoutError } from './core/weights/officialLayout';
+import { SafetensorsError } from './core/weights/safetensors';
+import { PosteriorInputError, posteriorSamples } from './core/posterior/cli';
+import { writeCheckpoint } from './runs/checkpoints';
+import { writeFileAtomic } from './runs/atomic';
 import { SpecError } from './core/spec/types';
 import { instantiateTemplate, listTemplates, TemplateError } from './core/spec/templates';
 import { Engine, type TrainingJob } from './engine/engine';
@@ -49,6 +57,35 @@ function runDirOf(run: string): string {
     throw new UsageError(`${run} is not a readable Model Lab run folder: ${(error as Error).message}`);
   }
   return dir;
+}
+
+function parseStep(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--step must be an integer >= 0, got '${value}'`);
+  return n;
+}
+
+function parseIndex(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--example must be an integer >= 0, got '${value}'`);
+  return n;
+}
+
+/**
+ * Export, import and inspect run in this process on tfjs's plain JavaScript backend: they touch
+ * one checkpoint and at most one example, so no worker and no faster backend is worth starting.
+ */
+async function useInProcessBackend(): Promise<void> {
+  tf.env().set('IS_TEST', true); // no "install tfjs-node" banner on stdout
+  if (!(await tf.setBackend('cpu'))) throw new Error('the TensorFlow.js cpu backend failed to initialise');
+}
+
+function readFileOrFail(file: string, what: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    throw new UsageError(`cannot read the ${what} ${file}: ${(error as Error).message}`);
+  }
 }
 
 function formatValues(values: Record<string, number>): string {
@@ -184,6 +221,118 @@ function buildProgram(): Command {
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 
+  const weights = program.command('weights').description('exchange weights with the official PyTorch code (safetensors, official state_dict keys)');
+
+  weights
+    .command('export')
+    .description("write a checkpoint's weights as safetensors with the official keys ([out, in] weights, F32)")
+    .argument('<run>', 'run folder')
+    .argument('<file>', 'safetensors file to write, e.g. model.safetensors')
+    .option('--step <n>', 'checkpoint step (default: the latest)', parseStep)
+    .action(async (run: string, file: string, options: { step?: number }) => {
+      const runDir = runDirOf(run);
+      const spec = readSpec(runDir);
+      const source = checkpointSource(runDir);
+      const step = chooseCheckpointStep(source.steps(), options.step);
+      await useInProcessBackend();
+      const checkpoint = await source.load(step);
+      try {
+        writeFileAtomic(path.resolve(file), exportCheckpoint(spec, checkpoint));
+      } finally {
+        tf.dispose([...checkpoint.weights, ...checkpoint.optimizer].map((t) => t.tensor));
+      }
+      process.stderr.write(`exported step ${step} of ${spec.model.name}\n`);
+      process.stdout.write(`${path.resolve(file)}\n`);
+    });
+
+  weights
+    .command('import')
+    .description(
+      "write safetensors weights (official keys) into a run as a checkpoint with a fresh optimizer state; inspect it with --step, or resume training from it",
+    )
+    .argument('<run>', "run folder whose spec builds the model the weights belong to")
+    .argument('<file>', 'safetensors file with the official keys and shapes')
+    .option('--step <n>', 'step of the new checkpoint (default 0: weights that did not come from this run\'s training)', parseStep, 0)
+    .option('--replace', 'replace an existing checkpoint at that step')
+    .action(async (run: string, file: string, options: { step: number; replace?: boolean }) => {
+      const runDir = runDirOf(run);
+      const summary = readRun(runDir);
+      if (summary.state === 'running' || summary.state === 'queued') {
+        throw new UsageError(`${run} is ${summary.state}: stop it before importing weights into it`);
+      }
+      const source = checkpointSource(runDir);
+      if (source.steps().includes(options.step) && !options.replace) {
+        throw new UsageError(
+          `${run} already has a checkpoint at step ${options.step}: pass --replace to overwrite it, or --step N for another step`,
+        );
+      }
+      const spec = readSpec(runDir);
+      const bytes = readFileOrFail(path.resolve(file), 'safetensors file');
+      await useInProcessBackend();
+      const checkpoint = importCheckpoint(spec, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file, options.step);
+      try {
+        await writeCheckpoint(runDir, checkpoint);
+      } finally {
+        tf.dispose([...checkpoint.weights, ...checkpoint.optimizer].map((t) => t.tensor));
+      }
+      process.stderr.write(`imported ${checkpoint.weights.length} tensors as the checkpoint at step ${options.step}\n`);
+      process.stdout.write(`${runDir}\n`);
+    });
+
+  program
+    .command('inspect')
+    .description('run a checkpoint on one example and show, per token, what each search finds and which retrieval it uses, next to the ground truth')
+    .argument('<run>', 'run folder')
+    .option('--step <n>', 'checkpoint step (default: the latest)', parseStep)
+    .option('--split <name>', "split to draw the example from (default: the training split)")
+    .option('--example <k>', 'example index within the split (default 0)', parseIndex)
+    .option('--input <file.json>', 'run on this example instead: JSON array tokens x features, or { "inputs": ... }')
+    .option('--json', 'print one JSON object (readings per token plus the raw maps)')
+    .action(async (run: string, options: { step?: number; split?: string; example?: number; input?: string; json?: boolean }) => {
+      if (options.input !== undefined && (options.example !== undefined || options.split !== undefined)) {
+        throw new UsageError('--input replaces --split and --example: give one or the other');
+      }
+      const runDir = runDirOf(run);
+      const spec = readSpec(runDir);
+      const inputs = options.input === undefined
+        ? undefined
+        : parseInputFile(readFileOrFail(path.resolve(options.input), 'input file').toString('utf8'), options.input);
+      await useInProcessBackend();
+      const inspection = await inspectCheckpoint(spec, checkpointSource(runDir), {
+        step: options.step,
+        split: options.split,
+        example: options.example,
+        inputs,
+        inputSource: options.input,
+      });
+      process.stdout.write(`${options.json ? JSON.stringify(inspection) : describeInspection(inspection)}\n`);
+    });
+
+  program
+    .command('posterior')
+    .description("sample the trained network's posterior for a data set, from one forward pass")
+    .argument('<run>', 'run folder of an amortized-posterior experiment')
+    .requiredOption('--data <file.json>', 'the data set: {"x": [[features...] per point], "y": [...]}')
+    .option('--samples <n>', 'number of samples (default 100)', parsePositiveInteger('--samples'), 100)
+    .action(async (run: string, options: { data: string; samples: number }) => {
+      const runDir = runDirOf(run);
+      const text = readFileOrFail(path.resolve(options.data), 'data file').toString('utf8');
+      let data: unknown;
+      try {
+        data = JSON.parse(text);
+      } catch (error) {
+        throw new UsageError(`${options.data}: not valid JSON (${(error as Error).message})`);
+      }
+      await useInProcessBackend();
+      const result = await posteriorSamples(readSpec(runDir), checkpointSource(runDir), data, options.samples).catch(
+        (error: unknown) => {
+          // Name the file: the core's messages locate the problem inside the data ("x[3] must ...").
+          throw error instanceof PosteriorInputError ? new UsageError(`${options.data}: ${error.message}`) : error;
+        },
+      );
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+    });
+
   return program;
 }
 
@@ -201,7 +350,11 @@ async function main(argv: string[]): Promise<void> {
     if (error instanceof SpecError ||
       error instanceof UsageError ||
       error instanceof TemplateError ||
-      error instanceof RunFolderError) {
+      error instanceof RunFolderError ||
+      error instanceof InspectError ||
+      error instanceof SafetensorsError ||
+      error instanceof WeightsLayoutError ||
+      error instanceof PosteriorInputError) {
       process.stderr.write(`model-lab: ${error.message}\n`);
       process.exitCode = EXIT_BAD_INPUT;
       return;

@@ -1,7 +1,10 @@
 /**
  * Inference sessions: a trained model loaded from a checkpoint, answering "show me example k
  * of split s" with the inputs, targets, prediction, the task's ground truth and every tensor
- * the model exposes for inspection (attention maps, ...), as plain JSON for the panels.
+ * the model exposes for inspection, as plain JSON for the panels. For the retrieval models:
+ * inspect.searchMaps [S][N][N], inspect.retrievalSelection [N][S][R], and truth
+ * { searched: [N][v_s], retrieved: [N][v_s] } (the token each ground-truth search finds and the
+ * retrieval the context asks for).
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildExperiment, inspectionRng, type Experiment } from './experiment';
@@ -23,9 +26,20 @@ export interface ExampleView {
 
 export interface InferenceSession {
   readonly step: number;
+  /** The task's splits (the first is the training split) and one example's input shape. */
+  readonly splits: readonly string[];
+  readonly inputShape: readonly number[];
   example(split: string, index: number): ExampleView;
+  /**
+   * The model on one example given by the caller (`inputs`: the task's input shape, without the
+   * batch axis). Split 'input', index 0; no targets or truth.
+   */
+  exampleFromInputs(inputs: unknown[]): ExampleView;
   dispose(): void;
 }
+
+/** The split name of examples given by the caller rather than drawn from the task. */
+export const GIVEN_INPUT_SPLIT = 'input';
 
 class CheckpointSession implements InferenceSession {
   constructor(
@@ -34,16 +48,35 @@ class CheckpointSession implements InferenceSession {
     readonly step: number,
   ) {}
 
+  get splits(): readonly string[] {
+    return this.experiment.task.splits;
+  }
+
+  get inputShape(): readonly number[] {
+    return this.experiment.task.inputShape;
+  }
+
   example(split: string, index: number): ExampleView {
-    const { task, model } = this.experiment;
+    const { task } = this.experiment;
     if (!task.splits.includes(split)) {
       throw new Error(`unknown split '${split}': expected one of ${task.splits.join(', ')}`);
     }
     const batch = task.batch(1, split, inspectionRng(this.spec, split, index));
+    return this.view(split, index, batch.inputs, batch.targets, Array.isArray(batch.truth) ? batch.truth[0] : batch.truth);
+  }
+
+  exampleFromInputs(inputs: unknown[]): ExampleView {
+    const shape = [1, ...this.experiment.task.inputShape];
+    const tensor = tf.tensor([inputs] as number[][], shape, 'float32');
+    return this.view(GIVEN_INPUT_SPLIT, 0, tensor, undefined, undefined);
+  }
+
+  /** Runs the model on a batch of one; disposes `inputs` and `targets`. */
+  private view(split: string, index: number, inputs: tf.Tensor, targets: tf.Tensor | undefined, truth: unknown): ExampleView {
     const first = (t: tf.Tensor) => (t.arraySync() as unknown[])[0];
     // tidy keeps only the returned tensors: the prediction and the inspected internals.
     const { output, inspect } = tf.tidy(() => {
-      const result = model.forward(batch.inputs, false);
+      const result = this.experiment.model.forward(inputs, false);
       return { output: result.output, inspect: result.inspect ?? {} };
     }) as { output: tf.Tensor; inspect: Record<string, tf.Tensor> };
     try {
@@ -51,14 +84,14 @@ class CheckpointSession implements InferenceSession {
         split,
         index,
         step: this.step,
-        inputs: first(batch.inputs),
-        targets: first(batch.targets),
+        inputs: first(inputs),
+        targets: targets ? first(targets) : undefined,
         output: first(output),
-        truth: Array.isArray(batch.truth) ? batch.truth[0] : batch.truth,
+        truth,
         inspect: Object.fromEntries(Object.entries(inspect).map(([name, t]) => [name, first(t)])),
       };
     } finally {
-      tf.dispose([batch.inputs, batch.targets, output, ...Object.values(inspect)]);
+      tf.dispose([inputs, ...(targets ? [targets] : []), output, ...Object.values(inspect)]);
     }
   }
 

@@ -46,10 +46,10 @@ export interface Model {
 }
 
 export interface Objective {
-  /** Scalar loss to minimise. */
-  loss(output: tf.Tensor, targets: tf.Tensor): tf.Scalar;
+  /** Scalar loss to minimise. `batch` is the batch `output` was computed from (e.g. its data sets). */
+  loss(output: tf.Tensor, targets: tf.Tensor, batch?: Batch): tf.Scalar;
   /** Evaluation metrics (scalars), averaged over evaluation batches. Names without split prefix. */
-  metrics(output: tf.Tensor, targets: tf.Tensor): Record<string, tf.Scalar>;
+  metrics(output: tf.Tensor, targets: tf.Tensor, batch?: Batch): Record<string, tf.Scalar>;
 }
 
 export interface BuildContext {

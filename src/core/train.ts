@@ -82,7 +82,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const batch = task.batch(training.batchSize, trainSplit, trainingBatchRng(spec, step));
       const nextSum = tf.tidy(() => {
         const { value, grads } = tf.variableGrads(
-          () => objective.loss(model.forward(batch.inputs, true).output, batch.targets),
+          () => objective.loss(model.forward(batch.inputs, true).output, batch.targets, batch),
           variables,
         );
         optimizer.step(variables.map((v) => grads[v.name]));
@@ -131,7 +131,7 @@ export async function evaluate(spec: ResolvedSpec, { task, model, objective }: E
     for (let b = 0; b < spec.training.evalBatches; b++) {
       const batch = task.batch(spec.training.batchSize, split, evaluationBatchRng(spec, split, step, b));
       tf.tidy(() => {
-        const metrics = objective.metrics(model.forward(batch.inputs, false).output, batch.targets);
+        const metrics = objective.metrics(model.forward(batch.inputs, false).output, batch.targets, batch);
         for (const [name, value] of Object.entries(metrics)) {
           const previous = sums.get(name);
           sums.set(name, tf.keep(previous ? tf.add(previous, value) : value) as tf.Scalar);

@@ -90,7 +90,7 @@ export class Engine {
     return this.firstReady!;
   }
 
-  /** Stop running jobs (they end 'cancelled'), drop queued ones, and end every worker. */
+  /** Stop running jobs (their runs end 'interrupted', resumable), drop queued ones, and end every worker. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;

@@ -17,6 +17,8 @@ export interface TrainingJobContext {
   /** Worker threads the engine was configured with (recorded with the run). */
   workers: number;
   shouldStop: () => boolean;
+  /** True when the stop came from the engine shutting down (window reload or close), not a user. */
+  stoppedByShutdown: () => boolean;
   onProgress: (step: number, totalSteps: number, records: MetricRecord[]) => void;
   /** Details for the log only (stack traces never reach the user-facing error). */
   logError: (message: string) => void;
@@ -42,7 +44,9 @@ export async function runTrainingJob(runDir: string, resume: boolean, context: T
       shouldStop: context.shouldStop,
       onProgress: (step, records) => context.onProgress(step, totalSteps, records),
     });
-    sink.setState(result.state);
+    // A run stopped because VS Code went away is resumable work, not a user's decision to stop.
+    const interrupted = result.state === 'cancelled' && context.stoppedByShutdown();
+    sink.setState(interrupted ? 'interrupted' : result.state);
     return { state: result.state };
   } catch (error) {
     const message = userMessage(error);

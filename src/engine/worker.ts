@@ -26,8 +26,11 @@ const config = workerData as EngineWorkerData;
 const post = (message: FromWorker): void => port.postMessage(message);
 const log = (level: 'info' | 'warn' | 'error', message: string): void => post({ type: 'log', level, message });
 
-/** jobId -> cancel flag polled by the training loop. */
-const stopFlags = new Map<string, { stop: boolean }>();
+/**
+ * jobId -> stop flag polled by the training loop. `byShutdown` tells a user's Stop (the run ends
+ * 'cancelled') from the window closing or reloading (the run ends 'interrupted', to be resumed).
+ */
+const stopFlags = new Map<string, { stop: boolean; byShutdown: boolean }>();
 const running = new Set<Promise<unknown>>();
 const sessions = new InferenceSessions();
 
@@ -74,13 +77,14 @@ function handle(message: ToWorker, backend: BackendInfo): void {
 }
 
 async function startTraining(jobId: string, runDir: string, resume: boolean, backend: BackendInfo): Promise<void> {
-  const flag = { stop: false };
+  const flag = { stop: false, byShutdown: false };
   stopFlags.set(jobId, flag);
   try {
     const outcome = await runTrainingJob(runDir, resume, {
       backend,
       workers: config.workers,
       shouldStop: () => flag.stop,
+      stoppedByShutdown: () => flag.byShutdown,
       onProgress: (step, totalSteps, metrics) => post({ type: 'progress', jobId, step, totalSteps, metrics }),
       logError: (message) => log('error', message),
     });
@@ -111,9 +115,9 @@ async function answer(sessionId: string, requestId: number, request: InferenceRe
   }
 }
 
-/** Stop every job (runs end 'cancelled', last checkpoint kept), release sessions, leave. */
+/** Stop every job (runs end 'interrupted', last checkpoint kept), release sessions, leave. */
 async function shutdown(): Promise<void> {
-  for (const flag of stopFlags.values()) flag.stop = true;
+  for (const flag of stopFlags.values()) Object.assign(flag, { stop: true, byShutdown: true });
   await Promise.allSettled(running);
   sessions.closeAll();
   port.close();

@@ -48,12 +48,15 @@ export function registerDashboard(context: vscode.ExtensionContext, deps: Dashbo
 export function registerDashboardSerializer(context: vscode.ExtensionContext, source: RunDataSource): vscode.Disposable {
   const registration = vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
-      DashboardPanel.revive(panel, context, source, runIdsOfState(state));
+      const saved = runIdsOfState(state);
+      DashboardPanel.revive(panel, context, source, saved.length > 0 ? saved : DashboardPanel.unrevivedRunIds(context));
     },
   });
   context.subscriptions.push(registration);
   return registration;
 }
+
+const OPEN_DASHBOARDS_KEY = 'modelLab.openDashboards';
 
 /** The run ids the webview saved with setState; anything else (old or broken state) shows nothing. */
 function runIdsOfState(state: unknown): string[] {
@@ -85,6 +88,21 @@ export class DashboardPanel {
     new DashboardPanel(panel, context, source, runIds);
   }
 
+  /**
+   * The workbench saves a webview's own state lazily, so a reload soon after a panel opened can
+   * restore it without state. The host therefore also remembers the run ids of open dashboards
+   * (workspace state) and hands a stateless revived panel the first set not shown yet.
+   */
+  static unrevivedRunIds(context: vscode.ExtensionContext): string[] {
+    const remembered = context.workspaceState.get<string[][]>(OPEN_DASHBOARDS_KEY, []);
+    return remembered.find((ids) => ![...DashboardPanel.panels].some((p) => sameSet(p.runIds, ids))) ?? [];
+  }
+
+  private static remember(context: vscode.ExtensionContext): void {
+    const open = [...DashboardPanel.panels].map((p) => p.runIds).filter((ids) => ids.length > 0);
+    void context.workspaceState.update(OPEN_DASHBOARDS_KEY, open);
+  }
+
   private ready = false;
   /** Names of runs seen, to name a run in the message after its folder is gone. */
   private readonly knownNames = new Map<string, string>();
@@ -99,6 +117,7 @@ export class DashboardPanel {
     private readonly runIds: string[],
   ) {
     DashboardPanel.panels.add(this);
+    DashboardPanel.remember(context);
     panel.webview.options = webviewOptions(context.extensionUri);
     panel.webview.html = buildWebviewHtml(panel.webview, context.extensionUri, 'dashboard', 'Model Lab Dashboard');
     this.updateTitle();
@@ -108,7 +127,10 @@ export class DashboardPanel {
       panel.onDidChangeViewState(() => {
         if (!panel.visible) this.ready = false;
       }),
-      panel.onDidDispose(() => this.dispose()),
+      panel.onDidDispose(() => {
+        this.dispose();
+        DashboardPanel.remember(context);
+      }),
       source.onMetrics((runId, records) => {
         if (this.runIds.includes(runId)) this.post({ type: 'metrics', runId, records });
       }),

@@ -298,7 +298,7 @@ describe('Engine', { timeout: 120_000 }, () => {
     }
   });
 
-  it('dispose stops a running job cleanly: the run ends cancelled, not interrupted', async () => {
+  it('dispose (window reload or close) stops a running job cleanly: the run ends interrupted, resumable', async () => {
     const engine = newEngine();
     logs.length = 0;
     const runDir = newRun('disposed', 5000);
@@ -306,7 +306,9 @@ describe('Engine', { timeout: 120_000 }, () => {
     await firstProgress(job);
     await engine.dispose();
     assert.deepEqual(await job.done, { state: 'cancelled' });
-    assert.equal(readRun(runDir).state, 'cancelled');
+    const stopped = readRun(runDir);
+    assert.equal(stopped.state, 'interrupted');
+    assert.ok(checkpointSource(runDir).steps().includes(stopped.step), 'a checkpoint at the step it stopped');
     assert.ok(!logs.some((line) => /did not stop/.test(line)), logs.join('\n'));
     assert.throws(() => engine.startTraining(runDir, true), /shut down/);
   });

@@ -73,7 +73,7 @@ test('an inference session shows an example with its attention maps and ground t
   const session = await openInference(spec, sink.checkpoints.get(20)!);
   const view = session.example('ood', 3);
   assert.equal(view.step, 20);
-  const attention = view.inspect.attention as number[][][];
+  const attention = view.inspect.searchMaps as number[][][];
   assert.equal(attention.length, 2);
   assert.equal(attention[0].length, 10);
   assert.equal((view.output as number[]).length, 10);

@@ -2,6 +2,11 @@
  * A dense layer with PyTorch's default initialisation (weight and bias ~ U(-1/sqrt(in), 1/sqrt(in))),
  * so that our models start where the reference implementations start. The kernel is stored
  * [in, out] (PyTorch stores [out, in]; checkpoint exchange transposes).
+ *
+ * Speed: tfjs's own gradient of `matMul` asks for transposed products (`matMul(dy, W, false, true)`,
+ * `matMul(x, dy, true, false)`), which the wasm backend runs on a slow path, about 10x slower
+ * than a plain product of the same size (bench/README.md). This module replaces that gradient
+ * for 2-D products with explicit transposes, which are cheap copies.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Parameter } from '../registry';
@@ -38,6 +43,34 @@ export class Linear {
     return own;
   }
 }
+
+/**
+ * Gradient of a plain 2-D product y = a b with untransposed products: da = dy b^T, db = a^T dy,
+ * where tfjs's own gradient (kept for every other case) runs `matMul` with transpose flags.
+ * Registered process-wide, once, when this module loads: it changes speed, not values beyond
+ * float rounding order, and every model that multiplies 2-D matrices benefits.
+ */
+function registerUntransposedMatMulGradient(): void {
+  const builtin = tf.getGradient('BatchMatMul');
+  if (!builtin || (builtin as { untransposed?: boolean }).untransposed) return;
+  const config: tf.GradConfig & { untransposed: boolean } = {
+    kernelName: 'BatchMatMul',
+    inputsToSave: ['a', 'b'],
+    untransposed: true,
+    gradFunc: (dy, saved, attrs) => {
+      const [a, b] = saved;
+      const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+      if (transposeA || transposeB || a.rank !== 2 || b.rank !== 2) return builtin.gradFunc(dy, saved, attrs);
+      const upstream = dy as tf.Tensor2D;
+      return {
+        a: () => tf.matMul(upstream, tf.transpose(b as tf.Tensor2D)),
+        b: () => tf.matMul(tf.transpose(a as tf.Tensor2D), upstream),
+      };
+    },
+  };
+  tf.registerGradient(config);
+}
+registerUntransposedMatMulGradient();
 
 /** Linear -> ReLU -> Linear, named like PyTorch's `nn.Sequential` (`<name>.0`, `<name>.2`). */
 export class TwoLayerMlp {

@@ -1,11 +1,18 @@
 /**
- * The Contextual Retrieval model: MLP encoder (in -> D -> D), one attention layer,
- * MLP decoder (D -> D -> 1), one output per token. Parameter names follow the official
- * state_dict (`encoder.0`, `model.query_net`, ...), with kernels stored [in, out].
+ * The Contextual Retrieval models: MLP encoder (in -> D -> D), one attention layer, MLP decoder
+ * (D -> D -> 1), one output per token. Two attention layers share this frame: multi-head attention
+ * (the paper's "Standard" baseline) and compositional attention. Parameter names follow the
+ * official state_dict (`encoder.0`, `model.query_net`, ...), with kernels stored [in, out].
+ *
+ * Both models expose the same inspection tensors, so a panel shows them side by side:
+ *   searchMaps          [B, S, N, N]  the attention maps (heads for multi-head attention)
+ *   retrievalSelection  [B, N, S, R]  which retrieval each token uses per search
+ *                                     (multi-head attention: the fixed identity pairing, R = H)
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Entry, ForwardResult, Model, Parameter } from '../registry';
-import type { Rng } from '../rng';
+import type { Entry, ForwardResult, Model, OptionsSchema, Parameter } from '../registry';
+import { createRng, type Rng } from '../rng';
+import { CompositionalAttention, requireDivisible, type ApplyMode } from './compositionalAttention';
 import { TwoLayerMlp } from './linear';
 import { MultiHeadAttention } from './multiHeadAttention';
 
@@ -15,27 +22,101 @@ export interface RetrievalModelOptions {
   concat: boolean;
 }
 
-export class MultiHeadRetrievalModel implements Model {
+export interface CompositionalRetrievalOptions {
+  dim: number;
+  searches: number;
+  retrievals: number;
+  /** Defaults to `dim` when absent. */
+  searchDim?: number;
+  valueDim?: number;
+  concat: boolean;
+  gumbel: boolean;
+  separateValueKeys: boolean;
+}
+
+/** The attention layer between encoder and decoder, as the retrieval frame sees it. */
+interface RetrievalAttention {
+  apply(x: tf.Tensor3D, mode: ApplyMode): { output: tf.Tensor3D; searchMaps: tf.Tensor4D; retrievalSelection: tf.Tensor4D };
+  parameters(): Parameter[];
+  /** True when a training forward needs a noise source (Gumbel-softmax). */
+  readonly noisy: boolean;
+}
+
+export class RetrievalModel implements Model {
+  /** In the official state_dict order: encoder, decoder, then the attention layer (`model.*`). */
   readonly parameters: readonly Parameter[];
+  readonly attentionLayer: RetrievalAttention;
   private readonly encoder: TwoLayerMlp;
-  private readonly attention: MultiHeadAttention;
   private readonly decoder: TwoLayerMlp;
 
-  constructor(features: number, options: RetrievalModelOptions, rng: Rng) {
-    const { dim } = options;
+  /**
+   * The attention layer is created between encoder and decoder (the order the multi-head model
+   * always used), so a seed keeps giving the same initial weights.
+   */
+  constructor(
+    features: number,
+    dim: number,
+    createAttention: (rng: Rng) => RetrievalAttention,
+    rng: Rng,
+    private readonly noiseSeed = 0,
+  ) {
     this.encoder = new TwoLayerMlp('encoder', features, dim, dim, rng);
-    this.attention = new MultiHeadAttention('model', { ...options, maskDiagonal: true }, rng);
+    this.attentionLayer = createAttention(rng);
     this.decoder = new TwoLayerMlp('decoder', dim, dim, 1, rng);
-    this.parameters = [...this.encoder.parameters(), ...this.decoder.parameters(), ...this.attention.parameters()];
+    this.parameters = [...this.encoder.parameters(), ...this.decoder.parameters(), ...this.attentionLayer.parameters()];
   }
 
-  forward(inputs: tf.Tensor): ForwardResult {
+  forward(inputs: tf.Tensor, training = false): ForwardResult {
     const hidden = this.encoder.apply(inputs) as tf.Tensor3D;
-    const { output, attention } = this.attention.apply(hidden);
+    const noise = training && this.attentionLayer.noisy ? noiseFor(this.noiseSeed, inputs) : undefined;
+    const { output, searchMaps, retrievalSelection } = this.attentionLayer.apply(hidden, { training, noise });
     const prediction = this.decoder.apply(output).squeeze([-1]);
-    return { output: prediction, inspect: { attention } };
+    return { output: prediction, inspect: { searchMaps, retrievalSelection } };
   }
 }
+
+/**
+ * The Gumbel noise of a training step, keyed by (seed, the batch's contents). Batches are a
+ * function of (seed, step), so a resumed run draws exactly the noise an uninterrupted one drew,
+ * without the model knowing the step.
+ */
+function noiseFor(seed: number, inputs: tf.Tensor): Rng {
+  const bits = new Uint32Array((inputs.dataSync() as Float32Array).slice().buffer);
+  let hash = 0x811c9dc5; // FNV-1a
+  for (const word of bits) hash = Math.imul(hash ^ word, 0x01000193) >>> 0;
+  return createRng(seed, 'gumbel', hash);
+}
+
+/** Multi-head attention seen through the retrieval frame: head h always uses retrieval h. */
+function multiHeadAsRetrieval(layer: MultiHeadAttention): RetrievalAttention {
+  return {
+    noisy: false,
+    parameters: () => layer.parameters(),
+    apply(x) {
+      const { output, attention } = layer.apply(x);
+      const [batch, heads, tokens] = attention.shape;
+      const retrievalSelection = tf.broadcastTo(tf.eye(heads), [batch, tokens, heads, heads]) as tf.Tensor4D;
+      return { output, searchMaps: attention, retrievalSelection };
+    },
+  };
+}
+
+function compositionalAsRetrieval(layer: CompositionalAttention): RetrievalAttention {
+  return {
+    noisy: layer.options.gumbel,
+    parameters: () => layer.parameters(),
+    apply: (x, mode) => layer.apply(x, mode),
+  };
+}
+
+const featuresOf = (inputShape: readonly number[]) => inputShape[inputShape.length - 1];
+
+const dimOption = { type: 'integer', minimum: 2, default: 64, description: 'Model width D (the paper tries 32 to 512).' };
+const concatOption = {
+  type: 'boolean',
+  default: true,
+  description: "Concatenate a projection of the token itself before the output projection (the paper's --concat).",
+};
 
 export const multiHeadRetrievalEntry: Entry<Model> = {
   name: 'multi-head-attention',
@@ -43,13 +124,9 @@ export const multiHeadRetrievalEntry: Entry<Model> = {
   options: {
     type: 'object',
     properties: {
-      dim: { type: 'integer', minimum: 2, default: 64, description: 'Model width D (the paper tries 32 to 512).' },
+      dim: dimOption,
       heads: { type: 'integer', minimum: 1, default: 2, description: 'Attention heads; must divide dim.' },
-      concat: {
-        type: 'boolean',
-        default: true,
-        description: "Concatenate a projection of the token itself before the output projection (the paper's --concat).",
-      },
+      concat: concatOption,
     },
   },
   create(options, { task, rng }) {
@@ -57,6 +134,65 @@ export const multiHeadRetrievalEntry: Entry<Model> = {
     if (typed.dim % typed.heads !== 0) {
       throw new Error(`model.heads (${typed.heads}) must divide model.dim (${typed.dim})`);
     }
-    return new MultiHeadRetrievalModel(task.inputShape[task.inputShape.length - 1], typed, rng);
+    return new RetrievalModel(featuresOf(task.inputShape), typed.dim, (layerRng) =>
+      multiHeadAsRetrieval(new MultiHeadAttention('model', { ...typed, maskDiagonal: true }, layerRng)),
+      rng,
+    );
+  },
+};
+
+const compositionalOptions: OptionsSchema = {
+  type: 'object',
+  properties: {
+    dim: dimOption,
+    searches: { type: 'integer', minimum: 1, default: 2, description: 'Searches S (query-key attention maps); must divide searchDim.' },
+    retrievals: { type: 'integer', minimum: 1, default: 4, description: 'Retrievals R (value projections shared by all searches); must divide valueDim.' },
+    searchDim: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Total width of the searches (query and key projections); each search gets searchDim / searches. Default: dim.',
+    },
+    valueDim: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Total width of the retrievals (value projection); each retrieval gets valueDim / retrievals. Default: dim.',
+    },
+    concat: concatOption,
+    gumbel: {
+      type: 'boolean',
+      default: false,
+      description: 'Gumbel-softmax (temperature 1) instead of softmax in both competitions while training; the noise is seeded, so runs stay reproducible.',
+    },
+    separateValueKeys: {
+      type: 'boolean',
+      default: false,
+      description: "One retrieval-key matrix per retrieval instead of one shared by all (the official --separate).",
+    },
+  },
+};
+
+/** Resolves the width defaults and checks divisibility, naming the fields. */
+export function resolveCompositionalOptions(options: CompositionalRetrievalOptions) {
+  const searchDim = options.searchDim ?? options.dim;
+  const valueDim = options.valueDim ?? options.dim;
+  requireDivisible('searchDim', searchDim, 'searches', options.searches);
+  requireDivisible('valueDim', valueDim, 'retrievals', options.retrievals);
+  return { ...options, searchDim, valueDim };
+}
+
+export const compositionalRetrievalEntry: Entry<Model> = {
+  name: 'compositional-attention',
+  description:
+    'MLP encoder, one compositional attention layer (S searches, R retrievals, each token picks a retrieval per search), MLP decoder.',
+  options: compositionalOptions,
+  create(options, { spec, task, rng }) {
+    const resolved = resolveCompositionalOptions(options as unknown as CompositionalRetrievalOptions);
+    return new RetrievalModel(
+      featuresOf(task.inputShape),
+      resolved.dim,
+      (layerRng) => compositionalAsRetrieval(new CompositionalAttention('model', { ...resolved, maskDiagonal: true }, layerRng)),
+      rng,
+      spec.seed,
+    );
   },
 };

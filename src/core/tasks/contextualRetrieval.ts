@@ -86,49 +86,67 @@ export class ContextualRetrievalTask implements Task {
     return tuples;
   }
 
+  /**
+   * Draws in a fixed order (per example: each token's features, then its tuple), so a key gives
+   * the same batch on every machine. Written as flat loops over typed arrays: it runs on the
+   * training step's critical path. The ground truth (`truth`) is built only when read.
+   */
   batch(size: number, split: string, rng: Rng): Batch {
     const { seqLen: n, searchFeatures: vs, retrievalFeatures: vp } = this.options;
     const tuples = this.tuples(split);
     const width = this.inputShape[1];
+    const contextStart = vs + vp;
     const inputs = new Float32Array(size * n * width);
     const targets = new Float32Array(size * n);
-    const truth: RetrievalTruth[] = [];
+    // [example, token, search] -> token found / retrieval wanted
+    const searched = new Int32Array(size * n * vs);
+    const retrieved = new Int32Array(size * n * vs);
 
     for (let b = 0; b < size; b++) {
-      const x = (i: number, f: number) => inputs[(b * n + i) * width + f];
+      const first = b * n;
       for (let i = 0; i < n; i++) {
-        const row = (b * n + i) * width;
-        for (let f = 0; f < vs + vp; f++) inputs[row + f] = rng.normal();
+        const row = (first + i) * width;
+        for (let f = 0; f < contextStart; f++) inputs[row + f] = rng.normal();
         const tuple = tuples[rng.int(tuples.length)];
-        for (let s = 0; s < vs; s++) inputs[row + vs + vp + s * vp + tuple[s]] = 1;
+        for (let s = 0; s < vs; s++) {
+          inputs[row + contextStart + s * vp + tuple[s]] = 1;
+          retrieved[(first + i) * vs + s] = tuple[s];
+        }
       }
-      const example: RetrievalTruth = { searched: [], retrieved: [] };
       for (let i = 0; i < n; i++) {
-        const row = (b * n + i) * width;
-        example.searched.push([]);
-        example.retrieved.push([]);
+        const row = (first + i) * width;
         let y = 0;
         for (let s = 0; s < vs; s++) {
+          const own = inputs[row + s];
           let nearest = -1;
           let best = Infinity;
           for (let j = 0; j < n; j++) {
-            const distance = Math.abs(x(j, s) - x(i, s));
-            if (j !== i && distance < best) [nearest, best] = [j, distance];
+            const distance = Math.abs(inputs[(first + j) * width + s] - own);
+            if (j !== i && distance < best) {
+              nearest = j;
+              best = distance;
+            }
           }
-          let r = 0;
-          while (inputs[row + vs + vp + s * vp + r] !== 1) r++;
-          example.searched[i].push(nearest);
-          example.retrieved[i].push(r);
-          y += this.coefficients[s] * x(nearest, vs + r);
+          const at = (first + i) * vs + s;
+          searched[at] = nearest;
+          y += this.coefficients[s] * inputs[(first + nearest) * width + vs + retrieved[at]];
         }
-        targets[b * n + i] = y;
+        targets[first + i] = y;
       }
-      truth.push(example);
     }
+    const truthOf = (b: number): RetrievalTruth => {
+      const rows = (table: Int32Array) =>
+        Array.from({ length: n }, (_, i) => Array.from(table.subarray((b * n + i) * vs, (b * n + i + 1) * vs)));
+      return { searched: rows(searched), retrieved: rows(retrieved) };
+    };
+    let truth: RetrievalTruth[] | undefined;
     return {
       inputs: tf.tensor3d(inputs, [size, n, width]),
       targets: tf.tensor2d(targets, [size, n]),
-      truth,
+      get truth() {
+        truth ??= Array.from({ length: size }, (_, b) => truthOf(b));
+        return truth;
+      },
     };
   }
 }

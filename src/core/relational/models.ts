@@ -1,0 +1,348 @@
+/**
+ * The relational models (Kerg et al. 2022; see research/relational-corelnet.md). All share one
+ * encoder: each 32 x 32 object goes through 3 conv layers (4 x 4, stride 2, 32 channels, ReLU) and
+ * fully connected 512 -> 256 -> 128 with ReLU, giving Z [B, T, 128]; context normalisation over
+ * the sequence (per segment, e.g. RMTS's pairs) is an option.
+ *
+ * CoRelNet lets its decoder see only relations:
+ *   R = Z Z^T                                    (T x T dot products, no scaling)
+ *   masked-softmax: softmax of each row i over j <= i, keep the lower triangle (T(T+1)/2 numbers)
+ *   softmax:        softmax of each row over all j, keep all T^2
+ *   sigmoid:        sigmoid(R), keep the lower triangle
+ *   asymmetric:     R = (W1 Z)(W2 Z)^T instead
+ *   concatObjects:  the decoder also gets Z itself ("cat", which the paper finds hurts)
+ *   decoder:        Linear(features -> 256), ReLU, Linear(256 -> classes)
+ * `inspect.similarity` [B, T, T] is what the decoder sees (entries it does not see are 0).
+ *
+ * Baselines on the same encoder: a transformer (1 post-norm layer, 8 heads, feed-forward 512,
+ * sinusoidal positions, mean over the sequence) and an LSTM (512 hidden units, last state).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BuildContext, Entry, ForwardResult, Model, Parameter, Task } from '../registry';
+import type { Rng } from '../rng';
+import { Linear, TwoLayerMlp } from '../models/linear';
+import { MultiHeadAttention } from '../models/multiHeadAttention';
+import { ContextNorm, kaimingRelu, LayerNorm, Lstm, StridedConv2d, xavier } from './layers';
+import { OBJECT_SIZE } from './objectSet';
+import { isRelationalTask } from './tasks';
+
+export const OBJECT_FEATURES = 128;
+
+/** The conv encoder of ESBN/CoRelNet: [N, 32, 32, 1] -> [N, 128]. */
+export class ObjectEncoder {
+  readonly convs: StridedConv2d[];
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+
+  constructor(name: string, rng: Rng) {
+    this.convs = [1, 2, 3].map((k) => new StridedConv2d(`${name}.conv${k}`, k === 1 ? 1 : 32, 32, rng));
+    this.fc1 = kaimingRelu(new Linear(`${name}.fc1`, 4 * 4 * 32, 256, rng), rng);
+    this.fc2 = kaimingRelu(new Linear(`${name}.fc2`, 256, OBJECT_FEATURES, rng), rng);
+  }
+
+  apply(images: tf.Tensor4D): tf.Tensor2D {
+    let x = images;
+    for (const conv of this.convs) x = tf.relu(conv.apply(x));
+    const flat = x.reshape([images.shape[0], 4 * 4 * 32]);
+    return tf.relu(this.fc2.apply(tf.relu(this.fc1.apply(flat)))) as tf.Tensor2D;
+  }
+
+  parameters(): Parameter[] {
+    return [...this.convs.flatMap((c) => c.parameters()), ...this.fc1.parameters(), ...this.fc2.parameters()];
+  }
+}
+
+/** What every relational model shares: the sequence shape, the encoder and optional context normalisation. */
+abstract class SequenceModel implements Model {
+  abstract readonly parameters: readonly Parameter[];
+  readonly length: number;
+  readonly classes: number;
+  readonly encoder: ObjectEncoder;
+  readonly contextNorm: ContextNorm | undefined;
+
+  constructor(task: Task, useContextNorm: boolean, rng: Rng, modelName: string) {
+    const [length, height, width, channels] = task.inputShape;
+    if (task.inputShape.length !== 4 || height !== OBJECT_SIZE || width !== OBJECT_SIZE || channels !== 1) {
+      throw new Error(
+        `model '${modelName}' needs a task of object image sequences [T, 32, 32, 1] (same-diff, rmts, dist3, identity-rules), got inputs [${task.inputShape}]`,
+      );
+    }
+    this.length = length;
+    this.classes = task.outputShape[0];
+    this.encoder = new ObjectEncoder('encoder', rng);
+    const segments = isRelationalTask(task) ? task.segments : [Array.from({ length }, (_, i) => i)];
+    this.contextNorm = useContextNorm ? new ContextNorm('contextnorm', OBJECT_FEATURES, segments) : undefined;
+  }
+
+  /** inputs [B, T, 32, 32, 1] -> Z [B, T, 128], each object encoded on its own */
+  encodeObjects(inputs: tf.Tensor): tf.Tensor3D {
+    const batch = inputs.shape[0];
+    const images = inputs.reshape([batch * this.length, OBJECT_SIZE, OBJECT_SIZE, 1]) as tf.Tensor4D;
+    return this.encoder.apply(images).reshape([batch, this.length, OBJECT_FEATURES]) as tf.Tensor3D;
+  }
+
+  /** Z, context-normalised when enabled. */
+  protected encode(inputs: tf.Tensor): tf.Tensor3D {
+    return this.normalise(this.encodeObjects(inputs));
+  }
+
+  normalise(z: tf.Tensor3D): tf.Tensor3D {
+    return this.contextNorm ? this.contextNorm.apply(z) : z;
+  }
+
+  protected sharedParameters(): Parameter[] {
+    return [...this.encoder.parameters(), ...(this.contextNorm?.parameters() ?? [])];
+  }
+
+  abstract forward(inputs: tf.Tensor, training: boolean): ForwardResult;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CoRelNet
+
+export type SimilarityNormalisation = 'masked-softmax' | 'softmax' | 'sigmoid';
+
+export interface CoRelNetOptions {
+  normalisation: SimilarityNormalisation;
+  asymmetric: boolean;
+  concatObjects: boolean;
+  contextNorm: boolean;
+}
+
+/** Row-wise softmax of R [B, T, T] over the entries j <= i (the others become exactly 0). */
+export function maskedRowSoftmax(r: tf.Tensor3D): tf.Tensor3D {
+  const length = r.shape[1];
+  const allowed = tf.linalg.bandPart(tf.ones([length, length]), -1, 0).cast('bool'); // lower triangle with diagonal
+  const masked = tf.where(allowed.broadcastTo(r.shape), r, tf.fill(r.shape, -Infinity));
+  return tf.softmax(masked) as tf.Tensor3D;
+}
+
+/**
+ * [T*T, T(T+1)/2] 0/1 matrix picking the lower triangle (with diagonal) of a flattened T x T
+ * matrix, row by row: (0,0), (1,0), (1,1), (2,0), ... A product, because the gradient of
+ * tf.gather is missing on the wasm backend.
+ */
+export function lowerTriangleSelector(length: number): tf.Tensor2D {
+  const kept = (length * (length + 1)) / 2;
+  const values = new Float32Array(length * length * kept);
+  let column = 0;
+  for (let i = 0; i < length; i++) {
+    for (let j = 0; j <= i; j++) values[(i * length + j) * kept + column++] = 1;
+  }
+  return tf.tensor2d(values, [length * length, kept]);
+}
+
+export class CoRelNet extends SequenceModel {
+  readonly parameters: readonly Parameter[];
+  private readonly left: Linear | undefined;
+  private readonly right: Linear | undefined;
+  private readonly decoder: TwoLayerMlp;
+
+  constructor(task: Task, readonly options: CoRelNetOptions, rng: Rng) {
+    super(task, options.contextNorm, rng, 'corelnet');
+    if (options.asymmetric) {
+      this.left = new Linear('w1', OBJECT_FEATURES, OBJECT_FEATURES, rng);
+      this.right = new Linear('w2', OBJECT_FEATURES, OBJECT_FEATURES, rng);
+    }
+    const T = this.length;
+    const relations = options.normalisation === 'softmax' ? T * T : (T * (T + 1)) / 2;
+    const features = relations + (options.concatObjects ? T * OBJECT_FEATURES : 0);
+    this.decoder = new TwoLayerMlp('decoder', features, 256, this.classes, rng);
+    this.parameters = [
+      ...this.sharedParameters(),
+      ...[this.left, this.right].flatMap((w) => w?.parameters() ?? []),
+      ...this.decoder.parameters(),
+    ];
+  }
+
+  forward(inputs: tf.Tensor, _training?: boolean): ForwardResult {
+    const batch = inputs.shape[0];
+    const T = this.length;
+    const { z, rawSimilarity } = this.relate(inputs);
+    const similarity = this.normaliseRelations(rawSimilarity);
+    const flat = similarity.reshape([batch, T * T]);
+    const relations = this.options.normalisation === 'softmax' ? flat : tf.matMul(flat, lowerTriangleSelector(T));
+    const decoderInput = this.options.concatObjects ? tf.concat([relations, z.reshape([batch, T * OBJECT_FEATURES])], 1) : relations;
+    return { output: this.decoder.apply(decoderInput), inspect: { similarity, rawSimilarity } };
+  }
+
+  /** Z and R = Z Z^T (or (W1 Z)(W2 Z)^T, each side context-normalised after its projection). */
+  private relate(inputs: tf.Tensor): { z: tf.Tensor3D; rawSimilarity: tf.Tensor3D } {
+    const encoded = this.encodeObjects(inputs);
+    if (this.left && this.right) {
+      const left = this.normalise(this.left.apply(encoded) as tf.Tensor3D);
+      const right = this.normalise(this.right.apply(encoded) as tf.Tensor3D);
+      return { z: this.normalise(encoded), rawSimilarity: tf.matMul(left, right, false, true) };
+    }
+    const z = this.normalise(encoded);
+    return { z, rawSimilarity: tf.matMul(z, z, false, true) };
+  }
+
+  /** The matrix the decoder reads, [B, T, T], with 0 where it reads nothing. */
+  private normaliseRelations(r: tf.Tensor3D): tf.Tensor3D {
+    switch (this.options.normalisation) {
+      case 'masked-softmax':
+        return maskedRowSoftmax(r);
+      case 'softmax':
+        return tf.softmax(r) as tf.Tensor3D;
+      case 'sigmoid': {
+        const lower = tf.linalg.bandPart(tf.ones([this.length, this.length]), -1, 0);
+        return tf.sigmoid(r).mul(lower) as tf.Tensor3D;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Baselines
+
+/** Sinusoidal positions (Vaswani et al.), [T, D]. */
+export function positionalEncoding(length: number, dim: number): tf.Tensor2D {
+  const values = new Float32Array(length * dim);
+  for (let t = 0; t < length; t++) {
+    for (let k = 0; k < dim; k += 2) {
+      const angle = t * Math.exp((-k * Math.log(10000)) / dim);
+      values[t * dim + k] = Math.sin(angle);
+      if (k + 1 < dim) values[t * dim + k + 1] = Math.cos(angle);
+    }
+  }
+  return tf.tensor2d(values, [length, dim]);
+}
+
+export interface TransformerOptions {
+  heads: number;
+  feedForward: number;
+  contextNorm: boolean;
+}
+
+/** ESBN's transformer baseline: one post-norm encoder layer, final norm, mean over the sequence, MLP head. */
+export class RelationalTransformer extends SequenceModel {
+  readonly parameters: readonly Parameter[];
+  private readonly attention: MultiHeadAttention;
+  private readonly norm1: LayerNorm;
+  private readonly feedForward: TwoLayerMlp;
+  private readonly norm2: LayerNorm;
+  private readonly finalNorm: LayerNorm;
+  private readonly hidden: Linear;
+  private readonly out: Linear;
+
+  constructor(task: Task, readonly options: TransformerOptions, rng: Rng) {
+    super(task, options.contextNorm, rng, 'relational-transformer');
+    const D = OBJECT_FEATURES;
+    if (D % options.heads !== 0) throw new Error(`model.heads (${options.heads}) must divide ${D}`);
+    this.attention = new MultiHeadAttention('transformer.self_attn', { dim: D, heads: options.heads, concat: false, maskDiagonal: false }, rng);
+    this.norm1 = new LayerNorm('transformer.norm1', D);
+    this.feedForward = new TwoLayerMlp('transformer.linear', D, options.feedForward, D, rng);
+    kaimingRelu(this.feedForward.first, rng);
+    this.norm2 = new LayerNorm('transformer.norm2', D);
+    this.finalNorm = new LayerNorm('transformer.norm', D);
+    this.hidden = kaimingRelu(new Linear('out_hidden', D, 256, rng), rng);
+    this.out = xavier(new Linear('y_out', 256, this.classes, rng), rng);
+    this.parameters = [
+      ...this.sharedParameters(),
+      ...this.attention.parameters(),
+      ...this.norm1.parameters(),
+      ...this.feedForward.parameters(),
+      ...this.norm2.parameters(),
+      ...this.finalNorm.parameters(),
+      ...this.hidden.parameters(),
+      ...this.out.parameters(),
+    ];
+  }
+
+  forward(inputs: tf.Tensor, _training?: boolean): ForwardResult {
+    const z = this.encode(inputs);
+    const x = z.add(positionalEncoding(this.length, OBJECT_FEATURES)) as tf.Tensor3D;
+    const { output, attention } = this.attention.apply(x);
+    const afterAttention = this.norm1.apply(x.add(output));
+    const afterFeedForward = this.norm2.apply(afterAttention.add(this.feedForward.apply(afterAttention)));
+    const pooled = this.finalNorm.apply(afterFeedForward).mean(1);
+    return { output: this.out.apply(tf.relu(this.hidden.apply(pooled))), inspect: { attention } };
+  }
+}
+
+export interface LstmOptions {
+  hidden: number;
+  contextNorm: boolean;
+}
+
+/** ESBN's LSTM baseline: the encoded sequence through an LSTM, the last hidden state to the classes. */
+export class RelationalLstm extends SequenceModel {
+  readonly parameters: readonly Parameter[];
+  private readonly lstm: Lstm;
+  private readonly out: Linear;
+
+  constructor(task: Task, readonly options: LstmOptions, rng: Rng) {
+    super(task, options.contextNorm, rng, 'relational-lstm');
+    this.lstm = new Lstm('lstm', OBJECT_FEATURES, options.hidden, rng);
+    this.out = xavier(new Linear('y_out', options.hidden, this.classes, rng), rng);
+    this.parameters = [...this.sharedParameters(), ...this.lstm.parameters(), ...this.out.parameters()];
+  }
+
+  forward(inputs: tf.Tensor, _training?: boolean): ForwardResult {
+    const states = this.lstm.apply(this.encode(inputs));
+    const last = tf.slice(states, [0, this.length - 1, 0], [states.shape[0], 1, this.options.hidden]).reshape([states.shape[0], this.options.hidden]);
+    return { output: this.out.apply(last), inspect: { hidden: states } };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registry entries
+
+const CONTEXT_NORM_OPTION = {
+  type: 'boolean',
+  default: true,
+  description:
+    'Context normalisation of the encoded objects across the sequence (per pair in rmts), as in the reference code. On a 2-object sequence it maps two identical objects to exactly 0, which makes same-diff nearly trivial for any model.',
+};
+
+export const corelnetEntry: Entry<Model> = {
+  name: 'corelnet',
+  description: 'CoRelNet: conv encoder, context normalisation, similarity matrix Z Z^T, masked row softmax, MLP decoder that sees only the relations (Kerg et al. 2022).',
+  options: {
+    type: 'object',
+    properties: {
+      normalisation: {
+        enum: ['masked-softmax', 'softmax', 'sigmoid'],
+        default: 'masked-softmax',
+        description:
+          "How the similarity matrix is normalised: 'masked-softmax' (each row over the entries up to the diagonal; the decoder sees the lower triangle, the paper's default), 'softmax' (each full row; all T^2 entries), 'sigmoid' (each entry; the lower triangle).",
+      },
+      asymmetric: { type: 'boolean', default: false, description: 'Asymmetric relations R = (W1 Z)(W2 Z)^T with learned W1, W2 (the paper\'s "asym").' },
+      concatObjects: {
+        type: 'boolean',
+        default: false,
+        description: 'Also give the decoder the encoded objects Z (the paper\'s "cat"; it hurts generalisation to unseen objects).',
+      },
+      contextNorm: CONTEXT_NORM_OPTION,
+    },
+  },
+  create: (options, { task, rng }: BuildContext) => new CoRelNet(task, options as unknown as CoRelNetOptions, rng),
+};
+
+export const relationalTransformerEntry: Entry<Model> = {
+  name: 'relational-transformer',
+  description: 'Transformer baseline of the relational tasks: the same conv encoder, one multi-head self-attention layer (8 heads), mean over objects, MLP head.',
+  options: {
+    type: 'object',
+    properties: {
+      heads: { type: 'integer', minimum: 1, default: 8, description: 'Attention heads; must divide 128.' },
+      feedForward: { type: 'integer', minimum: 1, default: 512, description: 'Width of the feed-forward block.' },
+      contextNorm: CONTEXT_NORM_OPTION,
+    },
+  },
+  create: (options, { task, rng }: BuildContext) => new RelationalTransformer(task, options as unknown as TransformerOptions, rng),
+};
+
+export const relationalLstmEntry: Entry<Model> = {
+  name: 'relational-lstm',
+  description: 'LSTM baseline of the relational tasks: the same conv encoder, an LSTM over the objects, the last state to the classes.',
+  options: {
+    type: 'object',
+    properties: {
+      hidden: { type: 'integer', minimum: 1, default: 512, description: 'LSTM hidden units (512 in the reference code).' },
+      contextNorm: CONTEXT_NORM_OPTION,
+    },
+  },
+  create: (options, { task, rng }: BuildContext) => new RelationalLstm(task, options as unknown as LstmOptions, rng),
+};

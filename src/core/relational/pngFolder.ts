@@ -1,0 +1,58 @@
+/**
+ * Loads a folder of the user's PNG images as an object set (e.g. the original ESBN glyphs for
+ * fidelity runs). Images are taken in natural order of their file names (2.png before 10.png),
+ * must be 32 x 32 (they are not resized: a silent resize would change the task) and are turned
+ * into greyscale intensities in [0, 1], transparent pixels composited on white paper.
+ * Decoding uses `pngjs` (pure JavaScript, so it runs in the worker, the CLI and tests alike).
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { PNG } from 'pngjs';
+import { OBJECT_PIXELS, OBJECT_SIZE, type ObjectSet } from './objectSet';
+
+export class ObjectSetError extends Error {
+  override readonly name = 'ObjectSetError';
+}
+
+export function loadPngFolder(folder: string): ObjectSet {
+  if (!isAbsolute(folder)) {
+    throw new ObjectSetError(`objectSet.folder must be an absolute path, got '${folder}'`);
+  }
+  let names: string[];
+  try {
+    if (!statSync(folder).isDirectory()) throw new ObjectSetError(`objectSet.folder '${folder}' is not a folder`);
+    names = readdirSync(folder).filter((name) => name.toLowerCase().endsWith('.png'));
+  } catch (error) {
+    if (error instanceof ObjectSetError) throw error;
+    throw new ObjectSetError(`cannot read objectSet.folder '${folder}': ${(error as Error).message}`);
+  }
+  if (names.length === 0) throw new ObjectSetError(`objectSet.folder '${folder}' holds no .png images`);
+  names.sort(new Intl.Collator('en', { numeric: true }).compare);
+
+  const pixels = new Float32Array(names.length * OBJECT_PIXELS);
+  names.forEach((name, index) => pixels.set(decodeGreyscale(join(folder, name)), index * OBJECT_PIXELS));
+  return { source: folder, count: names.length, pixels };
+}
+
+/** One 32 x 32 PNG as greyscale intensities in [0, 1]. */
+export function decodeGreyscale(file: string): Float32Array {
+  let image: PNG;
+  try {
+    image = PNG.sync.read(readFileSync(file));
+  } catch (error) {
+    throw new ObjectSetError(`cannot decode ${file} as PNG: ${(error as Error).message}`);
+  }
+  if (image.width !== OBJECT_SIZE || image.height !== OBJECT_SIZE) {
+    throw new ObjectSetError(`${file} is ${image.width} x ${image.height} pixels: objects must be ${OBJECT_SIZE} x ${OBJECT_SIZE}`);
+  }
+  // pngjs decodes every colour type and bit depth to 8-bit RGBA.
+  const grey = new Float32Array(OBJECT_PIXELS);
+  for (let k = 0; k < OBJECT_PIXELS; k++) {
+    const [r, g, b, a] = image.data.subarray(4 * k, 4 * k + 4);
+    // Grey pixels keep their exact value (v / 255, as the reference code reads them).
+    const luminance = r === g && g === b ? r / 255 : (0.299 * r + 0.587 * g + 0.114 * b) / 255;
+    const alpha = a / 255;
+    grey[k] = alpha * luminance + (1 - alpha); // on white paper
+  }
+  return grey;
+}

@@ -15,7 +15,8 @@ import { writeFileAtomic } from './runs/atomic';
 import { SpecError } from './core/spec/types';
 import { instantiateTemplate, listTemplates, TemplateError } from './core/spec/templates';
 import { Engine, type TrainingJob } from './engine/engine';
-import { launchRun, MODEL_LAB_VERSION, RunFolderError } from './engine/launch';
+import { MODEL_LAB_VERSION } from './engine/environment';
+import { launchRun, RunFolderError } from './engine/launch';
 import { checkpointSource, listRuns, readMetrics, readRun, readSpec } from './runs/reader';
 import type { BackendSetting, MetricRecord } from './protocol';
 

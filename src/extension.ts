@@ -30,7 +30,6 @@ export function activate(context: vscode.ExtensionContext): void {
     registry,
     diagnostics,
     log,
-    extensionVersion: String(context.extension.packageJSON.version ?? ''),
   });
   registry.setActions(training);
 

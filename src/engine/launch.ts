@@ -3,11 +3,10 @@
  * run folder (complete or not at all), queue it on the engine. Errors are SpecError (located
  * problems in the spec file) or plain Errors with a sentence for the user.
  */
-import * as os from 'node:os';
 import { loadSpecFile } from '../core/spec/validate';
 import { SpecError, type ResolvedSpec } from '../core/spec/types';
-import { createRun, type RunEnvironment } from '../runs/store';
-import type { BackendInfo } from '../protocol';
+import { createRun } from '../runs/store';
+import { runEnvironment } from './environment';
 import type { Engine, TrainingJob } from './engine';
 
 export interface LaunchOptions {
@@ -27,18 +26,6 @@ export interface LaunchedRun {
 /** The runs folder cannot be written: the user's input (a setting or --out) needs changing. */
 export class RunFolderError extends Error {}
 
-export const MODEL_LAB_VERSION = '0.1.0';
-const TFJS_VERSION = '4.22.0';
-
-export function environmentFor(backend: BackendInfo, workers: number): RunEnvironment {
-  return {
-    backend,
-    versions: { 'model-lab': MODEL_LAB_VERSION, '@tensorflow/tfjs': backend.version || TFJS_VERSION, node: process.version },
-    workers,
-    platform: `${os.platform()}-${os.arch()} node ${process.version}`,
-  };
-}
-
 export function resolveSpecWithOverrides(specFile: string, steps?: number): ResolvedSpec {
   const spec = loadSpecFile(specFile);
   if (steps === undefined) return spec;
@@ -55,7 +42,7 @@ export async function launchRun(engine: Engine, options: LaunchOptions): Promise
   try {
     runDir = createRun(options.runsDir, spec, {
       specFile: options.specFile,
-      environment: environmentFor(backend, options.workers),
+      environment: runEnvironment(backend, options.workers),
     });
   } catch (error) {
     throw new RunFolderError((error as Error).message);

@@ -2,15 +2,13 @@
  * One training job inside a worker: from a run folder the host created to a final state.
  * The run store records everything on disk; the host only hears progress and the outcome.
  */
-import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { train } from '../core/train';
 import type { Checkpoint } from '../core/sink';
 import type { BackendInfo, MetricRecord } from '../protocol';
 import { checkpointSource, readSpec } from '../runs/reader';
 import { DiskRunSink, recordEnvironment } from '../runs/store';
-import type { RunEnvironment } from '../runs/layout';
-import packageJson from '../../package.json';
+import { runEnvironment } from './environment';
 
 export interface TrainingJobContext {
   backend: BackendInfo;
@@ -32,7 +30,7 @@ export async function runTrainingJob(runDir: string, resume: boolean, context: T
   try {
     const spec = readSpec(runDir);
     sink = new DiskRunSink(runDir);
-    recordEnvironment(runDir, environmentOf(context));
+    recordEnvironment(runDir, runEnvironment(context.backend, context.workers));
     sink.setState('running');
     if (resume) resumeFrom = await latestCheckpoint(runDir);
 
@@ -58,16 +56,6 @@ export async function runTrainingJob(runDir: string, resume: boolean, context: T
     // Checkpoint tensors are owned by the caller; train() has copied what it needs by now.
     if (resumeFrom) tf.dispose([...resumeFrom.weights, ...resumeFrom.optimizer].map((named) => named.tensor));
   }
-}
-
-function environmentOf(context: TrainingJobContext): RunEnvironment {
-  return {
-    backend: context.backend,
-    // Same keys as the environment createRun records (src/engine/launch.ts, src/runs/layout.ts).
-    versions: { 'model-lab': packageJson.version, '@tensorflow/tfjs': tf.version.tfjs, node: process.version },
-    workers: context.workers,
-    platform: `${os.platform()}-${os.arch()} node ${process.version}`,
-  };
 }
 
 /** Resuming a run that never reached a checkpoint starts it from the beginning. */

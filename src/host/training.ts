@@ -4,7 +4,6 @@
  * unwritable runs folder, bad settings, untrusted workspace) ends in a clear notification;
  * details and stacks go to the output channel only.
  */
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { loadSpecFile } from '../core/spec/validate';
@@ -12,7 +11,7 @@ import { SpecError, type ResolvedSpec } from '../core/spec/types';
 import type { TrainingJob } from '../engine/engine';
 import type { BackendInfo, RunSummary } from '../protocol';
 import { createRun } from '../runs/store';
-import type { RunEnvironment } from '../runs/layout';
+import { runEnvironment } from '../engine/environment';
 import type { SpecDiagnostics } from './diagnostics';
 import { SettingsError, type EngineHost } from './engineHost';
 import { logError, type Log } from './output';
@@ -28,7 +27,6 @@ export interface TrainingDeps {
   registry: RunRegistry;
   diagnostics: SpecDiagnostics;
   log: Log;
-  extensionVersion: string;
 }
 
 export class TrainingController implements RunActions {
@@ -86,7 +84,7 @@ export class TrainingController implements RunActions {
 
     let runDir: string;
     try {
-      runDir = createRun(where.runsDir, spec, { specFile, environment: this.environment(backend) });
+      runDir = createRun(where.runsDir, spec, { specFile, environment: runEnvironment(backend, this.workers()) });
     } catch (error) {
       const message = logError(this.deps.log, `Creating a run for ${specFile}`, error);
       void showSettingsError(`Model Lab: ${message}`, `${SETTINGS_SECTION}.runsDirectory`);
@@ -224,14 +222,8 @@ export class TrainingController implements RunActions {
     }
   }
 
-  private environment(backend: BackendInfo): RunEnvironment {
-    // Provisional: the worker records the environment it actually trains with when it starts.
-    return {
-      backend,
-      versions: { tfjs: backend.version, node: process.versions.node, modelLab: this.deps.extensionVersion },
-      workers: vscode.workspace.getConfiguration(SETTINGS_SECTION).get<number>('workers') ?? 1,
-      platform: `${os.platform()}-${os.arch()} node ${process.version}`,
-    };
+  private workers(): number {
+    return vscode.workspace.getConfiguration(SETTINGS_SECTION).get<number>('workers') ?? 1;
   }
 
   private showOutput(): void {

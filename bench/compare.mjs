@@ -1,0 +1,278 @@
+// Our training speed against a PyTorch reference of the same model, batch, initialisation and
+// optimizer, measured in the same command (the machine is shared: only same-invocation ratios
+// mean anything). See bench/README.md for the method and the floor estimates.
+//
+//   npm run bench:compare
+//   node bench/compare.mjs [--steps 100] [--rounds 3] [--backends wasm,cpu,node] [--workloads mha,compositional]
+//                          [--no-check] [--no-parallel] [--no-install] [--baseline DIR]
+//
+// --baseline DIR: also time our training built from another source tree (DIR/src, e.g. a copy
+// of src/ before a change), alternated in the same rounds: before/after in one invocation.
+//
+// Per workload:
+//   check     our initial weights and first 10 batches are exported; PyTorch trains on them and
+//             its first 10 losses must match ours within 1e-4 (else the comparison is void)
+//   ratio     one run at a fixed batch: ours (wasm) and PyTorch (1 and 2 threads, the faster
+//             counts), alternated for --rounds rounds, best of each side
+//   backends  ours on every other backend present (cpu, node), once, fewer steps
+//   parallel  throughput of 2 concurrent runs, ours (2 processes) and PyTorch (2 x 1 thread)
+// Prints a table, then one JSON line: {"workloads": {name: {"ours", "pytorch", "ratio"}}, "min_ratio"}.
+import * as esbuild from 'esbuild';
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '100' },
+    warmup: { type: 'string', default: '10' },
+    'log-every': { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
+    backends: { type: 'string', default: 'wasm,cpu,node' },
+    workloads: { type: 'string', default: 'mha,compositional' },
+    'no-check': { type: 'boolean', default: false },
+    'no-parallel': { type: 'boolean', default: false },
+    'no-install': { type: 'boolean', default: false },
+    baseline: { type: 'string' },
+  },
+});
+const STEPS = Number(args.steps);
+const WARMUP = Number(args.warmup);
+const LOG_EVERY = Number(args['log-every']);
+const ROUNDS = Number(args.rounds);
+const CHECK_STEPS = 10;
+const CHECK_TOLERANCE = 1e-4;
+const PYTHON = '/usr/bin/python3'; // Debian's, where python3-torch installs (a pyenv python3 may shadow it)
+const REFERENCE = path.join(root, 'bench/reference/retrieval.py');
+const WASM_DIR = path.join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+
+const TASK = { seqLen: 10, searchFeatures: 2, retrievalFeatures: 4 };
+const WORKLOADS = {
+  mha: {
+    title: 'multi-head attention (H=2)',
+    task: TASK,
+    model: { name: 'multi-head-attention', dim: 64, heads: 2, concat: true },
+    batchSize: 256,
+    learningRate: 1e-4,
+  },
+  compositional: {
+    title: 'compositional attention (S=2, R=4)',
+    task: TASK,
+    model: { name: 'compositional-attention', dim: 64, searches: 2, retrievals: 4, concat: true, gumbel: false, separateValueKeys: false },
+    batchSize: 256,
+    learningRate: 1e-4,
+  },
+};
+
+// OpenBLAS settings of these machines slow it down: unset for the benchmark's commands only.
+const benchEnv = { ...process.env };
+delete benchEnv.OPENBLAS_CORETYPE;
+delete benchEnv.OPENBLAS_L2_SIZE;
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'model-lab-compare-'));
+try {
+  await main();
+} finally {
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+async function main() {
+  ensurePyTorch();
+  const ours = await bundleOurSide(root, 'ours');
+  const baseline = args.baseline ? await bundleOurSide(path.resolve(args.baseline), 'baseline') : undefined;
+  const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  console.log(`load average at start: ${load()} (${os.cpus().length} cores)`);
+  const results = {};
+  for (const key of args.workloads.split(',')) {
+    const workload = WORKLOADS[key];
+    if (!workload) throw new Error(`unknown workload '${key}': expected one of ${Object.keys(WORKLOADS).join(', ')}`);
+    const { present } = await runOurs(ours, { mode: 'has-model', backend: 'cpu', workload });
+    if (!present) {
+      console.log(`${key}: model '${workload.model.name}' is not registered, skipped`);
+      continue;
+    }
+    results[key] = await measureWorkload(ours, key, workload, baseline);
+  }
+  const loadAtEnd = load();
+  printTable(results);
+  console.log(`load average at end: ${loadAtEnd}`);
+  const summary = Object.fromEntries(
+    Object.entries(results).map(([key, r]) => [key, { ours: round(r.ours), pytorch: round(r.pytorch), ratio: round(r.ratio, 3) }]),
+  );
+  const ratios = Object.values(summary).map((r) => r.ratio);
+  console.log(JSON.stringify({ workloads: summary, min_ratio: ratios.length ? Math.min(...ratios) : null }));
+}
+
+async function measureWorkload(ours, key, workload, baseline) {
+  const result = { title: workload.title, backends: {} };
+  const progress = (text) => process.stderr.write(`[${key}] ${text}\n`);
+
+  if (!args['no-check']) {
+    progress('checking the first losses against PyTorch');
+    result.check = await checkAgreement(ours, workload);
+    if (!result.check.ok) throw new Error(`${key}: PyTorch and ours disagree: ${JSON.stringify(result.check)}`);
+  }
+
+  const timing = { warmup: WARMUP, steps: STEPS, logEvery: LOG_EVERY };
+  const oursRuns = [];
+  const baselineRuns = [];
+  const torchRuns = { 1: [], 2: [] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    progress(`round ${round}/${ROUNDS}`);
+    oursRuns.push((await runOurs(ours, { mode: 'time', backend: 'wasm', workload, ...timing })).stepsPerSecond);
+    if (baseline) baselineRuns.push((await runOurs(baseline, { mode: 'time', backend: 'wasm', workload, ...timing })).stepsPerSecond);
+    for (const threads of [1, 2]) torchRuns[threads].push((await runTorch(workload, threads, timing)).stepsPerSecond);
+  }
+  result.backends.wasm = Math.max(...oursRuns);
+  result.ours = result.backends.wasm;
+  result.pytorchByThreads = { 1: Math.max(...torchRuns[1]), 2: Math.max(...torchRuns[2]) };
+  result.pytorch = Math.max(result.pytorchByThreads[1], result.pytorchByThreads[2]);
+  result.ratio = result.ours / result.pytorch;
+  if (baseline) {
+    result.baseline = Math.max(...baselineRuns);
+    result.baselineRatio = result.baseline / result.pytorch;
+  }
+  result.rounds = { ours: oursRuns.map((v) => round(v)), ...(baseline ? { baseline: baselineRuns.map((v) => round(v)) } : {}), pytorch1: torchRuns[1].map((v) => round(v)), pytorch2: torchRuns[2].map((v) => round(v)) };
+
+  // Other backends: once, on a short window (the cpu backend is slow).
+  for (const backend of args.backends.split(',').filter((b) => b !== 'wasm')) {
+    progress(`backend ${backend}`);
+    const short = { warmup: 5, steps: 10, logEvery: 5 };
+    const r = await runOurs(ours, { mode: 'time', backend, workload, ...short });
+    result.backends[backend] = r.absent ? null : r.stepsPerSecond;
+  }
+
+  if (!args['no-parallel']) {
+    progress('2 concurrent runs');
+    const two = (run) => Promise.all([run(), run()]).then((rs) => rs.reduce((sum, r) => sum + r.stepsPerSecond, 0));
+    result.parallel = {
+      ours: await two(() => runOurs(ours, { mode: 'time', backend: 'wasm', workload, ...timing })),
+      pytorch: await two(() => runTorch(workload, 1, timing)),
+    };
+  }
+  return result;
+}
+
+/** Same initial weights and batches on both sides: the first losses must agree. */
+async function checkAgreement(ours, workload) {
+  const dir = path.join(tmp, `exchange-${workload.model.name}`);
+  const exported = await runOurs(ours, { mode: 'export', backend: 'wasm', workload, batches: CHECK_STEPS, dir });
+  const reference = await runJson(PYTHON, [REFERENCE, 'check', '--exchange', dir]);
+  const differences = exported.losses.map((loss, i) => Math.abs(loss - reference.losses[i]));
+  const maxDifference = Math.max(...differences);
+  return { ok: maxDifference < CHECK_TOLERANCE && differences.length === CHECK_STEPS, maxDifference, ours: exported.losses, pytorch: reference.losses };
+}
+
+function runOurs(bundle, request) {
+  return runJson(process.execPath, [bundle, JSON.stringify({ wasmDir: WASM_DIR, ...request })]);
+}
+
+function runTorch(workload, threads, { warmup, steps, logEvery }) {
+  return runJson(PYTHON, [
+    REFERENCE, 'time', '--workload', JSON.stringify(workload), '--threads', String(threads),
+    '--warmup', String(warmup), '--steps', String(steps), '--log-every', String(logEvery),
+  ]);
+}
+
+/** Runs a command that ends its output with one JSON line; rejects with its output otherwise. */
+function runJson(command, commandArgs) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, commandArgs, { env: benchEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => {
+      const last = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+      const parsed = last ? JSON.parse(last) : undefined;
+      if (code !== 0 || !parsed || parsed.error) {
+        reject(new Error(`${path.basename(commandArgs[0])} failed (exit ${code}): ${parsed?.error ?? ''}\n${err.slice(-2000)}`));
+      } else resolve(parsed);
+    });
+  });
+}
+
+/** Debian's python3-torch with a threaded OpenBLAS; installed (as root, with apt-get) only if missing. */
+function ensurePyTorch() {
+  const hasTorch = () => {
+    try {
+      execFileSync(PYTHON, ['-c', 'import torch, numpy'], { stdio: 'ignore', env: benchEnv });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const hasOpenBlas = () => {
+    try {
+      return execFileSync('dpkg-query', ['-W', '-f=${Status}', 'libopenblas0-pthread'], { encoding: 'utf8' }).includes('install ok installed');
+    } catch {
+      return false;
+    }
+  };
+  if (hasTorch() && hasOpenBlas()) return;
+  if (args['no-install'] || process.getuid?.() !== 0) {
+    throw new Error('PyTorch reference missing: install Debian packages python3-torch python3-numpy libopenblas0-pthread (as root), or run this as root to install them.');
+  }
+  console.error('installing python3-torch python3-numpy libopenblas0-pthread with apt-get ...');
+  const apt = { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
+  execFileSync('apt-get', ['update'], apt);
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'python3-torch', 'python3-numpy', 'libopenblas0-pthread'], apt);
+  if (!hasTorch()) throw new Error(`${PYTHON} still cannot import torch after installing python3-torch`);
+}
+
+/** bench/lib/ours.ts bundled against `sourceRoot`/src (this repository's, or a baseline copy). */
+async function bundleOurSide(sourceRoot, name) {
+  const outfile = path.join(tmp, `${name}.js`);
+  const tree = path.join(tmp, `${name}-tree`);
+  fs.mkdirSync(path.join(tree, 'bench/lib'), { recursive: true });
+  fs.copyFileSync(path.join(root, 'bench/lib/ours.ts'), path.join(tree, 'bench/lib/ours.ts'));
+  fs.symlinkSync(path.join(sourceRoot, 'src'), path.join(tree, 'src'));
+  await esbuild.build({
+    entryPoints: [path.join(tree, 'bench/lib/ours.ts')],
+    preserveSymlinks: true,
+    nodePaths: [path.join(root, 'node_modules')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'warning',
+    mainFields: ['module', 'main'],
+    external: ['@tensorflow/tfjs-node'],
+    outfile,
+  });
+  return outfile;
+}
+
+function printTable(results) {
+  const withBaseline = Object.values(results).some((r) => r.baseline !== undefined);
+  const rows = [['workload', ...(withBaseline ? ['baseline wasm', 'baseline ratio'] : []), 'ours wasm', 'ours cpu', 'ours node', 'PyTorch 1t', 'PyTorch 2t', 'ratio', '2 runs: ours', '2 runs: PyTorch', 'check max |dloss|']];
+  const cell = (v) => (v === undefined ? '-' : v === null ? 'absent' : round(v).toString());
+  for (const r of Object.values(results)) {
+    rows.push([
+      r.title,
+      ...(withBaseline ? [cell(r.baseline), r.baselineRatio === undefined ? '-' : round(r.baselineRatio, 3).toString()] : []),
+      cell(r.backends.wasm),
+      cell(r.backends.cpu),
+      cell(r.backends.node),
+      cell(r.pytorchByThreads[1]),
+      cell(r.pytorchByThreads[2]),
+      round(r.ratio, 3).toString(),
+      cell(r.parallel?.ours),
+      cell(r.parallel?.pytorch),
+      r.check ? r.check.maxDifference.toExponential(1) : '-',
+    ]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  console.log('\nsteps/s (higher is better); ratio = ours wasm / faster PyTorch; best of each side over the rounds');
+  for (const row of rows) console.log(row.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '));
+  for (const [key, r] of Object.entries(results)) console.log(`${key} rounds (steps/s): ${JSON.stringify(r.rounds)}`);
+}
+
+function round(value, digits = 1) {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}

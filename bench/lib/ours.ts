@@ -1,0 +1,169 @@
+/**
+ * Our side of bench/compare.mjs, bundled by it and run in a child process per backend (the tfjs
+ * backend is process-wide). Prints one JSON line on stdout.
+ *
+ *   node ours.js '{"mode":"time","backend":"wasm","wasmDir":...,"workload":{...},"warmup":10,"steps":100,"logEvery":10}'
+ *   node ours.js '{"mode":"export","backend":"wasm","wasmDir":...,"workload":{...},"batches":10,"dir":...}'
+ *
+ * `time` runs the product's training loop (`train`) with a sink that stores nothing, and times
+ * the steps between two loss reads (every `logEvery` steps, as a run does), so warm-up and the
+ * final evaluation and checkpoint are outside the measured window.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../../src/engine/backend';
+import { buildExperiment, trainingBatchRng } from '../../src/core/experiment';
+// experiment.ts imports the labs, which register every task and model.
+import { findModel } from '../../src/core/registry';
+import { train } from '../../src/core/train';
+import type { RunSink } from '../../src/core/sink';
+import type { ResolvedSpec } from '../../src/core/spec/types';
+import type { BackendSetting } from '../../src/protocol';
+
+interface Workload {
+  task: Record<string, unknown>;
+  model: Record<string, unknown> & { name: string };
+  batchSize: number;
+  learningRate: number;
+}
+
+interface Request {
+  mode: 'time' | 'export' | 'has-model';
+  backend: BackendSetting;
+  wasmDir: string;
+  workload: Workload;
+  seed?: number;
+  warmup?: number;
+  steps?: number;
+  logEvery?: number;
+  batches?: number;
+  dir?: string;
+}
+
+const NEVER = 1e9;
+
+function specFor(workload: Workload, seed: number, training: Partial<ResolvedSpec['training']>): ResolvedSpec {
+  return {
+    formatVersion: 1,
+    kind: 'train',
+    name: 'bench-compare',
+    seed,
+    task: { name: 'contextual-retrieval', split: 'ood', coefficients: 'random', ...workload.task },
+    model: { ...workload.model },
+    objective: { name: 'l1' },
+    training: {
+      steps: 10,
+      batchSize: workload.batchSize,
+      learningRate: workload.learningRate,
+      optimizer: 'adam',
+      logEvery: 10,
+      evalEvery: NEVER,
+      evalBatches: 1,
+      checkpointEvery: NEVER,
+      keepCheckpoints: 1,
+      ...training,
+    },
+  } as ResolvedSpec;
+}
+
+const nullSink: RunSink = {
+  appendMetrics() {},
+  heartbeat() {},
+  rewindTo() {},
+  async saveCheckpoint() {},
+} as unknown as RunSink;
+
+async function timeTraining(request: Request) {
+  const { warmup = 10, steps = 100, logEvery = 10, seed = 0 } = request;
+  if (warmup % logEvery !== 0 || steps % logEvery !== 0) throw new Error('warmup and steps must be multiples of logEvery');
+  // One more loss window after the measured one, so the final evaluation/checkpoint is outside it.
+  const spec = specFor(request.workload, seed, { steps: warmup + steps + logEvery, logEvery });
+  const marks = new Map<number, number>();
+  let lastLoss = NaN;
+  await train({
+    spec,
+    sink: nullSink,
+    shouldStop: () => false,
+    onProgress: (step, records) => {
+      marks.set(step, performance.now());
+      const loss = records.find((r) => 'train/loss' in r.values);
+      if (loss) lastLoss = loss.values['train/loss'];
+    },
+  });
+  const seconds = (marks.get(warmup + steps)! - marks.get(warmup)!) / 1000;
+  return { stepsPerSecond: steps / seconds, lastLoss };
+}
+
+/** Initial weights, the first batches and our losses on them, for the reference to replay. */
+async function exportExchange(request: Request) {
+  const { batches = 10, seed = 0, dir } = request;
+  if (!dir) throw new Error('export needs dir');
+  const spec = specFor(request.workload, seed, { steps: batches, logEvery: 1 });
+  const experiment = buildExperiment(spec);
+  const chunks: Float32Array[] = [];
+  let offset = 0;
+  const put = (values: Float32Array, shape: number[]) => {
+    chunks.push(values);
+    offset += values.length;
+    return { offset: offset - values.length, shape };
+  };
+  const parameters = experiment.model.parameters.map(({ name, variable }) => ({
+    name,
+    ...put(variable.dataSync() as Float32Array, variable.shape),
+  }));
+  const exported = [];
+  for (let step = 1; step <= batches; step++) {
+    const batch = experiment.task.batch(spec.training.batchSize, experiment.task.splits[0], trainingBatchRng(spec, step));
+    exported.push({
+      inputs: put(batch.inputs.dataSync() as Float32Array, batch.inputs.shape),
+      targets: put(batch.targets.dataSync() as Float32Array, batch.targets.shape),
+    });
+    tf.dispose([batch.inputs, batch.targets]);
+  }
+  tf.dispose(experiment.model.parameters.map((p) => p.variable));
+
+  // Our losses come from the product's loop itself, reading the loss at every step.
+  const losses: number[] = [];
+  await train({
+    spec,
+    sink: nullSink,
+    shouldStop: () => false,
+    onProgress: (_step, records) => {
+      for (const r of records) if ('train/loss' in r.values) losses.push(r.values['train/loss']);
+    },
+  });
+
+  const blob = new Float32Array(offset);
+  let at = 0;
+  for (const chunk of chunks) {
+    blob.set(chunk, at);
+    at += chunk.length;
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'exchange.bin'), new Uint8Array(blob.buffer));
+  const features = experiment.task.inputShape[experiment.task.inputShape.length - 1];
+  const manifest = { workload: request.workload, features, parameters, batches: exported, losses };
+  fs.writeFileSync(path.join(dir, 'exchange.json'), JSON.stringify(manifest));
+  return { losses };
+}
+
+async function main() {
+  const request = JSON.parse(process.argv[2]) as Request;
+  if (request.mode === 'has-model') {
+    console.log(JSON.stringify({ present: Boolean(findModel(request.workload.model.name)) }));
+    return;
+  }
+  const backend = await selectBackend(request.backend, { wasmDir: request.wasmDir });
+  if (backend.name !== request.backend) {
+    console.log(JSON.stringify({ absent: true, reason: backend.fallbackReason ?? `got ${backend.name}` }));
+    return;
+  }
+  const result = request.mode === 'time' ? await timeTraining(request) : await exportExchange(request);
+  console.log(JSON.stringify({ backend: backend.name, ...result }));
+}
+
+main().catch((error) => {
+  console.log(JSON.stringify({ error: error instanceof Error ? error.stack ?? error.message : String(error) }));
+  process.exitCode = 1;
+});

@@ -46,8 +46,11 @@ export interface Model {
 }
 
 export interface Objective {
-  /** Scalar loss to minimise. `batch` is the batch `output` was computed from (e.g. its data sets). */
-  loss(output: tf.Tensor, targets: tf.Tensor, batch?: Batch): tf.Scalar;
+  /**
+   * Scalar loss to minimise. `batch` is the batch `output` was computed from (e.g. its data sets);
+   * `step` is the 1-based training step (for schedules such as a KL warm-up).
+   */
+  loss(output: tf.Tensor, targets: tf.Tensor, batch?: Batch, step?: number): tf.Scalar;
   /** Evaluation metrics (scalars), averaged over evaluation batches. Names without split prefix. */
   metrics(output: tf.Tensor, targets: tf.Tensor, batch?: Batch): Record<string, tf.Scalar>;
 }

@@ -82,7 +82,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const batch = task.batch(training.batchSize, trainSplit, trainingBatchRng(spec, step));
       const nextSum = tf.tidy(() => {
         const { value, grads } = tf.variableGrads(
-          () => objective.loss(model.forward(batch.inputs, true).output, batch.targets, batch),
+          () => objective.loss(model.forward(batch.inputs, true).output, batch.targets, batch, step),
           variables,
         );
         optimizer.step(variables.map((v) => grads[v.name]));

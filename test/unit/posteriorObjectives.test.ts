@@ -142,3 +142,18 @@ test('every family, encoder and likelihood has gradients on the wasm backend (fl
     }
   }
 });
+
+test('reverse KL: a run resumed during the warm-up reproduces the uninterrupted run', async () => {
+  await useWasmBackend();
+  const spec = posteriorSpec({ name: 'reverse-kl', samples: 2, warmupSteps: 20 }, { steps: 30, logEvery: 5, evalEvery: 30 });
+  const uninterrupted = new MemorySink();
+  await train({ spec, sink: uninterrupted, shouldStop: () => false });
+  const interrupted = new MemorySink();
+  let polls = 0;
+  await train({ spec, sink: interrupted, shouldStop: () => polls++ === 12 });
+  const checkpoint = interrupted.checkpoints.get(12)!;
+  assert.ok(checkpoint, 'stopped inside the warm-up, at step 12');
+  await train({ spec, sink: interrupted, resumeFrom: checkpoint, shouldStop: () => false });
+  assert.deepEqual(interrupted.values(), uninterrupted.values());
+  for (const s of [uninterrupted, interrupted]) for (const c of s.checkpoints.values()) tf.dispose([...c.weights, ...c.optimizer].map((t) => t.tensor));
+});

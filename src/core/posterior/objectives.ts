@@ -188,13 +188,11 @@ export const reverseKlEntry: Entry<Objective> = {
     const posteriorTask = posteriorTaskOf(task, 'reverse-kl');
     const family = familyFor(task, 'reverse-kl');
     const model = posteriorTask.model;
-    // The training loop calls loss() once per step: counting calls gives the step. A run resumed
-    // from a checkpoint restarts this count (see the report: the loop should pass the step).
-    let steps = 0;
     return {
-      loss(output, _targets, batch) {
+      loss(output, _targets, batch, step) {
         const posteriorBatch = requirePosteriorBatch(batch, 'reverse-kl');
-        steps += 1;
+        // The loop passes the 1-based step, so a resumed run continues the warm-up where it was.
+        const steps = step ?? 1;
         const noise = tf.randomNormal([posteriorBatch.posterior.context.count, samples, model.thetaDim], 0, 1, 'float32', lossNoiseSeed(posteriorBatch));
         const { logLikelihood, kl } = elboTerms(family, model, output, posteriorBatch.posterior.context, noise);
         return tf.mean(tf.sub(tf.mul(kl, warmupWeight(steps, warmupSteps)), logLikelihood)) as tf.Scalar;

@@ -16,7 +16,7 @@ import { SpecError } from './core/spec/types';
 import { instantiateTemplate, listTemplates, TemplateError } from './core/spec/templates';
 import { Engine, type TrainingJob } from './engine/engine';
 import { MODEL_LAB_VERSION } from './engine/environment';
-import { launchRun, RunFolderError } from './engine/launch';
+import { launchRun, launchSweep, RunFolderError, type LaunchedSweep } from './engine/launch';
 import { checkpointSource, listRuns, readMetrics, readRun, readSpec } from './runs/reader';
 import type { BackendSetting, MetricRecord } from './protocol';
 
@@ -30,12 +30,12 @@ const bundleDir = __dirname;
 const templatesDir = path.join(bundleDir, '..', 'templates');
 const defaultRunsDir = () => path.resolve('.model-lab', 'runs');
 
-function createEngine(backend: string): Engine {
+function createEngine(backend: string, workers = 1): Engine {
   const allowed = ['auto', 'node', 'wasm', 'cpu'];
   if (!allowed.includes(backend)) throw new UsageError(`--backend must be one of ${allowed.join(', ')}, got '${backend}'`);
   return new Engine({
     workerScript: path.join(bundleDir, 'worker.js'),
-    workers: 1,
+    workers,
     backend: backend as BackendSetting,
     tfjsNodePath: process.env.MODEL_LAB_TFJS_NODE_PATH,
     wasmDir: bundleDir,
@@ -114,6 +114,35 @@ async function follow(job: TrainingJob, engine: Engine): Promise<number> {
   return outcome.state === 'failed' ? EXIT_FAILED : 0;
 }
 
+/** Follow every member of a sweep: one progress line per event, prefixed by the member; Ctrl-C cancels all. */
+async function followSweep(launched: LaunchedSweep, engine: Engine): Promise<number> {
+  const total = launched.members.length;
+  process.stderr.write(`sweep ${launched.record.name}: ${total} members queued (${launched.sweepDir})\n`);
+  const onInterrupt = () => {
+    process.stderr.write('\ncancelling the sweep (each member keeps its last checkpoint; `model-lab resume <member>` continues it)...\n');
+    for (const { job } of launched.members) job.cancel();
+  };
+  process.once('SIGINT', onInterrupt);
+  const outcomes = await Promise.all(
+    launched.members.map(({ member, job }) => {
+      const tag = `[${member.index + 1}/${total} ${member.label}]`;
+      job.onProgress((step, steps, records) => {
+        process.stderr.write(`${tag} step ${step}/${steps}  ${records.map((r) => formatValues(r.values)).join('  ')}\n`);
+      });
+      return job.done.then((outcome) => {
+        process.stderr.write(`${tag} ${outcome.state}${outcome.error ? `: ${outcome.error}` : ''}  ${job.runDir}\n`);
+        return outcome;
+      });
+    }),
+  );
+  process.removeListener('SIGINT', onInterrupt);
+  await engine.dispose();
+  const count = (state: string) => outcomes.filter((o) => o.state === state).length;
+  process.stderr.write(`sweep done: ${count('completed')} completed, ${count('failed')} failed, ${count('cancelled')} cancelled\n`);
+  process.stdout.write(`${launched.sweepDir}\n`);
+  return count('failed') > 0 ? EXIT_FAILED : 0;
+}
+
 function buildProgram(): Command {
   const program = new Command('model-lab')
     .description('Train small research models and look inside them (the Model Lab CLI).')
@@ -156,6 +185,30 @@ function buildProgram(): Command {
         const backend = await engine.backendInfo();
         process.stderr.write(`backend ${backend.name}${backend.fallbackReason ? ` (${backend.fallbackReason})` : ''}\n`);
         process.exitCode = await follow(job, engine);
+      } catch (error) {
+        await engine.dispose();
+        throw error;
+      }
+    });
+
+  program
+    .command('sweep')
+    .description('train every member of a sweep file (kind "sweep"); progress per member on stderr, the sweep folder on the last line of stdout')
+    .argument('<spec>', 'sweep file (*.lab.json with "kind": "sweep")')
+    .option('--steps <n>', 'override training.steps of every member', parsePositiveInteger('--steps'))
+    .option('--out <dir>', 'runs folder (default ./.model-lab/runs)')
+    .option('--workers <n>', 'members trained at once (default 1)', parsePositiveInteger('--workers'), 1)
+    .option('--backend <name>', 'auto | node | wasm | cpu', process.env.MODEL_LAB_BACKEND ?? 'auto')
+    .action(async (specFile: string, options: { steps?: number; out?: string; workers: number; backend: string }) => {
+      const engine = createEngine(options.backend, options.workers);
+      try {
+        const launched = await launchSweep(engine, {
+          specFile: path.resolve(specFile),
+          runsDir: path.resolve(options.out ?? defaultRunsDir()),
+          steps: options.steps,
+          workers: options.workers,
+        });
+        process.exitCode = await followSweep(launched, engine);
       } catch (error) {
         await engine.dispose();
         throw error;

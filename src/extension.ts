@@ -4,8 +4,11 @@
  */
 import * as vscode from 'vscode';
 import { registerTrainCodeLens } from './host/codeLens';
+import { registerAttentionPanel } from './host/attentionPanel';
 import { registerCommands } from './host/commands';
 import { registerDashboardSerializer } from './host/dashboardPanel';
+import { registerPosteriorPanel } from './host/posteriorPanel';
+import { registerSimilarity } from './host/similarityPanel';
 import { SpecDiagnostics } from './host/diagnostics';
 import { EngineHost } from './host/engineHost';
 import { registerLiveView } from './host/liveView';
@@ -46,11 +49,14 @@ export function activate(context: vscode.ExtensionContext): void {
     tree,
     registerTrainCodeLens(),
     ...registerCommands({ context, registry, training, tree, liveView, output, log }),
+    ...registerAttentionPanel({ context, registry, engineHost: hostEngine, training, log }),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration(SETTINGS_SECTION)) hostEngine.settingsChanged();
     }),
   );
   registerDashboardSerializer(context, registry);
+  registerPosteriorPanel(context, { runs: registry, engine: hostEngine, log });
+  registerSimilarity(context, { registry, engineHost: hostEngine, log });
   log('info', `Model Lab ${context.extension.packageJSON.version ?? ''} activated.`);
 }
 

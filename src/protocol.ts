@@ -55,7 +55,32 @@ export type InferenceRequest =
   /** List the checkpoint steps the session can switch to. */
   | { kind: 'steps' }
   /** Switch the session to another saved step. */
-  | { kind: 'load'; step: number };
+  | { kind: 'load'; step: number }
+  // -- Attention composition panel (src/core/attentionSummary.ts computes the answers)
+  /** The task's splits, training split first. */
+  | { kind: 'splits' }
+  /** One example of a retrieval model as the panel shows it: an AttentionExample. */
+  | { kind: 'attentionExample'; split: string; index: number }
+  /** Examples 0 .. examples-1 of a split, summarised in the worker: a SelectionSummary. */
+  | { kind: 'selectionSummary'; split: string; examples: number }
+  // -- Posterior panel (src/core/posterior/panelData.ts computes the answers)
+  /**
+   * Samples of the network's posterior q(theta | data) from one forward pass, with the exact
+   * posterior where the task has one, the predictive band (1-D regression) or probability field
+   * (2-D classification) over `view`: a PosteriorPanelResult.
+   */
+  | {
+      kind: 'posteriorSamples';
+      data: { x: number[][]; y?: number[] };
+      samples: number;
+      seed?: number;
+      view?: { x: [number, number]; y: [number, number] };
+    }
+  /** Data set `index` simulated from the run's task, to start editing from: a PosteriorExample. */
+  | { kind: 'posteriorExample'; index: number }
+  // -- Similarity panel (src/core/relational/panelData.ts computes the answers)
+  /** Mean similarity matrix per trial kind over `perKind` trials of each: ClassAverage[]. */
+  | { kind: 'similarityAverages'; split: string; perKind: number };
 
 export type ToWorker =
   | { type: 'train'; jobId: string; runDir: string; resume: boolean }

@@ -3,7 +3,10 @@
  * inspection requests between training steps (same message loop as training jobs).
  */
 import * as tf from '@tensorflow/tfjs';
+import { attentionExample, MAX_SUMMARY_EXAMPLES, SelectionSummaryBuilder, truthRetrievalsOf } from '../core/attentionSummary';
 import { openInference, type InferenceSession } from '../core/inference';
+import { classAverages } from '../core/relational/panelData';
+import { openPosteriorPanelModel, posteriorForData, simulatedExample, type PosteriorPanelModel } from '../core/posterior/panelData';
 import type { CheckpointSource } from '../core/sink';
 import type { ResolvedSpec } from '../core/spec/types';
 import type { InferenceRequest } from '../protocol';
@@ -15,6 +18,8 @@ interface OpenSession {
   inference: InferenceSession;
   /** Requests of one session run one after another ('load' swaps the model under 'example'). */
   tail: Promise<unknown>;
+  /** The Posterior panel's network, loaded on its first request, reloaded when the step changes. */
+  posterior?: PosteriorPanelModel;
 }
 
 export class InferenceSessions {
@@ -45,7 +50,10 @@ export class InferenceSessions {
     if (!session) return;
     this.sessions.delete(sessionId);
     // Let a request in flight finish before the model goes away.
-    void session.tail.then(() => session.inference.dispose());
+    void session.tail.then(() => {
+      session.inference.dispose();
+      session.posterior?.dispose();
+    });
   }
 
   closeAll(): void {
@@ -65,10 +73,59 @@ export class InferenceSessions {
         session.inference = next;
         return { step: next.step };
       }
+      case 'splits':
+        return [...session.inference.splits];
+      case 'attentionExample':
+        return attentionExample(session.inference.example(request.split, request.index), truthRetrievalsOf(session.spec.task));
+      case 'selectionSummary':
+        return summarizeExamples(session, request.split, request.examples);
+      case 'similarityAverages':
+        return similarityAverages(session, request.split, request.perKind);
+      case 'posteriorSamples': {
+        const { data, samples, seed, view } = request;
+        return posteriorForData(await posteriorPanelOf(session), data, { samples, seed, view });
+      }
+      case 'posteriorExample':
+        return simulatedExample(await posteriorPanelOf(session), request.index);
       default:
         throw new Error(`Unknown inference request kind: ${(request as { kind?: unknown }).kind}`);
     }
   }
+}
+
+/** The Attention composition panel's summary: examples 0 .. count-1 of a split, one at a time. */
+function summarizeExamples(session: OpenSession, split: string, count: number) {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_SUMMARY_EXAMPLES) {
+    throw new Error(`selectionSummary: examples must be a whole number from 1 to ${MAX_SUMMARY_EXAMPLES}, got ${count}`);
+  }
+  const truthRetrievals = truthRetrievalsOf(session.spec.task);
+  const builder = new SelectionSummaryBuilder(truthRetrievals);
+  for (let index = 0; index < count; index++) {
+    builder.add(attentionExample(session.inference.example(split, index), truthRetrievals));
+  }
+  return builder.result();
+}
+
+/** The Posterior panel's model at the session's current step (a second copy of the weights, built on first use). */
+async function posteriorPanelOf(session: OpenSession): Promise<PosteriorPanelModel> {
+  if (session.posterior?.step === session.inference.step) return session.posterior;
+  session.posterior?.dispose();
+  session.posterior = undefined;
+  const checkpoint = await session.source.load(session.inference.step);
+  try {
+    session.posterior = openPosteriorPanelModel(session.spec, checkpoint);
+  } finally {
+    tf.dispose([...checkpoint.weights, ...checkpoint.optimizer].map((named) => named.tensor));
+  }
+  return session.posterior;
+}
+
+/** The similarity panel's class averages: at most 256 trials per kind, drawn in the worker. */
+function similarityAverages(session: OpenSession, split: string, perKind: number) {
+  if (!Number.isInteger(perKind) || perKind < 1 || perKind > 256) {
+    throw new Error(`similarityAverages: perKind must be a whole number from 1 to 256, got ${perKind}`);
+  }
+  return classAverages((index) => session.inference.example(split, index), perKind, perKind * 16);
 }
 
 function chooseStep(where: string, steps: number[], step: number | undefined): number {

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BackendInfo, FromWebview, MetricRecord, RunSummary, ToWebview } from '../protocol';
 import { buildMetricsCsv } from '../../webview/common/csv';
-import { buildWebviewHtml, webviewOptions } from './webviewHtml';
+import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
 
 export const DASHBOARD_VIEW_TYPE = 'modelLab.dashboard';
 
@@ -103,7 +103,8 @@ export class DashboardPanel {
     void context.workspaceState.update(OPEN_DASHBOARDS_KEY, open);
   }
 
-  private ready = false;
+  /** The page in the panel; its `ready` says whether messages reach it. */
+  private readonly page: WebviewPageLoader;
   /** Names of runs seen, to name a run in the message after its folder is gone. */
   private readonly knownNames = new Map<string, string>();
   /** Runs that were missing when the state was last sent. */
@@ -119,14 +120,19 @@ export class DashboardPanel {
     DashboardPanel.panels.add(this);
     DashboardPanel.remember(context);
     panel.webview.options = webviewOptions(context.extensionUri);
-    panel.webview.html = buildWebviewHtml(panel.webview, context.extensionUri, 'dashboard', 'Model Lab Dashboard');
+    this.page = new WebviewPageLoader({
+      render: () => (panel.webview.html = buildWebviewHtml(panel.webview, context.extensionUri, 'dashboard', 'Model Lab Dashboard')),
+      isVisible: () => panel.visible,
+      onReload: (reload, waitedMs) =>
+        console.warn(`Model Lab: a dashboard did not load within ${waitedMs} ms; loading it again (reload ${reload})`),
+    });
+    this.disposables.push(this.page);
+    this.page.load();
     this.updateTitle();
     this.disposables.push(
       panel.webview.onDidReceiveMessage((message: FromWebview) => this.onMessage(message)),
       // A hidden webview is torn down; it says 'ready' again when shown.
-      panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.ready = false;
-      }),
+      panel.onDidChangeViewState(() => this.page.visibilityChanged()),
       panel.onDidDispose(() => {
         this.dispose();
         DashboardPanel.remember(context);
@@ -148,7 +154,7 @@ export class DashboardPanel {
   private onMessage(message: FromWebview): void {
     switch (message?.type) {
       case 'ready':
-        this.ready = true;
+        this.page.markReady();
         this.sendState();
         break;
       case 'exportCsv':
@@ -169,7 +175,7 @@ export class DashboardPanel {
   }
 
   private post(message: ToWebview): void {
-    if (this.ready) void this.panel.webview.postMessage(message);
+    if (this.page.ready) void this.panel.webview.postMessage(message);
   }
 
   /** Reads every shown run from the source and replays it; reports runs that are gone. */

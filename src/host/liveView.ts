@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import type { BackendInfo, FromWebview, RunSummary, ToWebview } from '../protocol';
 import { DashboardPanel, type Disposable, type RunDataSource } from './dashboardPanel';
-import { buildWebviewHtml, webviewOptions } from './webviewHtml';
+import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
 
 export const LIVE_VIEW_ID = 'modelLab.live';
 
@@ -14,7 +14,8 @@ const isActive = (run: RunSummary | undefined): boolean => run?.state === 'runni
 
 export class LiveViewProvider implements vscode.WebviewViewProvider {
   private view: vscode.WebviewView | undefined;
-  private ready = false;
+  /** The page in `view`; its `ready` says whether messages reach it. */
+  private page: WebviewPageLoader | undefined;
   /** The run the user picked; undefined = follow the active run. */
   private selectedRunId: string | undefined;
   private shown: RunSummary | undefined;
@@ -35,19 +36,28 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
+    this.page?.dispose();
     this.view = view;
-    this.ready = false;
     view.webview.options = webviewOptions(this.context.extensionUri);
-    view.webview.html = buildWebviewHtml(view.webview, this.context.extensionUri, 'live', 'Model Lab Live');
+    const page = new WebviewPageLoader({
+      render: () => (view.webview.html = buildWebviewHtml(view.webview, this.context.extensionUri, 'live', 'Model Lab Live')),
+      isVisible: () => view.visible,
+      onReload: (reload, waitedMs) =>
+        console.warn(`Model Lab: the Live view did not load within ${waitedMs} ms; loading it again (reload ${reload})`),
+    });
+    this.page = page;
     view.webview.onDidReceiveMessage((message: FromWebview) => this.onMessage(message));
     // A hidden view's webview is torn down; it says 'ready' again when shown.
-    view.onDidChangeVisibility(() => {
-      if (!view.visible) this.ready = false;
-    });
+    view.onDidChangeVisibility(() => page.visibilityChanged());
     view.onDidDispose(() => {
-      this.view = undefined;
-      this.ready = false;
+      page.dispose();
+      if (this.page === page) {
+        this.view = undefined;
+        this.page = undefined;
+      }
     });
+    page.load();
+    this.refresh(); // names the shown run in the view's header while the page loads
   }
 
   /** Show this run; undefined follows the active (else newest) run. */
@@ -57,13 +67,14 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
   }
 
   dispose(): void {
+    this.page?.dispose();
     for (const s of this.subscriptions.splice(0)) s.dispose();
   }
 
   private onMessage(message: FromWebview): void {
     switch (message?.type) {
       case 'ready':
-        this.ready = true;
+        this.page?.markReady();
         this.refresh();
         break;
       case 'openDashboard': {
@@ -114,7 +125,7 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
     }
     this.shown = run;
     this.updateDescription();
-    if (!this.ready) return;
+    if (!this.page?.ready) return;
     const backends: Record<string, BackendInfo> = {};
     const backend = run && attempt(() => this.source.readBackend?.(run.id));
     if (run && backend) backends[run.id] = backend;
@@ -133,7 +144,7 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
   }
 
   private post(message: ToWebview): void {
-    if (this.ready && this.view) void this.view.webview.postMessage(message);
+    if (this.page?.ready && this.view) void this.view.webview.postMessage(message);
   }
 }
 

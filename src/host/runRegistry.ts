@@ -19,6 +19,7 @@ import { readJsonFile } from '../runs/atomic';
 import { ENVIRONMENT_FILE, runFile } from '../runs/layout';
 import { listRuns, readMetrics, readRun, readSpec } from '../runs/reader';
 import { isActive } from './runsTreeModel';
+import { isSweepFolder, listSweepFolders, type SweepSummary } from './sweepRuns';
 
 export interface Disposable {
   dispose(): void;
@@ -72,6 +73,8 @@ class Emitter<T extends unknown[]> {
 export class RunRegistry implements RunDataSource {
   private dirs: string[] = [];
   private readonly runs = new Map<string, RunSummary>();
+  /** Sweep folders (sweep.json); their members are ordinary runs in `runs`. */
+  private sweeps: SweepSummary[] = [];
   private readonly metrics = new Map<string, MetricsCache>();
   private readonly jobs = new Map<string, TrackedJob>();
   private readonly lastAnnounced = new Map<string, number>();
@@ -125,6 +128,15 @@ export class RunRegistry implements RunDataSource {
 
   readRun(runId: string): RunSummary | undefined {
     return this.runs.get(runId);
+  }
+
+  /** Sweeps of the indexed runs folders, newest first. */
+  listSweeps(): SweepSummary[] {
+    return [...this.sweeps];
+  }
+
+  readSweep(sweepId: string): SweepSummary | undefined {
+    return this.sweeps.find((sweep) => sweep.id === sweepId);
   }
 
   readMetrics(runId: string): MetricRecord[] {
@@ -246,7 +258,17 @@ export class RunRegistry implements RunDataSource {
         structureChanged = true;
       }
     }
+    if (this.refreshSweeps()) structureChanged = true;
     if (structureChanged) this.listChanged.fire();
+  }
+
+  /** Re-reads the sweep folders; true when the set of sweeps or their members changed. */
+  private refreshSweeps(): boolean {
+    const before = JSON.stringify(this.sweeps.map((s) => [s.id, s.record.members.length]));
+    this.sweeps = this.dirs.flatMap((dir) =>
+      listSweepFolders(dir, (sweepDir, error) => this.log('warn', `Cannot read the sweep in ${sweepDir}: ${messageOf(error)}`)),
+    );
+    return JSON.stringify(this.sweeps.map((s) => [s.id, s.record.members.length])) !== before;
   }
 
   /** Re-read one run folder, e.g. after a file watcher saw it change. */
@@ -273,6 +295,10 @@ export class RunRegistry implements RunDataSource {
   // ------------------------------------------------------------------ internals
 
   private reread(runId: string, runDir: string, announceNow: boolean): void {
+    if (isSweepFolder(runDir)) {
+      if (this.refreshSweeps()) this.listChanged.fire();
+      return;
+    }
     let run: RunSummary;
     try {
       run = readRun(runDir);

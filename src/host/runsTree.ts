@@ -8,7 +8,10 @@ import type { RunSummary } from '../protocol';
 import type { RunRegistry } from './runRegistry';
 import {
   groupByExperiment,
+  groupBySweep,
   groupDescription,
+  sweepDescription,
+  type SweepGroup,
   isActive,
   runContextValue,
   runDescription,
@@ -19,7 +22,12 @@ import {
   type ExperimentGroup,
 } from './runsTreeModel';
 
-export type RunsTreeNode = { kind: 'experiment'; group: ExperimentGroup } | { kind: 'run'; run: RunSummary };
+export type RunsTreeNode =
+  | { kind: 'experiment'; group: ExperimentGroup }
+  /** `group` holds the member runs, so commands that act on a group's runs act on the members. */
+  | { kind: 'sweep'; sweep: SweepGroup; group: ExperimentGroup }
+  /** `memberLabel`: the run is a sweep member, shown by its grid values. */
+  | { kind: 'run'; run: RunSummary; memberLabel?: string };
 
 export class RunsTree implements vscode.TreeDataProvider<RunsTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -49,25 +57,43 @@ export class RunsTree implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
 
   /** Runs selected in the tree (for multi-select commands). */
   selectedRuns(): RunSummary[] {
-    return this.view.selection.flatMap((node) => (node.kind === 'run' ? [node.run] : node.group.runs));
+    return this.view.selection.flatMap((node) => nodeRuns(node));
   }
 
   getChildren(node?: RunsTreeNode): RunsTreeNode[] {
     if (!node) {
-      const groups = groupByExperiment(this.registry.listRuns());
+      const { sweeps, others } = groupBySweep(this.registry.listRuns(), this.registry.listSweeps());
       this.updateBadge();
-      return groups.map((group) => ({ kind: 'experiment', group }));
+      return [
+        ...sweeps.map(sweepNode),
+        ...groupByExperiment(others).map((group): RunsTreeNode => ({ kind: 'experiment', group })),
+      ];
+    }
+    if (node.kind === 'sweep') {
+      return node.sweep.members.flatMap(({ run, label }) => (run ? [{ kind: 'run', run, memberLabel: label } as RunsTreeNode] : []));
     }
     return node.kind === 'experiment' ? node.group.runs.map((run) => ({ kind: 'run', run })) : [];
   }
 
   getParent(node: RunsTreeNode): RunsTreeNode | undefined {
-    if (node.kind === 'experiment') return undefined;
-    const group = groupByExperiment(this.registry.listRuns()).find((g) => g.experiment === node.run.experiment);
+    if (node.kind !== 'run') return undefined;
+    const { sweeps, others } = groupBySweep(this.registry.listRuns(), this.registry.listSweeps());
+    const sweep = sweeps.find((s) => s.members.some((m) => m.runId === node.run.id));
+    if (sweep) return sweepNode(sweep);
+    const group = groupByExperiment(others).find((g) => g.experiment === node.run.experiment);
     return group ? { kind: 'experiment', group } : undefined;
   }
 
   getTreeItem(node: RunsTreeNode): vscode.TreeItem {
+    if (node.kind === 'sweep') {
+      const item = new vscode.TreeItem(node.sweep.name, vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = `sweep:${node.sweep.sweepId}`;
+      item.description = sweepDescription(node.sweep);
+      item.tooltip = `Sweep ${node.sweep.sweepId}\n${sweepDescription(node.sweep)}\nCreated: ${node.sweep.createdAt}`;
+      item.iconPath = new vscode.ThemeIcon('layers');
+      item.contextValue = 'sweep';
+      return item;
+    }
     if (node.kind === 'experiment') {
       const item = new vscode.TreeItem(node.group.experiment || '(unknown experiment)', vscode.TreeItemCollapsibleState.Expanded);
       item.id = `experiment:${node.group.experiment}`;
@@ -77,7 +103,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
       return item;
     }
     const run = node.run;
-    const item = new vscode.TreeItem(runLabel(run), vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(node.memberLabel ?? runLabel(run), vscode.TreeItemCollapsibleState.None);
     item.id = `run:${run.id}`;
     item.description = runDescription(run);
     const color = STATE_COLORS[run.state];
@@ -106,4 +132,15 @@ export class RunsTree implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
     const active = this.registry.listRuns().filter(isActive).length;
     this.view.badge = active > 0 ? { value: active, tooltip: `${active} run${active === 1 ? '' : 's'} training` } : undefined;
   }
+}
+
+/** The runs a node stands for: itself, or every run of its group or sweep. */
+export function nodeRuns(node: RunsTreeNode): RunSummary[] {
+  if (node.kind === 'run') return [node.run];
+  return node.group.runs;
+}
+
+function sweepNode(sweep: SweepGroup): RunsTreeNode {
+  const runs = sweep.members.flatMap((member) => (member.run ? [member.run] : []));
+  return { kind: 'sweep', sweep, group: { experiment: sweep.name, runs } };
 }

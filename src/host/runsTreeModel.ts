@@ -23,6 +23,45 @@ export function groupByExperiment(runs: readonly RunSummary[]): ExperimentGroup[
   return [...groups].map(([experiment, groupRuns]) => ({ experiment, runs: groupRuns }));
 }
 
+/** A sweep and its member runs (a member whose folder is gone has no `run`). */
+export interface SweepGroup {
+  sweepId: string;
+  name: string;
+  createdAt: string;
+  members: { label: string; runId: string; run?: RunSummary }[];
+}
+
+/** Sweeps with their members, and the runs that belong to no sweep (grouped by experiment as before). */
+export function groupBySweep(
+  runs: readonly RunSummary[],
+  sweeps: readonly { id: string; record: { name: string; createdAt: string; members: { label: string; runId: string }[] } }[],
+): { sweeps: SweepGroup[]; others: RunSummary[] } {
+  const byId = new Map(runs.map((run) => [run.id, run]));
+  const inSweep = new Set<string>();
+  const groups = sweeps.map((sweep) => ({
+    sweepId: sweep.id,
+    name: sweep.record.name,
+    createdAt: sweep.record.createdAt,
+    members: sweep.record.members.map(({ label, runId }) => {
+      inSweep.add(runId);
+      return { label, runId, run: byId.get(runId) };
+    }),
+  }));
+  return { sweeps: groups, others: runs.filter((run) => !inSweep.has(run.id)) };
+}
+
+/** e.g. `12 runs: 8 completed, 1 running, 3 queued` (states in a fixed order). */
+export function sweepDescription(group: SweepGroup): string {
+  const counts = new Map<string, number>();
+  for (const member of group.members) {
+    const state = member.run?.state ?? 'missing';
+    counts.set(state, (counts.get(state) ?? 0) + 1);
+  }
+  const order = ['completed', 'running', 'queued', 'failed', 'interrupted', 'cancelled', 'missing'];
+  const parts = order.filter((state) => counts.has(state)).map((state) => `${counts.get(state)} ${state}`);
+  return `${group.members.length} run${group.members.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
+}
+
 function newestFirst(a: RunSummary, b: RunSummary): number {
   return b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id);
 }

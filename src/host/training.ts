@@ -6,7 +6,9 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { loadSpecFile } from '../core/spec/validate';
+import { isSweepText, loadSpecFile } from '../core/spec/validate';
+import { readFileSync } from 'node:fs';
+import { trainSweep } from './sweepTraining';
 import { SpecError, type ResolvedSpec } from '../core/spec/types';
 import type { TrainingJob } from '../engine/engine';
 import type { BackendInfo, RunSummary } from '../protocol';
@@ -43,6 +45,7 @@ export class TrainingController implements RunActions {
       void vscode.window.showWarningMessage(`Model Lab: ${name} has unsaved changes that could not be saved; training was not started.`);
       return;
     }
+    if (isSweepFile(specFile)) return trainSweep(specFile, this.deps, () => this.startEngine());
 
     let spec: ResolvedSpec;
     try {
@@ -247,4 +250,13 @@ function showSettingsError(message: string, setting: string): Thenable<void> {
   return vscode.window.showErrorMessage(message, 'Open Settings').then((choice) => {
     if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', setting);
   });
+}
+
+/** A sweep file trains all its members (src/host/sweepTraining.ts); an unreadable file is the train path's to report. */
+function isSweepFile(file: string): boolean {
+  try {
+    return isSweepText(readFileSync(file, 'utf8'));
+  } catch {
+    return false;
+  }
 }

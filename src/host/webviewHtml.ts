@@ -4,7 +4,8 @@
  * vscode-elements bundle, codicons and uPlot's stylesheet, then the view's own bundle.
  *
  * `renderWebviewPage` is pure (no `vscode` at run time) so the browser harness under
- * test/harness renders the very same page and policy.
+ * test/harness renders the very same page and policy. `WebviewPageLoader` writes the page into a
+ * webview and writes it again when the page never says 'ready' (see there why).
  */
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
@@ -84,4 +85,97 @@ export function buildWebviewHtml(webview: vscode.Webview, extensionUri: vscode.U
 
 function assetDir(extensionUri: vscode.Uri): vscode.Uri {
   return extensionUri.with({ path: posix.join(extensionUri.path, WEBVIEW_ASSET_DIR) });
+}
+
+// ------------------------------------------------------------------ loading, with a watchdog
+
+/** Waits for 'ready' after each load before the page is written again; then it is left as is. */
+export const READY_TIMEOUTS_MS: readonly number[] = [5_000, 10_000, 20_000];
+
+export interface PageLoaderOptions {
+  /** Writes a fresh page into the webview (a new nonce, so VS Code loads it anew). */
+  render: () => void;
+  /** Whether the webview has a document now: a hidden view or background panel has none. */
+  isVisible: () => boolean;
+  /** Told each time the page is written again because it did not say 'ready' in time. */
+  onReload?: (reload: number, waitedMs: number) => void;
+  timeoutsMs?: readonly number[];
+}
+
+/**
+ * Loads a page into a webview and tracks the page's 'ready' handshake; writes the page again
+ * when a visible page stays silent.
+ *
+ * Why: in VS Code for the Web (code-server) every webview registers the shared resource service
+ * worker under its own URL. When two webviews load at the same moment (after a window reload: the
+ * restored dashboard and the Live view) the worker is replaced while one of them fetches its
+ * scripts and styles; those requests fail (net::ERR_NAME_NOT_RESOLVED) and that page stays blank
+ * for good. Written again, the page loads through the settled worker.
+ */
+export class WebviewPageLoader {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private pageReady = false;
+  private reloads = 0;
+  private wasVisible: boolean;
+
+  constructor(private readonly options: PageLoaderOptions) {
+    this.wasVisible = options.isVisible();
+  }
+
+  /** True between the page's 'ready' and its teardown (hidden) or next load. */
+  get ready(): boolean {
+    return this.pageReady;
+  }
+
+  /** Writes the page and waits for its 'ready'. */
+  load(): void {
+    this.reloads = 0;
+    this.write();
+  }
+
+  /** The page said 'ready'. */
+  markReady(): void {
+    this.pageReady = true;
+    this.stopWaiting();
+  }
+
+  /** Call on visibility events: a hidden page is torn down, a shown one loads anew from its HTML. */
+  visibilityChanged(): void {
+    const visible = this.options.isVisible();
+    if (visible === this.wasVisible) return;
+    this.wasVisible = visible;
+    this.pageReady = false;
+    this.reloads = 0;
+    this.waitForReady();
+  }
+
+  dispose(): void {
+    this.stopWaiting();
+    this.pageReady = false;
+  }
+
+  private write(): void {
+    this.pageReady = false;
+    this.wasVisible = this.options.isVisible();
+    this.options.render();
+    this.waitForReady();
+  }
+
+  private waitForReady(): void {
+    this.stopWaiting();
+    const timeoutMs = (this.options.timeoutsMs ?? READY_TIMEOUTS_MS)[this.reloads];
+    if (timeoutMs === undefined || !this.options.isVisible()) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.pageReady || !this.options.isVisible()) return;
+      this.reloads += 1;
+      this.options.onReload?.(this.reloads, timeoutMs);
+      this.write();
+    }, timeoutMs);
+  }
+
+  private stopWaiting(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
 }

@@ -27,6 +27,9 @@ import { parseRunRecord, parseStatusRecord } from './records';
 export { effectiveState, isProcessAlive } from './liveness';
 export { RunFileError } from './atomic';
 
+/** Written by sweeps (src/core/sweep.ts SWEEP_FILE) in their own folder beside the member runs. */
+const SWEEP_RECORD_FILE = 'sweep.json';
+
 export function readRunRecord(runDir: string): RunRecord {
   const file = runFile(runDir, RUN_FILE);
   return parseRunRecord(file, readJsonFile(file));
@@ -102,7 +105,10 @@ export function readRun(runDir: string): RunSummary {
   return { ...base, state, ...(status.error !== undefined ? { error: status.error } : {}) };
 }
 
-/** Every run under `runsDir`, newest first. Temp folders (`.tmp-*`) and hidden entries are skipped. */
+/**
+ * Every run under `runsDir`, newest first. Temp folders (`.tmp-*`), hidden entries and sweep
+ * folders (holding `sweep.json`; their members are ordinary runs beside them) are skipped.
+ */
 export function listRuns(runsDir: string): RunSummary[] {
   let entries: fs.Dirent[];
   try {
@@ -114,6 +120,7 @@ export function listRuns(runsDir: string): RunSummary[] {
   const runs: RunSummary[] = [];
   for (const entry of entries) {
     if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+    if (fs.existsSync(path.join(runsDir, entry.name, SWEEP_RECORD_FILE))) continue;
     try {
       runs.push(readRun(path.join(runsDir, entry.name)));
     } catch {

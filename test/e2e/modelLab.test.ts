@@ -12,6 +12,7 @@ import {
   listRunDirs,
   readMetricLines,
   readStatus,
+  runState,
   waitFor,
   waitForNewRun,
   waitForRunState,
@@ -35,10 +36,16 @@ const slowdown = Number(process.env.MODEL_LAB_E2E_SLOWDOWN ?? 1);
 const minutes = (n: number) => Math.round(n * 60_000 * slowdown);
 
 /** Declares a scenario that opens its own VS Code, or skips while `needs` are not met. */
-function scenario(name: string, needs: Needs, timeoutMs: number, body: (session: Session) => Promise<void>): void {
+function scenario(
+  name: string,
+  needs: Needs,
+  timeoutMs: number,
+  body: (session: Session) => Promise<void>,
+  options: { settings?: Record<string, unknown> } = {},
+): void {
   const skip = missingFeature(needs);
   test(name, { skip: skip ?? false, timeout: timeoutMs }, async () => {
-    const session = await openSession({ name: slug(name), vsix: modelLabVsix });
+    const session = await openSession({ name: slug(name), vsix: modelLabVsix, settings: options.settings });
     try {
       await body(session);
     } catch (error) {
@@ -106,8 +113,17 @@ scenario(
     await workbench.pickQuickItem('retrieval-mha-quick');
     await workbench.answerInput('my-experiment.lab.json');
     const file = join(workspace, 'my-experiment.lab.json');
-    await waitFor(() => existsSync(file), { timeoutMs: 15_000, what: `${file} to be created` });
-    const spec = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; kind?: string };
+    // The file can exist a moment before its text is written: wait for a whole JSON document.
+    const spec = await waitFor(
+      () => {
+        try {
+          return existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { name?: string; kind?: string });
+        } catch {
+          return undefined;
+        }
+      },
+      { timeoutMs: 15_000, what: `${file} to be created with a JSON experiment` },
+    );
     assert.equal(spec.name, 'my-experiment', 'the experiment is named after its file');
     assert.equal(spec.kind, 'train');
     await workbench.editorTab('my-experiment.lab.json').first().waitFor({ state: 'visible', timeout: 15_000 });
@@ -138,6 +154,8 @@ scenario(
 
     const row = await waitForRunRow(workbench, runIdOf(runDir), /completed/, 30_000);
     assert.ok(row);
+    // The side bar's Live view (opened with the Runs view) shows the finished run too.
+    await waitForLive(workbench, (live) => live.runId === runIdOf(runDir) && live.state === 'completed', 60_000, 'the completed run');
     await workbench.screenshot('train-completed');
   },
 );
@@ -165,6 +183,53 @@ scenario(
     await waitForRunRow(workbench, runIdOf(runDir), /cancelled/, 30_000);
     await workbench.screenshot('stop-cancelled');
   },
+);
+
+scenario(
+  'with two workers, stopping the second run midway leaves the first one training',
+  { commands: [COMMANDS.train, COMMANDS.stop], views: ['Runs'], files: [`examples/${QUICK_SPEC}`] },
+  minutes(8),
+  async (session) => {
+    const { workbench } = session;
+    const spec = writeLongSpec(session.workspace);
+    const first = await trainFromPalette(session, spec);
+    await waitFor(() => readMetricLines(first).length >= 2, { timeoutMs: minutes(2), what: '2 metric records of the first run' });
+    const second = await trainFromPalette(session, spec);
+    await waitFor(() => readMetricLines(second).length >= 2, { timeoutMs: minutes(2), what: '2 metric records of the second run' });
+    assert.equal(runState(first), 'running', 'both runs train at the same time (modelLab.workers = 2)');
+    assert.equal(runState(second), 'running');
+    await workbench.screenshot('two-runs-training');
+
+    await workbench.runCommand(COMMANDS.stop);
+    await workbench.pickQuickItem(runIdOf(second));
+    await waitForRunState(second, ['cancelled'], minutes(1));
+    const firstAtStop = (readStatus(first) as { step: number }).step;
+
+    // The stopped run's folder stays readable, with what it had written up to its last step.
+    const status = readStatus(second) as { state: string; step: number; totalSteps: number };
+    assert.equal(status.state, 'cancelled');
+    assert.ok(status.step > 0 && status.step < status.totalSteps, `stopped midway (step ${status.step} of ${status.totalSteps})`);
+    for (const file of ['run.json', 'spec.json', 'status.json']) {
+      assert.doesNotThrow(() => JSON.parse(readFileSync(join(second, file), 'utf8')), `${file} of the stopped run is valid JSON`);
+    }
+    const metrics = readMetricLines(second);
+    assert.ok(metrics.length >= 2 && metrics.every((line) => line.step <= status.step), 'its metrics end at its last step');
+
+    // The first run keeps training: its step and its metrics.jsonl keep growing.
+    const firstMetricsAtStop = readMetricLines(first).length;
+    await waitFor(
+      () => {
+        const now = readStatus(first) as { state: string; step: number } | undefined;
+        return now?.state === 'running' && now.step > firstAtStop && readMetricLines(first).length > firstMetricsAtStop;
+      },
+      { timeoutMs: minutes(2), what: () => `the first run to train on beyond step ${firstAtStop} (it is ${runState(first)})` },
+    );
+    await waitForRunRow(workbench, runIdOf(second), /cancelled/, 30_000);
+    await waitForRunRow(workbench, runIdOf(first), /running/, 30_000);
+    assert.equal(runState(second), 'cancelled', 'the stopped run stays cancelled');
+    await workbench.screenshot('second-run-cancelled');
+  },
+  { settings: { 'modelLab.workers': 2 } },
 );
 
 /** Opens the run's dashboard from the palette and returns the webview document. */
@@ -208,6 +273,65 @@ function nthMetricValue(runDir: string, metric: string, n: number): number | und
   return readMetricLines(runDir).filter((line) => metric in line.values)[n - 1]?.values[metric];
 }
 
+/** What the Live side-bar view shows: its run (id, name, state) and its loss series. */
+interface LiveReading {
+  runId: string;
+  name: string;
+  state: string;
+  series?: SeriesReading;
+}
+
+/** Reads the Live view (the Model Lab container must be open); undefined while it shows no run. */
+async function readLive(workbench: Workbench): Promise<LiveReading | undefined> {
+  const frame = await workbench.webviewFrame('Live', { timeoutMs: 10_000 });
+  return frame.evaluate(() => {
+    const details = document.querySelector<HTMLElement>('[data-testid="live-run"]');
+    const runId = details?.getAttribute('data-run-id');
+    if (!details || details.hidden || !runId) return undefined;
+    const prefix = `series-${runId}-`;
+    const series = document.querySelector(`[data-testid^="${prefix}"]`);
+    return {
+      runId,
+      name: document.querySelector('[data-testid="live-run-name"]')?.textContent?.trim() ?? '',
+      state: document.querySelector('[data-testid="live-run-state"]')?.getAttribute('data-state') ?? '',
+      series: series
+        ? {
+            metric: (series.getAttribute('data-testid') ?? '').slice(prefix.length),
+            points: Number(series.getAttribute('data-points')),
+            last: Number(series.getAttribute('data-last')),
+          }
+        : undefined,
+    };
+  });
+}
+
+/** Waits until the Live view shows a reading that `matches`; the timeout error tells the last one. */
+async function waitForLive(
+  workbench: Workbench,
+  matches: (live: LiveReading) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<LiveReading> {
+  let last: LiveReading | string | undefined;
+  return waitFor(
+    async () => {
+      await workbench.openViewContainer('Model Lab');
+      last = await readLive(workbench).catch((error: Error) => error.message.split('\n')[0]);
+      return typeof last === 'object' && matches(last) ? last : undefined;
+    },
+    { timeoutMs, intervalMs: 500, what: () => `the Live view to show ${what} (it shows ${JSON.stringify(last ?? 'no run')})` },
+  );
+}
+
+/** The values of `metric` in metrics.jsonl, in order. */
+function metricValues(runDir: string, metric: string): number[] {
+  return readMetricLines(runDir).flatMap((line) => (metric in line.values ? [line.values[metric]] : []));
+}
+
+function sameValue(actual: number, expected: number): boolean {
+  return Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected));
+}
+
 scenario(
   'the dashboard opened during training shows the curve growing as metrics.jsonl grows',
   { commands: [COMMANDS.train, COMMANDS.openRun], files: [`examples/${QUICK_SPEC}`] },
@@ -244,6 +368,62 @@ scenario(
 );
 
 scenario(
+  'the Live view follows a training run: name, state, the loss curve of metrics.jsonl, Open Dashboard',
+  { commands: [COMMANDS.train], views: ['Live'], files: [`examples/${QUICK_SPEC}`] },
+  minutes(8),
+  async (session) => {
+    const { workbench } = session;
+    await workbench.openViewContainer('Model Lab');
+    const runDir = await trainFromPalette(session, QUICK_SPEC);
+    const runId = runIdOf(runDir);
+
+    // It switches to the run that started training, and names it.
+    const early = await waitForLive(
+      workbench,
+      (live) => live.runId === runId && ['running', 'completed'].includes(live.state),
+      60_000,
+      `run ${runId} training (or done)`,
+    );
+    assert.ok(early.name.length > 0, 'the run has a name');
+    await workbench.screenshot('live-training');
+
+    await waitForRunState(runDir, ['completed'], minutes(6));
+    const loss = metricValues(runDir, early.series?.metric ?? 'train/loss');
+    assert.ok(loss.length > 0, 'metrics.jsonl has loss records');
+    // Finished: the chart holds every loss record the run wrote, ending on the last one.
+    const done = await waitForLive(
+      workbench,
+      (live) => live.runId === runId && live.state === 'completed' && live.series?.points === loss.length,
+      60_000,
+      `run ${runId} completed with ${loss.length} loss points`,
+    );
+    assert.ok(done.series, 'the Live view has a chart');
+    const expected = metricValues(runDir, done.series.metric);
+    assert.equal(done.series.points, expected.length, `data-points equals the ${done.series.metric} records of metrics.jsonl`);
+    assert.ok(
+      sameValue(done.series.last, expected[expected.length - 1]),
+      `data-last ${done.series.last} equals the last ${done.series.metric} record (${expected[expected.length - 1]})`,
+    );
+    await workbench.screenshot('live-completed');
+
+    // Its Open Dashboard button opens this run's dashboard, with the same curve.
+    const frame = await workbench.webviewFrame('Live');
+    await frame.locator('[data-testid="live-open-dashboard"]').click();
+    const title = `Dashboard: ${runId}`;
+    await workbench.editorTab(title).first().waitFor({ state: 'visible', timeout: 30_000 });
+    const dashboard = await waitFor(
+      async () => {
+        const reading = await readSeries(workbench, title, runId, done.series!.metric);
+        return reading && reading.points === done.series!.points ? reading : undefined;
+      },
+      { timeoutMs: 60_000, what: `the dashboard's ${done.series.metric} chart with ${done.series.points} points` },
+    );
+    assert.ok(sameValue(dashboard.last, done.series.last), 'the dashboard ends on the same value');
+    await workbench.screenshot('live-open-dashboard');
+  },
+);
+
+scenario(
   'reloading the window during training interrupts the run, Resume continues it, the dashboard is restored',
   { commands: [COMMANDS.train, COMMANDS.openRun, COMMANDS.resume], views: ['Runs'], files: [`examples/${QUICK_SPEC}`] },
   minutes(10),
@@ -262,6 +442,14 @@ scenario(
     const rowAfterReload = await waitForRunRow(workbench, runId, /^(?!.*\brunning\b)/, minutes(1));
     await workbench.editorTab(title).first().waitFor({ state: 'visible', timeout: 30_000 });
     await waitFor(() => readSeries(workbench, title, runId), { timeoutMs: 60_000, what: 'the restored dashboard chart' });
+    // The Live view, loading beside the restored dashboard, shows the newest run, no longer running.
+    const liveAfterReload = await waitForLive(
+      workbench,
+      (live) => live.runId === runId && live.state !== 'running' && live.state === runState(runDir),
+      60_000,
+      `run ${runId} in the state its folder says`,
+    );
+    await workbench.screenshotView('Live', 'reload-live');
     await workbench.screenshot('reload-interrupted');
     const interruptedAt = (readStatus(runDir) as { step: number }).step;
     assert.ok(interruptedAt >= before.step);
@@ -277,8 +465,10 @@ scenario(
     );
     assert.equal(resumed.state, 'running');
     await waitForRunRow(workbench, runId, /running/, 30_000);
+    await waitForLive(workbench, (live) => live.runId === runId && live.state === 'running', 30_000, `run ${runId} running again`);
     await workbench.screenshot('reload-resumed');
     assert.match(rowAfterReload, /interrupted/, 'after a reload during training the run shows "interrupted"');
+    assert.equal(liveAfterReload.state, 'interrupted', 'after a reload during training the Live view shows "interrupted"');
   },
 );
 

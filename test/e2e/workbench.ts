@@ -79,6 +79,18 @@ export class Workbench {
     return file;
   }
 
+  /** A screenshot of one side-bar view (header and body), e.g. "Live": a close-up of its webview. */
+  async screenshotView(viewTitle: string, name: string): Promise<string> {
+    const pane = this.page.locator('.pane').filter({
+      has: this.page.locator(`.pane-header .title:text-matches(${cssString(`^${escapeRegExp(viewTitle)}$`)}, "i")`),
+    });
+    const box = await pane.first().boundingBox();
+    if (!box) throw new Error(`no side-bar view titled "${viewTitle}" on screen`);
+    const file = join(this.artifactsDir, `${name}.png`);
+    await this.page.screenshot({ path: file, clip: box });
+    return file;
+  }
+
   /** Titles of the commands the palette offers for `query` (what a person sees in the list). */
   async paletteEntries(query: string): Promise<string[]> {
     await this.openPalette(query);
@@ -143,18 +155,30 @@ export class Workbench {
   /**
    * Picks, in the quick pick a command opened, the item whose label is exactly `label` (or
    * matches the RegExp). Waits for the item, since commands fill their lists asynchronously.
+   * The list renders only the rows in view: a string label not among them is typed into the
+   * quick pick's filter, as a person would.
    */
   async pickQuickItem(label: string | RegExp, options: { timeoutMs?: number } = {}): Promise<void> {
     const rows = this.page.locator('.quick-input-widget .monaco-list-row');
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
     const matches = (text: string) => (typeof label === 'string' ? text === label : label.test(text));
     const labels = () =>
       rows.evaluateAll((els) => els.map((row) => row.querySelector('.label-name')?.textContent?.trim() ?? ''));
+    const filterFor = async (text: string) => {
+      if (!(await input.isVisible())) return;
+      const value = await input.inputValue();
+      // '>' is the command palette the command was run from, still on screen: not its list.
+      if (value !== text && !value.startsWith('>') && (await rows.count()) > 0) await input.fill(text);
+    };
     // The list the previous quick input showed can still be on screen for a moment: find the item
     // twice in a row at the same place before choosing it.
     const index = await waitFor(
       async () => {
         const first = (await labels()).findIndex(matches);
-        if (first < 0) return undefined;
+        if (first < 0) {
+          if (typeof label === 'string') await filterFor(label);
+          return undefined;
+        }
         await this.page.waitForTimeout(200);
         const second = (await labels()).findIndex(matches);
         return second === first ? first : undefined;

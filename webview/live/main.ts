@@ -25,8 +25,8 @@ let chart: MetricChart | undefined;
 const app = document.getElementById('app')!;
 const messages = el('div', { id: 'messages', role: 'status', 'aria-live': 'polite' });
 const empty = el('p', { class: 'empty-note' }, 'Loading…');
-const title = el('h2', { class: 'run-name' });
-const badge = el('span');
+const title = el('h2', { class: 'run-name', 'data-testid': 'live-run-name' });
+const badge = el('span', { 'data-testid': 'live-run-state' });
 const progressBar = el('vscode-progress-bar', { 'aria-label': 'Training progress', max: '1' });
 const progressText = el('div', { class: 'progress-text' });
 const backendText = el('div', { class: 'meta' });
@@ -38,10 +38,10 @@ const evalSection = el('section', { 'aria-label': 'Latest evaluation metrics' },
 // Slot for lab miniatures: later labs render a key picture of the run here (e.g. attention
 // maps). Until a lab provides one it stays empty and hidden.
 const labMiniature = el('section', { id: 'lab-miniature', 'data-slot': 'lab-miniature', hidden: '' });
-const openButton = el('vscode-button', { icon: 'graph-line', 'aria-label': 'Open the training dashboard of this run' }, 'Open Dashboard');
+const openButton = el('vscode-button', { 'data-testid': 'live-open-dashboard', icon: 'graph-line', 'aria-label': 'Open the training dashboard of this run' }, 'Open Dashboard');
 const stopButton = el('vscode-button', { icon: 'debug-stop', secondary: '', 'aria-label': 'Stop this run' }, 'Stop');
 const resumeButton = el('vscode-button', { icon: 'debug-continue', secondary: '', 'aria-label': 'Resume this run from its last checkpoint' }, 'Resume');
-const details = el('div', { class: 'run-details' },
+const details = el('div', { class: 'run-details', 'data-testid': 'live-run' },
   el('header', { class: 'run-header' }, title, badge),
   el('div', { class: 'progress' }, progressBar, progressText),
   backendText,
@@ -112,8 +112,10 @@ function renderRun(): void {
   empty.hidden = Boolean(run);
   empty.textContent = received ? 'No run yet. Start training from an experiment file (*.lab.json) to follow it here.' : 'Loading…';
   if (!run) return;
+  details.dataset.runId = run.id;
   title.textContent = run.name;
   title.title = run.id;
+  badge.dataset.state = run.state;
   badge.replaceChildren(stateBadge(run.state));
   const fraction = run.totalSteps > 0 ? Math.min(1, run.step / run.totalSteps) : 0;
   (progressBar as unknown as { value: number }).value = fraction;

@@ -201,8 +201,94 @@ export function experimentSchema(): Record<string, unknown> {
     $schema: 'http://json-schema.org/draft-07/schema#',
     title: 'Model Lab experiment',
     description: 'An experiment file of Model Lab: which task, model and objective to train, and how.',
-    ...topLevelSchema(editorComponentSchema),
+    ...withSweepAlternative(topLevelSchema(editorComponentSchema)),
     defaultSnippets: newExperimentSnippets(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sweeps (`kind: "sweep"`, see src/core/sweep.ts and docs/sweeps.md)
+
+const SWEEP_DOCS = {
+  base: 'The experiment every member starts from: the fields of a `train` file (task, model, objective, training, seed), or `{ "file": "relative.lab.json" }` to use an experiment file.',
+  grid: 'JSON pointers into the base (e.g. `/task/m`, `/model/name`, `/model`, `/seed`), each with the values to try. The members are every combination; `/seed` varies fastest.',
+  exclude: 'Combinations to skip: each entry names grid keys and values, e.g. `{ "/task/name": "rmts", "/task/m": 98 }`.',
+  report: 'The metric compared across members (its last logged value), e.g. `eval/test/accuracy`.',
+};
+
+/** The top level of a sweep file, for the validator's first pass (the base is checked per member). */
+export function sweepTopLevelSchema(base: Schema = { type: 'object' }): Schema {
+  return {
+    type: 'object',
+    required: ['formatVersion', 'kind', 'name', 'base', 'grid'],
+    additionalProperties: false,
+    properties: {
+      $schema: { type: 'string' },
+      formatVersion: documented({ type: 'integer', const: SPEC_FORMAT_VERSION }, `Version of the experiment file format (${SPEC_FORMAT_VERSION}).`),
+      kind: documented({ type: 'string', const: 'sweep' }, 'A sweep: many `train` runs over a grid of values.'),
+      name: {
+        ...documented({ type: 'string', pattern: NAME_PATTERN }, 'Short identifier of the sweep; members are named `<name>.<value labels>`.'),
+        patternErrorMessage: `must be ${NAME_PATTERN_MESSAGE}`,
+      },
+      description: documented({ type: 'string' }, 'Free text shown with the sweep.'),
+      base: documented(base, SWEEP_DOCS.base),
+      grid: documented(
+        { type: 'object', minProperties: 1, additionalProperties: { type: 'array', minItems: 1 } },
+        SWEEP_DOCS.grid,
+      ),
+      exclude: documented({ type: 'array', items: { type: 'object', minProperties: 1 }, default: [] }, SWEEP_DOCS.exclude),
+      report: {
+        ...documented({ type: 'object', default: {} }, SWEEP_DOCS.report),
+        additionalProperties: false,
+        properties: {
+          metric: documented({ type: 'string', minLength: 1, default: 'eval/test/accuracy' }, 'Metric name as logged in metrics.jsonl.'),
+          at: documented({ type: 'string', enum: ['last'], default: 'last' }, 'Which value counts: the last one logged.'),
+        },
+      },
+    },
+  };
+}
+
+/** `{ "file": "relative.lab.json" }` as a sweep's base. */
+export const SWEEP_BASE_FILE_SCHEMA: Schema = {
+  type: 'object',
+  required: ['file'],
+  additionalProperties: false,
+  properties: { file: { type: 'string', minLength: 1, description: 'Experiment file, relative to the sweep file.' } },
+};
+
+/**
+ * The editor's schema accepts both kinds: the train file's properties stay where they are, the
+ * sweep's are added, and `required`/closedness depend on `kind`.
+ */
+function withSweepAlternative(train: Schema): Schema {
+  const trainProperties = train.properties as Record<string, Schema>;
+  const sweep = sweepTopLevelSchema();
+  const sweepProperties = sweep.properties as Record<string, Schema>;
+  const { formatVersion: _f, kind: _k, ...baseProperties } = trainProperties;
+  const inlineBase: Schema = { type: 'object', additionalProperties: false, properties: { ...baseProperties, formatVersion: _f, kind: _k } };
+  const kind = trainProperties.kind;
+  const { required, ...open } = train;
+  return {
+    ...open,
+    properties: {
+      ...trainProperties,
+      kind: {
+        ...kind,
+        enum: [...(kind.enum as string[]), 'sweep'],
+        enumDescriptions: [...((kind.enumDescriptions as string[]) ?? []), 'Train many runs over a grid of values (a sweep).'],
+      },
+      base: { ...sweepProperties.base, anyOf: [SWEEP_BASE_FILE_SCHEMA, inlineBase] },
+      grid: sweepProperties.grid,
+      exclude: sweepProperties.exclude,
+      report: sweepProperties.report,
+    },
+    if: { properties: { kind: { const: 'sweep' } }, required: ['kind'] },
+    then: {
+      required: sweep.required,
+      not: { anyOf: ['task', 'model', 'objective', 'training', 'seed'].map((key) => ({ required: [key] })) },
+    },
+    else: { required, not: { anyOf: ['base', 'grid', 'exclude', 'report'].map((key) => ({ required: [key] })) } },
   };
 }
 

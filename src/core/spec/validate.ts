@@ -14,11 +14,15 @@ import {
   componentOptionsSchema,
   kindsOf,
   registeredEntries,
+  SWEEP_BASE_FILE_SCHEMA,
+  sweepTopLevelSchema,
   topLevelSchema,
   type ComponentEntry,
   type ComponentRole,
 } from './schema';
 import { SPEC_FORMAT_VERSION, SpecError, type ResolvedSpec, type SpecProblem } from './types';
+import { basename, dirname, resolve as resolvePath } from 'node:path';
+import { memberExperiment, pointerProblem, sweepMembers, type GridPoint, type ResolvedSweep, type SweepMember } from '../sweep';
 
 type Schema = Record<string, unknown>;
 type Json = Record<string, unknown>;
@@ -26,7 +30,29 @@ type Json = Record<string, unknown>;
 export function parseSpec(text: string, file: string): { spec?: ResolvedSpec; problems: SpecProblem[] } {
   void file; // part of the agreed signature; locations are in `problems`, the caller knows the file
   const locate = locator(text);
+  const parsed = parseObjectTree(text, locate);
+  if (!parsed.root) return { problems: parsed.problems };
+  const root = parsed.root;
 
+  const problems = treeProblems(root).map(({ pointer, node, message }) => locate.node({ path: pointer, message }, node));
+  // Validation fills defaults, so it works on a copy: the parsed values stay as written.
+  const resolved = getNodeValue(root) as Json;
+  if (resolved.kind === 'sweep') {
+    const kindNode = findNodeAtLocation(root, ['kind']) ?? root;
+    return { problems: [locate.node({ path: '/kind', message: SWEEP_NOT_A_RUN }, kindNode)] };
+  }
+  problems.push(...checkTopLevel(resolved).map((p) => locate.problem(p, root)));
+  for (const role of COMPONENT_ROLES) {
+    problems.push(...checkComponent(role, resolved[role]).map((p) => locate.problem(p, root)));
+  }
+  problems.push(...checkKind(resolved).map((p) => locate.problem(p, root)));
+
+  if (problems.length > 0) return { problems: sortByPosition(problems) };
+  return { spec: inSchemaOrder(resolved), problems: [] };
+}
+
+/** The parse tree of a file that must hold one JSON object, or the syntax problems. */
+function parseObjectTree(text: string, locate: Locator): { root?: Node; problems: SpecProblem[] } {
   if (text.trim() === '') return { problems: [locate.at({ path: '', message: 'the file is empty: expected a JSON object' }, 0, 0)] };
   const syntaxErrors: ParseError[] = [];
   const root = parseTree(text, syntaxErrors, { disallowComments: true, allowTrailingComma: false });
@@ -38,19 +64,17 @@ export function parseSpec(text: string, file: string): { spec?: ResolvedSpec; pr
   if (root.type !== 'object') {
     return { problems: [locate.node({ path: '', message: `an experiment file must hold a JSON object, got ${describeValue(getNodeValue(root))}` }, root)] };
   }
-
-  const problems = treeProblems(root).map(({ pointer, node, message }) => locate.node({ path: pointer, message }, node));
-  // Validation fills defaults, so it works on a copy: the parsed values stay as written.
-  const resolved = getNodeValue(root) as Json;
-  problems.push(...checkTopLevel(resolved).map((p) => locate.problem(p, root)));
-  for (const role of COMPONENT_ROLES) {
-    problems.push(...checkComponent(role, resolved[role]).map((p) => locate.problem(p, root)));
-  }
-  problems.push(...checkKind(resolved).map((p) => locate.problem(p, root)));
-
-  if (problems.length > 0) return { problems: sortByPosition(problems) };
-  return { spec: inSchemaOrder(resolved), problems: [] };
+  return { root, problems: [] };
 }
+
+/** True when the text is a sweep file (`"kind": "sweep"`); false for anything else, even broken JSON. */
+export function isSweepText(text: string): boolean {
+  const root = parseTree(text.replace(/^\uFEFF/, ''));
+  return root?.type === 'object' && findNodeAtLocation(root, ['kind'])?.value === 'sweep';
+}
+
+const SWEEP_NOT_A_RUN =
+  "this file is a sweep (kind 'sweep'): it trains many runs, start it with `model-lab sweep` or Model Lab: Train in VS Code";
 
 export function loadSpecFile(file: string): ResolvedSpec {
   let text: string;
@@ -274,6 +298,8 @@ function editDistance(a: string, b: string): number {
 // ---------------------------------------------------------------------------------------------
 // Locations: JSON pointer -> node of the parse tree -> offset, length, line, column.
 
+type Locator = ReturnType<typeof locator>;
+
 function locator(text: string) {
   const lineStarts = [0];
   for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineStarts.push(i + 1);
@@ -298,7 +324,15 @@ function locator(text: string) {
   return { at, node, problem };
 }
 
-function deepestNode(root: Node, segments: (string | number)[]): { node: Node; complete: boolean } {
+function deepestNode(root: Node, pointerSegments: (string | number)[]): { node: Node; complete: boolean } {
+  // A pointer's array indices are strings ('/grid/~1seed/1'); jsonc-parser wants numbers for arrays.
+  const segments: (string | number)[] = [];
+  let at: Node | undefined = root;
+  for (const segment of pointerSegments) {
+    const index: string | number = at?.type === 'array' && /^\d+$/.test(String(segment)) ? Number(segment) : segment;
+    segments.push(index);
+    at = at ? findNodeAtLocation(at, [index]) : undefined;
+  }
   for (let n = segments.length; n > 0; n--) {
     const node = findNodeAtLocation(root, segments.slice(0, n));
     if (node) return { node, complete: n === segments.length };
@@ -370,3 +404,167 @@ function sortByPosition(problems: SpecProblem[]): SpecProblem[] {
 }
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+// ---------------------------------------------------------------------------------------------
+// Sweep files (`kind: "sweep"`): the file itself, then every member as a train experiment.
+
+export interface ResolvedSweepMember extends SweepMember {
+  spec: ResolvedSpec;
+}
+
+export interface ParsedSweep {
+  sweep?: ResolvedSweep;
+  members?: ResolvedSweepMember[];
+  problems: SpecProblem[];
+}
+
+/** Reads a file named in a sweep (its base), relative to the sweep file; throws with a sentence. */
+export type SweepFileReader = (relativePath: string) => string;
+
+/**
+ * Validates a sweep file and each of its members. A member's problem is reported where its
+ * cause is written: at the grid value that produced it (`/grid/~1task~1m/4`), or in the base,
+ * and names the members it affects (`member corelnet.rmts.m98.s0: ...`).
+ */
+export function parseSweepSpec(text: string, file: string, readFile: SweepFileReader): ParsedSweep {
+  const locate = locator(text);
+  const parsed = parseObjectTree(text, locate);
+  if (!parsed.root) return { problems: parsed.problems };
+  const root = parsed.root;
+  const written = getNodeValue(root) as Json;
+  const problems = treeProblems(root).map(({ pointer, node, message }) => locate.node({ path: pointer, message }, node));
+  sweepTopLevelValidator ??= ajv.compile(sweepTopLevelSchema());
+  const top = structuredClone(written);
+  sweepTopLevelValidator(top);
+  problems.push(...explainAjvErrors(sweepTopLevelValidator.errors ?? [], '').map((p) => locate.problem(p, root)));
+  if (problems.length > 0) return { problems: sortByPosition(problems) };
+
+  const base = resolveSweepBase(top.base as Json, file, readFile);
+  if ('problems' in base) return { problems: base.problems.map((p) => locate.problem(p, root)) };
+
+  const grid = top.grid as Record<string, unknown[]>;
+  const exclude = (top.exclude as GridPoint[]) ?? [];
+  const scaffold: Json = { formatVersion: top.formatVersion, kind: 'train', ...base.value };
+  const structural: Unlocated[] = [];
+  for (const key of Object.keys(grid)) {
+    const problem = pointerProblem(scaffold, key);
+    if (problem) structural.push({ path: `/grid/${escapePointer(key)}`, message: problem, at: 'key' });
+  }
+  exclude.forEach((exclusion, i) => {
+    for (const key of Object.keys(exclusion)) {
+      if (!(key in grid)) structural.push({ path: `/exclude/${i}/${escapePointer(key)}`, message: `'${key}' is not a grid key: expected one of ${Object.keys(grid).join(', ')}`, at: 'key' });
+    }
+  });
+  if (structural.length > 0) return { problems: sortByPosition(structural.map((p) => locate.problem(p, root))) };
+
+  const sweep: ResolvedSweep = {
+    formatVersion: top.formatVersion as number,
+    kind: 'sweep',
+    name: top.name as string,
+    ...(typeof top.description === 'string' ? { description: top.description } : {}),
+    base: base.value,
+    ...(base.file !== undefined ? { baseFile: base.file } : {}),
+    grid,
+    exclude,
+    report: top.report as ResolvedSweep['report'],
+  };
+  const members = sweepMembers(sweep);
+  if (members.length === 0) {
+    return { problems: [locate.problem({ path: '/exclude', message: 'every combination of the grid is excluded: the sweep has no members', at: 'value' }, root)] };
+  }
+
+  // Problems shared by several members are reported once, naming the members.
+  const grouped = new Map<string, { problem: Unlocated; labels: string[] }>();
+  const resolvedMembers: ResolvedSweepMember[] = [];
+  for (const member of members) {
+    const experiment = memberExperiment(sweep, member);
+    const memberProblems = [
+      ...checkTopLevel(experiment),
+      ...COMPONENT_ROLES.flatMap((role) => checkComponent(role, experiment[role])),
+      ...checkKind(experiment),
+    ];
+    if (memberProblems.length === 0) resolvedMembers.push({ ...member, spec: inSchemaOrder(experiment) });
+    for (const problem of memberProblems) {
+      const located = locateMemberProblem(problem, grid, member, base.file !== undefined);
+      const key = `${located.path}\n${located.message}`;
+      const entry = grouped.get(key) ?? { problem: located, labels: [] };
+      entry.labels.push(member.label);
+      grouped.set(key, entry);
+    }
+  }
+  for (const { problem, labels } of grouped.values()) {
+    const who = labels.length === members.length
+      ? 'every member'
+      : labels.length === 1
+        ? `member ${labels[0]}`
+        : `members ${labels.slice(0, 3).join(', ')}${labels.length > 3 ? ` and ${labels.length - 3} more` : ''}`;
+    problems.push(locate.problem({ ...problem, message: `${who}: ${problem.message}` }, root));
+  }
+  if (problems.length > 0) return { problems: sortByPosition(problems) };
+  return { sweep, members: resolvedMembers, problems: [] };
+}
+
+/** Reads and validates a sweep file from disk; the base file is read relative to it. */
+export function loadSweepFile(file: string): { sweep: ResolvedSweep; members: ResolvedSweepMember[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new SpecError(file, [{ path: '', message: `cannot read the sweep file: ${(error as Error).message}` }]);
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const readRelative: SweepFileReader = (relative) => readFileSync(resolvePath(dirname(file), relative), 'utf8').replace(/^\uFEFF/, '');
+  const { sweep, members, problems } = parseSweepSpec(text, file, readRelative);
+  if (!sweep || !members) throw new SpecError(file, problems);
+  return { sweep, members };
+}
+
+let sweepTopLevelValidator: ValidateFunction | undefined;
+let baseFileValidator: ValidateFunction | undefined;
+
+/** The base as an object: written inline, or the experiment file `{ "file": ... }` names (validated on its own first). */
+function resolveSweepBase(base: Json, sweepFile: string, readFile: SweepFileReader): { value: Json; file?: string } | { problems: Unlocated[] } {
+  if (!('file' in base)) return { value: base };
+  baseFileValidator ??= ajv.compile(SWEEP_BASE_FILE_SCHEMA);
+  if (!baseFileValidator(base)) {
+    return { problems: explainAjvErrors(baseFileValidator.errors ?? [], '/base', 'a base given by file (write the experiment inline instead to set fields here)') };
+  }
+  const relative = base.file as string;
+  let text: string;
+  try {
+    text = readFile(relative);
+  } catch (error) {
+    return { problems: [{ path: '/base/file', message: `cannot read the base experiment ${relative} (relative to ${basename(sweepFile)}): ${(error as Error).message}`, at: 'value' }] };
+  }
+  const { spec, problems } = parseSpec(text, relative);
+  if (!spec) {
+    return {
+      problems: problems.map((p) => ({
+        path: '/base/file',
+        message: `${relative}${p.line ? `:${p.line}:${p.column}` : ''}: ${p.path || '/'}: ${p.message}`,
+        at: 'value' as const,
+      })),
+    };
+  }
+  return { value: spec as unknown as Json, file: relative };
+}
+
+/**
+ * Where a member's problem is written: at the grid value when the problem lies at or under a
+ * grid key, otherwise in the base (or at its file name when the base is a file).
+ */
+function locateMemberProblem(problem: Unlocated, grid: Record<string, unknown[]>, member: SweepMember, baseIsFile: boolean): Unlocated {
+  const segments = parsePointer(problem.path);
+  for (const key of Object.keys(grid)) {
+    const keySegments = parsePointer(key);
+    const under = keySegments.length <= segments.length && keySegments.every((s, i) => s === segments[i]);
+    if (!under) continue;
+    const index = grid[key].findIndex((value) => JSON.stringify(value) === JSON.stringify(member.point[key]));
+    const inside = segments.slice(keySegments.length).join('/');
+    const message = inside ? `${problem.path}: ${problem.message}` : problem.message;
+    return { path: `/grid/${escapePointer(key)}/${index}`, message, at: 'value' };
+  }
+  if (problem.path === '/name') return { ...problem, message: `member name: ${problem.message}` };
+  if (baseIsFile) return { path: '/base/file', message: `${problem.path}: ${problem.message}`, at: 'value' };
+  return { ...problem, path: `/base${problem.path}` };
+}

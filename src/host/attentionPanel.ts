@@ -1,0 +1,418 @@
+/**
+ * Host side of the Attention composition panel (webview/attention): one editor panel showing one
+ * or two retrieval-model runs side by side. Each column owns an inference session in a worker
+ * (EngineHost.openSession) on one of the run's checkpoints; the worker computes the example and
+ * the selection summary (src/core/attentionSummary.ts), the host forwards them. The panel state
+ * (runs, split, example) survives hide/show (replayed on 'ready') and window reloads (serializer).
+ */
+import * as vscode from 'vscode';
+import type { SessionClient } from '../engine/engine';
+import type { RunSummary } from '../protocol';
+import type { AttentionExample, SelectionSummary } from '../core/attentionSummary';
+import {
+  ATTENTION_VIEW_TYPE,
+  DEFAULT_SUMMARY_EXAMPLES,
+  RETRIEVAL_MODELS,
+  type AttentionColumn,
+  type AttentionPanelState,
+  type AttentionSelection,
+  type FromAttentionWebview,
+  type ToAttentionWebview,
+} from './attentionProtocol';
+import { registerTrainComparison } from './attentionComparison';
+import type { EngineHost } from './engineHost';
+import { logError, type Log } from './output';
+import type { RunRegistry } from './runRegistry';
+import { runDescription } from './runsTreeModel';
+import type { TrainingController } from './training';
+import { buildWebviewHtml, webviewOptions } from './webviewHtml';
+
+export interface AttentionDeps {
+  context: vscode.ExtensionContext;
+  registry: RunRegistry;
+  engineHost: EngineHost;
+  training: TrainingController;
+  log: Log;
+}
+
+/** Registers the commands, the Train Comparison command and the panel serializer. */
+export function registerAttentionPanel(deps: AttentionDeps): vscode.Disposable[] {
+  const { registry, log } = deps;
+  const guarded = (id: string, handler: (...args: any[]) => Promise<void>) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        await handler(...args);
+      } catch (error) {
+        void vscode.window.showErrorMessage(`Model Lab: ${logError(log, `Command ${id} failed`, error)}`);
+      }
+    });
+
+  return [
+    guarded('modelLab.openAttention', async (arg?: unknown) => {
+      const run = await runFromArg(registry, arg, 'Select a compositional or multi-head attention run to inspect');
+      if (run) AttentionPanel.show(deps, [run.id]);
+    }),
+    guarded('modelLab.compareAttention', async (arg?: unknown, selected?: unknown) => {
+      const fromTree = selectedRuns(registry, selected).filter((run) => problemOf(registry, run) === undefined);
+      if (fromTree.length >= 2) {
+        AttentionPanel.show(deps, fromTree.slice(0, 2).map((run) => run.id));
+        return;
+      }
+      const first = await runFromArg(registry, arg, 'Select the first run (left column)');
+      if (!first) return;
+      const second = await pickRetrievalRun(registry, `Select the run to show beside ${first.name} (same example, right column)`, [first.id]);
+      if (second) AttentionPanel.show(deps, [first.id, second.id]);
+    }),
+    registerTrainComparison(deps),
+    vscode.window.registerWebviewPanelSerializer(ATTENTION_VIEW_TYPE, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+        const saved = state as Partial<AttentionPanelState> | undefined;
+        const runIds = Array.isArray(saved?.runIds) ? saved.runIds.filter((id): id is string => typeof id === 'string') : [];
+        AttentionPanel.revive(panel, deps, runIds, saved?.selection);
+      },
+    }),
+  ];
+}
+
+// ------------------------------------------------------------------ picking runs
+
+function runIdOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  if (arg && typeof arg === 'object') {
+    const node = arg as { kind?: unknown; run?: { id?: unknown }; id?: unknown };
+    if (node.kind === 'run' && typeof node.run?.id === 'string') return node.run.id;
+    if (typeof node.id === 'string') return node.id;
+  }
+  return undefined;
+}
+
+function selectedRuns(registry: RunRegistry, selected: unknown): RunSummary[] {
+  if (!Array.isArray(selected)) return [];
+  return selected.flatMap((node) => {
+    const id = runIdOf(node);
+    const run = id === undefined ? undefined : registry.readRun(id);
+    return run ? [run] : [];
+  });
+}
+
+function modelOf(registry: RunRegistry, runId: string): { name?: string; options: Record<string, unknown> } {
+  const spec = registry.readSpec(runId) as { model?: Record<string, unknown> } | undefined;
+  const model = spec?.model ?? {};
+  return { name: typeof model.name === 'string' ? model.name : undefined, options: model };
+}
+
+/** Why a run cannot be shown in the panel, or undefined. */
+function problemOf(registry: RunRegistry, run: RunSummary): string | undefined {
+  const model = modelOf(registry, run.id).name;
+  if (model === undefined) return `the experiment of run "${run.name}" cannot be read`;
+  if (!(RETRIEVAL_MODELS as readonly string[]).includes(model)) {
+    return `run "${run.name}" uses model '${model}'; the Attention composition panel shows ${RETRIEVAL_MODELS.join(' and ')} runs`;
+  }
+  return undefined;
+}
+
+async function runFromArg(registry: RunRegistry, arg: unknown, placeHolder: string): Promise<RunSummary | undefined> {
+  const id = runIdOf(arg);
+  if (id === undefined) return pickRetrievalRun(registry, placeHolder, []);
+  const run = registry.readRun(id);
+  if (!run) {
+    void vscode.window.showWarningMessage(`Model Lab: run ${id} no longer exists.`);
+    return undefined;
+  }
+  const problem = problemOf(registry, run);
+  if (problem) {
+    void vscode.window.showWarningMessage(`Model Lab: ${problem}.`);
+    return undefined;
+  }
+  return run;
+}
+
+async function pickRetrievalRun(registry: RunRegistry, placeHolder: string, exclude: string[]): Promise<RunSummary | undefined> {
+  const runs = registry.listRuns().filter((run) => !exclude.includes(run.id) && problemOf(registry, run) === undefined);
+  if (runs.length === 0) {
+    void vscode.window.showInformationMessage(
+      `Model Lab: no ${exclude.length ? 'other ' : ''}compositional or multi-head attention run yet. Train one (e.g. examples/compare-attention) first.`,
+    );
+    return undefined;
+  }
+  const picks = runs.map((run) => ({
+    label: run.name,
+    description: `${modelOf(registry, run.id).name} · ${runDescription(run)}`,
+    detail: run.experiment,
+    run,
+  }));
+  return (await vscode.window.showQuickPick(picks, { placeHolder, matchOnDescription: true, matchOnDetail: true }))?.run;
+}
+
+/** One line on the model's shape, from its resolved spec. */
+function modelDetail(options: Record<string, unknown>): string {
+  if (options.name === 'multi-head-attention') {
+    return `${options.heads} heads, width ${options.dim}: head h always retrieves with value block h`;
+  }
+  const extras = [options.concat ? 'concat' : '', options.gumbel ? 'Gumbel-softmax' : '', options.separateValueKeys ? 'separate value keys' : '']
+    .filter(Boolean)
+    .join(', ');
+  return `${options.searches} searches x ${options.retrievals} retrievals, width ${options.dim}${extras ? `, ${extras}` : ''}`;
+}
+
+// ------------------------------------------------------------------ the panel
+
+/** One shown run: its inference session and the column the webview draws. */
+interface Column {
+  runId: string;
+  session?: SessionClient;
+  opening?: Promise<void>;
+  problem?: string;
+  /** Bumped by every new request, so a slow answer for an old selection is dropped. */
+  generation: number;
+  /** Summary of (step, split, examples) already sent, so moving the example index does not redo it. */
+  summaryKey?: string;
+  /** When the run's checkpoints were last listed (throttles progress events). */
+  checkedAt?: number;
+}
+
+const STEPS_CHECK_MS = 2_000;
+
+export class AttentionPanel {
+  private static readonly panels = new Set<AttentionPanel>();
+
+  static show(deps: AttentionDeps, runIds: string[]): void {
+    const ids = [...new Set(runIds)].slice(0, 2);
+    const existing = [...AttentionPanel.panels].find((p) => p.columns.map((c) => c.runId).join('\n') === ids.join('\n'));
+    if (existing) {
+      existing.panel.reveal();
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(ATTENTION_VIEW_TYPE, 'Attention', vscode.ViewColumn.Active, webviewOptions(deps.context.extensionUri));
+    new AttentionPanel(panel, deps, ids);
+  }
+
+  static revive(panel: vscode.WebviewPanel, deps: AttentionDeps, runIds: string[], selection?: AttentionSelection): void {
+    new AttentionPanel(panel, deps, runIds, selection);
+  }
+
+  private columns: Column[];
+  private splits: string[] = [];
+  private selection: AttentionSelection;
+  private ready = false;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly deps: AttentionDeps,
+    runIds: string[],
+    selection?: AttentionSelection,
+  ) {
+    AttentionPanel.panels.add(this);
+    this.columns = runIds.map((runId) => ({ runId, generation: 0 }));
+    this.selection = selection ?? { split: '', index: 0, summaryExamples: DEFAULT_SUMMARY_EXAMPLES };
+    panel.webview.options = webviewOptions(deps.context.extensionUri);
+    panel.webview.html = buildWebviewHtml(panel.webview, deps.context.extensionUri, 'attention', 'Attention composition');
+    this.updateTitle();
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((message: FromAttentionWebview) => this.onMessage(message)),
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false; // a hidden webview is torn down and says 'ready' again
+      }),
+      panel.onDidDispose(() => this.dispose()),
+      this.deps.registry.onRunChanged((run) => this.onRunChanged(run)),
+    );
+    for (const column of this.columns) void this.open(column);
+  }
+
+  private onMessage(message: FromAttentionWebview): void {
+    switch (message?.type) {
+      case 'ready':
+        this.ready = true;
+        this.sendState();
+        for (const column of this.columns) {
+          column.summaryKey = undefined;
+          void this.refresh(column);
+        }
+        break;
+      case 'select':
+        if (!isSelection(message.selection)) return;
+        this.selection = message.selection;
+        for (const column of this.columns) void this.refresh(column);
+        break;
+      case 'loadStep': {
+        const column = this.columns.find((c) => c.runId === message.runId);
+        if (column) void this.loadStep(column, message.step);
+        break;
+      }
+      case 'addRun':
+        void this.addRun();
+        break;
+      case 'removeRun':
+        this.removeRun(message.runId);
+        break;
+    }
+  }
+
+  private post(message: ToAttentionWebview): void {
+    if (this.ready) void this.panel.webview.postMessage(message);
+  }
+
+  private columnState(column: Column): AttentionColumn {
+    const run = this.deps.registry.readRun(column.runId);
+    const model = modelOf(this.deps.registry, column.runId);
+    return {
+      runId: column.runId,
+      runName: run?.name ?? column.runId,
+      model: model.name ?? 'unknown model',
+      modelDetail: model.name ? modelDetail(model.options) : '',
+      state: run?.state ?? 'failed',
+      step: column.session?.step,
+      steps: column.session?.steps ?? [],
+      ...(column.problem ? { problem: column.problem } : {}),
+    };
+  }
+
+  private sendState(): void {
+    this.post({ type: 'state', columns: this.columns.map((c) => this.columnState(c)), splits: this.splits, selection: this.selection });
+  }
+
+  private sendColumn(column: Column): void {
+    this.post({ type: 'column', column: this.columnState(column) });
+  }
+
+  /** Opens the column's session (once at a time); records why when it cannot. */
+  private open(column: Column): Promise<void> {
+    column.opening ??= (async () => {
+      const run = this.deps.registry.readRun(column.runId);
+      column.problem = !run ? `Run ${column.runId} no longer exists.` : problemOf(this.deps.registry, run);
+      if (column.problem || !run) return;
+      try {
+        column.session = await this.deps.engineHost.openSession(run.dir);
+        if (!this.columns.includes(column)) {
+          column.session.close(); // removed while opening
+          return;
+        }
+        if (this.splits.length === 0) {
+          this.splits = (await column.session.request({ kind: 'splits' })) as string[];
+          if (!this.selection.split || !this.splits.includes(this.selection.split)) {
+            // The held-out split when there is one: that is where composition shows.
+            this.selection = { ...this.selection, split: this.splits[this.splits.length - 1] };
+          }
+          this.sendState();
+        }
+      } catch (error) {
+        column.session = undefined;
+        column.problem = `Cannot load a checkpoint of "${run.name}": ${messageOf(error)}`;
+      }
+    })().finally(() => {
+      column.opening = undefined;
+      this.sendColumn(column);
+    });
+    return column.opening;
+  }
+
+  /** Asks the column's session for the selected example and, when it changed, the summary. */
+  private async refresh(column: Column): Promise<void> {
+    if (!column.session) {
+      await (column.opening ?? this.open(column));
+      if (!column.session) return;
+    }
+    const session = column.session;
+    const generation = ++column.generation;
+    const { split, index, summaryExamples } = this.selection;
+    if (!split) return;
+    this.post({ type: 'busy', runId: column.runId, what: 'example' });
+    try {
+      const example = (await session.request({ kind: 'attentionExample', split, index })) as AttentionExample;
+      if (generation !== column.generation) return;
+      this.post({ type: 'example', runId: column.runId, example });
+      const key = `${session.step}\n${split}\n${summaryExamples}`;
+      if (column.summaryKey === key) return;
+      this.post({ type: 'busy', runId: column.runId, what: 'summary' });
+      const summary = (await session.request({ kind: 'selectionSummary', split, examples: summaryExamples })) as SelectionSummary;
+      if (generation !== column.generation) return;
+      column.summaryKey = key;
+      this.post({ type: 'summary', runId: column.runId, summary });
+    } catch (error) {
+      if (generation === column.generation) this.post({ type: 'error', runId: column.runId, message: messageOf(error) });
+    }
+  }
+
+  private async loadStep(column: Column, step: number): Promise<void> {
+    if (!column.session || !Number.isInteger(step)) return;
+    try {
+      await column.session.request({ kind: 'load', step });
+    } catch (error) {
+      this.post({ type: 'error', runId: column.runId, message: `Cannot load step ${step}: ${messageOf(error)}` });
+      return;
+    }
+    column.summaryKey = undefined;
+    this.sendColumn(column);
+    await this.refresh(column);
+  }
+
+  /** While a shown run trains, new checkpoints join the scrubber (and a run without one gets its first). */
+  private onRunChanged(run: RunSummary): void {
+    const column = this.columns.find((c) => c.runId === run.id);
+    if (!column) return;
+    this.updateTitle();
+    const now = Date.now();
+    // Progress events come several times a second; the checkpoint list changes far less often.
+    if (now - (column.checkedAt ?? 0) < STEPS_CHECK_MS && run.state === 'running') return;
+    column.checkedAt = now;
+    if (!column.session) {
+      if (!column.opening && column.problem?.startsWith('Cannot load a checkpoint')) void this.open(column).then(() => this.refresh(column));
+      else this.sendColumn(column);
+      return;
+    }
+    // The answer updates session.steps (SessionClient keeps them in step); the badge may change too.
+    void column.session.request({ kind: 'steps' }).then(() => this.sendColumn(column), () => undefined);
+  }
+
+  private async addRun(): Promise<void> {
+    if (this.columns.length >= 2) return;
+    const run = await pickRetrievalRun(this.deps.registry, 'Select the run to show beside this one (same example)', this.columns.map((c) => c.runId));
+    if (!run || this.columns.length >= 2) return;
+    const column: Column = { runId: run.id, generation: 0 };
+    this.columns.push(column);
+    this.updateTitle();
+    this.sendState();
+    await this.open(column);
+    await this.refresh(column);
+  }
+
+  private removeRun(runId: string): void {
+    if (this.columns.length < 2) return;
+    const column = this.columns.find((c) => c.runId === runId);
+    if (!column) return;
+    this.columns = this.columns.filter((c) => c !== column);
+    column.session?.close();
+    this.updateTitle();
+    this.sendState();
+    for (const other of this.columns) {
+      other.summaryKey = undefined;
+      void this.refresh(other);
+    }
+  }
+
+  private updateTitle(): void {
+    const names = this.columns.map((c) => this.deps.registry.readRun(c.runId)?.name ?? c.runId);
+    this.panel.title = names.length === 0 ? 'Attention' : `Attention: ${names.join(' vs ')}`;
+  }
+
+  private dispose(): void {
+    AttentionPanel.panels.delete(this);
+    for (const column of this.columns) column.session?.close();
+    this.columns = [];
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+function isSelection(value: unknown): value is AttentionSelection {
+  const s = value as Partial<AttentionSelection> | undefined;
+  return (
+    typeof s?.split === 'string' &&
+    Number.isInteger(s.index) && (s.index as number) >= 0 &&
+    Number.isInteger(s.summaryExamples) && (s.summaryExamples as number) >= 1
+  );
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,224 @@
+/**
+ * Host side of the Posterior panel (webview/posterior): one editor panel per posterior run. The
+ * panel holds an inference session in the engine (a worker thread) and forwards the webview's
+ * requests to it: a simulated data set to start from, and the posterior of the data set the user
+ * is editing. The host computes nothing; it opens the session, relays, times the round trip to
+ * the worker, and restores the panel after a window reload.
+ */
+import * as vscode from 'vscode';
+import type { SessionClient } from '../engine/engine';
+import type { InferenceRequest, RunSummary } from '../protocol';
+import type { RunDataSource } from './dashboardPanel';
+import type { Log } from './output';
+import {
+  POSTERIOR_VIEW_TYPE,
+  type FromPosteriorWebview,
+  type PosteriorExample,
+  type PosteriorPanelResult,
+  type PosteriorViewState,
+  type ToPosteriorWebview,
+} from './posteriorProtocol';
+import { runDescription } from './runsTreeModel';
+import { buildWebviewHtml, webviewOptions } from './webviewHtml';
+
+export const OPEN_POSTERIOR_COMMAND = 'modelLab.openPosterior';
+
+export interface PosteriorPanelDeps {
+  runs: Pick<RunDataSource, 'listRuns' | 'readRun' | 'readSpec'>;
+  /** EngineHost: sessions run in the engine's workers. */
+  engine: { openSession(runDir: string, step?: number): Promise<SessionClient> };
+  log?: Log;
+}
+
+/** Registers the command and the serializer that restores open panels after a reload. */
+export function registerPosteriorPanel(context: vscode.ExtensionContext, deps: PosteriorPanelDeps): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand(OPEN_POSTERIOR_COMMAND, async (arg?: unknown) => {
+      try {
+        const run = await runFrom(arg, deps.runs);
+        if (run) PosteriorPanel.show(context, deps, run.id);
+      } catch (error) {
+        void vscode.window.showErrorMessage(`Model Lab: could not open the Posterior panel: ${messageOf(error)}`);
+      }
+    }),
+    vscode.window.registerWebviewPanelSerializer(POSTERIOR_VIEW_TYPE, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+        const runId = (state as Partial<PosteriorViewState> | undefined)?.runId;
+        new PosteriorPanel(panel, context, deps, typeof runId === 'string' ? runId : undefined);
+      },
+    }),
+  );
+}
+
+/** Posterior runs are those of a 'posterior-*' task. */
+function isPosteriorRun(runs: PosteriorPanelDeps['runs'], run: RunSummary): boolean {
+  try {
+    const spec = runs.readSpec(run.id) as { task?: { name?: unknown } } | undefined;
+    return typeof spec?.task?.name === 'string' && spec.task.name.startsWith('posterior-');
+  } catch {
+    return false;
+  }
+}
+
+/** The run of a Runs-tree node, a run id, or one the user picks among the posterior runs. */
+async function runFrom(arg: unknown, runs: PosteriorPanelDeps['runs']): Promise<RunSummary | undefined> {
+  const id = runIdOf(arg);
+  if (id !== undefined) {
+    const run = runs.readRun(id);
+    if (!run) void vscode.window.showWarningMessage(`Model Lab: run ${id} no longer exists.`);
+    else if (!isPosteriorRun(runs, run)) {
+      void vscode.window.showWarningMessage(`Model Lab: run "${run.name}" is not a posterior run: the Posterior panel needs a 'posterior-*' task.`);
+      return undefined;
+    }
+    return run;
+  }
+  const candidates = runs.listRuns().filter((run) => isPosteriorRun(runs, run));
+  if (candidates.length === 0) {
+    void vscode.window.showInformationMessage('Model Lab: no posterior runs yet. Train one of the posterior-*.lab.json experiments first.');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    candidates.map((run) => ({ label: run.name, description: runDescription(run), detail: run.experiment, run })),
+    { placeHolder: 'Select a posterior run to explore', matchOnDescription: true, matchOnDetail: true },
+  );
+  return picked?.run;
+}
+
+function runIdOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  if (arg && typeof arg === 'object') {
+    const node = arg as { kind?: unknown; run?: { id?: unknown }; id?: unknown };
+    if (node.kind === 'run' && typeof node.run?.id === 'string') return node.run.id;
+    if (typeof node.id === 'string') return node.id;
+  }
+  return undefined;
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** A session that ended (engine restarted, worker gone) must be reopened, not reused. */
+const isSessionGone = (error: unknown) => /inference session (is closed|ended)|engine has been shut down/.test(messageOf(error));
+
+class PosteriorPanel {
+  private static readonly panels = new Map<string, PosteriorPanel>();
+
+  static show(context: vscode.ExtensionContext, deps: PosteriorPanelDeps, runId: string): void {
+    const existing = PosteriorPanel.panels.get(runId);
+    if (existing) {
+      existing.panel.reveal();
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(POSTERIOR_VIEW_TYPE, 'Posterior', vscode.ViewColumn.Active, webviewOptions(context.extensionUri));
+    new PosteriorPanel(panel, context, deps, runId);
+  }
+
+  private ready = false;
+  private session?: Promise<SessionClient>;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly panel: vscode.WebviewPanel,
+    context: vscode.ExtensionContext,
+    private readonly deps: PosteriorPanelDeps,
+    private readonly runId: string | undefined,
+  ) {
+    if (runId) PosteriorPanel.panels.set(runId, this);
+    panel.webview.options = webviewOptions(context.extensionUri);
+    panel.webview.html = buildWebviewHtml(panel.webview, context.extensionUri, 'posterior', 'Model Lab Posterior');
+    const run = runId ? deps.runs.readRun(runId) : undefined;
+    panel.title = `Posterior: ${run?.name ?? runId ?? 'no run'}`;
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((message: FromPosteriorWebview) => void this.onMessage(message)),
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false; // torn down; it says 'ready' again when shown
+      }),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  private async onMessage(message: FromPosteriorWebview): Promise<void> {
+    switch (message?.type) {
+      case 'ready':
+        this.ready = true;
+        await this.sendSession();
+        break;
+      case 'refreshSteps':
+        await this.relay(async (session) => {
+          await session.request({ kind: 'steps' });
+          this.postSession(session);
+        });
+        break;
+      case 'loadStep':
+        await this.relay(async (session) => {
+          await session.request({ kind: 'load', step: message.step });
+          this.postSession(session);
+        });
+        break;
+      case 'example':
+        await this.relay(async (session) => {
+          const example = (await session.request({ kind: 'posteriorExample', index: message.index })) as PosteriorExample;
+          this.post({ type: 'example', example });
+        });
+        break;
+      case 'posterior': {
+        const { requestId, data, samples, view } = message;
+        const request: InferenceRequest = { kind: 'posteriorSamples', data, samples, view };
+        await this.relay(async (session) => {
+          const started = performance.now();
+          const result = (await session.request(request)) as PosteriorPanelResult;
+          this.post({ type: 'posterior', requestId, result, workerMs: performance.now() - started });
+        }, requestId);
+        break;
+      }
+    }
+  }
+
+  /** The session of this panel's run, opened on first use (at the run's latest checkpoint). */
+  private openSession(): Promise<SessionClient> {
+    if (!this.runId) return Promise.reject(new Error('this panel was restored without its run; open it again with "Model Lab: Open Posterior"'));
+    const run = this.deps.runs.readRun(this.runId);
+    if (!run) return Promise.reject(new Error(`run ${this.runId} no longer exists`));
+    if (!this.session) {
+      const opening = this.deps.engine.openSession(run.dir);
+      this.session = opening;
+      opening.catch(() => {
+        if (this.session === opening) this.session = undefined; // let the next request try again
+      });
+    }
+    return this.session;
+  }
+
+  private async sendSession(): Promise<void> {
+    await this.relay(async (session) => {
+      await session.request({ kind: 'steps' }); // a run still training may have saved more
+      this.postSession(session);
+    });
+  }
+
+  private postSession(session: SessionClient): void {
+    const run = this.runId ? this.deps.runs.readRun(this.runId) : undefined;
+    this.post({ type: 'session', runId: this.runId ?? '', runName: run?.name ?? this.runId ?? '', step: session.step, steps: session.steps });
+  }
+
+  /** Runs `work` on the session; any failure goes to the webview as a message, never a stack trace. */
+  private async relay(work: (session: SessionClient) => Promise<void>, requestId?: number): Promise<void> {
+    try {
+      await work(await this.openSession());
+    } catch (error) {
+      if (isSessionGone(error)) this.session = undefined;
+      this.deps.log?.('warn', `Posterior panel (${this.runId ?? 'no run'}): ${messageOf(error)}`);
+      this.post({ type: 'error', message: messageOf(error), requestId });
+    }
+  }
+
+  private post(message: ToPosteriorWebview): void {
+    if (this.ready) void this.panel.webview.postMessage(message);
+  }
+
+  private dispose(): void {
+    if (this.runId && PosteriorPanel.panels.get(this.runId) === this) PosteriorPanel.panels.delete(this.runId);
+    for (const d of this.disposables.splice(0)) d.dispose();
+    void this.session?.then((session) => session.close(), () => undefined);
+    this.session = undefined;
+  }
+}

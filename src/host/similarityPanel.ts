@@ -1,0 +1,274 @@
+/**
+ * The similarity panel (webview/similarity), command "Model Lab: Open Similarity":
+ * - on a run: one trial of a split at a time (objects, the matrix the decoder reads, prediction
+ *   against truth) and the class-average matrices, served by an inference session in a worker
+ *   on the run's latest checkpoint;
+ * - on a sweep: the grid of held-out accuracy over m per model and task, with spread over seeds,
+ *   read from the members' metrics (live while they train).
+ */
+import * as vscode from 'vscode';
+import { sweepGrid, trialView, type ClassAverage, type ExampleLike } from '../core/relational/panelData';
+import type { ResolvedSpec } from '../core/spec/types';
+import type { SessionClient } from '../engine/engine';
+import type { EngineHost } from './engineHost';
+import { logError, type Log } from './output';
+import type { RunRegistry } from './runRegistry';
+import type { FromSimilarity, SimilarityRunInfo, SimilarityTarget, ToSimilarity } from './similarityProtocol';
+import type { SweepSummary } from './sweepRuns';
+import { buildWebviewHtml, webviewOptions } from './webviewHtml';
+
+export const SIMILARITY_VIEW_TYPE = 'modelLab.similarity';
+const COMMAND = 'modelLab.openSimilarity';
+/** Trials per kind averaged for the class-average matrices. */
+const TRIALS_PER_KIND = 64;
+
+export interface SimilarityDeps {
+  registry: RunRegistry;
+  engineHost: EngineHost;
+  log: Log;
+}
+
+const RELATIONAL_TASKS = ['same-diff', 'rmts', 'dist3', 'identity-rules'];
+
+export function registerSimilarity(context: vscode.ExtensionContext, deps: SimilarityDeps): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand(COMMAND, async (arg?: unknown) => {
+      try {
+        const target = targetOf(arg, deps.registry) ?? (await pickTarget(deps.registry));
+        if (target) SimilarityPanel.show(context, deps, target);
+      } catch (error) {
+        const message = logError(deps.log, `Command ${COMMAND} failed`, error);
+        void vscode.window.showErrorMessage(`Model Lab: ${message}`);
+      }
+    }),
+    vscode.window.registerWebviewPanelSerializer(SIMILARITY_VIEW_TYPE, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
+        const target = (state as { target?: SimilarityTarget } | undefined)?.target;
+        if (target && (target.kind === 'run' || target.kind === 'sweep')) new SimilarityPanel(panel, context, deps, target);
+        else panel.dispose();
+      },
+    }),
+  );
+}
+
+/** A tree node (run or sweep), `{ sweepId }`, `{ runId }`, or a run id. */
+function targetOf(arg: unknown, registry: RunRegistry): SimilarityTarget | undefined {
+  if (typeof arg === 'string') return registry.readSweep(arg) ? { kind: 'sweep', sweepId: arg } : { kind: 'run', runId: arg };
+  if (!arg || typeof arg !== 'object') return undefined;
+  const node = arg as { kind?: string; run?: { id: string }; sweep?: { sweepId: string }; sweepId?: unknown; runId?: unknown; id?: unknown };
+  if (node.kind === 'sweep' && node.sweep) return { kind: 'sweep', sweepId: node.sweep.sweepId };
+  if (node.kind === 'run' && node.run) return { kind: 'run', runId: node.run.id };
+  if (typeof node.sweepId === 'string') return { kind: 'sweep', sweepId: node.sweepId };
+  if (typeof node.runId === 'string') return { kind: 'run', runId: node.runId };
+  if (typeof node.id === 'string') return { kind: 'run', runId: node.id };
+  return undefined;
+}
+
+async function pickTarget(registry: RunRegistry): Promise<SimilarityTarget | undefined> {
+  const sweeps = registry.listSweeps().map((sweep) => ({
+    label: `$(layers) ${sweep.record.name}`,
+    description: `sweep of ${sweep.record.members.length} runs`,
+    detail: sweep.id,
+    target: { kind: 'sweep', sweepId: sweep.id } as SimilarityTarget,
+  }));
+  const runs = registry
+    .listRuns()
+    .filter((run) => RELATIONAL_TASKS.includes(((registry.readSpec(run.id) as ResolvedSpec | undefined)?.task?.name) ?? ''))
+    .map((run) => ({ label: run.name, description: run.state, detail: run.experiment, target: { kind: 'run', runId: run.id } as SimilarityTarget }));
+  if (sweeps.length + runs.length === 0) {
+    void vscode.window.showInformationMessage('Model Lab: there is no relational run or sweep yet (train a relational-* template or sweep first).');
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick([...sweeps, ...runs], {
+    placeHolder: 'Select a relational run (one trial and class averages) or a sweep (accuracy over m)',
+    matchOnDetail: true,
+  });
+  return pick?.target;
+}
+
+export class SimilarityPanel {
+  private static readonly open = new Set<SimilarityPanel>();
+
+  static show(context: vscode.ExtensionContext, deps: SimilarityDeps, target: SimilarityTarget): void {
+    const existing = [...SimilarityPanel.open].find((p) => JSON.stringify(p.target) === JSON.stringify(target));
+    if (existing) {
+      existing.panel.reveal();
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(SIMILARITY_VIEW_TYPE, 'Similarity', vscode.ViewColumn.Active, webviewOptions(context.extensionUri));
+    new SimilarityPanel(panel, context, deps, target);
+  }
+
+  private ready = false;
+  private session?: Promise<SessionClient>;
+  private averagesFor?: string;
+  private sweepTimer?: NodeJS.Timeout;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly context: vscode.ExtensionContext,
+    private readonly deps: SimilarityDeps,
+    private readonly target: SimilarityTarget,
+  ) {
+    SimilarityPanel.open.add(this);
+    panel.webview.options = webviewOptions(context.extensionUri);
+    panel.webview.html = buildWebviewHtml(panel.webview, context.extensionUri, 'similarity', 'Similarity');
+    panel.title = this.title();
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((message: FromSimilarity) => void this.onMessage(message)),
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false;
+      }),
+      panel.onDidDispose(() => this.dispose()),
+    );
+    if (target.kind === 'sweep') {
+      const refresh = (runId: string) => this.sweepMemberChanged(runId);
+      this.disposables.push(
+        deps.registry.onMetrics((runId) => refresh(runId)),
+        deps.registry.onRunChanged((run) => refresh(run.id)),
+      );
+    }
+  }
+
+  private title(): string {
+    if (this.target.kind === 'sweep') return `Sweep: ${this.deps.registry.readSweep(this.target.sweepId)?.record.name ?? this.target.sweepId}`;
+    return `Similarity: ${this.deps.registry.readRun(this.target.runId)?.name ?? this.target.runId}`;
+  }
+
+  private async onMessage(message: FromSimilarity): Promise<void> {
+    try {
+      switch (message?.type) {
+        case 'ready':
+          this.ready = true;
+          this.averagesFor = undefined;
+          if (this.target.kind === 'sweep') this.sendSweep();
+          else await this.sendRun();
+          break;
+        case 'showTrial':
+          await this.sendTrial(message.split, message.index);
+          break;
+        case 'openRun':
+          SimilarityPanel.show(this.context, this.deps, { kind: 'run', runId: message.runId });
+          break;
+      }
+    } catch (error) {
+      this.post({ type: 'status', message: '' });
+      this.post({ type: 'error', message: logError(this.deps.log, 'Similarity panel', error) });
+    }
+  }
+
+  private post(message: ToSimilarity): void {
+    if (this.ready) void this.panel.webview.postMessage(message);
+  }
+
+  // ------------------------------------------------------------------ a run
+
+  private async sendRun(): Promise<void> {
+    if (this.target.kind !== 'run') return;
+    const run = this.deps.registry.readRun(this.target.runId);
+    if (!run) throw new Error(`run ${this.target.runId} no longer exists`);
+    const spec = this.deps.registry.readSpec(run.id) as ResolvedSpec | undefined;
+    if (!spec || !RELATIONAL_TASKS.includes(spec.task.name)) {
+      throw new Error(`run "${run.name}" is not a relational run (task ${spec?.task.name ?? 'unknown'}): the similarity panel shows same-diff, rmts, dist3 and identity-rules runs`);
+    }
+    this.post({ type: 'status', message: 'Loading the latest checkpoint in a worker…' });
+    this.session ??= this.deps.engineHost.openSession(run.dir);
+    const session = await this.session.catch((error: unknown) => {
+      this.session = undefined;
+      throw error;
+    });
+    const splits = (await session.request({ kind: 'splits' })) as string[];
+    const info: SimilarityRunInfo = {
+      runId: run.id,
+      name: run.name,
+      model: spec.model.name,
+      task: spec.task.name,
+      ...(typeof spec.task.m === 'number' ? { m: spec.task.m } : {}),
+      step: session.step,
+      splits,
+      classNames: classNames(spec.task.name),
+      unseen: spec.model.name === 'corelnet' && spec.model.normalisation !== 'softmax' ? 'upper' : 'none',
+      hasSimilarity: spec.model.name === 'corelnet',
+    };
+    this.post({ type: 'run', run: info });
+    await this.sendTrial(splits.includes('test') ? 'test' : splits[0], 0);
+  }
+
+  private async sendTrial(split: string, index: number): Promise<void> {
+    if (this.target.kind !== 'run' || !this.session) return;
+    if (!Number.isSafeInteger(index) || index < 0) throw new Error(`the trial index must be a whole number >= 0, got ${index}`);
+    const session = await this.session;
+    const example = (await session.request({ kind: 'example', split, index })) as ExampleLike;
+    this.post({ type: 'trial', trial: trialView(example) });
+    const spec = this.deps.registry.readSpec(this.target.runId) as ResolvedSpec | undefined;
+    if (spec?.model.name === 'corelnet' && this.averagesFor !== split) {
+      this.averagesFor = split;
+      this.post({ type: 'status', message: `Averaging the similarity matrix over ${TRIALS_PER_KIND} ${split} trials of each kind…` });
+      const averages = (await session.request({ kind: 'similarityAverages', split, perKind: TRIALS_PER_KIND })) as ClassAverage[];
+      this.post({ type: 'averages', split, averages });
+      this.post({ type: 'status', message: '' });
+    } else if (spec?.model.name !== 'corelnet') {
+      this.post({ type: 'status', message: '' });
+    }
+  }
+
+  // ------------------------------------------------------------------ a sweep
+
+  private sweepMemberChanged(runId: string): void {
+    const sweep = this.sweep();
+    if (!sweep?.record.members.some((m) => m.runId === runId) || this.sweepTimer) return;
+    // Members log often while they train: redraw at most once a second.
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = undefined;
+      this.sendSweep();
+    }, 1_000);
+  }
+
+  private sweep(): SweepSummary | undefined {
+    return this.target.kind === 'sweep' ? this.deps.registry.readSweep(this.target.sweepId) : undefined;
+  }
+
+  private sendSweep(): void {
+    if (this.target.kind !== 'sweep') return;
+    const sweep = this.sweep();
+    if (!sweep) {
+      this.post({ type: 'error', message: `The sweep ${this.target.sweepId} no longer exists (its folder was deleted or cannot be read).` });
+      return;
+    }
+    const { registry } = this.deps;
+    const members = sweep.record.members.map((member) => ({
+      runId: member.runId,
+      label: member.label,
+      point: member.point,
+      state: registry.readRun(member.runId)?.state ?? 'missing',
+      records: registry.readRun(member.runId) ? registry.readMetrics(member.runId) : [],
+    }));
+    const grid = sweepGrid(sweep.record.sweep.grid, members, sweep.record.sweep.report?.metric ?? 'eval/test/accuracy');
+    this.post({
+      type: 'sweep',
+      sweepId: sweep.id,
+      name: sweep.record.name,
+      grid,
+      members: members.map(({ runId, label, state }) => ({ runId, label, state })),
+    });
+  }
+
+  private dispose(): void {
+    SimilarityPanel.open.delete(this);
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    void this.session?.then((session) => session.close()).catch(() => undefined);
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+function classNames(task: string): string[] {
+  switch (task) {
+    case 'same-diff':
+      return ['same', 'different'];
+    case 'rmts':
+      return ['candidate pair 1', 'candidate pair 2'];
+    default:
+      return ['option 1', 'option 2', 'option 3', 'option 4'];
+  }
+}

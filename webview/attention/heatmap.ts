@@ -1,0 +1,198 @@
+/**
+ * A labelled heatmap on a canvas, in theme colours: cell colour runs from the editor background
+ * (0) to the theme's first chart colour (1). Rows and columns carry labels and axis titles; a
+ * highlighted row or column, rings and crosses mark what the hover shows. Pixel-exact on HiDPI.
+ */
+import type { ThemeColors } from '../common/theme';
+
+export interface Marker {
+  row: number;
+  col: number;
+  /** ring: what the model chose; cross: the ground truth. */
+  kind: 'ring' | 'cross';
+}
+
+export interface HeatmapSpec {
+  rows: number;
+  cols: number;
+  /** Value in [0, 1] (NaN: no data, drawn hatched). */
+  value: (row: number, col: number) => number;
+  rowLabels: string[];
+  colLabels: string[];
+  /** Axis titles, e.g. 'query token' (left) and 'key token' (bottom). */
+  rowTitle: string;
+  colTitle: string;
+  cell: number;
+  /** Print the value in each cell (small tables only). */
+  cellText?: boolean;
+  highlightRow?: number;
+  highlightCol?: number;
+  markers?: Marker[];
+  /** Lines after these rows, e.g. between searches in a search x retrieval stack. */
+  groupEvery?: number;
+}
+
+export interface HeatmapLayout {
+  left: number;
+  top: number;
+  cell: number;
+  rows: number;
+  cols: number;
+}
+
+const TOP = 6;
+
+/** Draws `spec` on `canvas` (resizing it) and returns where the cells are, for hit testing. */
+export function drawHeatmap(canvas: HTMLCanvasElement, spec: HeatmapSpec, theme: ThemeColors): HeatmapLayout {
+  const ctx = canvas.getContext('2d');
+  const font = `${Math.max(10, theme.fontSize - 2)}px ${theme.fontFamily}`;
+  const measure = (text: string) => {
+    if (!ctx) return text.length * 7;
+    ctx.font = font;
+    return ctx.measureText(text).width;
+  };
+  const labelWidth = Math.ceil(Math.max(0, ...spec.rowLabels.map(measure))) + 6;
+  const titleBand = theme.fontSize + 6;
+  const left = titleBand + labelWidth;
+  // Wide enough for the column title, centred under narrow maps (e.g. two retrievals).
+  const width = Math.ceil(Math.max(left + spec.cols * spec.cell, left + (spec.cols * spec.cell) / 2 + measure(spec.colTitle) / 2)) + 4;
+  const height = TOP + spec.rows * spec.cell + (theme.fontSize + 4) + titleBand;
+  const ratio = window.devicePixelRatio || 1;
+  canvas.width = Math.round(width * ratio);
+  canvas.height = Math.round(height * ratio);
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  const layout = { left, top: TOP, cell: spec.cell, rows: spec.rows, cols: spec.cols };
+  if (!ctx) return layout;
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.clearRect(0, 0, width, height);
+
+  const accent = theme.series[0];
+  const { cell } = spec;
+  for (let r = 0; r < spec.rows; r++) {
+    for (let c = 0; c < spec.cols; c++) {
+      const raw: unknown = spec.value(r, c);
+      const v = typeof raw === 'number' ? raw : Number.NaN; // anything else (null from JSON) is "no data"
+      const x = left + c * cell;
+      const y = TOP + r * cell;
+      ctx.fillStyle = theme.background;
+      ctx.fillRect(x, y, cell, cell);
+      if (Number.isNaN(v)) {
+        ctx.strokeStyle = theme.grid;
+        ctx.beginPath();
+        ctx.moveTo(x + 2, y + cell - 2);
+        ctx.lineTo(x + cell - 2, y + 2);
+        ctx.stroke();
+      } else {
+        // globalAlpha over the background: the theme colour at strength v, whatever its CSS syntax.
+        ctx.globalAlpha = Math.min(1, Math.max(0, v));
+        ctx.fillStyle = accent;
+        ctx.fillRect(x, y, cell, cell);
+        ctx.globalAlpha = 1;
+      }
+      if (spec.cellText && !Number.isNaN(v)) {
+        ctx.fillStyle = v > 0.55 ? theme.background : theme.foreground;
+        ctx.font = font;
+        ctx.textAlign = 'center';
+        ctx.textBaseline = 'middle';
+        ctx.fillText(v.toFixed(2).replace(/^0\./, '.'), x + cell / 2, y + cell / 2 + 1);
+      }
+    }
+  }
+  // Cell grid: faint, so the colours carry the values.
+  ctx.strokeStyle = theme.highContrast && theme.contrastBorder ? theme.contrastBorder : theme.grid;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(left + 0.5, TOP + 0.5, spec.cols * cell - 1, spec.rows * cell - 1);
+  if (spec.groupEvery) {
+    ctx.strokeStyle = theme.muted;
+    for (let r = spec.groupEvery; r < spec.rows; r += spec.groupEvery) {
+      ctx.beginPath();
+      ctx.moveTo(left, TOP + r * cell + 0.5);
+      ctx.lineTo(left + spec.cols * cell, TOP + r * cell + 0.5);
+      ctx.stroke();
+    }
+  }
+
+  // Highlights: the hovered token's row or column.
+  const highlight = theme.series[1] ?? theme.foreground;
+  ctx.lineWidth = 2;
+  ctx.strokeStyle = highlight;
+  if (spec.highlightRow !== undefined) ctx.strokeRect(left + 1, TOP + spec.highlightRow * cell + 1, spec.cols * cell - 2, cell - 2);
+  if (spec.highlightCol !== undefined) ctx.strokeRect(left + spec.highlightCol * cell + 1, TOP + 1, cell - 2, spec.rows * cell - 2);
+  for (const marker of spec.markers ?? []) {
+    const cx = left + marker.col * cell + cell / 2;
+    const cy = TOP + marker.row * cell + cell / 2;
+    const radius = cell * 0.3;
+    ctx.lineWidth = 2;
+    if (marker.kind === 'ring') {
+      ctx.strokeStyle = highlight;
+      ctx.beginPath();
+      ctx.arc(cx, cy, radius, 0, 2 * Math.PI);
+      ctx.stroke();
+    } else {
+      ctx.strokeStyle = theme.foreground;
+      ctx.beginPath();
+      ctx.moveTo(cx - radius, cy - radius);
+      ctx.lineTo(cx + radius, cy + radius);
+      ctx.moveTo(cx + radius, cy - radius);
+      ctx.lineTo(cx - radius, cy + radius);
+      ctx.stroke();
+    }
+  }
+
+  // Labels and axis titles.
+  ctx.font = font;
+  ctx.fillStyle = theme.muted;
+  ctx.textBaseline = 'middle';
+  ctx.textAlign = 'right';
+  spec.rowLabels.forEach((label, r) => {
+    ctx.fillStyle = r === spec.highlightRow ? theme.foreground : theme.muted;
+    ctx.fillText(label, left - 4, TOP + r * cell + cell / 2);
+  });
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'top';
+  spec.colLabels.forEach((label, c) => {
+    ctx.fillStyle = c === spec.highlightCol ? theme.foreground : theme.muted;
+    ctx.fillText(label, left + c * cell + cell / 2, TOP + spec.rows * cell + 3);
+  });
+  ctx.fillStyle = theme.foreground;
+  ctx.fillText(spec.colTitle, left + (spec.cols * cell) / 2, TOP + spec.rows * cell + theme.fontSize + 6);
+  ctx.save();
+  ctx.translate(2, TOP + (spec.rows * cell) / 2);
+  ctx.rotate(-Math.PI / 2);
+  ctx.textBaseline = 'top';
+  ctx.fillText(spec.rowTitle, 0, 0);
+  ctx.restore();
+  return layout;
+}
+
+/** The cell under a mouse event, if any. */
+export function cellAt(layout: HeatmapLayout, canvas: HTMLCanvasElement, event: MouseEvent): { row: number; col: number } | undefined {
+  const rect = canvas.getBoundingClientRect();
+  const col = Math.floor((event.clientX - rect.left - layout.left) / layout.cell);
+  const row = Math.floor((event.clientY - rect.top - layout.top) / layout.cell);
+  if (row < 0 || col < 0 || row >= layout.rows || col >= layout.cols) return undefined;
+  return { row, col };
+}
+
+/** A horizontal colour bar 0 .. 1 for the legend. */
+export function drawColorBar(canvas: HTMLCanvasElement, theme: ThemeColors, width = 120, height = 10): void {
+  const ratio = window.devicePixelRatio || 1;
+  canvas.width = Math.round(width * ratio);
+  canvas.height = Math.round(height * ratio);
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.fillStyle = theme.background;
+  ctx.fillRect(0, 0, width, height);
+  ctx.fillStyle = theme.series[0];
+  for (let x = 0; x < width; x++) {
+    ctx.globalAlpha = x / (width - 1);
+    ctx.fillRect(x, 0, 1, height);
+  }
+  ctx.globalAlpha = 1;
+  ctx.strokeStyle = theme.grid;
+  ctx.strokeRect(0.5, 0.5, width - 1, height - 1);
+}

@@ -1,0 +1,418 @@
+/**
+ * Posterior panel: the data set on the left (edit it: click, drag, right-click, arrow keys,
+ * Delete), the posterior of theta on the right: the trained network's samples beside the exact
+ * posterior where one exists. Every edit asks the worker for one forward pass (coalesced to one
+ * request per animation frame, at most one in flight) and the plots follow as you drag.
+ */
+import type {
+  FromPosteriorWebview,
+  PanelView,
+  PosteriorExample,
+  PosteriorPanelResult,
+  PosteriorTaskInfo,
+  PosteriorViewState,
+  ToPosteriorWebview,
+} from '../../src/host/posteriorProtocol';
+import { el } from '../common/dom';
+import { formatValue, onThemeChange, readThemeColors } from '../common/theme';
+import type { Range } from './canvas';
+import { panelColors } from './colors';
+import { DataPlot } from './dataPlot';
+import { MAX_PAIR_DIMS, drawPairPlot, pairRanges } from './pairPlot';
+import './main.css';
+
+// ------------------------------------------------------------------ host channel
+
+interface VsCodeApi {
+  postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+const vscode = acquireVsCodeApi();
+const post = (message: FromPosteriorWebview) => vscode.postMessage(message);
+const saved = vscode.getState() as Partial<PosteriorViewState> | undefined;
+
+// ------------------------------------------------------------------ state
+
+const SAMPLE_CHOICES = [100, 300, 1000, 3000];
+let runId = saved?.runId ?? '';
+let exampleIndex = saved?.exampleIndex ?? 0;
+let samples = SAMPLE_CHOICES.includes(saved?.samples ?? 0) ? saved!.samples! : 300;
+/** Edited data restored from a previous load of this page (used once). */
+let restoredData = saved?.data;
+let edited = restoredData !== undefined;
+let task: PosteriorTaskInfo | undefined;
+let example: PosteriorExample | undefined;
+let step = -1;
+let steps: number[] = [];
+let result: PosteriorPanelResult | undefined;
+let pairRangesShown: Range[] | undefined;
+let theme = readThemeColors();
+let colors = panelColors(theme);
+
+// Request pipeline: edits mark the data dirty; one request per frame, one in flight.
+let dirty = false;
+let frameQueued = false;
+let inFlight: { id: number; sentAt: number; editAt: number } | undefined;
+let firstEditAt: number | undefined;
+let nextRequestId = 1;
+let resultsShown = 0;
+
+// ------------------------------------------------------------------ layout
+
+const app = document.getElementById('app')!;
+const title = el('h1', {}, 'Posterior');
+const subtitle = el('span', { class: 'subtitle', 'data-testid': 'task-description' });
+const stepRange = <HTMLInputElement>el('input', { type: 'range', id: 'step-range', min: '0', max: '0', step: '1', 'aria-label': 'Checkpoint step', 'data-testid': 'step-scrubber' });
+const stepLabel = el('span', { class: 'step-label', 'data-testid': 'step' }, 'step –');
+const sampleSelect = <HTMLSelectElement>el('select', { id: 'samples', 'aria-label': 'Number of posterior samples', 'data-testid': 'samples-select' },
+  ...SAMPLE_CHOICES.map((n) => el('option', { value: String(n) }, String(n))));
+sampleSelect.value = String(samples);
+const newDataButton = el('vscode-button', { secondary: '', icon: 'refresh', title: 'Simulate another data set from the task', 'data-testid': 'new-data' }, 'New data set');
+const resetButton = el('vscode-button', { secondary: '', icon: 'discard', title: 'Undo every edit: back to the simulated data set', 'data-testid': 'reset-data' }, 'Reset edits');
+const classPicker = el('span', { class: 'class-picker', hidden: '' });
+const messages = el('div', { class: 'messages', role: 'status', 'aria-live': 'polite', 'data-testid': 'messages' });
+
+const dataCanvas = <HTMLCanvasElement>el('canvas', { 'data-testid': 'data-plot', 'aria-label': 'Data set: click to add a point, drag to move, right-click or Delete to remove, arrow keys to nudge the selected point' });
+const latency = el('div', { class: 'latency', 'data-testid': 'latency', title: 'Edit to redraw: network = one forward pass + sampling in the worker; worker = host to worker and back; update = from your edit to the redrawn plots' }, '');
+const dataLegend = el('div', { class: 'legend', 'data-testid': 'data-legend' });
+const dataHelp = el('p', { class: 'help' }, 'Click to add a point · drag to move · right-click or select + Delete to remove · arrow keys nudge the selected point (Shift: more)');
+const pairCanvas = <HTMLCanvasElement>el('canvas', { 'data-testid': 'posterior-plot', 'aria-label': 'Posterior of theta: marginals and pairwise scatter' });
+const pairLegend = el('div', { class: 'legend', 'data-testid': 'posterior-legend' });
+const pairNote = el('p', { class: 'help' });
+const summary = el('table', { class: 'summary', 'data-testid': 'posterior-summary', 'aria-label': 'Posterior means and standard deviations' });
+const counts = el('div', { class: 'counts' },
+  el('span', {}, 'points ', el('strong', { 'data-testid': 'point-count' }, '0')),
+  el('span', {}, 'samples ', el('strong', { 'data-testid': 'sample-count' }, '0')),
+  el('span', {}, 'step ', el('strong', { 'data-testid': 'result-step' }, '–')));
+
+const dataPlot = new DataPlot(dataCanvas, () => onEdit(), () => renderDataPlot());
+
+app.append(
+  el('header', { class: 'toolbar' },
+    el('div', { class: 'titles' }, title, subtitle),
+    el('div', { class: 'controls' },
+      el('label', { for: 'step-range' }, 'Checkpoint'), stepRange, stepLabel,
+      el('label', { for: 'samples' }, 'Samples'), sampleSelect,
+      newDataButton, resetButton)),
+  messages,
+  el('div', { class: 'plots' },
+    el('section', { class: 'card', 'aria-label': 'Data' },
+      el('div', { class: 'card-head' }, el('h2', {}, 'Data'), classPicker, latency),
+      dataLegend,
+      el('div', { class: 'canvas-box' }, dataCanvas),
+      dataHelp),
+    el('section', { class: 'card', 'aria-label': 'Posterior' },
+      el('div', { class: 'card-head' }, el('h2', {}, 'Posterior of θ')),
+      pairLegend,
+      el('div', { class: 'canvas-box' }, pairCanvas),
+      pairNote)),
+  el('section', { class: 'card summary-card' }, el('div', { class: 'card-head' }, el('h2', {}, 'Summary'), counts), summary),
+);
+
+// ------------------------------------------------------------------ messages
+
+window.addEventListener('message', (event: MessageEvent) => {
+  const message = event.data as ToPosteriorWebview | undefined;
+  if (!message || typeof message !== 'object') return;
+  switch (message.type) {
+    case 'session':
+      onSession(message);
+      break;
+    case 'example':
+      onExample(message.example);
+      break;
+    case 'posterior':
+      onPosterior(message.requestId, message.result, message.workerMs);
+      break;
+    case 'error':
+      if (message.requestId !== undefined && inFlight?.id === message.requestId) {
+        inFlight = undefined;
+        if (dirty) scheduleRequest();
+      }
+      showMessage(message.message, 'error');
+      break;
+  }
+});
+
+function onSession(message: Extract<ToPosteriorWebview, { type: 'session' }>): void {
+  const changedRun = runId !== message.runId;
+  runId = message.runId;
+  subtitle.textContent = message.runName;
+  steps = message.steps;
+  stepRange.max = String(Math.max(0, steps.length - 1));
+  stepRange.value = String(Math.max(0, steps.indexOf(message.step)));
+  stepRange.disabled = steps.length < 2;
+  const stepChanged = step !== message.step;
+  step = message.step;
+  stepLabel.textContent = `step ${step}${steps.length ? ` (${steps.indexOf(step) + 1} of ${steps.length})` : ''}`;
+  if (changedRun) restoredData = undefined;
+  if (!example || changedRun) post({ type: 'example', index: exampleIndex });
+  else if (stepChanged) {
+    pairRangesShown = undefined; // another network: fit the axes again
+    markDirty();
+  }
+  persist();
+}
+
+function onExample(next: PosteriorExample): void {
+  example = next;
+  task = next.task;
+  exampleIndex = next.index;
+  dataPlot.task = task;
+  dataPlot.trueTheta = next.theta;
+  dataPlot.setData(restoredData ?? next.data);
+  edited = restoredData !== undefined;
+  restoredData = undefined;
+  dataPlot.view = viewFor(next);
+  pairRangesShown = undefined;
+  result = undefined;
+  describeTask(task);
+  renderLegends();
+  renderDataPlot();
+  markDirty();
+  persist();
+}
+
+function onPosterior(requestId: number, next: PosteriorPanelResult, workerMs: number): void {
+  if (inFlight?.id !== requestId) return;
+  const sent = inFlight;
+  inFlight = undefined;
+  result = next;
+  dataPlot.result = next;
+  resultsShown++;
+  clearMessages();
+  for (const warning of next.warnings) showMessage(warning, 'warning');
+  renderDataPlot();
+  renderPosterior();
+  renderSummary();
+  const now = performance.now();
+  const updateMs = now - sent.editAt;
+  latency.textContent = `update ${updateMs.toFixed(0)} ms · network ${next.timing.networkMs.toFixed(1)} ms · worker ${workerMs.toFixed(0)} ms`;
+  latency.dataset.networkMs = next.timing.networkMs.toFixed(2);
+  latency.dataset.sessionMs = next.timing.totalMs.toFixed(2);
+  latency.dataset.workerMs = workerMs.toFixed(2);
+  latency.dataset.roundtripMs = (now - sent.sentAt).toFixed(2);
+  latency.dataset.updateMs = updateMs.toFixed(2);
+  if (dirty) scheduleRequest();
+}
+
+// ------------------------------------------------------------------ requests
+
+function onEdit(): void {
+  edited = true;
+  renderDataPlot(); // the points move at once; the posterior follows when the answer comes
+  markDirty();
+  persist();
+}
+
+function markDirty(): void {
+  dirty = true;
+  firstEditAt ??= performance.now();
+  scheduleRequest();
+}
+
+function scheduleRequest(): void {
+  if (frameQueued) return;
+  frameQueued = true;
+  requestAnimationFrame(() => {
+    frameQueued = false;
+    sendRequest();
+  });
+}
+
+function sendRequest(): void {
+  if (!dirty || inFlight || !task) return;
+  dirty = false;
+  const now = performance.now();
+  inFlight = { id: nextRequestId++, sentAt: now, editAt: firstEditAt ?? now };
+  firstEditAt = undefined;
+  post({ type: 'posterior', requestId: inFlight.id, data: dataPlot.data(), samples, view: dataPlot.view });
+}
+
+// ------------------------------------------------------------------ controls
+
+stepRange.addEventListener('change', () => {
+  const chosen = steps[Number(stepRange.value)];
+  if (chosen !== undefined && chosen !== step) post({ type: 'loadStep', step: chosen });
+});
+stepRange.addEventListener('focus', () => post({ type: 'refreshSteps' }));
+sampleSelect.addEventListener('change', () => {
+  samples = Number(sampleSelect.value);
+  persist();
+  markDirty();
+});
+newDataButton.addEventListener('click', () => {
+  restoredData = undefined;
+  post({ type: 'example', index: exampleIndex + 1 });
+});
+resetButton.addEventListener('click', () => {
+  if (!example) return;
+  dataPlot.setData(example.data);
+  edited = false;
+  onEdit();
+  edited = false;
+  persist();
+});
+
+function persist(): void {
+  const state: PosteriorViewState = { runId, exampleIndex, samples, ...(edited ? { data: dataPlot.data() } : {}) };
+  vscode.setState(state);
+}
+
+// ------------------------------------------------------------------ rendering
+
+function viewFor(next: PosteriorExample): PanelView {
+  const span = (values: number[]): Range => {
+    const lo = Math.min(-3, ...values);
+    const hi = Math.max(3, ...values);
+    const pad = 0.1 * (hi - lo);
+    return [lo - pad, hi + pad];
+  };
+  const xs = next.data.x;
+  const first = span(xs.map((r) => r[0]));
+  if (next.task.target === 'real') return { x: first, y: span(next.data.y ?? []) };
+  if (next.task.xDim >= 2) {
+    // Same scale on both axes for points in a plane (distances look like distances).
+    const second = span(xs.map((r) => r[1]));
+    const both: Range = [Math.min(first[0], second[0]), Math.max(first[1], second[1])];
+    return { x: both, y: both };
+  }
+  return { x: first, y: [-1, 1] };
+}
+
+function describeTask(info: PosteriorTaskInfo): void {
+  title.textContent = `Posterior · ${info.task}`;
+  subtitle.textContent = `${subtitle.textContent?.split(' · ')[0] ?? ''} · ${info.encoder} encoder, ${info.family} family, ${info.objective}; trained on ${info.trainedSizes[0]}–${info.trainedSizes[1]} points`;
+  classPicker.replaceChildren();
+  classPicker.hidden = info.target !== 'class';
+  if (info.target === 'class') {
+    classPicker.append(el('span', {}, 'New points:'));
+    for (let c = 0; c < info.classes; c++) {
+      const button = el('button', { class: 'class-button', 'data-class': String(c), title: `New points get class ${c} (key ${c}; on a selected point: change its class)` }, `class ${c}`);
+      button.addEventListener('click', () => {
+        dataPlot.newClass = c;
+        renderDataPlot();
+      });
+      classPicker.append(button);
+    }
+  }
+}
+
+function swatch(color: string, kind: 'fill' | 'line' | 'dash' | 'cross' | 'dot'): HTMLElement {
+  const s = el('span', { class: `legend-swatch ${kind}`, 'aria-hidden': 'true' });
+  s.style.setProperty('--swatch', color);
+  return s;
+}
+
+function legendItem(color: string, kind: Parameters<typeof swatch>[1], text: string): HTMLElement {
+  return el('span', { class: 'legend-item' }, swatch(color, kind), text);
+}
+
+function renderLegends(): void {
+  if (!task) return;
+  const network = `network q(θ | D), ${samples} samples`;
+  const items: HTMLElement[] = [];
+  if (task.plot === 'regression') {
+    items.push(legendItem(colors.point, 'dot', 'data'), legendItem(colors.network, 'fill', 'network: mean and 90% band of f(x; θ)'));
+    if (task.hasExact) items.push(legendItem(colors.exact, 'dash', 'exact posterior: mean and 90% band'));
+  } else if (task.plot === 'classification') {
+    for (let c = 0; c < task.classes; c++) items.push(legendItem(colors.classes[c % colors.classes.length], 'dot', `class ${c}`));
+    items.push(el('span', { class: 'legend-item' }, 'background: network predictive p(class | x), averaged over samples'));
+  } else {
+    items.push(legendItem(colors.point, 'dot', 'data'));
+    if (task.model === 'gaussian-mean' || task.model === 'gaussian-mixture') {
+      items.push(legendItem(colors.network, 'dot', network));
+      if (task.hasExact) items.push(legendItem(colors.exact, 'line', 'exact posterior (1σ, 2σ dashed)'));
+      items.push(legendItem(colors.truth, 'cross', 'θ that simulated the data'));
+    }
+  }
+  dataLegend.replaceChildren(...items);
+  const posteriorItems = [legendItem(colors.network, 'fill', network)];
+  if (task.hasExact) posteriorItems.push(legendItem(colors.exact, 'line', 'exact posterior: density, 1σ and 2σ (dashed) contours'));
+  posteriorItems.push(legendItem(colors.truth, 'cross', 'θ that simulated the data'));
+  pairLegend.replaceChildren(...posteriorItems);
+  const shown = Math.min(MAX_PAIR_DIMS, task.thetaDim);
+  const lines = `Vertical lines on the diagonal: network mean (solid)${task.hasExact ? ', exact mean (dashed)' : ''}, θ that simulated the data (dotted).`;
+  const scope = task.thetaDim > shown
+    ? ` Showing ${task.thetaNames.slice(0, shown).join(', ')}: the first ${shown} of ${task.thetaDim} parameters.`
+    : task.hasExact ? '' : ' This model has no closed-form posterior: only the network is shown.';
+  pairNote.textContent = lines + scope;
+}
+
+function renderDataPlot(): void {
+  dataPlot.draw(theme, colors);
+  for (const button of classPicker.querySelectorAll<HTMLElement>('.class-button')) {
+    button.classList.toggle('active', Number(button.dataset.class) === dataPlot.newClass);
+  }
+  document.querySelector('[data-testid="point-count"]')!.textContent = String(dataPlot.points.length);
+}
+
+function renderPosterior(): void {
+  if (!result || !task) return;
+  const input = { result, names: task.thetaNames, trueTheta: example?.theta };
+  const fitted = pairRanges(input);
+  // Axes only grow while editing (a jumping scale hides the motion), and refit on new data or step.
+  pairRangesShown = pairRangesShown
+    ? pairRangesShown.map(([lo, hi], i) => [Math.min(lo, fitted[i][0]), Math.max(hi, fitted[i][1])] as Range)
+    : fitted;
+  drawPairPlot(pairCanvas, { ...input, ranges: pairRangesShown }, theme, colors);
+}
+
+function renderSummary(): void {
+  if (!result || !task) return;
+  const r = result;
+  document.querySelector('[data-testid="sample-count"]')!.textContent = String(r.samples.length);
+  document.querySelector('[data-testid="result-step"]')!.textContent = String(r.step);
+  summary.dataset.networkMean = JSON.stringify(r.network.mean);
+  summary.dataset.exactMean = r.exact ? JSON.stringify(r.exact.mean) : '';
+  summary.dataset.results = String(resultsShown);
+  summary.dataset.points = String(r.points);
+  const head = el('tr', {}, el('th', { scope: 'col' }, 'θ'),
+    el('th', { scope: 'col', class: 'network' }, 'network mean ± sd'),
+    ...(r.exact ? [el('th', { scope: 'col', class: 'exact' }, 'exact mean ± sd')] : []),
+    el('th', { scope: 'col' }, 'simulated from'));
+  const rows = task.thetaNames.slice(0, 12).map((name, i) => el('tr', {},
+    el('th', { scope: 'row' }, name),
+    el('td', { 'data-testid': `network-mean-${i}` }, `${fmt(r.network.mean[i])} ± ${fmt(r.network.std[i])}`),
+    ...(r.exact ? [el('td', { 'data-testid': `exact-mean-${i}` }, `${fmt(r.exact.mean[i])} ± ${fmt(r.exact.std[i])}`)] : []),
+    el('td', {}, example ? fmt(example.theta[i]) : '–')));
+  const foot: HTMLElement[] = [];
+  if (r.exact?.symmetricKlPerDim !== undefined) {
+    foot.push(el('tr', {}, el('th', { scope: 'row', title: 'Symmetric KL between the network\'s Gaussian and the exact posterior, divided by dim θ (0 = identical)' }, 'sym. KL / dim'),
+      el('td', { colspan: '3', 'data-testid': 'symmetric-kl' }, formatValue(r.exact.symmetricKlPerDim))));
+  }
+  if (task.thetaDim > 12) foot.push(el('tr', {}, el('td', { colspan: '4', class: 'muted' }, `… ${task.thetaDim - 12} more parameters`)));
+  summary.replaceChildren(el('thead', {}, head), el('tbody', {}, ...rows, ...foot));
+}
+
+const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : String(v));
+
+function showMessage(text: string, kind: 'error' | 'warning'): void {
+  messages.append(el('div', { class: `message ${kind}` },
+    el('span', { class: `codicon codicon-${kind}`, 'aria-hidden': 'true' }), el('span', {}, text)));
+}
+
+function clearMessages(): void {
+  messages.replaceChildren();
+}
+
+function renderAll(): void {
+  renderLegends();
+  renderDataPlot();
+  renderPosterior();
+}
+
+onThemeChange(() => {
+  theme = readThemeColors();
+  colors = panelColors(theme);
+  renderAll();
+});
+let resizeFrame = 0;
+new ResizeObserver(() => {
+  cancelAnimationFrame(resizeFrame);
+  resizeFrame = requestAnimationFrame(renderAll);
+}).observe(app);
+
+post({ type: 'ready' });

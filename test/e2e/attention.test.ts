@@ -3,7 +3,8 @@
 // both runs side by side. The panel's numbers are checked against the same checkpoint run here,
 // in the test process, through the core (the worker must show exactly what the model computes).
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Frame } from 'playwright-core';
@@ -242,5 +243,47 @@ test('Train Comparison, then compositional and multi-head attention side by side
     throw error;
   } finally {
     await session.close();
+  }
+});
+
+/**
+ * What the panel is for, on runs trained long enough to learn the task (4000 steps, fixtures in
+ * test/fixtures/trained-retrieval): compositional attention's retrieval selection follows the
+ * context, multi-head attention's cannot.
+ */
+test('on trained runs, compositional attention picks the retrieval the context asks for; multi-head attention cannot', { timeout: minutes(5) }, async () => {
+  const fixtures = join(__dirname, '..', 'fixtures', 'trained-retrieval');
+  const workspace = mkdtempSync(join(tmpdir(), 'model-lab-trained-'));
+  cpSync(join(__dirname, '..', '..', 'examples'), workspace, { recursive: true });
+  for (const run of ['compositional-4000', 'multi-head-4000']) {
+    cpSync(join(fixtures, run), join(workspace, '.model-lab', 'runs', run), { recursive: true });
+  }
+  const session = await openSession({ name: 'attention-trained', vsix: modelLabVsix, workspaceFrom: workspace });
+  const { workbench } = session;
+  try {
+    await workbench.runCommand('View: Close Primary Side Bar');
+    await workbench.runCommand(COMMANDS.compareAttention);
+    await workbench.pickQuickItem('compositional-4000');
+    await workbench.pickQuickItem('multi-head-4000');
+    const title = 'Attention: compositional-4000 vs multi-head-4000';
+    await workbench.editorTab(title).first().waitFor({ state: 'visible', timeout: 60_000 });
+    const frame = await workbench.webviewFrame(title);
+    const summaries = await waitFor(async () => {
+      const [a, b] = [await readSummary(frame, 'compositional-4000'), await readSummary(frame, 'multi-head-4000')];
+      return a && b ? { a, b } : undefined;
+    }, { timeoutMs: minutes(2), what: 'the summaries of both trained runs' });
+    // Information between the context and the chosen retrieval, per learned search (of 2 bits).
+    const compositionalBits = summaries.a.information.flat();
+    assert.ok(Math.max(...compositionalBits) > 0.5, `a compositional search follows the context: ${compositionalBits}`);
+    assert.ok(summaries.b.information.flat().every((bits) => bits === 0), 'a fixed pairing ignores the context');
+    await workbench.screenshot('trained-side-by-side');
+    await frame.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await workbench.screenshot('trained-summary');
+  } catch (error) {
+    await workbench.screenshot('failure').catch(() => {});
+    throw error;
+  } finally {
+    await session.close();
+    rmSync(workspace, { recursive: true, force: true });
   }
 });

@@ -340,7 +340,7 @@ function buildProgram(): Command {
     .option('--step <n>', 'checkpoint step (default: the latest)', parseStep)
     .option('--split <name>', "split to draw the example from (default: the training split)")
     .option('--example <k>', 'example index within the split (default 0)', parseIndex)
-    .option('--input <file.json>', 'run on this example instead: JSON array tokens x features, or { "inputs": ... }')
+    .option('--input <file.json>', 'run on given examples instead: {"x": [[[features...] per token] per example]} (or one example: tokens x features)')
     .option('--json', 'print one JSON object (readings per token plus the raw maps)')
     .action(async (run: string, options: { step?: number; split?: string; example?: number; input?: string; json?: boolean }) => {
       if (options.input !== undefined && (options.example !== undefined || options.split !== undefined)) {
@@ -348,18 +348,26 @@ function buildProgram(): Command {
       }
       const runDir = runDirOf(run);
       const spec = readSpec(runDir);
-      const inputs = options.input === undefined
-        ? undefined
+      const examples = options.input === undefined
+        ? [undefined]
         : parseInputFile(readFileOrFail(path.resolve(options.input), 'input file').toString('utf8'), options.input);
       await useInProcessBackend();
-      const inspection = await inspectCheckpoint(spec, checkpointSource(runDir), {
-        step: options.step,
-        split: options.split,
-        example: options.example,
-        inputs,
-        inputSource: options.input,
-      });
-      process.stdout.write(`${options.json ? JSON.stringify(inspection) : describeInspection(inspection)}\n`);
+      const inspections = [];
+      for (const [i, inputs] of examples.entries()) {
+        inspections.push(
+          await inspectCheckpoint(spec, checkpointSource(runDir), {
+            step: options.step,
+            split: options.split,
+            example: options.example,
+            inputs,
+            inputSource: examples.length > 1 ? `${options.input}: /x/${i}` : options.input,
+          }),
+        );
+      }
+      const text = options.json
+        ? JSON.stringify(inspections.length === 1 ? inspections[0] : { examples: inspections })
+        : inspections.map(describeInspection).join('\n\n');
+      process.stdout.write(`${text}\n`);
     });
 
   program

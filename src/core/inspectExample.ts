@@ -133,21 +133,31 @@ export function describeInspection(inspection: Inspection): string {
 
 /**
  * An input file for `inspect --input`: JSON, either the example itself (an array of the task's
- * input shape, e.g. N tokens x F features) or `{ "inputs": <that array> }`. The shape is checked
+ * input shape, e.g. N tokens x F features), `{ "inputs": <that array> }`, or several examples as
+ * `{ "x": [<example>, ...] }`. The shape is checked
  * against the model's task when the example runs.
  */
-export function parseInputFile(text: string, file: string): unknown[] {
+export function parseInputFile(text: string, file: string): unknown[][] {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
     throw new InspectError(`${file}: not valid JSON (${(error as Error).message})`);
   }
+  const examples = (json as { x?: unknown } | null)?.x;
+  if (examples !== undefined) {
+    if (!Array.isArray(examples) || examples.length === 0 || !examples.every(Array.isArray)) {
+      throw new InspectError(`${file}: /x: expected a non-empty array of examples, each an array of tokens, each an array of features`);
+    }
+    return examples as unknown[][];
+  }
   const inputs = Array.isArray(json) ? json : (json as { inputs?: unknown } | null)?.inputs;
   if (!Array.isArray(inputs)) {
-    throw new InspectError(`${file}: expected an array (tokens x features) or an object { "inputs": <that array> }`);
+    throw new InspectError(
+      `${file}: expected { "x": [examples: [tokens: [features]]] }, one example (tokens x features) or { "inputs": <one example> }`,
+    );
   }
-  return inputs;
+  return [inputs];
 }
 
 /** `value` must be nested arrays of finite numbers of exactly `shape`; errors point into the file. */

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { describeInspection, inspectCheckpoint, InspectError, parseInputFile, type TokenReading } from '../../src/core/inspectExample';
+import { describeInspection, inspectCheckpoint, parseInputFile, type TokenReading } from '../../src/core/inspectExample';
 import { train } from '../../src/core/train';
 import type { Checkpoint, CheckpointSource } from '../../src/core/sink';
 import { decodeSafetensors } from '../../src/core/weights/safetensors';
@@ -70,7 +70,7 @@ test('inspect reads, per token, what each search finds and which retrieval it us
   assert.deepEqual([early.step, early.split, early.example], [3, 'train', 0]);
   assert.notDeepEqual(early.view.output, latest.view.output);
   const given = await inspectCheckpoint(spec, source, {
-    inputs: parseInputFile(JSON.stringify({ inputs: latest.view.inputs }), 'example.json'),
+    inputs: parseInputFile(JSON.stringify({ inputs: latest.view.inputs }), 'example.json')[0],
   });
   assert.equal(given.split, 'input');
   assert.deepEqual(given.view.output, latest.view.output);
@@ -85,7 +85,8 @@ test('inspect reads, per token, what each search finds and which retrieval it us
     inspectCheckpoint(spec, source, { inputs: shortRow, inputSource: 'mine.json' }),
     /mine\.json: \/3: expected an array of 14 entries \(shape \[14\]\), got 13 entries/,
   );
-  assert.throws(() => parseInputFile('{"x": 1}', 'mine.json'), InspectError);
+  assert.throws(() => parseInputFile('{"x": 1}', 'mine.json'), /mine\.json: \/x: expected a non-empty array of examples/);
+  assert.deepEqual(parseInputFile('{"x": [[[1, 2]], [[3, 4]]]}', 'two.json'), [[[1, 2]], [[3, 4]]], 'the issue\'s {"x": ...} format holds several examples');
   assert.throws(() => parseInputFile('[1,', 'mine.json'), /mine\.json: not valid JSON/);
   await assert.rejects(inspectCheckpoint(spec, { steps: () => [], load: async () => assert.fail() }), /no checkpoint yet/);
   assert.equal(tf.memory().numTensors, before, 'inspection leaves no tensor behind');

@@ -36,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   registry.setActions(training);
 
-  const liveView = registerLiveView(context, registry);
+  const liveView = registerLiveView(context, registry, { engine: engineHost, log });
   const tree = new RunsTree(registry, (runId) => liveView.showRun(runId));
   const hostEngine = engineHost;
 

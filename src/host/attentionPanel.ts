@@ -25,7 +25,7 @@ import { logError, type Log } from './output';
 import type { RunRegistry } from './runRegistry';
 import { runDescription } from './runsTreeModel';
 import type { TrainingController } from './training';
-import { buildWebviewHtml, webviewOptions } from './webviewHtml';
+import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
 
 export interface AttentionDeps {
   context: vscode.ExtensionContext;
@@ -194,7 +194,8 @@ export class AttentionPanel {
   private columns: Column[];
   private splits: string[] = [];
   private selection: AttentionSelection;
-  private ready = false;
+  /** The page in the panel; its `ready` says whether messages reach it. */
+  private readonly page: WebviewPageLoader;
   private readonly disposables: vscode.Disposable[] = [];
 
   private constructor(
@@ -207,13 +208,19 @@ export class AttentionPanel {
     this.columns = runIds.map((runId) => ({ runId, generation: 0 }));
     this.selection = selection ?? { split: '', index: 0, summaryExamples: DEFAULT_SUMMARY_EXAMPLES };
     panel.webview.options = webviewOptions(deps.context.extensionUri);
-    panel.webview.html = buildWebviewHtml(panel.webview, deps.context.extensionUri, 'attention', 'Attention composition');
+    this.page = new WebviewPageLoader({
+      render: () => (panel.webview.html = buildWebviewHtml(panel.webview, deps.context.extensionUri, 'attention', 'Attention composition')),
+      isVisible: () => panel.visible,
+      onReload: (reload, waitedMs) =>
+        deps.log('warn', `The Attention panel did not load within ${waitedMs} ms; loading it again (reload ${reload}).`),
+    });
+    this.disposables.push(this.page);
+    this.page.load();
     this.updateTitle();
     this.disposables.push(
       panel.webview.onDidReceiveMessage((message: FromAttentionWebview) => this.onMessage(message)),
-      panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.ready = false; // a hidden webview is torn down and says 'ready' again
-      }),
+      // A hidden webview is torn down; it says 'ready' again when shown.
+      panel.onDidChangeViewState(() => this.page.visibilityChanged()),
       panel.onDidDispose(() => this.dispose()),
       this.deps.registry.onRunChanged((run) => this.onRunChanged(run)),
     );
@@ -223,7 +230,7 @@ export class AttentionPanel {
   private onMessage(message: FromAttentionWebview): void {
     switch (message?.type) {
       case 'ready':
-        this.ready = true;
+        this.page.markReady();
         this.sendState();
         for (const column of this.columns) {
           column.summaryKey = undefined;
@@ -250,7 +257,7 @@ export class AttentionPanel {
   }
 
   private post(message: ToAttentionWebview): void {
-    if (this.ready) void this.panel.webview.postMessage(message);
+    if (this.page.ready) void this.panel.webview.postMessage(message);
   }
 
   private columnState(column: Column): AttentionColumn {

@@ -2,15 +2,29 @@
  * Host side of the "Live" side bar view (webview/live): one run at a glance. It follows the run
  * the user selected (`showRun(id)`), or with no selection the active run (else the newest).
  * When another run starts training while the shown one is idle, the view switches to it.
+ * For runs of a lab with a panel (attention, posterior, CoRelNet similarity) it also shows the
+ * lab's miniature: a key picture computed by an inference session on the latest checkpoint.
  */
 import * as vscode from 'vscode';
+import type { AttentionExample } from '../core/attentionSummary';
+import type { PosteriorExample, PosteriorPanelResult } from '../core/posterior/panelData';
+import { trialView, type ExampleLike } from '../core/relational/panelData';
+import type { SessionClient } from '../engine/engine';
 import type { BackendInfo, FromWebview, RunSummary, ToWebview } from '../protocol';
+import type { FromLiveMiniature, LabMiniature, ToLiveMiniature } from '../../webview/live/miniatureProtocol';
 import { DashboardPanel, type Disposable, type RunDataSource } from './dashboardPanel';
+import { errorMessage, type Log } from './output';
 import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
 
 export const LIVE_VIEW_ID = 'modelLab.live';
 
 const isActive = (run: RunSummary | undefined): boolean => run?.state === 'running' || run?.state === 'queued';
+
+export interface LiveViewDeps {
+  /** EngineHost: the lab miniature comes from an inference session in the engine's workers. */
+  engine?: { openSession(runDir: string, step?: number): Promise<SessionClient> };
+  log?: Log;
+}
 
 export class LiveViewProvider implements vscode.WebviewViewProvider {
   private view: vscode.WebviewView | undefined;
@@ -21,10 +35,17 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
   private shown: RunSummary | undefined;
   private readonly subscriptions: Disposable[] = [];
 
+  private readonly miniatures: LabMiniatureFeed | undefined;
+
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly source: RunDataSource,
+    private readonly deps: LiveViewDeps = {},
   ) {
+    if (deps.engine) {
+      this.miniatures = new LabMiniatureFeed(deps.engine, source, (message) => this.post(message), deps.log);
+      this.subscriptions.push(this.miniatures);
+    }
     this.subscriptions.push(
       source.onMetrics((runId, records) => {
         if (runId === this.shown?.id) this.post({ type: 'metrics', runId, records });
@@ -42,8 +63,11 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
     const page = new WebviewPageLoader({
       render: () => (view.webview.html = buildWebviewHtml(view.webview, this.context.extensionUri, 'live', 'Model Lab Live')),
       isVisible: () => view.visible,
-      onReload: (reload, waitedMs) =>
-        console.warn(`Model Lab: the Live view did not load within ${waitedMs} ms; loading it again (reload ${reload})`),
+      onReload: (reload, waitedMs) => {
+        const message = `The Live view did not load within ${waitedMs} ms; loading it again (reload ${reload}).`;
+        if (this.deps.log) this.deps.log('warn', message);
+        else console.warn(`Model Lab: ${message}`);
+      },
     });
     this.page = page;
     view.webview.onDidReceiveMessage((message: FromWebview) => this.onMessage(message));
@@ -71,7 +95,7 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
     for (const s of this.subscriptions.splice(0)) s.dispose();
   }
 
-  private onMessage(message: FromWebview): void {
+  private onMessage(message: FromWebview | FromLiveMiniature): void {
     switch (message?.type) {
       case 'ready':
         this.page?.markReady();
@@ -88,6 +112,9 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
       case 'resumeRun':
         this.source.resumeRun(message.runId);
         break;
+      case 'openLab':
+        this.miniatures?.openLab(message.runId);
+        break;
     }
   }
 
@@ -96,6 +123,7 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
       this.shown = run;
       this.post({ type: 'runStatus', run });
       this.updateDescription();
+      if (this.page?.ready) this.miniatures?.show(run);
     } else if (!this.shown || (isActive(run) && !isActive(this.shown))) {
       // A run just started while the shown one is idle (or nothing is shown): follow it.
       if (isActive(run)) this.selectedRunId = undefined;
@@ -137,20 +165,21 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
       backends,
     });
     if (notice) this.post({ type: 'error', message: notice });
+    this.miniatures?.show(run, { replay: true });
   }
 
   private updateDescription(): void {
     if (this.view) this.view.description = this.shown?.name;
   }
 
-  private post(message: ToWebview): void {
+  private post(message: ToWebview | ToLiveMiniature): void {
     if (this.page?.ready && this.view) void this.view.webview.postMessage(message);
   }
 }
 
 /** Registers the provider for the `modelLab.live` webview view and returns it (for showRun). */
-export function registerLiveView(context: vscode.ExtensionContext, source: RunDataSource): LiveViewProvider {
-  const provider = new LiveViewProvider(context, source);
+export function registerLiveView(context: vscode.ExtensionContext, source: RunDataSource, deps: LiveViewDeps = {}): LiveViewProvider {
+  const provider = new LiveViewProvider(context, source, deps);
   context.subscriptions.push(vscode.window.registerWebviewViewProvider(LIVE_VIEW_ID, provider));
   return provider;
 }
@@ -160,5 +189,201 @@ function attempt<T>(read: () => T): T | undefined {
     return read();
   } catch {
     return undefined;
+  }
+}
+
+// ------------------------------------------------------------------ lab miniature
+
+/** While a run trains, a new checkpoint is looked for at most this often. */
+const MINIATURE_REFRESH_MS = 10_000;
+const POSTERIOR_SAMPLES = 200;
+
+type Lab = 'attention' | 'posterior' | 'similarity';
+
+const LAB_PANELS: Record<Lab, LabMiniature['open']> = {
+  attention: { command: 'modelLab.openAttention', label: 'Open Attention' },
+  posterior: { command: 'modelLab.openPosterior', label: 'Open Posterior' },
+  similarity: { command: 'modelLab.openSimilarity', label: 'Open Similarity' },
+};
+
+/** The lab whose miniature fits the run, from its resolved experiment; undefined: none. */
+function labOf(spec: unknown): Lab | undefined {
+  const { task, model } = (spec ?? {}) as { task?: { name?: unknown }; model?: { name?: unknown } };
+  if (model?.name === 'compositional-attention' || model?.name === 'multi-head-attention') return 'attention';
+  if (model?.name === 'corelnet') return 'similarity';
+  if (typeof task?.name === 'string' && task.name.startsWith('posterior-')) return 'posterior';
+  return undefined;
+}
+
+/**
+ * Computes the shown run's miniature in an inference session on its latest checkpoint, and again
+ * when a newer checkpoint appears (looked for at most every 10 s while the run trains). The
+ * session is closed when the shown run changes. A run of another lab, or without a checkpoint
+ * yet, has no miniature: the webview hides the slot.
+ */
+class LabMiniatureFeed implements Disposable {
+  private run: RunSummary | undefined;
+  private session: Promise<SessionClient> | undefined;
+  private latest: LabMiniature | undefined;
+  private busy = false;
+  /** Another look was asked for while one was in progress. */
+  private again = false;
+  private lastLook = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** The last failure logged, so a run that keeps failing logs once. */
+  private lastProblem = '';
+
+  constructor(
+    private readonly engine: NonNullable<LiveViewDeps['engine']>,
+    private readonly source: RunDataSource,
+    private readonly send: (message: ToLiveMiniature) => void,
+    private readonly log?: Log,
+  ) {}
+
+  /** The view shows `run` (now, or again after a reload when `replay`): send or update its miniature. */
+  show(run: RunSummary | undefined, options: { replay?: boolean } = {}): void {
+    if (run?.id !== this.run?.id) {
+      this.reset();
+      this.run = run;
+      this.send({ type: 'miniature', runId: run?.id });
+    } else {
+      this.run = run;
+      if (options.replay) this.send({ type: 'miniature', runId: run?.id, miniature: this.latest });
+    }
+    if (run && labOf(attempt(() => this.source.readSpec(run.id)))) this.schedule(options.replay === true);
+  }
+
+  /** The miniature's button: the lab's full panel for this run. */
+  openLab(runId: string): void {
+    if (this.latest?.runId !== runId) return;
+    void vscode.commands.executeCommand(this.latest.open.command, runId);
+  }
+
+  dispose(): void {
+    this.reset();
+    this.run = undefined;
+  }
+
+  private reset(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    void this.session?.then((session) => session.close(), () => undefined);
+    this.session = undefined;
+    this.latest = undefined;
+    this.lastLook = 0;
+    this.lastProblem = '';
+  }
+
+  /** Looks now, or (while the run trains) once MINIATURE_REFRESH_MS after the last look. */
+  private schedule(now: boolean): void {
+    if (this.busy) {
+      this.again = true;
+      return;
+    }
+    if (this.timer !== undefined) return;
+    const wait = now || !isActive(this.run) ? 0 : Math.max(0, this.lastLook + MINIATURE_REFRESH_MS - Date.now());
+    if (wait === 0) void this.look();
+    else this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.look();
+    }, wait);
+  }
+
+  private async look(): Promise<void> {
+    const run = this.run;
+    const lab = run && labOf(attempt(() => this.source.readSpec(run.id)));
+    if (!run || !lab) return;
+    this.busy = true;
+    this.lastLook = Date.now();
+    try {
+      const session = await this.openSession(run);
+      if (!session || this.run?.id !== run.id) return;
+      const steps = (await session.request({ kind: 'steps' })) as number[];
+      const newest = steps[steps.length - 1];
+      if (newest !== undefined && newest !== session.step) await session.request({ kind: 'load', step: newest });
+      if (this.latest?.step === session.step) return;
+      const miniature = await this.compute(lab, run.id, session);
+      if (this.run?.id !== run.id) return;
+      this.latest = miniature;
+      this.lastProblem = '';
+      this.send({ type: 'miniature', runId: run.id, miniature });
+    } catch (error) {
+      if (this.run?.id !== run.id) return; // its session was closed because the shown run changed
+      if (/inference session (is closed|ended)|engine has been shut down/.test(errorMessage(error))) this.session = undefined;
+      this.report(run, error);
+    } finally {
+      this.busy = false;
+      if (this.again) {
+        this.again = false;
+        this.schedule(false);
+      }
+    }
+  }
+
+  /** The run's session; undefined while it has no checkpoint yet (tried again on the next look). */
+  private async openSession(run: RunSummary): Promise<SessionClient | undefined> {
+    const opening = (this.session ??= this.engine.openSession(run.dir));
+    try {
+      return await opening;
+    } catch (error) {
+      if (this.session === opening) this.session = undefined;
+      if (/No checkpoint saved yet/.test(errorMessage(error))) return undefined;
+      throw error;
+    }
+  }
+
+  private async compute(lab: Lab, runId: string, session: SessionClient): Promise<LabMiniature> {
+    const step = session.step;
+    const modelName = (attempt(() => this.source.readSpec(runId)) as { model?: { name?: unknown } } | undefined)?.model?.name;
+    const open = LAB_PANELS[lab];
+    switch (lab) {
+      case 'attention': {
+        const splits = (await session.request({ kind: 'splits' })) as string[];
+        // The held-out split, as the Attention panel opens: that is where composition shows.
+        const split = splits[splits.length - 1];
+        const example = (await session.request({ kind: 'attentionExample', split, index: 0 })) as AttentionExample;
+        return {
+          runId, step, open,
+          caption: `retrieval selection, ${split} example 0, step ${step}`,
+          picture: {
+            kind: 'attention',
+            matrix: example.selection.map((token) => token.flat()),
+            searches: example.searches,
+            retrievals: example.retrievals,
+            groupPrefix: modelName === 'multi-head-attention' ? 'h' : 's',
+          },
+        };
+      }
+      case 'posterior': {
+        const example = (await session.request({ kind: 'posteriorExample', index: 0 })) as PosteriorExample;
+        const result = (await session.request({ kind: 'posteriorSamples', data: example.data, samples: POSTERIOR_SAMPLES, seed: 0 })) as PosteriorPanelResult;
+        const dims = Math.min(2, example.theta.length);
+        const cut = (samples: number[][]) => samples.map((sample) => sample.slice(0, dims));
+        const axes = example.task.thetaNames.slice(0, dims);
+        return {
+          runId, step, open,
+          caption: `posterior of ${axes.join(', ')}: network${result.exact ? ' vs exact' : ''}, data set 0, step ${step}`,
+          picture: { kind: 'posterior', axes, network: cut(result.samples), ...(result.exact ? { exact: cut(result.exact.samples) } : {}), truth: example.theta.slice(0, dims) },
+        };
+      }
+      case 'similarity': {
+        const splits = (await session.request({ kind: 'splits' })) as string[];
+        const split = splits.includes('test') ? 'test' : splits[0];
+        const trial = trialView((await session.request({ kind: 'example', split, index: 0 })) as ExampleLike);
+        if (!trial.similarity) throw new Error('the model returned no similarity matrix');
+        return {
+          runId, step, open,
+          caption: `similarity matrix, ${split} trial 0${trial.kind ? ` (${trial.kind})` : ''}, step ${step}`,
+          picture: { kind: 'similarity', matrix: trial.similarity },
+        };
+      }
+    }
+  }
+
+  private report(run: RunSummary, error: unknown): void {
+    const problem = `The Live view could not draw the lab miniature of "${run.name}": ${errorMessage(error)}`;
+    if (problem === this.lastProblem) return;
+    this.lastProblem = problem;
+    this.log?.('warn', problem);
   }
 }

@@ -19,7 +19,7 @@ import {
   type ToPosteriorWebview,
 } from './posteriorProtocol';
 import { runDescription } from './runsTreeModel';
-import { buildWebviewHtml, webviewOptions } from './webviewHtml';
+import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
 
 export const OPEN_POSTERIOR_COMMAND = 'modelLab.openPosterior';
 
@@ -112,7 +112,8 @@ class PosteriorPanel {
     new PosteriorPanel(panel, context, deps, runId);
   }
 
-  private ready = false;
+  /** The page in the panel; its `ready` says whether messages reach it. */
+  private readonly page: WebviewPageLoader;
   private session?: Promise<SessionClient>;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -124,14 +125,20 @@ class PosteriorPanel {
   ) {
     if (runId) PosteriorPanel.panels.set(runId, this);
     panel.webview.options = webviewOptions(context.extensionUri);
-    panel.webview.html = buildWebviewHtml(panel.webview, context.extensionUri, 'posterior', 'Model Lab Posterior');
+    this.page = new WebviewPageLoader({
+      render: () => (panel.webview.html = buildWebviewHtml(panel.webview, context.extensionUri, 'posterior', 'Model Lab Posterior')),
+      isVisible: () => panel.visible,
+      onReload: (reload, waitedMs) =>
+        deps.log?.('warn', `The Posterior panel did not load within ${waitedMs} ms; loading it again (reload ${reload}).`),
+    });
+    this.disposables.push(this.page);
+    this.page.load();
     const run = runId ? deps.runs.readRun(runId) : undefined;
     panel.title = `Posterior: ${run?.name ?? runId ?? 'no run'}`;
     this.disposables.push(
       panel.webview.onDidReceiveMessage((message: FromPosteriorWebview) => void this.onMessage(message)),
-      panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.ready = false; // torn down; it says 'ready' again when shown
-      }),
+      // A hidden webview is torn down; it says 'ready' again when shown.
+      panel.onDidChangeViewState(() => this.page.visibilityChanged()),
       panel.onDidDispose(() => this.dispose()),
     );
   }
@@ -139,7 +146,7 @@ class PosteriorPanel {
   private async onMessage(message: FromPosteriorWebview): Promise<void> {
     switch (message?.type) {
       case 'ready':
-        this.ready = true;
+        this.page.markReady();
         await this.sendSession();
         break;
       case 'refreshSteps':
@@ -212,7 +219,7 @@ class PosteriorPanel {
   }
 
   private post(message: ToPosteriorWebview): void {
-    if (this.ready) void this.panel.webview.postMessage(message);
+    if (this.page.ready) void this.panel.webview.postMessage(message);
   }
 
   private dispose(): void {

@@ -15,7 +15,7 @@ import { logError, type Log } from './output';
 import type { RunRegistry } from './runRegistry';
 import type { FromSimilarity, SimilarityRunInfo, SimilarityTarget, ToSimilarity } from './similarityProtocol';
 import type { SweepSummary } from './sweepRuns';
-import { buildWebviewHtml, webviewOptions } from './webviewHtml';
+import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
 
 export const SIMILARITY_VIEW_TYPE = 'modelLab.similarity';
 const COMMAND = 'modelLab.openSimilarity';
@@ -99,7 +99,8 @@ export class SimilarityPanel {
     new SimilarityPanel(panel, context, deps, target);
   }
 
-  private ready = false;
+  /** The page in the panel; its `ready` says whether messages reach it. */
+  private readonly page: WebviewPageLoader;
   private session?: Promise<SessionClient>;
   private averagesFor?: string;
   private sweepTimer?: NodeJS.Timeout;
@@ -113,13 +114,19 @@ export class SimilarityPanel {
   ) {
     SimilarityPanel.open.add(this);
     panel.webview.options = webviewOptions(context.extensionUri);
-    panel.webview.html = buildWebviewHtml(panel.webview, context.extensionUri, 'similarity', 'Similarity');
+    this.page = new WebviewPageLoader({
+      render: () => (panel.webview.html = buildWebviewHtml(panel.webview, context.extensionUri, 'similarity', 'Similarity')),
+      isVisible: () => panel.visible,
+      onReload: (reload, waitedMs) =>
+        deps.log('warn', `The Similarity panel did not load within ${waitedMs} ms; loading it again (reload ${reload}).`),
+    });
+    this.disposables.push(this.page);
+    this.page.load();
     panel.title = this.title();
     this.disposables.push(
       panel.webview.onDidReceiveMessage((message: FromSimilarity) => void this.onMessage(message)),
-      panel.onDidChangeViewState(() => {
-        if (!panel.visible) this.ready = false;
-      }),
+      // A hidden webview is torn down; it says 'ready' again when shown.
+      panel.onDidChangeViewState(() => this.page.visibilityChanged()),
       panel.onDidDispose(() => this.dispose()),
     );
     if (target.kind === 'sweep') {
@@ -140,7 +147,7 @@ export class SimilarityPanel {
     try {
       switch (message?.type) {
         case 'ready':
-          this.ready = true;
+          this.page.markReady();
           this.averagesFor = undefined;
           if (this.target.kind === 'sweep') this.sendSweep();
           else await this.sendRun();
@@ -159,7 +166,7 @@ export class SimilarityPanel {
   }
 
   private post(message: ToSimilarity): void {
-    if (this.ready) void this.panel.webview.postMessage(message);
+    if (this.page.ready) void this.panel.webview.postMessage(message);
   }
 
   // ------------------------------------------------------------------ a run

@@ -1,5 +1,6 @@
 /** Deterministic fake runs for the webview harness: two runs with loss and eval curves. */
 import type { BackendInfo, MetricRecord, RunSummary } from '../../src/protocol';
+import type { LabMiniature } from '../../webview/live/miniatureProtocol';
 
 /** Small LCG: the harness must draw the same pictures every time. */
 function random(seed: number): () => number {
@@ -64,5 +65,50 @@ export function twoRunState() {
     metrics: { [a.id]: fakeMetrics(1, 1000, 1), [b.id]: fakeMetrics(2, 620, 0.8) },
     specs: { [a.id]: fakeSpec(4, 0.001), [b.id]: fakeSpec(8, 0.0005) },
     backends: { [a.id]: fakeBackend, [b.id]: fakeBackend },
+  };
+}
+
+// ------------------------------------------------------------------ lab miniatures (Live view)
+
+/** Attention: each token's search picks one retrieval most of the time (rows of a softmax). */
+export function fakeAttentionMiniature(runId: string, step: number): LabMiniature {
+  const rand = random(11);
+  const tokens = 12, searches = 2, retrievals = 3;
+  const matrix = Array.from({ length: tokens }, (_, t) =>
+    Array.from({ length: searches }, (_, s) => {
+      const logits = Array.from({ length: retrievals }, (_, r) => (r === (t + s) % retrievals ? 3 : 0) + rand());
+      const exps = logits.map(Math.exp);
+      const sum = exps.reduce((a, b) => a + b, 0);
+      return exps.map((e) => e / sum);
+    }).flat());
+  return {
+    runId, step,
+    caption: `retrieval selection, test example 0, step ${step}`,
+    open: { command: 'modelLab.openAttention', label: 'Open Attention' },
+    picture: { kind: 'attention', matrix, searches, retrievals, groupPrefix: 's' },
+  };
+}
+
+/** Posterior: network samples slightly wider and shifted against the exact ones. */
+export function fakePosteriorMiniature(runId: string, step: number): LabMiniature {
+  const rand = random(5);
+  const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  const cloud = (mx: number, my: number, sd: number) => Array.from({ length: 200 }, () => [mx + sd * normal(), my + sd * normal()]);
+  return {
+    runId, step,
+    caption: `posterior of mu[0], mu[1]: network vs exact, data set 0, step ${step}`,
+    open: { command: 'modelLab.openPosterior', label: 'Open Posterior' },
+    picture: { kind: 'posterior', axes: ['mu[0]', 'mu[1]'], network: cloud(0.6, -0.3, 0.35), exact: cloud(0.5, -0.2, 0.25), truth: [0.45, -0.25] },
+  };
+}
+
+/** Similarity: 6 objects, pairs (0,1), (2,3), (4,5) alike. */
+export function fakeSimilarityMiniature(runId: string, step: number): LabMiniature {
+  const matrix = Array.from({ length: 6 }, (_, i) => Array.from({ length: 6 }, (_, j) => (i === j ? 1 : Math.floor(i / 2) === Math.floor(j / 2) ? 0.8 : 0.1 * ((i + j) % 3))));
+  return {
+    runId, step,
+    caption: `similarity matrix, test trial 0 (same), step ${step}`,
+    open: { command: 'modelLab.openSimilarity', label: 'Open Similarity' },
+    picture: { kind: 'similarity', matrix },
   };
 }

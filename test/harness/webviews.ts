@@ -16,7 +16,8 @@ import { extname, join, resolve } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import type { FromWebview, ToWebview } from '../../src/protocol';
 import { createNonce, renderWebviewPage } from '../../src/host/webviewHtml';
-import { fakeBackend, fakeMetrics, twoRunState } from './fakeData';
+import type { FromLiveMiniature, ToLiveMiniature } from '../../webview/live/miniatureProtocol';
+import { fakeAttentionMiniature, fakeBackend, fakeMetrics, fakePosteriorMiniature, fakeSimilarityMiniature, twoRunState } from './fakeData';
 import { THEMES } from './themes';
 
 // The package is CommonJS: no top-level await.
@@ -118,7 +119,22 @@ async function main(): Promise<void> {
     return { page, problems };
   }
 
-  const send = (page: Page, message: ToWebview) => page.evaluate((m) => window.postMessage(m, '*'), message);
+  const send = (page: Page, message: ToWebview | ToLiveMiniature) => page.evaluate((m) => window.postMessage(m, '*'), message);
+  /** Pixels of a canvas drawn in the theme colour `cssVar` (e.g. a run's line or markers). */
+  const colourPixels = (page: Page, canvas: string, cssVar: string) =>
+    page.$eval(canvas, (element, name) => {
+      const probe = document.createElement('canvas').getContext('2d')!;
+      probe.fillStyle = getComputedStyle(document.body).getPropertyValue(name).trim();
+      const hex = String(probe.fillStyle);
+      const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+      const c = element as HTMLCanvasElement;
+      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let count = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] > 200 && Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) < 40) count++;
+      }
+      return count;
+    }, cssVar);
   const posted = (page: Page) => page.evaluate(() => (window as unknown as { __posted: FromWebview[] }).__posted);
   const settle = (page: Page) => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   async function cspViolations(page: Page): Promise<string[]> {
@@ -234,12 +250,73 @@ async function main(): Promise<void> {
       // When the run ends, Stop gives way to nothing (completed) or Resume (cancelled).
       await send(page, { type: 'runStatus', run: { ...running, state: 'cancelled' } });
       await settle(page);
-      const visible = await page.$$eval('vscode-button', (els) => els.filter((e) => !(e as HTMLElement).hidden).map((e) => e.textContent?.trim()));
+      const visible = await page.$$eval('.actions vscode-button', (els) => els.filter((e) => !(e as HTMLElement).hidden).map((e) => e.textContent?.trim()));
       check(JSON.stringify(visible) === JSON.stringify(['Open Dashboard', 'Resume']), `cancelled run shows Resume, not Stop: ${visible}`);
       check(await page.$eval('#lab-miniature', (e) => (e as HTMLElement).hidden), 'lab miniature slot is empty and hidden');
     }
     await page.close();
   }
+  // A run that logged its loss once: a single point, which uPlot's line alone would not draw.
+  {
+    const { page } = await openView('live', 'dark', { width: 320, height: 400 });
+    const first = fakeMetrics(3, 10, 1);
+    await send(page, { type: 'state', runs: [{ ...running, step: 10 }], metrics: { [running.id]: first }, specs: {} });
+    await page.waitForSelector('[data-testid="chart-train/loss"] canvas');
+    await settle(page);
+    const marked = await colourPixels(page, '[data-testid="chart-train/loss"] canvas', '--vscode-charts-blue');
+    check(marked >= 9, `a one-point series is drawn as a marker (${marked} pixels in the run colour)`);
+    await shoot(page, 'live-one-point');
+    // A long curve stays a plain line: its markers would hide the shape.
+    await send(page, { type: 'metrics', runId: running.id, records: fakeMetrics(3, 600, 1).slice(1) });
+    await settle(page);
+    const points = Number(await page.getAttribute('[data-testid="chart-train/loss"]', 'data-points'));
+    check(points > 20, `the series grew to ${points} points`);
+    await page.close();
+  }
+
+  // Lab miniatures: one per lab, hidden again when the host says there is none.
+  for (const theme of ['dark', 'light'] as const) {
+    const { page, problems } = await openView('live', theme, { width: 300, height: 760 });
+    const done700 = { ...done, state: 'completed' as const };
+    await send(page, { type: 'state', runs: [done700], metrics: { [done.id]: state.metrics[done.id] }, specs: {} });
+    await page.waitForSelector('[data-testid="chart-train/loss"] canvas');
+    for (const miniature of [fakeAttentionMiniature(done.id, 1000), fakePosteriorMiniature(done.id, 1000), fakeSimilarityMiniature(done.id, 1000)]) {
+      const kind = miniature.picture.kind;
+      if (theme === 'light' && kind !== 'attention') continue;
+      await send(page, { type: 'miniature', runId: done.id, miniature });
+      await settle(page);
+      const slot = page.locator('[data-testid="live-lab-miniature"]');
+      check(await slot.isVisible(), `${theme}/${kind}: the miniature is shown`);
+      check((await slot.getAttribute('data-kind')) === kind && (await slot.getAttribute('data-step')) === '1000', `${theme}/${kind}: data-kind and data-step`);
+      check((await page.textContent('[data-testid="live-lab-miniature-caption"]')) === miniature.caption, `${theme}/${kind}: caption "${miniature.caption}"`);
+      const drawn = await colourPixels(page, '[data-testid="live-lab-miniature"] canvas', '--vscode-charts-blue');
+      check(drawn > 50, `${theme}/${kind}: the picture is drawn in the first chart colour (${drawn} pixels)`);
+      await page.locator('[data-testid="live-lab-miniature"]').scrollIntoViewIfNeeded();
+      await shoot(page, `live-miniature-${kind}-${theme}`);
+    }
+    check((await cspViolations(page)).length === 0, `live miniature/${theme}: no CSP violation`);
+    check(problems.length === 0, `live miniature/${theme}: no console error ${JSON.stringify(problems)}`);
+    if (theme === 'dark') {
+      await page.click('[data-testid="live-open-lab"]');
+      const opened = (await posted(page)).find((m) => (m as unknown as FromLiveMiniature).type === 'openLab') as unknown as FromLiveMiniature | undefined;
+      check(opened?.runId === done.id, `the miniature's button posts openLab for the run (${JSON.stringify(opened)})`);
+      // Another run shown: the old miniature goes; a miniature for another run is ignored.
+      await send(page, { type: 'state', runs: [running], metrics: { [running.id]: state.metrics[running.id] }, specs: {} });
+      await settle(page);
+      check(await page.$eval('#lab-miniature', (e) => (e as HTMLElement).hidden), 'a new shown run hides the previous run\'s miniature');
+      await send(page, { type: 'miniature', runId: done.id, miniature: fakeAttentionMiniature(done.id, 1000) });
+      await settle(page);
+      check(await page.$eval('#lab-miniature', (e) => (e as HTMLElement).hidden), 'a miniature of a run not shown stays hidden');
+      await send(page, { type: 'miniature', runId: running.id, miniature: fakeAttentionMiniature(running.id, 500) });
+      await settle(page);
+      check(!(await page.$eval('#lab-miniature', (e) => (e as HTMLElement).hidden)), 'the shown run\'s miniature appears');
+      await send(page, { type: 'miniature', runId: running.id });
+      await settle(page);
+      check(await page.$eval('#lab-miniature', (e) => (e as HTMLElement).hidden), 'no miniature: the slot is hidden again (no placeholder)');
+    }
+    await page.close();
+  }
+
   {
     const { page } = await openView('live', 'dark', { width: 320, height: 240 });
     await send(page, { type: 'state', runs: [], metrics: {}, specs: {} });

@@ -10,6 +10,13 @@ import uPlot from 'uplot';
 import { alignSeries, emaSmooth, type StepSeries } from './series';
 import { formatValue, runStyle, withAlpha, type ThemeColors } from './theme';
 
+/**
+ * A series with at most this many points in view gets a marker on each point: uPlot draws only
+ * lines, so a single point (an eval metric after its first evaluation) would show nothing, and a
+ * few sparse evaluations read better as marked points. Long training curves stay plain lines.
+ */
+export const MARKED_POINTS_MAX = 20;
+
 export interface ChartLine extends StepSeries {
   runId: string;
   label: string;
@@ -161,7 +168,8 @@ export class MetricChart {
       const { color, dash } = runStyle(theme, line.colorIndex);
       const base = { label: line.label, spanGaps: true, dash, points: { show: false } };
       if (smoothed) series.push({ ...base, stroke: withAlpha(color, 0.3), width: 1 });
-      series.push({ ...base, stroke: color, width: theme.highContrast ? 2 : 1.5 });
+      const markers: uPlot.Series.Points = { show: fewPointsInView, size: 5, width: 1, stroke: color, fill: color };
+      series.push({ ...base, stroke: color, width: theme.highContrast ? 2 : 1.5, points: markers });
     }
     return {
       width: this.currentWidth(),
@@ -236,4 +244,14 @@ export class MetricChart {
     });
     return `${this.metric}. ${runs.join('; ')}`;
   }
+}
+
+/** uPlot's `points.show`: true when the series has at most MARKED_POINTS_MAX values in view. */
+function fewPointsInView(u: uPlot, seriesIdx: number, idx0: number, idx1: number): boolean {
+  const column = u.data[seriesIdx];
+  let count = 0;
+  for (let i = idx0; i <= idx1; i++) {
+    if (column[i] != null && ++count > MARKED_POINTS_MAX) return false;
+  }
+  return count > 0;
 }

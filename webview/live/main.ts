@@ -1,12 +1,15 @@
 /**
  * The "Live" side bar view: one run at a glance (the active or selected run): name, state,
  * progress, backend, the main loss curve, the latest evaluation metrics, and the actions that
- * fit its state. The host sends a 'state' with zero or one run, then streams 'metrics'.
+ * fit its state. The host sends a 'state' with zero or one run, then streams 'metrics'; for runs
+ * of a lab with a panel, a 'miniature' (see miniature.ts).
  */
-import type { BackendInfo, RunSummary, ToWebview } from '../../src/protocol';
+import type { BackendInfo, FromWebview, RunSummary, ToWebview } from '../../src/protocol';
 import { MetricChart, type ChartView } from '../common/charts';
 import { el, stateBadge } from '../common/dom';
 import { connect, post } from '../common/messaging';
+import { MiniatureView } from './miniature';
+import type { FromLiveMiniature, ToLiveMiniature } from './miniatureProtocol';
 import { mainLossMetric, MetricStore } from '../common/series';
 import { formatValue, onThemeChange, readThemeColors } from '../common/theme';
 import './main.css';
@@ -35,8 +38,8 @@ const chartSlot = el('div', { class: 'chart-slot' });
 const evalTable = el('table', { class: 'eval-table', 'aria-label': 'Latest evaluation metrics' });
 const evalSection = el('section', { 'aria-label': 'Latest evaluation metrics' },
   el('div', { class: 'section-title' }, 'Latest evaluation'), evalTable);
-// Slot for lab miniatures: later labs render a key picture of the run here (e.g. attention
-// maps). Until a lab provides one it stays empty and hidden.
+// Slot for the lab miniature: a key picture of the run's lab (e.g. its attention selection),
+// hidden for runs of other labs and before the first checkpoint.
 const labMiniature = el('section', { id: 'lab-miniature', 'data-slot': 'lab-miniature', hidden: '' });
 const openButton = el('vscode-button', { 'data-testid': 'live-open-dashboard', icon: 'graph-line', 'aria-label': 'Open the training dashboard of this run' }, 'Open Dashboard');
 const stopButton = el('vscode-button', { icon: 'debug-stop', secondary: '', 'aria-label': 'Stop this run' }, 'Stop');
@@ -56,15 +59,20 @@ app.append(messages, empty, details);
 openButton.addEventListener('click', () => post({ type: 'openDashboard', runId: run?.id }));
 stopButton.addEventListener('click', () => run && post({ type: 'stopRun', runId: run.id }));
 resumeButton.addEventListener('click', () => run && post({ type: 'resumeRun', runId: run.id }));
+// post() takes the shared protocol's messages; the miniature's own message goes the same way.
+const openLab = (runId: string) => post({ type: 'openLab', runId } satisfies FromLiveMiniature as unknown as FromWebview);
+const miniature = new MiniatureView(labMiniature, view.theme, openLab);
 
 onThemeChange(() => {
   view = { ...view, theme: readThemeColors() };
   renderChart();
+  miniature.setTheme(view.theme);
 });
 
 // ------------------------------------------------------------------ messages
 
-connect((message: ToWebview) => {
+connect((incoming: ToWebview) => {
+  const message = incoming as ToWebview | ToLiveMiniature;
   switch (message.type) {
     case 'state':
       received = true;
@@ -72,6 +80,7 @@ connect((message: ToWebview) => {
       backend = run ? message.backends?.[run.id] : undefined;
       store.clear();
       if (run) store.append(run.id, message.metrics[run.id] ?? []);
+      miniature.keepFor(run?.id);
       messages.replaceChildren();
       renderRun();
       renderChart();
@@ -88,6 +97,10 @@ connect((message: ToWebview) => {
         run = message.run;
         renderRun();
       }
+      break;
+    case 'miniature':
+      // Only the shown run's; a run change hides the old one until the new run's arrives.
+      miniature.show(run && message.runId === run.id ? message.miniature : undefined);
       break;
     case 'error':
       messages.append(el('div', { class: 'message error' }, el('span', { class: 'codicon codicon-error', 'aria-hidden': 'true' }), el('span', {}, message.message)));

@@ -23,7 +23,7 @@ import { registerTrainComparison } from './attentionComparison';
 import type { EngineHost } from './engineHost';
 import { logError, type Log } from './output';
 import type { RunRegistry } from './runRegistry';
-import { runDescription } from './runsTreeModel';
+import { runDescription, runIdOfCommandArg } from './runsTreeModel';
 import type { TrainingController } from './training';
 import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
 
@@ -76,20 +76,10 @@ export function registerAttentionPanel(deps: AttentionDeps): vscode.Disposable[]
 
 // ------------------------------------------------------------------ picking runs
 
-function runIdOf(arg: unknown): string | undefined {
-  if (typeof arg === 'string') return arg;
-  if (arg && typeof arg === 'object') {
-    const node = arg as { kind?: unknown; run?: { id?: unknown }; id?: unknown };
-    if (node.kind === 'run' && typeof node.run?.id === 'string') return node.run.id;
-    if (typeof node.id === 'string') return node.id;
-  }
-  return undefined;
-}
-
 function selectedRuns(registry: RunRegistry, selected: unknown): RunSummary[] {
   if (!Array.isArray(selected)) return [];
   return selected.flatMap((node) => {
-    const id = runIdOf(node);
+    const id = runIdOfCommandArg(node);
     const run = id === undefined ? undefined : registry.readRun(id);
     return run ? [run] : [];
   });
@@ -112,7 +102,7 @@ function problemOf(registry: RunRegistry, run: RunSummary): string | undefined {
 }
 
 async function runFromArg(registry: RunRegistry, arg: unknown, placeHolder: string): Promise<RunSummary | undefined> {
-  const id = runIdOf(arg);
+  const id = runIdOfCommandArg(arg);
   if (id === undefined) return pickRetrievalRun(registry, placeHolder, []);
   const run = registry.readRun(id);
   if (!run) {

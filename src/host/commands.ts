@@ -15,7 +15,7 @@ import type { LiveViewProvider } from './liveView';
 import { logError, type Log } from './output';
 import type { RunRegistry } from './runRegistry';
 import type { RunsTree, RunsTreeNode } from './runsTree';
-import { isActive, isResumable, parseTags, runDescription } from './runsTreeModel';
+import { isActive, isResumable, parseTags, runDescription, runIdOfCommandArg } from './runsTreeModel';
 import type { TrainingController } from './training';
 
 export const WALKTHROUGH_ID = 'modelLab.gettingStarted';
@@ -50,7 +50,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
 
   /** The run an argument names, or one picked by the user. */
   const runFrom = async (arg: RunArg, placeHolder: string, filter: (run: RunSummary) => boolean = () => true) => {
-    const id = runIdOf(arg);
+    const id = runIdOfCommandArg(arg);
     if (id !== undefined) {
       const run = registry.readRun(id);
       if (!run) void vscode.window.showWarningMessage(`Model Lab: run ${id} no longer exists.`);
@@ -64,7 +64,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     const nodes = Array.isArray(selected) ? (selected as RunsTreeNode[]) : [];
     const runs = nodes.flatMap((node) => (node.kind === 'run' ? [node.run] : node.group.runs));
     if (runs.length > 0) return runs;
-    const id = runIdOf(arg);
+    const id = runIdOfCommandArg(arg);
     const run = id !== undefined ? registry.readRun(id) : undefined;
     return run ? [run] : [];
   };
@@ -191,16 +191,6 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       vscode.commands.executeCommand('workbench.action.openWalkthrough', `${context.extension.id}#${WALKTHROUGH_ID}`, false),
     ),
   ];
-}
-
-function runIdOf(arg: RunArg | unknown): string | undefined {
-  if (typeof arg === 'string') return arg;
-  if (arg && typeof arg === 'object') {
-    const node = arg as Partial<RunsTreeNode> & { id?: unknown };
-    if (node.kind === 'run' && node.run) return node.run.id;
-    if (typeof node.id === 'string') return node.id;
-  }
-  return undefined;
 }
 
 interface RunPick extends vscode.QuickPickItem {

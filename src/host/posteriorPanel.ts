@@ -18,7 +18,7 @@ import {
   type PosteriorViewState,
   type ToPosteriorWebview,
 } from './posteriorProtocol';
-import { runDescription } from './runsTreeModel';
+import { runDescription, runIdOfCommandArg } from './runsTreeModel';
 import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
 
 export const OPEN_POSTERIOR_COMMAND = 'modelLab.openPosterior';
@@ -62,7 +62,7 @@ function isPosteriorRun(runs: PosteriorPanelDeps['runs'], run: RunSummary): bool
 
 /** The run of a Runs-tree node, a run id, or one the user picks among the posterior runs. */
 async function runFrom(arg: unknown, runs: PosteriorPanelDeps['runs']): Promise<RunSummary | undefined> {
-  const id = runIdOf(arg);
+  const id = runIdOfCommandArg(arg);
   if (id !== undefined) {
     const run = runs.readRun(id);
     if (!run) void vscode.window.showWarningMessage(`Model Lab: run ${id} no longer exists.`);
@@ -82,16 +82,6 @@ async function runFrom(arg: unknown, runs: PosteriorPanelDeps['runs']): Promise<
     { placeHolder: 'Select a posterior run to explore', matchOnDescription: true, matchOnDetail: true },
   );
   return picked?.run;
-}
-
-function runIdOf(arg: unknown): string | undefined {
-  if (typeof arg === 'string') return arg;
-  if (arg && typeof arg === 'object') {
-    const node = arg as { kind?: unknown; run?: { id?: unknown }; id?: unknown };
-    if (node.kind === 'run' && typeof node.run?.id === 'string') return node.run.id;
-    if (typeof node.id === 'string') return node.id;
-  }
-  return undefined;
 }
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));

@@ -168,3 +168,17 @@ export function parseTags(input: string): { tags: string[] } | { problem: string
   }
   return { tags };
 }
+
+/**
+ * The run a command was invoked on: a Runs tree node, a run id, or an object with an `id`
+ * (commands are run from the tree, the palette, notifications and webviews).
+ */
+export function runIdOfCommandArg(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  if (arg && typeof arg === 'object') {
+    const node = arg as { kind?: unknown; run?: { id?: unknown }; id?: unknown };
+    if (node.kind === 'run' && typeof node.run?.id === 'string') return node.run.id;
+    if (typeof node.id === 'string') return node.id;
+  }
+  return undefined;
+}

@@ -9,6 +9,7 @@ import {
   runContextValue,
   runDescription,
   runLabel,
+  runIdOfCommandArg,
   runTooltipLines,
   STATE_ICONS,
 } from '../../src/host/runsTreeModel';
@@ -130,4 +131,13 @@ test('labels: a run not renamed shows its date and time (and counter); a renamed
   assert.equal(runLabel(run('20250131-142501-mha-2', 'mha', '')), '2025-01-31 14:25:01 #2');
   assert.equal(runLabel(run('20250131-142501-mha', 'mha', '', { name: 'baseline' })), 'baseline');
   assert.equal(runLabel(run('imported-run', 'mha', '')), 'imported-run');
+});
+
+test('a command finds its run from a tree node, an id or an object with an id', () => {
+  const run = { id: 'r1' } as RunSummary;
+  assert.equal(runIdOfCommandArg({ kind: 'run', run }), 'r1');
+  assert.equal(runIdOfCommandArg('r2'), 'r2');
+  assert.equal(runIdOfCommandArg({ id: 'r3' }), 'r3');
+  assert.equal(runIdOfCommandArg({ kind: 'group' }), undefined);
+  assert.equal(runIdOfCommandArg(undefined), undefined);
 });

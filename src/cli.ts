@@ -10,6 +10,7 @@ import { describeInspection, inspectCheckpoint, InspectError, parseInputFile, ch
 import { exportCheckpoint, importCheckpoint, WeightsLayoutError } from './core/weights/officialLayout';
 import { SafetensorsError } from './core/weights/safetensors';
 import { PosteriorInputError, posteriorSamples } from './core/posterior/cli';
+import { calibrate } from './core/posterior/calibration';
 import { writeCheckpoint } from './runs/checkpoints';
 import { writeFileAtomic } from './runs/atomic';
 import { SpecError } from './core/spec/types';
@@ -393,6 +394,31 @@ function buildProgram(): Command {
         },
       );
       process.stdout.write(`${JSON.stringify(result)}\n`);
+    });
+
+  program
+    .command('calibrate')
+    .description("simulation-based calibration of a posterior run: ranks of the true parameters among the network's samples, and expected coverage")
+    .argument('<run>', 'run folder of an amortized-posterior experiment')
+    .option('--k <n>', 'simulated data sets (default 200)', parsePositiveInteger('--k'), 200)
+    .option('--l <n>', 'posterior samples per data set (default 99)', parsePositiveInteger('--l'), 99)
+    .option('--bins <n>', 'rank histogram bins, must divide l + 1 (default 20)', parsePositiveInteger('--bins'), 20)
+    .option('--json', 'print one JSON object (ranks, histogram, uniformity tests, coverage)')
+    .action(async (run: string, options: { k: number; l: number; bins: number; json?: boolean }) => {
+      if ((options.l + 1) % options.bins !== 0) throw new UsageError(`--bins (${options.bins}) must divide --l + 1 (${options.l + 1})`);
+      const runDir = runDirOf(run);
+      await useInProcessBackend();
+      const result = await calibrate(readSpec(runDir), checkpointSource(runDir), { k: options.k, l: options.l, bins: options.bins });
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+        return;
+      }
+      const lines = [`calibration of step ${result.step}: ${result.k} data sets, ${result.l} samples each`];
+      result.histogram.uniformity.forEach((test, p) =>
+        lines.push(`theta[${p}] ranks ${result.histogram.counts[p].join(' ')}  (uniform: chi2 ${test.statistic.toFixed(1)}, p ${test.pValue.toFixed(3)})`),
+      );
+      lines.push(`coverage   ${result.coverage.levels.map((level, i) => `${level.toFixed(1)}: ${result.coverage.mean[i].toFixed(2)}`).join('  ')}`);
+      process.stdout.write(`${lines.join('\n')}\n`);
     });
 
   return program;

@@ -124,3 +124,20 @@ test('templates and new: a template becomes a valid experiment file', () => {
   const quick = modelLab(['train', 'mine.lab.json', '--steps', '3'], cwd);
   assert.equal(quick.code, 0, quick.stderr);
 });
+
+test('calibrate: rank histograms and coverage of a posterior run; bad input exits 2', () => {
+  const cwd = workdir();
+  const trained = modelLab(['train', join(root, 'examples', 'posterior-gaussian-mean-quick.lab.json'), '--steps', '20'], cwd);
+  assert.equal(trained.code, 0, trained.stderr);
+  const runDir = trained.stdout.trim().split('\n').pop()!;
+  const result = modelLab(['calibrate', runDir, '--k', '40', '--l', '19', '--bins', '10', '--json'], cwd);
+  assert.equal(result.code, 0, result.stderr);
+  const calibration = JSON.parse(result.stdout);
+  assert.equal(calibration.histogram.counts.length, 2, 'one histogram per parameter');
+  for (const counts of calibration.histogram.counts) assert.equal(counts.reduce((s: number, c: number) => s + c, 0), 40);
+  assert.deepEqual(calibration.coverage.levels.length, calibration.coverage.mean.length);
+  assert.equal(modelLab(['calibrate', runDir, '--l', '19', '--bins', '7'], cwd).code, 2);
+  const notPosterior = modelLab(['calibrate', join(root, 'test', 'fixtures', 'trained-retrieval', 'multi-head-4000')], cwd);
+  assert.equal(notPosterior.code, 2);
+  assert.match(notPosterior.stderr, /is not a posterior run/);
+});

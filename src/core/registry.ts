@@ -5,6 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { ResolvedSpec } from './spec/types';
+import type { FileOptions } from './spec/schema';
 import type { Rng } from './rng';
 
 /** A JSON-schema fragment for one component's options (with `default`s and descriptions). */
@@ -74,6 +75,8 @@ export interface TaskEntry {
   name: string;
   description: string;
   options: OptionsSchema;
+  /** Options that name files (e.g. a folder of images): resolved against the experiment file. */
+  files?: FileOptions;
   create(options: Record<string, unknown>, seed: number): Task;
 }
 

@@ -15,6 +15,7 @@ import { logError, type Log } from './output';
 import type { RunRegistry } from './runRegistry';
 import type { FromSimilarity, SimilarityRunInfo, SimilarityTarget, ToSimilarity } from './similarityProtocol';
 import type { SweepSummary } from './sweepRuns';
+import { ensureTrusted } from './trust';
 import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
 
 export const SIMILARITY_VIEW_TYPE = 'modelLab.similarity';
@@ -179,6 +180,11 @@ export class SimilarityPanel {
     if (!spec || !RELATIONAL_TASKS.includes(spec.task.name)) {
       throw new Error(`run "${run.name}" is not a relational run (task ${spec?.task.name ?? 'unknown'}): the similarity panel shows same-diff, rmts, dist3 and identity-rules runs`);
     }
+    const folder = imageFolderOf(spec);
+    if (folder && !ensureTrusted('read object images', `this run's objects are the PNG images of ${folder}, outside Model Lab's own files. Trust this workspace to show them.`)) {
+      this.post({ type: 'status', message: `Restricted Mode: this run's objects come from ${folder}; trust the workspace to show them.` });
+      return;
+    }
     this.post({ type: 'status', message: 'Loading the latest checkpoint in a worker…' });
     this.session ??= this.deps.engineHost.openSession(run.dir);
     const session = await this.session.catch((error: unknown) => {
@@ -267,6 +273,12 @@ export class SimilarityPanel {
     void this.session?.then((session) => session.close()).catch(() => undefined);
     for (const d of this.disposables.splice(0)) d.dispose();
   }
+}
+
+/** The folder a relational run reads its object images from, when it is not the procedural set. */
+function imageFolderOf(spec: ResolvedSpec): string | undefined {
+  const objectSet = spec.task.objectSet;
+  return typeof objectSet === 'object' && objectSet !== null && 'folder' in objectSet ? String(objectSet.folder) : undefined;
 }
 
 function classNames(task: string): string[] {

@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isSweepText, loadSpecFile } from '../core/spec/validate';
+import { ensureTrusted } from './trust';
 import { readFileSync } from 'node:fs';
 import { trainSweep } from './sweepTraining';
 import { SpecError, type ResolvedSpec } from '../core/spec/types';
@@ -36,7 +37,7 @@ export class TrainingController implements RunActions {
 
   /** Validate the experiment file, create a run next to it, start training it. */
   async train(specUri: vscode.Uri): Promise<void> {
-    if (!ensureTrusted('train')) return;
+    if (!ensureTrusted('train', TRAINING_NEEDS_TRUST)) return;
     const specFile = specUri.fsPath;
     const name = path.basename(specFile);
 
@@ -99,7 +100,7 @@ export class TrainingController implements RunActions {
 
   /** Continue a cancelled, interrupted or failed run from its last checkpoint. */
   async resume(runId: string): Promise<void> {
-    if (!ensureTrusted('resume runs')) return;
+    if (!ensureTrusted('resume runs', TRAINING_NEEDS_TRUST)) return;
     const run = this.deps.registry.readRun(runId);
     if (!run) {
       void vscode.window.showWarningMessage(`Model Lab: run ${runId} no longer exists.`);
@@ -234,17 +235,7 @@ export class TrainingController implements RunActions {
   }
 }
 
-/** Training runs code paths chosen by workspace files, so it needs a trusted workspace. */
-function ensureTrusted(action: string): boolean {
-  if (vscode.workspace.isTrusted) return true;
-  void vscode.window
-    .showWarningMessage(
-      `Model Lab cannot ${action} in Restricted Mode: experiment files decide what runs and where files are written. Trust this workspace to train.`,
-      'Manage Workspace Trust',
-    )
-    .then((choice) => choice && vscode.commands.executeCommand('workbench.trust.manage'));
-  return false;
-}
+const TRAINING_NEEDS_TRUST = 'experiment files decide what runs and where files are written. Trust this workspace to train.';
 
 function showSettingsError(message: string, setting: string): Thenable<void> {
   return vscode.window.showErrorMessage(message, 'Open Settings').then((choice) => {

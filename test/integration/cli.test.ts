@@ -104,6 +104,12 @@ test('bad input: located messages, exit 2, nothing half-written', () => {
   assert.equal(unwritable.code, 2);
   assert.match(unwritable.stderr, /Cannot create a run in the folder/);
 
+  const sameDiff = JSON.parse(readFileSync(join(root, 'examples', 'relational-same-diff-corelnet.lab.json'), 'utf8'));
+  writeFileSync(join(cwd, 'no-glyphs.lab.json'), JSON.stringify({ ...sameDiff, task: { ...sameDiff.task, objectSet: { folder: 'glyphs' } } }, null, 2));
+  const noGlyphs = modelLab(['train', join(cwd, 'no-glyphs.lab.json')], cwd);
+  assert.equal(noGlyphs.code, 2, 'a folder of objects that is not there is bad input, not a failed run');
+  assert.match(noGlyphs.stderr, /no-glyphs\.lab\.json:\d+:\d+: \/task\/objectSet\/folder: cannot read objectSet\.folder '.*glyphs'/);
+
   const unknown = modelLab(['show', join(cwd, 'no-such-run')], cwd);
   assert.equal(unknown.code, 2);
   assert.equal(modelLab(['frobnicate'], cwd).code, 2);

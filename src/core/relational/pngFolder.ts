@@ -16,7 +16,8 @@ export class ObjectSetError extends Error {
 
 export function loadPngFolder(folder: string): ObjectSet {
   if (!isAbsolute(folder)) {
-    throw new ObjectSetError(`objectSet.folder must be an absolute path, got '${folder}'`);
+    // Experiment files resolve relative folders against their own folder (see tasks.ts).
+    throw new ObjectSetError(`objectSet.folder must be an absolute path here, got '${folder}'`);
   }
   let names: string[];
   try {
@@ -29,10 +30,22 @@ export function loadPngFolder(folder: string): ObjectSet {
   if (names.length === 0) throw new ObjectSetError(`objectSet.folder '${folder}' holds no .png images`);
   names.sort(new Intl.Collator('en', { numeric: true }).compare);
 
+  // A sweep validates the same folder once per member: decode again only when a file changed.
+  const signature = names.map((name) => {
+    const { size, mtimeMs } = statSync(join(folder, name));
+    return `${name}:${size}:${mtimeMs}`;
+  }).join('/');
+  const cached = decoded.get(folder);
+  if (cached?.signature === signature) return cached.set;
+
   const pixels = new Float32Array(names.length * OBJECT_PIXELS);
   names.forEach((name, index) => pixels.set(decodeGreyscale(join(folder, name)), index * OBJECT_PIXELS));
-  return { source: folder, count: names.length, pixels };
+  const set: ObjectSet = { source: folder, count: names.length, pixels };
+  decoded.set(folder, { signature, set });
+  return set;
 }
+
+const decoded = new Map<string, { signature: string; set: ObjectSet }>();
 
 /** One 32 x 32 PNG as greyscale intensities in [0, 1]. */
 export function decodeGreyscale(file: string): Float32Array {

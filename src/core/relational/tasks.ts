@@ -7,12 +7,14 @@
  * A batch is inputs [B, T, 32, 32, 1] (greyscale, 1 = paper), one-hot targets [B, classes],
  * and the trials themselves (object indices, label, kind) as ground truth for the panels.
  */
+import { isAbsolute, resolve as resolvePath } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Batch, Task, TaskEntry } from '../registry';
+import type { FileOptions } from '../spec/schema';
 import { createRng, type Rng } from '../rng';
 import { proceduralGlyphs } from './glyphs';
 import { OBJECT_PIXELS, OBJECT_SIZE, objectPixels, type ObjectSet } from './objectSet';
-import { loadPngFolder } from './pngFolder';
+import { ObjectSetError, loadPngFolder } from './pngFolder';
 import { TASK_LAYOUTS, TRIAL_GENERATORS, type RelationalTaskName, type TaskLayout, type Trial } from './trials';
 
 /** `"procedural"` (seeded glyphs, the default) or a folder of the user's 32 x 32 PNG images. */
@@ -127,17 +129,44 @@ const OPTIONS_SCHEMA = (task: RelationalTaskName) => ({
     objectSet: {
       default: 'procedural',
       description:
-        "The objects: 'procedural' (100 seeded distinct glyphs, the same for every run) or { \"folder\": \"/absolute/path\" } with 32 x 32 PNG images (e.g. the original ESBN glyphs).",
+        "The objects: 'procedural' (100 seeded distinct glyphs, the same for every run) or { \"folder\": \"path\" } with 32 x 32 PNG images (e.g. the original ESBN glyphs), the path absolute or relative to the experiment file; the run records it absolute.",
       oneOf: [
         { const: 'procedural' },
         {
           type: 'object',
           required: ['folder'],
           additionalProperties: false,
-          properties: { folder: { type: 'string', minLength: 1, description: 'Absolute path of a folder of 32 x 32 PNG images.' } },
+          properties: { folder: { type: 'string', minLength: 1, description: 'A folder of 32 x 32 PNG images, absolute or relative to the experiment file (images in natural order of their names).' } },
         },
       ],
     },
+  },
+});
+
+/**
+ * A folder object set: the path resolved against the experiment file's folder, every image read
+ * now (so a bad folder is a located problem of the file, not a failed run), and m checked against
+ * the number of images found.
+ */
+const folderFiles = (task: RelationalTaskName): FileOptions => ({
+  resolve(options, directory) {
+    const objectSet = options.objectSet;
+    if (typeof objectSet !== 'object' || objectSet === null) return [];
+    const option = objectSet as { folder: string };
+    if (!isAbsolute(option.folder)) option.folder = resolvePath(directory, option.folder);
+    let count: number;
+    try {
+      count = loadPngFolder(option.folder).count;
+    } catch (error) {
+      if (error instanceof ObjectSetError) return [{ path: '/objectSet/folder', message: error.message }];
+      throw error;
+    }
+    const { distinctObjects } = TASK_LAYOUTS[task];
+    const m = options.m as number;
+    if (count - m < distinctObjects) {
+      return [{ path: '/m', message: `m = ${m} leaves ${count - m} of the folder's ${count} objects for training: ${task} needs ${distinctObjects} distinct objects (expected m at most ${Math.max(0, count - distinctObjects)})` }];
+    }
+    return [];
   },
 });
 
@@ -146,6 +175,7 @@ function taskEntry(name: string, task: RelationalTaskName, description: string):
     name,
     description,
     options: OPTIONS_SCHEMA(task),
+    files: folderFiles(task),
     create(options, seed) {
       const typed = options as unknown as RelationalTaskOptions;
       return new RelationalTask(task, resolveObjectSet(typed.objectSet), typed.m, seed);

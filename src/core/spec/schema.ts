@@ -26,6 +26,18 @@ export interface ComponentEntry {
   options: OptionsSchema;
   /** Experiment kinds the entry supports; entries that do not say support only 'train'. */
   kinds?: readonly ExperimentKind[];
+  /** Files the options name (see `FileOptions`): relative paths resolved, contents checked. */
+  files?: FileOptions;
+}
+
+/**
+ * An entry whose options name files on disk. `resolve` runs on the validated options of an
+ * experiment read from a file: it rewrites relative paths against that file's folder (so the
+ * resolved spec written to the run is absolute) and returns what cannot be read, each problem
+ * at its option's JSON pointer relative to the component (e.g. `/objectSet/folder`).
+ */
+export interface FileOptions {
+  resolve(options: Record<string, unknown>, directory: string): { path: string; message: string }[];
 }
 
 export function registeredEntries(role: ComponentRole): ComponentEntry[] {

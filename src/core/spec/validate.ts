@@ -27,8 +27,12 @@ import { memberExperiment, pointerProblem, sweepMembers, type GridPoint, type Re
 type Schema = Record<string, unknown>;
 type Json = Record<string, unknown>;
 
+/**
+ * Validates an experiment file's text. Relative paths in it (e.g. a task's folder of images) are
+ * resolved against `file`'s folder, so the resolved spec holds absolute paths.
+ */
 export function parseSpec(text: string, file: string): { spec?: ResolvedSpec; problems: SpecProblem[] } {
-  void file; // part of the agreed signature; locations are in `problems`, the caller knows the file
+  const directory = dirname(resolvePath(file));
   const locate = locator(text);
   const parsed = parseObjectTree(text, locate);
   if (!parsed.root) return { problems: parsed.problems };
@@ -43,7 +47,7 @@ export function parseSpec(text: string, file: string): { spec?: ResolvedSpec; pr
   }
   problems.push(...checkTopLevel(resolved).map((p) => locate.problem(p, root)));
   for (const role of COMPONENT_ROLES) {
-    problems.push(...checkComponent(role, resolved[role]).map((p) => locate.problem(p, root)));
+    problems.push(...checkComponent(role, resolved[role], directory).map((p) => locate.problem(p, root)));
   }
   problems.push(...checkKind(resolved).map((p) => locate.problem(p, root)));
 
@@ -111,7 +115,8 @@ function checkTopLevel(value: Json): Unlocated[] {
   return explainAjvErrors(topLevelValidator.errors ?? [], '');
 }
 
-function checkComponent(role: ComponentRole, component: unknown): Unlocated[] {
+/** The component's options against its entry's schema (filling defaults), then the files they name. */
+function checkComponent(role: ComponentRole, component: unknown, directory: string): Unlocated[] {
   if (!isObject(component) || typeof component.name !== 'string') return []; // reported by the top level
   const entries = registeredEntries(role);
   const entry = entries.find((e) => e.name === component.name);
@@ -128,7 +133,9 @@ function checkComponent(role: ComponentRole, component: unknown): Unlocated[] {
     componentValidators.set(entry, validate);
   }
   validate(component);
-  return explainAjvErrors(validate.errors ?? [], `/${role}`, `${role} '${entry.name}'`);
+  const problems = explainAjvErrors(validate.errors ?? [], `/${role}`, `${role} '${entry.name}'`);
+  if (problems.length > 0 || !entry.files) return problems;
+  return entry.files.resolve(component, directory).map(({ path, message }) => ({ path: `/${role}${path}`, message, at: 'value' as const }));
 }
 
 /** `kind` must be supported by the chosen model (entries may declare `kinds`; default: train only). */
@@ -480,7 +487,8 @@ export function parseSweepSpec(text: string, file: string, readFile: SweepFileRe
     const experiment = memberExperiment(sweep, member);
     const memberProblems = [
       ...checkTopLevel(experiment),
-      ...COMPONENT_ROLES.flatMap((role) => checkComponent(role, experiment[role])),
+      // Paths written in the sweep file (inline base or grid) are relative to it; a base file's were resolved when it was read.
+      ...COMPONENT_ROLES.flatMap((role) => checkComponent(role, experiment[role], dirname(resolvePath(file)))),
       ...checkKind(experiment),
     ];
     if (memberProblems.length === 0) resolvedMembers.push({ ...member, spec: inSchemaOrder(experiment) });
@@ -536,7 +544,7 @@ function resolveSweepBase(base: Json, sweepFile: string, readFile: SweepFileRead
   } catch (error) {
     return { problems: [{ path: '/base/file', message: `cannot read the base experiment ${relative} (relative to ${basename(sweepFile)}): ${(error as Error).message}`, at: 'value' }] };
   }
-  const { spec, problems } = parseSpec(text, relative);
+  const { spec, problems } = parseSpec(text, resolvePath(dirname(sweepFile), relative));
   if (!spec) {
     return {
       problems: problems.map((p) => ({

@@ -33,7 +33,7 @@ export class Linear {
   /** x: [..., in] -> [..., out] */
   apply(x: tf.Tensor): tf.Tensor {
     const flat = x.reshape([-1, this.inputs]) as tf.Tensor2D;
-    const y = this.bias ? tf.add(tf.matMul(flat, this.kernel), this.bias) : tf.matMul(flat, this.kernel);
+    const y = this.bias ? addRowBias(tf.matMul(flat, this.kernel), this.bias) : tf.matMul(flat, this.kernel);
     return y.reshape([...x.shape.slice(0, -1), this.outputs]);
   }
 
@@ -71,6 +71,22 @@ function registerUntransposedMatMulGradient(): void {
   tf.registerGradient(config);
 }
 registerUntransposedMatMulGradient();
+
+/**
+ * y [M, out] + bias [out]. The gradient of the bias is 1^T dy as a product: tfjs's own gradient
+ * of the broadcast add is sum(dy, 0), which the wasm backend runs through a transpose, about
+ * 13x slower than the product at [4096, 32] (bench/README.md).
+ */
+const addRowBias = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [y, bias] = inputs as tf.Tensor[];
+  return {
+    value: tf.add(y, bias),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
+      const upstream = dy as tf.Tensor2D;
+      return [upstream, tf.reshape(tf.matMul(tf.ones([1, upstream.shape[0]]), upstream), bias.shape)];
+    },
+  };
+}) as (y: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
 
 /** Linear -> ReLU -> Linear, named like PyTorch's `nn.Sequential` (`<name>.0`, `<name>.2`). */
 export class TwoLayerMlp {

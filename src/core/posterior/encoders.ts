@@ -86,16 +86,21 @@ class MaskedSelfAttention {
     this.out = new Linear(`${name}.out`, dim, dim, rng);
   }
 
-  /** x [B, T, D], keyMask [B, T] -> [B, T, D] */
-  apply(x: tf.Tensor, keyMask: tf.Tensor): tf.Tensor {
+  /**
+   * Queries from `queries` [B, Tq, D] (by default every token of x) attend to the tokens of
+   * x [B, T, D] where keyMask [B, T] is 1 -> [B, Tq, D].
+   */
+  apply(x: tf.Tensor, keyMask: tf.Tensor, queries: tf.Tensor = x): tf.Tensor {
     const [batch, tokens] = x.shape;
-    const split = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [batch, tokens, this.heads, this.headDim]), [0, 2, 1, 3]);
-    const q = split(this.query.apply(x));
-    const k = split(this.key.apply(x));
-    const v = split(this.value.apply(x));
+    const queryCount = queries.shape[1]!;
+    const split = (t: tf.Tensor, count: number) => tf.transpose(tf.reshape(t, [batch, count, this.heads, this.headDim]), [0, 2, 1, 3]);
+    // The 1/sqrt(headDim) scale goes on the queries, not on the [B, H, Tq, T] scores: fewer numbers to scale.
+    const q = split(tf.mul(this.query.apply(queries), 1 / Math.sqrt(this.headDim)), queryCount);
+    const k = split(this.key.apply(x), tokens);
+    const v = split(this.value.apply(x), tokens);
     const padding = tf.reshape(tf.mul(tf.sub(1, keyMask), NEGATIVE_INFINITY_LOGIT), [batch, 1, 1, tokens]);
-    const scores = tf.add(tf.div(tf.matMul(q, k, false, true), Math.sqrt(this.headDim)), padding);
-    const merged = tf.reshape(tf.transpose(tf.matMul(tf.softmax(scores), v), [0, 2, 1, 3]), [batch, tokens, this.dim]);
+    const scores = tf.add(tf.matMul(q, k, false, true), padding);
+    const merged = tf.reshape(tf.transpose(tf.matMul(tf.softmax(scores), v), [0, 2, 1, 3]), [batch, queryCount, this.dim]);
     return this.out.apply(merged);
   }
 
@@ -119,8 +124,16 @@ class TransformerLayer {
     this.contract = new Linear(`${name}.linear2`, options.feedForward, options.dim, rng);
   }
 
-  apply(x: tf.Tensor, mask: tf.Tensor): tf.Tensor {
-    const attended = tf.add(x, this.attention.apply(this.attentionNorm.apply(x), mask));
+  /**
+   * x [B, T, D] -> [B, T, D]; with `queryCount`, only the first queryCount tokens' outputs
+   * [B, queryCount, D] (they still attend to every token). Every step after attention is per
+   * token, so these outputs equal the first rows of the full layer's output.
+   */
+  apply(x: tf.Tensor, mask: tf.Tensor, queryCount?: number): tf.Tensor {
+    const normed = this.attentionNorm.apply(x);
+    const residual = queryCount === undefined ? x : tf.slice(x, [0, 0, 0], [-1, queryCount, -1]);
+    const queries = queryCount === undefined ? normed : tf.slice(normed, [0, 0, 0], [-1, queryCount, -1]);
+    const attended = tf.add(residual, this.attention.apply(normed, mask, queries));
     return tf.add(attended, this.contract.apply(tf.relu(this.expand.apply(this.feedForwardNorm.apply(attended)))));
   }
 
@@ -151,8 +164,11 @@ class TransformerEncoder implements SetEncoder {
     const cls = tf.tile(tf.reshape(this.cls, [1, 1, this.outputDim]), [batch, 1, 1]);
     let x = tf.concat([cls, this.embed.apply(tokens)], 1);
     const keyMask = tf.concat([tf.ones([batch, 1]), mask], 1);
-    for (const layer of this.layers) x = layer.apply(x, keyMask);
-    const summary = tf.squeeze(tf.slice(x, [0, 0, 0], [-1, 1, -1]), [1]);
+    // Only the CLS token's output is read, so the last layer computes its row alone: the
+    // other tokens' last-layer outputs would be discarded (this halves the attention cost of
+    // the default 2-layer model, with the same result).
+    this.layers.forEach((layer, l) => (x = layer.apply(x, keyMask, l + 1 === this.layers.length ? 1 : undefined)));
+    const summary = tf.squeeze(x, [1]);
     return this.finalNorm.apply(summary) as tf.Tensor2D;
   }
 

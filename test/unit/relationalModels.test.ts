@@ -45,6 +45,46 @@ test('the strided convolution equals tf.conv2d (4 x 4, stride 2, padding 1)', as
   tf.dispose(conv.parameters().map((p) => p.variable));
 });
 
+/** The previous formulation (space-to-depth, 4 shifted windows, plain matMuls): differentiable by tfjs itself. */
+function shiftedWindowConv(x: tf.Tensor4D, kernel: tf.Tensor, bias: tf.Tensor, out: number): tf.Tensor4D {
+  const [n, height, width, c] = x.shape;
+  const [outH, outW, blockRows, blockCols] = [height / 2, width / 2, height / 2 + 2, width / 2 + 2];
+  const blocks = tf
+    .pad(x, [[0, 0], [1, 3], [1, 3], [0, 0]])
+    .reshape([n, blockRows, 2, blockCols, 2, c])
+    .transpose([0, 1, 3, 2, 4, 5])
+    .reshape([n, blockRows * blockCols * 4 * c]);
+  const kernels = kernel.reshape([2, 2, 2, 2, c, out]).transpose([0, 2, 1, 3, 4, 5]).reshape([16 * c, out]);
+  let sum: tf.Tensor = tf.zeros([n * outH * outW, out]);
+  for (let qi = 0; qi < 2; qi++) {
+    const rows = tf.slice(blocks, [0, qi * blockCols * 4 * c], [n, outH * blockCols * 4 * c]).reshape([n * outH, blockCols * 4 * c]);
+    for (let qj = 0; qj < 2; qj++) {
+      const window = tf.slice(rows, [0, qj * 4 * c], [n * outH, outW * 4 * c]).reshape([n * outH * outW, 4 * c]);
+      sum = sum.add(tf.matMul(window, tf.slice(kernels, [(qi * 2 + qj) * 4 * c, 0], [4 * c, out])));
+    }
+  }
+  return sum.add(bias).reshape([n, outH, outW, out]);
+}
+
+test('the strided convolution has the gradients of the convolution (input, kernel, bias)', async () => {
+  await useWasmBackend();
+  const conv = new StridedConv2d('conv', 3, 5, createRng('conv-grad'));
+  tf.tidy(() => {
+    const x = tf.randomNormal([2, 8, 6, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const weights = tf.randomNormal([2, 4, 3, 5], 0, 1, 'float32', 3);
+    // Both sides read the layer's kernel and bias variables; tf.grads differentiates with respect to them.
+    const loss = (f: (x: tf.Tensor4D) => tf.Tensor) => (...[input]: tf.Tensor[]) => f(input as tf.Tensor4D).mul(weights).sum();
+    const [kernel, bias] = [conv.linear.kernel, conv.linear.bias!];
+    const ours = tf.grads(loss((input) => conv.apply(input)))([x, kernel, bias]);
+    const expected = tf.grads(loss((input) => shiftedWindowConv(input, kernel, bias, 5)))([x, kernel, bias]);
+    const variableGrads = tf.variableGrads(() => conv.apply(x).mul(weights).sum() as tf.Scalar, [kernel, bias]).grads;
+    close(ours[0].dataSync(), expected[0].dataSync());
+    close(variableGrads[kernel.name].dataSync(), expected[1].dataSync());
+    close(variableGrads[bias.name].dataSync(), expected[2].dataSync());
+  });
+  tf.dispose(conv.parameters().map((p) => p.variable));
+});
+
 test('context normalisation by hand: per feature across the segment, unbiased variance, per segment', async () => {
   await useWasmBackend();
   const norm = new ContextNorm('cn', 2, [[0, 1], [2, 3]]);

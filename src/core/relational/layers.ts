@@ -33,14 +33,11 @@ export function xavier(layer: Linear, rng: Rng, gain = 1): Linear {
 }
 
 /**
- * Conv2d with a 4 x 4 kernel, stride 2 and padding 1 (32 -> 16 -> 8 -> 4). tf.conv2d would do,
- * but the wasm backend has no kernel for the gradient of its filter, so the convolution is
- * rewritten with operations that train everywhere and stay fast on wasm:
- *   space-to-depth: each 2 x 2 block of the padded input becomes one position with 4C channels;
- *   then a 4 x 4 stride-2 convolution is a 2 x 2 stride-1 one over the blocks, i.e. the sum of
- *   4 shifted windows times a [4C, out] slice of the kernel (slices along whole rows only, since
- *   the wasm backend copies strided slices element by element).
- * The kernel is stored [4 * 4 * in, out], tf.conv2d's [4, 4, in, out] filter flattened.
+ * Conv2d with a 4 x 4 kernel, stride 2 and padding 1 (32 -> 16 -> 8 -> 4): tf.conv2d, whose
+ * gradient is replaced below because the wasm backend has no kernel for the gradient of the
+ * filter and a slow generic one for the gradient of the input (bench/README.md, "Relational
+ * training speed"). The kernel is stored [4 * 4 * in, out], tf.conv2d's [4, 4, in, out] filter
+ * flattened.
  */
 export class StridedConv2d {
   static readonly KERNEL = 4;
@@ -52,39 +49,87 @@ export class StridedConv2d {
 
   /** x [N, H, W, in] with H and W even -> [N, H / 2, W / 2, out] */
   apply(x: tf.Tensor4D): tf.Tensor4D {
-    const [n, height, width, c] = x.shape;
-    const out = this.outChannels;
-    const [outH, outW] = [height / 2, width / 2];
-    // Padding 1 as in the reference, plus 2 unused rows/columns at the far end to make whole blocks.
-    const [blockRows, blockCols] = [outH + 2, outW + 2];
-    const padded = tf.pad(x, [[0, 0], [1, 3], [1, 3], [0, 0]]);
-    const blocks = padded
-      .reshape([n, blockRows, 2, blockCols, 2, c])
-      .transpose([0, 1, 3, 2, 4, 5])
-      .reshape([n, blockRows * blockCols * 4 * c]); // channels ordered (row in block, column in block, c)
-    // Kernel row ki = 2 qi + ri, column kj = 2 qj + rj: regroup as 4 shifts (qi, qj) of [4C, out].
-    const kernels = this.linear.kernel
-      .reshape([2, 2, 2, 2, c, out])
-      .transpose([0, 2, 1, 3, 4, 5])
-      .reshape([4 * 4 * c, out]);
-    let sum: tf.Tensor | undefined;
-    for (let qi = 0; qi < 2; qi++) {
-      const rows = tf
-        .slice(blocks, [0, qi * blockCols * 4 * c], [n, outH * blockCols * 4 * c])
-        .reshape([n * outH, blockCols * 4 * c]);
-      for (let qj = 0; qj < 2; qj++) {
-        const window = tf.slice(rows, [0, qj * 4 * c], [n * outH, outW * 4 * c]).reshape([n * outH * outW, 4 * c]);
-        const kernel = tf.slice(kernels, [(qi * 2 + qj) * 4 * c, 0], [4 * c, out]);
-        const term = tf.matMul(window, kernel);
-        sum = sum ? tf.add(sum, term) : term;
-      }
-    }
-    return tf.add(sum!, this.linear.bias!).reshape([n, outH, outW, out]);
+    const k = StridedConv2d.KERNEL;
+    const filter = this.linear.kernel.reshape([k, k, this.inChannels, this.outChannels]) as tf.Tensor4D;
+    return tf.add(tf.conv2d(x, filter, 2, STRIDED_PADDING), this.linear.bias!) as tf.Tensor4D;
   }
 
   parameters(): Parameter[] {
     return this.linear.parameters();
   }
+}
+
+const STRIDED_PADDING: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 1], [1, 1], [0, 0]];
+
+/**
+ * Gradient of Conv2D for the 4 x 4, stride 2, padding 1 case (NHWC, no dilation), written as
+ * plain stride-1 convolutions, which the wasm backend runs on its fast path:
+ *   filter: dW[ki, kj, c, o] = sum_{n,i,j} xpad[n, 2i + ki, 2j + kj, c] dy[n, i, j, o], a
+ *           convolution of xpad (batch and channels swapped) with dy as filter, dilation 2;
+ *   input:  dx = dy with zeros inserted between rows and columns (undoing the stride), padded,
+ *           convolved with the kernel flipped in space and with in/out swapped.
+ * tfjs calls a gradient only for inputs on the path to the variables, so the encoder's first
+ * layer (input = data) skips dx. Every other Conv2D keeps tfjs's own gradient. Registered
+ * process-wide, once, like the 2-D matMul gradient in models/linear.ts.
+ */
+function registerStridedConvGradient(): void {
+  const builtin = tf.getGradient('Conv2D');
+  if (!builtin || (builtin as { strided?: boolean }).strided) return;
+  const config: tf.GradConfig & { strided: boolean } = {
+    kernelName: 'Conv2D',
+    inputsToSave: ['x', 'filter'],
+    strided: true,
+    gradFunc: (dy, saved, attrs) => {
+      const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const { strides, pad, dataFormat, dilations } = attrs as {
+        strides: number | number[];
+        pad: unknown;
+        dataFormat: string;
+        dilations: number | number[];
+      };
+      const same = (value: number | number[], n: number) => (Array.isArray(value) ? value.every((v) => v === n) : value === n);
+      const handled =
+        x.rank === 4 &&
+        filter.shape[0] === 4 &&
+        filter.shape[1] === 4 &&
+        same(strides, 2) &&
+        same(dilations ?? 1, 1) &&
+        (dataFormat ?? 'NHWC') === 'NHWC' &&
+        JSON.stringify(pad) === JSON.stringify(STRIDED_PADDING) &&
+        x.shape[1] % 2 === 0 &&
+        x.shape[2] % 2 === 0;
+      if (!handled) return builtin.gradFunc(dy, saved, attrs);
+      return {
+        x: () => convInputGradient(dy as tf.Tensor4D, filter),
+        filter: () => convFilterGradient(x, dy as tf.Tensor4D),
+      };
+    },
+  };
+  tf.registerGradient(config);
+}
+registerStridedConvGradient();
+
+/** dW [4, 4, C, out] of the stride-2, padding-1 convolution, from x [N, H, W, C] and dy [N, H/2, W/2, out]. */
+function convFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
+  const channelsFirst = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]).transpose([3, 1, 2, 0]) as tf.Tensor4D; // [C, H+2, W+2, N]
+  const dyFilter = dy.transpose([1, 2, 0, 3]) as tf.Tensor4D; // [H/2, W/2, N, out]
+  return tf.conv2d(channelsFirst, dyFilter, 1, 'valid', 'NHWC', 2).transpose([1, 2, 0, 3]); // [C, 4, 4, out] -> [4, 4, C, out]
+}
+
+/**
+ * dx [N, H, W, C] of the stride-2, padding-1 convolution, from dy [N, H/2, W/2, out] and w [4, 4, C, out].
+ * (Tried: one 2 x 2 convolution giving the four parities as channels, then depthToSpace; 2.4x
+ * slower on wasm, whose depthToSpace is a generic copy.)
+ */
+function convInputGradient(dy: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
+  const [n, outH, outW, out] = dy.shape;
+  // Zeros after each column, then after each row: dyz[2i, 2j] = dy[i, j], [N, H, W, out].
+  const columns = tf.pad(dy.reshape([n * outH * outW, 1, out]), [[0, 0], [0, 1], [0, 0]]);
+  const dilated = tf.pad(columns.reshape([n * outH, 1, 2 * outW * out]), [[0, 0], [0, 1], [0, 0]]);
+  // dx[p] = sum_k dyz[p + 1 - k] w[k] = sum_k' dyz[p - 2 + k'] w[3 - k']: pad 2 before, 1 after.
+  const padded = tf.pad(dilated.reshape([n, 2 * outH, 2 * outW, out]), [[0, 0], [2, 1], [2, 1], [0, 0]]) as tf.Tensor4D;
+  const flipped = tf.reverse(w, [0, 1]).transpose([0, 1, 3, 2]) as tf.Tensor4D; // [4, 4, out, C]
+  return tf.conv2d(padded, flipped, 1, 'valid');
 }
 
 /** Layer normalisation over the last axis with learned gain and bias (PyTorch's eps 1e-5). */

@@ -17,7 +17,7 @@
 //   backends  ours on every other backend present (cpu, node), once, fewer steps
 //   parallel  throughput of 2 concurrent runs, ours (2 processes) and PyTorch (2 x 1 thread)
 // Prints a table, then one JSON line: {"workloads": {name: {"ours", "pytorch", "ratio"}}, "min_ratio"}.
-import * as esbuild from 'esbuild';
+import { bundleAgainst } from './lib/bundleAgainst.mjs';
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -226,25 +226,7 @@ function ensurePyTorch() {
 
 /** bench/lib/ours.ts bundled against `sourceRoot`/src (this repository's, or a baseline copy). */
 async function bundleOurSide(sourceRoot, name) {
-  const outfile = path.join(tmp, `${name}.js`);
-  const tree = path.join(tmp, `${name}-tree`);
-  fs.mkdirSync(path.join(tree, 'bench/lib'), { recursive: true });
-  fs.copyFileSync(path.join(root, 'bench/lib/ours.ts'), path.join(tree, 'bench/lib/ours.ts'));
-  fs.symlinkSync(path.join(sourceRoot, 'src'), path.join(tree, 'src'));
-  await esbuild.build({
-    entryPoints: [path.join(tree, 'bench/lib/ours.ts')],
-    preserveSymlinks: true,
-    nodePaths: [path.join(root, 'node_modules')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'warning',
-    mainFields: ['module', 'main'],
-    external: ['@tensorflow/tfjs-node'],
-    outfile,
-  });
-  return outfile;
+  return bundleAgainst({ root, sourceRoot, entry: 'ours.ts', tmp, name });
 }
 
 function printTable(results) {

@@ -5,7 +5,7 @@
 // before and after in one invocation. Best round of each side counts (the machine is shared).
 //
 //   node bench/posterior-speed.mjs [--template posterior-linear-regression] [--steps 10] [--rounds 3] [--baseline DIR]
-import * as esbuild from 'esbuild';
+import { bundleAgainst } from './lib/bundleAgainst.mjs';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -29,25 +29,7 @@ const file = path.join(root, 'templates', `${args.template}.lab.json`);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'model-lab-posterior-speed-'));
 
 async function bundle(sourceRoot, name) {
-  const tree = path.join(tmp, `${name}-tree`);
-  fs.mkdirSync(path.join(tree, 'bench/lib'), { recursive: true });
-  fs.copyFileSync(path.join(root, 'bench/lib/posteriorStep.ts'), path.join(tree, 'bench/lib/posteriorStep.ts'));
-  fs.symlinkSync(path.join(sourceRoot, 'src'), path.join(tree, 'src'));
-  const outfile = path.join(tmp, `${name}.js`);
-  await esbuild.build({
-    entryPoints: [path.join(tree, 'bench/lib/posteriorStep.ts')],
-    preserveSymlinks: true,
-    nodePaths: [path.join(root, 'node_modules')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'warning',
-    mainFields: ['module', 'main'],
-    external: ['@tensorflow/tfjs-node'],
-    outfile,
-  });
-  return outfile;
+  return bundleAgainst({ root, sourceRoot, entry: 'posteriorStep.ts', tmp, name });
 }
 
 function run(bundleFile, request) {

@@ -1,0 +1,28 @@
+// Bundles a bench entry (bench/lib/<entry>) against the `src/` of another source tree (this
+// repository's, or a baseline copy), so one invocation can time before and after a change.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as esbuild from 'esbuild';
+
+/** `entry` of `root`/bench/lib compiled against `sourceRoot`/src into `tmp`/`name`.js; returns that file. */
+export async function bundleAgainst({ root, sourceRoot, entry, tmp, name }) {
+  const tree = path.join(tmp, `${name}-tree`);
+  fs.mkdirSync(path.join(tree, 'bench/lib'), { recursive: true });
+  fs.copyFileSync(path.join(root, 'bench/lib', entry), path.join(tree, 'bench/lib', entry));
+  fs.symlinkSync(path.join(sourceRoot, 'src'), path.join(tree, 'src'));
+  const outfile = path.join(tmp, `${name}.js`);
+  await esbuild.build({
+    entryPoints: [path.join(tree, 'bench/lib', entry)],
+    preserveSymlinks: true,
+    nodePaths: [path.join(root, 'node_modules')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'warning',
+    mainFields: ['module', 'main'],
+    external: ['@tensorflow/tfjs-node'],
+    outfile,
+  });
+  return outfile;
+}

@@ -153,6 +153,7 @@ test('every model and variant gives [B, classes] logits on every task, with uniq
       new CoRelNet(task, corelnetOptions({ normalisation: 'sigmoid', asymmetric: true }), createRng(1)),
       new CoRelNet(task, corelnetOptions({ concatObjects: true }), createRng(1)),
       new RelationalTransformer(task, { heads: 8, feedForward: 64, contextNorm: true }, createRng(1)),
+      new RelationalTransformer(task, { heads: 4, feedForward: 64, contextNorm: true, attention: 'compositional', retrievals: 2 }, createRng(1)),
       new RelationalLstm(task, { hidden: 16, contextNorm: false }, createRng(1)),
     ];
     const batch = task.batch(2, 'train', createRng(2));
@@ -178,6 +179,45 @@ test('every model and variant gives [B, classes] logits on every task, with uniq
     tf.dispose([batch.inputs, batch.targets]);
   }
   assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
+});
+
+test('the compositional transformer with retrieval r fixed to search s is the multi-head transformer', async () => {
+  await useWasmBackend();
+  const task = new RelationalTask('identity_rules', glyphs, 0, 0);
+  const options = { heads: 4, feedForward: 32, contextNorm: true };
+  const multiHead = new RelationalTransformer(task, options, createRng(1));
+  const compositional = new RelationalTransformer(task, { ...options, attention: 'compositional', retrievals: 4, fixedSelection: 'identity' }, createRng(2));
+  // Same weights wherever the names agree; the compositional layer's retrieval query/key go unused.
+  const byName = new Map(multiHead.parameters.map((p) => [p.name, p.variable]));
+  const unmatched = compositional.parameters.filter((p) => !byName.has(p.name)).map((p) => p.name);
+  assert.deepEqual(unmatched.sort(), ['transformer.self_attn.value_key.bias', 'transformer.self_attn.value_key.kernel', 'transformer.self_attn.value_query.bias', 'transformer.self_attn.value_query.kernel']);
+  for (const p of compositional.parameters) if (byName.has(p.name)) p.variable.assign(byName.get(p.name)!);
+  const batch = task.batch(3, 'train', createRng(3));
+  tf.tidy(() => {
+    const expected = multiHead.forward(batch.inputs, false);
+    const actual = compositional.forward(batch.inputs, false);
+    close(actual.output.dataSync(), expected.output.dataSync(), 1e-4);
+    close(actual.inspect!.attention.dataSync(), expected.inspect!.attention.dataSync(), 1e-6);
+    assert.deepEqual(actual.inspect!.retrievalSelection.shape, [3, task.layout.length, 4, 4]);
+  });
+  tf.dispose([batch.inputs, batch.targets]);
+  dispose(multiHead);
+  dispose(compositional);
+});
+
+test('the compositional transformer: each token and search spreads one unit of weight over the retrievals', async () => {
+  await useWasmBackend();
+  const task = new RelationalTask('same_diff', glyphs, 0, 0);
+  const model = new RelationalTransformer(task, { heads: 2, feedForward: 32, contextNorm: false, attention: 'compositional', retrievals: 4 }, createRng(4));
+  const batch = task.batch(2, 'train', createRng(5));
+  tf.tidy(() => {
+    const selection = model.forward(batch.inputs, false).inspect!.retrievalSelection;
+    assert.deepEqual(selection.shape, [2, 2, 2, 4]);
+    close(selection.sum(-1).dataSync(), new Array(8).fill(1), 1e-5);
+  });
+  assert.throws(() => new RelationalTransformer(task, { heads: 2, feedForward: 32, contextNorm: false, attention: 'compositional', retrievals: 3 }, createRng(4)), /model.retrievals \(3\) must divide 128/);
+  tf.dispose([batch.inputs, batch.targets]);
+  dispose(model);
 });
 
 test('a model refuses a task whose inputs are not object images', async () => {

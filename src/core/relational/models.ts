@@ -15,12 +15,15 @@
  * `inspect.similarity` [B, T, T] is what the decoder sees (entries it does not see are 0).
  *
  * Baselines on the same encoder: a transformer (1 post-norm layer, 8 heads, feed-forward 512,
- * sinusoidal positions, mean over the sequence) and an LSTM (512 hidden units, last state).
+ * sinusoidal positions, mean over the sequence) whose attention is multi-head or compositional
+ * (the heads become searches, with their own bank of retrievals), and an LSTM (512 hidden
+ * units, last state).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BuildContext, Entry, ForwardResult, Model, Parameter, Task } from '../registry';
 import type { Rng } from '../rng';
 import { Linear, TwoLayerMlp } from '../models/linear';
+import { CompositionalAttention } from '../models/compositionalAttention';
 import { MultiHeadAttention } from '../models/multiHeadAttention';
 import { ContextNorm, kaimingRelu, LayerNorm, Lstm, StridedConv2d, xavier } from './layers';
 import { OBJECT_SIZE } from './objectSet';
@@ -209,16 +212,59 @@ export function positionalEncoding(length: number, dim: number): tf.Tensor2D {
   return tf.tensor2d(values, [length, dim]);
 }
 
+export type TransformerAttention = 'multi-head' | 'compositional';
+
 export interface TransformerOptions {
   heads: number;
   feedForward: number;
   contextNorm: boolean;
+  /** Omitted: multi-head (older specs and checkpoints have no such field). */
+  attention?: TransformerAttention;
+  /** Retrievals of the compositional layer; its searches are the heads. */
+  retrievals?: number;
+  /** Test hook of the compositional layer: retrieval r = search s, which makes it multi-head attention. */
+  fixedSelection?: 'identity';
+}
+
+/** The self-attention of the transformer baseline, whichever kind: output [B, T, D] and maps to inspect. */
+interface SelfAttention {
+  apply(x: tf.Tensor3D): { output: tf.Tensor3D; inspect: Record<string, tf.Tensor> };
+  parameters(): Parameter[];
+}
+
+function selfAttention(name: string, options: TransformerOptions, rng: Rng): SelfAttention {
+  const D = OBJECT_FEATURES;
+  if (options.attention === 'compositional') {
+    const retrievals = options.retrievals ?? options.heads;
+    if (D % retrievals !== 0) throw new Error(`model.retrievals (${retrievals}) must divide ${D}`);
+    // Plain softmax competitions: the relational tasks train deterministic baselines (no Gumbel noise).
+    const layer = new CompositionalAttention(
+      name,
+      { dim: D, searches: options.heads, retrievals, searchDim: D, valueDim: D, concat: false, gumbel: false, separateValueKeys: false, maskDiagonal: false, fixedSelection: options.fixedSelection },
+      rng,
+    );
+    return {
+      apply: (x) => {
+        const { output, searchMaps, retrievalSelection } = layer.apply(x);
+        return { output, inspect: { attention: searchMaps, retrievalSelection } };
+      },
+      parameters: () => layer.parameters(),
+    };
+  }
+  const layer = new MultiHeadAttention(name, { dim: D, heads: options.heads, concat: false, maskDiagonal: false }, rng);
+  return {
+    apply: (x) => {
+      const { output, attention } = layer.apply(x);
+      return { output, inspect: { attention } };
+    },
+    parameters: () => layer.parameters(),
+  };
 }
 
 /** ESBN's transformer baseline: one post-norm encoder layer, final norm, mean over the sequence, MLP head. */
 export class RelationalTransformer extends SequenceModel {
   readonly parameters: readonly Parameter[];
-  private readonly attention: MultiHeadAttention;
+  private readonly attention: SelfAttention;
   private readonly norm1: LayerNorm;
   private readonly feedForward: TwoLayerMlp;
   private readonly norm2: LayerNorm;
@@ -230,7 +276,7 @@ export class RelationalTransformer extends SequenceModel {
     super(task, options.contextNorm, rng, 'relational-transformer');
     const D = OBJECT_FEATURES;
     if (D % options.heads !== 0) throw new Error(`model.heads (${options.heads}) must divide ${D}`);
-    this.attention = new MultiHeadAttention('transformer.self_attn', { dim: D, heads: options.heads, concat: false, maskDiagonal: false }, rng);
+    this.attention = selfAttention('transformer.self_attn', options, rng);
     this.norm1 = new LayerNorm('transformer.norm1', D);
     this.feedForward = new TwoLayerMlp('transformer.linear', D, options.feedForward, D, rng);
     kaimingRelu(this.feedForward.first, rng);
@@ -253,11 +299,11 @@ export class RelationalTransformer extends SequenceModel {
   forward(inputs: tf.Tensor, _training?: boolean): ForwardResult {
     const z = this.encode(inputs);
     const x = z.add(positionalEncoding(this.length, OBJECT_FEATURES)) as tf.Tensor3D;
-    const { output, attention } = this.attention.apply(x);
+    const { output, inspect } = this.attention.apply(x);
     const afterAttention = this.norm1.apply(x.add(output));
     const afterFeedForward = this.norm2.apply(afterAttention.add(this.feedForward.apply(afterAttention)));
     const pooled = this.finalNorm.apply(afterFeedForward).mean(1);
-    return { output: this.out.apply(tf.relu(this.hidden.apply(pooled))), inspect: { attention } };
+    return { output: this.out.apply(tf.relu(this.hidden.apply(pooled))), inspect };
   }
 }
 
@@ -322,11 +368,19 @@ export const corelnetEntry: Entry<Model> = {
 
 export const relationalTransformerEntry: Entry<Model> = {
   name: 'relational-transformer',
-  description: 'Transformer baseline of the relational tasks: the same conv encoder, one multi-head self-attention layer (8 heads), mean over objects, MLP head.',
+  description:
+    'Transformer baseline of the relational tasks: the same conv encoder, one self-attention layer (multi-head with 8 heads, or compositional with 8 searches), mean over objects, MLP head.',
   options: {
     type: 'object',
     properties: {
-      heads: { type: 'integer', minimum: 1, default: 8, description: 'Attention heads; must divide 128.' },
+      attention: {
+        enum: ['multi-head', 'compositional'],
+        default: 'multi-head',
+        description:
+          "The self-attention layer: 'multi-head' (ESBN's baseline) or 'compositional' (Mittal et al. 2022: the heads become searches, each token picks one of `retrievals` shared retrievals per search; softmax competitions, no Gumbel noise).",
+      },
+      heads: { type: 'integer', minimum: 1, default: 8, description: 'Attention heads (searches of the compositional layer); must divide 128.' },
+      retrievals: { type: 'integer', minimum: 1, default: 8, description: "Retrievals of the compositional layer (ignored by 'multi-head'); must divide 128." },
       feedForward: { type: 'integer', minimum: 1, default: 512, description: 'Width of the feed-forward block.' },
       contextNorm: CONTEXT_NORM_OPTION,
     },

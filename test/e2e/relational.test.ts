@@ -24,14 +24,14 @@ function trainedSweepWorkspace(): { folder: string; record: { id: string; member
     formatVersion: 1,
     kind: 'sweep',
     name: 'tiny-sweep',
-    description: 'Written by the e2e test: CoRelNet and the LSTM at m = 0 and 95, two seeds, 40 steps.',
+    description: 'Written by the e2e test: CoRelNet and the transformer baseline at m = 0 and 95, two seeds, 40 steps.',
     base: {
       task: { name: 'same-diff', m: 0 },
       model: { name: 'corelnet' },
       objective: { name: 'cross-entropy' },
       training: { steps: 40, batchSize: 16, learningRate: 0.0005, logEvery: 10, evalEvery: 20, evalBatches: 2, checkpointEvery: 20 },
     },
-    grid: { '/model/name': ['corelnet', 'relational-lstm'], '/task/m': [0, 95], '/seed': [0, 1] },
+    grid: { '/model/name': ['corelnet', 'relational-transformer'], '/task/m': [0, 95], '/seed': [0, 1] },
   };
   writeFileSync(join(folder, 'tiny-sweep.lab.json'), JSON.stringify(sweep, null, 2));
   const result = spawnSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), 'sweep', 'tiny-sweep.lab.json', '--out', join(folder, '.model-lab', 'runs')], {
@@ -95,6 +95,16 @@ test('a sweep trained from the CLI: grouped in the Runs view, its m-grid, and a 
       what: 'the prediction of trial 1',
     });
     console.log(`screenshot: ${await workbench.screenshot('similarity-matrix')}`);
+
+    // A transformer member has no similarity matrix: the panel says so and shows its self-attention.
+    const baseline = record.members.find((m) => m.label === 'relational-transformer.m95.s0')!;
+    await workbench.runCommand(OPEN_SIMILARITY, { timeoutMs: 30_000 });
+    await workbench.pickQuickItem(baseline.runId);
+    const baselineFrame = await workbench.webviewFrame(`Similarity: ${baseline.runId}`, { timeoutMs: 60_000 });
+    await baselineFrame.waitForSelector('[data-testid="similarity-objects"] canvas', { timeout: 60_000 });
+    assert.ok(await baselineFrame.isVisible('[data-testid="similarity-matrix"]'), 'the attention map is drawn');
+    assert.match((await baselineFrame.getAttribute('[data-testid="similarity-matrix"]', 'aria-label')) ?? '', /Self-attention 2 by 2, mean over heads/);
+    console.log(`screenshot: ${await workbench.screenshot('similarity-transformer-attention')}`);
   } catch (error) {
     await workbench.screenshot('failure').catch(() => {});
     throw error;

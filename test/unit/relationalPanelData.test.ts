@@ -27,8 +27,13 @@ test('a trial view has the pixels per object, the matrix, and the prediction aga
   assert.equal(view.predicted, 1);
   assert.equal(view.label, 1);
   assert.equal(view.kind, 'different');
-  const noMatrix = trialView({ ...example(0, 'same', [], [2, 1]), inspect: { attention: [[1]] } });
+  const noMatrix = trialView({ ...example(0, 'same', [], [2, 1]), inspect: { hidden: [[1]] } });
   assert.equal(noMatrix.similarity, undefined);
+  assert.equal(noMatrix.attention, undefined);
+  // A transformer: two heads [H][T][T], shown as their mean.
+  const transformer = trialView({ ...example(0, 'same', [], [2, 1]), inspect: { attention: [[[1, 0], [0.5, 0.5]], [[0, 1], [0.25, 0.75]]] } });
+  assert.equal(transformer.similarity, undefined);
+  assert.deepEqual(transformer.attention, [[0.5, 0.5], [0.375, 0.625]]);
   assert.throws(() => trialView({ ...example(0, 'same', [], [1]), inputs: undefined }), /no inputs/);
 });
 

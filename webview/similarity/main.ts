@@ -154,6 +154,11 @@ function renderTrial(): void {
     matrixNote.textContent = run.unseen === 'upper'
       ? 'Row i: softmax over objects j ≤ i of z_i · z_j. Entries above the diagonal are masked (the decoder never sees them).'
       : 'Row i: normalised z_i · z_j over every object j.';
+  } else if (trial.attention) {
+    drawMatrix(matrixCanvas, trial.attention, { cell: Math.min(56, Math.floor(420 / trial.attention.length)), numbers: true, unseen: 'none' });
+    matrixCanvas.setAttribute('aria-label', `Self-attention ${trial.attention.length} by ${trial.attention.length}, mean over heads`);
+    matrixCanvas.classList.remove('hidden');
+    matrixNote.textContent = `${run.model} has no similarity matrix. Shown instead: its self-attention, mean over heads (row i: how much object i reads object j). Its decoder reads the attended objects themselves, not these weights (compare with a corelnet run).`;
   } else {
     matrixCanvas.classList.add('hidden');
     matrixNote.textContent = `${run.model} has no similarity matrix: its decoder reads the objects themselves (compare with a corelnet run).`;

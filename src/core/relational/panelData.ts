@@ -29,6 +29,8 @@ export interface TrialView {
   objectIds?: number[];
   /** T x T: what the decoder reads; undefined when the model has no similarity matrix. */
   similarity?: number[][];
+  /** T x T: a transformer baseline's self-attention averaged over heads (searches), row i = object i's weights over j. */
+  attention?: number[][];
   /** Softmax of the output logits. */
   probabilities: number[];
   predicted: number;
@@ -74,6 +76,14 @@ function similarityOf(example: ExampleLike): number[][] | undefined {
   return matrix as number[][];
 }
 
+/** Mean over heads of `inspect.attention` [H][T][T], when the model is a transformer. */
+function attentionOf(example: ExampleLike): number[][] | undefined {
+  const maps = example.inspect.attention;
+  if (!Array.isArray(maps) || maps.length === 0 || !maps.every((m) => Array.isArray(m) && m.every(isNumberArray))) return undefined;
+  const heads = maps as number[][][];
+  return heads[0].map((row, i) => row.map((_, j) => heads.reduce((sum, head) => sum + head[i][j], 0) / heads.length));
+}
+
 /** One example of a relational task as the panel draws it. Inputs are [T, 32, 32, 1]. */
 export function trialView(example: ExampleLike): TrialView {
   if (!Array.isArray(example.inputs)) throw new Error('the example has no inputs: expected [objects, 32, 32, 1]');
@@ -82,6 +92,7 @@ export function trialView(example: ExampleLike): TrialView {
   const probabilities = softmax(example.output);
   const truth = truthOf(example);
   const similarity = similarityOf(example);
+  const attention = similarity ? undefined : attentionOf(example);
   return {
     split: example.split,
     index: example.index,
@@ -89,6 +100,7 @@ export function trialView(example: ExampleLike): TrialView {
     objects,
     ...(truth.objects ? { objectIds: truth.objects } : {}),
     ...(similarity ? { similarity } : {}),
+    ...(attention ? { attention } : {}),
     probabilities,
     predicted: argMax(probabilities),
     ...(truth.label !== undefined ? { label: truth.label } : {}),

@@ -16,6 +16,20 @@ export interface Optimizer {
   restore(tensors: NamedTensor[], steps: number): void;
 }
 
+/** Step size of update number `step` (1-based); a pure function of the step, so a resumed run continues on the same schedule. */
+export type LearningRate = (step: number) => number;
+
+export function learningRateSchedule(training: Pick<TrainingSpec, 'learningRate' | 'learningRateSchedule' | 'steps'>): LearningRate {
+  const { learningRate, steps } = training;
+  switch (training.learningRateSchedule) {
+    case undefined:
+    case 'constant':
+      return () => learningRate;
+    case 'cosine':
+      return (step) => (learningRate * (1 + Math.cos((Math.PI * Math.min(step - 1, steps)) / steps))) / 2;
+  }
+}
+
 const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 
 class Adam implements Optimizer {
@@ -23,7 +37,7 @@ class Adam implements Optimizer {
   private readonly firstMoments: tf.Variable[];
   private readonly secondMoments: tf.Variable[];
 
-  constructor(private readonly parameters: readonly Parameter[], private readonly learningRate: number) {
+  constructor(private readonly parameters: readonly Parameter[], private readonly learningRate: LearningRate) {
     const zeros = () => parameters.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false)));
     this.firstMoments = zeros();
     this.secondMoments = zeros();
@@ -32,7 +46,7 @@ class Adam implements Optimizer {
   step(gradients: tf.Tensor[]): void {
     this.steps += 1;
     const { beta1, beta2, epsilon } = ADAM;
-    const stepSize = this.learningRate / (1 - beta1 ** this.steps);
+    const stepSize = this.learningRate(this.steps) / (1 - beta1 ** this.steps);
     const secondCorrection = Math.sqrt(1 - beta2 ** this.steps);
     this.parameters.forEach(({ variable }, i) => {
       const gradient = gradients[i];
@@ -65,11 +79,12 @@ class Adam implements Optimizer {
 
 class Sgd implements Optimizer {
   private steps = 0;
-  constructor(private readonly parameters: readonly Parameter[], private readonly learningRate: number) {}
+  constructor(private readonly parameters: readonly Parameter[], private readonly learningRate: LearningRate) {}
 
   step(gradients: tf.Tensor[]): void {
     this.steps += 1;
-    this.parameters.forEach(({ variable }, i) => variable.assign(tf.sub(variable, tf.mul(gradients[i], this.learningRate))));
+    const rate = this.learningRate(this.steps);
+    this.parameters.forEach(({ variable }, i) => variable.assign(tf.sub(variable, tf.mul(gradients[i], rate))));
   }
 
   state() {
@@ -88,7 +103,6 @@ export function requireTensor(byName: Map<string, tf.Tensor>, name: string): tf.
 }
 
 export function createOptimizer(training: TrainingSpec, parameters: readonly Parameter[]): Optimizer {
-  return training.optimizer === 'sgd'
-    ? new Sgd(parameters, training.learningRate)
-    : new Adam(parameters, training.learningRate);
+  const rate = learningRateSchedule(training);
+  return training.optimizer === 'sgd' ? new Sgd(parameters, rate) : new Adam(parameters, rate);
 }

@@ -73,6 +73,13 @@ const TRAINING_PROPERTIES: Record<string, Schema> = {
     ...documented({ type: 'string', enum: ['adam', 'sgd'], default: 'adam' }, 'Optimizer: `adam` or plain `sgd`.'),
     enumDescriptions: ['Adam with the usual betas (0.9, 0.999).', 'Plain stochastic gradient descent.'],
   },
+  learningRateSchedule: {
+    ...documented(
+      { type: 'string', enum: ['constant', 'cosine'], default: 'constant' },
+      'How the step size changes over the run: `constant`, or `cosine` (from `learningRate` at the first step down to 0 at the last, half a cosine period).',
+    ),
+    enumDescriptions: ['`learningRate` at every step.', 'learningRate x (1 + cos(pi (step - 1) / steps)) / 2: large steps early, fine ones at the end.'],
+  },
   logEvery: documented(
     { type: 'integer', minimum: 1, default: 10 },
     'The training loss is read back and logged every `logEvery` steps (reading it back costs time).',

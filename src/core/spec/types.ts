@@ -18,6 +18,8 @@ export interface TrainingSpec {
   batchSize: number;
   learningRate: number;
   optimizer: 'adam' | 'sgd';
+  /** Omitted (runs recorded before the field existed): constant. */
+  learningRateSchedule?: 'constant' | 'cosine';
   /** Training loss is read back (and logged) every `logEvery` steps. */
   logEvery: number;
   evalEvery: number;

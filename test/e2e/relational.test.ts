@@ -104,6 +104,7 @@ test('a sweep trained from the CLI: grouped in the Runs view, its m-grid, and a 
     await baselineFrame.waitForSelector('[data-testid="similarity-objects"] canvas', { timeout: 60_000 });
     assert.ok(await baselineFrame.isVisible('[data-testid="similarity-matrix"]'), 'the attention map is drawn');
     assert.match((await baselineFrame.getAttribute('[data-testid="similarity-matrix"]', 'aria-label')) ?? '', /Self-attention 2 by 2, mean over heads/);
+    assert.equal(await baselineFrame.textContent('[data-testid="similarity-matrix-heading"]'), 'Self-attention (mean over heads)');
     console.log(`screenshot: ${await workbench.screenshot('similarity-transformer-attention')}`);
   } catch (error) {
     await workbench.screenshot('failure').catch(() => {});

@@ -46,6 +46,7 @@ const matrixNote = el('p', { class: 'note' });
 const prediction = el('div', { class: 'prediction', 'data-testid': 'similarity-prediction' });
 const averagesGrid = el('div', { class: 'averages', 'data-testid': 'similarity-averages' });
 const averagesNote = el('p', { class: 'note' });
+const matrixHeading = el('h2', { 'data-testid': 'similarity-matrix-heading' }, 'Similarity matrix (what the decoder reads)');
 
 runSection.append(
   el('div', { class: 'controls' },
@@ -55,7 +56,7 @@ runSection.append(
   el('h2', {}, 'Input objects'),
   objectsRow,
   el('div', { class: 'trial-body' },
-    el('div', { class: 'matrix-card' }, el('h2', {}, 'Similarity matrix (what the decoder reads)'), matrixCanvas, matrixNote),
+    el('div', { class: 'matrix-card' }, matrixHeading, matrixCanvas, matrixNote),
     el('div', { class: 'prediction-card' }, el('h2', {}, 'Prediction vs truth'), prediction)),
   el('h2', {}, 'Class-average matrices'),
   averagesNote,
@@ -95,6 +96,7 @@ window.addEventListener('message', (event: MessageEvent) => {
       run = message.run;
       saveTarget({ kind: 'run', runId: run.runId });
       renderRunHeader();
+      renderAverages();
       break;
     case 'trial':
       trial = message.trial;
@@ -147,6 +149,7 @@ function renderTrial(): void {
   if (splitSelect.value !== trial.split) splitSelect.value = trial.split;
   indexInput.value = String(trial.index);
   objectsRow.replaceChildren(...trial.objects.map((pixels, t) => objectTile(pixels, t, trial!.objectIds?.[t])));
+  matrixHeading.textContent = trial.similarity || !trial.attention ? 'Similarity matrix (what the decoder reads)' : 'Self-attention (mean over heads)';
   if (trial.similarity) {
     drawMatrix(matrixCanvas, trial.similarity, { cell: Math.min(56, Math.floor(420 / trial.similarity.length)), numbers: true, unseen: run.unseen });
     matrixCanvas.setAttribute('aria-label', `Similarity matrix ${trial.similarity.length} by ${trial.similarity.length}`);
@@ -213,7 +216,7 @@ function renderPrediction(): void {
 function renderAverages(): void {
   if (!run) return;
   if (!run.hasSimilarity) {
-    averagesNote.textContent = 'Class averages need a similarity matrix (corelnet runs).';
+    averagesNote.textContent = `Class averages need a similarity matrix: ${run.model} has none (open a corelnet run).`;
     averagesGrid.replaceChildren();
     return;
   }

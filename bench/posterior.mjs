@@ -110,7 +110,8 @@ console.log(`\nPosterior benchmark, ${args.steps} steps each (${args.schedule} l
 console.log('| workload | metric | ours | exact floor | ours / floor | symmetric KL / dim | paper | s/run |');
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 const summary = {};
-for (const r of results.sort((a, b) => jobs.indexOf(a) - jobs.indexOf(b))) {
+const order = (r) => jobs.findIndex((job) => job.label === r.label);
+for (const r of results.sort((a, b) => order(a) - order(b))) {
   const ratio = r.floor === undefined ? undefined : r.value / r.floor;
   summary[r.label] = {
     metric: r.metric, value: r.value, floor: r.floor, ratio, symmetricKl: r.symmetricKl, paper: r.paper, seconds: r.seconds, runDir: r.runDir,

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { attentionExample, MAX_SUMMARY_EXAMPLES, SelectionSummaryBuilder, truthRetrievalsOf } from '../core/attentionSummary';
 import { openInference, type InferenceSession } from '../core/inference';
 import { classAverages } from '../core/relational/panelData';
-import { openPosteriorPanelModel, posteriorForData, simulatedExample, type PosteriorPanelModel } from '../core/posterior/panelData';
+import { openPosteriorPanelModel, posteriorForData, referenceForData, simulatedExample, type PosteriorPanelModel } from '../core/posterior/panelData';
 import type { CheckpointSource } from '../core/sink';
 import type { ResolvedSpec } from '../core/spec/types';
 import type { InferenceRequest } from '../protocol';
@@ -85,6 +85,8 @@ export class InferenceSessions {
         const { data, samples, seed, view } = request;
         return posteriorForData(await posteriorPanelOf(session), data, { samples, seed, view });
       }
+      case 'posteriorReference':
+        return referenceForData(await posteriorPanelOf(session), request.data, { samples: request.samples });
       case 'posteriorExample':
         return simulatedExample(await posteriorPanelOf(session), request.index);
       default:

@@ -13,6 +13,7 @@ import type { Log } from './output';
 import {
   POSTERIOR_VIEW_TYPE,
   type FromPosteriorWebview,
+  type PanelReference,
   type PosteriorExample,
   type PosteriorPanelResult,
   type PosteriorViewState,
@@ -164,6 +165,15 @@ class PosteriorPanel {
           const started = performance.now();
           const result = (await session.request(request)) as PosteriorPanelResult;
           this.post({ type: 'posterior', requestId, result, workerMs: performance.now() - started });
+        }, requestId);
+        break;
+      }
+      case 'reference': {
+        const { requestId, data, samples } = message;
+        await this.relay(async (session) => {
+          const started = performance.now();
+          const reference = (await session.request({ kind: 'posteriorReference', data, samples })) as PanelReference;
+          this.post({ type: 'reference', requestId, reference, workerMs: performance.now() - started });
         }, requestId);
         break;
       }

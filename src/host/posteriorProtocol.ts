@@ -4,8 +4,10 @@
  * core's JSON (src/core/posterior/panelData.ts), passed through unchanged.
  */
 import type { PanelData, PanelView, PosteriorExample, PosteriorPanelResult } from '../core/posterior/panelData';
+import type { PanelReference } from '../core/posterior/panelReference';
 
 export type { DataPlotKind, PanelData, PanelView, PosteriorExample, PosteriorPanelResult, PosteriorTaskInfo } from '../core/posterior/panelData';
+export type { PanelReference } from '../core/posterior/panelReference';
 
 export const POSTERIOR_VIEW_TYPE = 'modelLab.posterior';
 
@@ -24,6 +26,8 @@ export type ToPosteriorWebview =
   | { type: 'example'; example: PosteriorExample }
   /** `workerMs`: host -> worker -> host, measured in the host. */
   | { type: 'posterior'; requestId: number; result: PosteriorPanelResult; workerMs: number }
+  /** The HMC reference for the data set of reference request `requestId`. */
+  | { type: 'reference'; requestId: number; reference: PanelReference; workerMs: number }
   /** A request failed, or the run cannot be shown; `requestId` names the posterior request, if any. */
   | { type: 'error'; message: string; requestId?: number };
 
@@ -31,5 +35,7 @@ export type FromPosteriorWebview =
   | { type: 'ready' }
   | { type: 'example'; index: number }
   | { type: 'posterior'; requestId: number; data: PanelData; samples: number; view?: PanelView }
+  /** Run HMC on `data` and compare it with `samples` draws of the network (seconds, not a forward pass). */
+  | { type: 'reference'; requestId: number; data: PanelData; samples: number }
   | { type: 'loadStep'; step: number }
   | { type: 'refreshSteps' };

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { missingFeature, openSession } from './harness';
-import { modelLabVsix } from './paths';
+import { modelLabVsix, repoRoot } from './paths';
 import { listRunDirs, waitFor, waitForNewRun, waitForRunState } from './waitFor';
 
 const COMMANDS = { train: 'Model Lab: Train', openPosterior: 'Model Lab: Open Posterior' } as const;
@@ -142,6 +142,62 @@ test('Posterior panel: adding, dragging and deleting a data point moves the netw
     console.log(`posterior panel latency after the drag (ms): ${JSON.stringify(dragged.latency)}`);
     console.log(`means: initial network ${initial.network} exact ${initial.exact}; added network ${added.network} exact ${added.exact}; dragged network ${dragged.network} exact ${dragged.exact}`);
     assert.ok(dragged.latency.networkMs < 50, `one forward pass in well under 50 ms, took ${dragged.latency.networkMs} ms`);
+  } catch (error) {
+    await workbench.screenshot('failure').catch(() => {});
+    throw error;
+  } finally {
+    await session.close();
+  }
+});
+
+const MIXTURE_SPEC = 'e2e-posterior-mixture.lab.json';
+
+/** The mixture template (flow family, no closed-form posterior), short, on small data sets. */
+function writeMixtureSpec(workspace: string): void {
+  const spec = JSON.parse(readFileSync(join(repoRoot, 'templates', 'posterior-gaussian-mixture.lab.json'), 'utf8')) as Record<string, any>;
+  spec.name = 'e2e-posterior-mixture';
+  spec.description = 'Written by the end-to-end tests: a 2-cluster mixture posterior (flow) trained for 150 steps.';
+  spec.task = { ...spec.task, contextMin: 16, contextMax: 48 };
+  spec.training = { ...spec.training, steps: 150, logEvery: 25, evalEvery: 75, checkpointEvery: 75 };
+  writeFileSync(join(workspace, MIXTURE_SPEC), JSON.stringify(spec, null, 2));
+}
+
+test('Posterior panel without an exact posterior: HMC on the shown data set beside the network, with W2', { skip: skip ?? false, timeout: minutes(12) }, async () => {
+  const session = await openSession({ name: 'posterior-panel-hmc', vsix: modelLabVsix });
+  const { workbench } = session;
+  try {
+    writeMixtureSpec(session.workspace);
+    const known = listRunDirs(session.workspace);
+    await workbench.openFile(MIXTURE_SPEC);
+    await workbench.runCommand(COMMANDS.train, { timeoutMs: 60_000 });
+    const runDir = await waitForNewRun(session.workspace, known, 60_000);
+    await waitForRunState(runDir, ['completed'], minutes(6));
+
+    await workbench.runCommand(COMMANDS.openPosterior);
+    await workbench.pickQuickItem(/e2e-posterior-mixture/);
+    const title = await waitFor(async () => (await workbench.editorTabTitles()).find((t) => t.startsWith('Posterior: ')), {
+      timeoutMs: 30_000,
+      what: 'the Posterior panel tab',
+    });
+    const frame = await workbench.webviewFrame(title);
+    const first = await settled(frame, 0);
+    assert.equal(first.exact.length, 0, 'the mixture has no exact posterior');
+    await frame.waitForSelector('[data-testid="reference-run"]:not([hidden])', { timeout: 30_000 });
+    await frame.click('[data-testid="reference-run"]');
+    await frame.waitForSelector('[data-testid="reference-summary"][data-state="done"]', { timeout: minutes(2) });
+    const w2 = Number(await frame.textContent('[data-testid="reference-w2"]'));
+    assert.ok(Number.isFinite(w2) && w2 >= 0, `W2 to HMC: ${w2}`);
+    assert.ok(await frame.isVisible('[data-testid="reference-mean-0"]'), 'the summary has an HMC column');
+    const note = (await frame.textContent('[data-testid="reference-summary"]')) ?? '';
+    assert.match(note, /HMC reference .* 8 chains × 125 samples .* acceptance \d+%/);
+    console.log(`HMC reference: ${note}`);
+    console.log(`screenshot: ${await workbench.screenshot('posterior-hmc-reference')}`);
+
+    // An edit makes the reference stale: it is dropped until asked for again.
+    const point = await pagePoint(frame, 0.5, 0.5);
+    await workbench.page.mouse.click(point.x, point.y);
+    await settled(frame, first.results);
+    assert.equal(await frame.getAttribute('[data-testid="reference-summary"]', 'data-state'), 'none');
   } catch (error) {
     await workbench.screenshot('failure').catch(() => {});
     throw error;

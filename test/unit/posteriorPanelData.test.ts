@@ -8,10 +8,12 @@ import { train, disposeExperiment } from '../../src/core/train';
 import type { Checkpoint } from '../../src/core/sink';
 import type { ResolvedSpec } from '../../src/core/spec/types';
 import { gaussianMeanPosterior, linearRegressionPosterior, symmetricKlDiagonal } from '../../src/core/posterior/exact';
+import { wasserstein2 } from '../../src/core/posterior/metrics';
 import { ParametricFunctionModel } from '../../src/core/posterior/models/parametricFunction';
 import {
   openPosteriorPanelModel,
   posteriorForData,
+  referenceForData,
   simulatedExample,
   type PanelData,
   type PosteriorPanelModel,
@@ -213,4 +215,25 @@ test('a run that is not a posterior run is refused with a message that says so',
     objective: { name: 'l1' },
   };
   assert.throws(() => openPosteriorPanelModel(spec, { step: 0, weights: [], optimizer: [] }), /is not a posterior run/);
+});
+
+test('the HMC reference of the panel: compared with the very samples the panel shows, from the same seed', async () => {
+  await useWasmBackend();
+  const spec: ResolvedSpec = { ...baseSpec, task: { name: 'posterior-linear-classification', dim: 2, classes: 2, contextMin: 8, contextMax: 16, heldOut: 10 } };
+  const checkpoint = untrainedCheckpoint(spec);
+  const before = tf.memory().numTensors;
+  withPanel(spec, checkpoint, (panel) => {
+    const example = simulatedExample(panel, 2);
+    const shown = posteriorForData(panel, example.data, { samples: 50 });
+    const reference = referenceForData(panel, example.data, { samples: 50 });
+    assert.equal(reference.method, 'hmc');
+    assert.equal(reference.samples.length, reference.settings.chains * reference.settings.samples);
+    assert.equal(reference.samples[0].length, 6, 'theta of a 2-class, 2-D linear classifier');
+    // W2 of the shown samples against the reference, computed independently of the session.
+    const again = wasserstein2(shown.samples, reference.samples);
+    assert.ok(Math.abs(again.distance - reference.distance.distance) < 1e-9, `${again.distance} vs ${reference.distance.distance}`);
+    assert.throws(() => referenceForData(panel, example.data, { samples: 1 }), /samples must be an integer in 2\.\./);
+  });
+  assert.equal(tf.memory().numTensors, before, 'no tensors leak');
+  disposeCheckpoint(checkpoint);
 });

@@ -6,6 +6,7 @@
  */
 import type {
   FromPosteriorWebview,
+  PanelReference,
   PanelView,
   PosteriorExample,
   PosteriorPanelResult,
@@ -57,6 +58,9 @@ let frameQueued = false;
 let inFlight: { id: number; sentAt: number; editAt: number } | undefined;
 let firstEditAt: number | undefined;
 let nextRequestId = 1;
+/** The HMC reference of the data set as it was when asked for; cleared by the next edit. */
+let reference: PanelReference | undefined;
+let referencePending: number | undefined;
 let resultsShown = 0;
 
 // ------------------------------------------------------------------ layout
@@ -81,6 +85,8 @@ const dataHelp = el('p', { class: 'help' }, 'Click to add a point · drag to mov
 const pairCanvas = <HTMLCanvasElement>el('canvas', { 'data-testid': 'posterior-plot', 'aria-label': 'Posterior of theta: marginals and pairwise scatter' });
 const pairLegend = el('div', { class: 'legend', 'data-testid': 'posterior-legend' });
 const pairNote = el('p', { class: 'help' });
+const referenceButton = el('vscode-button', { secondary: '', icon: 'beaker', hidden: '', title: 'Run HMC chains on this data set (in the worker, a few seconds) and compare them with the network\'s samples', 'data-testid': 'reference-run' }, 'Compare with HMC');
+const referenceNote = el('p', { class: 'help', 'data-testid': 'reference-summary' });
 const summary = el('table', { class: 'summary', 'data-testid': 'posterior-summary', 'aria-label': 'Posterior means and standard deviations' });
 const counts = el('div', { class: 'counts' },
   el('span', {}, 'points ', el('strong', { 'data-testid': 'point-count' }, '0')),
@@ -104,10 +110,11 @@ app.append(
       el('div', { class: 'canvas-box' }, dataCanvas),
       dataHelp),
     el('section', { class: 'card', 'aria-label': 'Posterior' },
-      el('div', { class: 'card-head' }, el('h2', {}, 'Posterior of θ')),
+      el('div', { class: 'card-head' }, el('h2', {}, 'Posterior of θ'), referenceButton),
       pairLegend,
       el('div', { class: 'canvas-box' }, pairCanvas),
-      pairNote)),
+      pairNote,
+      referenceNote)),
   el('section', { class: 'card summary-card' }, el('div', { class: 'card-head' }, el('h2', {}, 'Summary'), counts), summary),
 );
 
@@ -126,7 +133,14 @@ window.addEventListener('message', (event: MessageEvent) => {
     case 'posterior':
       onPosterior(message.requestId, message.result, message.workerMs);
       break;
+    case 'reference':
+      onReference(message.requestId, message.reference, message.workerMs);
+      break;
     case 'error':
+      if (message.requestId !== undefined && message.requestId === referencePending) {
+        referencePending = undefined;
+        renderReferenceState();
+      }
       if (message.requestId !== undefined && inFlight?.id === message.requestId) {
         inFlight = undefined;
         if (dirty) scheduleRequest();
@@ -150,6 +164,7 @@ function onSession(message: Extract<ToPosteriorWebview, { type: 'session' }>): v
   if (changedRun) restoredData = undefined;
   if (!example || changedRun) post({ type: 'example', index: exampleIndex });
   else if (stepChanged) {
+    dropReference(); // it was compared with the other network's samples
     pairRangesShown = undefined; // another network: fit the axes again
     markDirty();
   }
@@ -158,6 +173,7 @@ function onSession(message: Extract<ToPosteriorWebview, { type: 'session' }>): v
 
 function onExample(next: PosteriorExample): void {
   example = next;
+  dropReference();
   task = next.task;
   exampleIndex = next.index;
   dataPlot.task = task;
@@ -170,6 +186,7 @@ function onExample(next: PosteriorExample): void {
   result = undefined;
   describeTask(task);
   renderLegends();
+  renderReferenceState();
   renderDataPlot();
   markDirty();
   persist();
@@ -198,10 +215,53 @@ function onPosterior(requestId: number, next: PosteriorPanelResult, workerMs: nu
   if (dirty) scheduleRequest();
 }
 
+function onReference(requestId: number, next: PanelReference, workerMs: number): void {
+  if (requestId !== referencePending) return; // the data changed since it was asked for
+  referencePending = undefined;
+  reference = next;
+  renderReferenceState();
+  renderPosterior();
+  renderSummary();
+  referenceNote.dataset.workerMs = workerMs.toFixed(0);
+}
+
+/** Drops the reference: it belongs to the data set before the edit. */
+function dropReference(): void {
+  if (!reference && referencePending === undefined) return;
+  reference = undefined;
+  referencePending = undefined;
+  renderReferenceState();
+}
+
+function renderReferenceState(): void {
+  referenceButton.hidden = !task || task.hasExact;
+  referenceButton.toggleAttribute('disabled', referencePending !== undefined);
+  if (referencePending !== undefined) {
+    referenceNote.textContent = 'Running HMC on this data set in the worker…';
+  } else if (reference) {
+    const { settings: s, distance, acceptance, ms } = reference;
+    const w2 = `${distance.distance.toFixed(3)}${distance.method === 'gaussian' ? ' (from means and covariances: blind to multimodality)' : ''}`;
+    referenceNote.textContent = `HMC reference (orange): ${s.chains} chains × ${s.samples} samples after ${s.warmup} warm-up, ${s.leapfrogSteps} leapfrog steps of ${s.stepSize.toPrecision(2)}, ` +
+      `started at the MAP; acceptance ${(acceptance * 100).toFixed(0)}%; ${(ms / 1000).toFixed(1)} s, against one forward pass for the network. W2(network, HMC) = ${w2}.`;
+  } else {
+    referenceNote.textContent = task && !task.hasExact ? 'No closed-form posterior for this model: compare the network with HMC on this data set.' : '';
+  }
+  referenceNote.dataset.state = referencePending !== undefined ? 'running' : reference ? 'done' : 'none';
+}
+
+referenceButton.addEventListener('click', () => {
+  if (!task || referencePending !== undefined) return;
+  referencePending = nextRequestId++;
+  reference = undefined;
+  renderReferenceState();
+  post({ type: 'reference', requestId: referencePending, data: dataPlot.data(), samples });
+});
+
 // ------------------------------------------------------------------ requests
 
 function onEdit(): void {
   edited = true;
+  dropReference();
   renderDataPlot(); // the points move at once; the posterior follows when the answer comes
   markDirty();
   persist();
@@ -331,13 +391,14 @@ function renderLegends(): void {
   dataLegend.replaceChildren(...items);
   const posteriorItems = [legendItem(colors.network, 'fill', network)];
   if (task.hasExact) posteriorItems.push(legendItem(colors.exact, 'line', 'exact posterior: density, 1σ and 2σ (dashed) contours'));
+  else posteriorItems.push(legendItem(colors.exact, 'dot', 'HMC reference samples (after "Compare with HMC")'));
   posteriorItems.push(legendItem(colors.truth, 'cross', 'θ that simulated the data'));
   pairLegend.replaceChildren(...posteriorItems);
   const shown = Math.min(MAX_PAIR_DIMS, task.thetaDim);
   const lines = `Vertical lines on the diagonal: network mean (solid)${task.hasExact ? ', exact mean (dashed)' : ''}, θ that simulated the data (dotted).`;
   const scope = task.thetaDim > shown
     ? ` Showing ${task.thetaNames.slice(0, shown).join(', ')}: the first ${shown} of ${task.thetaDim} parameters.`
-    : task.hasExact ? '' : ' This model has no closed-form posterior: only the network is shown.';
+    : '';
   pairNote.textContent = lines + scope;
 }
 
@@ -351,7 +412,7 @@ function renderDataPlot(): void {
 
 function renderPosterior(): void {
   if (!result || !task) return;
-  const input = { result, names: task.thetaNames, trueTheta: example?.theta };
+  const input = { result, names: task.thetaNames, trueTheta: example?.theta, reference: reference?.samples };
   const fitted = pairRanges(input);
   // Axes only grow while editing (a jumping scale hides the motion), and refit on new data or step.
   pairRangesShown = pairRangesShown
@@ -372,16 +433,22 @@ function renderSummary(): void {
   const head = el('tr', {}, el('th', { scope: 'col' }, 'θ'),
     el('th', { scope: 'col', class: 'network' }, 'network mean ± sd'),
     ...(r.exact ? [el('th', { scope: 'col', class: 'exact' }, 'exact mean ± sd')] : []),
+    ...(reference ? [el('th', { scope: 'col', class: 'exact' }, 'HMC mean ± sd')] : []),
     el('th', { scope: 'col' }, 'simulated from'));
   const rows = task.thetaNames.slice(0, 12).map((name, i) => el('tr', {},
     el('th', { scope: 'row' }, name),
     el('td', { 'data-testid': `network-mean-${i}` }, `${fmt(r.network.mean[i])} ± ${fmt(r.network.std[i])}`),
     ...(r.exact ? [el('td', { 'data-testid': `exact-mean-${i}` }, `${fmt(r.exact.mean[i])} ± ${fmt(r.exact.std[i])}`)] : []),
+    ...(reference ? [el('td', { 'data-testid': `reference-mean-${i}` }, `${fmt(reference.mean[i])} ± ${fmt(reference.std[i])}`)] : []),
     el('td', {}, example ? fmt(example.theta[i]) : '–')));
   const foot: HTMLElement[] = [];
   if (r.exact?.symmetricKlPerDim !== undefined) {
     foot.push(el('tr', {}, el('th', { scope: 'row', title: 'Symmetric KL between the network\'s Gaussian and the exact posterior, divided by dim θ (0 = identical)' }, 'sym. KL / dim'),
       el('td', { colspan: '3', 'data-testid': 'symmetric-kl' }, formatValue(r.exact.symmetricKlPerDim))));
+  }
+  if (reference) {
+    foot.push(el('tr', {}, el('th', { scope: 'row', title: '2-Wasserstein distance between the network\'s samples and the HMC samples (0 = identical)' }, 'W2 to HMC'),
+      el('td', { colspan: '3', 'data-testid': 'reference-w2' }, formatValue(reference.distance.distance))));
   }
   if (task.thetaDim > 12) foot.push(el('tr', {}, el('td', { colspan: '4', class: 'muted' }, `… ${task.thetaDim - 12} more parameters`)));
   summary.replaceChildren(el('thead', {}, head), el('tbody', {}, ...rows, ...foot));

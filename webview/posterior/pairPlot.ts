@@ -30,6 +30,8 @@ export interface PairPlotInput {
   names: string[];
   /** The theta the example was simulated from (undefined: not shown). */
   trueTheta?: number[];
+  /** Reference samples (HMC) [n][P] drawn beside the network's, when computed. */
+  reference?: number[][];
   /** Per shown dimension; computed from the result when missing. */
   ranges?: Range[];
 }
@@ -42,12 +44,13 @@ export function pairRanges(input: PairPlotInput): Range[] {
     const extra: number[] = [];
     if (result.exact) extra.push(result.exact.mean[i] - 4 * result.exact.std[i], result.exact.mean[i] + 4 * result.exact.std[i]);
     if (trueTheta) extra.push(trueTheta[i]);
+    if (input.reference) extra.push(...input.reference.map((s) => s[i]));
     return rangeOf(result.samples.map((s) => s[i]), extra);
   });
 }
 
 export function drawPairPlot(canvas: HTMLCanvasElement, input: PairPlotInput, theme: ThemeColors, colors: PanelColors): void {
-  const { result, names, trueTheta } = input;
+  const { result, names } = input;
   const dims = Math.min(MAX_PAIR_DIMS, result.network.mean.length);
   const ranges = input.ranges ?? pairRanges(input);
   const width = Math.max(120, canvas.clientWidth);
@@ -75,7 +78,7 @@ export function drawPairPlot(canvas: HTMLCanvasElement, input: PairPlotInput, th
         tickCount: dims > 2 ? 3 : 5,
       };
       if (row === col) drawMarginal(ctx, frameOf(row, col, [0, 1]), row, input, theme, colors, axes);
-      else drawPair(ctx, frameOf(row, col, ranges[row]), row, col, result, trueTheta, theme, colors, axes);
+      else drawPair(ctx, frameOf(row, col, ranges[row]), row, col, input, theme, colors, axes);
     }
   }
 }
@@ -90,7 +93,8 @@ function drawMarginal(
   const density = densityHistogram(result.samples.map((s) => s[i]), frame.x, BINS);
   const exact = result.exact ? { mean: result.exact.mean[i], sd: result.exact.std[i] } : undefined;
   const exactPeak = exact ? normalDensity(exact.mean, exact.mean, exact.sd) : 0;
-  const f: Frame = { ...frame, y: [0, 1.1 * Math.max(...density, exactPeak, 1e-9)] };
+  const referenceDensity = input.reference ? densityHistogram(input.reference.map((s) => s[i]), frame.x, BINS) : [];
+  const f: Frame = { ...frame, y: [0, 1.1 * Math.max(...density, ...referenceDensity, exactPeak, 1e-9)] };
   drawAxes(ctx, f, theme, { ...axes, yTicks: false });
   clipTo(ctx, f);
   const binWidth = (f.x[1] - f.x[0]) / BINS;
@@ -102,6 +106,21 @@ function drawMarginal(
     const [x1, y1] = toPx(f, f.x[0] + (b + 1) * binWidth, 0);
     ctx.fillRect(x0, y0, x1 - x0, y1 - y0);
   });
+  if (referenceDensity.length) {
+    // The reference histogram as a step outline over the network's filled one.
+    ctx.strokeStyle = colors.exact;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    referenceDensity.forEach((d, b) => {
+      const [x0, y] = toPx(f, f.x[0] + b * binWidth, d);
+      const [x1] = toPx(f, f.x[0] + (b + 1) * binWidth, d);
+      if (b === 0) ctx.moveTo(x0, toPx(f, f.x[0], 0)[1]);
+      ctx.lineTo(x0, y);
+      ctx.lineTo(x1, y);
+    });
+    ctx.lineTo(toPx(f, f.x[1], 0)[0], toPx(f, f.x[1], 0)[1]);
+    ctx.stroke();
+  }
   if (exact) {
     ctx.strokeStyle = colors.exact;
     ctx.lineWidth = 2;
@@ -132,15 +151,23 @@ function drawMarginal(
 }
 
 function drawPair(
-  ctx: CanvasRenderingContext2D, f: Frame, row: number, col: number, result: PosteriorPanelResult, trueTheta: number[] | undefined,
+  ctx: CanvasRenderingContext2D, f: Frame, row: number, col: number, input: PairPlotInput,
   theme: ThemeColors, colors: PanelColors, axes: AxesOptions,
 ): void {
+  const { result, trueTheta } = input;
   drawAxes(ctx, f, theme, axes);
   clipTo(ctx, f);
   ctx.fillStyle = withAlpha(colors.network, 0.45);
   for (const s of result.samples) {
     const [px, py] = toPx(f, s[col], s[row]);
     ctx.fillRect(px - 1.25, py - 1.25, 2.5, 2.5);
+  }
+  if (input.reference) {
+    ctx.fillStyle = withAlpha(colors.exact, 0.6);
+    for (const s of input.reference) {
+      const [px, py] = toPx(f, s[col], s[row]);
+      ctx.fillRect(px - 1, py - 1, 2, 2);
+    }
   }
   if (result.exact) {
     const { mean, covariance } = result.exact;

@@ -21,6 +21,7 @@ import { AmortizedPosteriorModel } from './model';
 import { GaussianMixtureModel } from './models/gaussianMixture';
 import { ParametricFunctionModel } from './models/parametricFunction';
 import type { ProbabilisticModel } from './models/types';
+import { referencePosterior, type PanelReference } from './panelReference';
 import { isPosteriorTask, type PosteriorTask } from './tasks';
 
 // ------------------------------------------------------------------ JSON shapes
@@ -223,6 +224,20 @@ function dataSetOf(data: PanelData, model: ProbabilisticModel): DataSets {
     throw new PosteriorInputError(`data: at most ${MAX_PANEL_POINTS} points, got ${x.length}`);
   }
   return parseDataSet(data, model);
+}
+
+/**
+ * An HMC reference posterior for the user's data set beside `samples` draws of the network's
+ * posterior (same seed as posteriorForData, so the cloud it is compared with is the one shown).
+ */
+export function referenceForData(panel: PosteriorPanelModel, data: PanelData, options: PosteriorRequestOptions): PanelReference {
+  const { samples: n, seed = 0 } = options;
+  if (!Number.isInteger(n) || n < 2 || n > MAX_PANEL_SAMPLES) {
+    throw new PosteriorInputError(`samples must be an integer in 2..${MAX_PANEL_SAMPLES}, got ${n}`);
+  }
+  const sets = dataSetOf(data, panel.task.model);
+  const { samples } = networkSamples(panel, sets, n, seed);
+  return referencePosterior(panel.task.model, sets, samples);
 }
 
 export function posteriorForData(panel: PosteriorPanelModel, data: PanelData, options: PosteriorRequestOptions): PosteriorPanelResult {

@@ -9,7 +9,7 @@
 // The paper trains 20k-200k steps at batch 128 with a 3.2M-parameter transformer; these runs are
 // minutes on a laptop CPU, so the paper column is where the method can go, not a target.
 //
-//   npm run build && node bench/posterior.mjs [--steps 1500] [--schedule constant|cosine]
+//   npm run build && node bench/posterior.mjs [--steps 2000] [--schedule cosine|constant]
 //       [--parallel 2] [--only gaussian-mean,linear-regression,...] [--out DIR]
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -21,8 +21,8 @@ import { parseArgs } from 'node:util';
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
   options: {
-    steps: { type: 'string', default: '1500' },
-    schedule: { type: 'string', default: 'constant' },
+    steps: { type: 'string', default: '2000' },
+    schedule: { type: 'string', default: 'cosine' },
     parallel: { type: 'string', default: '2' },
     only: { type: 'string' },
     out: { type: 'string' },

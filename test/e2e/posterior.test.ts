@@ -78,6 +78,24 @@ async function pagePoint(frame: Frame, x: number, y: number): Promise<{ x: numbe
   };
 }
 
+type Session = Awaited<ReturnType<typeof openSession>>;
+
+/** Trains `specFile` with the Train command, waits for the run to complete, opens its Posterior panel. */
+async function trainAndOpenPosterior({ workbench, workspace }: Session, specFile: string, runPick: RegExp): Promise<Frame> {
+  const known = listRunDirs(workspace);
+  await workbench.openFile(specFile);
+  await workbench.runCommand(COMMANDS.train, { timeoutMs: 60_000 });
+  const runDir = await waitForNewRun(workspace, known, 60_000);
+  await waitForRunState(runDir, ['completed'], minutes(6));
+  await workbench.runCommand(COMMANDS.openPosterior);
+  await workbench.pickQuickItem(runPick);
+  const title = await waitFor(async () => (await workbench.editorTabTitles()).find((t) => t.startsWith('Posterior: ')), {
+    timeoutMs: 30_000,
+    what: 'the Posterior panel tab',
+  });
+  return workbench.webviewFrame(title);
+}
+
 const skip = missingFeature({ commands: [COMMANDS.train, COMMANDS.openPosterior], files: [`examples/${QUICK_SPEC}`] });
 
 test('Posterior panel: adding, dragging and deleting a data point moves the network posterior with the exact one', { skip: skip ?? false, timeout: minutes(12) }, async () => {
@@ -85,19 +103,7 @@ test('Posterior panel: adding, dragging and deleting a data point moves the netw
   const { workbench } = session;
   try {
     writeSpec(session.workspace);
-    const known = listRunDirs(session.workspace);
-    await workbench.openFile(SPEC);
-    await workbench.runCommand(COMMANDS.train, { timeoutMs: 60_000 });
-    const runDir = await waitForNewRun(session.workspace, known, 60_000);
-    await waitForRunState(runDir, ['completed'], minutes(6));
-
-    await workbench.runCommand(COMMANDS.openPosterior);
-    await workbench.pickQuickItem(/e2e-posterior/);
-    const title = await waitFor(async () => (await workbench.editorTabTitles()).find((t) => t.startsWith('Posterior: ')), {
-      timeoutMs: 30_000,
-      what: 'the Posterior panel tab',
-    });
-    const frame = await workbench.webviewFrame(title);
+    const frame = await trainAndOpenPosterior(session, SPEC, /e2e-posterior/);
     const initial = await settled(frame, 0);
     assert.equal(initial.points, 16, 'the panel starts from a simulated data set of contextMin points');
     assert.equal(initial.network.length, 2);
@@ -167,19 +173,7 @@ test('Posterior panel without an exact posterior: HMC on the shown data set besi
   const { workbench } = session;
   try {
     writeMixtureSpec(session.workspace);
-    const known = listRunDirs(session.workspace);
-    await workbench.openFile(MIXTURE_SPEC);
-    await workbench.runCommand(COMMANDS.train, { timeoutMs: 60_000 });
-    const runDir = await waitForNewRun(session.workspace, known, 60_000);
-    await waitForRunState(runDir, ['completed'], minutes(6));
-
-    await workbench.runCommand(COMMANDS.openPosterior);
-    await workbench.pickQuickItem(/e2e-posterior-mixture/);
-    const title = await waitFor(async () => (await workbench.editorTabTitles()).find((t) => t.startsWith('Posterior: ')), {
-      timeoutMs: 30_000,
-      what: 'the Posterior panel tab',
-    });
-    const frame = await workbench.webviewFrame(title);
+    const frame = await trainAndOpenPosterior(session, MIXTURE_SPEC, /e2e-posterior-mixture/);
     const first = await settled(frame, 0);
     assert.equal(first.exact.length, 0, 'the mixture has no exact posterior');
     await frame.waitForSelector('[data-testid="reference-run"]:not([hidden])', { timeout: 30_000 });

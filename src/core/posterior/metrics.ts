@@ -59,6 +59,15 @@ export function wasserstein2Gaussian(m1: ArrayLike<number>, s1: ArrayLike<number
   return Math.sqrt(Math.max(squared + trace, 0));
 }
 
+/** Per-dimension mean and standard deviation (1/n) of samples [n][dim]: what the panel's summary shows. */
+export function sampleMoments(samples: number[][], dim: number): { mean: number[]; std: number[] } {
+  const mean = new Array<number>(dim).fill(0);
+  const std = new Array<number>(dim).fill(0);
+  for (const s of samples) for (let i = 0; i < dim; i++) mean[i] += s[i] / samples.length;
+  for (const s of samples) for (let i = 0; i < dim; i++) std[i] += (s[i] - mean[i]) ** 2 / samples.length;
+  return { mean, std: std.map(Math.sqrt) };
+}
+
 /** Mean [P] and unbiased covariance [P * P] of samples [n][P]. */
 export function sampleMeanCovariance(samples: number[][]): { mean: Float64Array; covariance: Float64Array } {
   const n = samples.length;

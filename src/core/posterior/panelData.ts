@@ -21,6 +21,7 @@ import { AmortizedPosteriorModel } from './model';
 import { GaussianMixtureModel } from './models/gaussianMixture';
 import { ParametricFunctionModel } from './models/parametricFunction';
 import type { ProbabilisticModel } from './models/types';
+import { sampleMoments } from './metrics';
 import { referencePosterior, type PanelReference } from './panelReference';
 import { isPosteriorTask, type PosteriorTask } from './tasks';
 
@@ -295,14 +296,6 @@ function networkSamples(panel: PosteriorPanelModel, sets: DataSets, n: number, s
     }
     return { samples, gaussian };
   });
-}
-
-export function sampleMoments(samples: number[][], dim: number): { mean: number[]; std: number[] } {
-  const mean = new Array<number>(dim).fill(0);
-  const std = new Array<number>(dim).fill(0);
-  for (const s of samples) for (let i = 0; i < dim; i++) mean[i] += s[i] / samples.length;
-  for (const s of samples) for (let i = 0; i < dim; i++) std[i] += (s[i] - mean[i]) ** 2 / samples.length;
-  return { mean, std: std.map(Math.sqrt) };
 }
 
 function exactSummary(exact: GaussianPosterior, n: number, seed: number, gaussian?: { mean: number[]; variance: number[] }) {

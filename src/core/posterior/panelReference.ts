@@ -6,7 +6,7 @@
  * data set against one forward pass: the comparison the amortization is judged by.
  */
 import type { DataSets } from './dataSets';
-import { wasserstein2, type WassersteinResult } from './metrics';
+import { sampleMoments, wasserstein2, type WassersteinResult } from './metrics';
 import type { ProbabilisticModel } from './models/types';
 import { hmcSamples } from './reference';
 
@@ -63,15 +63,11 @@ export function referencePosterior(model: ProbabilisticModel, sets: DataSets, ne
   const { chains, warmup, samples, leapfrogSteps, seed } = settings;
   const result = hmcSamples(model, sets, { chains, warmup, samples, leapfrogSteps, stepSize, init: 'map', seed });
   const kept = result.samples[0];
-  const P = model.thetaDim;
-  const mean = Array.from({ length: P }, (_, i) => kept.reduce((sum, s) => sum + s[i], 0) / kept.length);
-  const std = mean.map((m, i) => Math.sqrt(kept.reduce((sum, s) => sum + (s[i] - m) ** 2, 0) / (kept.length - 1)));
   return {
     method: 'hmc',
     settings: { ...settings, stepSize },
     samples: kept,
-    mean,
-    std,
+    ...sampleMoments(kept, model.thetaDim),
     acceptance: result.acceptance[0],
     distance: wasserstein2(networkSamples, kept),
     ms: performance.now() - started,

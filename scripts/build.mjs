@@ -59,6 +59,34 @@ cpSync(join(root, 'node_modules/@vscode/codicons/dist/codicon.css'), join(dist, 
 cpSync(join(root, 'node_modules/@vscode/codicons/dist/codicon.ttf'), join(dist, 'webview/codicon.ttf'));
 cpSync(join(root, 'node_modules/uplot/dist/uPlot.min.css'), join(dist, 'webview/uPlot.min.css'));
 
+/**
+ * dist/batched-matmul.wasm from src/kernels/batchedMatMul.c with Debian's clang and lld
+ * (wasm-ld), when they are installed. Optional: without it the product keeps tf.matMul, so a
+ * missing compiler is a message, not a failure; a compile error in the kernel is a failure.
+ */
+function buildKernels() {
+  const output = join(dist, 'batched-matmul.wasm');
+  const hasTool = (tool) => {
+    try {
+      execFileSync(tool, ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!hasTool('clang') || !hasTool('wasm-ld')) {
+    rmSync(output, { force: true });
+    console.log('build: clang or wasm-ld not found: skipping the wasm batched matMul kernel (tf.matMul is used instead; apt-get install clang lld to build it)');
+    return;
+  }
+  // -fno-builtin: without a libc, loops must not become calls to memset/memcpy.
+  execFileSync('clang', [
+    '--target=wasm32', '-nostdlib', '-O3', '-msimd128', '-fno-builtin',
+    '-Wl,--no-entry', '-Wl,--export-dynamic',
+    '-o', output, join(root, 'src/kernels/batchedMatMul.c'),
+  ], { stdio: 'inherit' });
+}
+
 /** dist/experiment.schema.json, generated from the core registry so editor and runtime agree. */
 async function writeSchema() {
   const temp = mkdtempSync(join(tmpdir(), 'model-lab-schema-'));
@@ -78,6 +106,7 @@ try {
     await Promise.all(builds.map((options) => esbuild.build(options)));
   }
   await writeSchema();
+  buildKernels();
 } catch (error) {
   // esbuild has already printed the located errors.
   console.error(`build failed: ${error.message.split('\n')[0]}`);

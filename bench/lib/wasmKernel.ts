@@ -1,0 +1,93 @@
+/**
+ * One side of bench/wasm-kernel.mjs, bundled by it and run in a child process: ms per call of
+ * tf.matMul against our wasm batched kernel (copies in and out included), median of N calls,
+ * for the attention shapes of the posterior transformer and of the retrieval models.
+ * Prints a table and one JSON line on stdout.
+ *
+ *   node wasmKernel.js '{"wasmDir": "...", "kernel": ".../batched-matmul.wasm", "calls": 30}'
+ */
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../../src/engine/backend';
+import { batchedMatMulForward, loadBatchedMatMulKernel } from '../../src/core/kernels/batchedMatMul';
+
+interface Request {
+  wasmDir: string;
+  kernel: string;
+  calls: number;
+}
+
+interface Case {
+  name: string;
+  a: number[];
+  b: number[];
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+// The products as the models issue them: Q K^T with the transpose flag, A V without.
+const CASES: Case[] = [
+  { name: 'posterior Q K^T', a: [32, 4, 128, 8], b: [32, 4, 128, 8], transposeA: false, transposeB: true },
+  { name: 'posterior A V', a: [32, 4, 128, 128], b: [32, 4, 128, 8], transposeA: false, transposeB: false },
+  { name: 'posterior dQ = dS K', a: [32, 4, 128, 128], b: [32, 4, 128, 8], transposeA: false, transposeB: false },
+  { name: 'posterior dK = dS^T Q', a: [32, 4, 128, 128], b: [32, 4, 128, 8], transposeA: true, transposeB: false },
+  { name: 'posterior dV = A^T dO', a: [32, 4, 128, 128], b: [32, 4, 128, 8], transposeA: true, transposeB: false },
+  { name: 'retrieval Q K^T', a: [256, 2, 10, 32], b: [256, 2, 10, 32], transposeA: false, transposeB: true },
+  { name: 'retrieval [..,32,10] plain', a: [256, 2, 10, 32], b: [256, 2, 32, 10], transposeA: false, transposeB: false },
+  { name: 'retrieval A V', a: [256, 2, 10, 10], b: [256, 2, 10, 32], transposeA: false, transposeB: false },
+];
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/**
+ * Median ms of `calls` calls of f. The wasm backend runs each kernel synchronously inside the
+ * call, so the result is not read back: reading an 8 MB tensor costs more than the product.
+ */
+function time(f: () => tf.Tensor, calls: number): number {
+  for (let i = 0; i < 3; i++) f().dispose();
+  const ms: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const started = performance.now();
+    const out = f();
+    ms.push(performance.now() - started);
+    out.dispose();
+  }
+  return median(ms);
+}
+
+async function main() {
+  const request = JSON.parse(process.argv[2]) as Request;
+  const backend = await selectBackend('wasm', { wasmDir: request.wasmDir });
+  const problem = loadBatchedMatMulKernel([request.kernel]);
+  if (problem) throw new Error(problem);
+  const rows = [];
+  for (const c of CASES) {
+    const a = tf.randomNormal(c.a, 0, 1, 'float32', 1);
+    const b = tf.randomNormal(c.b, 0, 1, 'float32', 2);
+    const expected = tf.matMul(a, b, c.transposeA, c.transposeB);
+    const ours = batchedMatMulForward(a, b, c.transposeA, c.transposeB);
+    const error = tf.max(tf.abs(tf.sub(expected, ours))).dataSync()[0] / tf.max(tf.abs(expected)).dataSync()[0];
+    const out = expected.shape;
+    const k = c.transposeA ? c.a[c.a.length - 2] : c.a[c.a.length - 1];
+    const flops = 2 * out.reduce((p, d) => p * d, 1) * k;
+    const tfMs = time(() => tf.matMul(a, b, c.transposeA, c.transposeB), request.calls);
+    const oursMs = time(() => batchedMatMulForward(a, b, c.transposeA, c.transposeB), request.calls);
+    rows.push({ name: c.name, a: c.a, b: c.b, transposeA: c.transposeA, transposeB: c.transposeB, tfMs, oursMs, ratio: tfMs / oursMs, tfGflops: flops / tfMs / 1e6, oursGflops: flops / oursMs / 1e6, maxRelError: error });
+    tf.dispose([a, b, expected, ours]);
+  }
+  console.log(`backend ${backend.name}, tfjs ${tf.version.tfjs}, median of ${request.calls} calls, copies in and out included in ours`);
+  console.log('| product | shapes (flags) | tf.matMul ms (GFLOP/s) | ours ms (GFLOP/s) | speed-up | max rel. error |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) {
+    const flags = `${r.transposeA ? 'T' : 'N'}${r.transposeB ? 'T' : 'N'}`;
+    console.log(`| ${r.name} | [${r.a}] x [${r.b}] (${flags}) | ${r.tfMs.toFixed(2)} (${r.tfGflops.toFixed(1)}) | ${r.oursMs.toFixed(2)} (${r.oursGflops.toFixed(1)}) | ${r.ratio.toFixed(2)}x | ${r.maxRelError.toExponential(1)} |`);
+  }
+  console.log(JSON.stringify({ rows }));
+}
+
+main().catch((error) => {
+  console.log(JSON.stringify({ error: (error as Error).message }));
+  process.exit(1);
+});

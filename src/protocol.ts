@@ -19,6 +19,10 @@ export interface BackendInfo {
   fallbackReason?: string;
   /** tfjs version string. */
   version: string;
+  /** Whether attention products run on Model Lab's wasm kernel (dist/batched-matmul.wasm) instead of tf.matMul. */
+  batchedMatMulKernel?: boolean;
+  /** Why the kernel is not in use, when it is not. */
+  kernelReason?: string;
 }
 
 export type RunState = 'queued' | 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';

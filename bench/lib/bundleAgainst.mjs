@@ -24,5 +24,8 @@ export async function bundleAgainst({ root, sourceRoot, entry, tmp, name }) {
     external: ['@tensorflow/tfjs-node'],
     outfile,
   });
+  // The bundle looks for our wasm kernel beside itself, as dist/worker.js does.
+  const kernel = path.join(root, 'dist/batched-matmul.wasm');
+  if (fs.existsSync(kernel)) fs.copyFileSync(kernel, path.join(tmp, 'batched-matmul.wasm'));
   return outfile;
 }

@@ -1,6 +1,6 @@
 /**
  * One side of bench/wasm-kernel.mjs, bundled by it and run in a child process: ms per call of
- * tf.matMul against our wasm batched kernel (copies in and out included), median of N calls,
+ * tf.matMul on tfjs's BatchMatMul kernel against ours (copies in and out included), median of N calls,
  * for the attention shapes of the posterior transformer and of the retrieval models.
  * Prints a table and one JSON line on stdout.
  *
@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/engine/backend';
-import { batchedMatMulForward, loadBatchedMatMulKernel } from '../../src/core/kernels/batchedMatMul';
+import { disableBatchedMatMulKernel, enableBatchedMatMulKernel } from '../../src/core/kernels/batchedMatMul';
 
 interface Request {
   wasmDir: string;
@@ -60,20 +60,27 @@ function time(f: () => tf.Tensor, calls: number): number {
 async function main() {
   const request = JSON.parse(process.argv[2]) as Request;
   const backend = await selectBackend('wasm', { wasmDir: request.wasmDir });
-  const problem = loadBatchedMatMulKernel([request.kernel]);
+  const problem = enableBatchedMatMulKernel([request.kernel]);
   if (problem) throw new Error(problem);
+  // The same tf.matMul call on tfjs's BatchMatMul kernel, then on ours.
+  const onKernel = (ours: boolean, f: () => tf.Tensor) => () => {
+    if (ours) enableBatchedMatMulKernel([request.kernel]);
+    else disableBatchedMatMulKernel();
+    return f();
+  };
   const rows = [];
   for (const c of CASES) {
     const a = tf.randomNormal(c.a, 0, 1, 'float32', 1);
     const b = tf.randomNormal(c.b, 0, 1, 'float32', 2);
-    const expected = tf.matMul(a, b, c.transposeA, c.transposeB);
-    const ours = batchedMatMulForward(a, b, c.transposeA, c.transposeB);
+    const product = () => tf.matMul(a, b, c.transposeA, c.transposeB);
+    const expected = onKernel(false, product)();
+    const ours = onKernel(true, product)();
     const error = tf.max(tf.abs(tf.sub(expected, ours))).dataSync()[0] / tf.max(tf.abs(expected)).dataSync()[0];
     const out = expected.shape;
     const k = c.transposeA ? c.a[c.a.length - 2] : c.a[c.a.length - 1];
     const flops = 2 * out.reduce((p, d) => p * d, 1) * k;
-    const tfMs = time(() => tf.matMul(a, b, c.transposeA, c.transposeB), request.calls);
-    const oursMs = time(() => batchedMatMulForward(a, b, c.transposeA, c.transposeB), request.calls);
+    const tfMs = time(onKernel(false, product), request.calls);
+    const oursMs = time(onKernel(true, product), request.calls);
     rows.push({ name: c.name, a: c.a, b: c.b, transposeA: c.transposeA, transposeB: c.transposeB, tfMs, oursMs, ratio: tfMs / oursMs, tfGflops: flops / tfMs / 1e6, oursGflops: flops / oursMs / 1e6, maxRelError: error });
     tf.dispose([a, b, expected, ours]);
   }

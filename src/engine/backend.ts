@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { Backend, BackendInfo, BackendSetting } from '../protocol';
+import { selectKernels } from './kernels';
 
 export const TFJS_NODE_PACKAGE = '@tensorflow/tfjs-node';
 
@@ -53,7 +54,12 @@ export function nodeModuleLoader(): ModuleLoader {
   };
 }
 
+/** The backend, then Model Lab's own kernels on top of it (src/engine/kernels.ts). */
 export async function selectBackend(setting: BackendSetting, opts: SelectBackendOptions): Promise<BackendInfo> {
+  return selectKernels(await selectTfjsBackend(setting, opts));
+}
+
+async function selectTfjsBackend(setting: BackendSetting, opts: SelectBackendOptions): Promise<BackendInfo> {
   const loader = opts.loader ?? nodeModuleLoader();
   const info = (name: Backend, fallbackReason?: string): BackendInfo => ({
     name,

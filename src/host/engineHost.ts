@@ -20,7 +20,8 @@ export class SettingsError extends Error {
 export function describeBackend(info: BackendInfo): string {
   const requested = info.requested !== info.name ? ` (requested ${info.requested})` : '';
   const fallback = info.fallbackReason ? `; fallback because ${info.fallbackReason}` : '';
-  return `${info.name}${requested}, TensorFlow.js ${info.version}${fallback}`;
+  const kernel = info.batchedMatMulKernel ? ', attention products on the Model Lab wasm kernel' : '';
+  return `${info.name}${requested}, TensorFlow.js ${info.version}${kernel}${fallback}`;
 }
 
 export class EngineHost implements vscode.Disposable {

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { batchedMatMul, batchedMatMulForward, loadBatchedMatMulKernel } from '../../src/core/kernels/batchedMatMul';
+import { batchedMatMulKernelEnabled, disableBatchedMatMulKernel, enableBatchedMatMulKernel, loadBatchedMatMulKernel } from '../../src/core/kernels/batchedMatMul';
 import { useWasmBackend } from '../helpers/backend';
 
 // The kernel is optional (built only where clang and lld are installed): without it these tests
-// are skipped with the loader's reason, and the product keeps tf.matMul.
+// are skipped with the loader's reason, and tf.matMul keeps tfjs's kernel.
 const missing = loadBatchedMatMulKernel();
 if (missing) console.log(`batchedMatMul kernel tests skipped: ${missing}`);
 const options = { skip: missing };
@@ -14,6 +14,18 @@ const options = { skip: missing };
 function relativeError(actual: tf.Tensor, expected: tf.Tensor): number {
   assert.deepEqual(actual.shape, expected.shape);
   return tf.tidy(() => tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0] / tf.max(tf.abs(expected)).dataSync()[0]);
+}
+
+/** f once on tfjs's BatchMatMul and once on ours, same inputs. */
+function bothKernels<T>(f: () => T): { tfjs: T; ours: T } {
+  disableBatchedMatMulKernel();
+  const tfjs = f();
+  assert.equal(enableBatchedMatMulKernel(), undefined);
+  try {
+    return { tfjs, ours: f() };
+  } finally {
+    disableBatchedMatMulKernel();
+  }
 }
 
 const FLAGS: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
@@ -32,37 +44,25 @@ const SHAPES: { batch: number[]; m: number; n: number; k: number }[] = [
   { batch: [16, 2], m: 10, n: 10, k: 32 },
   { batch: [16, 2], m: 10, n: 32, k: 10 },
   { batch: [3], m: 7, n: 13, k: 5 },
-  { batch: [], m: 9, n: 3, k: 17 },
   { batch: [5], m: 1, n: 1, k: 1 },
 ];
 
-test('the kernel equals tf.matMul within 1e-5 for several shapes and every transpose combination', options, async () => {
+test('tf.matMul on the kernel equals tfjs within 1e-5 for several shapes and every transpose combination', options, async () => {
   await useWasmBackend();
   let seed = 10;
   for (const { batch, m, n, k } of SHAPES) {
     for (const flags of FLAGS) {
       tf.tidy(() => {
         const { a, b } = operands(batch, m, n, k, flags, (seed += 2));
-        const error = relativeError(batchedMatMulForward(a, b, ...flags), tf.matMul(a, b, ...flags));
+        const { tfjs, ours } = bothKernels(() => tf.matMul(a, b, ...flags));
+        const error = relativeError(ours, tfjs);
         assert.ok(error < 1e-5, `[${a.shape}] x [${b.shape}] flags ${flags}: relative error ${error}`);
       });
     }
   }
 });
 
-test('the kernel reads its inputs through dataSync on backends other than wasm', options, async () => {
-  await tf.setBackend('cpu');
-  try {
-    tf.tidy(() => {
-      const { a, b } = operands([3, 2], 10, 32, 10, [false, true], 3);
-      assert.ok(relativeError(batchedMatMulForward(a, b, false, true), tf.matMul(a, b, false, true)) < 1e-5);
-    });
-  } finally {
-    await useWasmBackend();
-  }
-});
-
-test('gradients through the kernel equal tf.matMul gradients for every transpose combination', options, async () => {
+test('gradients on the kernel (tfjs differentiates matMul into transposed matMuls) equal tfjs gradients', options, async () => {
   await useWasmBackend();
   let seed = 100;
   for (const { batch, m, n, k } of [SHAPES[0], SHAPES[3], SHAPES[4]]) {
@@ -71,11 +71,10 @@ test('gradients through the kernel equal tf.matMul gradients for every transpose
         const { a, b } = operands(batch, m, n, k, flags, (seed += 3));
         // A weighted sum makes dC a random tensor, so every entry of dA and dB matters.
         const weights = tf.randomNormal([...batch, m, n], 0, 1, 'float32', seed + 2);
-        const loss = (product: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor) => (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(product(x, y), weights));
-        const ours = tf.grads(loss((x, y) => batchedMatMul(x, y, ...flags)))([a, b]);
-        const reference = tf.grads(loss((x, y) => tf.matMul(x, y, ...flags)))([a, b]);
+        const loss = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y, ...flags), weights));
+        const { tfjs, ours } = bothKernels(() => tf.grads(loss)([a, b]));
         ['dA', 'dB'].forEach((name, i) => {
-          const error = relativeError(ours[i], reference[i]);
+          const error = relativeError(ours[i], tfjs[i]);
           assert.ok(error < 1e-5, `${name} of [${a.shape}] x [${b.shape}] flags ${flags}: relative error ${error}`);
         });
       });
@@ -83,11 +82,36 @@ test('gradients through the kernel equal tf.matMul gradients for every transpose
   }
 });
 
-test('mismatched shapes are clear errors', options, async () => {
+test('2-D, single-matrix and broadcast products stay with tfjs and give its results', options, async () => {
   await useWasmBackend();
   tf.tidy(() => {
-    assert.throws(() => batchedMatMulForward(tf.zeros([2, 3, 4]), tf.zeros([2, 5, 6])), /inner dimensions differ: \[2,3,4\] x \[2,5,6\]/);
-    assert.throws(() => batchedMatMulForward(tf.zeros([2, 3, 4]), tf.zeros([3, 4, 6])), /batch dimensions differ/);
-    assert.throws(() => batchedMatMulForward(tf.zeros([3, 4]), tf.zeros([1, 4, 6])), /same rank/);
+    const cases: [tf.Tensor, tf.Tensor][] = [
+      [tf.randomNormal([9, 17], 0, 1, 'float32', 1), tf.randomNormal([17, 3], 0, 1, 'float32', 2)],
+      [tf.randomNormal([1, 9, 17], 0, 1, 'float32', 3), tf.randomNormal([1, 17, 3], 0, 1, 'float32', 4)],
+      [tf.randomNormal([4, 9, 17], 0, 1, 'float32', 5), tf.randomNormal([1, 17, 3], 0, 1, 'float32', 6)],
+    ];
+    for (const [a, b] of cases) {
+      const { tfjs, ours } = bothKernels(() => tf.matMul(a, b));
+      assert.ok(relativeError(ours, tfjs) < 1e-6, `[${a.shape}] x [${b.shape}]`);
+    }
   });
+});
+
+test('a shape mismatch is still tfjs\'s located error; enable and disable are idempotent; no tensor leaks', options, async () => {
+  await useWasmBackend();
+  const before = tf.memory().numTensors;
+  assert.equal(enableBatchedMatMulKernel(), undefined);
+  assert.equal(enableBatchedMatMulKernel(), undefined);
+  assert.ok(batchedMatMulKernelEnabled());
+  try {
+    tf.tidy(() => {
+      assert.throws(() => tf.matMul(tf.zeros([2, 3, 4]), tf.zeros([2, 5, 6])), /inner shapes \(4\) and \(5\)/);
+      tf.matMul(tf.ones([4, 3, 5]), tf.ones([4, 5, 2])).dataSync();
+    });
+  } finally {
+    disableBatchedMatMulKernel();
+    disableBatchedMatMulKernel();
+  }
+  assert.ok(!batchedMatMulKernelEnabled());
+  assert.equal(tf.memory().numTensors, before);
 });

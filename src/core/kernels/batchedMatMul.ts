@@ -1,11 +1,14 @@
 /**
- * Batched float32 matMul through our own wasm kernel (src/kernels/batchedMatMul.c, built into
- * dist/batched-matmul.wasm by scripts/build.mjs when clang is present). tfjs's wasm backend runs
- * batched products of small matrices (attention: [B, H, T, d] x [B, H, d, T]) on a generic
- * path at 2-3 GFLOP/s; the kernel register-blocks each batch entry. Inputs are read with
- * dataSync and the result is a new tensor, so it runs on any backend, at the price of a copy
- * in and out. When the .wasm file is missing, `loadBatchedMatMulKernel` reports why and
- * callers keep tf.matMul.
+ * Model Lab's own batched float32 matMul for small matrices (src/kernels/batchedMatMul.c, built
+ * into dist/batched-matmul.wasm by scripts/build.mjs when clang and lld are installed), plugged
+ * into tfjs's wasm backend as its BatchMatMul kernel. tfjs runs batched products of small
+ * matrices (attention: [B, H, T, d] x [B, H, d, T], and the transposed products of their
+ * gradients) on a generic path at 2-3 GFLOP/s; the kernel register-blocks each batch entry.
+ *
+ * Only products with a batch of several matrices and no broadcasting take the kernel; every other
+ * call (the 2-D products of linear layers, which tfjs runs fast) goes to tfjs's own kernel. The
+ * worker turns it on once per process (`enableBatchedMatMulKernel`, recorded in the run's
+ * environment); tests and in-process CLI commands keep tfjs's kernel unless they enable it.
  */
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
@@ -19,7 +22,22 @@ interface KernelExports {
   batched_matmul(a: number, b: number, c: number, pack: number, batch: number, m: number, n: number, k: number, transposeA: number, transposeB: number): void;
 }
 
+/** The parts of tfjs's wasm backend a kernel uses: views of a tensor in its heap, new outputs. */
+interface WasmBackend {
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+interface BatchMatMulArgs {
+  inputs: { a: tf.TensorInfo; b: tf.TensorInfo };
+  backend: WasmBackend;
+  attrs: { transposeA: boolean; transposeB: boolean };
+}
+
 let kernel: KernelExports | undefined;
+/** Products the kernel has computed in this process (tests and benchmarks check it is really used). */
+let kernelCalls = 0;
+let tfjsBatchMatMul: tf.KernelConfig | undefined;
 
 /** Where the .wasm is looked for: beside the bundle (dist/), then the repo's dist/ (tests run from src/). */
 export function defaultKernelPaths(): string[] {
@@ -43,31 +61,6 @@ export function loadBatchedMatMulKernel(candidates: string[] = defaultKernelPath
   }
 }
 
-export function batchedMatMulKernelLoaded(): boolean {
-  return kernel !== undefined;
-}
-
-/** The parts of tfjs's wasm backend read here: where a tensor lives in its linear memory. */
-interface WasmBackendView {
-  getMemoryOffset(dataId: object): number;
-  wasm: { HEAPU8: Uint8Array };
-}
-
-/**
- * Copies a's values into `target` at float index `at`. On tfjs's wasm backend straight from its
- * linear memory (no intermediate array: dataSync allocates a fresh one per call, which for the
- * 8 MB attention matrices costs more than the product); elsewhere through dataSync.
- */
-function copyInto(target: Float32Array, at: number, a: tf.Tensor): void {
-  const backend = tf.backend() as unknown as Partial<WasmBackendView>;
-  if (tf.getBackend() === 'wasm' && typeof backend.getMemoryOffset === 'function' && backend.wasm) {
-    const offset = backend.getMemoryOffset(a.dataId);
-    target.set(new Float32Array(backend.wasm.HEAPU8.buffer, offset, a.size), at);
-  } else {
-    target.set(a.dataSync() as Float32Array, at);
-  }
-}
-
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
 /** Grows the kernel's linear memory so that `bytes` fit after its own data; returns the first free byte. */
@@ -78,67 +71,75 @@ function reserve(k: KernelExports, bytes: number): number {
   return base;
 }
 
-interface Dims {
-  batchShape: number[];
-  batch: number;
-  m: number;
-  n: number;
-  k: number;
+/** [m, n, k, batch] of op(a) op(b) when the kernel takes it: same rank >= 3, equal batch dims, batch > 1. */
+function kernelShape({ inputs: { a, b }, attrs }: BatchMatMulArgs): [number, number, number, number] | undefined {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 3 || a.shape.length !== b.shape.length) return undefined;
+  const rank = a.shape.length;
+  if (a.shape.slice(0, -2).some((d, i) => d !== b.shape[i])) return undefined;
+  const batch = a.shape.slice(0, -2).reduce((p, d) => p * d, 1);
+  if (batch < 2) return undefined;
+  const [m, ka] = attrs.transposeA ? [a.shape[rank - 1], a.shape[rank - 2]] : [a.shape[rank - 2], a.shape[rank - 1]];
+  const [kb, n] = attrs.transposeB ? [b.shape[rank - 1], b.shape[rank - 2]] : [b.shape[rank - 2], b.shape[rank - 1]];
+  return ka === kb ? [m, n, ka, batch] : undefined; // a mismatch goes to tfjs for its error message
 }
 
-function dims(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): Dims {
-  if (a.rank < 2 || a.rank !== b.rank) throw new Error(`batchedMatMul: inputs must have the same rank >= 2, got [${a.shape}] and [${b.shape}]`);
-  const batchShape = a.shape.slice(0, -2);
-  if (batchShape.some((d, i) => d !== b.shape[i])) throw new Error(`batchedMatMul: batch dimensions differ (no broadcasting): [${a.shape}] and [${b.shape}]`);
-  const [ar, ac] = a.shape.slice(-2);
-  const [br, bc] = b.shape.slice(-2);
-  const [m, ka] = transposeA ? [ac, ar] : [ar, ac];
-  const [kb, n] = transposeB ? [bc, br] : [br, bc];
-  if (ka !== kb) throw new Error(`batchedMatMul: inner dimensions differ: [${a.shape}]${transposeA ? '^T' : ''} x [${b.shape}]${transposeB ? '^T' : ''}`);
-  return { batchShape, batch: batchShape.reduce((p, d) => p * d, 1), m, n, k: ka };
-}
-
-/** The product without a gradient: op(a) op(b) per batch entry, op = transpose when its flag is set. */
-export function batchedMatMulForward(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
-  if (!kernel) throw new Error(`batchedMatMul: the kernel is not loaded (call loadBatchedMatMulKernel first)`);
-  if (a.dtype !== 'float32' || b.dtype !== 'float32') throw new Error(`batchedMatMul: float32 inputs expected, got ${a.dtype} and ${b.dtype}`);
-  const { batchShape, batch, m, n, k } = dims(a, b, transposeA, transposeB);
+/**
+ * Copies a and b from tfjs's heap into the kernel's, multiplies there and copies the result into
+ * a new tfjs output: two wasm instances cannot share one memory, so the copies are the price.
+ */
+function batchMatMulOnKernel(args: BatchMatMulArgs, [m, n, k, batch]: [number, number, number, number]): tf.TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const own = kernel!;
   const aBytes = align16(batch * m * k * 4);
   const bBytes = align16(batch * k * n * 4);
   const cBytes = align16(batch * m * n * 4);
-  const base = reserve(kernel, aBytes + bBytes + cBytes + k * n * 4);
-  const heap = new Float32Array(kernel.memory.buffer);
-  copyInto(heap, base / 4, a);
-  copyInto(heap, (base + aBytes) / 4, b);
+  const base = reserve(own, aBytes + bBytes + cBytes + k * n * 4);
+  const heap = new Float32Array(own.memory.buffer);
+  heap.set(backend.typedArrayFromHeap(inputs.a), base / 4);
+  heap.set(backend.typedArrayFromHeap(inputs.b), (base + aBytes) / 4);
   const c = base + aBytes + bBytes;
-  kernel.batched_matmul(base, base + aBytes, c, c + cBytes, batch, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0);
-  // tf.tensor copies the values into the backend, so the view may be reused by the next call.
-  return tf.tensor(new Float32Array(kernel.memory.buffer, c, batch * m * n), [...batchShape, m, n], 'float32');
+  own.batched_matmul(base, base + aBytes, c, c + cBytes, batch, m, n, k, attrs.transposeA ? 1 : 0, attrs.transposeB ? 1 : 0);
+  const out = backend.makeOutput([...inputs.a.shape.slice(0, -2), m, n], 'float32');
+  backend.typedArrayFromHeap(out).set(new Float32Array(own.memory.buffer, c, batch * m * n));
+  return out;
 }
 
-type Product = (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
-
-/** For C = op(A) op(B): dA and dB, the same four flag cases as tf.matMul's gradient. */
-function withGradient(transposeA: boolean, transposeB: boolean): Product {
-  const mm = batchedMatMulForward;
-  return tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [a, b] = inputs as tf.Tensor[];
-    return {
-      value: mm(a, b, transposeA, transposeB),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
-        const dc = dy as tf.Tensor;
-        if (!transposeA && !transposeB) return [mm(dc, b, false, true), mm(a, dc, true, false)];
-        if (!transposeA && transposeB) return [mm(dc, b, false, false), mm(dc, a, true, false)];
-        if (transposeA && !transposeB) return [mm(b, dc, false, true), mm(a, dc, false, false)];
-        return [mm(b, dc, true, true), mm(dc, a, true, true)];
-      },
-    };
-  }) as Product;
+function batchMatMul(args: BatchMatMulArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const shape = kernelShape(args);
+  if (shape) {
+    kernelCalls++;
+    return batchMatMulOnKernel(args, shape);
+  }
+  return tfjsBatchMatMul!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
 }
 
-const products: Product[] = [withGradient(false, false), withGradient(false, true), withGradient(true, false), withGradient(true, true)];
-
-/** op(a) op(b) per batch entry through the kernel, with gradients through the kernel too. */
-export function batchedMatMul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
-  return products[(transposeA ? 2 : 0) + (transposeB ? 1 : 0)](a, b);
+/**
+ * Makes the kernel tfjs's wasm BatchMatMul for this process (every tf.matMul, including those of
+ * tfjs's own gradients, dispatches to it). Returns undefined when it is on, otherwise why it
+ * could not be (not built, or not instantiable).
+ */
+export function enableBatchedMatMulKernel(candidates?: string[]): string | undefined {
+  if (tfjsBatchMatMul) return undefined;
+  const problem = loadBatchedMatMulKernel(candidates);
+  if (problem) return problem;
+  const original = tf.getKernel('BatchMatMul', 'wasm');
+  if (!original) return 'the TensorFlow.js wasm backend is not registered';
+  tfjsBatchMatMul = original;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: batchMatMul as unknown as tf.KernelFunc });
+  return undefined;
 }
+
+/** Gives the BatchMatMul kernel back to tfjs. */
+export function disableBatchedMatMulKernel(): void {
+  if (!tfjsBatchMatMul) return;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel(tfjsBatchMatMul);
+  tfjsBatchMatMul = undefined;
+}
+
+export function batchedMatMulKernelEnabled(): boolean {
+  return tfjsBatchMatMul !== undefined;
+}
+
+export const batchedMatMulKernelCalls = (): number => kernelCalls;

@@ -82,6 +82,8 @@ export type InferenceRequest =
     }
   /** HMC on the same data set, and its W2 to `samples` draws of the network: a PanelReference. */
   | { kind: 'posteriorReference'; data: { x: number[][]; y?: number[] }; samples: number }
+  /** Simulation-based calibration of the network at the session's checkpoint (default settings). */
+  | { kind: 'posteriorCalibration' }
   /** Data set `index` simulated from the run's task, to start editing from: a PosteriorExample. */
   | { kind: 'posteriorExample'; index: number }
   // -- Similarity panel (src/core/relational/panelData.ts computes the answers)

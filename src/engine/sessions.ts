@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { attentionExample, MAX_SUMMARY_EXAMPLES, SelectionSummaryBuilder, truthRetrievalsOf } from '../core/attentionSummary';
 import { openInference, type InferenceSession } from '../core/inference';
 import { classAverages } from '../core/relational/panelData';
+import { calibrationForPanel } from '../core/posterior/panelCalibration';
 import { openPosteriorPanelModel, posteriorForData, referenceForData, simulatedExample, type PosteriorPanelModel } from '../core/posterior/panelData';
 import type { CheckpointSource } from '../core/sink';
 import type { ResolvedSpec } from '../core/spec/types';
@@ -87,6 +88,8 @@ export class InferenceSessions {
       }
       case 'posteriorReference':
         return referenceForData(await posteriorPanelOf(session), request.data, { samples: request.samples });
+      case 'posteriorCalibration':
+        return calibrationForPanel(await posteriorPanelOf(session));
       case 'posteriorExample':
         return simulatedExample(await posteriorPanelOf(session), request.index);
       default:

@@ -13,6 +13,7 @@ import type { Log } from './output';
 import {
   POSTERIOR_VIEW_TYPE,
   type FromPosteriorWebview,
+  type PanelCalibration,
   type PanelReference,
   type PosteriorExample,
   type PosteriorPanelResult,
@@ -174,6 +175,15 @@ class PosteriorPanel {
           const started = performance.now();
           const reference = (await session.request({ kind: 'posteriorReference', data, samples })) as PanelReference;
           this.post({ type: 'reference', requestId, reference, workerMs: performance.now() - started });
+        }, requestId);
+        break;
+      }
+      case 'calibration': {
+        const { requestId } = message;
+        await this.relay(async (session) => {
+          const started = performance.now();
+          const calibration = (await session.request({ kind: 'posteriorCalibration' })) as PanelCalibration;
+          this.post({ type: 'calibration', requestId, calibration, workerMs: performance.now() - started });
         }, requestId);
         break;
       }

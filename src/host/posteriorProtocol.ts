@@ -4,9 +4,11 @@
  * core's JSON (src/core/posterior/panelData.ts), passed through unchanged.
  */
 import type { PanelData, PanelView, PosteriorExample, PosteriorPanelResult } from '../core/posterior/panelData';
+import type { PanelCalibration } from '../core/posterior/panelCalibration';
 import type { PanelReference } from '../core/posterior/panelReference';
 
 export type { DataPlotKind, PanelData, PanelView, PosteriorExample, PosteriorPanelResult, PosteriorTaskInfo } from '../core/posterior/panelData';
+export type { PanelCalibration } from '../core/posterior/panelCalibration';
 export type { PanelReference } from '../core/posterior/panelReference';
 
 export const POSTERIOR_VIEW_TYPE = 'modelLab.posterior';
@@ -28,6 +30,8 @@ export type ToPosteriorWebview =
   | { type: 'posterior'; requestId: number; result: PosteriorPanelResult; workerMs: number }
   /** The HMC reference for the data set of reference request `requestId`. */
   | { type: 'reference'; requestId: number; reference: PanelReference; workerMs: number }
+  /** SBC of the network at the checkpoint `calibration.step`, for calibration request `requestId`. */
+  | { type: 'calibration'; requestId: number; calibration: PanelCalibration; workerMs: number }
   /** A request failed, or the run cannot be shown; `requestId` names the posterior request, if any. */
   | { type: 'error'; message: string; requestId?: number };
 
@@ -37,5 +41,7 @@ export type FromPosteriorWebview =
   | { type: 'posterior'; requestId: number; data: PanelData; samples: number; view?: PanelView }
   /** Run HMC on `data` and compare it with `samples` draws of the network (seconds, not a forward pass). */
   | { type: 'reference'; requestId: number; data: PanelData; samples: number }
+  /** Simulation-based calibration of the network at the shown checkpoint (seconds in the worker). */
+  | { type: 'calibration'; requestId: number }
   | { type: 'loadStep'; step: number }
   | { type: 'refreshSteps' };

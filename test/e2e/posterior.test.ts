@@ -145,6 +145,19 @@ test('Posterior panel: adding, dragging and deleting a data point moves the netw
     removed.exact.forEach((m, f) => assert.ok(Math.abs(m - initial.exact[f]) < 1e-9, `exact mean[${f}] back to ${initial.exact[f]}, got ${m}`));
     removed.network.forEach((m, f) => assert.ok(Math.abs(m - initial.network[f]) < 1e-5, `network mean[${f}] back to ${initial.network[f]}, got ${m}`));
 
+    // Calibration on simulated data sets: histograms and coverage for the network at this step.
+    const calibrate = frame.locator('[data-testid="calibration-run"]');
+    await calibrate.scrollIntoViewIfNeeded();
+    await calibrate.click();
+    await frame.waitForSelector('[data-testid="calibration-summary"][data-state="done"]', { timeout: minutes(2) });
+    const coverage = JSON.parse((await frame.getAttribute('[data-testid="calibration-summary"]', 'data-coverage')) ?? '[]') as number[];
+    assert.equal(coverage.length, 9, 'coverage at the levels 0.1 .. 0.9');
+    assert.ok(coverage.every((c) => c >= 0 && c <= 1), `coverage fractions: ${coverage}`);
+    assert.match((await frame.textContent('[data-testid="calibration-summary"]')) ?? '', /200 data sets from the simulator, 99 network samples each/);
+    assert.ok(await frame.isVisible('[data-testid="calibration-plot"]'), 'the histograms and the coverage curve are drawn');
+    console.log(`calibration: coverage ${coverage.map((c) => c.toFixed(2))}, p ${await frame.getAttribute('[data-testid="calibration-summary"]', 'data-p-value')}`);
+    console.log(`screenshot: ${await workbench.screenshot('posterior-calibration')}`);
+
     console.log(`posterior panel latency after the drag (ms): ${JSON.stringify(dragged.latency)}`);
     console.log(`means: initial network ${initial.network} exact ${initial.exact}; added network ${added.network} exact ${added.exact}; dragged network ${dragged.network} exact ${dragged.exact}`);
     assert.ok(dragged.latency.networkMs < 50, `one forward pass in well under 50 ms, took ${dragged.latency.networkMs} ms`);

@@ -18,6 +18,7 @@ import { el } from '../common/dom';
 import { formatValue, onThemeChange, readThemeColors } from '../common/theme';
 import type { Range } from './canvas';
 import { panelColors } from './colors';
+import { CalibrationCard } from './calibration';
 import { DataPlot } from './dataPlot';
 import { MAX_PAIR_DIMS, drawPairPlot, pairRanges } from './pairPlot';
 import './main.css';
@@ -94,6 +95,7 @@ const counts = el('div', { class: 'counts' },
   el('span', {}, 'step ', el('strong', { 'data-testid': 'result-step' }, '–')));
 
 const dataPlot = new DataPlot(dataCanvas, () => onEdit(), () => renderDataPlot());
+const calibration = new CalibrationCard((requestId) => post({ type: 'calibration', requestId }), () => nextRequestId++);
 
 app.append(
   el('header', { class: 'toolbar' },
@@ -116,6 +118,7 @@ app.append(
       pairNote,
       referenceNote)),
   el('section', { class: 'card summary-card' }, el('div', { class: 'card-head' }, el('h2', {}, 'Summary'), counts), summary),
+  calibration.element,
 );
 
 // ------------------------------------------------------------------ messages
@@ -136,11 +139,15 @@ window.addEventListener('message', (event: MessageEvent) => {
     case 'reference':
       onReference(message.requestId, message.reference, message.workerMs);
       break;
+    case 'calibration':
+      if (calibration.receive(message.requestId, message.calibration, message.workerMs)) calibration.draw(theme, colors);
+      break;
     case 'error':
       if (message.requestId !== undefined && message.requestId === referencePending) {
         referencePending = undefined;
         renderReferenceState();
       }
+      if (message.requestId !== undefined) calibration.failed(message.requestId);
       if (message.requestId !== undefined && inFlight?.id === message.requestId) {
         inFlight = undefined;
         if (dirty) scheduleRequest();
@@ -165,6 +172,7 @@ function onSession(message: Extract<ToPosteriorWebview, { type: 'session' }>): v
   if (!example || changedRun) post({ type: 'example', index: exampleIndex });
   else if (stepChanged) {
     dropReference(); // it was compared with the other network's samples
+    calibration.drop();
     pairRangesShown = undefined; // another network: fit the axes again
     markDirty();
   }
@@ -469,6 +477,7 @@ function renderAll(): void {
   renderLegends();
   renderDataPlot();
   renderPosterior();
+  calibration.draw(theme, colors);
 }
 
 onThemeChange(() => {

@@ -237,3 +237,19 @@ test('the HMC reference of the panel: compared with the very samples the panel s
   assert.equal(tf.memory().numTensors, before, 'no tensors leak');
   disposeCheckpoint(checkpoint);
 });
+
+test('the panel warns when its posterior predictive check says the data look unlike the simulator', async () => {
+  await useWasmBackend();
+  const spec: ResolvedSpec = { ...baseSpec, task: { name: 'posterior-linear-regression', dim: 1, contextMin: 8, contextMax: 16, heldOut: 10 } };
+  const checkpoint = untrainedCheckpoint(spec);
+  withPanel(spec, checkpoint, (panel) => {
+    // A zig-zag of amplitude 4 through 12 inputs: no line with noise sd 0.5 simulates that.
+    const x = Array.from({ length: 12 }, (_, i) => [-2 + (4 * i) / 11]);
+    const zigzag = posteriorForData(panel, { x, y: x.map((_, i) => (i % 2 ? 4 : -4)) }, { samples: 300 });
+    assert.ok(zigzag.predictiveCheck && zigzag.predictiveCheck.pValue < 0.01, `p = ${zigzag.predictiveCheck?.pValue}`);
+    assert.ok(zigzag.warnings.some((w) => /looks unlike the training simulator: posterior predictive check p = /.test(w)), zigzag.warnings.join(' | '));
+    const empty = posteriorForData(panel, { x: [], y: [] }, { samples: 100 });
+    assert.equal(empty.predictiveCheck, undefined, 'nothing to check on an empty data set');
+  });
+  disposeCheckpoint(checkpoint);
+});

@@ -458,6 +458,11 @@ function renderSummary(): void {
     foot.push(el('tr', {}, el('th', { scope: 'row', title: '2-Wasserstein distance between the network\'s samples and the HMC samples (0 = identical)' }, 'W2 to HMC'),
       el('td', { colspan: '3', 'data-testid': 'reference-w2' }, formatValue(reference.distance.distance))));
   }
+  if (r.predictiveCheck) {
+    const { pValue, replicates } = r.predictiveCheck;
+    foot.push(el('tr', {}, el('th', { scope: 'row', title: `Posterior predictive check against the training simulator: the fraction of ${replicates} data sets simulated from the network's posterior that are as unlikely as this one (small: the data look unlike the simulator)` }, 'predictive check p'),
+      el('td', { colspan: '3', 'data-testid': 'predictive-p' }, pValue < 0.01 ? `${pValue.toPrecision(2)} (unlike the simulator)` : pValue.toPrecision(2))));
+  }
   if (task.thetaDim > 12) foot.push(el('tr', {}, el('td', { colspan: '4', class: 'muted' }, `… ${task.thetaDim - 12} more parameters`)));
   summary.replaceChildren(el('thead', {}, head), el('tbody', {}, ...rows, ...foot));
 }

@@ -21,6 +21,7 @@ import { AmortizedPosteriorModel } from './model';
 import { GaussianMixtureModel } from './models/gaussianMixture';
 import { ParametricFunctionModel } from './models/parametricFunction';
 import type { ProbabilisticModel } from './models/types';
+import { posteriorPredictiveCheck, PREDICTIVE_WARNING_P, type PredictiveCheck } from './predictiveCheck';
 import { sampleMoments } from './metrics';
 import { referencePosterior, type PanelReference } from './panelReference';
 import { isPosteriorTask, type PosteriorTask } from './tasks';
@@ -109,6 +110,8 @@ export interface PosteriorPanelResult {
     /** Row-major [ys.length][xs.length][classes]. */
     probabilities: number[];
   };
+  /** Posterior predictive check of this data set against the training simulator (none for an empty set). */
+  predictiveCheck?: PredictiveCheck;
   /** Reasons to distrust the network's answer for this data set. */
   warnings: string[];
   timing: { networkMs: number; totalMs: number };
@@ -264,6 +267,7 @@ export function posteriorForData(panel: PosteriorPanelModel, data: PanelData, op
   const field = model instanceof ParametricFunctionModel && model.target === 'class' && model.xDim === 2
     ? classificationField(model, samples, view)
     : undefined;
+  const predictiveCheck = points > 0 ? posteriorPredictiveCheck(model, sets, samples, seed) : undefined;
 
   return {
     step: panel.step,
@@ -273,7 +277,8 @@ export function posteriorForData(panel: PosteriorPanelModel, data: PanelData, op
     ...(exact ? { exact } : {}),
     ...(band ? { band } : {}),
     ...(field ? { field } : {}),
-    warnings: warningsFor(panel, sets),
+    ...(predictiveCheck ? { predictiveCheck } : {}),
+    warnings: warningsFor(panel, sets, predictiveCheck),
     timing: { networkMs, totalMs: performance.now() - started },
   };
 }
@@ -421,7 +426,7 @@ function classificationField(model: ParametricFunctionModel, samples: number[][]
 }
 
 /** Signs that the network is extrapolating: sizes it never saw, inputs the simulator does not produce. */
-function warningsFor(panel: PosteriorPanelModel, sets: DataSets): string[] {
+function warningsFor(panel: PosteriorPanelModel, sets: DataSets, check?: PredictiveCheck): string[] {
   const warnings: string[] = [];
   const n = sets.sizes[0];
   const { contextMin, contextMax } = panel.task.sizes;
@@ -434,6 +439,13 @@ function warningsFor(panel: PosteriorPanelModel, sets: DataSets): string[] {
     let outside = 0;
     for (let i = 0; i < n * sets.xDim; i++) if (Math.abs(sets.x[i]) > 4) outside++;
     if (outside > 0) warnings.push(`${outside} input value${outside === 1 ? '' : 's'} beyond ±4: the training simulator draws x ~ N(0, I) and almost never goes there.`);
+  }
+  if (check && check.pValue < PREDICTIVE_WARNING_P) {
+    warnings.push(
+      `This data set looks unlike the training simulator: posterior predictive check p = ${check.pValue.toPrecision(2)} ` +
+        `(it is less likely under the network's posterior than ${(100 * (1 - check.pValue)).toFixed(1)}% of ${check.replicates} data sets simulated from it). ` +
+        'The network was trained on the simulator only, so its posterior here is an extrapolation (misspecification).',
+    );
   }
   return warnings;
 }

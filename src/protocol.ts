@@ -90,6 +90,14 @@ export type InferenceRequest =
   /** Mean similarity matrix per trial kind over `perKind` trials of each: ClassAverage[]. */
   | { kind: 'similarityAverages'; split: string; perKind: number };
 
+/** Training worker -> its gradient worker (training.gradientWorkers = 2): one shard per step. */
+export type ToGradientWorker = { type: 'compute'; step: number; shard: number; weights: Float32Array[] };
+
+export type FromGradientWorker =
+  | { type: 'ready' }
+  | { type: 'result'; step: number; loss: number; gradients: Float32Array[] }
+  | { type: 'error'; message: string };
+
 export type ToWorker =
   | { type: 'train'; jobId: string; runDir: string; resume: boolean }
   | { type: 'cancel'; jobId: string }

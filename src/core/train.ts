@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MetricRecord } from '../protocol';
 import { buildExperiment, evaluationBatchRng, trainingBatchRng, type Experiment } from './experiment';
+import { gradientWorkersOf, shardGradients, type GradientPeer } from './gradientShards';
 import { createOptimizer, requireTensor, type Optimizer } from './optimizers';
 import type { Checkpoint, RunSink } from './sink';
 import type { ResolvedSpec } from './spec/types';
@@ -19,6 +20,8 @@ export interface TrainOptions {
   shouldStop: () => boolean;
   /** Called with the records just appended to the sink. */
   onProgress?: (step: number, records: MetricRecord[]) => void;
+  /** Computes the second shard of every step when training.gradientWorkers is 2 (required then). */
+  gradientPeer?: GradientPeer;
 }
 
 export interface TrainResult {
@@ -30,8 +33,9 @@ export interface TrainResult {
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  const { spec, sink, resumeFrom, shouldStop, onProgress } = options;
+  const { spec, sink, resumeFrom, shouldStop, onProgress, gradientPeer } = options;
   const training = spec.training;
+  if (gradientWorkersOf(spec) > 1 && !gradientPeer) throw new Error(`training.gradientWorkers ${gradientWorkersOf(spec)} needs a gradient worker, and none was started`);
   const experiment = buildExperiment(spec);
   const { task, model, objective } = experiment;
   const variables = model.parameters.map((p) => p.variable);
@@ -79,17 +83,23 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         return { state: 'cancelled', step };
       }
       step += 1;
-      const batch = task.batch(training.batchSize, trainSplit, trainingBatchRng(spec, step));
-      const nextSum = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(
-          () => objective.loss(model.forward(batch.inputs, true).output, batch.targets, batch, step),
-          variables,
-        );
-        optimizer.step(variables.map((v) => grads[v.name]));
-        return tf.add(lossSum, value);
-      });
-      tf.dispose([lossSum, batch.inputs, batch.targets]);
-      lossSum = nextSum as tf.Scalar;
+      let nextSum: tf.Scalar;
+      if (gradientPeer) {
+        nextSum = await dataParallelStep(spec, experiment, optimizer, gradientPeer, step, lossSum);
+      } else {
+        const batch = task.batch(training.batchSize, trainSplit, trainingBatchRng(spec, step));
+        nextSum = tf.tidy(() => {
+          const { value, grads } = tf.variableGrads(
+            () => objective.loss(model.forward(batch.inputs, true).output, batch.targets, batch, step),
+            variables,
+          );
+          optimizer.step(variables.map((v) => grads[v.name]));
+          return tf.add(lossSum, value) as tf.Scalar;
+        });
+        tf.dispose([batch.inputs, batch.targets]);
+      }
+      lossSum.dispose();
+      lossSum = nextSum;
       lossCount += 1;
 
       const records: MetricRecord[] = [];
@@ -112,6 +122,27 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   } finally {
     lossSum.dispose();
     disposeExperiment(experiment, optimizer);
+  }
+}
+
+/**
+ * One data-parallel step: the peer computes shard 1 on the current weights while this thread
+ * computes shard 0; the update uses the mean gradient. Returns lossSum plus the step's mean loss.
+ */
+async function dataParallelStep(spec: ResolvedSpec, experiment: Experiment, optimizer: Optimizer, peer: GradientPeer, step: number, lossSum: tf.Scalar): Promise<tf.Scalar> {
+  const variables = experiment.model.parameters.map((p) => p.variable);
+  // Copies: the arrays are transferred to the peer's thread.
+  const remote = peer.compute(step, 1, variables.map((v) => (v.dataSync() as Float32Array).slice()));
+  const local = tf.tidy(() => shardGradients(spec, experiment, step, 0));
+  try {
+    const theirs = await remote;
+    return tf.tidy(() => {
+      const mean = local.gradients.map((g, i) => tf.mul(tf.add(g, tf.tensor(theirs.gradients[i], g.shape, 'float32')), 0.5));
+      optimizer.step(mean);
+      return tf.add(lossSum, tf.mul(tf.add(local.loss, theirs.loss), 0.5)) as tf.Scalar;
+    });
+  } finally {
+    tf.dispose([local.loss, ...local.gradients]);
   }
 }
 

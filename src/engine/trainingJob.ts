@@ -3,12 +3,14 @@
  * The run store records everything on disk; the host only hears progress and the outcome.
  */
 import * as tf from '@tensorflow/tfjs';
+import { gradientWorkersOf, type GradientPeer } from '../core/gradientShards';
 import { train } from '../core/train';
 import type { Checkpoint } from '../core/sink';
 import type { BackendInfo, MetricRecord } from '../protocol';
 import { checkpointSource, readSpec } from '../runs/reader';
 import { DiskRunSink, recordEnvironment } from '../runs/store';
 import { runEnvironment } from './environment';
+import { WorkerGradientPeer } from './gradientPeer';
 
 export interface TrainingJobContext {
   backend: BackendInfo;
@@ -20,6 +22,9 @@ export interface TrainingJobContext {
   onProgress: (step: number, totalSteps: number, records: MetricRecord[]) => void;
   /** Details for the log only (stack traces never reach the user-facing error). */
   logError: (message: string) => void;
+  /** Where a gradient worker (training.gradientWorkers = 2) finds the backend's files. */
+  wasmDir: string;
+  tfjsNodePath?: string;
 }
 
 export type TrainingOutcome = { state: 'completed' | 'cancelled' | 'failed'; error?: string };
@@ -27,6 +32,7 @@ export type TrainingOutcome = { state: 'completed' | 'cancelled' | 'failed'; err
 export async function runTrainingJob(runDir: string, resume: boolean, context: TrainingJobContext): Promise<TrainingOutcome> {
   let sink: DiskRunSink | undefined;
   let resumeFrom: Checkpoint | undefined;
+  let gradientPeer: GradientPeer | undefined;
   try {
     const spec = readSpec(runDir);
     sink = new DiskRunSink(runDir);
@@ -35,10 +41,14 @@ export async function runTrainingJob(runDir: string, resume: boolean, context: T
     if (resume) resumeFrom = await latestCheckpoint(runDir);
 
     const totalSteps = spec.training.steps;
+    if (gradientWorkersOf(spec) > 1) {
+      gradientPeer = new WorkerGradientPeer(spec, { backend: context.backend.name, wasmDir: context.wasmDir, tfjsNodePath: context.tfjsNodePath });
+    }
     const result = await train({
       spec,
       sink,
       resumeFrom,
+      gradientPeer,
       shouldStop: context.shouldStop,
       onProgress: (step, records) => context.onProgress(step, totalSteps, records),
     });
@@ -52,6 +62,7 @@ export async function runTrainingJob(runDir: string, resume: boolean, context: T
     markFailed(runDir, sink, message, context.logError);
     return { state: 'failed', error: message };
   } finally {
+    await gradientPeer?.dispose();
     closeQuietly(sink, context.logError);
     // Checkpoint tensors are owned by the caller; train() has copied what it needs by now.
     if (resumeFrom) tf.dispose([...resumeFrom.weights, ...resumeFrom.optimizer].map((named) => named.tensor));

@@ -88,6 +88,8 @@ async function startTraining(jobId: string, runDir: string, resume: boolean, bac
       stoppedByShutdown: () => flag.byShutdown,
       onProgress: (step, totalSteps, metrics) => post({ type: 'progress', jobId, step, totalSteps, metrics }),
       logError: (message) => log('error', message),
+      wasmDir: config.wasmDir,
+      tfjsNodePath: config.tfjsNodePath,
     });
     post({ type: 'finished', jobId, ...outcome });
   } finally {

@@ -114,6 +114,7 @@ test('omitted fields get their documented defaults', () => {
     learningRate: 1e-4,
     optimizer: 'adam',
     learningRateSchedule: 'constant',
+    gradientWorkers: 1,
     logEvery: 10,
     evalEvery: 250,
     evalBatches: 10,
@@ -154,7 +155,7 @@ test('given values are never replaced, and $schema is dropped', () => {
     model: { name: 'multi-head-attention', dim: 16, heads: 4, concat: false },
     objective: { name: 'l1' },
     training: {
-      steps: 11, batchSize: 3, learningRate: 0.5, optimizer: 'sgd', learningRateSchedule: 'cosine', logEvery: 2,
+      steps: 11, batchSize: 4, learningRate: 0.5, optimizer: 'sgd', learningRateSchedule: 'cosine', gradientWorkers: 2, logEvery: 2,
       evalEvery: 5, evalBatches: 1, checkpointEvery: 4, keepCheckpoints: 1,
     },
   };

@@ -80,6 +80,13 @@ const TRAINING_PROPERTIES: Record<string, Schema> = {
     ),
     enumDescriptions: ['`learningRate` at every step.', 'learningRate x (1 + cos(pi (step - 1) / steps)) / 2: large steps early, fine ones at the end.'],
   },
+  gradientWorkers: {
+    ...documented(
+      { type: 'integer', enum: [1, 2], default: 1 },
+      'Worker threads that compute each step\'s gradient: 1, or 2 (data-parallel: each takes `batchSize / 2` examples of the step, the two gradients are averaged into one update; uses both cores of a 2-core machine for one run, so VS Code shares them). `batchSize` must be even for 2.',
+    ),
+    enumDescriptions: ['One worker computes the whole batch.', 'Two workers, half the batch each, averaged gradients: the same update a single worker makes on the whole batch.'],
+  },
   logEvery: documented(
     { type: 'integer', minimum: 1, default: 10 },
     'The training loss is read back and logged every `logEvery` steps (reading it back costs time).',

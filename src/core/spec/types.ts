@@ -20,6 +20,8 @@ export interface TrainingSpec {
   optimizer: 'adam' | 'sgd';
   /** Omitted (runs recorded before the field existed): constant. */
   learningRateSchedule?: 'constant' | 'cosine';
+  /** Omitted (runs recorded before the field existed): 1. */
+  gradientWorkers?: 1 | 2;
   /** Training loss is read back (and logged) every `logEvery` steps. */
   logEvery: number;
   evalEvery: number;

@@ -50,6 +50,7 @@ export function parseSpec(text: string, file: string): { spec?: ResolvedSpec; pr
     problems.push(...checkComponent(role, resolved[role], directory).map((p) => locate.problem(p, root)));
   }
   problems.push(...checkKind(resolved).map((p) => locate.problem(p, root)));
+  problems.push(...checkTraining(resolved).map((p) => locate.problem(p, root)));
 
   if (problems.length > 0) return { problems: sortByPosition(problems) };
   return { spec: inSchemaOrder(resolved), problems: [] };
@@ -153,6 +154,15 @@ function checkKind(spec: Json): Unlocated[] {
     return [{ path: '/kind', message: `kind '${kind}' is not supported by model '${model.name}': models that support it: ${supporting.join(', ')}`, at: 'value' }];
   }
   return [];
+}
+
+/** Constraints between training fields that the schema cannot state. */
+function checkTraining(spec: Json): Unlocated[] {
+  const training = isObject(spec.training) ? spec.training : undefined;
+  const workers = training?.gradientWorkers;
+  const batch = training?.batchSize;
+  if (typeof workers !== 'number' || typeof batch !== 'number' || batch % workers === 0) return [];
+  return [{ path: '/training/batchSize', message: `batchSize ${batch} cannot be split between ${workers} gradient workers: expected a multiple of ${workers}`, at: 'value' }];
 }
 
 /**

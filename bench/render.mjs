@@ -15,9 +15,12 @@
 // animation frame callback). Headless Chromium runs animation frames at 60 Hz, so up to one
 // frame interval of the frame time can be waiting for the next frame, not work.
 //
-//   npm run bench:render   (npm run build && node bench/render.mjs [--frames 20] [--warmup 3] [--profile] [--screenshots DIR])
+//   npm run bench:render   (npm run build && node bench/render.mjs [--frames 20] [--warmup 3] [--profile]
+//                           [--screenshots DIR] [--baseline DIR])
 // --profile: a CPU profile (DevTools protocol) of the frames of each workload, top functions by self time.
 // --screenshots DIR: DIR/render-<panel>.png after the last frame.
+// --baseline DIR: also the webviews of another source tree (DIR/webview, e.g. a copy before a
+//   change), bundled here; each workload runs baseline then current: before and after in one run.
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import http from 'node:http';
@@ -35,6 +38,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '3' },
     profile: { type: 'boolean', default: false },
     screenshots: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 const FRAMES = Number(args.frames);
@@ -46,21 +50,29 @@ const TOKENS = 64;
 const SEARCHES = 2;
 const RETRIEVALS = 4;
 
-const assets = path.join(root, 'dist/webview');
-if (!fs.existsSync(path.join(assets, 'posterior.js'))) throw new Error('dist/webview has no bundles: run `npm run build` first');
+const WORKLOADS = { posterior: posteriorFrames, attention: attentionFrames };
+const dist = path.join(root, 'dist/webview');
+if (!fs.existsSync(path.join(dist, 'posterior.js'))) throw new Error('dist/webview has no bundles: run `npm run build` first');
 
 const loadStart = os.loadavg();
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'model-lab-render-'));
 const { renderWebviewPage, createNonce, THEMES } = await hostModules();
+/** Asset folder per variant: this tree's dist/webview, and the baseline's bundles. */
+const variants = { ...(args.baseline ? { baseline: await bundleBaseline(path.resolve(args.baseline)) } : {}), current: dist };
 const server = await serve();
 const origin = `http://127.0.0.1:${server.address().port}`;
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--disable-gpu', ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])] });
 const results = {};
 try {
-  results.posterior = await measure('posterior', posteriorFrames);
-  results.attention = await measure('attention', attentionFrames);
+  for (const [bundle, frames] of Object.entries(WORKLOADS)) {
+    for (const variant of Object.keys(variants)) {
+      results[variant === 'current' ? bundle : `${bundle} (${variant})`] = await measure(variant, bundle, frames);
+    }
+  }
 } finally {
   await browser.close();
   server.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
 }
 const loadEnd = os.loadavg();
 report();
@@ -166,14 +178,14 @@ async function attentionFrames(page) {
 
 // ------------------------------------------------------------------ page and timing
 
-/** Opens `bundle`'s page, runs `frames(page)`, drops the warm-up frames; with --profile, a CPU profile of the frames. */
-async function measure(bundle, frames) {
+/** Opens `bundle`'s page of `variant`, runs `frames(page)`, drops the warm-up frames; with --profile, a CPU profile of the frames. */
+async function measure(variant, bundle, frames) {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, deviceScaleFactor: 1 });
   const problems = [];
   page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
   page.on('pageerror', (e) => problems.push(e.message));
   await page.addInitScript(pageScript, { vars: THEMES.dark.vars, bodyClass: THEMES.dark.bodyClass });
-  await page.goto(`${origin}/${bundle}.html`);
+  await page.goto(`${origin}/${variant}/${bundle}.html`);
   await page.waitForFunction(() => window.__posted.some((m) => m.type === 'ready'));
   const cdp = args.profile ? await page.context().newCDPSession(page) : undefined;
   if (cdp) {
@@ -184,7 +196,7 @@ async function measure(bundle, frames) {
   const timings = (await frames(page)).slice(WARMUP);
   const profile = cdp ? topSelfTime((await cdp.send('Profiler.stop')).profile) : undefined;
   if (problems.length) throw new Error(`${bundle}: errors in the page:\n${problems.join('\n')}`);
-  if (args.screenshots) await page.screenshot({ path: path.join(args.screenshots, `render-${bundle}.png`), fullPage: true });
+  if (args.screenshots) await page.screenshot({ path: path.join(args.screenshots, `render-${bundle}${variant === 'current' ? '' : `-${variant}`}.png`), fullPage: true });
   await page.close();
   const stat = (key) => ({ median: quantile(timings.map((t) => t[key]), 0.5), p90: quantile(timings.map((t) => t[key]), 0.9) });
   return { frame: stat('frame'), handler: stat('handler'), raf: stat('raf'), profile };
@@ -256,25 +268,39 @@ async function hostModules() {
     },
     bundle: true, platform: 'node', format: 'cjs', write: false, logLevel: 'warning',
   });
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'model-lab-render-')), 'host.cjs');
+  const file = path.join(tmp, 'host.cjs');
   fs.writeFileSync(file, out.outputFiles[0].text);
   return createRequire(import.meta.url)(file);
 }
 
-/** /<bundle>.html: the page the host writes into the webview; /assets/*: dist/webview. */
+/** The baseline tree's posterior and attention webviews, bundled like scripts/build.mjs does, beside this tree's shared assets. */
+async function bundleBaseline(tree) {
+  const out = path.join(tmp, 'baseline');
+  await esbuild.build({
+    entryPoints: Object.fromEntries(Object.keys(WORKLOADS).map((name) => [name, path.join(tree, `webview/${name}/main.ts`)])),
+    nodePaths: [path.join(root, 'node_modules')],
+    bundle: true, platform: 'browser', target: 'es2022', format: 'esm', loader: { '.css': 'css' }, logLevel: 'warning',
+    outdir: out,
+  });
+  for (const file of ['elements.js', 'codicon.css', 'codicon.ttf', 'uPlot.min.css']) fs.copyFileSync(path.join(dist, file), path.join(out, file));
+  return out;
+}
+
+/** /<variant>/<bundle>.html: the page the host writes into the webview; /<variant>/assets/*: its bundles. */
 async function serve() {
   const types = { '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf' };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', origin);
     if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
-    const page = /^\/(\w+)\.html$/.exec(url.pathname);
-    if (page) {
+    const [, variant, rest] = /^\/(\w+)\/(.*)$/.exec(url.pathname) ?? [];
+    const page = /^(\w+)\.html$/.exec(rest ?? '');
+    if (variants[variant] && page) {
       res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(renderWebviewPage({ cspSource: origin, nonce: createNonce(), title: page[1], bundle: page[1], assetUri: (f) => `${origin}/assets/${f}` }));
+      res.end(renderWebviewPage({ cspSource: origin, nonce: createNonce(), title: page[1], bundle: page[1], assetUri: (f) => `${origin}/${variant}/assets/${f}` }));
       return;
     }
-    const file = path.join(assets, path.basename(url.pathname));
-    if (!url.pathname.startsWith('/assets/') || !fs.existsSync(file)) return void res.writeHead(404).end();
+    const file = variants[variant] && rest.startsWith('assets/') ? path.join(variants[variant], path.basename(rest)) : undefined;
+    if (!file || !fs.existsSync(file)) return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
     res.end(fs.readFileSync(file));
   });

@@ -1,7 +1,8 @@
 // Render time of the heaviest webview frames, in headless Chromium (Debian's /usr/bin/chromium):
 //   - posterior: the Posterior panel's answer to one request with 10,000 samples of a 4-D
 //     Gaussian mean (corner plot of 4 marginals + 6 scatters, the samples again in the data plot,
-//     exact posterior contours, summary table);
+//     exact posterior contours, summary table); posterior-3000: the same with 3,000 samples, the
+//     largest count the panel's Samples control offers;
 //   - attention: the Attention panel's example of 64 tokens from compositional attention
 //     (2 searches x 4 retrievals): one 64x64 search map per search, the selection and the truth.
 // The pages are the host's own HTML and CSP (src/host/webviewHtml.ts) loading the bundles of
@@ -12,8 +13,10 @@
 // the first task after the next animation frame, i.e. the panel's message handler (draws the
 // canvases, rebuilds DOM), then requestAnimationFrame callbacks, style, layout and paint.
 // Also shown: "handler" (postMessage to the end of the panel's handler) and "rAF" (to the next
-// animation frame callback). Headless Chromium runs animation frames at 60 Hz, so up to one
-// frame interval of the frame time can be waiting for the next frame, not work.
+// animation frame callback). Headless Chromium runs animation frames at 60 Hz: part of a frame
+// time is waiting for the next frame, not work. Messages are therefore posted at phases spread
+// over the frame interval (as host messages arrive), and the "empty frame" row (a message no
+// panel handles) shows that floor: about 8 ms median, 15 ms p90.
 //
 //   npm run bench:render   (npm run build && node bench/render.mjs [--frames 20] [--warmup 3] [--profile]
 //                           [--screenshots DIR] [--baseline DIR])
@@ -44,13 +47,18 @@ const { values: args } = parseArgs({
 const FRAMES = Number(args.frames);
 const WARMUP = Number(args.warmup);
 const TARGET_MS = 16;
-const SAMPLES = 10_000;
 const THETA_DIM = 4;
 const TOKENS = 64;
 const SEARCHES = 2;
 const RETRIEVALS = 4;
 
-const WORKLOADS = { posterior: posteriorFrames, attention: attentionFrames };
+/** name: [webview bundle, frames(page)]. */
+const WORKLOADS = {
+  posterior: ['posterior', (page) => posteriorFrames(page, 10_000)],
+  'posterior-3000': ['posterior', (page) => posteriorFrames(page, 3000)],
+  attention: ['attention', attentionFrames],
+  'empty frame': ['attention', emptyFrames],
+};
 const dist = path.join(root, 'dist/webview');
 if (!fs.existsSync(path.join(dist, 'posterior.js'))) throw new Error('dist/webview has no bundles: run `npm run build` first');
 
@@ -64,9 +72,9 @@ const origin = `http://127.0.0.1:${server.address().port}`;
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--disable-gpu', ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])] });
 const results = {};
 try {
-  for (const [bundle, frames] of Object.entries(WORKLOADS)) {
+  for (const [name, [bundle, frames]] of Object.entries(WORKLOADS)) {
     for (const variant of Object.keys(variants)) {
-      results[variant === 'current' ? bundle : `${bundle} (${variant})`] = await measure(variant, bundle, frames);
+      results[variant === 'current' ? name : `${name} (${variant})`] = await measure(variant, name, bundle, frames);
     }
   }
 } finally {
@@ -79,8 +87,8 @@ report();
 
 // ------------------------------------------------------------------ workloads (run in the page)
 
-/** The host's session and example, then FRAMES answers to the panel's posterior requests. */
-async function posteriorFrames(page) {
+/** The host's session and example, then FRAMES answers with `count` samples to the panel's posterior requests. */
+async function posteriorFrames(page, count) {
   const rng = random(1);
   const theta = Array.from({ length: THETA_DIM }, () => 2 * normal(rng));
   const points = 100;
@@ -88,7 +96,7 @@ async function posteriorFrames(page) {
   // Prior N(0, 1) per coordinate, unit noise: posterior N(sum x / (n + 1), 1 / (n + 1)).
   const mean = theta.map((_, i) => x.reduce((s, row) => s + row[i], 0) / (points + 1));
   const sd = 1 / Math.sqrt(points + 1);
-  const draw = (shift, scale) => Array.from({ length: SAMPLES }, () => mean.map((m) => m + shift + scale * sd * normal(rng)));
+  const draw = (shift, scale) => Array.from({ length: count }, () => mean.map((m) => m + shift + scale * sd * normal(rng)));
   const covariance = mean.map((_, i) => mean.map((__, j) => (i === j ? sd * sd : 0)));
   const task = {
     task: 'posterior-gaussian-mean', model: 'gaussian-mean', xDim: THETA_DIM, target: 'none', classes: 0,
@@ -176,10 +184,19 @@ async function attentionFrames(page) {
   }, { state, example, runId, frames: WARMUP + FRAMES });
 }
 
+/** Messages the panel ignores: the floor of the measurement (messaging and waiting for the next frame). */
+async function emptyFrames(page) {
+  return page.evaluate(async (frames) => {
+    const timings = [];
+    for (let i = 0; i < frames; i++) timings.push(await window.__frame({ type: 'bench-no-op' }));
+    return timings;
+  }, WARMUP + FRAMES);
+}
+
 // ------------------------------------------------------------------ page and timing
 
 /** Opens `bundle`'s page of `variant`, runs `frames(page)`, drops the warm-up frames; with --profile, a CPU profile of the frames. */
-async function measure(variant, bundle, frames) {
+async function measure(variant, name, bundle, frames) {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, deviceScaleFactor: 1 });
   const problems = [];
   page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
@@ -195,8 +212,8 @@ async function measure(variant, bundle, frames) {
   }
   const timings = (await frames(page)).slice(WARMUP);
   const profile = cdp ? topSelfTime((await cdp.send('Profiler.stop')).profile) : undefined;
-  if (problems.length) throw new Error(`${bundle}: errors in the page:\n${problems.join('\n')}`);
-  if (args.screenshots) await page.screenshot({ path: path.join(args.screenshots, `render-${bundle}${variant === 'current' ? '' : `-${variant}`}.png`), fullPage: true });
+  if (problems.length) throw new Error(`${name}: errors in the page:\n${problems.join('\n')}`);
+  if (args.screenshots) await page.screenshot({ path: path.join(args.screenshots, `render-${name}${variant === 'current' ? '' : `-${variant}`}.png`), fullPage: true });
   await page.close();
   const stat = (key) => ({ median: quantile(timings.map((t) => t[key]), 0.5), p90: quantile(timings.map((t) => t[key]), 0.9) });
   return { frame: stat('frame'), handler: stat('handler'), raf: stat('raf'), profile };
@@ -224,7 +241,14 @@ function pageScript({ vars, bodyClass }) {
     theme.disconnect();
   });
   theme.observe(document, { childList: true, subtree: true });
+  let posted = 0;
   window.__frame = (message) => new Promise((resolve) => {
+    // Host messages arrive anywhere in the frame interval: post at phases spread over 0-16 ms
+    // after an animation frame (a golden-ratio sequence), not always right after one.
+    const phase = ((posted++ * 0.618034) % 1) * 16;
+    requestAnimationFrame(() => setTimeout(() => post(message, resolve), phase));
+  });
+  function post(message, resolve) {
     const start = performance.now();
     // Added after the panel's own listener, so it runs once the panel has handled the message.
     const handled = () => {
@@ -240,7 +264,7 @@ function pageScript({ vars, bodyClass }) {
     };
     window.addEventListener('message', handled);
     window.postMessage(message, '*');
-  });
+  }
 }
 
 /** The 8 functions with the most self time in a DevTools CPU profile, in ms. */
@@ -277,7 +301,7 @@ async function hostModules() {
 async function bundleBaseline(tree) {
   const out = path.join(tmp, 'baseline');
   await esbuild.build({
-    entryPoints: Object.fromEntries(Object.keys(WORKLOADS).map((name) => [name, path.join(tree, `webview/${name}/main.ts`)])),
+    entryPoints: Object.fromEntries(Object.values(WORKLOADS).map(([bundle]) => [bundle, path.join(tree, `webview/${bundle}/main.ts`)])),
     nodePaths: [path.join(root, 'node_modules')],
     bundle: true, platform: 'browser', target: 'es2022', format: 'esm', loader: { '.css': 'css' }, logLevel: 'warning',
     outdir: out,

@@ -69,23 +69,25 @@ export function drawHeatmap(canvas: HTMLCanvasElement, spec: HeatmapSpec, theme:
 
   const accent = theme.series[0];
   const { cell } = spec;
+  // The background under every cell in one rectangle: a 64x64 map is 4096 cells, and each
+  // drawing call costs twice (recorded now, rasterised with the frame).
+  ctx.fillStyle = theme.background;
+  ctx.fillRect(left, TOP, spec.cols * cell, spec.rows * cell);
   for (let r = 0; r < spec.rows; r++) {
     for (let c = 0; c < spec.cols; c++) {
       const raw: unknown = spec.value(r, c);
       const v = typeof raw === 'number' ? raw : Number.NaN; // anything else (null from JSON) is "no data"
       const x = left + c * cell;
       const y = TOP + r * cell;
-      ctx.fillStyle = theme.background;
-      ctx.fillRect(x, y, cell, cell);
       if (Number.isNaN(v)) {
         ctx.strokeStyle = theme.grid;
         ctx.beginPath();
         ctx.moveTo(x + 2, y + cell - 2);
         ctx.lineTo(x + cell - 2, y + 2);
         ctx.stroke();
-      } else {
+      } else if (v > 0) {
         // globalAlpha over the background: the theme colour at strength v, whatever its CSS syntax.
-        ctx.globalAlpha = Math.min(1, Math.max(0, v));
+        ctx.globalAlpha = Math.min(1, v);
         ctx.fillStyle = accent;
         ctx.fillRect(x, y, cell, cell);
         ctx.globalAlpha = 1;

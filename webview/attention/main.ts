@@ -139,9 +139,19 @@ interface ColumnView {
 }
 
 let views: ColumnView[] = [];
+/** The canvases of the current render, by column and role; the next render reuses them. */
+let canvases = new Map<string, HTMLCanvasElement>();
+let previousCanvases = new Map<string, HTMLCanvasElement>();
+/** Aborted on each render: removes the listeners of the canvases the previous render set up. */
+let renderListeners = new AbortController();
 
 function render(): void {
+  previousCanvases = canvases;
+  canvases = new Map();
+  renderListeners.abort();
+  renderListeners = new AbortController();
   views = columns.map(buildColumn);
+  previousCanvases = new Map();
   grid.classList.toggle('two', views.length > 1);
   grid.replaceChildren(...views.map((v) => v.root));
   paintAll();
@@ -192,7 +202,7 @@ function buildColumn(column: AttentionColumn): ColumnView {
   root.append(sectionTitle(`Search maps: which key token each query token attends to (${isMultiHead(column) ? 'one per head' : 'one per search'})`));
   const maps = el('div', { class: 'maps' });
   example.searchMaps.forEach((map, s) => {
-    const canvas = <HTMLCanvasElement>el('canvas', {
+    const canvas = canvasFor(`${column.runId}:searchmap:${s}`, {
       class: 'heatmap', tabindex: '0', 'data-testid': `searchmap-${column.runId}-${s}`,
       'data-argmax': JSON.stringify(example.keyArgmax.map((keys) => keys[s])),
       'aria-label': `${what} ${s}: attention map of ${example.tokens} query tokens over ${example.tokens} key tokens`,
@@ -216,7 +226,7 @@ function buildColumn(column: AttentionColumn): ColumnView {
   root.append(sectionTitle(isMultiHead(column)
     ? 'Retrieval selection per token: fixed pairing (head h always retrieves with value block h)'
     : 'Retrieval selection per token: probability that search s uses retrieval r'));
-  const selectionCanvas = <HTMLCanvasElement>el('canvas', {
+  const selectionCanvas = canvasFor(`${column.runId}:selection`, {
     class: 'heatmap', tabindex: '0',
     'aria-label': `retrieval selection: ${example.searches} searches x ${example.retrievals} retrievals for each of ${example.tokens} tokens`,
   });
@@ -244,7 +254,7 @@ function buildColumn(column: AttentionColumn): ColumnView {
   }), (cell) => cell.col));
   if (example.truth) {
     const truth = example.truth;
-    const truthCanvas = <HTMLCanvasElement>el('canvas', {
+    const truthCanvas = canvasFor(`${column.runId}:truth`, {
       class: 'heatmap', tabindex: '0', 'data-testid': `truth-${column.runId}`,
       'aria-label': `ground truth: the retrieval the context asks each of ${example.truthSearches} ground-truth searches for`,
     });
@@ -307,7 +317,7 @@ function buildSummary(column: AttentionColumn, summary: SelectionSummary, exampl
   const figures = el('div', { class: 'maps' });
   for (let s = 0; s < summary.searches; s++) {
     const g = summary.matchedTruthSearch[s];
-    const canvas = <HTMLCanvasElement>el('canvas', { class: 'heatmap', 'aria-label': `${what} ${s}: mean selection per ground-truth retrieval of g${g}` });
+    const canvas = canvasFor(`${column.runId}:summary:${s}`, { class: 'heatmap', 'aria-label': `${what} ${s}: mean selection per ground-truth retrieval of g${g}` });
     const agreement = summary.searchAgreement[s].map((a, gi) => `g${gi}: ${Math.round(100 * a)}%`).join(', ');
     figures.append(el('figure', {},
       el('figcaption', { title: `Share of tokens where ${what} ${s} attends most to the token each ground-truth search finds: ${agreement}` },
@@ -355,6 +365,19 @@ function describeToken(example: AttentionExample, token: number | undefined, wha
   return lines;
 }
 
+/**
+ * The canvas `key` (run and role) of the previous render with these attributes, or a new one.
+ * A new canvas allocates its backing store when first drawn (about 40 ms for a 64x64 search map
+ * in headless Chromium), on every example; one redrawn at the same size keeps it. Each key is
+ * always given the same attribute names, so setting them replaces every old value.
+ */
+function canvasFor(key: string, attributes: Record<string, string>): HTMLCanvasElement {
+  const canvas = previousCanvases.get(key) ?? <HTMLCanvasElement>el('canvas');
+  for (const [name, value] of Object.entries(attributes)) canvas.setAttribute(name, value);
+  canvases.set(key, canvas);
+  return canvas;
+}
+
 /** A canvas drawn by `spec(hoverToken)`, whose cells set the hovered token through `tokenOf`. */
 function interactive(
   canvas: HTMLCanvasElement,
@@ -363,17 +386,18 @@ function interactive(
   tokenOf: (cell: { row: number; col: number }) => number,
 ): () => void {
   let layout: HeatmapLayout | undefined;
+  const { signal } = renderListeners;
   canvas.addEventListener('mousemove', (event) => {
     const cell = layout && cellAt(layout, canvas, event);
     setHover(cell ? tokenOf(cell) : undefined);
-  });
-  canvas.addEventListener('mouseleave', () => setHover(undefined));
+  }, { signal });
+  canvas.addEventListener('mouseleave', () => setHover(undefined), { signal });
   canvas.addEventListener('keydown', (event) => {
     if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight' && event.key !== 'ArrowUp' && event.key !== 'ArrowDown') return;
     event.preventDefault();
     const step = event.key === 'ArrowLeft' || event.key === 'ArrowUp' ? -1 : 1;
     setHover(hoverToken === undefined ? 0 : (hoverToken + step + tokens) % tokens);
-  });
+  }, { signal });
   return () => {
     layout = drawHeatmap(canvas, spec(hoverToken), theme);
   };

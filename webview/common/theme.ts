@@ -57,10 +57,15 @@ export function runStyle(theme: ThemeColors, index: number): { color: string; da
   return cycle === 0 ? { color } : { color, dash: cycle === 1 ? [6, 3] : [2, 3] };
 }
 
+let colorParser: CanvasRenderingContext2D | null | undefined;
+
 /** Same colour with an alpha, whatever CSS colour syntax the theme used. */
 export function withAlpha(color: string, alpha: number): string {
-  const ctx = document.createElement('canvas').getContext('2d');
+  // One parsing context per page: plots call this per point, and a new canvas per call added up to ms per frame.
+  colorParser ??= document.createElement('canvas').getContext('2d');
+  const ctx = colorParser;
   if (!ctx) return color;
+  ctx.fillStyle = '#000000'; // what an unparsable colour leaves, as on a fresh canvas
   ctx.fillStyle = color; // the canvas normalises to #rrggbb or rgba(...)
   const normal = ctx.fillStyle;
   if (normal.startsWith('#') && normal.length === 7) {

@@ -164,7 +164,8 @@ export const normalDensity = (x: number, mean: number, sd: number) => Math.exp(-
 
 /** A range covering the values' 1-99% span and the extra points, with a margin. */
 export function rangeOf(values: number[], extra: number[] = []): Range {
-  const sorted = [...values].sort((a, b) => a - b);
+  // A typed array sorts numerically without a comparator: several times faster on 10k samples.
+  const sorted = Float64Array.from(values).sort();
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))];
   const all = [...(sorted.length ? [at(0.005), at(0.995)] : []), ...extra].filter(Number.isFinite);
   if (all.length === 0) return [-1, 1];

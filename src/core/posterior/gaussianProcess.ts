@@ -51,16 +51,21 @@ export function sampleGaussianProcess(x: ArrayLike<number>, n: number, dim: numb
   return f;
 }
 
+/** Targets y = f(x) + eps [n] at the points x [n, dim], for one draw of f. */
+export function gaussianProcessTargets(x: ArrayLike<number>, n: number, dim: number, rng: Rng): Float32Array {
+  const f = sampleGaussianProcess(x, n, dim, rng);
+  const noise = Math.sqrt(NOISE_VARIANCE);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) y[i] = f[i] + noise * rng.normal();
+  return y;
+}
+
 /** n points of one GP regression data set: x ~ N(0, I) [n, dim], y = f(x) + eps [n]. Deterministic in `rng`. */
 export function gaussianProcessPoints(n: number, dim: number, rng: Rng): Points {
   const x = new Float32Array(n * dim);
   for (let i = 0; i < x.length; i++) x[i] = rng.normal();
   // The kernel is evaluated at the float32 inputs the network will see, not at their doubles.
-  const f = sampleGaussianProcess(x, n, dim, rng);
-  const noise = Math.sqrt(NOISE_VARIANCE);
-  const y = new Float32Array(n);
-  for (let i = 0; i < n; i++) y[i] = f[i] + noise * rng.normal();
-  return { x, y };
+  return { x, y: gaussianProcessTargets(x, n, dim, rng) };
 }
 
 /**

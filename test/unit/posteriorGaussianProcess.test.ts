@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { useWasmBackend } from '../helpers/backend';
 import { MemorySink } from '../helpers/memorySink';
@@ -216,4 +218,18 @@ test("the GP split adds eval/gaussian-process/... and leaves the training split'
     'eval/gaussian-process/elbo', 'eval/gaussian-process/exact-predictive-l2', 'eval/gaussian-process/predictive-l2', 'eval/gaussian-process/symmetric-kl',
   ]);
   for (const [name, value] of Object.entries(linear)) assert.ok(Number.isFinite(value), `${name} = ${value}`);
+});
+
+test('the misspecification templates build (the validator alone does not check objective and data source together) and evaluate on the GP split', async () => {
+  await useWasmBackend();
+  for (const [name, source] of [['posterior-misspecified-nlr-test-on-gp', 'simulator'], ['posterior-misspecified-nlr-train-on-gp', 'gaussian-process']]) {
+    const file = join(__dirname, '../../templates', `${name}.lab.json`);
+    const { spec, problems } = parseSpec(readFileSync(file, 'utf8'), file);
+    assert.ok(spec, JSON.stringify(problems));
+    const experiment = buildExperiment(spec);
+    assert.ok(isPosteriorTask(experiment.task));
+    assert.equal(experiment.task.dataSource, source, name);
+    assert.deepEqual(experiment.task.splits, ['train', 'gaussian-process'], name);
+    tf.dispose(experiment.model.parameters.map((p) => p.variable));
+  }
 });

@@ -26,8 +26,13 @@ export function buildExperiment(spec: ResolvedSpec): Experiment {
   const task = taskEntry.create(optionsOf(spec.task), spec.seed);
   const context = { spec, task, rng: createRng(spec.seed, 'init') };
   const model = modelEntry.create(optionsOf(spec.model), context);
-  const objective = objectiveEntry.create(optionsOf(spec.objective), context);
-  return { task, model, objective };
+  try {
+    return { task, model, objective: objectiveEntry.create(optionsOf(spec.objective), context) };
+  } catch (error) {
+    // An objective that rejects the combination (e.g. forward KL on data without theta) must not leave the model's weights behind.
+    for (const p of model.parameters) p.variable.dispose();
+    throw error;
+  }
 }
 
 /** Every data stream is keyed by (seed, purpose, ...): resuming at any step replays the same data. */

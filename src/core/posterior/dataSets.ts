@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../registry';
 import type { Rng } from '../rng';
 import { tokensOf } from './models/common';
-import type { ProbabilisticModel } from './models/types';
+import type { Points, ProbabilisticModel } from './models/types';
 
 export interface DataSets {
   count: number;
@@ -26,16 +26,24 @@ export interface DataSets {
 export interface PosteriorBatchData {
   /** The context each network conditions on. */
   context: DataSets;
-  /** Held-out points from the same theta, for the predictive metrics. */
+  /** Held-out points from the same theta (or the same draw of a data source without theta), for the predictive metrics. */
   heldOut: DataSets;
-  /** True parameters [count, P]. */
-  theta: Float32Array;
+  /**
+   * True parameters [count, P]; absent for data sets no parametric model generated (e.g. the
+   * Gaussian-process source): anything that needs theta must check, never read the targets instead.
+   */
+  theta?: Float32Array;
   /** Seeds the objective's reparameterisation noise, so a batch always gives the same loss. */
   noiseSeed: number;
 }
 
 export interface PosteriorBatch extends Batch {
   posterior: PosteriorBatchData;
+}
+
+/** A batch simulated from the assumed model: theta is known. */
+export interface SimulatedBatch extends PosteriorBatch {
+  posterior: PosteriorBatchData & { theta: Float32Array };
 }
 
 export const isPosteriorBatch = (batch: Batch | undefined): batch is PosteriorBatch =>
@@ -97,28 +105,51 @@ export interface SimulationSizes {
   heldOut: number;
 }
 
-/** B data sets from the prior: theta ~ N(0, I), N ~ U{contextMin..contextMax}, plus held-out points. */
-export function simulateBatch(model: ProbabilisticModel, count: number, sizes: SimulationSizes, rng: Rng): PosteriorBatch {
-  const { contextMin, contextMax, heldOut } = sizes;
+/** One data set as drawn: its context size, then context and held-out points in one array. */
+export interface DrawnDataSet {
+  contextSize: number;
+  points: Points;
+}
+
+/**
+ * Packs drawn data sets into a batch (context padded to contextMax). With theta [count, P] the
+ * targets are theta; without it (a source with no true parameters) they are NaN, so any code
+ * that reads targets it should not have read gives NaN rather than a plausible number.
+ */
+export function packBatch(model: ProbabilisticModel, sizes: SimulationSizes, drawn: DrawnDataSet[], theta: Float32Array | undefined, noiseSeed: number): PosteriorBatch {
+  const { contextMax, heldOut } = sizes;
+  const count = drawn.length;
   const context = emptyDataSets(count, contextMax, model.xDim);
   const held = emptyDataSets(count, heldOut, model.xDim);
-  const theta = new Float32Array(count * model.thetaDim);
-  for (let b = 0; b < count; b++) {
-    const parameters = Array.from({ length: model.thetaDim }, () => rng.normal());
-    theta.set(parameters, b * model.thetaDim);
-    const n = contextMin + rng.int(contextMax - contextMin + 1);
-    const points = model.simulate(parameters, n + heldOut, rng);
+  drawn.forEach(({ contextSize: n, points }, b) => {
     context.sizes[b] = n;
     context.x.set(points.x.subarray(0, n * model.xDim), b * contextMax * model.xDim);
     context.y.set(points.y.subarray(0, n), b * contextMax);
     held.sizes[b] = heldOut;
-    held.x.set(points.x.subarray(n * model.xDim), b * heldOut * model.xDim);
-    held.y.set(points.y.subarray(n), b * heldOut);
-  }
+    held.x.set(points.x.subarray(n * model.xDim, (n + heldOut) * model.xDim), b * heldOut * model.xDim);
+    held.y.set(points.y.subarray(n, n + heldOut), b * heldOut);
+  });
+  const thetaOf = (b: number) => Array.from(theta!.subarray(b * model.thetaDim, (b + 1) * model.thetaDim));
   return {
     inputs: networkInputs(model, context),
-    targets: tf.tensor2d(theta, [count, model.thetaDim]),
-    truth: context.sizes.map((n, b) => ({ points: n, theta: Array.from(theta.subarray(b * model.thetaDim, (b + 1) * model.thetaDim)) })),
-    posterior: { context, heldOut: held, theta, noiseSeed: rng.int32() },
+    targets: tf.tensor2d(theta ?? new Float32Array(count * model.thetaDim).fill(Number.NaN), [count, model.thetaDim]),
+    truth: context.sizes.map((n, b) => (theta ? { points: n, theta: thetaOf(b) } : { points: n })),
+    posterior: { context, heldOut: held, ...(theta ? { theta } : {}), noiseSeed },
   };
+}
+
+/** N ~ U{contextMin..contextMax}. */
+export const drawContextSize = ({ contextMin, contextMax }: SimulationSizes, rng: Rng) => contextMin + rng.int(contextMax - contextMin + 1);
+
+/** B data sets from the prior: theta ~ N(0, I), N ~ U{contextMin..contextMax}, plus held-out points. */
+export function simulateBatch(model: ProbabilisticModel, count: number, sizes: SimulationSizes, rng: Rng): SimulatedBatch {
+  const theta = new Float32Array(count * model.thetaDim);
+  const drawn: DrawnDataSet[] = [];
+  for (let b = 0; b < count; b++) {
+    const parameters = Array.from({ length: model.thetaDim }, () => rng.normal());
+    theta.set(parameters, b * model.thetaDim);
+    const n = drawContextSize(sizes, rng);
+    drawn.push({ contextSize: n, points: model.simulate(parameters, n + sizes.heldOut, rng) });
+  }
+  return packBatch(model, sizes, drawn, theta, rng.int32()) as SimulatedBatch;
 }

@@ -124,8 +124,11 @@ function posteriorMetrics(task: PosteriorTask, family: PosteriorFamily, output: 
   const metrics: Record<string, tf.Scalar> = {
     [predictiveName]: tf.mean(model.predictiveScore(theta, held.x, held.y, held.mask)) as tf.Scalar,
     elbo: tf.mean(tf.sub(logLikelihood, kl)) as tf.Scalar,
-    nll: tf.mean(negativeLogPosterior(family, output, targets)) as tf.Scalar,
   };
+  // Data sets without a true theta (the Gaussian-process source) have no -log q(theta_true | D).
+  if (batch.posterior.theta) metrics.nll = tf.mean(negativeLogPosterior(family, output, targets)) as tf.Scalar;
+  // The exact posterior reads only the data, so it stays defined on data the model did not
+  // generate: there it is the assumed model's Bayesian answer, which the network should match.
   if (exactPosterior) {
     const exact = exactSamples(exactPosterior, batch, model.thetaDim);
     metrics[`exact-${predictiveName}`] = tf.mean(model.predictiveScore(exact, held.x, held.y, held.mask)) as tf.Scalar;
@@ -150,6 +153,12 @@ export const forwardKlEntry: Entry<Objective> = {
   options: { type: 'object', properties: {} },
   create(_options, { task }) {
     const posteriorTask = posteriorTaskOf(task, 'forward-kl');
+    if (posteriorTask.dataSource !== 'simulator') {
+      throw new Error(
+        `objective 'forward-kl' trains on the true theta of each data set, but task.dataSource is '${posteriorTask.dataSource}', ` +
+          "whose data sets have no theta: use objective 'reverse-kl' (it needs only the likelihood), or task.dataSource 'simulator'",
+      );
+    }
     const family = familyFor(task, 'forward-kl');
     return {
       loss: (output, targets) => tf.mean(negativeLogPosterior(family, output, targets)) as tf.Scalar,

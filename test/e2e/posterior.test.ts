@@ -122,11 +122,12 @@ test('Posterior panel: adding, dragging and deleting a data point moves the netw
     await workbench.screenshot('posterior-after-add');
 
     // Drag it to the lower left corner: both move down and to the left of where they were.
+    const start = await pagePoint(frame, 3.3, 3.3); // again: the panel may have scrolled since the click
     const target = await pagePoint(frame, -3.3, -3.3);
-    await workbench.page.mouse.move(corner.x, corner.y);
+    await workbench.page.mouse.move(start.x, start.y);
     await workbench.page.mouse.down();
     for (let k = 1; k <= 12; k++) {
-      await workbench.page.mouse.move(corner.x + ((target.x - corner.x) * k) / 12, corner.y + ((target.y - corner.y) * k) / 12);
+      await workbench.page.mouse.move(start.x + ((target.x - start.x) * k) / 12, start.y + ((target.y - start.y) * k) / 12);
       await workbench.page.waitForTimeout(40);
     }
     await workbench.page.mouse.up();

@@ -104,7 +104,6 @@ app.append(
       el('label', { for: 'step-range' }, 'Checkpoint'), stepRange, stepLabel,
       el('label', { for: 'samples' }, 'Samples'), sampleSelect,
       newDataButton, resetButton)),
-  messages,
   el('div', { class: 'plots' },
     el('section', { class: 'card', 'aria-label': 'Data' },
       el('div', { class: 'card-head' }, el('h2', {}, 'Data'), classPicker, latency),
@@ -117,6 +116,8 @@ app.append(
       el('div', { class: 'canvas-box' }, pairCanvas),
       pairNote,
       referenceNote)),
+  // Below the plots: warnings come and go with each edit, and above they would move the canvas under a drag.
+  messages,
   el('section', { class: 'card summary-card' }, el('div', { class: 'card-head' }, el('h2', {}, 'Summary'), counts), summary),
   calibration.element,
 );

@@ -59,21 +59,24 @@ export function runStyle(theme: ThemeColors, index: number): { color: string; da
 
 let colorParser: CanvasRenderingContext2D | null | undefined;
 
-/** Same colour with an alpha, whatever CSS colour syntax the theme used. */
-export function withAlpha(color: string, alpha: number): string {
+/** r, g, b (0-255) of any CSS colour the canvas understands; black for one it does not. */
+export function rgbOf(color: string): [number, number, number] {
   // One parsing context per page: plots call this per point, and a new canvas per call added up to ms per frame.
   colorParser ??= document.createElement('canvas').getContext('2d');
   const ctx = colorParser;
-  if (!ctx) return color;
+  if (!ctx) return [0, 0, 0];
   ctx.fillStyle = '#000000'; // what an unparsable colour leaves, as on a fresh canvas
   ctx.fillStyle = color; // the canvas normalises to #rrggbb or rgba(...)
-  const normal = ctx.fillStyle;
-  if (normal.startsWith('#') && normal.length === 7) {
-    const [r, g, b] = [1, 3, 5].map((i) => parseInt(normal.slice(i, i + 2), 16));
-    return `rgba(${r}, ${g}, ${b}, ${alpha})`;
-  }
-  const m = /^rgba?\(([^,]+),([^,]+),([^,)]+)/.exec(normal);
-  return m ? `rgba(${m[1].trim()}, ${m[2].trim()}, ${m[3].trim()}, ${alpha})` : color;
+  const normal = String(ctx.fillStyle);
+  if (normal.startsWith('#')) return [1, 3, 5].map((i) => parseInt(normal.slice(i, i + 2), 16)) as [number, number, number];
+  const m = /^rgba?\(\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*([\d.]+)/.exec(normal);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
+}
+
+/** Same colour with an alpha, whatever CSS colour syntax the theme used. */
+export function withAlpha(color: string, alpha: number): string {
+  const [r, g, b] = rgbOf(color);
+  return `rgba(${r}, ${g}, ${b}, ${alpha})`;
 }
 
 /**

@@ -7,9 +7,10 @@
  */
 import type { PanelData, PanelView, PosteriorPanelResult, PosteriorTaskInfo } from '../../src/host/posteriorProtocol';
 import type { ThemeColors } from '../common/theme';
-import { withAlpha } from '../common/theme';
+import { rgbOf, withAlpha } from '../common/theme';
 import { clipTo, drawAxes, drawCross, fromPx, prepareCanvas, strokeEllipse, toPx, type Frame, type Range } from './canvas';
 import type { PanelColors } from './colors';
+import { drawScatter } from './scatter';
 
 export interface EditablePoint {
   x: number[];
@@ -294,19 +295,9 @@ function drawBand(ctx: CanvasRenderingContext2D, f: Frame, band: NonNullable<Pos
   }
 }
 
-/** r, g, b of any CSS colour (the canvas normalises it). */
-function rgbOf(ctx: CanvasRenderingContext2D, color: string): [number, number, number] {
-  ctx.fillStyle = '#000';
-  ctx.fillStyle = color;
-  const normal = String(ctx.fillStyle);
-  if (normal.startsWith('#')) return [1, 3, 5].map((i) => parseInt(normal.slice(i, i + 2), 16)) as [number, number, number];
-  const m = /(\d+)\D+(\d+)\D+(\d+)/.exec(normal);
-  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [128, 128, 128];
-}
-
 function drawField(ctx: CanvasRenderingContext2D, f: Frame, field: NonNullable<PosteriorPanelResult['field']>, colors: PanelColors): void {
   const { xs, ys, classes, probabilities } = field;
-  const rgb = Array.from({ length: classes }, (_, c) => rgbOf(ctx, colors.classes[c % colors.classes.length]));
+  const rgb = Array.from({ length: classes }, (_, c) => rgbOf(colors.classes[c % colors.classes.length]));
   const dx = (xs[xs.length - 1] - xs[0]) / (xs.length - 1);
   const dy = (ys[ys.length - 1] - ys[0]) / (ys.length - 1);
   ys.forEach((y, row) => {
@@ -335,13 +326,8 @@ function drawMeansInDataSpace(
 ): void {
   const d = task.xDim;
   const components = task.thetaDim / d;
-  ctx.fillStyle = withAlpha(colors.network, 0.35);
-  for (const s of result.samples) {
-    for (let k = 0; k < components; k++) {
-      const [px, py] = toPx(f, s[k * d], s[k * d + 1]);
-      ctx.fillRect(px - 1, py - 1, 2, 2);
-    }
-  }
+  const style = { color: colors.network, alpha: 0.35, size: 2 };
+  for (let k = 0; k < components; k++) drawScatter(ctx, f, result.samples, (s) => s[k * d], (s) => s[k * d + 1], style);
   if (result.exact && components === 1) {
     const { mean, covariance } = result.exact;
     ctx.strokeStyle = colors.exact;

@@ -20,6 +20,7 @@ import {
   type Range,
 } from './canvas';
 import type { PanelColors } from './colors';
+import { drawScatter } from './scatter';
 
 /** Dimensions shown at most (a corner plot of more is unreadable at panel size). */
 export const MAX_PAIR_DIMS = 4;
@@ -157,18 +158,8 @@ function drawPair(
   const { result, trueTheta } = input;
   drawAxes(ctx, f, theme, axes);
   clipTo(ctx, f);
-  ctx.fillStyle = withAlpha(colors.network, 0.45);
-  for (const s of result.samples) {
-    const [px, py] = toPx(f, s[col], s[row]);
-    ctx.fillRect(px - 1.25, py - 1.25, 2.5, 2.5);
-  }
-  if (input.reference) {
-    ctx.fillStyle = withAlpha(colors.exact, 0.6);
-    for (const s of input.reference) {
-      const [px, py] = toPx(f, s[col], s[row]);
-      ctx.fillRect(px - 1, py - 1, 2, 2);
-    }
-  }
+  drawScatter(ctx, f, result.samples, (s) => s[col], (s) => s[row], { color: colors.network, alpha: 0.45, size: 2.5 });
+  if (input.reference) drawScatter(ctx, f, input.reference, (s) => s[col], (s) => s[row], { color: colors.exact, alpha: 0.6, size: 2 });
   if (result.exact) {
     const { mean, covariance } = result.exact;
     ctx.strokeStyle = colors.exact;

@@ -64,15 +64,36 @@ export function drawScatter<T>(
   const scale = ctx.getTransform().a || 1;
   const width = Math.max(1, Math.ceil(f.width * scale));
   const height = Math.max(1, Math.ceil(f.height * scale));
-  const side = Math.max(1, Math.round(style.size * scale));
   const layer = nextLayer(width, height);
-  const { counts, words } = layer;
-  const stride = layer.image.width;
-  for (let row = 0; row < height; row++) counts.fill(0, row * stride, row * stride + width);
+  const grid = { counts: layer.counts, stride: layer.image.width, width, height };
+  const most = countSquares(grid, f, points, x, y, Math.max(1, Math.round(style.size * scale)));
+  if (most === 0) return;
+  const wordOf = pixelWords(rgbOf(style.color), style.alpha, most);
+  for (let row = 0; row < height; row++) {
+    for (let i = row * grid.stride, end = i + width; i < end; i++) layer.words[i] = wordOf[layer.counts[i]];
+  }
+  layer.canvas.getContext('2d')!.putImageData(layer.image, 0, 0, 0, 0, width, height);
+  ctx.drawImage(layer.canvas, 0, 0, width, height, f.left, f.top, width / scale, height / scale);
+}
 
-  // Device pixels of the square's top-left corner: a linear map of the data coordinates.
-  const ax = (width / (f.x[1] - f.x[0]));
-  const ay = (height / (f.y[1] - f.y[0]));
+/** A width x height window of a counts buffer whose rows are `stride` apart. */
+export interface CountGrid {
+  counts: Uint16Array;
+  stride: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Clears the grid, then adds 1 to every pixel each point's square of `side` pixels covers (the
+ * grid spans frame `f`'s data ranges). Returns the largest count.
+ */
+export function countSquares<T>(grid: CountGrid, f: Pick<Frame, 'x' | 'y'>, points: readonly T[], x: (p: T) => number, y: (p: T) => number, side: number): number {
+  const { counts, stride, width, height } = grid;
+  for (let row = 0; row < height; row++) counts.fill(0, row * stride, row * stride + width);
+  // The square's top-left pixel: a linear map of the data coordinates.
+  const ax = width / (f.x[1] - f.x[0]);
+  const ay = height / (f.y[1] - f.y[0]);
   const half = side / 2;
   let most = 0;
   for (const p of points) {
@@ -91,19 +112,15 @@ export function drawScatter<T>(
       }
     }
   }
-  if (most === 0) return;
+  return Math.min(most, 65534);
+}
 
-  const [r, g, b] = rgbOf(style.color);
-  const wordOf = new Uint32Array(most + 1);
+/** RGBA pixel (little-endian 0xAABBGGRR) of a pixel covered n times, for n = 0..most: alpha 1 - (1 - a)^n. */
+export function pixelWords([r, g, b]: [number, number, number], alpha: number, most: number): Uint32Array {
+  const words = new Uint32Array(most + 1);
   for (let n = 1; n <= most; n++) {
-    const alpha = Math.round(255 * (1 - (1 - style.alpha) ** n));
-    wordOf[n] = ((alpha << 24) | (b << 16) | (g << 8) | r) >>> 0;
+    const a = Math.round(255 * (1 - (1 - alpha) ** n));
+    words[n] = ((a << 24) | (b << 16) | (g << 8) | r) >>> 0;
   }
-  for (let row = 0; row < height; row++) {
-    for (let i = row * stride, end = i + width; i < end; i++) words[i] = wordOf[counts[i]];
-  }
-
-  const layerCtx = layer.canvas.getContext('2d')!;
-  layerCtx.putImageData(layer.image, 0, 0, 0, 0, width, height);
-  ctx.drawImage(layer.canvas, 0, 0, width, height, f.left, f.top, width / scale, height / scale);
+  return words;
 }

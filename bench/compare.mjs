@@ -3,7 +3,7 @@
 // mean anything). See bench/README.md for the method and the floor estimates.
 //
 //   npm run bench:compare
-//   node bench/compare.mjs [--steps 100] [--rounds 3] [--backends wasm,cpu,node] [--workloads mha,compositional]
+//   node bench/compare.mjs [--steps 100] [--rounds 3] [--backends wasm,cpu,node] [--workloads mha,compositional,posterior]
 //                          [--no-check] [--no-parallel] [--no-install] [--baseline DIR]
 //
 // --baseline DIR: also time our training built from another source tree (DIR/src, e.g. a copy
@@ -33,7 +33,7 @@ const { values: args } = parseArgs({
     'log-every': { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' },
     backends: { type: 'string', default: 'wasm,cpu,node' },
-    workloads: { type: 'string', default: 'mha,compositional' },
+    workloads: { type: 'string', default: 'mha,compositional,posterior' },
     'no-check': { type: 'boolean', default: false },
     'no-parallel': { type: 'boolean', default: false },
     'no-install': { type: 'boolean', default: false },
@@ -47,13 +47,15 @@ const ROUNDS = Number(args.rounds);
 const CHECK_STEPS = 10;
 const CHECK_TOLERANCE = 1e-4;
 const PYTHON = '/usr/bin/python3'; // Debian's, where python3-torch installs (a pyenv python3 may shadow it)
-const REFERENCE = path.join(root, 'bench/reference/retrieval.py');
 const WASM_DIR = path.join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
 
+// `reference`: the PyTorch script of the workload (bench/reference/); ours.ts reads task (with a
+// name, else the Contextual Retrieval Task), model, objective (default L1), batchSize, learningRate.
 const TASK = { seqLen: 10, searchFeatures: 2, retrievalFeatures: 4 };
 const WORKLOADS = {
   mha: {
     title: 'multi-head attention (H=2)',
+    reference: 'retrieval.py',
     task: TASK,
     model: { name: 'multi-head-attention', dim: 64, heads: 2, concat: true },
     batchSize: 256,
@@ -61,10 +63,25 @@ const WORKLOADS = {
   },
   compositional: {
     title: 'compositional attention (S=2, R=4)',
+    reference: 'retrieval.py',
     task: TASK,
     model: { name: 'compositional-attention', dim: 64, searches: 2, retrievals: 4, concat: true, gumbel: false, separateValueKeys: false },
     batchSize: 256,
     learningRate: 1e-4,
+  },
+  // templates/posterior-linear-regression.lab.json, but forward KL (deterministic given the
+  // batch, no sampling noise to match) and a constant learning rate, like the others.
+  posterior: {
+    title: 'posterior transformer (linear regression)',
+    reference: 'posterior.py',
+    task: { name: 'posterior-linear-regression', dim: 1, contextMin: 64, contextMax: 127, heldOut: 100 },
+    model: {
+      name: 'amortized-posterior', encoder: 'transformer', family: 'gaussian', dim: 32, layers: 2, heads: 4, feedForward: 64,
+      flowBlocks: 6, flowHidden: 64, setSize: true,
+    },
+    objective: { name: 'forward-kl' },
+    batchSize: 32,
+    learningRate: 1e-3,
   },
 };
 
@@ -161,7 +178,7 @@ async function measureWorkload(ours, key, workload, baseline) {
 async function checkAgreement(ours, workload) {
   const dir = path.join(tmp, `exchange-${workload.model.name}`);
   const exported = await runOurs(ours, { mode: 'export', backend: 'wasm', workload, batches: CHECK_STEPS, dir });
-  const reference = await runJson(PYTHON, [REFERENCE, 'check', '--exchange', dir]);
+  const reference = await runJson(PYTHON, [referenceOf(workload), 'check', '--exchange', dir]);
   const differences = exported.losses.map((loss, i) => Math.abs(loss - reference.losses[i]));
   const maxDifference = Math.max(...differences);
   return { ok: maxDifference < CHECK_TOLERANCE && differences.length === CHECK_STEPS, maxDifference, ours: exported.losses, pytorch: reference.losses };
@@ -171,9 +188,14 @@ function runOurs(bundle, request) {
   return runJson(process.execPath, [bundle, JSON.stringify({ wasmDir: WASM_DIR, ...request })]);
 }
 
+/** The workload's PyTorch script (a function: main() runs before later consts are initialised). */
+function referenceOf(workload) {
+  return path.join(root, 'bench/reference', workload.reference);
+}
+
 function runTorch(workload, threads, { warmup, steps, logEvery }) {
   return runJson(PYTHON, [
-    REFERENCE, 'time', '--workload', JSON.stringify(workload), '--threads', String(threads),
+    referenceOf(workload), 'time', '--workload', JSON.stringify(workload), '--threads', String(threads),
     '--warmup', String(warmup), '--steps', String(steps), '--log-every', String(logEvery),
   ]);
 }

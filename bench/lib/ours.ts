@@ -22,8 +22,11 @@ import type { ResolvedSpec } from '../../src/core/spec/types';
 import type { BackendSetting } from '../../src/protocol';
 
 interface Workload {
-  task: Record<string, unknown>;
+  /** Task options; without a name, the Contextual Retrieval Task (OOD split, random coefficients). */
+  task: Record<string, unknown> & { name?: string };
   model: Record<string, unknown> & { name: string };
+  /** Default: the retrieval workloads' L1 loss. */
+  objective?: Record<string, unknown> & { name: string };
   batchSize: number;
   learningRate: number;
 }
@@ -49,9 +52,9 @@ function specFor(workload: Workload, seed: number, training: Partial<ResolvedSpe
     kind: 'train',
     name: 'bench-compare',
     seed,
-    task: { name: 'contextual-retrieval', split: 'ood', coefficients: 'random', ...workload.task },
+    task: taskOf(workload),
     model: { ...workload.model },
-    objective: { name: 'l1' },
+    objective: { ...(workload.objective ?? { name: 'l1' }) },
     training: {
       steps: 10,
       batchSize: workload.batchSize,
@@ -65,6 +68,11 @@ function specFor(workload: Workload, seed: number, training: Partial<ResolvedSpe
       ...training,
     },
   } as ResolvedSpec;
+}
+
+function taskOf(workload: Workload): ResolvedSpec['task'] {
+  const { name, ...options } = workload.task;
+  return name ? { name, ...options } : { name: 'contextual-retrieval', split: 'ood', coefficients: 'random', ...options };
 }
 
 const nullSink: RunSink = {

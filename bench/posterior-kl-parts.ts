@@ -57,10 +57,11 @@ async function main(): Promise<void> {
   await selectBackend('wasm', { wasmDir: path.join(__dirname, '..', 'dist') });
   const { step, rows } = await klParts(positionals[0], Number(args['data-sets']));
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const standardError = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)) / xs.length);
   const line = (label: string, rs: Row[]) =>
-    console.log(`| ${label} | ${rs.length} | ${mean(rs.map((r) => r.total)).toFixed(3)} | ${mean(rs.map((r) => r.meanPart)).toFixed(3)} | ${mean(rs.map((r) => r.variancePart)).toFixed(3)} | ${rs[0].logVarianceRatio.map((_, i) => mean(rs.map((r) => r.logVarianceRatio[i])).toFixed(3)).join(', ')} |`);
+    console.log(`| ${label} | ${rs.length} | ${mean(rs.map((r) => r.total)).toFixed(3)} ± ${standardError(rs.map((r) => r.total)).toFixed(3)} | ${mean(rs.map((r) => r.meanPart)).toFixed(3)} | ${mean(rs.map((r) => r.variancePart)).toFixed(3)} | ${rs[0].logVarianceRatio.map((_, i) => mean(rs.map((r) => r.logVarianceRatio[i])).toFixed(3)).join(', ')} |`);
   console.log(`${positionals[0]} at step ${step}: symmetric KL / dim, its mean and variance parts; mean log(q variance / exact variance) per parameter`);
-  console.log('| context size | data sets | sym KL / dim | mean part | variance part | log variance ratio |');
+  console.log('| context size | data sets | sym KL / dim ± SE | mean part | variance part | log variance ratio |');
   console.log('| --- | --- | --- | --- | --- | --- |');
   line('all', rows);
   const sizes = rows.map((r) => r.n);

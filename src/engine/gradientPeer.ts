@@ -20,6 +20,7 @@ export interface GradientWorkerOptions {
 export class WorkerGradientPeer implements GradientPeer {
   private readonly worker: Worker;
   private readonly ready: Promise<void>;
+  private started = false;
   private pending?: { resolve: (result: ShardResult) => void; reject: (error: Error) => void };
   private failed?: Error;
 
@@ -32,7 +33,10 @@ export class WorkerGradientPeer implements GradientPeer {
       this.worker.once('error', reject);
     });
     this.worker.on('message', (message: FromGradientWorker) => {
-      if (message.type === 'ready') return started();
+      if (message.type === 'ready') {
+        this.started = true;
+        return started();
+      }
       const pending = this.pending;
       this.pending = undefined;
       if (message.type === 'result') pending?.resolve({ loss: message.loss, gradients: message.gradients });
@@ -43,7 +47,10 @@ export class WorkerGradientPeer implements GradientPeer {
   }
 
   async compute(step: number, shard: number, weights: Float32Array[]): Promise<ShardResult> {
-    await this.ready;
+    // Post before returning: the leader computes its own shard synchronously right after this
+    // call, so an `await` here (even of a settled promise) would hold the request back until the
+    // leader had finished, and the two shards would run one after the other.
+    if (!this.started) await this.ready;
     if (this.failed) throw this.failed;
     if (this.pending) throw new Error('the gradient worker is still computing the previous shard');
     return new Promise((resolve, reject) => {

@@ -1,24 +1,20 @@
 """PyTorch reference for bench/compare.mjs: the Contextual Retrieval models, written from the
 equations in research/compositional-attention.md (not copied from the official code).
 
-Two modes, each printing one JSON line on stdout:
-  check  load our exported initial weights and first batches, train on them, report the losses
-  time   train on freshly generated batches (generation included) and report steps per second
+Modes `check` and `time`: see harness.py.
 
 Conventions shared with our TypeScript side: float32 throughout, kernels exported [in, out]
 (nn.Linear stores [out, in]), the diagonal of the search scores masked by adding -1e9, Adam
 with PyTorch's defaults (betas 0.9, 0.999, eps 1e-8), L1 loss as the mean absolute error.
 """
-import argparse
-import json
 import math
-import os
 import sys
-import time
 
 import numpy as np
 import torch
 from torch import nn
+
+import harness  # bench/reference/harness.py, beside this script
 
 NEGATIVE_INFINITY_LOGIT = -1e9
 
@@ -155,89 +151,19 @@ def l1(prediction, targets):
     return (prediction - targets).abs().mean()
 
 
-def load_exchange(directory):
-    with open(os.path.join(directory, "exchange.json")) as f:
-        manifest = json.load(f)
-    blob = np.fromfile(os.path.join(directory, "exchange.bin"), dtype="<f4")
-    take = lambda entry: torch.from_numpy(blob[entry["offset"]:entry["offset"] + int(np.prod(entry["shape"]))]
-                                          .reshape(entry["shape"]).copy())
-    return manifest, take
+class Reference:
+    script = "bench/reference/retrieval.py"
+    loss = staticmethod(l1)
 
+    @staticmethod
+    def model_for_check(manifest):
+        return build_model(manifest["workload"], manifest["features"])
 
-def check(args):
-    """Same initial weights, same batches: the losses of the first steps."""
-    manifest, take = load_exchange(args.exchange)
-    workload = manifest["workload"]
-    model = build_model(workload, manifest["features"])
-    state = {}
-    for entry in manifest["parameters"]:
-        tensor = take(entry)
-        name = entry["name"]
-        if name.endswith(".kernel"):
-            state[name[: -len(".kernel")] + ".weight"] = tensor.t().contiguous()
-        else:
-            state[name] = tensor
-    missing = set(model.state_dict()) ^ set(state)
-    if missing:
-        raise SystemExit(f"bench/reference/retrieval.py: parameter names differ from ours: {sorted(missing)}")
-    model.load_state_dict(state)
-    optimizer = torch.optim.Adam(model.parameters(), lr=workload["learningRate"])
-    losses = []
-    for entry in manifest["batches"]:
-        inputs, targets = take(entry["inputs"]), take(entry["targets"])
-        loss = l1(model(inputs), targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    print(json.dumps({"losses": losses}))
-
-
-def timed(args):
-    workload = json.loads(args.workload)
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    batches = RetrievalBatches(workload["task"], args.seed)
-    model = build_model(workload, batches.features)
-    optimizer = torch.optim.Adam(model.parameters(), lr=workload["learningRate"])
-    batch_size, log_every = workload["batchSize"], args.log_every
-    loss_sum, seen, marks = torch.zeros(()), 0, {}
-    for step in range(1, args.warmup + args.steps + 1):
-        inputs, targets = batches.batch(batch_size)
-        loss = l1(model(inputs), targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        loss_sum += loss.detach()
-        seen += 1
-        if step % log_every == 0:
-            last_loss = loss_sum.item() / seen  # the only read of the loss, as on our side
-            loss_sum, seen = torch.zeros(()), 0
-            marks[step] = time.perf_counter()
-    start, end = args.warmup, args.warmup + args.steps
-    if start not in marks or end not in marks:
-        raise SystemExit("bench/reference/retrieval.py: warmup and steps must be multiples of log-every")
-    print(json.dumps({
-        "threads": args.threads,
-        "stepsPerSecond": args.steps / (marks[end] - marks[start]),
-        "lastLoss": last_loss,
-        "torch": torch.__version__,
-    }))
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["check", "time"])
-    parser.add_argument("--exchange", help="check: folder with exchange.json and exchange.bin")
-    parser.add_argument("--workload", help="time: the workload as JSON (task, model, batchSize, learningRate)")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--log-every", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-    check(args) if args.mode == "check" else timed(args)
+    @staticmethod
+    def model_and_batches(workload, seed):
+        batches = RetrievalBatches(workload["task"], seed)
+        return build_model(workload, batches.features), batches
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(__doc__.splitlines()[0], Reference))

@@ -1,0 +1,102 @@
+"""The part every PyTorch reference of bench/compare.mjs shares: the exchange files, the 10-step
+loss check and the timed loop, and the command line. A reference script gives its model, batches
+and loss; this module runs them the same way for every workload.
+
+  check  load our exported initial weights and first batches, train on them, report the losses
+  time   train on freshly generated batches (generation included) and report steps per second
+"""
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+import torch
+
+
+def load_exchange(directory):
+    with open(os.path.join(directory, "exchange.json")) as f:
+        manifest = json.load(f)
+    blob = np.fromfile(os.path.join(directory, "exchange.bin"), dtype="<f4")
+    take = lambda entry: torch.from_numpy(blob[entry["offset"]:entry["offset"] + int(np.prod(entry["shape"]))]
+                                          .reshape(entry["shape"]).copy())
+    return manifest, take
+
+
+def load_our_weights(model, manifest, take, script):
+    """Our kernels are [in, out]; nn.Linear stores [out, in]. Names must match one to one."""
+    state = {}
+    for entry in manifest["parameters"]:
+        tensor, name = take(entry), entry["name"]
+        if name.endswith(".kernel"):
+            state[name[: -len(".kernel")] + ".weight"] = tensor.t().contiguous()
+        else:
+            state[name] = tensor
+    differ = set(model.state_dict()) ^ set(state)
+    if differ:
+        raise SystemExit(f"{script}: parameter names differ from ours: {sorted(differ)}")
+    model.load_state_dict(state)
+
+
+def train_step(model, optimizer, loss_of, inputs, targets):
+    loss = loss_of(model(inputs), targets)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
+def check(args, reference):
+    """Same initial weights, same batches: the losses of the first steps."""
+    manifest, take = load_exchange(args.exchange)
+    workload = manifest["workload"]
+    model = reference.model_for_check(manifest)
+    load_our_weights(model, manifest, take, reference.script)
+    optimizer = torch.optim.Adam(model.parameters(), lr=workload["learningRate"])
+    losses = [train_step(model, optimizer, reference.loss, take(entry["inputs"]), take(entry["targets"])).item()
+              for entry in manifest["batches"]]
+    print(json.dumps({"losses": losses}))
+
+
+def timed(args, reference):
+    workload = json.loads(args.workload)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    model, batches = reference.model_and_batches(workload, args.seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=workload["learningRate"])
+    batch_size, log_every = workload["batchSize"], args.log_every
+    loss_sum, seen, marks = torch.zeros(()), 0, {}
+    for step in range(1, args.warmup + args.steps + 1):
+        inputs, targets = batches.batch(batch_size)
+        loss_sum += train_step(model, optimizer, reference.loss, inputs, targets).detach()
+        seen += 1
+        if step % log_every == 0:
+            last_loss = loss_sum.item() / seen  # the only read of the loss, as on our side
+            loss_sum, seen = torch.zeros(()), 0
+            marks[step] = time.perf_counter()
+    start, end = args.warmup, args.warmup + args.steps
+    if start not in marks or end not in marks:
+        raise SystemExit(f"{reference.script}: warmup and steps must be multiples of log-every")
+    print(json.dumps({
+        "threads": args.threads,
+        "stepsPerSecond": args.steps / (marks[end] - marks[start]),
+        "lastLoss": last_loss,
+        "torch": torch.__version__,
+    }))
+
+
+def main(description, reference):
+    """`reference` has: script (its path, for messages), loss(output, targets),
+    model_for_check(manifest) and model_and_batches(workload, seed) (batches.batch(size) ->
+    (inputs, targets) as tensors)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("mode", choices=["check", "time"])
+    parser.add_argument("--exchange", help="check: folder with exchange.json and exchange.bin")
+    parser.add_argument("--workload", help="time: the workload as JSON (task, model, objective, batchSize, learningRate)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--log-every", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    check(args, reference) if args.mode == "check" else timed(args, reference)

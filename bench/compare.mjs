@@ -52,6 +52,7 @@ const WASM_DIR = path.join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dis
 // `reference`: the PyTorch script of the workload (bench/reference/); ours.ts reads task (with a
 // name, else the Contextual Retrieval Task), model, objective (default L1), batchSize, learningRate.
 const TASK = { seqLen: 10, searchFeatures: 2, retrievalFeatures: 4 };
+const POSTERIOR_TEMPLATE = JSON.parse(fs.readFileSync(path.join(root, 'templates/posterior-linear-regression.lab.json'), 'utf8'));
 const WORKLOADS = {
   mha: {
     title: 'multi-head attention (H=2)',
@@ -69,19 +70,16 @@ const WORKLOADS = {
     batchSize: 256,
     learningRate: 1e-4,
   },
-  // templates/posterior-linear-regression.lab.json, but forward KL (deterministic given the
+  // The template's task, model, batch and learning rate, but forward KL (deterministic given the
   // batch, no sampling noise to match) and a constant learning rate, like the others.
   posterior: {
     title: 'posterior transformer (linear regression)',
     reference: 'posterior.py',
-    task: { name: 'posterior-linear-regression', dim: 1, contextMin: 64, contextMax: 127, heldOut: 100 },
-    model: {
-      name: 'amortized-posterior', encoder: 'transformer', family: 'gaussian', dim: 32, layers: 2, heads: 4, feedForward: 64,
-      flowBlocks: 6, flowHidden: 64, setSize: true,
-    },
+    task: POSTERIOR_TEMPLATE.task,
+    model: POSTERIOR_TEMPLATE.model,
     objective: { name: 'forward-kl' },
-    batchSize: 32,
-    learningRate: 1e-3,
+    batchSize: POSTERIOR_TEMPLATE.training.batchSize,
+    learningRate: POSTERIOR_TEMPLATE.training.learningRate,
   },
 };
 

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { buildExperiment } from '../src/core/experiment';
-import { requireTensor } from '../src/core/optimizers';
+import { restoreWeights } from '../src/core/optimizers';
 import { createRng } from '../src/core/rng';
 import { networkInputs } from '../src/core/posterior/dataSets';
 import { AmortizedPosteriorModel } from '../src/core/posterior/model';
@@ -24,8 +24,7 @@ async function klParts(runDir: string, dataSets: number, seed = 123) {
   if (!isPosteriorTask(task) || !(model instanceof AmortizedPosteriorModel) || !task.exactPosterior) throw new Error('not a posterior run with an exact posterior');
   const steps = checkpoints.steps();
   const checkpoint = await checkpoints.load(steps[steps.length - 1]);
-  const byName = new Map(checkpoint.weights.map((w) => [w.name, w.tensor]));
-  for (const { name, variable } of model.parameters) variable.assign(requireTensor(byName, name));
+  restoreWeights(model.parameters, checkpoint.weights);
   const rng = createRng(seed, 'kl-parts');
   const rows: { n: number; total: number; meanPart: number; variancePart: number; logVarianceRatio: number[] }[] = [];
   const dim = task.model.thetaDim;
@@ -57,7 +56,10 @@ async function main(): Promise<void> {
   await selectBackend('wasm', { wasmDir: path.join(__dirname, '..', 'dist') });
   const { step, rows } = await klParts(positionals[0], Number(args['data-sets']));
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const standardError = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)) / xs.length);
+  const standardError = (xs: number[]) => {
+    const centre = mean(xs);
+    return Math.sqrt(mean(xs.map((x) => (x - centre) ** 2)) / xs.length);
+  };
   const line = (label: string, rs: Row[]) =>
     console.log(`| ${label} | ${rs.length} | ${mean(rs.map((r) => r.total)).toFixed(3)} ± ${standardError(rs.map((r) => r.total)).toFixed(3)} | ${mean(rs.map((r) => r.meanPart)).toFixed(3)} | ${mean(rs.map((r) => r.variancePart)).toFixed(3)} | ${rs[0].logVarianceRatio.map((_, i) => mean(rs.map((r) => r.logVarianceRatio[i])).toFixed(3)).join(', ')} |`);
   console.log(`${positionals[0]} at step ${step}: symmetric KL / dim, its mean and variance parts; mean log(q variance / exact variance) per parameter`);

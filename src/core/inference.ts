@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildExperiment, inspectionRng, type Experiment } from './experiment';
-import { requireTensor } from './optimizers';
+import { restoreWeights } from './optimizers';
 import type { Checkpoint } from './sink';
 import type { ResolvedSpec } from './spec/types';
 import { disposeExperiment } from './train';
@@ -102,7 +102,6 @@ class CheckpointSession implements InferenceSession {
 
 export async function openInference(spec: ResolvedSpec, checkpoint: Checkpoint): Promise<InferenceSession> {
   const experiment = buildExperiment(spec);
-  const byName = new Map(checkpoint.weights.map((w) => [w.name, w.tensor]));
-  for (const { name, variable } of experiment.model.parameters) variable.assign(requireTensor(byName, name));
+  restoreWeights(experiment.model.parameters, checkpoint.weights);
   return new CheckpointSession(spec, experiment, checkpoint.step);
 }

@@ -102,6 +102,12 @@ export function requireTensor(byName: Map<string, tf.Tensor>, name: string): tf.
   return tensor;
 }
 
+/** Copies a checkpoint's weights into the parameters of the same name (every parameter must have one). */
+export function restoreWeights(parameters: readonly Parameter[], weights: readonly NamedTensor[]): void {
+  const byName = new Map(weights.map((w) => [w.name, w.tensor]));
+  for (const { name, variable } of parameters) variable.assign(requireTensor(byName, name));
+}
+
 export function createOptimizer(training: TrainingSpec, parameters: readonly Parameter[]): Optimizer {
   const rate = learningRateSchedule(training);
   return training.optimizer === 'sgd' ? new Sgd(parameters, rate) : new Adam(parameters, rate);

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { MetricRecord } from '../protocol';
 import { buildExperiment, evaluationBatchRng, trainingBatchRng, type Experiment } from './experiment';
 import { gradientWorkersOf, shardGradients, type GradientPeer } from './gradientShards';
-import { createOptimizer, requireTensor, type Optimizer } from './optimizers';
+import { createOptimizer, restoreWeights, type Optimizer } from './optimizers';
 import type { Checkpoint, RunSink } from './sink';
 import type { ResolvedSpec } from './spec/types';
 
@@ -147,8 +147,7 @@ async function dataParallelStep(spec: ResolvedSpec, experiment: Experiment, opti
 }
 
 function restore(checkpoint: Checkpoint, { model }: Experiment, optimizer: Optimizer) {
-  const byName = new Map(checkpoint.weights.map((w) => [w.name, w.tensor]));
-  for (const { name, variable } of model.parameters) variable.assign(requireTensor(byName, name));
+  restoreWeights(model.parameters, checkpoint.weights);
   const loop = checkpoint.loop ?? {};
   optimizer.restore(checkpoint.optimizer, loop.optimizerSteps ?? checkpoint.step);
   return { step: checkpoint.step, lossCount: loop.lossCount ?? 0, elapsedBefore: loop.elapsed ?? 0 };

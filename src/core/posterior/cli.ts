@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildExperiment } from '../experiment';
-import { requireTensor } from '../optimizers';
+import { restoreWeights } from '../optimizers';
 import { createRng } from '../rng';
 import type { CheckpointSource } from '../sink';
 import type { ResolvedSpec } from '../spec/types';
@@ -79,8 +79,7 @@ export async function posteriorSamples(spec: ResolvedSpec, checkpoints: Checkpoi
     }
     const sets = parseDataSet(data, task.model);
     const checkpoint = await checkpoints.load(steps[steps.length - 1]);
-    const byName = new Map(checkpoint.weights.map((w) => [w.name, w.tensor]));
-    for (const { name, variable } of model.parameters) variable.assign(requireTensor(byName, name));
+    restoreWeights(model.parameters, checkpoint.weights);
     tf.dispose([...checkpoint.weights, ...checkpoint.optimizer].map((t) => t.tensor));
     return { samples: samplePosterior(model, task.model, sets, n, spec.seed) };
   } finally {

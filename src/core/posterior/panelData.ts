@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildExperiment } from '../experiment';
-import { requireTensor } from '../optimizers';
+import { restoreWeights } from '../optimizers';
 import { createRng } from '../rng';
 import type { Checkpoint } from '../sink';
 import type { ResolvedSpec } from '../spec/types';
@@ -154,9 +154,8 @@ export function openPosteriorPanelModel(spec: ResolvedSpec, checkpoint: Checkpoi
       `run '${spec.name}' is not a posterior run (task '${spec.task.name}', model '${spec.model.name}'): the Posterior panel needs a 'posterior-*' task and model 'amortized-posterior'`,
     );
   }
-  const byName = new Map(checkpoint.weights.map((w) => [w.name, w.tensor]));
   try {
-    for (const { name, variable } of model.parameters) variable.assign(requireTensor(byName, name));
+    restoreWeights(model.parameters, checkpoint.weights);
   } catch (error) {
     disposeExperiment(experiment);
     throw error;

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildExperiment, type Experiment } from '../experiment';
-import { createOptimizer, requireTensor } from '../optimizers';
+import { createOptimizer, restoreWeights } from '../optimizers';
 import type { Parameter } from '../registry';
 import type { Checkpoint, NamedTensor } from '../sink';
 import type { ResolvedSpec } from '../spec/types';
@@ -132,8 +132,7 @@ export function officialLayoutOf(spec: ResolvedSpec): OfficialEntry[] {
 /** A checkpoint's weights as a safetensors file with the official keys (F32, PyTorch layout). */
 export function exportCheckpoint(spec: ResolvedSpec, checkpoint: Checkpoint): Uint8Array {
   return withModelParameters(spec, (parameters) => {
-    const byName = new Map(checkpoint.weights.map((w) => [w.name, w.tensor]));
-    for (const { name, variable } of parameters) variable.assign(requireTensor(byName, name));
+    restoreWeights(parameters, checkpoint.weights);
     return encodeSafetensors(toOfficialTensors(parameters), {
       format: 'pt',
       producer: 'model-lab',

@@ -122,7 +122,7 @@ test('Posterior panel: adding, dragging and deleting a data point moves the netw
     await workbench.screenshot('posterior-after-add');
 
     // Drag it to the lower left corner: both move down and to the left of where they were.
-    const start = await pagePoint(frame, 3.3, 3.3); // again: the panel may have scrolled since the click
+    const start = await pagePoint(frame, 3.3, 3.3); // again: the layout may have moved since the click
     const target = await pagePoint(frame, -3.3, -3.3);
     await workbench.page.mouse.move(start.x, start.y);
     await workbench.page.mouse.down();

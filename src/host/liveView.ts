@@ -8,6 +8,7 @@
 import * as vscode from 'vscode';
 import type { AttentionExample } from '../core/attentionSummary';
 import type { PosteriorExample, PosteriorPanelResult } from '../core/posterior/panelData';
+import { sampleRows, type SampleMatrix } from '../core/posterior/sampleMatrix';
 import { trialView, type ExampleLike } from '../core/relational/panelData';
 import type { SessionClient } from '../engine/engine';
 import type { BackendInfo, FromWebview, RunSummary, ToWebview } from '../protocol';
@@ -358,7 +359,7 @@ class LabMiniatureFeed implements Disposable {
         const example = (await session.request({ kind: 'posteriorExample', index: 0 })) as PosteriorExample;
         const result = (await session.request({ kind: 'posteriorSamples', data: example.data, samples: POSTERIOR_SAMPLES, seed: 0 })) as PosteriorPanelResult;
         const dims = Math.min(2, example.theta.length);
-        const cut = (samples: number[][]) => samples.map((sample) => sample.slice(0, dims));
+        const cut = (samples: SampleMatrix) => sampleRows(samples, dims);
         const axes = example.task.thetaNames.slice(0, dims);
         return {
           runId, step, open,

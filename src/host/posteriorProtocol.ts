@@ -1,7 +1,8 @@
 /**
  * Messages between the Posterior panel's host (src/host/posteriorPanel.ts) and its webview
- * (webview/posterior). Types only: both sides import this file. The answers themselves are the
- * core's JSON (src/core/posterior/panelData.ts), passed through unchanged.
+ * (webview/posterior). Both sides import this file. The answers themselves are the core's
+ * (src/core/posterior/panelData.ts), passed through unchanged: plain data, with the samples as one
+ * Float32Array (VS Code posts typed arrays to webviews as such).
  */
 import type { PanelData, PanelView, PosteriorExample, PosteriorPanelResult } from '../core/posterior/panelData';
 import type { PanelCalibration } from '../core/posterior/panelCalibration';
@@ -10,6 +11,7 @@ import type { PanelReference } from '../core/posterior/panelReference';
 export type { DataPlotKind, PanelData, PanelView, PosteriorExample, PosteriorPanelResult, PosteriorTaskInfo } from '../core/posterior/panelData';
 export type { PanelCalibration } from '../core/posterior/panelCalibration';
 export type { PanelReference } from '../core/posterior/panelReference';
+export { sampleColumn, type SampleMatrix } from '../core/posterior/sampleMatrix';
 
 export const POSTERIOR_VIEW_TYPE = 'modelLab.posterior';
 

@@ -10,6 +10,7 @@ import type { ResolvedSpec } from '../../src/core/spec/types';
 import { gaussianMeanPosterior, linearRegressionPosterior, symmetricKlDiagonal } from '../../src/core/posterior/exact';
 import { wasserstein2 } from '../../src/core/posterior/metrics';
 import { ParametricFunctionModel } from '../../src/core/posterior/models/parametricFunction';
+import { sampleRows } from '../../src/core/posterior/sampleMatrix';
 import {
   openPosteriorPanelModel,
   posteriorForData,
@@ -67,16 +68,17 @@ test('Gaussian mean: the exact posterior is exact.ts\'s, the network follows an 
     const data = example.data;
     const result = posteriorForData(panel, data, { samples: 500 });
     assert.equal(result.points, 8);
-    assert.equal(result.samples.length, 500);
-    assert.ok(result.samples.every((s) => s.length === 2 && s.every(Number.isFinite)));
+    assert.equal(result.samples.count, 500);
+    assert.equal(result.samples.dim, 2);
+    assert.ok(result.samples.values.every(Number.isFinite));
     const exact = gaussianMeanPosterior(data.x.flat(), data.x.length, 2);
     assert.ok(result.exact, 'GM has an exact posterior');
     result.exact.mean.forEach((m, i) => assert.equal(m, exact.mean[i]));
     assert.deepEqual(result.exact.covariance.flat(), Array.from(exact.covariance));
-    assert.equal(result.exact.samples.length, 500);
+    assert.equal(result.exact.samples.count, 500);
     const exactSd = Math.sqrt(exact.covariance[0]);
     // 500 exact samples: their mean is within 4 standard errors of the exact mean.
-    const exactSampleMean = [0, 1].map((f) => result.exact!.samples.reduce((s, v) => s + v[f], 0) / 500);
+    const exactSampleMean = [0, 1].map((f) => sampleRows(result.exact!.samples).reduce((s, v) => s + v[f], 0) / 500);
     exactSampleMean.forEach((m, f) => assert.ok(Math.abs(m - exact.mean[f]) < (4 * exactSd) / Math.sqrt(500), `exact sample mean ${m}`));
     assert.ok(result.network.gaussian, 'the Gaussian family reports its own moments');
     assert.equal(result.exact.symmetricKlPerDim, symmetricKlDiagonal(result.network.gaussian.mean, result.network.gaussian.variance, exact) / 2);
@@ -135,7 +137,7 @@ test('linear regression: the predictive band is ordered and the exact band is th
     }
     // The network's band holds the f values of its own samples: check one grid point directly.
     const g = 40;
-    const fs = result.samples.slice(0, 200).map(([w, b]) => w * band.x[g] + b);
+    const fs = sampleRows(result.samples).slice(0, 200).map(([w, b]) => w * band.x[g] + b);
     const mean = fs.reduce((s, v) => s + v, 0) / fs.length;
     assert.ok(Math.abs(mean - band.network.mean[g]) < 1e-4, `band mean ${band.network.mean[g]} vs samples ${mean}`);
     const exact = linearRegressionPosterior(example.data.x.flat(), example.data.y!, 8, 1, 0.25);
@@ -172,7 +174,7 @@ test('linear classification: a probability field over the view, summing to one p
     // One cell against the simulator's own forward (ParametricFunctionModel.evaluate): mean over the 32 samples used of softmax(f / 0.1).
     const model = panel.task.model as ParametricFunctionModel;
     const cell = 17 * field.xs.length + 5;
-    const used = result.samples.slice(0, 32);
+    const used = sampleRows(result.samples).slice(0, 32);
     const expected = [0, 0, 0];
     for (const theta of used) {
       const logits = model.evaluate(theta, [field.xs[5], field.ys[17]]).map((v) => v / 0.1);
@@ -196,7 +198,7 @@ test('nonlinear regression: the band is the mean and quantiles of the network f(
     const band = result.band!;
     const model = panel.task.model as ParametricFunctionModel;
     for (const g of [0, 33, 79]) {
-      const fs = result.samples.slice(0, 200).map((theta) => model.evaluate(theta, [band.x[g]])[0]).sort((a, b) => a - b);
+      const fs = sampleRows(result.samples).slice(0, 200).map((theta) => model.evaluate(theta, [band.x[g]])[0]).sort((a, b) => a - b);
       const mean = fs.reduce((s, v) => s + v, 0) / fs.length;
       assert.ok(Math.abs(mean - band.network.mean[g]) < 1e-9, `mean at ${g}`);
       assert.ok(band.network.lower[g] >= fs[9] && band.network.lower[g] <= fs[10], `5% quantile at ${g} lies between the 10th and 11th of 200 sorted values`);
@@ -230,7 +232,7 @@ test('the HMC reference of the panel: compared with the very samples the panel s
     assert.equal(reference.samples.length, reference.settings.chains * reference.settings.samples);
     assert.equal(reference.samples[0].length, 6, 'theta of a 2-class, 2-D linear classifier');
     // W2 of the shown samples against the reference, computed independently of the session.
-    const again = wasserstein2(shown.samples, reference.samples);
+    const again = wasserstein2(sampleRows(shown.samples), reference.samples);
     assert.ok(Math.abs(again.distance - reference.distance.distance) < 1e-9, `${again.distance} vs ${reference.distance.distance}`);
     assert.throws(() => referenceForData(panel, example.data, { samples: 1 }), /samples must be an integer in 2\.\./);
   });

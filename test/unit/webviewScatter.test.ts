@@ -6,12 +6,13 @@ const grid = (width: number, height: number, stride = width): CountGrid => ({ co
 const at = (g: CountGrid, col: number, row: number) => g.counts[row * g.stride + col];
 // A 10 x 10 pixel grid over data [0, 10] x [0, 10]: one data unit per pixel, y up.
 const frame = { x: [0, 10] as [number, number], y: [0, 10] as [number, number] };
-const xOf = (p: number[]) => p[0];
-const yOf = (p: number[]) => p[1];
+const xOf = (points: number[][]) => points.map((p) => p[0]);
+const yOf = (points: number[][]) => points.map((p) => p[1]);
+const count = (g: CountGrid, points: number[][], side: number) => countSquares(g, frame, xOf(points), yOf(points), side);
 
 test('countSquares: each point covers side x side pixels around it, overlaps add up, the window is cleared first', () => {
   const g = grid(10, 10, 12); // rows 12 apart: the 2 columns past the window keep their old values
-  const most = countSquares(g, frame, [[2, 8], [3, 8]], xOf, yOf, 2);
+  const most = count(g, [[2, 8], [3, 8]], 2);
   assert.equal(most, 2);
   // (2, 8) -> pixel column 2, row 2: its square spans columns 1-2, rows 1-2; (3, 8) spans 2-3.
   assert.deepEqual([0, 1, 2, 3, 4].map((c) => at(g, c, 1)), [0, 1, 2, 1, 0]);
@@ -23,8 +24,8 @@ test('countSquares: each point covers side x side pixels around it, overlaps add
 
 test('countSquares: points off the frame or not finite draw nothing; squares at the edge are clipped', () => {
   const g = grid(10, 10);
-  assert.equal(countSquares(g, frame, [[-5, 5], [5, 20], [NaN, 1], [1, Infinity]], xOf, yOf, 3), 0);
-  assert.equal(countSquares(g, frame, [[0, 10]], xOf, yOf, 3), 1);
+  assert.equal(count(g, [[-5, 5], [5, 20], [NaN, 1], [1, Infinity]], 3), 0);
+  assert.equal(count(g, [[0, 10]], 3), 1);
   assert.equal(g.counts.reduce((a, b) => a + b, 0), 4, 'the corner square keeps its 2 x 2 pixels inside');
 });
 

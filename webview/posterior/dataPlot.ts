@@ -10,6 +10,7 @@ import type { ThemeColors } from '../common/theme';
 import { rgbOf, withAlpha } from '../common/theme';
 import { clipTo, drawAxes, drawCross, fromPx, prepareCanvas, strokeEllipse, toPx, type Frame, type Range } from './canvas';
 import type { PanelColors } from './colors';
+import { columnsOf } from './columns';
 import { drawScatter } from './scatter';
 
 export interface EditablePoint {
@@ -327,7 +328,8 @@ function drawMeansInDataSpace(
   const d = task.xDim;
   const components = task.thetaDim / d;
   const style = { color: colors.network, alpha: 0.35, size: 2 };
-  for (let k = 0; k < components; k++) drawScatter(ctx, f, result.samples, (s) => s[k * d], (s) => s[k * d + 1], style);
+  const columns = columnsOf(result.samples);
+  for (let k = 0; k < components; k++) drawScatter(ctx, f, columns[k * d], columns[k * d + 1], style);
   if (result.exact && components === 1) {
     const { mean, covariance } = result.exact;
     ctx.strokeStyle = colors.exact;

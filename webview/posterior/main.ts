@@ -433,7 +433,7 @@ function renderPosterior(): void {
 function renderSummary(): void {
   if (!result || !task) return;
   const r = result;
-  document.querySelector('[data-testid="sample-count"]')!.textContent = String(r.samples.length);
+  document.querySelector('[data-testid="sample-count"]')!.textContent = String(r.samples.count);
   document.querySelector('[data-testid="result-step"]')!.textContent = String(r.step);
   summary.dataset.networkMean = JSON.stringify(r.network.mean);
   summary.dataset.exactMean = r.exact ? JSON.stringify(r.exact.mean) : '';

@@ -20,6 +20,7 @@ import {
   type Range,
 } from './canvas';
 import type { PanelColors } from './colors';
+import { columnsOf } from './columns';
 import { drawScatter } from './scatter';
 
 /** Dimensions shown at most (a corner plot of more is unreadable at panel size). */
@@ -45,8 +46,8 @@ export function pairRanges(input: PairPlotInput): Range[] {
     const extra: number[] = [];
     if (result.exact) extra.push(result.exact.mean[i] - 4 * result.exact.std[i], result.exact.mean[i] + 4 * result.exact.std[i]);
     if (trueTheta) extra.push(trueTheta[i]);
-    if (input.reference) extra.push(...input.reference.map((s) => s[i]));
-    return rangeOf(result.samples.map((s) => s[i]), extra);
+    if (input.reference) extra.push(...Array.from(columnsOf(input.reference)[i]));
+    return rangeOf(columnsOf(result.samples)[i], extra);
   });
 }
 
@@ -91,10 +92,10 @@ function drawMarginal(
   theme: ThemeColors, colors: PanelColors, axes: AxesOptions,
 ): void {
   const { result, trueTheta } = input;
-  const density = densityHistogram(result.samples.map((s) => s[i]), frame.x, BINS);
+  const density = densityHistogram(columnsOf(result.samples)[i], frame.x, BINS);
   const exact = result.exact ? { mean: result.exact.mean[i], sd: result.exact.std[i] } : undefined;
   const exactPeak = exact ? normalDensity(exact.mean, exact.mean, exact.sd) : 0;
-  const referenceDensity = input.reference ? densityHistogram(input.reference.map((s) => s[i]), frame.x, BINS) : [];
+  const referenceDensity = input.reference ? densityHistogram(columnsOf(input.reference)[i], frame.x, BINS) : [];
   const f: Frame = { ...frame, y: [0, 1.1 * Math.max(...density, ...referenceDensity, exactPeak, 1e-9)] };
   drawAxes(ctx, f, theme, { ...axes, yTicks: false });
   clipTo(ctx, f);
@@ -158,8 +159,12 @@ function drawPair(
   const { result, trueTheta } = input;
   drawAxes(ctx, f, theme, axes);
   clipTo(ctx, f);
-  drawScatter(ctx, f, result.samples, (s) => s[col], (s) => s[row], { color: colors.network, alpha: 0.45, size: 2.5 });
-  if (input.reference) drawScatter(ctx, f, input.reference, (s) => s[col], (s) => s[row], { color: colors.exact, alpha: 0.6, size: 2 });
+  const network = columnsOf(result.samples);
+  drawScatter(ctx, f, network[col], network[row], { color: colors.network, alpha: 0.45, size: 2.5 });
+  if (input.reference) {
+    const reference = columnsOf(input.reference);
+    drawScatter(ctx, f, reference[col], reference[row], { color: colors.exact, alpha: 0.6, size: 2 });
+  }
   if (result.exact) {
     const { mean, covariance } = result.exact;
     ctx.strokeStyle = colors.exact;

@@ -49,24 +49,17 @@ function nextLayer(width: number, height: number): Layer {
 }
 
 /**
- * Draws `points` (data coordinates, read through `x` and `y`) as squares into frame `f` of `ctx`,
- * at the context's device-pixel scale, clipped to the frame.
+ * Draws the points (xs[i], ys[i]) (data coordinates) as squares into frame `f` of `ctx`, at the
+ * context's device-pixel scale, clipped to the frame.
  */
-export function drawScatter<T>(
-  ctx: CanvasRenderingContext2D,
-  f: Frame,
-  points: readonly T[],
-  x: (p: T) => number,
-  y: (p: T) => number,
-  style: ScatterStyle,
-): void {
-  if (points.length === 0) return;
+export function drawScatter(ctx: CanvasRenderingContext2D, f: Frame, xs: ArrayLike<number>, ys: ArrayLike<number>, style: ScatterStyle): void {
+  if (xs.length === 0) return;
   const scale = ctx.getTransform().a || 1;
   const width = Math.max(1, Math.ceil(f.width * scale));
   const height = Math.max(1, Math.ceil(f.height * scale));
   const layer = nextLayer(width, height);
   const grid = { counts: layer.counts, stride: layer.image.width, width, height };
-  const most = countSquares(grid, f, points, x, y, Math.max(1, Math.round(style.size * scale)));
+  const most = countSquares(grid, f, xs, ys, Math.max(1, Math.round(style.size * scale)));
   if (most === 0) return;
   const wordOf = pixelWords(rgbOf(style.color), style.alpha, most);
   for (let row = 0; row < height; row++) {
@@ -85,10 +78,10 @@ export interface CountGrid {
 }
 
 /**
- * Clears the grid, then adds 1 to every pixel each point's square of `side` pixels covers (the
- * grid spans frame `f`'s data ranges). Returns the largest count.
+ * Clears the grid, then adds 1 to every pixel the square of `side` pixels around each point
+ * (xs[i], ys[i]) covers (the grid spans frame `f`'s data ranges). Returns the largest count.
  */
-export function countSquares<T>(grid: CountGrid, f: Pick<Frame, 'x' | 'y'>, points: readonly T[], x: (p: T) => number, y: (p: T) => number, side: number): number {
+export function countSquares(grid: CountGrid, f: Pick<Frame, 'x' | 'y'>, xs: ArrayLike<number>, ys: ArrayLike<number>, side: number): number {
   const { counts, stride, width, height } = grid;
   for (let row = 0; row < height; row++) counts.fill(0, row * stride, row * stride + width);
   // The square's top-left pixel: a linear map of the data coordinates.
@@ -96,9 +89,9 @@ export function countSquares<T>(grid: CountGrid, f: Pick<Frame, 'x' | 'y'>, poin
   const ay = height / (f.y[1] - f.y[0]);
   const half = side / 2;
   let most = 0;
-  for (const p of points) {
-    const left = Math.round((x(p) - f.x[0]) * ax - half);
-    const top = Math.round((f.y[1] - y(p)) * ay - half);
+  for (let p = 0; p < xs.length; p++) {
+    const left = Math.round((xs[p] - f.x[0]) * ax - half);
+    const top = Math.round((f.y[1] - ys[p]) * ay - half);
     if (!(left > -side && top > -side && left < width && top < height)) continue; // also drops NaN
     const rowEnd = Math.min(height, top + side);
     const colStart = Math.max(0, left);

@@ -25,6 +25,7 @@ import { posteriorPredictiveCheck, PREDICTIVE_WARNING_P, type PredictiveCheck } 
 import { sampleMoments } from './metrics';
 import { referencePosterior, type PanelReference } from './panelReference';
 import { isPosteriorTask, type PosteriorTask } from './tasks';
+import { sampleMatrix, type SampleMatrix } from './sampleMatrix';
 
 // ------------------------------------------------------------------ JSON shapes
 
@@ -82,8 +83,8 @@ export interface Band {
 export interface PosteriorPanelResult {
   step: number;
   points: number;
-  /** [n][P] samples of the network's posterior q(theta | D). */
-  samples: number[][];
+  /** n samples of the network's posterior q(theta | D), dim P. */
+  samples: SampleMatrix;
   network: {
     /** Over the samples. */
     mean: number[];
@@ -95,8 +96,8 @@ export interface PosteriorPanelResult {
     mean: number[];
     covariance: number[][];
     std: number[];
-    /** [n][P] samples of the exact posterior, drawn with the same count. */
-    samples: number[][];
+    /** Samples of the exact posterior, drawn with the same count. */
+    samples: SampleMatrix;
     /** Symmetric KL between the Gaussian q and the exact posterior, divided by dim theta (Gaussian family only). */
     symmetricKlPerDim?: number;
   };
@@ -271,7 +272,7 @@ export function posteriorForData(panel: PosteriorPanelModel, data: PanelData, op
   return {
     step: panel.step,
     points,
-    samples,
+    samples: sampleMatrix(samples, model.thetaDim),
     network: { ...moments, ...(gaussian ? { gaussian } : {}) },
     ...(exact ? { exact } : {}),
     ...(band ? { band } : {}),
@@ -319,7 +320,7 @@ function exactSummary(exact: GaussianPosterior, n: number, seed: number, gaussia
     mean: Array.from(mean),
     covariance: rows,
     std: rows.map((row, i) => Math.sqrt(row[i])),
-    samples,
+    samples: sampleMatrix(samples, dim),
     ...(gaussian ? { symmetricKlPerDim: symmetricKlDiagonal(gaussian.mean, gaussian.variance, exact) / dim } : {}),
   };
 }

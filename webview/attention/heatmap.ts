@@ -3,7 +3,7 @@
  * (0) to the theme's first chart colour (1). Rows and columns carry labels and axis titles; a
  * highlighted row or column, rings and crosses mark what the hover shows. Pixel-exact on HiDPI.
  */
-import type { ThemeColors } from '../common/theme';
+import { rgbOf, type ThemeColors } from '../common/theme';
 
 export interface Marker {
   row: number;
@@ -67,16 +67,14 @@ export function drawHeatmap(canvas: HTMLCanvasElement, spec: HeatmapSpec, theme:
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   ctx.clearRect(0, 0, width, height);
 
-  const accent = theme.series[0];
   const { cell } = spec;
-  // The background under every cell in one rectangle: a 64x64 map is 4096 cells, and each
-  // drawing call costs twice (recorded now, rasterised with the frame).
   ctx.fillStyle = theme.background;
   ctx.fillRect(left, TOP, spec.cols * cell, spec.rows * cell);
+  const values = cellValues(spec);
+  drawCells(ctx, canvas, spec, values, left, theme.series[0]);
   for (let r = 0; r < spec.rows; r++) {
     for (let c = 0; c < spec.cols; c++) {
-      const raw: unknown = spec.value(r, c);
-      const v = typeof raw === 'number' ? raw : Number.NaN; // anything else (null from JSON) is "no data"
+      const v = values[r * spec.cols + c];
       const x = left + c * cell;
       const y = TOP + r * cell;
       if (Number.isNaN(v)) {
@@ -85,12 +83,6 @@ export function drawHeatmap(canvas: HTMLCanvasElement, spec: HeatmapSpec, theme:
         ctx.moveTo(x + 2, y + cell - 2);
         ctx.lineTo(x + cell - 2, y + 2);
         ctx.stroke();
-      } else if (v > 0) {
-        // globalAlpha over the background: the theme colour at strength v, whatever its CSS syntax.
-        ctx.globalAlpha = Math.min(1, v);
-        ctx.fillStyle = accent;
-        ctx.fillRect(x, y, cell, cell);
-        ctx.globalAlpha = 1;
       }
       if (spec.cellText && !Number.isNaN(v)) {
         ctx.fillStyle = v > 0.55 ? theme.background : theme.foreground;
@@ -166,6 +158,52 @@ export function drawHeatmap(canvas: HTMLCanvasElement, spec: HeatmapSpec, theme:
   ctx.fillText(spec.rowTitle, 0, 0);
   ctx.restore();
   return layout;
+}
+
+/** spec.value per cell, row-major; anything not a number (null from JSON) is NaN, "no data". */
+export function cellValues(spec: Pick<HeatmapSpec, 'rows' | 'cols' | 'value'>): Float64Array {
+  const values = new Float64Array(spec.rows * spec.cols);
+  for (let r = 0; r < spec.rows; r++) {
+    for (let c = 0; c < spec.cols; c++) {
+      const raw: unknown = spec.value(r, c);
+      values[r * spec.cols + c] = typeof raw === 'number' ? raw : Number.NaN;
+    }
+  }
+  return values;
+}
+
+/**
+ * RGBA pixels, one per cell (row-major, little-endian words 0xAABBGGRR): the accent at alpha
+ * min(1, v), which over the background is what a cell filled at globalAlpha v looks like;
+ * transparent where v <= 0 or there is no data.
+ */
+export function cellPixels(values: Float64Array, [r, g, b]: [number, number, number]): Uint32Array {
+  const words = new Uint32Array(values.length);
+  values.forEach((v, i) => {
+    if (!(v > 0)) return;
+    const a = Math.round(255 * Math.min(1, v));
+    words[i] = ((a << 24) | (b << 16) | (g << 8) | r) >>> 0;
+  });
+  return words;
+}
+
+/** One scratch canvas per heatmap canvas (see webview/posterior/scatter.ts for why not shared). */
+const scratchOf = new WeakMap<HTMLCanvasElement, HTMLCanvasElement>();
+
+/**
+ * The cells as one image of a pixel per cell, scaled up without smoothing: a 64x64 map as cell
+ * rectangles was 4096 drawing calls, each paid twice (recorded, then rasterised with the frame).
+ */
+function drawCells(ctx: CanvasRenderingContext2D, canvas: HTMLCanvasElement, spec: HeatmapSpec, values: Float64Array, left: number, accent: string): void {
+  let scratch = scratchOf.get(canvas);
+  if (!scratch) scratchOf.set(canvas, (scratch = document.createElement('canvas')));
+  if (scratch.width !== spec.cols || scratch.height !== spec.rows) [scratch.width, scratch.height] = [spec.cols, spec.rows];
+  const image = new ImageData(spec.cols, spec.rows);
+  new Uint32Array(image.data.buffer).set(cellPixels(values, rgbOf(accent)));
+  scratch.getContext('2d')?.putImageData(image, 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(scratch, left, TOP, spec.cols * spec.cell, spec.rows * spec.cell);
+  ctx.imageSmoothingEnabled = true;
 }
 
 /** The cell under a mouse event, if any. */

@@ -1,5 +1,5 @@
 /** Small canvas helpers for the Posterior panel: high-DPI sizing, axes with ticks, Gaussian ellipses, histograms. */
-import { quantile } from 'd3-array';
+import { quickselect } from 'd3-array';
 import type { ThemeColors } from '../common/theme';
 
 export type Range = [number, number];
@@ -165,13 +165,28 @@ export const normalDensity = (x: number, mean: number, sd: number) => Math.exp(-
 
 /** A range covering the values' 1-99% span and the extra points, with a margin. */
 export function rangeOf(values: ArrayLike<number>, extra: number[] = []): Range {
-  // Selection, not a sort: this runs per coordinate on every redraw of up to 10k samples.
-  const finite = Float64Array.from(values).filter(Number.isFinite);
-  const all = [...(finite.length ? [quantile(finite, 0.005)!, quantile(finite, 0.995)!] : []), ...extra].filter(Number.isFinite);
+  const all = [...innerQuantiles(values, 0.005, 0.995), ...extra].filter(Number.isFinite);
   if (all.length === 0) return [-1, 1];
   let lo = Math.min(...all);
   let hi = Math.max(...all);
   if (hi - lo < 1e-6) [lo, hi] = [lo - 0.5, hi + 0.5];
   const pad = 0.12 * (hi - lo);
   return [lo - pad, hi + pad];
+}
+
+/**
+ * The nearest-rank quantiles lower < upper of the finite values (none if there are none), by
+ * selection in one copy, not a sort: this runs per coordinate on every redraw of up to 10k samples.
+ */
+export function innerQuantiles(values: ArrayLike<number>, lower: number, upper: number): number[] {
+  const copy = new Float64Array(values.length);
+  let count = 0;
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) copy[count++] = values[i];
+  if (count === 0) return [];
+  const finite = copy.subarray(0, count);
+  const [low, high] = [lower, upper].map((q) => Math.round(q * (finite.length - 1)));
+  quickselect(finite, low);
+  // Everything right of the lower rank is no smaller: select there, leaving the lower one in place.
+  if (high > low) quickselect(finite, high, low + 1);
+  return [finite[low], finite[high]];
 }

@@ -174,12 +174,16 @@ export function rangeOf(values: ArrayLike<number>, extra: number[] = []): Range 
   return [lo - pad, hi + pad];
 }
 
+/** Reused by innerQuantiles: a new copy per coordinate and redraw showed up as garbage collection. */
+let quantileScratch = new Float64Array(0);
+
 /**
  * The nearest-rank quantiles lower < upper of the finite values (none if there are none), by
  * selection in one copy, not a sort: this runs per coordinate on every redraw of up to 10k samples.
  */
 export function innerQuantiles(values: ArrayLike<number>, lower: number, upper: number): number[] {
-  const copy = new Float64Array(values.length);
+  if (quantileScratch.length < values.length) quantileScratch = new Float64Array(values.length);
+  const copy = quantileScratch;
   let count = 0;
   for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) copy[count++] = values[i];
   if (count === 0) return [];

@@ -3,11 +3,16 @@
 // mean anything). See bench/README.md for the method and the floor estimates.
 //
 //   npm run bench:compare
-//   node bench/compare.mjs [--steps 100] [--rounds 3] [--backends wasm,cpu,node] [--workloads mha,compositional,posterior]
+//   node bench/compare.mjs [--steps 100] [--rounds 3] [--backends wasm,cpu,node]
+//                          [--workloads mha,compositional,posterior,corelnet,corelnet-identity]
 //                          [--no-check] [--no-parallel] [--no-install] [--baseline DIR]
 //
 // --baseline DIR: also time our training built from another source tree (DIR/src, e.g. a copy
 // of src/ before a change), alternated in the same rounds: before/after in one invocation.
+//
+// Workloads: mha, compositional (Contextual Retrieval, bench/reference/retrieval.py), posterior
+// (linear regression, posterior.py), corelnet and corelnet-identity (CoRelNet on same-diff and on
+// identity rules, corelnet.py; PyTorch samples its trials from our object images, exported).
 //
 // Per workload:
 //   check     our initial weights and first 10 batches are exported; PyTorch trains on them and
@@ -33,7 +38,7 @@ const { values: args } = parseArgs({
     'log-every': { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' },
     backends: { type: 'string', default: 'wasm,cpu,node' },
-    workloads: { type: 'string', default: 'mha,compositional,posterior' },
+    workloads: { type: 'string', default: 'mha,compositional,posterior,corelnet,corelnet-identity' },
     'no-check': { type: 'boolean', default: false },
     'no-parallel': { type: 'boolean', default: false },
     'no-install': { type: 'boolean', default: false },
@@ -52,7 +57,8 @@ const WASM_DIR = path.join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dis
 // `reference`: the PyTorch script of the workload (bench/reference/); ours.ts reads task (with a
 // name, else the Contextual Retrieval Task), model, objective (default L1), batchSize, learningRate.
 const TASK = { seqLen: 10, searchFeatures: 2, retrievalFeatures: 4 };
-const POSTERIOR_TEMPLATE = JSON.parse(fs.readFileSync(path.join(root, 'templates/posterior-linear-regression.lab.json'), 'utf8'));
+const template = (name) => JSON.parse(fs.readFileSync(path.join(root, 'templates', `${name}.lab.json`), 'utf8'));
+const POSTERIOR_TEMPLATE = template('posterior-linear-regression');
 const WORKLOADS = {
   mha: {
     title: 'multi-head attention (H=2)',
@@ -81,7 +87,19 @@ const WORKLOADS = {
     batchSize: POSTERIOR_TEMPLATE.training.batchSize,
     learningRate: POSTERIOR_TEMPLATE.training.learningRate,
   },
+  corelnet: relationalWorkload('CoRelNet, same-diff (T=2)', template('relational-same-diff-corelnet')),
+  'corelnet-identity': relationalWorkload('CoRelNet, identity rules (T=9)', template('relational-identity-rules-corelnet')),
 };
+
+/**
+ * A relational template as it is (task, model, objective, batch 32, constant Adam lr). The
+ * reference draws its trials from our object images, so it needs the exchange in `time` mode too.
+ */
+function relationalWorkload(title, lab) {
+  const { task, model, objective, training } = lab;
+  if (training.learningRateSchedule && training.learningRateSchedule !== 'constant') throw new Error(`${lab.name}: expected a constant learning rate`);
+  return { title, reference: 'corelnet.py', objectsFromExchange: true, task, model, objective, batchSize: training.batchSize, learningRate: training.learningRate };
+}
 
 // OpenBLAS settings of these machines slow it down: unset for the benchmark's commands only.
 const benchEnv = { ...process.env };
@@ -126,13 +144,16 @@ async function measureWorkload(ours, key, workload, baseline) {
   const result = { title: workload.title, backends: {} };
   const progress = (text) => process.stderr.write(`[${key}] ${text}\n`);
 
+  const needsExchange = !args['no-check'] || workload.objectsFromExchange;
+  const exchange = needsExchange ? await exportExchange(ours, workload) : undefined;
   if (!args['no-check']) {
     progress('checking the first losses against PyTorch');
-    result.check = await checkAgreement(ours, workload);
+    result.check = await checkAgreement(exchange, workload);
     if (!result.check.ok) throw new Error(`${key}: PyTorch and ours disagree: ${JSON.stringify(result.check)}`);
   }
 
   const timing = { warmup: WARMUP, steps: STEPS, logEvery: LOG_EVERY };
+  const torchData = workload.objectsFromExchange ? exchange.dir : undefined;
   const oursRuns = [];
   const baselineRuns = [];
   const torchRuns = { 1: [], 2: [] };
@@ -140,7 +161,7 @@ async function measureWorkload(ours, key, workload, baseline) {
     progress(`round ${round}/${ROUNDS}`);
     oursRuns.push((await runOurs(ours, { mode: 'time', backend: 'wasm', workload, ...timing })).stepsPerSecond);
     if (baseline) baselineRuns.push((await runOurs(baseline, { mode: 'time', backend: 'wasm', workload, ...timing })).stepsPerSecond);
-    for (const threads of [1, 2]) torchRuns[threads].push((await runTorch(workload, threads, timing)).stepsPerSecond);
+    for (const threads of [1, 2]) torchRuns[threads].push((await runTorch(workload, threads, timing, torchData)).stepsPerSecond);
   }
   result.backends.wasm = Math.max(...oursRuns);
   result.ours = result.backends.wasm;
@@ -166,17 +187,22 @@ async function measureWorkload(ours, key, workload, baseline) {
     const two = (run) => Promise.all([run(), run()]).then((rs) => rs.reduce((sum, r) => sum + r.stepsPerSecond, 0));
     result.parallel = {
       ours: await two(() => runOurs(ours, { mode: 'time', backend: 'wasm', workload, ...timing })),
-      pytorch: await two(() => runTorch(workload, 1, timing)),
+      pytorch: await two(() => runTorch(workload, 1, timing, torchData)),
     };
   }
   return result;
 }
 
+/** Our initial weights, first batches and their losses (and a relational task's object images) in `dir`. */
+async function exportExchange(ours, workload) {
+  const dir = path.join(tmp, `exchange-${workload.model.name}-${workload.task.name ?? 'retrieval'}`);
+  const { losses } = await runOurs(ours, { mode: 'export', backend: 'wasm', workload, batches: CHECK_STEPS, dir });
+  return { dir, losses };
+}
+
 /** Same initial weights and batches on both sides: the first losses must agree. */
-async function checkAgreement(ours, workload) {
-  const dir = path.join(tmp, `exchange-${workload.model.name}`);
-  const exported = await runOurs(ours, { mode: 'export', backend: 'wasm', workload, batches: CHECK_STEPS, dir });
-  const reference = await runJson(PYTHON, [referenceOf(workload), 'check', '--exchange', dir]);
+async function checkAgreement(exported, workload) {
+  const reference = await runJson(PYTHON, [referenceOf(workload), 'check', '--exchange', exported.dir]);
   const differences = exported.losses.map((loss, i) => Math.abs(loss - reference.losses[i]));
   const maxDifference = Math.max(...differences);
   return { ok: maxDifference < CHECK_TOLERANCE && differences.length === CHECK_STEPS, maxDifference, ours: exported.losses, pytorch: reference.losses };
@@ -191,10 +217,12 @@ function referenceOf(workload) {
   return path.join(root, 'bench/reference', workload.reference);
 }
 
-function runTorch(workload, threads, { warmup, steps, logEvery }) {
+/** `exchange`: the folder the reference reads its data from (corelnet's object images), if it needs one. */
+function runTorch(workload, threads, { warmup, steps, logEvery }, exchange) {
   return runJson(PYTHON, [
     referenceOf(workload), 'time', '--workload', JSON.stringify(workload), '--threads', String(threads),
     '--warmup', String(warmup), '--steps', String(steps), '--log-every', String(logEvery),
+    ...(exchange ? ['--exchange', exchange] : []),
   ]);
 }
 

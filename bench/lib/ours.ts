@@ -7,7 +7,9 @@
  *
  * `time` runs the product's training loop (`train`) with a sink that stores nothing, and times
  * the steps between two loss reads (every `logEvery` steps, as a run does), so warm-up and the
- * final evaluation and checkpoint are outside the measured window.
+ * final evaluation and checkpoint are outside the measured window. `export` writes the initial
+ * weights, the first batches and our losses on them (and, for a relational task, the images of its
+ * training objects, which the reference samples its own trials from).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,7 +17,9 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/engine/backend';
 import { buildExperiment, trainingBatchRng } from '../../src/core/experiment';
 // experiment.ts imports the labs, which register every task and model.
-import { findModel } from '../../src/core/registry';
+import { findModel, type Task } from '../../src/core/registry';
+import { isRelationalTask } from '../../src/core/relational/tasks';
+import { OBJECT_PIXELS, OBJECT_SIZE, objectPixels } from '../../src/core/relational/objectSet';
 import { train } from '../../src/core/train';
 import type { RunSink } from '../../src/core/sink';
 import type { ResolvedSpec } from '../../src/core/spec/types';
@@ -130,6 +134,9 @@ async function exportExchange(request: Request) {
     tf.dispose([batch.inputs, batch.targets]);
   }
   tf.dispose(experiment.model.parameters.map((p) => p.variable));
+  // Relational tasks: the images the training split draws its objects from (see trainingObjects).
+  const pool = trainingObjects(experiment.task);
+  const objects = pool ? put(pool.pixels, pool.shape) : undefined;
 
   // Our losses come from the product's loop itself, reading the loss at every step.
   const losses: number[] = [];
@@ -151,9 +158,22 @@ async function exportExchange(request: Request) {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'exchange.bin'), new Uint8Array(blob.buffer));
   const features = experiment.task.inputShape[experiment.task.inputShape.length - 1];
-  const manifest = { workload: request.workload, features, parameters, batches: exported, losses };
+  const manifest = { workload: request.workload, features, parameters, batches: exported, losses, ...(objects ? { objects } : {}) };
   fs.writeFileSync(path.join(dir, 'exchange.json'), JSON.stringify(manifest));
   return { losses };
+}
+
+/**
+ * The pixels [P, 32, 32] of the objects a relational task's training split draws from (its
+ * procedural glyphs are drawn once, when the task is built, not per batch): the reference samples
+ * its trials from these same images. Undefined for other tasks.
+ */
+function trainingObjects(task: Task): { pixels: Float32Array; shape: number[] } | undefined {
+  if (!isRelationalTask(task)) return undefined;
+  const pool = task.pool('train');
+  const pixels = new Float32Array(pool.length * OBJECT_PIXELS);
+  pool.forEach((object, i) => pixels.set(objectPixels(task.objects, object), i * OBJECT_PIXELS));
+  return { pixels, shape: [pool.length, OBJECT_SIZE, OBJECT_SIZE] };
 }
 
 async function main() {

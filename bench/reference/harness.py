@@ -3,7 +3,8 @@ loss check and the timed loop, and the command line. A reference script gives it
 and loss; this module runs them the same way for every workload.
 
   check  load our exported initial weights and first batches, train on them, report the losses
-  time   train on freshly generated batches (generation included) and report steps per second
+  time   train on freshly generated batches (generation included) and report steps per second;
+         with --exchange, the reference may draw its data from it (corelnet: our object images)
 """
 import argparse
 import json
@@ -62,7 +63,8 @@ def timed(args, reference):
     workload = json.loads(args.workload)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    model, batches = reference.model_and_batches(workload, args.seed)
+    exchange = load_exchange(args.exchange) if args.exchange else None
+    model, batches = reference.model_and_batches(workload, args.seed, exchange)
     optimizer = torch.optim.Adam(model.parameters(), lr=workload["learningRate"])
     batch_size, log_every = workload["batchSize"], args.log_every
     loss_sum, seen, marks = torch.zeros(()), 0, {}
@@ -87,11 +89,11 @@ def timed(args, reference):
 
 def main(description, reference):
     """`reference` has: script (its path, for messages), loss(output, targets),
-    model_for_check(manifest) and model_and_batches(workload, seed) (batches.batch(size) ->
-    (inputs, targets) as tensors)."""
+    model_for_check(manifest) and model_and_batches(workload, seed, exchange) (exchange: None or
+    (manifest, take) of --exchange; batches.batch(size) -> (inputs, targets) as tensors)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("mode", choices=["check", "time"])
-    parser.add_argument("--exchange", help="check: folder with exchange.json and exchange.bin")
+    parser.add_argument("--exchange", help="folder with exchange.json and exchange.bin (check; time, where the reference draws data from it)")
     parser.add_argument("--workload", help="time: the workload as JSON (task, model, objective, batchSize, learningRate)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--steps", type=int, default=100)

@@ -176,7 +176,7 @@ class Reference:
         return build_model(manifest["workload"])
 
     @staticmethod
-    def model_and_batches(workload, seed):
+    def model_and_batches(workload, seed, _exchange):
         return build_model(workload), LinearRegressionBatches(workload["task"], seed)
 
 

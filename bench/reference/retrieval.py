@@ -160,7 +160,7 @@ class Reference:
         return build_model(manifest["workload"], manifest["features"])
 
     @staticmethod
-    def model_and_batches(workload, seed):
+    def model_and_batches(workload, seed, _exchange):
         batches = RetrievalBatches(workload["task"], seed)
         return build_model(workload, batches.features), batches
 

@@ -223,13 +223,22 @@ function runTorch(workload, threads, { warmup, steps, logEvery }, exchange) {
     referenceOf(workload), 'time', '--workload', JSON.stringify(workload), '--threads', String(threads),
     '--warmup', String(warmup), '--steps', String(steps), '--log-every', String(logEvery),
     ...(exchange ? ['--exchange', exchange] : []),
-  ]);
+  ], torchThreadsEnv(threads));
+}
+
+/**
+ * torch.set_num_threads does not reach Debian's OpenBLAS (pthreads build), which runs the dense
+ * products on its own pool of one thread per core: a "1 thread" run used both cores. Its pool
+ * size is read when the library loads, so it is set in the child's environment.
+ */
+function torchThreadsEnv(threads) {
+  return { ...benchEnv, OPENBLAS_NUM_THREADS: String(threads) };
 }
 
 /** Runs a command that ends its output with one JSON line; rejects with its output otherwise. */
-function runJson(command, commandArgs) {
+function runJson(command, commandArgs, env = benchEnv) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, commandArgs, { env: benchEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, commandArgs, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));

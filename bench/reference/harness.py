@@ -9,6 +9,7 @@ and loss; this module runs them the same way for every workload.
 import argparse
 import json
 import os
+import sys
 import time
 
 import numpy as np
@@ -47,6 +48,15 @@ def train_step(model, optimizer, loss_of, inputs, targets):
     return loss
 
 
+def warn_unless_blas_threads(threads):
+    """torch.set_num_threads does not limit Debian's OpenBLAS (pthreads), whose own pool (one thread
+    per core) runs the dense products; only OPENBLAS_NUM_THREADS, read at load, does (compare.mjs
+    sets it)."""
+    if os.environ.get("OPENBLAS_NUM_THREADS") != str(threads):
+        print(f"harness.py: OPENBLAS_NUM_THREADS is {os.environ.get('OPENBLAS_NUM_THREADS')!r}, not {threads}: "
+              "the dense products may use more threads than --threads", file=sys.stderr)
+
+
 def check(args, reference):
     """Same initial weights, same batches: the losses of the first steps."""
     manifest, take = load_exchange(args.exchange)
@@ -62,6 +72,7 @@ def check(args, reference):
 def timed(args, reference):
     workload = json.loads(args.workload)
     torch.set_num_threads(args.threads)
+    warn_unless_blas_threads(args.threads)
     torch.manual_seed(args.seed)
     exchange = load_exchange(args.exchange) if args.exchange else None
     model, batches = reference.model_and_batches(workload, args.seed, exchange)

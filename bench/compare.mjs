@@ -5,10 +5,12 @@
 //   npm run bench:compare
 //   node bench/compare.mjs [--steps 100] [--rounds 3] [--backends wasm,cpu,node]
 //                          [--workloads mha,compositional,posterior,corelnet,corelnet-identity]
-//                          [--no-check] [--no-parallel] [--no-install] [--baseline DIR]
+//                          [--no-check] [--no-parallel] [--no-install] [--baseline DIR] [--torch-default-malloc]
 //
 // --baseline DIR: also time our training built from another source tree (DIR/src, e.g. a copy
 // of src/ before a change), alternated in the same rounds: before/after in one invocation.
+// --torch-default-malloc: PyTorch with glibc's malloc as it comes, which page-faults its freed
+// activations back in every step (3-6x slower steps; the reference keeps freed memory otherwise).
 //
 // Workloads: mha, compositional (Contextual Retrieval, bench/reference/retrieval.py), posterior
 // (linear regression, posterior.py), corelnet and corelnet-identity (CoRelNet on same-diff and on
@@ -43,6 +45,7 @@ const { values: args } = parseArgs({
     'no-parallel': { type: 'boolean', default: false },
     'no-install': { type: 'boolean', default: false },
     baseline: { type: 'string' },
+    'torch-default-malloc': { type: 'boolean', default: false },
   },
 });
 const STEPS = Number(args.steps);
@@ -223,6 +226,7 @@ function runTorch(workload, threads, { warmup, steps, logEvery }, exchange) {
     referenceOf(workload), 'time', '--workload', JSON.stringify(workload), '--threads', String(threads),
     '--warmup', String(warmup), '--steps', String(steps), '--log-every', String(logEvery),
     ...(exchange ? ['--exchange', exchange] : []),
+    ...(args['torch-default-malloc'] ? ['--default-malloc'] : []),
   ], torchThreadsEnv(threads));
 }
 

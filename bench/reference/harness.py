@@ -7,6 +7,7 @@ and loss; this module runs them the same way for every workload.
          with --exchange, the reference may draw its data from it (corelnet: our object images)
 """
 import argparse
+import ctypes
 import json
 import os
 import sys
@@ -57,6 +58,18 @@ def warn_unless_blas_threads(threads):
               "the dense products may use more threads than --threads", file=sys.stderr)
 
 
+def keep_freed_memory():
+    """glibc's malloc gives freed blocks of 128 KB and more back to the kernel (munmap, heap
+    trimming), so each step page-faults its activations in again: steps 3-6x slower here, and
+    bimodal, as the heap's layout sometimes avoids it. Freed memory is kept instead, as the
+    allocators PyTorch recommends on CPU (jemalloc, tcmalloc) do; ours (wasm) never returns its heap."""
+    libc = ctypes.CDLL("libc.so.6")
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    # mmap only above 32 MB (glibc's largest threshold; no tensor here is that large), never trim.
+    if not (libc.mallopt(M_MMAP_THRESHOLD, 32 << 20) and libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1)):
+        raise SystemExit("harness.py: mallopt refused the thresholds")
+
+
 def check(args, reference):
     """Same initial weights, same batches: the losses of the first steps."""
     manifest, take = load_exchange(args.exchange)
@@ -73,6 +86,8 @@ def timed(args, reference):
     workload = json.loads(args.workload)
     torch.set_num_threads(args.threads)
     warn_unless_blas_threads(args.threads)
+    if not args.default_malloc:
+        keep_freed_memory()
     torch.manual_seed(args.seed)
     exchange = load_exchange(args.exchange) if args.exchange else None
     model, batches = reference.model_and_batches(workload, args.seed, exchange)
@@ -111,5 +126,6 @@ def main(description, reference):
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--log-every", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--default-malloc", action="store_true", help="time: glibc's malloc as it comes (see keep_freed_memory)")
     args = parser.parse_args()
     check(args, reference) if args.mode == "check" else timed(args, reference)

@@ -93,7 +93,15 @@ async function trainAndOpenPosterior({ workbench, workspace }: Session, specFile
     timeoutMs: 30_000,
     what: 'the Posterior panel tab',
   });
-  return workbench.webviewFrame(title);
+  // A frame whose panel is built: the host writes the page again when its 'ready' does not come
+  // (WebviewPageLoader), which replaces the frame, so a blank first load is waited out, not read.
+  return waitFor(
+    async () => {
+      const frame = await workbench.webviewFrame(title, { timeoutMs: 10_000 }).catch(() => undefined);
+      return frame && (await frame.$('[data-testid="posterior-summary"]').catch(() => null)) ? frame : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 500, what: 'the Posterior panel built in its webview' },
+  );
 }
 
 const skip = missingFeature({ commands: [COMMANDS.train, COMMANDS.openPosterior], files: [`examples/${QUICK_SPEC}`] });

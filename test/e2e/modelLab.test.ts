@@ -3,7 +3,7 @@
 // examples/. A scenario whose feature is not in the extension yet is skipped with the reason.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { missingFeature, openSession, type Needs, type Session } from './harness';
 import { modelLabVsix } from './paths';
@@ -76,6 +76,10 @@ async function trainFromPalette(session: Session, specFile: string): Promise<str
   const known = listRunDirs(session.workspace);
   await session.workbench.openFile(specFile);
   await session.workbench.runCommand(COMMANDS.train, { timeoutMs: 60_000 });
+  // Train takes the active editor's experiment; if the extension host has not yet seen the editor
+  // just opened as active, the command asks which experiment instead (as it does for a user with
+  // none open): answer with the same file.
+  await session.workbench.pickQuickItem(basename(specFile), { timeoutMs: 3_000 }).catch(() => undefined);
   const runDir = await waitForNewRun(session.workspace, known, 60_000);
   await waitForRunState(runDir, ['running', 'completed'], minutes(2));
   return runDir;

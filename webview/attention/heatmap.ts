@@ -3,7 +3,7 @@
  * (0) to the theme's first chart colour (1). Rows and columns carry labels and axis titles; a
  * highlighted row or column, rings and crosses mark what the hover shows. Pixel-exact on HiDPI.
  */
-import { rgbOf, type ThemeColors } from '../common/theme';
+import { rgbaWord, rgbOf, type ThemeColors } from '../common/theme';
 
 export interface Marker {
   row: number;
@@ -177,12 +177,10 @@ export function cellValues(spec: Pick<HeatmapSpec, 'rows' | 'cols' | 'value'>): 
  * min(1, v), which over the background is what a cell filled at globalAlpha v looks like;
  * transparent where v <= 0 or there is no data.
  */
-export function cellPixels(values: Float64Array, [r, g, b]: [number, number, number]): Uint32Array {
+export function cellPixels(values: Float64Array, rgb: [number, number, number]): Uint32Array {
   const words = new Uint32Array(values.length);
   values.forEach((v, i) => {
-    if (!(v > 0)) return;
-    const a = Math.round(255 * Math.min(1, v));
-    words[i] = ((a << 24) | (b << 16) | (g << 8) | r) >>> 0;
+    if (v > 0) words[i] = rgbaWord(rgb, Math.round(255 * Math.min(1, v)));
   });
   return words;
 }

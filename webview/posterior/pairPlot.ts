@@ -46,7 +46,7 @@ export function pairRanges(input: PairPlotInput): Range[] {
     const extra: number[] = [];
     if (result.exact) extra.push(result.exact.mean[i] - 4 * result.exact.std[i], result.exact.mean[i] + 4 * result.exact.std[i]);
     if (trueTheta) extra.push(trueTheta[i]);
-    if (input.reference) extra.push(...Array.from(columnsOf(input.reference)[i]));
+    if (input.reference) extra.push(...input.reference.map((s) => s[i]));
     return rangeOf(columnsOf(result.samples)[i], extra);
   });
 }

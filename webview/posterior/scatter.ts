@@ -6,7 +6,7 @@
  * the same picture in one `drawImage`.
  */
 import type { Frame } from './canvas';
-import { rgbOf } from '../common/theme';
+import { rgbaWord, rgbOf } from '../common/theme';
 
 export interface ScatterStyle {
   /** A CSS colour the canvas understands. */
@@ -108,12 +108,9 @@ export function countSquares(grid: CountGrid, f: Pick<Frame, 'x' | 'y'>, xs: Arr
   return Math.min(most, 65534);
 }
 
-/** RGBA pixel (little-endian 0xAABBGGRR) of a pixel covered n times, for n = 0..most: alpha 1 - (1 - a)^n. */
-export function pixelWords([r, g, b]: [number, number, number], alpha: number, most: number): Uint32Array {
+/** The pixel word (see rgbaWord) of a pixel covered n times, for n = 0..most: alpha 1 - (1 - a)^n. */
+export function pixelWords(rgb: [number, number, number], alpha: number, most: number): Uint32Array {
   const words = new Uint32Array(most + 1);
-  for (let n = 1; n <= most; n++) {
-    const a = Math.round(255 * (1 - (1 - alpha) ** n));
-    words[n] = ((a << 24) | (b << 16) | (g << 8) | r) >>> 0;
-  }
+  for (let n = 1; n <= most; n++) words[n] = rgbaWord(rgb, Math.round(255 * (1 - (1 - alpha) ** n)));
   return words;
 }

@@ -60,13 +60,18 @@ cpSync(join(root, 'node_modules/@vscode/codicons/dist/codicon.css'), join(dist, 
 cpSync(join(root, 'node_modules/@vscode/codicons/dist/codicon.ttf'), join(dist, 'webview/codicon.ttf'));
 cpSync(join(root, 'node_modules/uplot/dist/uPlot.min.css'), join(dist, 'webview/uPlot.min.css'));
 
+/** Model Lab's wasm kernels: source in src/kernels, module in dist/, and what runs without it. */
+const KERNELS = [
+  { source: 'batchedMatMul.c', output: 'batched-matmul.wasm', fallback: 'tf.matMul' },
+  { source: 'stridedConv.c', output: 'strided-conv.wasm', fallback: 'stride-1 convolutions for the conv gradients' },
+];
+
 /**
- * dist/batched-matmul.wasm from src/kernels/batchedMatMul.c with Debian's clang and lld
- * (wasm-ld), when they are installed. Optional: without it the product keeps tf.matMul, so a
- * missing compiler is a message, not a failure; a compile error in the kernel is a failure.
+ * The wasm kernels, with Debian's clang and lld (wasm-ld), when they are installed. Optional:
+ * without them each op keeps its tfjs fallback, so a missing compiler is a message, not a
+ * failure; a compile error in a kernel is a failure.
  */
 function buildKernels() {
-  const output = join(dist, 'batched-matmul.wasm');
   const hasTool = (tool) => {
     try {
       execFileSync(tool, ['--version'], { stdio: 'ignore' });
@@ -76,16 +81,20 @@ function buildKernels() {
     }
   };
   if (!hasTool('clang') || !hasTool('wasm-ld')) {
-    rmSync(output, { force: true });
-    console.log('build: clang or wasm-ld not found: skipping the wasm batched matMul kernel (tf.matMul is used instead; apt-get install clang lld to build it)');
+    for (const { output, fallback } of KERNELS) {
+      rmSync(join(dist, output), { force: true });
+      console.log(`build: clang or wasm-ld not found: skipping ${output} (${fallback} instead; apt-get install clang lld to build it)`);
+    }
     return;
   }
-  // -fno-builtin: without a libc, loops must not become calls to memset/memcpy.
-  execFileSync('clang', [
-    '--target=wasm32', '-nostdlib', '-O3', '-msimd128', '-fno-builtin',
-    '-Wl,--no-entry', '-Wl,--export-dynamic',
-    '-o', output, join(root, 'src/kernels/batchedMatMul.c'),
-  ], { stdio: 'inherit' });
+  for (const { source, output } of KERNELS) {
+    // -fno-builtin: without a libc, loops must not become calls to memset/memcpy.
+    execFileSync('clang', [
+      '--target=wasm32', '-nostdlib', '-O3', '-msimd128', '-fno-builtin',
+      '-Wl,--no-entry', '-Wl,--export-dynamic',
+      '-o', join(dist, output), join(root, 'src/kernels', source),
+    ], { stdio: 'inherit' });
+  }
 }
 
 /** dist/experiment.schema.json, generated from the core registry so editor and runtime agree. */

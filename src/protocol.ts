@@ -21,7 +21,9 @@ export interface BackendInfo {
   version: string;
   /** Whether attention products run on Model Lab's wasm kernel (dist/batched-matmul.wasm) instead of tf.matMul. */
   batchedMatMulKernel?: boolean;
-  /** Why the kernel is not in use, when it is not. */
+  /** Whether the relational encoder's convolution gradients run on Model Lab's wasm kernels (dist/strided-conv.wasm). */
+  stridedConvKernels?: boolean;
+  /** Why a kernel is not in use, when one is not. */
   kernelReason?: string;
 }
 

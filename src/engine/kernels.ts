@@ -5,6 +5,7 @@
  * both in one invocation).
  */
 import { enableBatchedMatMulKernel, disableBatchedMatMulKernel } from '../core/kernels/batchedMatMul';
+import { disableStridedConvKernels, enableStridedConvKernels } from '../core/kernels/stridedConv';
 import type { BackendInfo } from '../protocol';
 
 export const KERNELS_VARIABLE = 'MODEL_LAB_KERNELS';
@@ -12,16 +13,26 @@ export const KERNELS_VARIABLE = 'MODEL_LAB_KERNELS';
 export function selectKernels(backend: BackendInfo, setting: string | undefined = process.env[KERNELS_VARIABLE]): BackendInfo {
   const value = setting === undefined || setting === '' ? 'on' : setting;
   if (value !== 'on' && value !== 'off') throw new Error(`${KERNELS_VARIABLE} must be 'on' or 'off', got '${setting}'`);
-  const without = (reason: string): BackendInfo => {
+  const disableAll = () => {
     disableBatchedMatMulKernel();
-    return { ...backend, batchedMatMulKernel: false, kernelReason: reason };
+    disableStridedConvKernels();
   };
-  // The kernel plugs into the wasm backend only; tfjs-node and cpu keep their own matMul.
+  // The kernels plug into the wasm backend only; tfjs-node and cpu keep their own ops.
   if (backend.name !== 'wasm') {
-    disableBatchedMatMulKernel();
+    disableAll();
     return backend;
   }
-  if (value === 'off') return without(`${KERNELS_VARIABLE}=off`);
-  const problem = enableBatchedMatMulKernel();
-  return problem ? without(problem) : { ...backend, batchedMatMulKernel: true };
+  if (value === 'off') {
+    disableAll();
+    return { ...backend, batchedMatMulKernel: false, stridedConvKernels: false, kernelReason: `${KERNELS_VARIABLE}=off` };
+  }
+  const matMulProblem = enableBatchedMatMulKernel();
+  const convProblem = enableStridedConvKernels();
+  const reasons = [matMulProblem, convProblem].filter((r): r is string => r !== undefined);
+  return {
+    ...backend,
+    batchedMatMulKernel: matMulProblem === undefined,
+    stridedConvKernels: convProblem === undefined,
+    ...(reasons.length > 0 ? { kernelReason: reasons.join('; ') } : {}),
+  };
 }

@@ -40,7 +40,7 @@ const ready: Promise<BackendInfo> = selectBackend(config.backend, {
 }).then((backend) => {
   post({ type: 'ready', backend });
   if (backend.fallbackReason) log('warn', backend.fallbackReason);
-  if (backend.kernelReason) log('info', `Attention products run on tfjs's own matMul (slower): ${backend.kernelReason}`);
+  if (backend.kernelReason) log('info', `Some ops run on tfjs's own kernels (slower): ${backend.kernelReason}`);
   return backend;
 });
 

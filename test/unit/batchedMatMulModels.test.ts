@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildExperiment, trainingBatchRng } from '../../src/core/experiment';
+import { disableStridedConvKernels, loadStridedConvKernels, stridedConvKernelsActive } from '../../src/core/kernels/stridedConv';
 import { batchedMatMulKernelCalls, disableBatchedMatMulKernel, enableBatchedMatMulKernel, loadBatchedMatMulKernel } from '../../src/core/kernels/batchedMatMul';
 import { parseSpec } from '../../src/core/spec/validate';
 import { selectKernels } from '../../src/engine/kernels';
@@ -72,12 +73,16 @@ const wasm: BackendInfo = { name: 'wasm', requested: 'auto', version: tf.version
 test('selectKernels: on by default on wasm where built, off on request, absent on other backends', () => {
   const off = selectKernels(wasm, 'off');
   assert.equal(off.batchedMatMulKernel, false);
+  assert.equal(off.stridedConvKernels, false);
+  assert.ok(!stridedConvKernelsActive());
   assert.match(off.kernelReason ?? '', /MODEL_LAB_KERNELS=off/);
   for (const name of ['node', 'cpu'] as const) assert.deepEqual(selectKernels({ ...wasm, name }, undefined), { ...wasm, name });
   const auto = selectKernels(wasm, undefined);
   assert.equal(auto.batchedMatMulKernel, missing === undefined);
+  assert.equal(auto.stridedConvKernels, loadStridedConvKernels() === undefined);
   if (missing) assert.match(auto.kernelReason ?? '', /was not built/);
   disableBatchedMatMulKernel();
+  disableStridedConvKernels();
 });
 
 test('selectKernels rejects a value other than on or off, naming the variable', () => {

@@ -11,21 +11,12 @@
  * environment); tests and in-process CLI commands keep tfjs's kernel unless they enable it.
  */
 import * as tf from '@tensorflow/tfjs';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { copyIn, copyOut, defaultKernelPaths, instantiateKernel, reserve, type KernelModule, type WasmBackend } from './wasmModule';
 
 export const KERNEL_FILE = 'batched-matmul.wasm';
 
-interface KernelExports {
-  memory: WebAssembly.Memory;
-  heap_base(): number;
+interface KernelExports extends KernelModule {
   batched_matmul(a: number, b: number, c: number, pack: number, batch: number, m: number, n: number, k: number, transposeA: number, transposeB: number): void;
-}
-
-/** The parts of tfjs's wasm backend a kernel uses: views of a tensor in its heap, new outputs. */
-interface WasmBackend {
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
 interface BatchMatMulArgs {
@@ -39,36 +30,13 @@ let kernel: KernelExports | undefined;
 let kernelCalls = 0;
 let tfjsBatchMatMul: tf.KernelConfig | undefined;
 
-/** Where the .wasm is looked for: beside the bundle (dist/), then the repo's dist/ (tests run from src/). */
-export function defaultKernelPaths(): string[] {
-  return [path.join(__dirname, KERNEL_FILE), path.join(__dirname, '..', '..', '..', 'dist', KERNEL_FILE)];
-}
-
-/**
- * Instantiates the kernel synchronously (Node allows any size off the browser main thread).
- * Returns undefined when loaded, otherwise the reason it could not be.
- */
-export function loadBatchedMatMulKernel(candidates: string[] = defaultKernelPaths()): string | undefined {
+/** Loads the kernel once; returns undefined when loaded, otherwise the reason it could not be. */
+export function loadBatchedMatMulKernel(candidates: string[] = defaultKernelPaths(KERNEL_FILE)): string | undefined {
   if (kernel) return undefined;
-  const file = candidates.find((f) => fs.existsSync(f));
-  if (!file) return `${KERNEL_FILE} was not built (looked in ${candidates.join(', ')}; scripts/build.mjs builds it when clang and lld are installed)`;
-  try {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(file)), {});
-    kernel = instance.exports as unknown as KernelExports;
-    return undefined;
-  } catch (error) {
-    return `${file} could not be instantiated: ${(error as Error).message}`;
-  }
-}
-
-const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
-
-/** Grows the kernel's linear memory so that `bytes` fit after its own data; returns the first free byte. */
-function reserve(k: KernelExports, bytes: number): number {
-  const base = align16(k.heap_base());
-  const missing = base + bytes - k.memory.buffer.byteLength;
-  if (missing > 0) k.memory.grow(Math.ceil(missing / 65536));
-  return base;
+  const loaded = instantiateKernel<KernelExports>(KERNEL_FILE, candidates);
+  if (typeof loaded === 'string') return loaded;
+  kernel = loaded;
+  return undefined;
 }
 
 /** [m, n, k, batch] of op(a) op(b) when the kernel takes it: same rank >= 3, equal batch dims, batch > 1. */
@@ -83,25 +51,15 @@ function kernelShape({ inputs: { a, b }, attrs }: BatchMatMulArgs): [number, num
   return ka === kb ? [m, n, ka, batch] : undefined; // a mismatch goes to tfjs for its error message
 }
 
-/**
- * Copies a and b from tfjs's heap into the kernel's, multiplies there and copies the result into
- * a new tfjs output: two wasm instances cannot share one memory, so the copies are the price.
- */
+/** Multiplies in the kernel's memory (the copies in and out are the price of a separate module). */
 function batchMatMulOnKernel(args: BatchMatMulArgs, [m, n, k, batch]: [number, number, number, number]): tf.TensorInfo {
   const { inputs, backend, attrs } = args;
   const own = kernel!;
-  const aBytes = align16(batch * m * k * 4);
-  const bBytes = align16(batch * k * n * 4);
-  const cBytes = align16(batch * m * n * 4);
-  const base = reserve(own, aBytes + bBytes + cBytes + k * n * 4);
-  const heap = new Float32Array(own.memory.buffer);
-  heap.set(backend.typedArrayFromHeap(inputs.a), base / 4);
-  heap.set(backend.typedArrayFromHeap(inputs.b), (base + aBytes) / 4);
-  const c = base + aBytes + bBytes;
-  own.batched_matmul(base, base + aBytes, c, c + cBytes, batch, m, n, k, attrs.transposeA ? 1 : 0, attrs.transposeB ? 1 : 0);
-  const out = backend.makeOutput([...inputs.a.shape.slice(0, -2), m, n], 'float32');
-  backend.typedArrayFromHeap(out).set(new Float32Array(own.memory.buffer, c, batch * m * n));
-  return out;
+  const [a, b, c, pack] = reserve(own, [batch * m * k * 4, batch * k * n * 4, batch * m * n * 4, k * n * 4]);
+  copyIn(own, backend, inputs.a, a);
+  copyIn(own, backend, inputs.b, b);
+  own.batched_matmul(a, b, c, pack, batch, m, n, k, attrs.transposeA ? 1 : 0, attrs.transposeB ? 1 : 0);
+  return copyOut(own, backend, [...inputs.a.shape.slice(0, -2), m, n], c);
 }
 
 function batchMatMul(args: BatchMatMulArgs): tf.TensorInfo | tf.TensorInfo[] {

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Parameter } from '../registry';
 import type { Rng } from '../rng';
 import { Linear } from '../models/linear';
+import { stridedConvFilterGradient, stridedConvInputGradient, stridedConvKernelsActive } from '../kernels/stridedConv';
 
 /** Overwrites a variable with N(0, std^2) draws from `rng`. */
 export function initNormal(variable: tf.Variable, std: number, rng: Rng): void {
@@ -69,7 +70,9 @@ const STRIDED_PADDING: [[number, number], [number, number], [number, number], [n
  *   input:  dx = dy with zeros inserted between rows and columns (undoing the stride), padded,
  *           convolved with the kernel flipped in space and with in/out swapped.
  * tfjs calls a gradient only for inputs on the path to the variables, so the encoder's first
- * layer (input = data) skips dx. Every other Conv2D keeps tfjs's own gradient. Registered
+ * layer (input = data) skips dx. Where Model Lab's wasm kernels are on, both gradients run on them
+ * instead (src/core/kernels/stridedConv.ts: no zero insertion, no transposes). Every other Conv2D
+ * keeps tfjs's own gradient. Registered
  * process-wide, once, like the 2-D matMul gradient in models/linear.ts.
  */
 function registerStridedConvGradient(): void {
@@ -99,9 +102,10 @@ function registerStridedConvGradient(): void {
         x.shape[1] % 2 === 0 &&
         x.shape[2] % 2 === 0;
       if (!handled) return builtin.gradFunc(dy, saved, attrs);
+      const onKernels = stridedConvKernelsActive();
       return {
-        x: () => convInputGradient(dy as tf.Tensor4D, filter),
-        filter: () => convFilterGradient(x, dy as tf.Tensor4D),
+        x: () => (onKernels ? stridedConvInputGradient : convInputGradient)(dy as tf.Tensor4D, filter),
+        filter: () => (onKernels ? stridedConvFilterGradient : convFilterGradient)(x, dy as tf.Tensor4D),
       };
     },
   };

@@ -1,0 +1,109 @@
+/**
+ * Model Lab's wasm kernels for the gradients of the relational encoder's convolution (4 x 4,
+ * stride 2, padding 1, NHWC): src/kernels/stridedConv.c, built into dist/strided-conv.wasm. tfjs's
+ * wasm backend has no kernel for these gradients; as stride-1 convolutions (the fallback in
+ * src/core/relational/layers.ts) the input gradient costs 4x its multiply-adds and both need
+ * pads, transposes and reverses. The kernels compute each gradient as one product gathered
+ * straight from the padded operand.
+ *
+ * Registered as two kernels of tfjs's wasm backend under Model Lab's own names, so that the
+ * gradient function runs them through tfjs's engine (tensors, memory accounting, tf.tidy) like
+ * any op. The worker turns them on with the batched matMul (src/engine/kernels.ts); tests and
+ * in-process CLI commands keep the fallback unless they enable them.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { copyIn, copyOut, defaultKernelPaths, instantiateKernel, reserve, type KernelModule, type WasmBackend } from './wasmModule';
+
+export const STRIDED_CONV_FILE = 'strided-conv.wasm';
+
+const INPUT_GRADIENT = 'ModelLabStridedConvInputGradient';
+const FILTER_GRADIENT = 'ModelLabStridedConvFilterGradient';
+
+type Dims = [n: number, h: number, w: number, channels: number, outChannels: number];
+
+interface KernelExports extends KernelModule {
+  input_gradient_scratch(...dims: [n: number, oh: number, ow: number, channels: number, outChannels: number]): number;
+  input_gradient(dy: number, w: number, dx: number, scratch: number, ...dims: [n: number, oh: number, ow: number, channels: number, outChannels: number]): void;
+  filter_gradient_scratch(...dims: Dims): number;
+  filter_gradient(x: number, dy: number, dw: number, scratch: number, ...dims: Dims): void;
+}
+
+let kernel: KernelExports | undefined;
+let enabled = false;
+/** Gradients the kernels have computed in this process (tests check they are really used). */
+let kernelCalls = 0;
+
+interface KernelArgs {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: WasmBackend;
+}
+
+/** dx [N, H, W, C] from dy [N, H/2, W/2, O] and filter [4, 4, C, O]. */
+function inputGradientKernel({ inputs: { dy, filter }, backend }: KernelArgs): tf.TensorInfo {
+  const own = kernel!;
+  const [n, oh, ow, o] = dy.shape;
+  const c = filter.shape[2];
+  const dims = [n, oh, ow, c, o] as const;
+  const [dyAt, wAt, dxAt, scratch] = reserve(own, [n * oh * ow * o * 4, 16 * c * o * 4, n * 4 * oh * ow * c * 4, own.input_gradient_scratch(...dims)]);
+  copyIn(own, backend, dy, dyAt);
+  copyIn(own, backend, filter, wAt);
+  own.input_gradient(dyAt, wAt, dxAt, scratch, ...dims);
+  kernelCalls++;
+  return copyOut(own, backend, [n, 2 * oh, 2 * ow, c], dxAt);
+}
+
+/** dw [4, 4, C, O] from x [N, H, W, C] and dy [N, H/2, W/2, O]. */
+function filterGradientKernel({ inputs: { x, dy }, backend }: KernelArgs): tf.TensorInfo {
+  const own = kernel!;
+  const [n, h, w, c] = x.shape;
+  const o = dy.shape[3];
+  const dims: Dims = [n, h, w, c, o];
+  const [xAt, dyAt, dwAt, scratch] = reserve(own, [n * h * w * c * 4, n * (h / 2) * (w / 2) * o * 4, 16 * c * o * 4, own.filter_gradient_scratch(...dims)]);
+  copyIn(own, backend, x, xAt);
+  copyIn(own, backend, dy, dyAt);
+  own.filter_gradient(xAt, dyAt, dwAt, scratch, ...dims);
+  kernelCalls++;
+  return copyOut(own, backend, [4, 4, c, o], dwAt);
+}
+
+/** Loads the module once; returns undefined when loaded, otherwise the reason it could not be. */
+export function loadStridedConvKernels(candidates: string[] = defaultKernelPaths(STRIDED_CONV_FILE)): string | undefined {
+  if (kernel) return undefined;
+  const loaded = instantiateKernel<KernelExports>(STRIDED_CONV_FILE, candidates);
+  if (typeof loaded === 'string') return loaded;
+  kernel = loaded;
+  return undefined;
+}
+
+/** Registers the kernels with tfjs's wasm backend; undefined when on, otherwise why not. */
+export function enableStridedConvKernels(candidates?: string[]): string | undefined {
+  if (enabled) return undefined;
+  const problem = loadStridedConvKernels(candidates);
+  if (problem) return problem;
+  tf.registerKernel({ kernelName: INPUT_GRADIENT, backendName: 'wasm', kernelFunc: inputGradientKernel as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: FILTER_GRADIENT, backendName: 'wasm', kernelFunc: filterGradientKernel as unknown as tf.KernelFunc });
+  enabled = true;
+  return undefined;
+}
+
+export function disableStridedConvKernels(): void {
+  if (!enabled) return;
+  tf.unregisterKernel(INPUT_GRADIENT, 'wasm');
+  tf.unregisterKernel(FILTER_GRADIENT, 'wasm');
+  enabled = false;
+}
+
+/** Whether the current backend runs these gradients on the kernels. */
+export const stridedConvKernelsActive = (): boolean => enabled && tf.getBackend() === 'wasm';
+
+export const stridedConvKernelCalls = (): number => kernelCalls;
+
+/** dx of the 4 x 4, stride-2, padding-1 convolution on the kernel (only when active). */
+export function stridedConvInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {
+  return tf.engine().runKernel(INPUT_GRADIENT, { dy, filter }) as tf.Tensor4D;
+}
+
+/** dw of the 4 x 4, stride-2, padding-1 convolution on the kernel (only when active). */
+export function stridedConvFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
+  return tf.engine().runKernel(FILTER_GRADIENT, { x, dy }) as tf.Tensor4D;
+}

@@ -1,0 +1,166 @@
+// Gradients of the relational encoder's convolution: 4x4 kernel, stride 2, padding 1, NHWC,
+// filter w[4][4][C][O], x [N][H][W][C] -> y [N][H/2][W/2][O], wasm32 + SIMD128.
+//
+// tfjs's wasm backend has no kernel for these gradients; written as stride-1 convolutions they
+// cost 4x the multiply-adds (zero-inserted dy) plus pads, transposes and reverses. Here both are
+// one "gathered" matrix product, C += A B, where A is read through two offset tables,
+// a(i, p) = src[a_row[i] + a_col[p]], so no im2col matrix is ever written:
+//   input gradient:  for each of the 4 parities of (y, x), a pixel receives exactly 2x2 taps:
+//                    dx[pixel][c] = sum over (tap, o) of dy_padded[pixel's tap position][o] w[tap][c][o]
+//   filter gradient: dw[tap][c][o] = sum over positions p of x_padded[p's tap window][c] dy[p][o]
+// Both read a zero-padded copy of their gathered operand, which removes all bounds checks.
+#include <wasm_simd128.h>
+#include <stdint.h>
+
+extern unsigned char __heap_base;
+
+__attribute__((export_name("heap_base"))) uintptr_t heap_base(void) { return (uintptr_t)&__heap_base; }
+
+#define ACC(s, x, b) s = wasm_f32x4_add(s, wasm_f32x4_mul(x, b))
+
+// C[c_row[i] + j] += sum_p src[a_row[i] + a_col[p]] * b[p * n + j] for i < m, j < n, p < k.
+static void gathered_product(const float *src, const int *a_row, const int *a_col, const float *b, float *c,
+                             const int *c_row, int m, int n, int k) {
+  int i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const float *a0 = src + a_row[i], *a1 = src + a_row[i + 1], *a2 = src + a_row[i + 2], *a3 = src + a_row[i + 3];
+    float *c0 = c + c_row[i], *c1 = c + c_row[i + 1], *c2 = c + c_row[i + 2], *c3 = c + c_row[i + 3];
+    int j = 0;
+    for (; j + 8 <= n; j += 8) {
+      v128_t s00 = wasm_v128_load(c0 + j), s01 = wasm_v128_load(c0 + j + 4);
+      v128_t s10 = wasm_v128_load(c1 + j), s11 = wasm_v128_load(c1 + j + 4);
+      v128_t s20 = wasm_v128_load(c2 + j), s21 = wasm_v128_load(c2 + j + 4);
+      v128_t s30 = wasm_v128_load(c3 + j), s31 = wasm_v128_load(c3 + j + 4);
+      const float *bp = b + j;
+      for (int p = 0; p < k; p++, bp += n) {
+        const int q = a_col[p];
+        v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
+        v128_t x0 = wasm_f32x4_splat(a0[q]), x1 = wasm_f32x4_splat(a1[q]);
+        v128_t x2 = wasm_f32x4_splat(a2[q]), x3 = wasm_f32x4_splat(a3[q]);
+        ACC(s00, x0, b0); ACC(s01, x0, b1); ACC(s10, x1, b0); ACC(s11, x1, b1);
+        ACC(s20, x2, b0); ACC(s21, x2, b1); ACC(s30, x3, b0); ACC(s31, x3, b1);
+      }
+      wasm_v128_store(c0 + j, s00); wasm_v128_store(c0 + j + 4, s01);
+      wasm_v128_store(c1 + j, s10); wasm_v128_store(c1 + j + 4, s11);
+      wasm_v128_store(c2 + j, s20); wasm_v128_store(c2 + j + 4, s21);
+      wasm_v128_store(c3 + j, s30); wasm_v128_store(c3 + j + 4, s31);
+    }
+    for (; j < n; j++) {
+      float s0 = c0[j], s1 = c1[j], s2 = c2[j], s3 = c3[j];
+      for (int p = 0; p < k; p++) {
+        const int q = a_col[p];
+        const float x = b[p * n + j];
+        s0 += a0[q] * x; s1 += a1[q] * x; s2 += a2[q] * x; s3 += a3[q] * x;
+      }
+      c0[j] = s0; c1[j] = s1; c2[j] = s2; c3[j] = s3;
+    }
+  }
+  for (; i < m; i++) {
+    const float *a = src + a_row[i];
+    float *cr = c + c_row[i];
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+      v128_t s = wasm_v128_load(cr + j);
+      for (int p = 0; p < k; p++) ACC(s, wasm_f32x4_splat(a[a_col[p]]), wasm_v128_load(b + p * n + j));
+      wasm_v128_store(cr + j, s);
+    }
+    for (; j < n; j++) {
+      float s = cr[j];
+      for (int p = 0; p < k; p++) s += a[a_col[p]] * b[p * n + j];
+      cr[j] = s;
+    }
+  }
+}
+
+// dst [n][h + 2][w + 2][ch] = src [n][h][w][ch] with a border of zeros.
+static void pad_one(const float *src, float *dst, int n, int h, int w, int ch) {
+  const int row = (w + 2) * ch;
+  for (long e = 0, total = (long)n * (h + 2) * row; e < total; e++) dst[e] = 0;
+  for (int b = 0; b < n; b++)
+    for (int y = 0; y < h; y++) {
+      const float *s = src + ((long)(b * h + y) * w) * ch;
+      float *d = dst + ((long)(b * (h + 2) + y + 1) * (w + 2) + 1) * ch;
+      for (int e = 0; e < w * ch; e++) d[e] = s[e];
+    }
+}
+
+static uintptr_t align16(uintptr_t bytes) { return (bytes + 15) & ~(uintptr_t)15; }
+
+// Scratch bytes input_gradient needs for dy [n][oh][ow][o] and dx channels ch.
+__attribute__((export_name("input_gradient_scratch")))
+uintptr_t input_gradient_scratch(int n, int oh, int ow, int ch, int o) {
+  const uintptr_t pixels = (uintptr_t)n * oh * ow; // of each parity
+  return align16(4 * (uintptr_t)n * (oh + 2) * (ow + 2) * o) + align16(4 * 16 * (uintptr_t)ch * o) +
+         2 * align16(4 * pixels) + align16(4 * 4 * (uintptr_t)o);
+}
+
+// dx [n][2 oh][2 ow][ch] from dy [n][oh][ow][o] and w [4][4][ch][o].
+__attribute__((export_name("input_gradient")))
+void input_gradient(const float *dy, const float *w, float *dx, unsigned char *scratch, int n, int oh, int ow, int ch, int o) {
+  const int h = 2 * oh, wd = 2 * ow, pw = ow + 2;
+  float *dy_pad = (float *)scratch;
+  float *packed = (float *)(scratch + align16(4 * (uintptr_t)n * (oh + 2) * pw * o));
+  int *a_row = (int *)((unsigned char *)packed + align16(4 * 16 * (uintptr_t)ch * o));
+  int *c_row = (int *)((unsigned char *)a_row + align16(4 * (uintptr_t)n * oh * ow));
+  int *a_col = (int *)((unsigned char *)c_row + align16(4 * (uintptr_t)n * oh * ow));
+  pad_one(dy, dy_pad, n, oh, ow, o);
+  for (long e = 0, total = (long)n * h * wd * ch; e < total; e++) dx[e] = 0;
+  for (int py = 0; py < 2; py++)
+    for (int px = 0; px < 2; px++) {
+      // Taps of this parity: ky = 1 - py + 2 ty reaches dy row a + (py + 1 - ky) / 2 = a + py - ty.
+      for (int ty = 0; ty < 2; ty++)
+        for (int tx = 0; tx < 2; tx++) {
+          const int ky = 1 - py + 2 * ty, kx = 1 - px + 2 * tx, t = ty * 2 + tx;
+          for (int q = 0; q < o; q++) {
+            a_col[t * o + q] = ((py - ty) * pw + (px - tx)) * o + q;
+            for (int c = 0; c < ch; c++) packed[(t * o + q) * ch + c] = w[((ky * 4 + kx) * ch + c) * o + q];
+          }
+        }
+      int m = 0;
+      for (int b = 0; b < n; b++)
+        for (int a = 0; a < oh; a++)
+          for (int bx = 0; bx < ow; bx++, m++) {
+            a_row[m] = ((b * (oh + 2) + a + 1) * pw + bx + 1) * o;
+            c_row[m] = ((b * h + 2 * a + py) * wd + 2 * bx + px) * ch;
+          }
+      gathered_product(dy_pad, a_row, a_col, packed, dx, c_row, m, ch, 4 * o);
+    }
+}
+
+// Positions per block of the filter gradient: its slices of dy and x stay in cache.
+#define FILTER_BLOCK 256
+
+// Scratch bytes filter_gradient needs for x [n][h][w][ch] and o output channels.
+__attribute__((export_name("filter_gradient_scratch")))
+uintptr_t filter_gradient_scratch(int n, int h, int w, int ch, int o) {
+  (void)o;
+  return align16(4 * (uintptr_t)n * (h + 2) * (w + 2) * ch) + 2 * align16(4 * 16 * (uintptr_t)ch) + align16(4 * FILTER_BLOCK);
+}
+
+// dw [4][4][ch][o] from x [n][h][w][ch] and dy [n][h/2][w/2][o].
+__attribute__((export_name("filter_gradient")))
+void filter_gradient(const float *x, const float *dy, float *dw, unsigned char *scratch, int n, int h, int w, int ch, int o) {
+  const int oh = h / 2, ow = w / 2, pw = w + 2, m = 16 * ch;
+  float *x_pad = (float *)scratch;
+  int *a_row = (int *)(scratch + align16(4 * (uintptr_t)n * (h + 2) * pw * ch));
+  int *c_row = (int *)((unsigned char *)a_row + align16(4 * (uintptr_t)m));
+  int *a_col = (int *)((unsigned char *)c_row + align16(4 * (uintptr_t)m));
+  pad_one(x, x_pad, n, h, w, ch);
+  for (int e = 0; e < m * o; e++) dw[e] = 0;
+  for (int ky = 0; ky < 4; ky++)
+    for (int kx = 0; kx < 4; kx++)
+      for (int c = 0; c < ch; c++) {
+        const int i = (ky * 4 + kx) * ch + c;
+        a_row[i] = (ky * pw + kx) * ch + c;
+        c_row[i] = i * o;
+      }
+  const int positions = n * oh * ow;
+  for (int start = 0; start < positions; start += FILTER_BLOCK) {
+    const int k = positions - start < FILTER_BLOCK ? positions - start : FILTER_BLOCK;
+    for (int p = 0; p < k; p++) {
+      const int at = start + p, b = at / (oh * ow), yx = at % (oh * ow);
+      a_col[p] = ((b * (h + 2) + 2 * (yx / ow)) * pw + 2 * (yx % ow)) * ch;
+    }
+    gathered_product(x_pad, a_row, a_col, dy + (long)start * o, dw, c_row, m, o, k);
+  }
+}

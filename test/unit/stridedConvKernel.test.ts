@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import {
+  disableStridedConvKernels,
+  enableStridedConvKernels,
+  loadStridedConvKernels,
+  stridedConvKernelCalls,
+  stridedConvKernelsActive,
+} from '../../src/core/kernels/stridedConv';
+import { StridedConv2d } from '../../src/core/relational/layers';
+import { createRng } from '../../src/core/rng';
+import { useWasmBackend } from '../helpers/backend';
+
+// The kernels are optional (built only where clang and lld are installed): without them these
+// tests are skipped with the loader's reason, and the gradients keep the stride-1 convolutions.
+const missing = loadStridedConvKernels();
+if (missing) console.log(`strided conv kernel tests skipped: ${missing}`);
+const options = { skip: missing };
+
+/** max |actual - expected| / max |expected|. */
+function relativeError(actual: tf.Tensor, expected: tf.Tensor): number {
+  assert.deepEqual(actual.shape, expected.shape);
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0] / tf.max(tf.abs(expected)).dataSync()[0]);
+}
+
+/** Gradients of sum(conv(x) * weights) with respect to x and the filter, with the kernels off, then on. */
+function gradientsBothWays(shape: [number, number, number, number], out: number, seed: number) {
+  const x = tf.randomNormal(shape, 0, 1, 'float32', seed) as tf.Tensor4D;
+  const filter = tf.randomNormal([4, 4, shape[3], out], 0, 1, 'float32', seed + 1) as tf.Tensor4D;
+  const weights = tf.randomNormal([shape[0], shape[1] / 2, shape[2] / 2, out], 0, 1, 'float32', seed + 2);
+  const grads = () => tf.grads((input: tf.Tensor, w: tf.Tensor) => tf.conv2d(input as tf.Tensor4D, w as tf.Tensor4D, 2, [[0, 0], [1, 1], [1, 1], [0, 0]]).mul(weights).sum())([x, filter]);
+  disableStridedConvKernels();
+  const fallback = grads();
+  assert.equal(enableStridedConvKernels(), undefined);
+  try {
+    const callsBefore = stridedConvKernelCalls();
+    const kernels = grads();
+    assert.equal(stridedConvKernelCalls() - callsBefore, 2, 'both gradients ran on the kernels');
+    return { fallback, kernels };
+  } finally {
+    disableStridedConvKernels();
+  }
+}
+
+// Shapes of the encoder's three layers, plus odd channel counts (the product's row and column
+// tails) and more positions than one filter-gradient block (256).
+const CASES: { shape: [number, number, number, number]; out: number }[] = [
+  { shape: [3, 32, 32, 1], out: 32 },
+  { shape: [2, 16, 16, 32], out: 32 },
+  { shape: [5, 8, 8, 32], out: 32 },
+  { shape: [2, 6, 10, 3], out: 5 },
+  { shape: [1, 2, 2, 7], out: 13 },
+];
+
+for (const { shape, out } of CASES) {
+  test(`the kernels give the convolution's gradients: x [${shape}], ${out} filters`, options, async () => {
+    await useWasmBackend();
+    tf.tidy(() => {
+      const { fallback, kernels } = gradientsBothWays(shape, out, shape.reduce((a, b) => a + b, out));
+      assert.ok(relativeError(kernels[0], fallback[0]) < 1e-5, `input gradient off by ${relativeError(kernels[0], fallback[0])}`);
+      assert.ok(relativeError(kernels[1], fallback[1]) < 1e-5, `filter gradient off by ${relativeError(kernels[1], fallback[1])}`);
+    });
+  });
+}
+
+test('the encoder layer trains on the kernels: same gradients, no leaked tensors', options, async () => {
+  await useWasmBackend();
+  const conv = new StridedConv2d('conv', 4, 8, createRng('strided-kernel'));
+  const x = tf.randomNormal([4, 16, 16, 4], 0, 1, 'float32', 7) as tf.Tensor4D;
+  const step = () => tf.variableGrads(() => tf.relu(conv.apply(x)).square().mean() as tf.Scalar);
+  const before = step();
+  assert.equal(enableStridedConvKernels(), undefined);
+  try {
+    assert.ok(stridedConvKernelsActive());
+    const tensors = tf.memory().numTensors;
+    const after = step();
+    for (const name of Object.keys(before.grads)) assert.ok(relativeError(after.grads[name], before.grads[name]) < 1e-5, name);
+    tf.dispose([after.value, ...Object.values(after.grads)]);
+    assert.equal(tf.memory().numTensors, tensors);
+  } finally {
+    disableStridedConvKernels();
+    tf.dispose([before.value, ...Object.values(before.grads), x, ...conv.parameters().map((p) => p.variable)]);
+  }
+  assert.ok(!stridedConvKernelsActive());
+});

@@ -24,8 +24,10 @@ export async function bundleAgainst({ root, sourceRoot, entry, tmp, name }) {
     external: ['@tensorflow/tfjs-node'],
     outfile,
   });
-  // The bundle looks for our wasm kernel beside itself, as dist/worker.js does.
-  const kernel = path.join(root, 'dist/batched-matmul.wasm');
-  if (fs.existsSync(kernel)) fs.copyFileSync(kernel, path.join(tmp, 'batched-matmul.wasm'));
+  // The bundle looks for our wasm kernels beside itself, as dist/worker.js does.
+  const dist = path.join(root, 'dist');
+  for (const kernel of fs.readdirSync(dist).filter((f) => f.endsWith('.wasm') && !f.startsWith('tfjs-backend-wasm'))) {
+    fs.copyFileSync(path.join(dist, kernel), path.join(tmp, kernel));
+  }
   return outfile;
 }

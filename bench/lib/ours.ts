@@ -4,12 +4,15 @@
  *
  *   node ours.js '{"mode":"time","backend":"wasm","wasmDir":...,"workload":{...},"warmup":10,"steps":100,"logEvery":10}'
  *   node ours.js '{"mode":"export","backend":"wasm","wasmDir":...,"workload":{...},"batches":10,"dir":...}'
+ *   node --import tsx bench/lib/ours.ts '{"mode":"profile","backend":"wasm","wasmDir":...,"workload":{...},"steps":10}'
  *
  * `time` runs the product's training loop (`train`) with a sink that stores nothing, and times
  * the steps between two loss reads (every `logEvery` steps, as a run does), so warm-up and the
  * final evaluation and checkpoint are outside the measured window. `export` writes the initial
  * weights, the first batches and our losses on them (and, for a relational task, the images of its
- * training objects, which the reference samples its own trials from).
+ * training objects, which the reference samples its own trials from). `profile` runs `steps` steps
+ * under `tf.profile` and prints ms per step by kernel and by kernel and input shapes (the loop's
+ * first steps and final evaluation included: read it for proportions, `time` for speed).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -36,7 +39,7 @@ interface Workload {
 }
 
 interface Request {
-  mode: 'time' | 'export' | 'has-model';
+  mode: 'time' | 'export' | 'profile' | 'has-model';
   backend: BackendSetting;
   wasmDir: string;
   workload: Workload;
@@ -105,6 +108,27 @@ async function timeTraining(request: Request) {
   });
   const seconds = (marks.get(warmup + steps)! - marks.get(warmup)!) / 1000;
   return { stepsPerSecond: steps / seconds, lastLoss };
+}
+
+/** ms per step in each kernel, and in each kernel and input shapes (the 25 largest of each). */
+async function profileTraining(request: Request) {
+  const { steps = 10, seed = 0 } = request;
+  const spec = specFor(request.workload, seed, { steps, logEvery: steps });
+  const info = await tf.profile(async () => {
+    await train({ spec, sink: nullSink, shouldStop: () => false, onProgress: () => {} });
+  });
+  const byName = new Map<string, number>();
+  const byShape = new Map<string, number>();
+  for (const kernel of info.kernels) {
+    const ms = Number(kernel.kernelTimeMs) || 0;
+    const shapes = `${kernel.name} ${kernel.inputShapes.map((s) => `[${s}]`).join(' ')}`;
+    byName.set(kernel.name, (byName.get(kernel.name) ?? 0) + ms);
+    byShape.set(shapes, (byShape.get(shapes) ?? 0) + ms);
+  }
+  const top = (m: Map<string, number>) =>
+    Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, ms]) => [k, Math.round((ms / steps) * 100) / 100]));
+  const total = [...byName.values()].reduce((a, b) => a + b, 0);
+  return { kernelsPerStep: info.kernels.length / steps, msPerStepInKernels: total / steps, byKernel: top(byName), byShapes: top(byShape) };
 }
 
 /** Initial weights, the first batches and our losses on them, for the reference to replay. */
@@ -187,7 +211,8 @@ async function main() {
     console.log(JSON.stringify({ absent: true, reason: backend.fallbackReason ?? `got ${backend.name}` }));
     return;
   }
-  const result = request.mode === 'time' ? await timeTraining(request) : await exportExchange(request);
+  const run = { time: timeTraining, export: exportExchange, profile: profileTraining }[request.mode];
+  const result = await run(request);
   console.log(JSON.stringify({ backend: backend.name, ...result }));
 }
 

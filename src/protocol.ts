@@ -23,6 +23,8 @@ export interface BackendInfo {
   batchedMatMulKernel?: boolean;
   /** Whether the relational encoder's convolution gradients run on Model Lab's wasm kernels (dist/strided-conv.wasm). */
   stridedConvKernels?: boolean;
+  /** Whether tf.clone shares the buffer instead of copying it (src/core/kernels/sharedIdentity.ts). */
+  sharedIdentity?: boolean;
   /** Why a kernel is not in use, when one is not. */
   kernelReason?: string;
 }

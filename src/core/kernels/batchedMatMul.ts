@@ -1,14 +1,16 @@
 /**
- * Model Lab's own batched float32 matMul for small matrices (src/kernels/batchedMatMul.c, built
- * into dist/batched-matmul.wasm by scripts/build.mjs when clang and lld are installed), plugged
- * into tfjs's wasm backend as its BatchMatMul kernel. tfjs runs batched products of small
- * matrices (attention: [B, H, T, d] x [B, H, d, T], and the transposed products of their
- * gradients) on a generic path at 2-3 GFLOP/s; the kernel register-blocks each batch entry.
+ * Model Lab's own float32 matMul (src/kernels/batchedMatMul.c, built into
+ * dist/batched-matmul.wasm by scripts/build.mjs when clang and lld are installed), plugged into
+ * tfjs's wasm backend as its BatchMatMul kernel. tfjs runs batched products of small matrices
+ * (attention: [B, H, T, d] x [B, H, d, T], and the transposed products of their gradients) on a
+ * generic path at 2-3 GFLOP/s, and 2-D products with a transpose flag (every weight gradient) on
+ * the same slow path; its 2-D products repack their right operand whenever it is a new tensor
+ * (every step: weights are reassigned, gradients are new). The kernel register-blocks each
+ * product and takes any transpose flags at full speed (bench/README.md, "Dense products").
  *
- * Only products with a batch of several matrices and no broadcasting take the kernel; every other
- * call (the 2-D products of linear layers, which tfjs runs fast) goes to tfjs's own kernel. The
- * worker turns it on once per process (`enableBatchedMatMulKernel`, recorded in the run's
- * environment); tests and in-process CLI commands keep tfjs's kernel unless they enable it.
+ * Every float32 product without broadcasting takes the kernel; broadcast products go to tfjs's
+ * own kernel. The worker turns it on once per process (`enableBatchedMatMulKernel`, recorded in
+ * the run's environment); tests and in-process CLI commands keep tfjs's kernel unless they enable it.
  */
 import * as tf from '@tensorflow/tfjs';
 import { copyIn, copyOut, defaultKernelPaths, instantiateKernel, reserve, type KernelModule, type WasmBackend } from './wasmModule';
@@ -39,13 +41,12 @@ export function loadBatchedMatMulKernel(candidates: string[] = defaultKernelPath
   return undefined;
 }
 
-/** [m, n, k, batch] of op(a) op(b) when the kernel takes it: same rank >= 3, equal batch dims, batch > 1. */
+/** [m, n, k, batch] of op(a) op(b) when the kernel takes it: float32, same rank, equal batch dims (no broadcasting). */
 function kernelShape({ inputs: { a, b }, attrs }: BatchMatMulArgs): [number, number, number, number] | undefined {
-  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 3 || a.shape.length !== b.shape.length) return undefined;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length !== b.shape.length) return undefined;
   const rank = a.shape.length;
   if (a.shape.slice(0, -2).some((d, i) => d !== b.shape[i])) return undefined;
   const batch = a.shape.slice(0, -2).reduce((p, d) => p * d, 1);
-  if (batch < 2) return undefined;
   const [m, ka] = attrs.transposeA ? [a.shape[rank - 1], a.shape[rank - 2]] : [a.shape[rank - 2], a.shape[rank - 1]];
   const [kb, n] = attrs.transposeB ? [b.shape[rank - 1], b.shape[rank - 2]] : [b.shape[rank - 2], b.shape[rank - 1]];
   return ka === kb ? [m, n, ka, batch] : undefined; // a mismatch goes to tfjs for its error message
@@ -99,5 +100,8 @@ export function disableBatchedMatMulKernel(): void {
 export function batchedMatMulKernelEnabled(): boolean {
   return tfjsBatchMatMul !== undefined;
 }
+
+/** Whether products of the current backend run on the kernel (it is registered for wasm only). */
+export const batchedMatMulKernelActive = (): boolean => batchedMatMulKernelEnabled() && tf.getBackend() === 'wasm';
 
 export const batchedMatMulKernelCalls = (): number => kernelCalls;

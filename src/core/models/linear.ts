@@ -5,10 +5,12 @@
  *
  * Speed: tfjs's own gradient of `matMul` asks for transposed products (`matMul(dy, W, false, true)`,
  * `matMul(x, dy, true, false)`), which the wasm backend runs on a slow path, about 10x slower
- * than a plain product of the same size (bench/README.md). This module replaces that gradient
- * for 2-D products with explicit transposes, which are cheap copies.
+ * than a plain product of the same size (bench/README.md). Unless Model Lab's wasm matMul kernel
+ * is on (it takes transpose flags at full speed), this module replaces that gradient for 2-D
+ * products with explicit transposes.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchedMatMulKernelActive } from '../kernels/batchedMatMul';
 import type { Parameter } from '../registry';
 import type { Rng } from '../rng';
 
@@ -60,7 +62,8 @@ function registerUntransposedMatMulGradient(): void {
     gradFunc: (dy, saved, attrs) => {
       const [a, b] = saved;
       const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
-      if (transposeA || transposeB || a.rank !== 2 || b.rank !== 2) return builtin.gradFunc(dy, saved, attrs);
+      const flagsAreSlow = !batchedMatMulKernelActive();
+      if (transposeA || transposeB || a.rank !== 2 || b.rank !== 2 || !flagsAreSlow) return builtin.gradFunc(dy, saved, attrs);
       const upstream = dy as tf.Tensor2D;
       return {
         a: () => tf.matMul(upstream, tf.transpose(b as tf.Tensor2D)),

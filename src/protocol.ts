@@ -25,8 +25,6 @@ export interface BackendInfo {
   stridedConvKernels?: boolean;
   /** Whether tf.clone shares the buffer instead of copying it (src/core/kernels/sharedIdentity.ts). */
   sharedIdentity?: boolean;
-  /** Whether Adam updates every parameter in one kernel (src/core/kernels/fusedAdam.ts). */
-  fusedAdam?: boolean;
   /** Why a kernel is not in use, when one is not. */
   kernelReason?: string;
 }

@@ -1,11 +1,9 @@
 /**
  * Adam and SGD written out so that their whole state is explicit: moments as tensors and the
  * step count as a plain number. Bias corrections are computed in double precision from the
- * step count (as PyTorch does), so a run resumed from a checkpoint continues bit for bit. Where
- * Model Lab's kernels are on (wasm), Adam's update is one fused kernel (kernels/fusedAdam.ts).
+ * step count (as PyTorch does), so a run resumed from a checkpoint continues bit for bit.
  */
 import * as tf from '@tensorflow/tfjs';
-import { fusedAdamActive, fusedAdamUpdate } from './kernels/fusedAdam';
 import type { Parameter } from './registry';
 import type { NamedTensor } from './sink';
 import type { TrainingSpec } from './spec/types';
@@ -50,20 +48,6 @@ class Adam implements Optimizer {
     const { beta1, beta2, epsilon } = ADAM;
     const stepSize = this.learningRate(this.steps) / (1 - beta1 ** this.steps);
     const secondCorrection = Math.sqrt(1 - beta2 ** this.steps);
-    if (fusedAdamActive()) {
-      const updated = fusedAdamUpdate(this.parameters.map((p) => p.variable), gradients, this.firstMoments, this.secondMoments, {
-        ...ADAM,
-        stepSize,
-        secondCorrection,
-      });
-      this.parameters.forEach(({ variable }, i) => {
-        const [p, m, v] = updated[i];
-        variable.assign(p);
-        this.firstMoments[i].assign(m);
-        this.secondMoments[i].assign(v);
-      });
-      return;
-    }
     this.parameters.forEach(({ variable }, i) => {
       const gradient = gradients[i];
       const m = this.firstMoments[i];

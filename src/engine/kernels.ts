@@ -5,7 +5,6 @@
  * both in one invocation).
  */
 import { enableBatchedMatMulKernel, disableBatchedMatMulKernel } from '../core/kernels/batchedMatMul';
-import { disableFusedAdam, enableFusedAdam } from '../core/kernels/fusedAdam';
 import { disableSharedIdentity, enableSharedIdentity } from '../core/kernels/sharedIdentity';
 import { disableStridedConvKernels, enableStridedConvKernels } from '../core/kernels/stridedConv';
 import type { BackendInfo } from '../protocol';
@@ -19,7 +18,6 @@ export function selectKernels(backend: BackendInfo, setting: string | undefined 
     disableBatchedMatMulKernel();
     disableStridedConvKernels();
     disableSharedIdentity();
-    disableFusedAdam();
   };
   // The kernels plug into the wasm backend only; tfjs-node and cpu keep their own ops.
   if (backend.name !== 'wasm') {
@@ -28,19 +26,17 @@ export function selectKernels(backend: BackendInfo, setting: string | undefined 
   }
   if (value === 'off') {
     disableAll();
-    return { ...backend, batchedMatMulKernel: false, stridedConvKernels: false, sharedIdentity: false, fusedAdam: false, kernelReason: `${KERNELS_VARIABLE}=off` };
+    return { ...backend, batchedMatMulKernel: false, stridedConvKernels: false, sharedIdentity: false, kernelReason: `${KERNELS_VARIABLE}=off` };
   }
   const matMulProblem = enableBatchedMatMulKernel();
   const convProblem = enableStridedConvKernels();
   const identityProblem = enableSharedIdentity();
-  enableFusedAdam(); // plain JavaScript on the wasm heap: nothing to build or load
   const reasons = [matMulProblem, convProblem, identityProblem].filter((r): r is string => r !== undefined);
   return {
     ...backend,
     batchedMatMulKernel: matMulProblem === undefined,
     stridedConvKernels: convProblem === undefined,
     sharedIdentity: identityProblem === undefined,
-    fusedAdam: true,
     ...(reasons.length > 0 ? { kernelReason: reasons.join('; ') } : {}),
   };
 }

@@ -4,7 +4,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildExperiment, trainingBatchRng } from '../../src/core/experiment';
-import { disableFusedAdam } from '../../src/core/kernels/fusedAdam';
 import { disableSharedIdentity, sharedIdentityEnabled } from '../../src/core/kernels/sharedIdentity';
 import { disableStridedConvKernels, loadStridedConvKernels, stridedConvKernelsActive } from '../../src/core/kernels/stridedConv';
 import { batchedMatMulKernelCalls, disableBatchedMatMulKernel, enableBatchedMatMulKernel, loadBatchedMatMulKernel } from '../../src/core/kernels/batchedMatMul';
@@ -78,7 +77,6 @@ test('selectKernels: on by default on wasm where built, off on request, absent o
   assert.equal(off.stridedConvKernels, false);
   assert.equal(off.sharedIdentity, false);
   assert.ok(!sharedIdentityEnabled());
-  assert.equal(off.fusedAdam, false);
   assert.ok(!stridedConvKernelsActive());
   assert.match(off.kernelReason ?? '', /MODEL_LAB_KERNELS=off/);
   for (const name of ['node', 'cpu'] as const) assert.deepEqual(selectKernels({ ...wasm, name }, undefined), { ...wasm, name });
@@ -86,12 +84,10 @@ test('selectKernels: on by default on wasm where built, off on request, absent o
   assert.equal(auto.batchedMatMulKernel, missing === undefined);
   assert.equal(auto.stridedConvKernels, loadStridedConvKernels() === undefined);
   assert.equal(auto.sharedIdentity, true);
-  assert.equal(auto.fusedAdam, true);
   if (missing) assert.match(auto.kernelReason ?? '', /was not built/);
   disableBatchedMatMulKernel();
   disableStridedConvKernels();
   disableSharedIdentity();
-  disableFusedAdam();
 });
 
 test('selectKernels rejects a value other than on or off, naming the variable', () => {

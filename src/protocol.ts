@@ -19,7 +19,7 @@ export interface BackendInfo {
   fallbackReason?: string;
   /** tfjs version string. */
   version: string;
-  /** Whether attention products run on Model Lab's wasm kernel (dist/batched-matmul.wasm) instead of tf.matMul. */
+  /** Whether matrix products run on Model Lab's wasm kernel (dist/batched-matmul.wasm) instead of tfjs's. */
   batchedMatMulKernel?: boolean;
   /** Whether the relational encoder's convolution gradients run on Model Lab's wasm kernels (dist/strided-conv.wasm). */
   stridedConvKernels?: boolean;

@@ -64,6 +64,7 @@ cpSync(join(root, 'node_modules/uplot/dist/uPlot.min.css'), join(dist, 'webview/
 const KERNELS = [
   { source: 'batchedMatMul.c', output: 'batched-matmul.wasm', fallback: 'tf.matMul' },
   { source: 'stridedConv.c', output: 'strided-conv.wasm', fallback: 'stride-1 convolutions for the conv gradients' },
+  { source: 'maskedAttention.c', output: 'masked-attention.wasm', fallback: 'tfjs ops for the posterior transformer\'s attention' },
 ];
 
 /**

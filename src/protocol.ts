@@ -25,6 +25,8 @@ export interface BackendInfo {
   stridedConvKernels?: boolean;
   /** Whether tf.clone shares the buffer instead of copying it (src/core/kernels/sharedIdentity.ts). */
   sharedIdentity?: boolean;
+  /** Whether the posterior transformer's attention runs on Model Lab's wasm kernel (dist/masked-attention.wasm). */
+  maskedAttentionKernel?: boolean;
   /** Why a kernel is not in use, when one is not. */
   kernelReason?: string;
 }

@@ -20,8 +20,12 @@ export class SettingsError extends Error {
 export function describeBackend(info: BackendInfo): string {
   const requested = info.requested !== info.name ? ` (requested ${info.requested})` : '';
   const fallback = info.fallbackReason ? `; fallback because ${info.fallbackReason}` : '';
-  const onKernels = [info.batchedMatMulKernel && 'matrix products', info.stridedConvKernels && 'convolution gradients'].filter(Boolean);
-  const kernel = onKernels.length > 0 ? `, ${onKernels.join(' and ')} on Model Lab wasm kernels` : '';
+  const onKernels = [
+    info.batchedMatMulKernel && 'matrix products',
+    info.stridedConvKernels && 'convolution gradients',
+    info.maskedAttentionKernel && 'masked attention',
+  ].filter(Boolean);
+  const kernel = onKernels.length > 0 ? `, Model Lab wasm kernels for ${onKernels.join(', ')}` : '';
   return `${info.name}${requested}, TensorFlow.js ${info.version}${kernel}${fallback}`;
 }
 

@@ -6,75 +6,12 @@
 // A is read through strides, one broadcast scalar per row and k.
 #include <wasm_simd128.h>
 #include <stdint.h>
+#include "product.h"
 
 // Start of the memory the module does not use itself (set by wasm-ld).
 extern unsigned char __heap_base;
 
 __attribute__((export_name("heap_base"))) uintptr_t heap_base(void) { return (uintptr_t)&__heap_base; }
-
-// One batch entry. a(i, p) = a[i * ai + p * ap]; b is k x n row-major; c is m x n row-major.
-static void product(const float *a, int ai, int ap, const float *b, float *c, int m, int n, int k) {
-  int i = 0;
-  for (; i + 4 <= m; i += 4) {
-    const float *a0 = a + i * ai, *a1 = a0 + ai, *a2 = a1 + ai, *a3 = a2 + ai;
-    float *c0 = c + i * n, *c1 = c0 + n, *c2 = c1 + n, *c3 = c2 + n;
-    int j = 0;
-    for (; j + 8 <= n; j += 8) {
-      v128_t s00 = wasm_f32x4_splat(0), s01 = s00, s10 = s00, s11 = s00;
-      v128_t s20 = s00, s21 = s00, s30 = s00, s31 = s00;
-      const float *bp = b + j;
-      for (int p = 0; p < k; p++, bp += n) {
-        v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
-        v128_t x0 = wasm_f32x4_splat(a0[p * ap]), x1 = wasm_f32x4_splat(a1[p * ap]);
-        v128_t x2 = wasm_f32x4_splat(a2[p * ap]), x3 = wasm_f32x4_splat(a3[p * ap]);
-        s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, b0)); s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, b1));
-        s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(x1, b0)); s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(x1, b1));
-        s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(x2, b0)); s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(x2, b1));
-        s30 = wasm_f32x4_add(s30, wasm_f32x4_mul(x3, b0)); s31 = wasm_f32x4_add(s31, wasm_f32x4_mul(x3, b1));
-      }
-      wasm_v128_store(c0 + j, s00); wasm_v128_store(c0 + j + 4, s01);
-      wasm_v128_store(c1 + j, s10); wasm_v128_store(c1 + j + 4, s11);
-      wasm_v128_store(c2 + j, s20); wasm_v128_store(c2 + j + 4, s21);
-      wasm_v128_store(c3 + j, s30); wasm_v128_store(c3 + j + 4, s31);
-    }
-    for (; j + 4 <= n; j += 4) {
-      v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
-      const float *bp = b + j;
-      for (int p = 0; p < k; p++, bp += n) {
-        v128_t b0 = wasm_v128_load(bp);
-        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_f32x4_splat(a0[p * ap]), b0));
-        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_f32x4_splat(a1[p * ap]), b0));
-        s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(wasm_f32x4_splat(a2[p * ap]), b0));
-        s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(wasm_f32x4_splat(a3[p * ap]), b0));
-      }
-      wasm_v128_store(c0 + j, s0); wasm_v128_store(c1 + j, s1);
-      wasm_v128_store(c2 + j, s2); wasm_v128_store(c3 + j, s3);
-    }
-    for (; j < n; j++) {
-      float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (int p = 0; p < k; p++) {
-        float x = b[p * n + j];
-        s0 += a0[p * ap] * x; s1 += a1[p * ap] * x; s2 += a2[p * ap] * x; s3 += a3[p * ap] * x;
-      }
-      c0[j] = s0; c1[j] = s1; c2[j] = s2; c3[j] = s3;
-    }
-  }
-  for (; i < m; i++) {
-    const float *ar = a + i * ai;
-    float *cr = c + i * n;
-    int j = 0;
-    for (; j + 4 <= n; j += 4) {
-      v128_t s = wasm_f32x4_splat(0);
-      for (int p = 0; p < k; p++) s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_f32x4_splat(ar[p * ap]), wasm_v128_load(b + p * n + j)));
-      wasm_v128_store(cr + j, s);
-    }
-    for (; j < n; j++) {
-      float s = 0;
-      for (int p = 0; p < k; p++) s += ar[p * ap] * b[p * n + j];
-      cr[j] = s;
-    }
-  }
-}
 
 // A[b] is m x k (or k x m when transpose_a), B[b] is k x n (or n x k when transpose_b), C[b] is
 // m x n, all row-major and contiguous per batch entry. `pack` holds k x n floats (used only

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildExperiment, trainingBatchRng } from '../../src/core/experiment';
+import { disableMaskedAttentionKernel, loadMaskedAttentionKernel, maskedAttentionKernelActive } from '../../src/core/kernels/maskedAttention';
 import { disableSharedIdentity, sharedIdentityEnabled } from '../../src/core/kernels/sharedIdentity';
 import { disableStridedConvKernels, loadStridedConvKernels, stridedConvKernelsActive } from '../../src/core/kernels/stridedConv';
 import { batchedMatMulKernelCalls, disableBatchedMatMulKernel, enableBatchedMatMulKernel, loadBatchedMatMulKernel } from '../../src/core/kernels/batchedMatMul';
@@ -77,6 +78,8 @@ test('selectKernels: on by default on wasm where built, off on request, absent o
   assert.equal(off.stridedConvKernels, false);
   assert.equal(off.sharedIdentity, false);
   assert.ok(!sharedIdentityEnabled());
+  assert.equal(off.maskedAttentionKernel, false);
+  assert.ok(!maskedAttentionKernelActive());
   assert.ok(!stridedConvKernelsActive());
   assert.match(off.kernelReason ?? '', /MODEL_LAB_KERNELS=off/);
   for (const name of ['node', 'cpu'] as const) assert.deepEqual(selectKernels({ ...wasm, name }, undefined), { ...wasm, name });
@@ -84,10 +87,12 @@ test('selectKernels: on by default on wasm where built, off on request, absent o
   assert.equal(auto.batchedMatMulKernel, missing === undefined);
   assert.equal(auto.stridedConvKernels, loadStridedConvKernels() === undefined);
   assert.equal(auto.sharedIdentity, true);
+  assert.equal(auto.maskedAttentionKernel, loadMaskedAttentionKernel() === undefined);
   if (missing) assert.match(auto.kernelReason ?? '', /was not built/);
   disableBatchedMatMulKernel();
   disableStridedConvKernels();
   disableSharedIdentity();
+  disableMaskedAttentionKernel();
 });
 
 test('selectKernels rejects a value other than on or off, naming the variable', () => {

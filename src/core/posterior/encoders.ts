@@ -10,6 +10,7 @@
  *   (not permutation invariant: the contrast the notes ask for).
  */
 import * as tf from '@tensorflow/tfjs';
+import { maskedAttention, maskedAttentionKernelActive } from '../kernels/maskedAttention';
 import type { Parameter } from '../registry';
 import type { Rng } from '../rng';
 import { Linear } from '../models/linear';
@@ -93,9 +94,14 @@ class MaskedSelfAttention {
   apply(x: tf.Tensor, keyMask: tf.Tensor, queries: tf.Tensor = x): tf.Tensor {
     const [batch, tokens] = x.shape;
     const queryCount = queries.shape[1]!;
-    const split = (t: tf.Tensor, count: number) => tf.transpose(tf.reshape(t, [batch, count, this.heads, this.headDim]), [0, 2, 1, 3]);
     // The 1/sqrt(headDim) scale goes on the queries, not on the [B, H, Tq, T] scores: fewer numbers to scale.
-    const q = split(tf.mul(this.query.apply(queries), 1 / Math.sqrt(this.headDim)), queryCount);
+    const scaled = tf.mul(this.query.apply(queries), 1 / Math.sqrt(this.headDim));
+    if (maskedAttentionKernelActive()) {
+      const attended = maskedAttention(scaled as tf.Tensor3D, this.key.apply(x) as tf.Tensor3D, this.value.apply(x) as tf.Tensor3D, keyMask as tf.Tensor2D, this.heads);
+      return this.out.apply(attended);
+    }
+    const split = (t: tf.Tensor, count: number) => tf.transpose(tf.reshape(t, [batch, count, this.heads, this.headDim]), [0, 2, 1, 3]);
+    const q = split(scaled, queryCount);
     const k = split(this.key.apply(x), tokens);
     const v = split(this.value.apply(x), tokens);
     const padding = tf.reshape(tf.mul(tf.sub(1, keyMask), NEGATIVE_INFINITY_LOGIT), [batch, 1, 1, tokens]);

@@ -1,0 +1,130 @@
+/**
+ * Multi-head attention with a key padding mask as one wasm kernel forward and one backward
+ * (src/kernels/maskedAttention.c, built into dist/masked-attention.wasm), for the posterior
+ * transformer. As tfjs ops its [B, H, T, T] score maps (8 MB each at batch 32 and 128 tokens) go
+ * through a product, the mask add, softmax, a product, and in the backward softmax's gradient:
+ * about 60% of a step (bench/README.md). The kernels keep each head's maps in their own scratch,
+ * recompute the probabilities in the backward pass instead of storing them (as FlashAttention
+ * does), and read q, k and v in the models' token-major layout, so the head transposes go too.
+ *
+ * Registered with tfjs's wasm backend under Model Lab's own names and wrapped in a custom
+ * gradient; the worker turns it on with the other kernels (src/engine/kernels.ts), including the
+ * sharing Identity, which makes the custom gradient's saved inputs free (tfjs's test mode counts
+ * copied ones as a leak).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { copyIn, copyOut, defaultKernelPaths, instantiateKernel, reserve, type KernelModule, type WasmBackend } from './wasmModule';
+
+export const MASKED_ATTENTION_FILE = 'masked-attention.wasm';
+
+const FORWARD = 'ModelLabMaskedAttention';
+const BACKWARD = 'ModelLabMaskedAttentionGrad';
+
+type Dims = [batch: number, queries: number, keys: number, heads: number, headDim: number];
+
+interface KernelExports extends KernelModule {
+  attention_scratch(queries: number, keys: number, headDim: number): number;
+  attention_forward(q: number, k: number, v: number, mask: number, out: number, scratch: number, ...dims: Dims): void;
+  attention_backward(q: number, k: number, v: number, mask: number, dout: number, dq: number, dk: number, dv: number, scratch: number, ...dims: Dims): void;
+}
+
+let kernel: KernelExports | undefined;
+let enabled = false;
+let kernelCalls = 0;
+
+interface KernelArgs {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: WasmBackend;
+  attrs: { heads: number };
+}
+
+/** [batch, queries, keys, heads, headDim] of q [B, Tq, H d] and k [B, T, H d]. */
+function dimsOf(q: tf.TensorInfo, k: tf.TensorInfo, heads: number): Dims {
+  const [batch, queries, width] = q.shape;
+  return [batch, queries, k.shape[1], heads, width / heads];
+}
+
+const bytes = (info: tf.TensorInfo) => info.shape.reduce((p, d) => p * d, 1) * 4;
+
+/** Copies the inputs into the kernel's memory, after regions of the given sizes for the outputs. */
+function stage(own: KernelExports, backend: WasmBackend, inputs: tf.TensorInfo[], outputBytes: number[], scratchFloats: number): number[] {
+  const addresses = reserve(own, [...inputs.map(bytes), ...outputBytes, scratchFloats * 4]);
+  inputs.forEach((info, i) => copyIn(own, backend, info, addresses[i]));
+  return addresses;
+}
+
+function forwardKernel({ inputs: { q, k, v, mask }, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const own = kernel!;
+  const dims = dimsOf(q, k, attrs.heads);
+  const [, queries, keys, , headDim] = dims;
+  const [qAt, kAt, vAt, maskAt, outAt, scratch] = stage(own, backend, [q, k, v, mask], [bytes(q)], own.attention_scratch(queries, keys, headDim));
+  own.attention_forward(qAt, kAt, vAt, maskAt, outAt, scratch, ...dims);
+  kernelCalls++;
+  return copyOut(own, backend, q.shape, outAt);
+}
+
+function backwardKernel({ inputs: { q, k, v, mask, dout }, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+  const own = kernel!;
+  const dims = dimsOf(q, k, attrs.heads);
+  const [, queries, keys, , headDim] = dims;
+  const [qAt, kAt, vAt, maskAt, doutAt, dqAt, dkAt, dvAt, scratch] = stage(
+    own, backend, [q, k, v, mask, dout], [bytes(q), bytes(k), bytes(v)], own.attention_scratch(queries, keys, headDim),
+  );
+  own.attention_backward(qAt, kAt, vAt, maskAt, doutAt, dqAt, dkAt, dvAt, scratch, ...dims);
+  kernelCalls++;
+  return [copyOut(own, backend, q.shape, dqAt), copyOut(own, backend, k.shape, dkAt), copyOut(own, backend, v.shape, dvAt)];
+}
+
+/** Loads the module once; returns undefined when loaded, otherwise the reason it could not be. */
+export function loadMaskedAttentionKernel(candidates: string[] = defaultKernelPaths(MASKED_ATTENTION_FILE)): string | undefined {
+  if (kernel) return undefined;
+  const loaded = instantiateKernel<KernelExports>(MASKED_ATTENTION_FILE, candidates);
+  if (typeof loaded === 'string') return loaded;
+  kernel = loaded;
+  return undefined;
+}
+
+export function enableMaskedAttentionKernel(candidates?: string[]): string | undefined {
+  if (enabled) return undefined;
+  const problem = loadMaskedAttentionKernel(candidates);
+  if (problem) return problem;
+  tf.registerKernel({ kernelName: FORWARD, backendName: 'wasm', kernelFunc: forwardKernel as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: BACKWARD, backendName: 'wasm', kernelFunc: backwardKernel as unknown as tf.KernelFunc });
+  enabled = true;
+  return undefined;
+}
+
+export function disableMaskedAttentionKernel(): void {
+  if (!enabled) return;
+  tf.unregisterKernel(FORWARD, 'wasm');
+  tf.unregisterKernel(BACKWARD, 'wasm');
+  enabled = false;
+}
+
+/** Whether the current backend runs masked attention on the kernel. */
+export const maskedAttentionKernelActive = (): boolean => enabled && tf.getBackend() === 'wasm';
+
+export const maskedAttentionKernelCalls = (): number => kernelCalls;
+
+/**
+ * Attention of queries q [B, Tq, H d] (already scaled by 1/sqrt(d)) to keys k and values v
+ * [B, T, H d] where keyMask [B, T] is 1, per head -> [B, Tq, H d], heads concatenated. On the
+ * kernel only (maskedAttentionKernelActive); differentiable in q, k and v.
+ */
+export function maskedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, keyMask: tf.Tensor2D, heads: number): tf.Tensor3D {
+  const attention = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [query, key, value, mask] = args as tf.Tensor[];
+    // Saved for the backward pass, which recomputes the probabilities from them: a model's
+    // intermediates can be freed before the gradients are taken.
+    (args[4] as tf.GradSaveFunc)([query, key, value, mask]);
+    return {
+      value: tf.engine().runKernel(FORWARD, { q: query, k: key, v: value, mask }, { heads }) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sq, sk, sv, smask] = saved;
+        const [dq, dk, dv] = tf.engine().runKernel(BACKWARD, { q: sq, k: sk, v: sv, mask: smask, dout: dy as tf.Tensor }, { heads }) as unknown as tf.Tensor[];
+        return [dq, dk, dv, tf.zerosLike(smask)];
+      },
+    };
+  }) as (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor) => tf.Tensor3D;
+  return attention(q, k, v, keyMask);
+}

@@ -30,6 +30,8 @@ const COMMANDS = {
 const QUICK_SPEC = 'retrieval-mha-quick.lab.json';
 /** Written by the scenarios into their workspace copy: long enough to stop, reload and resume. */
 const LONG_SPEC = 'e2e-long.lab.json';
+/** Long enough (seconds, not minutes) for its progress notification to be seen before it completes. */
+const PROGRESS_SPEC = 'e2e-progress.lab.json';
 
 /** Minutes scale with the machine: CI may set MODEL_LAB_E2E_SLOWDOWN=2 on a busy runner. */
 const slowdown = Number(process.env.MODEL_LAB_E2E_SLOWDOWN ?? 1);
@@ -62,14 +64,23 @@ function slug(text: string): string {
 }
 
 /** The quick example with more steps and frequent checkpoints, under another name. */
-function writeLongSpec(workspace: string): string {
+/** The quick experiment with other training settings, written into the workspace; returns its file name. */
+function writeQuickVariant(workspace: string, file: string, description: string, training: Record<string, number>): string {
   const spec = JSON.parse(readFileSync(join(workspace, QUICK_SPEC), 'utf8')) as Record<string, any>;
-  spec.name = 'e2e-long';
-  spec.description = 'Written by the end-to-end tests: a run long enough to stop, reload and resume.';
-  spec.training = { ...spec.training, steps: 20_000, logEvery: 5, evalEvery: 100, checkpointEvery: 25 };
-  writeFileSync(join(workspace, LONG_SPEC), JSON.stringify(spec, null, 2));
-  return LONG_SPEC;
+  spec.name = file.replace('.lab.json', '');
+  spec.description = `Written by the end-to-end tests: ${description}`;
+  spec.training = { ...spec.training, ...training };
+  writeFileSync(join(workspace, file), JSON.stringify(spec, null, 2));
+  return file;
 }
+
+const writeLongSpec = (workspace: string) =>
+  writeQuickVariant(workspace, LONG_SPEC, 'a run long enough to stop, reload and resume.', { steps: 20_000, logEvery: 5, evalEvery: 100, checkpointEvery: 25 });
+
+// The quick experiment's 300 steps take about 3 s on the wasm kernels: its progress notification
+// can come and go between two looks.
+const writeProgressSpec = (workspace: string) =>
+  writeQuickVariant(workspace, PROGRESS_SPEC, 'a run long enough to watch its progress.', { steps: 3_000 });
 
 /** Opens an experiment file in the editor and trains it from the palette; returns the new run folder. */
 async function trainFromPalette(session: Session, specFile: string): Promise<string> {
@@ -141,7 +152,7 @@ scenario(
   minutes(10),
   async (session) => {
     const { workbench } = session;
-    const runDir = await trainFromPalette(session, QUICK_SPEC);
+    const runDir = await trainFromPalette(session, writeProgressSpec(session.workspace));
     const toast = await waitFor(
       async () => (await workbench.notifications()).find((text) => /Training/.test(text)),
       { timeoutMs: 60_000, what: 'a "Training ..." progress notification' },

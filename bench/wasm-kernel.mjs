@@ -1,7 +1,8 @@
-// Microbenchmark of the batched matMul wasm kernel (issue 6): ms per call of tf.matMul (wasm
-// backend) against ours (dist/batched-matmul.wasm, copies in and out included), median of N
-// calls, for the posterior transformer's and the retrieval models' attention products, in one
-// invocation. Needs the kernel built (`npm run build` with clang and lld installed).
+// Microbenchmark of the matMul wasm kernel (issue 6): ms per call of tf.matMul (wasm backend)
+// against ours (dist/batched-matmul.wasm, copies in and out included), median of N calls, for the
+// posterior transformer's and the retrieval models' attention products and for the 2-D products
+// of linear layers and their gradients, in one invocation. Needs the kernel built (`npm run build`
+// with clang and lld installed).
 //
 //   node bench/wasm-kernel.mjs [--calls 30]
 import { bundleAgainst } from './lib/bundleAgainst.mjs';

@@ -13,7 +13,7 @@
  * copied ones as a leak).
  */
 import * as tf from '@tensorflow/tfjs';
-import { copyIn, copyOut, defaultKernelPaths, instantiateKernel, reserve, type KernelModule, type WasmBackend } from './wasmModule';
+import { copyIn, copyOut, RegisteredKernels, reserve, type KernelArgs, type KernelModule, type WasmBackend } from './wasmModule';
 
 export const MASKED_ATTENTION_FILE = 'masked-attention.wasm';
 
@@ -28,15 +28,7 @@ interface KernelExports extends KernelModule {
   attention_backward(q: number, k: number, v: number, mask: number, dout: number, dq: number, dk: number, dv: number, scratch: number, ...dims: Dims): void;
 }
 
-let kernel: KernelExports | undefined;
-let enabled = false;
-let kernelCalls = 0;
-
-interface KernelArgs {
-  inputs: Record<string, tf.TensorInfo>;
-  backend: WasmBackend;
-  attrs: { heads: number };
-}
+type AttentionArgs = KernelArgs<{ heads: number }>;
 
 /** [batch, queries, keys, heads, headDim] of q [B, Tq, H d] and k [B, T, H d]. */
 function dimsOf(q: tf.TensorInfo, k: tf.TensorInfo, heads: number): Dims {
@@ -53,58 +45,33 @@ function stage(own: KernelExports, backend: WasmBackend, inputs: tf.TensorInfo[]
   return addresses;
 }
 
-function forwardKernel({ inputs: { q, k, v, mask }, backend, attrs }: KernelArgs): tf.TensorInfo {
-  const own = kernel!;
+function forwardKernel(own: KernelExports, { inputs: { q, k, v, mask }, backend, attrs }: AttentionArgs): tf.TensorInfo {
   const dims = dimsOf(q, k, attrs.heads);
   const [, queries, keys, , headDim] = dims;
   const [qAt, kAt, vAt, maskAt, outAt, scratch] = stage(own, backend, [q, k, v, mask], [bytes(q)], own.attention_scratch(queries, keys, headDim));
   own.attention_forward(qAt, kAt, vAt, maskAt, outAt, scratch, ...dims);
-  kernelCalls++;
   return copyOut(own, backend, q.shape, outAt);
 }
 
-function backwardKernel({ inputs: { q, k, v, mask, dout }, backend, attrs }: KernelArgs): tf.TensorInfo[] {
-  const own = kernel!;
+function backwardKernel(own: KernelExports, { inputs: { q, k, v, mask, dout }, backend, attrs }: AttentionArgs): tf.TensorInfo[] {
   const dims = dimsOf(q, k, attrs.heads);
   const [, queries, keys, , headDim] = dims;
   const [qAt, kAt, vAt, maskAt, doutAt, dqAt, dkAt, dvAt, scratch] = stage(
     own, backend, [q, k, v, mask, dout], [bytes(q), bytes(k), bytes(v)], own.attention_scratch(queries, keys, headDim),
   );
   own.attention_backward(qAt, kAt, vAt, maskAt, doutAt, dqAt, dkAt, dvAt, scratch, ...dims);
-  kernelCalls++;
   return [copyOut(own, backend, q.shape, dqAt), copyOut(own, backend, k.shape, dkAt), copyOut(own, backend, v.shape, dvAt)];
 }
 
-/** Loads the module once; returns undefined when loaded, otherwise the reason it could not be. */
-export function loadMaskedAttentionKernel(candidates: string[] = defaultKernelPaths(MASKED_ATTENTION_FILE)): string | undefined {
-  if (kernel) return undefined;
-  const loaded = instantiateKernel<KernelExports>(MASKED_ATTENTION_FILE, candidates);
-  if (typeof loaded === 'string') return loaded;
-  kernel = loaded;
-  return undefined;
-}
+const kernels = new RegisteredKernels<KernelExports>(MASKED_ATTENTION_FILE, { [FORWARD]: forwardKernel, [BACKWARD]: backwardKernel });
 
-export function enableMaskedAttentionKernel(candidates?: string[]): string | undefined {
-  if (enabled) return undefined;
-  const problem = loadMaskedAttentionKernel(candidates);
-  if (problem) return problem;
-  tf.registerKernel({ kernelName: FORWARD, backendName: 'wasm', kernelFunc: forwardKernel as unknown as tf.KernelFunc });
-  tf.registerKernel({ kernelName: BACKWARD, backendName: 'wasm', kernelFunc: backwardKernel as unknown as tf.KernelFunc });
-  enabled = true;
-  return undefined;
-}
-
-export function disableMaskedAttentionKernel(): void {
-  if (!enabled) return;
-  tf.unregisterKernel(FORWARD, 'wasm');
-  tf.unregisterKernel(BACKWARD, 'wasm');
-  enabled = false;
-}
-
+export const loadMaskedAttentionKernel = (candidates?: string[]): string | undefined => kernels.load(candidates);
+export const enableMaskedAttentionKernel = (candidates?: string[]): string | undefined => kernels.enable(candidates);
+export const disableMaskedAttentionKernel = (): void => kernels.disable();
 /** Whether the current backend runs masked attention on the kernel. */
-export const maskedAttentionKernelActive = (): boolean => enabled && tf.getBackend() === 'wasm';
-
-export const maskedAttentionKernelCalls = (): number => kernelCalls;
+export const maskedAttentionKernelActive = (): boolean => kernels.active();
+/** Forward and backward passes the kernel has computed in this process. */
+export const maskedAttentionKernelCalls = (): number => kernels.calls;
 
 /**
  * Attention of queries q [B, Tq, H d] (already scaled by 1/sqrt(d)) to keys k and values v

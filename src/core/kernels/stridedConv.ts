@@ -12,7 +12,7 @@
  * in-process CLI commands keep the fallback unless they enable them.
  */
 import * as tf from '@tensorflow/tfjs';
-import { copyIn, copyOut, defaultKernelPaths, instantiateKernel, reserve, type KernelModule, type WasmBackend } from './wasmModule';
+import { copyIn, copyOut, RegisteredKernels, reserve, type KernelArgs, type KernelModule } from './wasmModule';
 
 export const STRIDED_CONV_FILE = 'strided-conv.wasm';
 
@@ -28,19 +28,8 @@ interface KernelExports extends KernelModule {
   filter_gradient(x: number, dy: number, dw: number, scratch: number, ...dims: Dims): void;
 }
 
-let kernel: KernelExports | undefined;
-let enabled = false;
-/** Gradients the kernels have computed in this process (tests check they are really used). */
-let kernelCalls = 0;
-
-interface KernelArgs {
-  inputs: Record<string, tf.TensorInfo>;
-  backend: WasmBackend;
-}
-
 /** dx [N, H, W, C] from dy [N, H/2, W/2, O] and filter [4, 4, C, O]. */
-function inputGradientKernel({ inputs: { dy, filter }, backend }: KernelArgs): tf.TensorInfo {
-  const own = kernel!;
+function inputGradientKernel(own: KernelExports, { inputs: { dy, filter }, backend }: KernelArgs): tf.TensorInfo {
   const [n, oh, ow, o] = dy.shape;
   const c = filter.shape[2];
   const dims = [n, oh, ow, c, o] as const;
@@ -48,13 +37,11 @@ function inputGradientKernel({ inputs: { dy, filter }, backend }: KernelArgs): t
   copyIn(own, backend, dy, dyAt);
   copyIn(own, backend, filter, wAt);
   own.input_gradient(dyAt, wAt, dxAt, scratch, ...dims);
-  kernelCalls++;
   return copyOut(own, backend, [n, 2 * oh, 2 * ow, c], dxAt);
 }
 
 /** dw [4, 4, C, O] from x [N, H, W, C] and dy [N, H/2, W/2, O]. */
-function filterGradientKernel({ inputs: { x, dy }, backend }: KernelArgs): tf.TensorInfo {
-  const own = kernel!;
+function filterGradientKernel(own: KernelExports, { inputs: { x, dy }, backend }: KernelArgs): tf.TensorInfo {
   const [n, h, w, c] = x.shape;
   const o = dy.shape[3];
   const dims: Dims = [n, h, w, c, o];
@@ -62,41 +49,18 @@ function filterGradientKernel({ inputs: { x, dy }, backend }: KernelArgs): tf.Te
   copyIn(own, backend, x, xAt);
   copyIn(own, backend, dy, dyAt);
   own.filter_gradient(xAt, dyAt, dwAt, scratch, ...dims);
-  kernelCalls++;
   return copyOut(own, backend, [4, 4, c, o], dwAt);
 }
 
-/** Loads the module once; returns undefined when loaded, otherwise the reason it could not be. */
-export function loadStridedConvKernels(candidates: string[] = defaultKernelPaths(STRIDED_CONV_FILE)): string | undefined {
-  if (kernel) return undefined;
-  const loaded = instantiateKernel<KernelExports>(STRIDED_CONV_FILE, candidates);
-  if (typeof loaded === 'string') return loaded;
-  kernel = loaded;
-  return undefined;
-}
+const kernels = new RegisteredKernels<KernelExports>(STRIDED_CONV_FILE, { [INPUT_GRADIENT]: inputGradientKernel, [FILTER_GRADIENT]: filterGradientKernel });
 
-/** Registers the kernels with tfjs's wasm backend; undefined when on, otherwise why not. */
-export function enableStridedConvKernels(candidates?: string[]): string | undefined {
-  if (enabled) return undefined;
-  const problem = loadStridedConvKernels(candidates);
-  if (problem) return problem;
-  tf.registerKernel({ kernelName: INPUT_GRADIENT, backendName: 'wasm', kernelFunc: inputGradientKernel as unknown as tf.KernelFunc });
-  tf.registerKernel({ kernelName: FILTER_GRADIENT, backendName: 'wasm', kernelFunc: filterGradientKernel as unknown as tf.KernelFunc });
-  enabled = true;
-  return undefined;
-}
-
-export function disableStridedConvKernels(): void {
-  if (!enabled) return;
-  tf.unregisterKernel(INPUT_GRADIENT, 'wasm');
-  tf.unregisterKernel(FILTER_GRADIENT, 'wasm');
-  enabled = false;
-}
-
+export const loadStridedConvKernels = (candidates?: string[]): string | undefined => kernels.load(candidates);
+export const enableStridedConvKernels = (candidates?: string[]): string | undefined => kernels.enable(candidates);
+export const disableStridedConvKernels = (): void => kernels.disable();
 /** Whether the current backend runs these gradients on the kernels. */
-export const stridedConvKernelsActive = (): boolean => enabled && tf.getBackend() === 'wasm';
-
-export const stridedConvKernelCalls = (): number => kernelCalls;
+export const stridedConvKernelsActive = (): boolean => kernels.active();
+/** Gradients the kernels have computed in this process (tests check they are really used). */
+export const stridedConvKernelCalls = (): number => kernels.calls;
 
 /** dx of the 4 x 4, stride-2, padding-1 convolution on the kernel (only when active). */
 export function stridedConvInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {

@@ -5,6 +5,7 @@
  * two wasm instances cannot share one memory.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { getBackend as tfGetBackend, registerKernel as tfRegisterKernel, unregisterKernel as tfUnregisterKernel } from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -68,4 +69,66 @@ export function copyOut(module: KernelModule, backend: WasmBackend, shape: numbe
   const size = shape.reduce((p, d) => p * d, 1);
   backend.typedArrayFromHeap(out).set(new Float32Array(module.memory.buffer, address, size));
   return out;
+}
+
+/** What a Model Lab kernel function gets from tfjs: its inputs by name, the backend, its attributes. */
+export interface KernelArgs<Attrs = Record<string, never>> {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: WasmBackend;
+  attrs: Attrs;
+}
+
+/** A kernel's body; `never` attributes accept a function of any attributes. */
+type KernelFunction<T> = (module: T, args: KernelArgs<never>) => tf.TensorInfo | tf.TensorInfo[];
+
+/**
+ * A kernel module whose entry points are registered with tfjs's wasm backend under Model Lab's
+ * own names (the ops call them through `tf.engine().runKernel`): loaded once, registered while
+ * enabled, and counting its calls (tests check the kernels really ran).
+ */
+export class RegisteredKernels<T extends KernelModule> {
+  private module: T | undefined;
+  private enabled = false;
+  calls = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly kernels: Record<string, KernelFunction<T>>,
+  ) {}
+
+  /** Loads the module once; returns undefined when loaded, otherwise the reason it could not be. */
+  load(candidates: string[] = defaultKernelPaths(this.file)): string | undefined {
+    if (this.module) return undefined;
+    const loaded = instantiateKernel<T>(this.file, candidates);
+    if (typeof loaded === 'string') return loaded;
+    this.module = loaded;
+    return undefined;
+  }
+
+  /** Registers the kernels; undefined when on, otherwise why they could not be. */
+  enable(candidates?: string[]): string | undefined {
+    if (this.enabled) return undefined;
+    const problem = this.load(candidates);
+    if (problem) return problem;
+    for (const [kernelName, run] of Object.entries(this.kernels)) {
+      const kernelFunc = (args: KernelArgs<never>) => {
+        this.calls++;
+        return run(this.module!, args);
+      };
+      tfRegisterKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+    }
+    this.enabled = true;
+    return undefined;
+  }
+
+  disable(): void {
+    if (!this.enabled) return;
+    for (const kernelName of Object.keys(this.kernels)) tfUnregisterKernel(kernelName, 'wasm');
+    this.enabled = false;
+  }
+
+  /** Whether the current backend runs the kernels (they are registered for wasm only). */
+  active(): boolean {
+    return this.enabled && tfGetBackend() === 'wasm';
+  }
 }

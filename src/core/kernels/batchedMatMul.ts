@@ -6,7 +6,7 @@
  * generic path at 2-3 GFLOP/s, and 2-D products with a transpose flag (every weight gradient) on
  * the same slow path; its 2-D products repack their right operand whenever it is a new tensor
  * (every step: weights are reassigned, gradients are new). The kernel register-blocks each
- * product and takes any transpose flags at full speed (bench/README.md, "Dense products").
+ * product and takes any transpose flags at full speed (bench/README.md, "Results (2026-12-06)").
  *
  * Every float32 product without broadcasting takes the kernel; broadcast products go to tfjs's
  * own kernel. The worker turns it on once per process (`enableBatchedMatMulKernel`, recorded in

@@ -1,10 +1,10 @@
 /**
  * `Identity` (tf.clone) on the wasm backend without a copy: the output shares the input's buffer
  * and counts one more reference, as tfjs's cpu backend and the wasm backend's own `Reshape` do.
- * tfjs's engine clones every tensor a gradient saves, so the wasm backend's copying `Identity` cost
- * 4-5 ms per multi-head attention step (bench/README.md, "Dense products"). Sharing is safe because
- * no wasm kernel, ours included, writes into an input: `Variable.assign` replaces a buffer, never
- * overwrites it.
+ * tfjs's engine clones every tensor a gradient saves, so the wasm backend's copying `Identity`
+ * cost 4-5 ms per multi-head attention step (bench/README.md, "Results (2026-12-06)"). Sharing is
+ * safe because no wasm kernel, ours included, writes into an input: `Variable.assign` replaces a
+ * buffer, never overwrites it.
  */
 import * as tf from '@tensorflow/tfjs';
 

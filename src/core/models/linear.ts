@@ -62,8 +62,8 @@ function registerUntransposedMatMulGradient(): void {
     gradFunc: (dy, saved, attrs) => {
       const [a, b] = saved;
       const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
-      const flagsAreSlow = !batchedMatMulKernelActive();
-      if (transposeA || transposeB || a.rank !== 2 || b.rank !== 2 || !flagsAreSlow) return builtin.gradFunc(dy, saved, attrs);
+      // On Model Lab's kernel tfjs's own gradient, with its transpose flags, is the fast one.
+      if (transposeA || transposeB || a.rank !== 2 || b.rank !== 2 || batchedMatMulKernelActive()) return builtin.gradFunc(dy, saved, attrs);
       const upstream = dy as tf.Tensor2D;
       return {
         a: () => tf.matMul(upstream, tf.transpose(b as tf.Tensor2D)),

@@ -72,8 +72,8 @@ const STRIDED_PADDING: [[number, number], [number, number], [number, number], [n
  * tfjs calls a gradient only for inputs on the path to the variables, so the encoder's first
  * layer (input = data) skips dx. Where Model Lab's wasm kernels are on, both gradients run on them
  * instead (src/core/kernels/stridedConv.ts: no zero insertion, no transposes). Every other Conv2D
- * keeps tfjs's own gradient. Registered
- * process-wide, once, like the 2-D matMul gradient in models/linear.ts.
+ * keeps tfjs's own gradient. Registered process-wide, once, like the 2-D matMul gradient in
+ * models/linear.ts.
  */
 function registerStridedConvGradient(): void {
   const builtin = tf.getGradient('Conv2D');

@@ -65,6 +65,7 @@ const KERNELS = [
   { source: 'batchedMatMul.c', output: 'batched-matmul.wasm', fallback: 'tf.matMul' },
   { source: 'stridedConv.c', output: 'strided-conv.wasm', fallback: 'stride-1 convolutions for the conv gradients' },
   { source: 'maskedAttention.c', output: 'masked-attention.wasm', fallback: 'tfjs ops for the posterior transformer\'s attention' },
+  { source: 'layerNorm.c', output: 'layer-norm.wasm', fallback: 'tfjs ops for layer normalisation' },
 ];
 
 /**

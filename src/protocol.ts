@@ -27,6 +27,8 @@ export interface BackendInfo {
   sharedIdentity?: boolean;
   /** Whether the posterior transformer's attention runs on Model Lab's wasm kernel (dist/masked-attention.wasm). */
   maskedAttentionKernel?: boolean;
+  /** Whether layer normalisation runs on Model Lab's wasm kernel (dist/layer-norm.wasm). */
+  layerNormKernel?: boolean;
   /** Why a kernel is not in use, when one is not. */
   kernelReason?: string;
 }

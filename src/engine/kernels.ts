@@ -5,6 +5,7 @@
  * both in one invocation).
  */
 import { enableBatchedMatMulKernel, disableBatchedMatMulKernel } from '../core/kernels/batchedMatMul';
+import { disableLayerNormKernel, enableLayerNormKernel } from '../core/kernels/layerNorm';
 import { disableMaskedAttentionKernel, enableMaskedAttentionKernel } from '../core/kernels/maskedAttention';
 import { disableSharedIdentity, enableSharedIdentity } from '../core/kernels/sharedIdentity';
 import { disableStridedConvKernels, enableStridedConvKernels } from '../core/kernels/stridedConv';
@@ -20,6 +21,7 @@ export function selectKernels(backend: BackendInfo, setting: string | undefined 
     disableStridedConvKernels();
     disableSharedIdentity();
     disableMaskedAttentionKernel();
+    disableLayerNormKernel();
   };
   // The kernels plug into the wasm backend only; tfjs-node and cpu keep their own ops.
   if (backend.name !== 'wasm') {
@@ -28,19 +30,21 @@ export function selectKernels(backend: BackendInfo, setting: string | undefined 
   }
   if (value === 'off') {
     disableAll();
-    return { ...backend, batchedMatMulKernel: false, stridedConvKernels: false, sharedIdentity: false, maskedAttentionKernel: false, kernelReason: `${KERNELS_VARIABLE}=off` };
+    return { ...backend, batchedMatMulKernel: false, stridedConvKernels: false, sharedIdentity: false, maskedAttentionKernel: false, layerNormKernel: false, kernelReason: `${KERNELS_VARIABLE}=off` };
   }
   const matMulProblem = enableBatchedMatMulKernel();
   const convProblem = enableStridedConvKernels();
   const identityProblem = enableSharedIdentity();
   const attentionProblem = enableMaskedAttentionKernel();
-  const reasons = [matMulProblem, convProblem, identityProblem, attentionProblem].filter((r): r is string => r !== undefined);
+  const layerNormProblem = enableLayerNormKernel();
+  const reasons = [matMulProblem, convProblem, identityProblem, attentionProblem, layerNormProblem].filter((r): r is string => r !== undefined);
   return {
     ...backend,
     batchedMatMulKernel: matMulProblem === undefined,
     stridedConvKernels: convProblem === undefined,
     sharedIdentity: identityProblem === undefined,
     maskedAttentionKernel: attentionProblem === undefined,
+    layerNormKernel: layerNormProblem === undefined,
     ...(reasons.length > 0 ? { kernelReason: reasons.join('; ') } : {}),
   };
 }

@@ -24,6 +24,7 @@ export function describeBackend(info: BackendInfo): string {
     info.batchedMatMulKernel && 'matrix products',
     info.stridedConvKernels && 'convolution gradients',
     info.maskedAttentionKernel && 'masked attention',
+    info.layerNormKernel && 'layer normalisation',
   ].filter(Boolean);
   const kernel = onKernels.length > 0 ? `, Model Lab wasm kernels for ${onKernels.join(', ')}` : '';
   return `${info.name}${requested}, TensorFlow.js ${info.version}${kernel}${fallback}`;

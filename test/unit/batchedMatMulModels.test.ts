@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildExperiment, trainingBatchRng } from '../../src/core/experiment';
+import { disableLayerNormKernel, layerNormKernelActive, loadLayerNormKernel } from '../../src/core/kernels/layerNorm';
 import { disableMaskedAttentionKernel, loadMaskedAttentionKernel, maskedAttentionKernelActive } from '../../src/core/kernels/maskedAttention';
 import { disableSharedIdentity, sharedIdentityEnabled } from '../../src/core/kernels/sharedIdentity';
 import { disableStridedConvKernels, loadStridedConvKernels, stridedConvKernelsActive } from '../../src/core/kernels/stridedConv';
@@ -80,6 +81,8 @@ test('selectKernels: on by default on wasm where built, off on request, absent o
   assert.ok(!sharedIdentityEnabled());
   assert.equal(off.maskedAttentionKernel, false);
   assert.ok(!maskedAttentionKernelActive());
+  assert.equal(off.layerNormKernel, false);
+  assert.ok(!layerNormKernelActive());
   assert.ok(!stridedConvKernelsActive());
   assert.match(off.kernelReason ?? '', /MODEL_LAB_KERNELS=off/);
   for (const name of ['node', 'cpu'] as const) assert.deepEqual(selectKernels({ ...wasm, name }, undefined), { ...wasm, name });
@@ -88,11 +91,13 @@ test('selectKernels: on by default on wasm where built, off on request, absent o
   assert.equal(auto.stridedConvKernels, loadStridedConvKernels() === undefined);
   assert.equal(auto.sharedIdentity, true);
   assert.equal(auto.maskedAttentionKernel, loadMaskedAttentionKernel() === undefined);
+  assert.equal(auto.layerNormKernel, loadLayerNormKernel() === undefined);
   if (missing) assert.match(auto.kernelReason ?? '', /was not built/);
   disableBatchedMatMulKernel();
   disableStridedConvKernels();
   disableSharedIdentity();
   disableMaskedAttentionKernel();
+  disableLayerNormKernel();
 });
 
 test('selectKernels rejects a value other than on or off, naming the variable', () => {

@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { maskedAttention, maskedAttentionKernelActive } from '../kernels/maskedAttention';
 import type { Parameter } from '../registry';
 import type { Rng } from '../rng';
+import { LayerNorm } from '../models/layerNorm';
 import { Linear } from '../models/linear';
 
 export type EncoderKind = 'transformer' | 'deepsets' | 'gru';
@@ -47,28 +48,6 @@ export function createEncoder(name: string, tokenDim: number, options: EncoderOp
 }
 
 const NEGATIVE_INFINITY_LOGIT = -1e9;
-
-class LayerNorm {
-  readonly gain: tf.Variable;
-  readonly shift: tf.Variable;
-
-  constructor(readonly name: string, dim: number) {
-    this.gain = tf.tidy(() => tf.variable(tf.ones([dim])));
-    this.shift = tf.tidy(() => tf.variable(tf.zeros([dim])));
-  }
-
-  apply(x: tf.Tensor): tf.Tensor {
-    const { mean, variance } = tf.moments(x, -1, true);
-    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), this.gain), this.shift);
-  }
-
-  parameters(): Parameter[] {
-    return [
-      { name: `${this.name}.weight`, variable: this.gain },
-      { name: `${this.name}.bias`, variable: this.shift },
-    ];
-  }
-}
 
 /** Multi-head self-attention where padded tokens are never attended to. */
 class MaskedSelfAttention {

@@ -136,29 +136,6 @@ function convInputGradient(dy: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
   return tf.conv2d(padded, flipped, 1, 'valid');
 }
 
-/** Layer normalisation over the last axis with learned gain and bias (PyTorch's eps 1e-5). */
-export class LayerNorm {
-  readonly gain: tf.Variable;
-  readonly bias: tf.Variable;
-
-  constructor(readonly name: string, dim: number) {
-    this.gain = tf.tidy(() => tf.variable(tf.ones([dim])));
-    this.bias = tf.tidy(() => tf.variable(tf.zeros([dim])));
-  }
-
-  apply(x: tf.Tensor): tf.Tensor {
-    const { mean, variance } = tf.moments(x, -1, true);
-    return x.sub(mean).div(variance.add(1e-5).sqrt()).mul(this.gain).add(this.bias);
-  }
-
-  parameters(): Parameter[] {
-    return [
-      { name: `${this.name}.weight`, variable: this.gain },
-      { name: `${this.name}.bias`, variable: this.bias },
-    ];
-  }
-}
-
 /**
  * Context normalisation (Webb et al.): each feature normalised across the objects of a segment
  * of the sequence (mean 0, unbiased variance 1, eps 1e-8 as the reference), then a learned

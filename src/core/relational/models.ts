@@ -25,7 +25,8 @@ import type { Rng } from '../rng';
 import { Linear, TwoLayerMlp } from '../models/linear';
 import { CompositionalAttention } from '../models/compositionalAttention';
 import { MultiHeadAttention } from '../models/multiHeadAttention';
-import { ContextNorm, kaimingRelu, LayerNorm, Lstm, StridedConv2d, xavier } from './layers';
+import { LayerNorm } from '../models/layerNorm';
+import { ContextNorm, kaimingRelu, Lstm, StridedConv2d, xavier } from './layers';
 import { OBJECT_SIZE } from './objectSet';
 import { isRelationalTask } from './tasks';
 

@@ -1,0 +1,71 @@
+/**
+ * Layer normalisation as one wasm kernel forward and one backward (src/kernels/layerNorm.c, built
+ * into dist/layer-norm.wasm). As tfjs ops (moments, subtract, divide, square root, scale, shift
+ * and their gradients) it is about two dozen kernels per layer and step, each a pass over the
+ * activations: about 15% of the posterior transformer's step (bench/README.md). Registered with
+ * tfjs's wasm backend under Model Lab's own names and wrapped in a custom gradient, like
+ * maskedAttention.ts; the worker turns it on with the other kernels (src/engine/kernels.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { copyIn, copyOut, RegisteredKernels, reserve, type KernelArgs, type KernelModule } from './wasmModule';
+
+export const LAYER_NORM_FILE = 'layer-norm.wasm';
+
+const FORWARD = 'ModelLabLayerNorm';
+const BACKWARD = 'ModelLabLayerNormGrad';
+
+interface KernelExports extends KernelModule {
+  layer_norm_forward(x: number, gain: number, bias: number, y: number, rows: number, dim: number, epsilon: number): void;
+  layer_norm_backward(x: number, gain: number, dy: number, dx: number, dgain: number, dbias: number, rows: number, dim: number, epsilon: number): void;
+}
+
+type LayerNormArgs = KernelArgs<{ epsilon: number }>;
+
+const size = (info: tf.TensorInfo) => info.shape.reduce((p, d) => p * d, 1);
+
+function forwardKernel(own: KernelExports, { inputs: { x, gain, bias }, backend, attrs }: LayerNormArgs): tf.TensorInfo {
+  const dim = size(gain);
+  const [xAt, gainAt, biasAt, yAt] = reserve(own, [size(x) * 4, dim * 4, dim * 4, size(x) * 4]);
+  copyIn(own, backend, x, xAt);
+  copyIn(own, backend, gain, gainAt);
+  copyIn(own, backend, bias, biasAt);
+  own.layer_norm_forward(xAt, gainAt, biasAt, yAt, size(x) / dim, dim, attrs.epsilon);
+  return copyOut(own, backend, x.shape, yAt);
+}
+
+function backwardKernel(own: KernelExports, { inputs: { x, gain, dy }, backend, attrs }: LayerNormArgs): tf.TensorInfo[] {
+  const dim = size(gain);
+  const [xAt, gainAt, dyAt, dxAt, dgainAt, dbiasAt] = reserve(own, [size(x) * 4, dim * 4, size(x) * 4, size(x) * 4, dim * 4, dim * 4]);
+  copyIn(own, backend, x, xAt);
+  copyIn(own, backend, gain, gainAt);
+  copyIn(own, backend, dy, dyAt);
+  own.layer_norm_backward(xAt, gainAt, dyAt, dxAt, dgainAt, dbiasAt, size(x) / dim, dim, attrs.epsilon);
+  return [copyOut(own, backend, x.shape, dxAt), copyOut(own, backend, gain.shape, dgainAt), copyOut(own, backend, gain.shape, dbiasAt)];
+}
+
+const kernels = new RegisteredKernels<KernelExports>(LAYER_NORM_FILE, { [FORWARD]: forwardKernel, [BACKWARD]: backwardKernel });
+
+export const loadLayerNormKernel = (candidates?: string[]): string | undefined => kernels.load(candidates);
+export const enableLayerNormKernel = (candidates?: string[]): string | undefined => kernels.enable(candidates);
+export const disableLayerNormKernel = (): void => kernels.disable();
+/** Whether the current backend runs layer normalisation on the kernel. */
+export const layerNormKernelActive = (): boolean => kernels.active();
+/** Forward and backward passes the kernel has computed in this process. */
+export const layerNormKernelCalls = (): number => kernels.calls;
+
+/**
+ * (x - mean) / sqrt(var + epsilon) * gain + bias over the last axis of x, gain and bias [dim].
+ * On the kernel only (layerNormKernelActive); differentiable in x, gain and bias.
+ */
+export function layerNormOnKernel(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, epsilon: number): tf.Tensor {
+  const normalise = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, g, b] = args as tf.Tensor[];
+    (args[3] as tf.GradSaveFunc)([input, g]);
+    return {
+      value: tf.engine().runKernel(FORWARD, { x: input, gain: g, bias: b }, { epsilon }) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], [savedX, savedGain]: tf.Tensor[]) =>
+        tf.engine().runKernel(BACKWARD, { x: savedX, gain: savedGain, dy: dy as tf.Tensor }, { epsilon }) as unknown as tf.Tensor[],
+    };
+  }) as (x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
+  return normalise(x, gain, bias);
+}

@@ -1,0 +1,34 @@
+/**
+ * Layer normalisation over the last axis with a learned gain and bias, as PyTorch's
+ * `nn.LayerNorm` (biased variance, eps 1e-5 inside the square root; parameters `<name>.weight`
+ * and `<name>.bias`). One wasm kernel each way where Model Lab's kernels are on
+ * (kernels/layerNorm.ts), tfjs ops otherwise.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { layerNormKernelActive, layerNormOnKernel } from '../kernels/layerNorm';
+import type { Parameter } from '../registry';
+
+const EPSILON = 1e-5;
+
+export class LayerNorm {
+  readonly gain: tf.Variable;
+  readonly bias: tf.Variable;
+
+  constructor(readonly name: string, dim: number) {
+    this.gain = tf.tidy(() => tf.variable(tf.ones([dim])));
+    this.bias = tf.tidy(() => tf.variable(tf.zeros([dim])));
+  }
+
+  apply(x: tf.Tensor): tf.Tensor {
+    if (layerNormKernelActive()) return layerNormOnKernel(x, this.gain, this.bias, EPSILON);
+    const { mean, variance } = tf.moments(x, -1, true);
+    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, EPSILON))), this.gain), this.bias);
+  }
+
+  parameters(): Parameter[] {
+    return [
+      { name: `${this.name}.weight`, variable: this.gain },
+      { name: `${this.name}.bias`, variable: this.bias },
+    ];
+  }
+}

@@ -62,6 +62,7 @@ process.exit(exitCode);
 async function leakCheck() {
   const core = await bundleCore();
   const backend = await core.selectBackend(args.backend, { wasmDir: path.join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') });
+  if (backend.kernelReason) console.log(`Model Lab kernels not (all) in use: ${backend.kernelReason}`);
   const runs = [
     { file: 'examples/retrieval-mha-quick.lab.json', steps: Number(args.steps), batch: Number(args.batch) },
     { file: 'templates/posterior-linear-regression.lab.json', steps: Number(args['short-steps']), batch: Number(args['short-batch']) },
@@ -155,6 +156,11 @@ async function bundleCore() {
     },
     outfile,
   });
+  // The bundle looks for Model Lab's wasm kernels beside itself, as dist/worker.js does.
+  const dist = path.join(root, 'dist');
+  for (const kernel of fs.readdirSync(dist).filter((f) => f.endsWith('.wasm') && !f.startsWith('tfjs-backend-wasm'))) {
+    fs.copyFileSync(path.join(dist, kernel), path.join(tmp, kernel));
+  }
   return require(outfile);
 }
 

@@ -8,7 +8,8 @@
 //                          [--no-check] [--no-parallel] [--no-install] [--baseline DIR] [--torch-default-malloc]
 //
 // --baseline DIR: also time our training built from another source tree (DIR/src, e.g. a copy
-// of src/ before a change), alternated in the same rounds: before/after in one invocation.
+// of src/ before a change, and its kernels from DIR/dist when it has them: bench/README.md),
+// alternated in the same rounds: before/after in one invocation.
 // --torch-default-malloc: PyTorch with glibc's malloc as it comes, which page-faults its freed
 // activations back in every step (3-6x slower steps; the reference keeps freed memory otherwise).
 //

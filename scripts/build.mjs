@@ -4,7 +4,7 @@
 // the experiment JSON schema generated from core.
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,8 @@ const KERNELS = [
   { source: 'stridedConv.c', output: 'strided-conv.wasm', fallback: 'stride-1 convolutions for the conv gradients' },
   { source: 'maskedAttention.c', output: 'masked-attention.wasm', fallback: 'tfjs ops for the posterior transformer\'s attention' },
   { source: 'layerNorm.c', output: 'layer-norm.wasm', fallback: 'tfjs ops for layer normalisation' },
+  { source: 'dense.c', output: 'dense.wasm', fallback: 'tfjs ops for dense layers' },
+  { source: 'adam.c', output: 'adam.wasm', fallback: 'tfjs ops for Adam\'s update' },
 ];
 
 /**
@@ -89,14 +91,31 @@ function buildKernels() {
     }
     return;
   }
-  for (const { source, output } of KERNELS) {
-    // -fno-builtin: without a libc, loops must not become calls to memset/memcpy.
-    execFileSync('clang', [
-      '--target=wasm32', '-nostdlib', '-O3', '-msimd128', '-fno-builtin',
-      '-Wl,--no-entry', '-Wl,--export-dynamic',
-      '-o', join(dist, output), join(root, 'src/kernels', source),
-    ], { stdio: 'inherit' });
+  const objects = mkdtempSync(join(tmpdir(), 'model-lab-kernels-'));
+  try {
+    for (const { source, output } of KERNELS) {
+      const object = join(objects, `${source}.o`);
+      // -fno-builtin: without a libc, loops must not become calls to memset/memcpy.
+      execFileSync('clang', ['--target=wasm32', '-nostdlib', '-O3', '-msimd128', '-fno-builtin', '-c', '-o', object, join(root, 'src/kernels', source)], { stdio: 'inherit' });
+      assertHeapFree(source, object);
+      // The module imports tfjs's memory (src/core/kernels/wasmModule.ts): it computes on the tensors where they are.
+      execFileSync('wasm-ld', ['--no-entry', '--export-dynamic', '--import-memory', '-o', join(dist, output), object], { stdio: 'inherit' });
+    }
+  } finally {
+    rmSync(objects, { recursive: true, force: true });
   }
+}
+
+/**
+ * A kernel runs inside tfjs's heap, where wasm-ld's stack and static data would overwrite tfjs's
+ * own (wasm-ld lays them out from address 1024): its object may use neither. Each shows up in the
+ * object's symbol table, as `__stack_pointer` or as a data segment.
+ */
+function assertHeapFree(source, object) {
+  const text = readFileSync(object).toString('latin1');
+  const uses = [['__stack_pointer', 'the stack (a local array, or a struct whose address is taken)'], ['.rodata', 'constant data (a lookup table)'], ['.data', 'static data'], ['.bss', 'static data']]
+    .filter(([symbol]) => text.includes(symbol)).map(([, what]) => what);
+  if (uses.length > 0) throw new Error(`src/kernels/${source} uses ${uses.join(' and ')}; kernels run in tfjs's heap and may only touch the memory their caller passes in`);
 }
 
 /** dist/experiment.schema.json, generated from the core registry so editor and runtime agree. */

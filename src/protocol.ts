@@ -29,9 +29,16 @@ export interface BackendInfo {
   maskedAttentionKernel?: boolean;
   /** Whether layer normalisation runs on Model Lab's wasm kernel (dist/layer-norm.wasm). */
   layerNormKernel?: boolean;
+  /** Whether dense layers (product, bias, ReLU) run on Model Lab's wasm kernel (dist/dense.wasm). */
+  denseKernel?: boolean;
+  /** Whether Adam's update runs on Model Lab's wasm kernel (dist/adam.wasm). */
+  adamKernel?: boolean;
   /** Why a kernel is not in use, when one is not. */
   kernelReason?: string;
 }
+
+/** The BackendInfo fields that say whether one of Model Lab's kernels is in use. */
+export type KernelFlag = 'batchedMatMulKernel' | 'stridedConvKernels' | 'sharedIdentity' | 'maskedAttentionKernel' | 'layerNormKernel' | 'denseKernel' | 'adamKernel';
 
 export type RunState = 'queued' | 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
 

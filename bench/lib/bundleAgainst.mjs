@@ -4,13 +4,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 
-/** `entry` of `root`/bench/lib compiled against `sourceRoot`/src into `tmp`/`name`.js; returns that file. */
+/**
+ * `entry` of `root`/bench/lib compiled against `sourceRoot`/src into `tmp`/`name`/`name`.js, with
+ * the wasm kernels of `sourceRoot`/dist beside it (a baseline's kernels must match its src), or
+ * this repository's when that tree has none; returns the bundle.
+ */
 export async function bundleAgainst({ root, sourceRoot, entry, tmp, name }) {
   const tree = path.join(tmp, `${name}-tree`);
   fs.mkdirSync(path.join(tree, 'bench/lib'), { recursive: true });
   fs.copyFileSync(path.join(root, 'bench/lib', entry), path.join(tree, 'bench/lib', entry));
   fs.symlinkSync(path.join(sourceRoot, 'src'), path.join(tree, 'src'));
-  const outfile = path.join(tmp, `${name}.js`);
+  const outfile = path.join(tmp, name, `${name}.js`);
   await esbuild.build({
     entryPoints: [path.join(tree, 'bench/lib', entry)],
     preserveSymlinks: true,
@@ -25,9 +29,8 @@ export async function bundleAgainst({ root, sourceRoot, entry, tmp, name }) {
     outfile,
   });
   // The bundle looks for our wasm kernels beside itself, as dist/worker.js does.
-  const dist = path.join(root, 'dist');
-  for (const kernel of fs.readdirSync(dist).filter((f) => f.endsWith('.wasm') && !f.startsWith('tfjs-backend-wasm'))) {
-    fs.copyFileSync(path.join(dist, kernel), path.join(tmp, kernel));
-  }
+  const ownKernels = (dir) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.wasm') && !f.startsWith('tfjs-backend-wasm')) : []);
+  const dist = ownKernels(path.join(sourceRoot, 'dist')).length > 0 ? path.join(sourceRoot, 'dist') : path.join(root, 'dist');
+  for (const kernel of ownKernels(dist)) fs.copyFileSync(path.join(dist, kernel), path.join(tmp, name, kernel));
   return outfile;
 }

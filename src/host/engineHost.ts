@@ -25,6 +25,8 @@ export function describeBackend(info: BackendInfo): string {
     info.stridedConvKernels && 'convolution gradients',
     info.maskedAttentionKernel && 'masked attention',
     info.layerNormKernel && 'layer normalisation',
+    info.denseKernel && 'dense layers',
+    info.adamKernel && 'Adam',
   ].filter(Boolean);
   const kernel = onKernels.length > 0 ? `, Model Lab wasm kernels for ${onKernels.join(', ')}` : '';
   return `${info.name}${requested}, TensorFlow.js ${info.version}${kernel}${fallback}`;

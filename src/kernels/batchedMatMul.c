@@ -5,13 +5,7 @@
 // along n) when it comes transposed, so the inner loop always loads B rows as vectors;
 // A is read through strides, one broadcast scalar per row and k.
 #include <wasm_simd128.h>
-#include <stdint.h>
 #include "product.h"
-
-// Start of the memory the module does not use itself (set by wasm-ld).
-extern unsigned char __heap_base;
-
-__attribute__((export_name("heap_base"))) uintptr_t heap_base(void) { return (uintptr_t)&__heap_base; }
 
 // A[b] is m x k (or k x m when transpose_a), B[b] is k x n (or n x k when transpose_b), C[b] is
 // m x n, all row-major and contiguous per batch entry. `pack` holds k x n floats (used only

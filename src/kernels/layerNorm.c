@@ -6,11 +6,6 @@
 //             dx = (g - mean(g) - xh * mean(g * xh)) / sqrt(var + eps), g = dy * gain.
 // As tfjs ops that is a dozen kernels each way, each a pass over the activations.
 #include <wasm_simd128.h>
-#include <stdint.h>
-
-extern unsigned char __heap_base;
-
-__attribute__((export_name("heap_base"))) uintptr_t heap_base(void) { return (uintptr_t)&__heap_base; }
 
 // Mean and 1 / sqrt(var + eps) of one row.
 static void row_stats(const float *x, int dim, float epsilon, float *mean, float *inverse_std) {

@@ -11,12 +11,7 @@
 // as exp(-1e9 - max) is in float32 in the op chain; a data set with no valid key attends
 // uniformly to all keys, as the op chain's equal scores do.
 #include <wasm_simd128.h>
-#include <stdint.h>
 #include "product.h"
-
-extern unsigned char __heap_base;
-
-__attribute__((export_name("heap_base"))) uintptr_t heap_base(void) { return (uintptr_t)&__heap_base; }
 
 // exp(x) for x <= 0 (scores minus their maximum), 4 lanes: x = n ln2 + r, |r| <= ln2 / 2,
 // exp(r) by its degree-6 Taylor polynomial (relative error below 2e-7), 2^n through the exponent

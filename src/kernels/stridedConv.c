@@ -12,10 +12,6 @@
 #include <wasm_simd128.h>
 #include <stdint.h>
 
-extern unsigned char __heap_base;
-
-__attribute__((export_name("heap_base"))) uintptr_t heap_base(void) { return (uintptr_t)&__heap_base; }
-
 #define ACC(s, x, b) s = wasm_f32x4_add(s, wasm_f32x4_mul(x, b))
 
 // C[c_row[i] + j] += sum_p src[a_row[i] + a_col[p]] * b[p * n + j] for i < m, j < n, p < k.

@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildExperiment, trainingBatchRng } from '../../src/core/experiment';
+import { adamKernelActive, disableAdamKernel, loadAdamKernel } from '../../src/core/kernels/adam';
+import { denseKernelActive, disableDenseKernel, loadDenseKernel } from '../../src/core/kernels/dense';
 import { disableLayerNormKernel, layerNormKernelActive, loadLayerNormKernel } from '../../src/core/kernels/layerNorm';
 import { disableMaskedAttentionKernel, loadMaskedAttentionKernel, maskedAttentionKernelActive } from '../../src/core/kernels/maskedAttention';
 import { disableSharedIdentity, sharedIdentityEnabled } from '../../src/core/kernels/sharedIdentity';
@@ -83,6 +85,10 @@ test('selectKernels: on by default on wasm where built, off on request, absent o
   assert.ok(!maskedAttentionKernelActive());
   assert.equal(off.layerNormKernel, false);
   assert.ok(!layerNormKernelActive());
+  assert.equal(off.denseKernel, false);
+  assert.ok(!denseKernelActive());
+  assert.equal(off.adamKernel, false);
+  assert.ok(!adamKernelActive());
   assert.ok(!stridedConvKernelsActive());
   assert.match(off.kernelReason ?? '', /MODEL_LAB_KERNELS=off/);
   for (const name of ['node', 'cpu'] as const) assert.deepEqual(selectKernels({ ...wasm, name }, undefined), { ...wasm, name });
@@ -92,12 +98,16 @@ test('selectKernels: on by default on wasm where built, off on request, absent o
   assert.equal(auto.sharedIdentity, true);
   assert.equal(auto.maskedAttentionKernel, loadMaskedAttentionKernel() === undefined);
   assert.equal(auto.layerNormKernel, loadLayerNormKernel() === undefined);
+  assert.equal(auto.denseKernel, loadDenseKernel() === undefined);
+  assert.equal(auto.adamKernel, loadAdamKernel() === undefined);
   if (missing) assert.match(auto.kernelReason ?? '', /was not built/);
   disableBatchedMatMulKernel();
   disableStridedConvKernels();
   disableSharedIdentity();
   disableMaskedAttentionKernel();
   disableLayerNormKernel();
+  disableAdamKernel();
+  disableDenseKernel();
 });
 
 test('selectKernels rejects a value other than on or off, naming the variable', () => {

@@ -13,33 +13,18 @@
  * the run's environment); tests and in-process CLI commands keep tfjs's kernel unless they enable it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { copyIn, copyOut, defaultKernelPaths, instantiateKernel, reserve, type KernelModule, type WasmBackend } from './wasmModule';
+import { RegisteredKernels, type HeapKernel, type KernelArgs } from './wasmModule';
 
 export const KERNEL_FILE = 'batched-matmul.wasm';
 
-interface KernelExports extends KernelModule {
+interface KernelExports {
   batched_matmul(a: number, b: number, c: number, pack: number, batch: number, m: number, n: number, k: number, transposeA: number, transposeB: number): void;
 }
 
-interface BatchMatMulArgs {
-  inputs: { a: tf.TensorInfo; b: tf.TensorInfo };
-  backend: WasmBackend;
-  attrs: { transposeA: boolean; transposeB: boolean };
-}
+type BatchMatMulArgs = KernelArgs<{ transposeA: boolean; transposeB: boolean }>;
 
-let kernel: KernelExports | undefined;
 /** Products the kernel has computed in this process (tests and benchmarks check it is really used). */
 let kernelCalls = 0;
-let tfjsBatchMatMul: tf.KernelConfig | undefined;
-
-/** Loads the kernel once; returns undefined when loaded, otherwise the reason it could not be. */
-export function loadBatchedMatMulKernel(candidates: string[] = defaultKernelPaths(KERNEL_FILE)): string | undefined {
-  if (kernel) return undefined;
-  const loaded = instantiateKernel<KernelExports>(KERNEL_FILE, candidates);
-  if (typeof loaded === 'string') return loaded;
-  kernel = loaded;
-  return undefined;
-}
 
 /** [m, n, k, batch] of op(a) op(b) when the kernel takes it: float32, same rank, equal batch dims (no broadcasting). */
 function kernelShape({ inputs: { a, b }, attrs }: BatchMatMulArgs): [number, number, number, number] | undefined {
@@ -52,56 +37,36 @@ function kernelShape({ inputs: { a, b }, attrs }: BatchMatMulArgs): [number, num
   return ka === kb ? [m, n, ka, batch] : undefined; // a mismatch goes to tfjs for its error message
 }
 
-/** Multiplies in the kernel's memory (the copies in and out are the price of a separate module). */
-function batchMatMulOnKernel(args: BatchMatMulArgs, [m, n, k, batch]: [number, number, number, number]): tf.TensorInfo {
-  const { inputs, backend, attrs } = args;
-  const own = kernel!;
-  const [a, b, c, pack] = reserve(own, [batch * m * k * 4, batch * k * n * 4, batch * m * n * 4, k * n * 4]);
-  copyIn(own, backend, inputs.a, a);
-  copyIn(own, backend, inputs.b, b);
-  own.batched_matmul(a, b, c, pack, batch, m, n, k, attrs.transposeA ? 1 : 0, attrs.transposeB ? 1 : 0);
-  return copyOut(own, backend, [...inputs.a.shape.slice(0, -2), m, n], c);
+function batchMatMul(kernel: HeapKernel<KernelExports>, args: BatchMatMulArgs, tfjsBatchMatMul: tf.KernelFunc | undefined): tf.TensorInfo | tf.TensorInfo[] {
+  const shape = kernelShape(args);
+  if (!shape) return tfjsBatchMatMul!(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  const [m, n, k, batch] = shape;
+  const { inputs: { a, b }, attrs } = args;
+  kernelCalls++;
+  const [c, cAt] = kernel.output([...a.shape.slice(0, -2), m, n]);
+  const pack = attrs.transposeB ? kernel.scratch(k * n * 4) : 0;
+  kernel.exports.batched_matmul(kernel.at(a), kernel.at(b), cAt, pack, batch, m, n, k, attrs.transposeA ? 1 : 0, attrs.transposeB ? 1 : 0);
+  return c;
 }
 
-function batchMatMul(args: BatchMatMulArgs): tf.TensorInfo | tf.TensorInfo[] {
-  const shape = kernelShape(args);
-  if (shape) {
-    kernelCalls++;
-    return batchMatMulOnKernel(args, shape);
-  }
-  return tfjsBatchMatMul!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
-}
+const kernels = new RegisteredKernels<KernelExports>(KERNEL_FILE, { BatchMatMul: batchMatMul });
+
+/** Compiles the kernel once; returns undefined when compiled, otherwise the reason it could not be. */
+export const loadBatchedMatMulKernel = (candidates?: string[]): string | undefined => kernels.load(candidates);
 
 /**
  * Makes the kernel tfjs's wasm BatchMatMul for this process (every tf.matMul, including those of
  * tfjs's own gradients, dispatches to it). Returns undefined when it is on, otherwise why it
- * could not be (not built, or not instantiable).
+ * could not be (not built, or not compilable).
  */
-export function enableBatchedMatMulKernel(candidates?: string[]): string | undefined {
-  if (tfjsBatchMatMul) return undefined;
-  const problem = loadBatchedMatMulKernel(candidates);
-  if (problem) return problem;
-  const original = tf.getKernel('BatchMatMul', 'wasm');
-  if (!original) return 'the TensorFlow.js wasm backend is not registered';
-  tfjsBatchMatMul = original;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: batchMatMul as unknown as tf.KernelFunc });
-  return undefined;
-}
+export const enableBatchedMatMulKernel = (candidates?: string[]): string | undefined => kernels.enable(candidates);
 
 /** Gives the BatchMatMul kernel back to tfjs. */
-export function disableBatchedMatMulKernel(): void {
-  if (!tfjsBatchMatMul) return;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel(tfjsBatchMatMul);
-  tfjsBatchMatMul = undefined;
-}
+export const disableBatchedMatMulKernel = (): void => kernels.disable();
 
-export function batchedMatMulKernelEnabled(): boolean {
-  return tfjsBatchMatMul !== undefined;
-}
+export const batchedMatMulKernelEnabled = (): boolean => kernels.enabled();
 
 /** Whether products of the current backend run on the kernel (it is registered for wasm only). */
-export const batchedMatMulKernelActive = (): boolean => batchedMatMulKernelEnabled() && tf.getBackend() === 'wasm';
+export const batchedMatMulKernelActive = (): boolean => kernels.active();
 
 export const batchedMatMulKernelCalls = (): number => kernelCalls;

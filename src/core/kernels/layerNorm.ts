@@ -7,14 +7,14 @@
  * maskedAttention.ts; the worker turns it on with the other kernels (src/engine/kernels.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { copyIn, copyOut, RegisteredKernels, reserve, type KernelArgs, type KernelModule } from './wasmModule';
+import { RegisteredKernels, type HeapKernel, type KernelArgs } from './wasmModule';
 
 export const LAYER_NORM_FILE = 'layer-norm.wasm';
 
 const FORWARD = 'ModelLabLayerNorm';
 const BACKWARD = 'ModelLabLayerNormGrad';
 
-interface KernelExports extends KernelModule {
+interface KernelExports {
   layer_norm_forward(x: number, gain: number, bias: number, y: number, rows: number, dim: number, epsilon: number): void;
   layer_norm_backward(x: number, gain: number, dy: number, dx: number, dgain: number, dbias: number, rows: number, dim: number, epsilon: number): void;
 }
@@ -23,24 +23,20 @@ type LayerNormArgs = KernelArgs<{ epsilon: number }>;
 
 const size = (info: tf.TensorInfo) => info.shape.reduce((p, d) => p * d, 1);
 
-function forwardKernel(own: KernelExports, { inputs: { x, gain, bias }, backend, attrs }: LayerNormArgs): tf.TensorInfo {
+function forwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, gain, bias }, attrs }: LayerNormArgs): tf.TensorInfo {
   const dim = size(gain);
-  const [xAt, gainAt, biasAt, yAt] = reserve(own, [size(x) * 4, dim * 4, dim * 4, size(x) * 4]);
-  copyIn(own, backend, x, xAt);
-  copyIn(own, backend, gain, gainAt);
-  copyIn(own, backend, bias, biasAt);
-  own.layer_norm_forward(xAt, gainAt, biasAt, yAt, size(x) / dim, dim, attrs.epsilon);
-  return copyOut(own, backend, x.shape, yAt);
+  const [y, yAt] = kernel.output(x.shape);
+  kernel.exports.layer_norm_forward(kernel.at(x), kernel.at(gain), kernel.at(bias), yAt, size(x) / dim, dim, attrs.epsilon);
+  return y;
 }
 
-function backwardKernel(own: KernelExports, { inputs: { x, gain, dy }, backend, attrs }: LayerNormArgs): tf.TensorInfo[] {
+function backwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, gain, dy }, attrs }: LayerNormArgs): tf.TensorInfo[] {
   const dim = size(gain);
-  const [xAt, gainAt, dyAt, dxAt, dgainAt, dbiasAt] = reserve(own, [size(x) * 4, dim * 4, size(x) * 4, size(x) * 4, dim * 4, dim * 4]);
-  copyIn(own, backend, x, xAt);
-  copyIn(own, backend, gain, gainAt);
-  copyIn(own, backend, dy, dyAt);
-  own.layer_norm_backward(xAt, gainAt, dyAt, dxAt, dgainAt, dbiasAt, size(x) / dim, dim, attrs.epsilon);
-  return [copyOut(own, backend, x.shape, dxAt), copyOut(own, backend, gain.shape, dgainAt), copyOut(own, backend, gain.shape, dbiasAt)];
+  const [dx, dxAt] = kernel.output(x.shape);
+  const [dgain, dgainAt] = kernel.output(gain.shape);
+  const [dbias, dbiasAt] = kernel.output(gain.shape);
+  kernel.exports.layer_norm_backward(kernel.at(x), kernel.at(gain), kernel.at(dy), dxAt, dgainAt, dbiasAt, size(x) / dim, dim, attrs.epsilon);
+  return [dx, dgain, dbias];
 }
 
 const kernels = new RegisteredKernels<KernelExports>(LAYER_NORM_FILE, { [FORWARD]: forwardKernel, [BACKWARD]: backwardKernel });

@@ -13,7 +13,7 @@
  * copied ones as a leak).
  */
 import * as tf from '@tensorflow/tfjs';
-import { copyIn, copyOut, RegisteredKernels, reserve, type KernelArgs, type KernelModule, type WasmBackend } from './wasmModule';
+import { RegisteredKernels, type HeapKernel, type KernelArgs } from './wasmModule';
 
 export const MASKED_ATTENTION_FILE = 'masked-attention.wasm';
 
@@ -22,7 +22,7 @@ const BACKWARD = 'ModelLabMaskedAttentionGrad';
 
 type Dims = [batch: number, queries: number, keys: number, heads: number, headDim: number];
 
-interface KernelExports extends KernelModule {
+interface KernelExports {
   attention_scratch(queries: number, keys: number, headDim: number): number;
   attention_forward(q: number, k: number, v: number, mask: number, out: number, scratch: number, ...dims: Dims): void;
   attention_backward(q: number, k: number, v: number, mask: number, dout: number, dq: number, dk: number, dv: number, scratch: number, ...dims: Dims): void;
@@ -36,31 +36,25 @@ function dimsOf(q: tf.TensorInfo, k: tf.TensorInfo, heads: number): Dims {
   return [batch, queries, k.shape[1], heads, width / heads];
 }
 
-const bytes = (info: tf.TensorInfo) => info.shape.reduce((p, d) => p * d, 1) * 4;
-
-/** Copies the inputs into the kernel's memory, after regions of the given sizes for the outputs. */
-function stage(own: KernelExports, backend: WasmBackend, inputs: tf.TensorInfo[], outputBytes: number[], scratchFloats: number): number[] {
-  const addresses = reserve(own, [...inputs.map(bytes), ...outputBytes, scratchFloats * 4]);
-  inputs.forEach((info, i) => copyIn(own, backend, info, addresses[i]));
-  return addresses;
+/** The kernels' scratch (one head's maps) for these dims. */
+function scratchFor(kernel: HeapKernel<KernelExports>, [, queries, keys, , headDim]: Dims): number {
+  return kernel.scratch(kernel.exports.attention_scratch(queries, keys, headDim) * 4);
 }
 
-function forwardKernel(own: KernelExports, { inputs: { q, k, v, mask }, backend, attrs }: AttentionArgs): tf.TensorInfo {
+function forwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { q, k, v, mask }, attrs }: AttentionArgs): tf.TensorInfo {
   const dims = dimsOf(q, k, attrs.heads);
-  const [, queries, keys, , headDim] = dims;
-  const [qAt, kAt, vAt, maskAt, outAt, scratch] = stage(own, backend, [q, k, v, mask], [bytes(q)], own.attention_scratch(queries, keys, headDim));
-  own.attention_forward(qAt, kAt, vAt, maskAt, outAt, scratch, ...dims);
-  return copyOut(own, backend, q.shape, outAt);
+  const [out, outAt] = kernel.output(q.shape);
+  kernel.exports.attention_forward(kernel.at(q), kernel.at(k), kernel.at(v), kernel.at(mask), outAt, scratchFor(kernel, dims), ...dims);
+  return out;
 }
 
-function backwardKernel(own: KernelExports, { inputs: { q, k, v, mask, dout }, backend, attrs }: AttentionArgs): tf.TensorInfo[] {
+function backwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { q, k, v, mask, dout }, attrs }: AttentionArgs): tf.TensorInfo[] {
   const dims = dimsOf(q, k, attrs.heads);
-  const [, queries, keys, , headDim] = dims;
-  const [qAt, kAt, vAt, maskAt, doutAt, dqAt, dkAt, dvAt, scratch] = stage(
-    own, backend, [q, k, v, mask, dout], [bytes(q), bytes(k), bytes(v)], own.attention_scratch(queries, keys, headDim),
-  );
-  own.attention_backward(qAt, kAt, vAt, maskAt, doutAt, dqAt, dkAt, dvAt, scratch, ...dims);
-  return [copyOut(own, backend, q.shape, dqAt), copyOut(own, backend, k.shape, dkAt), copyOut(own, backend, v.shape, dvAt)];
+  const [dq, dqAt] = kernel.output(q.shape);
+  const [dk, dkAt] = kernel.output(k.shape);
+  const [dv, dvAt] = kernel.output(v.shape);
+  kernel.exports.attention_backward(kernel.at(q), kernel.at(k), kernel.at(v), kernel.at(mask), kernel.at(dout), dqAt, dkAt, dvAt, scratchFor(kernel, dims), ...dims);
+  return [dq, dk, dv];
 }
 
 const kernels = new RegisteredKernels<KernelExports>(MASKED_ATTENTION_FILE, { [FORWARD]: forwardKernel, [BACKWARD]: backwardKernel });

@@ -12,7 +12,7 @@
  * in-process CLI commands keep the fallback unless they enable them.
  */
 import * as tf from '@tensorflow/tfjs';
-import { copyIn, copyOut, RegisteredKernels, reserve, type KernelArgs, type KernelModule } from './wasmModule';
+import { RegisteredKernels, type HeapKernel, type KernelArgs } from './wasmModule';
 
 export const STRIDED_CONV_FILE = 'strided-conv.wasm';
 
@@ -21,7 +21,7 @@ const FILTER_GRADIENT = 'ModelLabStridedConvFilterGradient';
 
 type Dims = [n: number, h: number, w: number, channels: number, outChannels: number];
 
-interface KernelExports extends KernelModule {
+interface KernelExports {
   input_gradient_scratch(...dims: [n: number, oh: number, ow: number, channels: number, outChannels: number]): number;
   input_gradient(dy: number, w: number, dx: number, scratch: number, ...dims: [n: number, oh: number, ow: number, channels: number, outChannels: number]): void;
   filter_gradient_scratch(...dims: Dims): number;
@@ -29,27 +29,24 @@ interface KernelExports extends KernelModule {
 }
 
 /** dx [N, H, W, C] from dy [N, H/2, W/2, O] and filter [4, 4, C, O]. */
-function inputGradientKernel(own: KernelExports, { inputs: { dy, filter }, backend }: KernelArgs): tf.TensorInfo {
+function inputGradientKernel(kernel: HeapKernel<KernelExports>, { inputs: { dy, filter } }: KernelArgs): tf.TensorInfo {
   const [n, oh, ow, o] = dy.shape;
   const c = filter.shape[2];
   const dims = [n, oh, ow, c, o] as const;
-  const [dyAt, wAt, dxAt, scratch] = reserve(own, [n * oh * ow * o * 4, 16 * c * o * 4, n * 4 * oh * ow * c * 4, own.input_gradient_scratch(...dims)]);
-  copyIn(own, backend, dy, dyAt);
-  copyIn(own, backend, filter, wAt);
-  own.input_gradient(dyAt, wAt, dxAt, scratch, ...dims);
-  return copyOut(own, backend, [n, 2 * oh, 2 * ow, c], dxAt);
+  const [dx, dxAt] = kernel.output([n, 2 * oh, 2 * ow, c]);
+  const scratch = kernel.scratch(kernel.exports.input_gradient_scratch(...dims));
+  kernel.exports.input_gradient(kernel.at(dy), kernel.at(filter), dxAt, scratch, ...dims);
+  return dx;
 }
 
 /** dw [4, 4, C, O] from x [N, H, W, C] and dy [N, H/2, W/2, O]. */
-function filterGradientKernel(own: KernelExports, { inputs: { x, dy }, backend }: KernelArgs): tf.TensorInfo {
+function filterGradientKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, dy } }: KernelArgs): tf.TensorInfo {
   const [n, h, w, c] = x.shape;
-  const o = dy.shape[3];
-  const dims: Dims = [n, h, w, c, o];
-  const [xAt, dyAt, dwAt, scratch] = reserve(own, [n * h * w * c * 4, n * (h / 2) * (w / 2) * o * 4, 16 * c * o * 4, own.filter_gradient_scratch(...dims)]);
-  copyIn(own, backend, x, xAt);
-  copyIn(own, backend, dy, dyAt);
-  own.filter_gradient(xAt, dyAt, dwAt, scratch, ...dims);
-  return copyOut(own, backend, [4, 4, c, o], dwAt);
+  const dims: Dims = [n, h, w, c, dy.shape[3]];
+  const [dw, dwAt] = kernel.output([4, 4, c, dy.shape[3]]);
+  const scratch = kernel.scratch(kernel.exports.filter_gradient_scratch(...dims));
+  kernel.exports.filter_gradient(kernel.at(x), kernel.at(dy), dwAt, scratch, ...dims);
+  return dw;
 }
 
 const kernels = new RegisteredKernels<KernelExports>(STRIDED_CONV_FILE, { [INPUT_GRADIENT]: inputGradientKernel, [FILTER_GRADIENT]: filterGradientKernel });

@@ -1,23 +1,19 @@
 /**
- * Loading and feeding Model Lab's own wasm kernels (src/kernels/*.c, each built into dist/ by
- * scripts/build.mjs when clang and lld are installed). A kernel module has its own linear memory:
- * tfjs's tensors are copied in, computed on, and the result copied into a new tfjs output, since
- * two wasm instances cannot share one memory.
+ * Loading and running Model Lab's own wasm kernels (src/kernels/*.c, each built into dist/ by
+ * scripts/build.mjs when clang and lld are installed). A kernel module imports the linear memory
+ * of tfjs's wasm backend, so it reads its inputs and writes its outputs where tfjs keeps the
+ * tensors: no copies in or out. The build checks that a kernel uses neither a stack nor static
+ * data, the two things wasm-ld would place in that memory on top of tfjs's own.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { getBackend as tfGetBackend, registerKernel as tfRegisterKernel, unregisterKernel as tfUnregisterKernel } from '@tensorflow/tfjs';
+import { getBackend as tfGetBackend, getKernel as tfGetKernel, registerKernel as tfRegisterKernel, unregisterKernel as tfUnregisterKernel } from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** What every kernel module exports besides its entry points. */
-export interface KernelModule {
-  memory: WebAssembly.Memory;
-  heap_base(): number;
-}
-
-/** The parts of tfjs's wasm backend a kernel uses: views of a tensor in its heap, new outputs. */
+/** The parts of tfjs's wasm backend a kernel uses: its heap, where a tensor lives in it, new outputs. */
 export interface WasmBackend {
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+  wasm: { asm?: { memory?: WebAssembly.Memory }; _malloc(bytes: number): number; _free(address: number): void };
+  getMemoryOffset(dataId: object): number;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
@@ -27,48 +23,57 @@ export function defaultKernelPaths(file: string): string[] {
 }
 
 /**
- * Instantiates the first candidate that exists, synchronously (Node allows any size off the
- * browser main thread). Returns the module, or the reason it could not be loaded.
+ * Compiles the first candidate that exists, synchronously (Node allows any size off the browser
+ * main thread). Returns the module, or the reason it could not be compiled.
  */
-export function instantiateKernel<T extends KernelModule>(file: string, candidates: string[]): T | string {
+export function compileKernel(file: string, candidates: string[]): WebAssembly.Module | string {
   const found = candidates.find((f) => fs.existsSync(f));
   if (!found) return `${file} was not built (looked in ${candidates.join(', ')}; scripts/build.mjs builds it when clang and lld are installed)`;
   try {
-    return new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(found)), {}).exports as unknown as T;
+    const module = new WebAssembly.Module(fs.readFileSync(found));
+    const importsMemory = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
+    return importsMemory ? module : `${found} has its own memory: it predates the in-heap kernels, rebuild it (npm run build)`;
   } catch (error) {
-    return `${found} could not be instantiated: ${(error as Error).message}`;
+    return `${found} could not be compiled: ${(error as Error).message}`;
   }
 }
 
-export const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
-
 /**
- * Lays out regions of the given byte sizes, each 16-byte aligned, after the module's own data,
- * growing its memory as needed; returns the address of each region.
+ * A kernel module instantiated on one wasm backend's memory, with what its entry points need:
+ * the address of a tensor, new outputs, and a scratch region.
  */
-export function reserve(module: KernelModule, sizes: number[]): number[] {
-  let next = align16(module.heap_base());
-  const addresses = sizes.map((bytes) => {
-    const at = next;
-    next += align16(bytes);
-    return at;
-  });
-  const missing = next - module.memory.buffer.byteLength;
-  if (missing > 0) module.memory.grow(Math.ceil(missing / 65536));
-  return addresses;
-}
+export class HeapKernel<T> {
+  readonly exports: T;
+  private scratchAddress = 0;
+  private scratchBytes = 0;
 
-/** Copies a tfjs tensor into the module's memory at `address`. */
-export function copyIn(module: KernelModule, backend: WasmBackend, info: tf.TensorInfo, address: number): void {
-  new Float32Array(module.memory.buffer).set(backend.typedArrayFromHeap(info), address / 4);
-}
+  constructor(module: WebAssembly.Module, private readonly backend: WasmBackend) {
+    const memory = backend.wasm.asm?.memory;
+    if (!memory) throw new Error('the TensorFlow.js wasm backend does not expose its memory (wasm.asm.memory)');
+    this.exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as T;
+  }
 
-/** A new tfjs output of `shape` holding the floats at `address` in the module's memory. */
-export function copyOut(module: KernelModule, backend: WasmBackend, shape: number[], address: number): tf.TensorInfo {
-  const out = backend.makeOutput(shape, 'float32');
-  const size = shape.reduce((p, d) => p * d, 1);
-  backend.typedArrayFromHeap(out).set(new Float32Array(module.memory.buffer, address, size));
-  return out;
+  /** Address of a float32 tensor's values in the heap. */
+  at(info: tf.TensorInfo): number {
+    if (info.dtype !== 'float32') throw new Error(`Model Lab's wasm kernels take float32 tensors, got ${info.dtype} [${info.shape.join(', ')}]`);
+    return this.backend.getMemoryOffset(info.dataId);
+  }
+
+  /** A new float32 tfjs tensor of `shape` (uninitialised: the kernel writes all of it) and its address. */
+  output(shape: number[]): [tf.TensorInfo, number] {
+    const info = this.backend.makeOutput(shape, 'float32');
+    return [info, this.at(info)];
+  }
+
+  /** A 16-byte aligned region of at least `bytes`, kept and reused across calls (contents are not kept). */
+  scratch(bytes: number): number {
+    if (bytes > this.scratchBytes) {
+      if (this.scratchBytes > 0) this.backend.wasm._free(this.scratchAddress);
+      this.scratchAddress = this.backend.wasm._malloc(bytes + 16) >>> 0;
+      this.scratchBytes = bytes;
+    }
+    return Math.ceil(this.scratchAddress / 16) * 16;
+  }
 }
 
 /** What a Model Lab kernel function gets from tfjs: its inputs by name, the backend, its attributes. */
@@ -78,17 +83,23 @@ export interface KernelArgs<Attrs = Record<string, never>> {
   attrs: Attrs;
 }
 
-/** A kernel's body; `never` attributes accept a function of any attributes. */
-type KernelFunction<T> = (module: T, args: KernelArgs<never>) => tf.TensorInfo | tf.TensorInfo[];
+/**
+ * A kernel's body, given the module on the calling backend's heap and, when it replaces one of
+ * tfjs's kernels, that kernel (for the cases it leaves to tfjs). `never` attributes accept a
+ * function of any attributes.
+ */
+export type KernelFunction<T> = (kernel: HeapKernel<T>, args: KernelArgs<never>, tfjsKernel: tf.KernelFunc | undefined) => tf.TensorInfo | tf.TensorInfo[];
 
 /**
- * A kernel module whose entry points are registered with tfjs's wasm backend under Model Lab's
- * own names (the ops call them through `tf.engine().runKernel`): loaded once, registered while
- * enabled, and counting its calls (tests check the kernels really ran).
+ * A kernel module whose entry points are registered with tfjs's wasm backend, under Model Lab's
+ * own names (the ops call them through `tf.engine().runKernel`) or under a tfjs kernel's name,
+ * replacing it while enabled: compiled once, instantiated on each backend it runs on, and
+ * counting its calls (tests check the kernels really ran).
  */
-export class RegisteredKernels<T extends KernelModule> {
-  private module: T | undefined;
-  private enabled = false;
+export class RegisteredKernels<T> {
+  private module: WebAssembly.Module | undefined;
+  private readonly instances = new WeakMap<WasmBackend, HeapKernel<T>>();
+  private replaced: Map<string, tf.KernelConfig | undefined> | undefined;
   calls = 0;
 
   constructor(
@@ -96,39 +107,58 @@ export class RegisteredKernels<T extends KernelModule> {
     private readonly kernels: Record<string, KernelFunction<T>>,
   ) {}
 
-  /** Loads the module once; returns undefined when loaded, otherwise the reason it could not be. */
+  /** Compiles the module once; returns undefined when compiled, otherwise the reason it could not be. */
   load(candidates: string[] = defaultKernelPaths(this.file)): string | undefined {
     if (this.module) return undefined;
-    const loaded = instantiateKernel<T>(this.file, candidates);
-    if (typeof loaded === 'string') return loaded;
-    this.module = loaded;
+    const compiled = compileKernel(this.file, candidates);
+    if (typeof compiled === 'string') return compiled;
+    this.module = compiled;
     return undefined;
   }
 
   /** Registers the kernels; undefined when on, otherwise why they could not be. */
   enable(candidates?: string[]): string | undefined {
-    if (this.enabled) return undefined;
+    if (this.replaced) return undefined;
     const problem = this.load(candidates);
     if (problem) return problem;
+    this.replaced = new Map();
     for (const [kernelName, run] of Object.entries(this.kernels)) {
+      const original = tfGetKernel(kernelName, 'wasm');
+      this.replaced.set(kernelName, original);
+      if (original) tfUnregisterKernel(kernelName, 'wasm');
       const kernelFunc = (args: KernelArgs<never>) => {
         this.calls++;
-        return run(this.module!, args);
+        return run(this.instanceFor(args.backend), args, original?.kernelFunc);
       };
       tfRegisterKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
     }
-    this.enabled = true;
     return undefined;
   }
 
   disable(): void {
-    if (!this.enabled) return;
-    for (const kernelName of Object.keys(this.kernels)) tfUnregisterKernel(kernelName, 'wasm');
-    this.enabled = false;
+    if (!this.replaced) return;
+    for (const [kernelName, original] of this.replaced) {
+      tfUnregisterKernel(kernelName, 'wasm');
+      if (original) tfRegisterKernel(original);
+    }
+    this.replaced = undefined;
+  }
+
+  enabled(): boolean {
+    return this.replaced !== undefined;
   }
 
   /** Whether the current backend runs the kernels (they are registered for wasm only). */
   active(): boolean {
-    return this.enabled && tfGetBackend() === 'wasm';
+    return this.enabled() && tfGetBackend() === 'wasm';
+  }
+
+  private instanceFor(backend: WasmBackend): HeapKernel<T> {
+    let instance = this.instances.get(backend);
+    if (!instance) {
+      instance = new HeapKernel<T>(this.module!, backend);
+      this.instances.set(backend, instance);
+    }
+    return instance;
   }
 }

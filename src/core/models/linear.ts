@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchedMatMulKernelActive } from '../kernels/batchedMatMul';
+import { denseKernelActive, denseOnKernel } from '../kernels/dense';
 import type { Parameter } from '../registry';
 import type { Rng } from '../rng';
 
@@ -34,8 +35,23 @@ export class Linear {
 
   /** x: [..., in] -> [..., out] */
   apply(x: tf.Tensor): tf.Tensor {
+    return this.applyWith(x, false);
+  }
+
+  /** relu(apply(x)), in one kernel when Model Lab's dense kernel is on. */
+  applyRelu(x: tf.Tensor): tf.Tensor {
+    return this.applyWith(x, true);
+  }
+
+  private applyWith(x: tf.Tensor, relu: boolean): tf.Tensor {
     const flat = x.reshape([-1, this.inputs]) as tf.Tensor2D;
-    const y = this.bias ? addRowBias(tf.matMul(flat, this.kernel), this.bias) : tf.matMul(flat, this.kernel);
+    let y: tf.Tensor;
+    if (this.bias && denseKernelActive() && x.dtype === 'float32') {
+      y = denseOnKernel(flat, this.kernel as tf.Tensor2D, this.bias as tf.Tensor1D, relu);
+    } else {
+      const product = this.bias ? addRowBias(tf.matMul(flat, this.kernel), this.bias) : tf.matMul(flat, this.kernel);
+      y = relu ? tf.relu(product) : product;
+    }
     return y.reshape([...x.shape.slice(0, -1), this.outputs]);
   }
 
@@ -102,7 +118,7 @@ export class TwoLayerMlp {
   }
 
   apply(x: tf.Tensor): tf.Tensor {
-    return this.second.apply(tf.relu(this.first.apply(x)));
+    return this.second.apply(this.first.applyRelu(x));
   }
 
   parameters(): Parameter[] {

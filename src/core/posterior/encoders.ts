@@ -119,7 +119,7 @@ class TransformerLayer {
     const residual = queryCount === undefined ? x : tf.slice(x, [0, 0, 0], [-1, queryCount, -1]);
     const queries = queryCount === undefined ? normed : tf.slice(normed, [0, 0, 0], [-1, queryCount, -1]);
     const attended = tf.add(residual, this.attention.apply(normed, mask, queries));
-    return tf.add(attended, this.contract.apply(tf.relu(this.expand.apply(this.feedForwardNorm.apply(attended)))));
+    return tf.add(attended, this.contract.apply(this.expand.applyRelu(this.feedForwardNorm.apply(attended))));
   }
 
   parameters(): Parameter[] {
@@ -182,10 +182,10 @@ class DeepSetsEncoder implements SetEncoder {
 
   encode(tokens: tf.Tensor, mask: tf.Tensor): tf.Tensor2D {
     let h = tokens;
-    for (const layer of this.perPoint) h = tf.relu(layer.apply(h));
+    for (const layer of this.perPoint) h = layer.applyRelu(h);
     const weights = tf.expandDims(mask, -1);
     let pooled = tf.div(tf.sum(tf.mul(h, weights), 1), tf.maximum(tf.sum(weights, 1), 1));
-    for (const layer of this.afterPooling) pooled = tf.relu(layer.apply(pooled));
+    for (const layer of this.afterPooling) pooled = layer.applyRelu(pooled);
     return pooled as tf.Tensor2D;
   }
 

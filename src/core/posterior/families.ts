@@ -122,8 +122,8 @@ class AffineCoupling {
   /** (s, t), each [B, S, changed], from the kept half a [B, S, kept] and the condition [B, S, C]. */
   scaleAndShift(kept: tf.Tensor, condition: tf.Tensor) {
     let h = this.kept > 0 ? tf.concat([kept, condition], -1) : condition;
-    h = tf.relu(this.subnet[0].apply(h));
-    h = tf.relu(this.subnet[1].apply(h));
+    h = this.subnet[0].applyRelu(h);
+    h = this.subnet[1].applyRelu(h);
     const [s, t] = tf.split(this.subnet[2].apply(h), 2, -1);
     return { s: softClamp(s), t };
   }

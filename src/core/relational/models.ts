@@ -48,7 +48,7 @@ export class ObjectEncoder {
     let x = images;
     for (const conv of this.convs) x = tf.relu(conv.apply(x));
     const flat = x.reshape([images.shape[0], 4 * 4 * 32]);
-    return tf.relu(this.fc2.apply(tf.relu(this.fc1.apply(flat)))) as tf.Tensor2D;
+    return this.fc2.applyRelu(this.fc1.applyRelu(flat)) as tf.Tensor2D;
   }
 
   parameters(): Parameter[] {
@@ -304,7 +304,7 @@ export class RelationalTransformer extends SequenceModel {
     const afterAttention = this.norm1.apply(x.add(output));
     const afterFeedForward = this.norm2.apply(afterAttention.add(this.feedForward.apply(afterAttention)));
     const pooled = this.finalNorm.apply(afterFeedForward).mean(1);
-    return { output: this.out.apply(tf.relu(this.hidden.apply(pooled))), inspect };
+    return { output: this.out.apply(this.hidden.applyRelu(pooled)), inspect };
   }
 }
 

@@ -1,0 +1,72 @@
+/**
+ * A dense layer, act(x w + bias) with act = identity or ReLU, as one wasm kernel forward and one
+ * backward (src/kernels/dense.c, built into dist/dense.wasm, on the same register-blocked product
+ * as the matMul kernel). As tfjs ops a layer is three kernels forward (product, broadcast add,
+ * ReLU) and six backward; the bias add and ReLU alone were about 15% of a multi-head attention
+ * step (bench/README.md). Registered with tfjs's wasm backend under Model Lab's own names and
+ * wrapped in a custom gradient; src/core/models/linear.ts uses it when it is active.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { RegisteredKernels, type HeapKernel, type KernelArgs } from './wasmModule';
+
+export const DENSE_FILE = 'dense.wasm';
+
+const FORWARD = 'ModelLabDense';
+const BACKWARD = 'ModelLabDenseGrad';
+
+interface KernelExports {
+  dense_forward(x: number, w: number, bias: number, y: number, m: number, n: number, k: number, relu: number): void;
+  dense_backward_scratch(m: number, n: number, k: number, relu: number): number;
+  dense_backward(x: number, w: number, y: number, dy: number, dx: number, dw: number, dbias: number, scratch: number, m: number, n: number, k: number, relu: number): void;
+}
+
+type DenseArgs = KernelArgs<{ relu: boolean }>;
+
+function forwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, w, bias }, attrs }: DenseArgs): tf.TensorInfo {
+  const [m, k] = x.shape;
+  const n = w.shape[1];
+  const [y, yAt] = kernel.output([m, n]);
+  kernel.exports.dense_forward(kernel.at(x), kernel.at(w), kernel.at(bias), yAt, m, n, k, attrs.relu ? 1 : 0);
+  return y;
+}
+
+function backwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, w, y, dy }, attrs }: DenseArgs): tf.TensorInfo[] {
+  const [m, k] = x.shape;
+  const n = w.shape[1];
+  const relu = attrs.relu ? 1 : 0;
+  const [dx, dxAt] = kernel.output([m, k]);
+  const [dw, dwAt] = kernel.output([k, n]);
+  const [dbias, dbiasAt] = kernel.output([n]);
+  const scratch = kernel.scratch(kernel.exports.dense_backward_scratch(m, n, k, relu));
+  kernel.exports.dense_backward(kernel.at(x), kernel.at(w), kernel.at(y), kernel.at(dy), dxAt, dwAt, dbiasAt, scratch, m, n, k, relu);
+  return [dx, dw, dbias];
+}
+
+const kernels = new RegisteredKernels<KernelExports>(DENSE_FILE, { [FORWARD]: forwardKernel, [BACKWARD]: backwardKernel });
+
+export const loadDenseKernel = (candidates?: string[]): string | undefined => kernels.load(candidates);
+export const enableDenseKernel = (candidates?: string[]): string | undefined => kernels.enable(candidates);
+export const disableDenseKernel = (): void => kernels.disable();
+/** Whether the current backend runs dense layers on the kernel. */
+export const denseKernelActive = (): boolean => kernels.active();
+/** Forward and backward passes the kernel has computed in this process. */
+export const denseKernelCalls = (): number => kernels.calls;
+
+/**
+ * act(x w + bias) for x [M, in], w [in, out], bias [out], act = ReLU when `relu`, else identity.
+ * On the kernel only (denseKernelActive); differentiable in x, w and bias.
+ */
+export function denseOnKernel(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D, relu: boolean): tf.Tensor2D {
+  const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, weight, b] = args as tf.Tensor[];
+    const y = tf.engine().runKernel(FORWARD, { x: input, w: weight, bias: b }, { relu }) as tf.Tensor;
+    // y is saved for the ReLU's mask (y > 0 exactly where its input is).
+    (args[3] as tf.GradSaveFunc)([input, weight, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], [savedX, savedW, savedY]: tf.Tensor[]) =>
+        tf.engine().runKernel(BACKWARD, { x: savedX, w: savedW, y: savedY, dy: dy as tf.Tensor }, { relu }) as unknown as tf.Tensor[],
+    };
+  }) as (x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor) => tf.Tensor2D;
+  return dense(x, w, bias);
+}

@@ -1,0 +1,56 @@
+// A dense layer, y = act(x w + bias) with act = identity or ReLU, forward and backward, wasm32 +
+// SIMD128, for x [m][k], w [k][n], bias [n], y [m][n] (row-major):
+//   forward:  y = x w (product.h), then bias and ReLU in one pass over y while it is in cache
+//   backward: g = dy * (y > 0) with ReLU (else dy), dbias = column sums of g, dw = x^T g,
+//             dx = g w^T
+// As tfjs ops that is a product, a broadcast add and a ReLU forward, and three products, the
+// ReLU gradient's step and multiply and a reshape backward, each a kernel and a pass.
+#include <wasm_simd128.h>
+#include "product.h"
+
+__attribute__((export_name("dense_forward")))
+void dense_forward(const float *x, const float *w, const float *bias, float *y, int m, int n, int k, int relu) {
+  product(x, k, 1, w, y, m, n, k);
+  const v128_t zero = wasm_f32x4_splat(0);
+  for (int i = 0; i < m; i++) {
+    float *row = y + (long)i * n;
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+      v128_t v = wasm_f32x4_add(wasm_v128_load(row + j), wasm_v128_load(bias + j));
+      wasm_v128_store(row + j, relu ? wasm_f32x4_max(v, zero) : v);
+    }
+    for (; j < n; j++) {
+      const float v = row[j] + bias[j];
+      row[j] = relu && v < 0 ? 0 : v;
+    }
+  }
+}
+
+// Bytes of scratch dense_backward needs: w^T, and g when it differs from dy.
+__attribute__((export_name("dense_backward_scratch")))
+int dense_backward_scratch(int m, int n, int k, int relu) { return 4 * (n * k + (relu ? m * n : 0)); }
+
+__attribute__((export_name("dense_backward")))
+void dense_backward(const float *x, const float *w, const float *y, const float *dy, float *dx, float *dw, float *dbias,
+                    float *scratch, int m, int n, int k, int relu) {
+  float *wt = scratch;
+  const float *g = dy;
+  if (relu) {
+    float *masked = scratch + n * k;
+    for (long i = 0; i < (long)m * n; i++) masked[i] = y[i] > 0 ? dy[i] : 0;
+    g = masked;
+  }
+  for (int j = 0; j < n; j++) dbias[j] = 0;
+  for (int i = 0; i < m; i++) {
+    const float *row = g + (long)i * n;
+    int j = 0;
+    for (; j + 4 <= n; j += 4) wasm_v128_store(dbias + j, wasm_f32x4_add(wasm_v128_load(dbias + j), wasm_v128_load(row + j)));
+    for (; j < n; j++) dbias[j] += row[j];
+  }
+  // dw [k][n] = x^T g: x read transposed through its strides.
+  product(x, 1, k, g, dw, k, n, m);
+  // dx [m][k] = g w^T, with w^T packed so that its rows load as vectors.
+  for (int p = 0; p < k; p++)
+    for (int j = 0; j < n; j++) wt[j * k + p] = w[p * n + j];
+  product(g, n, 1, wt, dx, m, k, n);
+}

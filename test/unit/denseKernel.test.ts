@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { denseKernelCalls, disableDenseKernel, enableDenseKernel, loadDenseKernel } from '../../src/core/kernels/dense';
+import { disableSharedIdentity, enableSharedIdentity } from '../../src/core/kernels/sharedIdentity';
+import { Linear } from '../../src/core/models/linear';
+import { createRng } from '../../src/core/rng';
+import { useWasmBackend } from '../helpers/backend';
+
+// Optional like every wasm kernel: without clang and lld the tests are skipped with the reason.
+const missing = loadDenseKernel();
+if (missing) console.log(`dense kernel tests skipped: ${missing}`);
+const options = { skip: missing };
+
+function relativeError(actual: tf.Tensor, expected: tf.Tensor): number {
+  assert.deepEqual(actual.shape, expected.shape);
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0] / tf.max(tf.abs(expected)).dataSync()[0]);
+}
+
+/** f with the kernel off (tfjs ops), then on; the sharing Identity makes the saved inputs free, as in the worker. */
+function bothWays<T>(f: () => T): { ops: T; kernel: T } {
+  const ops = f();
+  assert.equal(enableDenseKernel(), undefined);
+  assert.equal(enableSharedIdentity(), undefined);
+  try {
+    return { ops, kernel: f() };
+  } finally {
+    disableDenseKernel();
+    disableSharedIdentity();
+  }
+}
+
+// The multi-head attention model's layers ([B, T, 64] -> 64), CoRelNet's fc1 (512 -> 256), and
+// sizes that leave remainders in every blocked loop (rows of 4, columns of 8, vectors of 4).
+const CASES: { shape: number[]; outputs: number }[] = [
+  { shape: [8, 10, 64], outputs: 64 },
+  { shape: [6, 512], outputs: 256 },
+  { shape: [7, 13], outputs: 11 },
+];
+
+for (const { shape, outputs } of CASES) {
+  for (const relu of [false, true]) {
+    const name = `${relu ? 'relu(x w + b)' : 'x w + b'}, x [${shape}] -> ${outputs}`;
+    test(`dense layer on the kernel equals the tfjs ops, values and gradients: ${name}`, options, async () => {
+      await useWasmBackend();
+      const inputs = shape[shape.length - 1];
+      const layer = new Linear('layer', inputs, outputs, createRng(3));
+      tf.tidy(() => {
+        const x = tf.randomNormal(shape, 0, 1, 'float32', 1);
+        const weights = tf.randomNormal([...shape.slice(0, -1), outputs], 0, 1, 'float32', 2);
+        const apply = (input: tf.Tensor) => (relu ? layer.applyRelu(input) : layer.apply(input));
+        const loss = (input: tf.Tensor) => tf.sum(tf.mul(apply(input), weights)) as tf.Scalar;
+        const run = () => {
+          const calls = denseKernelCalls();
+          const { grads } = tf.variableGrads(() => loss(x));
+          const dx = tf.grads(loss)([x])[0];
+          return { y: apply(x), grads, dx, calls: denseKernelCalls() - calls };
+        };
+        const { ops, kernel } = bothWays(run);
+        assert.equal(ops.calls, 0);
+        assert.equal(kernel.calls, 5, 'forward (3) and backward (2) ran on the kernel');
+        if (relu) assert.ok(ops.y.less(0.0001).any().dataSync()[0], 'some outputs are cut by the ReLU');
+        assert.ok(relativeError(kernel.y, ops.y) < 1e-6, `y off by ${relativeError(kernel.y, ops.y)}`);
+        assert.ok(relativeError(kernel.dx, ops.dx) < 1e-6, `dx off by ${relativeError(kernel.dx, ops.dx)}`);
+        for (const variable of [layer.kernel, layer.bias!]) {
+          const error = relativeError(kernel.grads[variable.name], ops.grads[variable.name]);
+          assert.ok(error < 1e-5, `${variable.name} gradient off by ${error}`);
+        }
+      });
+      tf.dispose(layer.parameters().map((p) => p.variable));
+    });
+  }
+}

@@ -67,6 +67,7 @@ const KERNELS = [
   { source: 'maskedAttention.c', output: 'masked-attention.wasm', fallback: 'tfjs ops for the posterior transformer\'s attention' },
   { source: 'layerNorm.c', output: 'layer-norm.wasm', fallback: 'tfjs ops for layer normalisation' },
   { source: 'dense.c', output: 'dense.wasm', fallback: 'tfjs ops for dense layers' },
+  { source: 'copy.c', output: 'copy.wasm', fallback: 'tfjs\'s JavaScript Concat, Slice and SplitV' },
   { source: 'adam.c', output: 'adam.wasm', fallback: 'tfjs ops for Adam\'s update' },
 ];
 

@@ -31,6 +31,8 @@ export interface BackendInfo {
   layerNormKernel?: boolean;
   /** Whether dense layers (product, bias, ReLU) run on Model Lab's wasm kernel (dist/dense.wasm). */
   denseKernel?: boolean;
+  /** Whether Concat, Slice and SplitV run on Model Lab's wasm kernel (dist/copy.wasm). */
+  copyKernel?: boolean;
   /** Whether Adam's update runs on Model Lab's wasm kernel (dist/adam.wasm). */
   adamKernel?: boolean;
   /** Why a kernel is not in use, when one is not. */
@@ -38,7 +40,7 @@ export interface BackendInfo {
 }
 
 /** The BackendInfo fields that say whether one of Model Lab's kernels is in use. */
-export type KernelFlag = 'batchedMatMulKernel' | 'stridedConvKernels' | 'sharedIdentity' | 'maskedAttentionKernel' | 'layerNormKernel' | 'denseKernel' | 'adamKernel';
+export type KernelFlag = 'batchedMatMulKernel' | 'stridedConvKernels' | 'sharedIdentity' | 'maskedAttentionKernel' | 'layerNormKernel' | 'denseKernel' | 'copyKernel' | 'adamKernel';
 
 export type RunState = 'queued' | 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
 

@@ -6,6 +6,7 @@
  */
 import { disableAdamKernel, enableAdamKernel } from '../core/kernels/adam';
 import { enableBatchedMatMulKernel, disableBatchedMatMulKernel } from '../core/kernels/batchedMatMul';
+import { disableCopyKernel, enableCopyKernel } from '../core/kernels/copy';
 import { disableDenseKernel, enableDenseKernel } from '../core/kernels/dense';
 import { disableLayerNormKernel, enableLayerNormKernel } from '../core/kernels/layerNorm';
 import { disableMaskedAttentionKernel, enableMaskedAttentionKernel } from '../core/kernels/maskedAttention';
@@ -23,6 +24,7 @@ const KERNELS: { flag: KernelFlag; enable: () => string | undefined; disable: ()
   { flag: 'maskedAttentionKernel', enable: () => enableMaskedAttentionKernel(), disable: disableMaskedAttentionKernel },
   { flag: 'layerNormKernel', enable: () => enableLayerNormKernel(), disable: disableLayerNormKernel },
   { flag: 'denseKernel', enable: () => enableDenseKernel(), disable: disableDenseKernel },
+  { flag: 'copyKernel', enable: () => enableCopyKernel(), disable: disableCopyKernel },
   { flag: 'adamKernel', enable: () => enableAdamKernel(), disable: disableAdamKernel },
 ];
 

@@ -26,6 +26,7 @@ export function describeBackend(info: BackendInfo): string {
     info.maskedAttentionKernel && 'masked attention',
     info.layerNormKernel && 'layer normalisation',
     info.denseKernel && 'dense layers',
+    info.copyKernel && 'concatenation and slicing',
     info.adamKernel && 'Adam',
   ].filter(Boolean);
   const kernel = onKernels.length > 0 ? `, Model Lab wasm kernels for ${onKernels.join(', ')}` : '';

@@ -36,8 +36,14 @@ void dense_backward(const float *x, const float *w, const float *y, const float 
   float *wt = scratch;
   const float *g = dy;
   if (relu) {
+    // Branch-free: the signs of y are as good as random, and a branch per element mispredicts.
     float *masked = scratch + n * k;
-    for (long i = 0; i < (long)m * n; i++) masked[i] = y[i] > 0 ? dy[i] : 0;
+    const long size = (long)m * n;
+    const v128_t zero = wasm_f32x4_splat(0);
+    long i = 0;
+    for (; i + 4 <= size; i += 4)
+      wasm_v128_store(masked + i, wasm_v128_and(wasm_v128_load(dy + i), wasm_f32x4_gt(wasm_v128_load(y + i), zero)));
+    for (; i < size; i++) masked[i] = y[i] > 0 ? dy[i] : 0;
     g = masked;
   }
   for (int j = 0; j < n; j++) dbias[j] = 0;

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildExperiment, trainingBatchRng } from '../../src/core/experiment';
 import { adamKernelActive, disableAdamKernel, loadAdamKernel } from '../../src/core/kernels/adam';
+import { copyKernelActive, disableCopyKernel, loadCopyKernel } from '../../src/core/kernels/copy';
 import { denseKernelActive, disableDenseKernel, loadDenseKernel } from '../../src/core/kernels/dense';
 import { disableLayerNormKernel, layerNormKernelActive, loadLayerNormKernel } from '../../src/core/kernels/layerNorm';
 import { disableMaskedAttentionKernel, loadMaskedAttentionKernel, maskedAttentionKernelActive } from '../../src/core/kernels/maskedAttention';
@@ -87,6 +88,8 @@ test('selectKernels: on by default on wasm where built, off on request, absent o
   assert.ok(!layerNormKernelActive());
   assert.equal(off.denseKernel, false);
   assert.ok(!denseKernelActive());
+  assert.equal(off.copyKernel, false);
+  assert.ok(!copyKernelActive());
   assert.equal(off.adamKernel, false);
   assert.ok(!adamKernelActive());
   assert.ok(!stridedConvKernelsActive());
@@ -99,6 +102,7 @@ test('selectKernels: on by default on wasm where built, off on request, absent o
   assert.equal(auto.maskedAttentionKernel, loadMaskedAttentionKernel() === undefined);
   assert.equal(auto.layerNormKernel, loadLayerNormKernel() === undefined);
   assert.equal(auto.denseKernel, loadDenseKernel() === undefined);
+  assert.equal(auto.copyKernel, loadCopyKernel() === undefined);
   assert.equal(auto.adamKernel, loadAdamKernel() === undefined);
   if (missing) assert.match(auto.kernelReason ?? '', /was not built/);
   disableBatchedMatMulKernel();
@@ -108,6 +112,7 @@ test('selectKernels: on by default on wasm where built, off on request, absent o
   disableLayerNormKernel();
   disableAdamKernel();
   disableDenseKernel();
+  disableCopyKernel();
 });
 
 test('selectKernels rejects a value other than on or off, naming the variable', () => {

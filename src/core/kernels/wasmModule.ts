@@ -53,16 +53,16 @@ export class HeapKernel<T> {
     this.exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as T;
   }
 
-  /** Address of a float32 tensor's values in the heap. */
-  at(info: tf.TensorInfo): number {
-    if (info.dtype !== 'float32') throw new Error(`Model Lab's wasm kernels take float32 tensors, got ${info.dtype} [${info.shape.join(', ')}]`);
+  /** Address of a tensor's values in the heap; its dtype must be one the kernel takes. */
+  at(info: tf.TensorInfo, dtypes: readonly tf.DataType[] = ['float32']): number {
+    if (!dtypes.includes(info.dtype)) throw new Error(`this Model Lab wasm kernel takes ${dtypes.join(' or ')} tensors, got ${info.dtype} [${info.shape.join(', ')}]`);
     return this.backend.getMemoryOffset(info.dataId);
   }
 
-  /** A new float32 tfjs tensor of `shape` (uninitialised: the kernel writes all of it) and its address. */
-  output(shape: number[]): [tf.TensorInfo, number] {
-    const info = this.backend.makeOutput(shape, 'float32');
-    return [info, this.at(info)];
+  /** A new tfjs tensor of `shape` (uninitialised: the kernel writes all of it) and its address. */
+  output(shape: number[], dtype: tf.DataType = 'float32'): [tf.TensorInfo, number] {
+    const info = this.backend.makeOutput(shape, dtype);
+    return [info, this.backend.getMemoryOffset(info.dataId)];
   }
 
   /** A 16-byte aligned region of at least `bytes`, kept and reused across calls (contents are not kept). */

@@ -2,6 +2,8 @@
 //
 // Layout as the models hold it, tokens major: q [B][Tq][H * d], k and v [B][T][H * d], mask [B][T]
 // (1 = attend, 0 = padding), out [B][Tq][H * d]; the queries carry the 1/sqrt(d) scale already.
+// With mask_diagonal (self-attention, Tq = T), query i's score for key i gets -1e9 added, as the
+// multi-head attention model's op chain adds -1e9 times the identity: a token cannot find itself.
 // Per batch entry and head, over its n valid keys only (gathered, padded to a multiple of 4):
 //   forward:  s = q k^T, p = softmax(s) over keys, out = p v
 //   backward: p again from q and k (never stored: the [Tq, n] maps stay in this kernel's
@@ -99,13 +101,16 @@ static void gather(struct Head *h, const float *q, const float *k, const float *
 }
 
 // s = softmax of q k^T over the valid keys, row by row (padding columns 0).
-static void probabilities(struct Head *h) {
+static void probabilities(struct Head *h, int mask_diagonal) {
   const int width = h->width;
   if (h->uniform) {
     for (int e = 0; e < h->tq * width; e++) h->s[e] = 0;
   } else {
     product(h->q, h->d, 1, h->kt, h->s, h->tq, width, h->d);
   }
+  if (mask_diagonal)
+    for (int j = 0; j < h->n; j++)
+      if (h->keys[j] < h->tq) h->s[h->keys[j] * width + j] += -1e9f;
   for (int i = 0; i < h->tq; i++) {
     float *row = h->s + i * width;
     float max = row[0];
@@ -126,7 +131,7 @@ static void probabilities(struct Head *h) {
 
 __attribute__((export_name("attention_forward")))
 void attention_forward(const float *q, const float *k, const float *v, const float *mask, float *out,
-                       float *scratch, int batch, int tq, int t, int heads, int d) {
+                       float *scratch, int batch, int tq, int t, int heads, int d, int mask_diagonal) {
   struct Head h;
   carve(&h, scratch, tq, t, d);
   const int stride = heads * d;
@@ -134,7 +139,7 @@ void attention_forward(const float *q, const float *k, const float *v, const flo
   for (int b = 0; b < batch; b++)
     for (int head = 0; head < heads; head++) {
       gather(&h, q, k, v, mask, b, head, tq, t, heads);
-      probabilities(&h);
+      probabilities(&h, mask_diagonal);
       product(h.s, h.width, 1, h.v, o, tq, d, h.width);
       for (int i = 0; i < tq; i++)
         for (int c = 0; c < d; c++) out[((long)b * tq + i) * stride + head * d + c] = o[i * d + c];
@@ -143,7 +148,8 @@ void attention_forward(const float *q, const float *k, const float *v, const flo
 
 __attribute__((export_name("attention_backward")))
 void attention_backward(const float *q, const float *k, const float *v, const float *mask, const float *dout,
-                        float *dq, float *dk, float *dv, float *scratch, int batch, int tq, int t, int heads, int d) {
+                        float *dq, float *dk, float *dv, float *scratch, int batch, int tq, int t, int heads, int d,
+                        int mask_diagonal) {
   struct Head h;
   carve(&h, scratch, tq, t, d);
   const int stride = heads * d;
@@ -154,7 +160,7 @@ void attention_backward(const float *q, const float *k, const float *v, const fl
       gather(&h, q, k, v, mask, b, head, tq, t, heads);
       for (int i = 0; i < tq; i++)
         for (int c = 0; c < d; c++) h.go[i * d + c] = dout[((long)b * tq + i) * stride + head * d + c];
-      probabilities(&h);
+      probabilities(&h, mask_diagonal);
       const int width = h.width;
       // dp = dout v^T, then ds = p (dp - rowsum(dp * p)) in place.
       product(h.go, d, 1, h.vt, h.ds, tq, width, d);

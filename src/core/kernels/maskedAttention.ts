@@ -24,11 +24,11 @@ type Dims = [batch: number, queries: number, keys: number, heads: number, headDi
 
 interface KernelExports {
   attention_scratch(queries: number, keys: number, headDim: number): number;
-  attention_forward(q: number, k: number, v: number, mask: number, out: number, scratch: number, ...dims: Dims): void;
-  attention_backward(q: number, k: number, v: number, mask: number, dout: number, dq: number, dk: number, dv: number, scratch: number, ...dims: Dims): void;
+  attention_forward(q: number, k: number, v: number, mask: number, out: number, scratch: number, ...dimsAndDiagonal: [...Dims, number]): void;
+  attention_backward(q: number, k: number, v: number, mask: number, dout: number, dq: number, dk: number, dv: number, scratch: number, ...dimsAndDiagonal: [...Dims, number]): void;
 }
 
-type AttentionArgs = KernelArgs<{ heads: number }>;
+type AttentionArgs = KernelArgs<{ heads: number; maskDiagonal: boolean }>;
 
 /** [batch, queries, keys, heads, headDim] of q [B, Tq, H d] and k [B, T, H d]. */
 function dimsOf(q: tf.TensorInfo, k: tf.TensorInfo, heads: number): Dims {
@@ -44,7 +44,7 @@ function scratchFor(kernel: HeapKernel<KernelExports>, [, queries, keys, , headD
 function forwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { q, k, v, mask }, attrs }: AttentionArgs): tf.TensorInfo {
   const dims = dimsOf(q, k, attrs.heads);
   const [out, outAt] = kernel.output(q.shape);
-  kernel.exports.attention_forward(kernel.at(q), kernel.at(k), kernel.at(v), kernel.at(mask), outAt, scratchFor(kernel, dims), ...dims);
+  kernel.exports.attention_forward(kernel.at(q), kernel.at(k), kernel.at(v), kernel.at(mask), outAt, scratchFor(kernel, dims), ...dims, attrs.maskDiagonal ? 1 : 0);
   return out;
 }
 
@@ -53,7 +53,7 @@ function backwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { q, k, v, 
   const [dq, dqAt] = kernel.output(q.shape);
   const [dk, dkAt] = kernel.output(k.shape);
   const [dv, dvAt] = kernel.output(v.shape);
-  kernel.exports.attention_backward(kernel.at(q), kernel.at(k), kernel.at(v), kernel.at(mask), kernel.at(dout), dqAt, dkAt, dvAt, scratchFor(kernel, dims), ...dims);
+  kernel.exports.attention_backward(kernel.at(q), kernel.at(k), kernel.at(v), kernel.at(mask), kernel.at(dout), dqAt, dkAt, dvAt, scratchFor(kernel, dims), ...dims, attrs.maskDiagonal ? 1 : 0);
   return [dq, dk, dv];
 }
 
@@ -69,20 +69,21 @@ export const maskedAttentionKernelCalls = (): number => kernels.calls;
 
 /**
  * Attention of queries q [B, Tq, H d] (already scaled by 1/sqrt(d)) to keys k and values v
- * [B, T, H d] where keyMask [B, T] is 1, per head -> [B, Tq, H d], heads concatenated. On the
- * kernel only (maskedAttentionKernelActive); differentiable in q, k and v.
+ * [B, T, H d] where keyMask [B, T] is 1, per head -> [B, Tq, H d], heads concatenated; with
+ * maskDiagonal (Tq = T) query i does not attend to key i. On the kernel only
+ * (maskedAttentionKernelActive); differentiable in q, k and v.
  */
-export function maskedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, keyMask: tf.Tensor2D, heads: number): tf.Tensor3D {
+export function maskedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, keyMask: tf.Tensor2D, heads: number, maskDiagonal = false): tf.Tensor3D {
   const attention = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [query, key, value, mask] = args as tf.Tensor[];
     // Saved for the backward pass, which recomputes the probabilities from them: a model's
     // intermediates can be freed before the gradients are taken.
     (args[4] as tf.GradSaveFunc)([query, key, value, mask]);
     return {
-      value: tf.engine().runKernel(FORWARD, { q: query, k: key, v: value, mask }, { heads }) as tf.Tensor,
+      value: tf.engine().runKernel(FORWARD, { q: query, k: key, v: value, mask }, { heads, maskDiagonal }) as tf.Tensor,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [sq, sk, sv, smask] = saved;
-        const [dq, dk, dv] = tf.engine().runKernel(BACKWARD, { q: sq, k: sk, v: sv, mask: smask, dout: dy as tf.Tensor }, { heads }) as unknown as tf.Tensor[];
+        const [dq, dk, dv] = tf.engine().runKernel(BACKWARD, { q: sq, k: sk, v: sv, mask: smask, dout: dy as tf.Tensor }, { heads, maskDiagonal }) as unknown as tf.Tensor[];
         return [dq, dk, dv, tf.zerosLike(smask)];
       },
     };

@@ -4,9 +4,12 @@
  *   A_h = softmax(Q_h K_h^T / sqrt(d))          (diagonal masked: a token cannot find itself)
  *   O_h = A_h V_h
  *   out = concat(O_1 .. O_H [, x Win]) Wo       (with `concat`, the token's own projection x Win, D -> d)
- * Returns the output and the attention maps A (B x H x N x N) for inspection.
+ * Returns the output and the attention maps A (B x H x N x N) for inspection. A forward that
+ * does not need the maps (training) runs on Model Lab's masked-attention kernel when it is on:
+ * one kernel per pass instead of the head transposes, products, softmax and mask.
  */
 import * as tf from '@tensorflow/tfjs';
+import { maskedAttention, maskedAttentionKernelActive } from '../kernels/maskedAttention';
 import type { Parameter } from '../registry';
 import type { Rng } from '../rng';
 import { Linear } from './linear';
@@ -40,7 +43,11 @@ export class MultiHeadAttention {
   }
 
   /** x: [B, N, D] -> output [B, N, D], attention [B, H, N, N] */
-  apply(x: tf.Tensor3D): { output: tf.Tensor3D; attention: tf.Tensor4D } {
+  apply(x: tf.Tensor3D): { output: tf.Tensor3D; attention: tf.Tensor4D };
+  /** Without `maps` the maps may be left out (they are when the kernel can do without them). */
+  apply(x: tf.Tensor3D, options: { maps: boolean }): { output: tf.Tensor3D; attention?: tf.Tensor4D };
+  apply(x: tf.Tensor3D, options: { maps: boolean } = { maps: true }): { output: tf.Tensor3D; attention?: tf.Tensor4D } {
+    if (!options.maps && maskedAttentionKernelActive()) return { output: this.applyOnKernel(x) };
     const [batch, tokens] = x.shape;
     const { heads } = this.options;
     const splitHeads = (t: tf.Tensor) =>
@@ -57,9 +64,22 @@ export class MultiHeadAttention {
     }
     const attention = tf.softmax(scores) as tf.Tensor4D;
     const perHead = tf.matMul(attention, v); // [B, H, N, d]
-    let merged = perHead.transpose([0, 2, 1, 3]).reshape([batch, tokens, heads * this.headDim]);
-    if (this.tokenProjection) merged = tf.concat([merged, this.tokenProjection.apply(x)], -1);
-    return { output: this.out.apply(merged) as tf.Tensor3D, attention };
+    const merged = perHead.transpose([0, 2, 1, 3]).reshape([batch, tokens, heads * this.headDim]);
+    return { output: this.project(x, merged as tf.Tensor3D), attention };
+  }
+
+  private applyOnKernel(x: tf.Tensor3D): tf.Tensor3D {
+    const [batch, tokens] = x.shape;
+    const scaled = tf.mul(this.query.apply(x), 1 / Math.sqrt(this.headDim)) as tf.Tensor3D;
+    const everyKey = tf.ones([batch, tokens]) as tf.Tensor2D;
+    const merged = maskedAttention(scaled, this.key.apply(x) as tf.Tensor3D, this.value.apply(x) as tf.Tensor3D, everyKey, this.options.heads, this.options.maskDiagonal);
+    return this.project(x, merged);
+  }
+
+  /** The output projection of the merged heads [B, N, D] (with the token's own projection when `concat`). */
+  private project(x: tf.Tensor3D, merged: tf.Tensor3D): tf.Tensor3D {
+    const input = this.tokenProjection ? tf.concat([merged, this.tokenProjection.apply(x)], -1) : merged;
+    return this.out.apply(input) as tf.Tensor3D;
   }
 
   parameters(): Parameter[] {

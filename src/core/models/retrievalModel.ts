@@ -36,7 +36,8 @@ export interface CompositionalRetrievalOptions {
 
 /** The attention layer between encoder and decoder, as the retrieval frame sees it. */
 interface RetrievalAttention {
-  apply(x: tf.Tensor3D, mode: ApplyMode): { output: tf.Tensor3D; searchMaps: tf.Tensor4D; retrievalSelection: tf.Tensor4D };
+  /** The maps are for inspection: a training forward may leave them out. */
+  apply(x: tf.Tensor3D, mode: ApplyMode): { output: tf.Tensor3D; searchMaps?: tf.Tensor4D; retrievalSelection?: tf.Tensor4D };
   parameters(): Parameter[];
   /** True when a training forward needs a noise source (Gumbel-softmax). */
   readonly noisy: boolean;
@@ -71,6 +72,7 @@ export class RetrievalModel implements Model {
     const noise = training && this.attentionLayer.noisy ? noiseFor(this.noiseSeed, inputs) : undefined;
     const { output, searchMaps, retrievalSelection } = this.attentionLayer.apply(hidden, { training, noise });
     const prediction = this.decoder.apply(output).squeeze([-1]);
+    if (!searchMaps || !retrievalSelection) return { output: prediction };
     return { output: prediction, inspect: { searchMaps, retrievalSelection } };
   }
 }
@@ -92,8 +94,9 @@ function multiHeadAsRetrieval(layer: MultiHeadAttention): RetrievalAttention {
   return {
     noisy: false,
     parameters: () => layer.parameters(),
-    apply(x) {
-      const { output, attention } = layer.apply(x);
+    apply(x, mode) {
+      const { output, attention } = layer.apply(x, { maps: !mode.training });
+      if (!attention) return { output };
       const [batch, heads, tokens] = attention.shape;
       const retrievalSelection = tf.broadcastTo(tf.eye(heads), [batch, tokens, heads, heads]) as tf.Tensor4D;
       return { output, searchMaps: attention, retrievalSelection };

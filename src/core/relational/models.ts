@@ -229,7 +229,8 @@ export interface TransformerOptions {
 
 /** The self-attention of the transformer baseline, whichever kind: output [B, T, D] and maps to inspect. */
 interface SelfAttention {
-  apply(x: tf.Tensor3D): { output: tf.Tensor3D; inspect: Record<string, tf.Tensor> };
+  /** A training forward may leave the maps out of `inspect`. */
+  apply(x: tf.Tensor3D, training: boolean): { output: tf.Tensor3D; inspect: Record<string, tf.Tensor> };
   parameters(): Parameter[];
 }
 
@@ -254,9 +255,10 @@ function selfAttention(name: string, options: TransformerOptions, rng: Rng): Sel
   }
   const layer = new MultiHeadAttention(name, { dim: D, heads: options.heads, concat: false, maskDiagonal: false }, rng);
   return {
-    apply: (x) => {
-      const { output, attention } = layer.apply(x);
-      return { output, inspect: { attention } };
+    apply: (x, training) => {
+      const { output, attention } = layer.apply(x, { maps: !training });
+      const inspect: Record<string, tf.Tensor> = attention ? { attention } : {};
+      return { output, inspect };
     },
     parameters: () => layer.parameters(),
   };
@@ -297,10 +299,10 @@ export class RelationalTransformer extends SequenceModel {
     ];
   }
 
-  forward(inputs: tf.Tensor, _training?: boolean): ForwardResult {
+  forward(inputs: tf.Tensor, training = false): ForwardResult {
     const z = this.encode(inputs);
     const x = z.add(positionalEncoding(this.length, OBJECT_FEATURES)) as tf.Tensor3D;
-    const { output, inspect } = this.attention.apply(x);
+    const { output, inspect } = this.attention.apply(x, training);
     const afterAttention = this.norm1.apply(x.add(output));
     const afterFeedForward = this.norm2.apply(afterAttention.add(this.feedForward.apply(afterAttention)));
     const pooled = this.finalNorm.apply(afterFeedForward).mean(1);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { batchedMatMulKernelEnabled, disableBatchedMatMulKernel, enableBatchedMatMulKernel, loadBatchedMatMulKernel } from '../../src/core/kernels/batchedMatMul';
 import { useWasmBackend } from '../helpers/backend';
+import { relativeError } from '../helpers/kernels';
 
 // The kernel is optional (built only where clang and lld are installed): without it these tests
 // are skipped with the loader's reason, and tf.matMul keeps tfjs's kernel.
@@ -11,11 +12,6 @@ if (missing) console.log(`batchedMatMul kernel tests skipped: ${missing}`);
 const options = { skip: missing };
 
 /** max |actual - expected| / max |expected|: relative to the tensor's scale, as dot products cancel. */
-function relativeError(actual: tf.Tensor, expected: tf.Tensor): number {
-  assert.deepEqual(actual.shape, expected.shape);
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0] / tf.max(tf.abs(expected)).dataSync()[0]);
-}
-
 /** f once on tfjs's BatchMatMul and once on ours, same inputs. */
 function bothKernels<T>(f: () => T): { tfjs: T; ours: T } {
   disableBatchedMatMulKernel();

@@ -2,33 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { denseKernelCalls, disableDenseKernel, enableDenseKernel, loadDenseKernel } from '../../src/core/kernels/dense';
-import { disableSharedIdentity, enableSharedIdentity } from '../../src/core/kernels/sharedIdentity';
 import { Linear } from '../../src/core/models/linear';
 import { createRng } from '../../src/core/rng';
 import { useWasmBackend } from '../helpers/backend';
+import { opsThenKernel, relativeError } from '../helpers/kernels';
 
 // Optional like every wasm kernel: without clang and lld the tests are skipped with the reason.
 const missing = loadDenseKernel();
 if (missing) console.log(`dense kernel tests skipped: ${missing}`);
 const options = { skip: missing };
-
-function relativeError(actual: tf.Tensor, expected: tf.Tensor): number {
-  assert.deepEqual(actual.shape, expected.shape);
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0] / tf.max(tf.abs(expected)).dataSync()[0]);
-}
-
-/** f with the kernel off (tfjs ops), then on; the sharing Identity makes the saved inputs free, as in the worker. */
-function bothWays<T>(f: () => T): { ops: T; kernel: T } {
-  const ops = f();
-  assert.equal(enableDenseKernel(), undefined);
-  assert.equal(enableSharedIdentity(), undefined);
-  try {
-    return { ops, kernel: f() };
-  } finally {
-    disableDenseKernel();
-    disableSharedIdentity();
-  }
-}
 
 // The multi-head attention model's layers ([B, T, 64] -> 64), CoRelNet's fc1 (512 -> 256), and
 // sizes that leave remainders in every blocked loop (rows of 4, columns of 8, vectors of 4).
@@ -56,7 +38,7 @@ for (const { shape, outputs } of CASES) {
           const dx = tf.grads(loss)([x])[0];
           return { y: apply(x), grads, dx, calls: denseKernelCalls() - calls };
         };
-        const { ops, kernel } = bothWays(run);
+        const { ops, kernel } = opsThenKernel({ enable: () => enableDenseKernel(), disable: disableDenseKernel }, run);
         assert.equal(ops.calls, 0);
         assert.equal(kernel.calls, 5, 'forward (3) and backward (2) ran on the kernel');
         if (relu) assert.ok(ops.y.less(0.0001).any().dataSync()[0], 'some outputs are cut by the ReLU');

@@ -2,32 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { disableLayerNormKernel, enableLayerNormKernel, layerNormKernelCalls, loadLayerNormKernel } from '../../src/core/kernels/layerNorm';
-import { disableSharedIdentity, enableSharedIdentity } from '../../src/core/kernels/sharedIdentity';
 import { LayerNorm } from '../../src/core/models/layerNorm';
 import { useWasmBackend } from '../helpers/backend';
+import { opsThenKernel, relativeError } from '../helpers/kernels';
 
 // Optional like every wasm kernel: without clang and lld the tests are skipped with the reason.
 const missing = loadLayerNormKernel();
 if (missing) console.log(`layer norm kernel tests skipped: ${missing}`);
 const options = { skip: missing };
-
-function relativeError(actual: tf.Tensor, expected: tf.Tensor): number {
-  assert.deepEqual(actual.shape, expected.shape);
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0] / tf.max(tf.abs(expected)).dataSync()[0]);
-}
-
-/** f with the kernel off (tfjs ops), then on; the sharing Identity makes the saved inputs free, as in the worker. */
-function bothWays<T>(f: () => T): { ops: T; kernel: T } {
-  const ops = f();
-  assert.equal(enableLayerNormKernel(), undefined);
-  assert.equal(enableSharedIdentity(), undefined);
-  try {
-    return { ops, kernel: f() };
-  } finally {
-    disableLayerNormKernel();
-    disableSharedIdentity();
-  }
-}
 
 // The posterior transformer's rows ([B, T, 32]), the relational transformer's, and an odd width.
 for (const shape of [[4, 9, 32], [6, 128], [5, 7]]) {
@@ -47,7 +29,7 @@ for (const shape of [[4, 9, 32], [6, 128], [5, 7]]) {
         const dx = tf.grads((input: tf.Tensor) => tf.sum(tf.mul(norm.apply(input), weights)))([x])[0];
         return { y: norm.apply(x), value, grads, dx, calls: layerNormKernelCalls() - calls };
       };
-      const { ops, kernel } = bothWays(run);
+      const { ops, kernel } = opsThenKernel({ enable: () => enableLayerNormKernel(), disable: disableLayerNormKernel }, run);
       assert.equal(ops.calls, 0);
       assert.ok(kernel.calls >= 4, 'forward and backward ran on the kernel');
       assert.ok(relativeError(kernel.y, ops.y) < 1e-5, `y off by ${relativeError(kernel.y, ops.y)}`);

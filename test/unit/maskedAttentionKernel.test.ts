@@ -12,6 +12,7 @@ import { disableSharedIdentity, enableSharedIdentity } from '../../src/core/kern
 import { MultiHeadAttention } from '../../src/core/models/multiHeadAttention';
 import { createRng } from '../../src/core/rng';
 import { useWasmBackend } from '../helpers/backend';
+import { relativeError } from '../helpers/kernels';
 
 // The kernel is optional (built only where clang and lld are installed): without it these tests
 // are skipped with the loader's reason, and the posterior transformer keeps tfjs's ops.
@@ -38,11 +39,6 @@ function reference(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, keyMask: tf.T
   const padding = tf.reshape(tf.mul(tf.sub(1, keyMask), -1e9), [batch, 1, 1, keys]);
   const scores = tf.add(tf.matMul(split(q, queries), split(k, keys), false, true), padding);
   return tf.reshape(tf.transpose(tf.matMul(tf.softmax(scores), split(v, keys)), [0, 2, 1, 3]), [batch, queries, width]);
-}
-
-function relativeError(actual: tf.Tensor, expected: tf.Tensor): number {
-  assert.deepEqual(actual.shape, expected.shape);
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0] / tf.max(tf.abs(expected)).dataSync()[0]);
 }
 
 /** A mask [B, T] with `valid[b]` leading ones per row (the data sets' padding is at the end). */

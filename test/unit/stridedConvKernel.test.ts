@@ -11,6 +11,7 @@ import {
 import { StridedConv2d } from '../../src/core/relational/layers';
 import { createRng } from '../../src/core/rng';
 import { useWasmBackend } from '../helpers/backend';
+import { relativeError } from '../helpers/kernels';
 
 // The kernels are optional (built only where clang and lld are installed): without them these
 // tests are skipped with the loader's reason, and the gradients keep the stride-1 convolutions.
@@ -19,11 +20,6 @@ if (missing) console.log(`strided conv kernel tests skipped: ${missing}`);
 const options = { skip: missing };
 
 /** max |actual - expected| / max |expected|. */
-function relativeError(actual: tf.Tensor, expected: tf.Tensor): number {
-  assert.deepEqual(actual.shape, expected.shape);
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0] / tf.max(tf.abs(expected)).dataSync()[0]);
-}
-
 /** Gradients of sum(conv(x) * weights) with respect to x and the filter, with the kernels off, then on. */
 function gradientsBothWays(shape: [number, number, number, number], out: number, seed: number) {
   const x = tf.randomNormal(shape, 0, 1, 'float32', seed) as tf.Tensor4D;

@@ -17,8 +17,7 @@ void batched_matmul(const float *a, const float *b, float *c, float *pack, int b
   for (int e = 0; e < batch; e++) {
     const float *ae = a + (long)e * m * k, *be = b + (long)e * k * n;
     if (transpose_b) {
-      for (int j = 0; j < n; j++)
-        for (int p = 0; p < k; p++) pack[p * n + j] = be[j * k + p];
+      transpose(be, n, k, pack);
       be = pack;
     }
     product(ae, ai, ap, be, c + (long)e * m * n, m, n, k);

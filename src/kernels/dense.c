@@ -5,8 +5,31 @@
 //             dx = g w^T
 // As tfjs ops that is a product, a broadcast add and a ReLU forward, and three products, the
 // ReLU gradient's step and multiply and a reshape backward, each a kernel and a pass.
+// bias_relu_backward is the same backward without the products, for a layer whose product is a
+// convolution (src/core/relational/layers.ts).
 #include <wasm_simd128.h>
 #include "product.h"
+
+// out = dy where y > 0, else 0. Branch-free: the signs of y are as good as random, and a branch
+// per element mispredicts.
+static void relu_mask(const float *y, const float *dy, float *out, long size) {
+  const v128_t zero = wasm_f32x4_splat(0);
+  long i = 0;
+  for (; i + 4 <= size; i += 4)
+    wasm_v128_store(out + i, wasm_v128_and(wasm_v128_load(dy + i), wasm_f32x4_gt(wasm_v128_load(y + i), zero)));
+  for (; i < size; i++) out[i] = y[i] > 0 ? dy[i] : 0;
+}
+
+// sums[j] = sum over the rows of g [rows][n] of g[i][j].
+static void column_sums(const float *g, int rows, int n, float *sums) {
+  for (int j = 0; j < n; j++) sums[j] = 0;
+  for (int i = 0; i < rows; i++) {
+    const float *row = g + (long)i * n;
+    int j = 0;
+    for (; j + 4 <= n; j += 4) wasm_v128_store(sums + j, wasm_f32x4_add(wasm_v128_load(sums + j), wasm_v128_load(row + j)));
+    for (; j < n; j++) sums[j] += row[j];
+  }
+}
 
 __attribute__((export_name("dense_forward")))
 void dense_forward(const float *x, const float *w, const float *bias, float *y, int m, int n, int k, int relu) {
@@ -36,27 +59,22 @@ void dense_backward(const float *x, const float *w, const float *y, const float 
   float *wt = scratch;
   const float *g = dy;
   if (relu) {
-    // Branch-free: the signs of y are as good as random, and a branch per element mispredicts.
     float *masked = scratch + n * k;
-    const long size = (long)m * n;
-    const v128_t zero = wasm_f32x4_splat(0);
-    long i = 0;
-    for (; i + 4 <= size; i += 4)
-      wasm_v128_store(masked + i, wasm_v128_and(wasm_v128_load(dy + i), wasm_f32x4_gt(wasm_v128_load(y + i), zero)));
-    for (; i < size; i++) masked[i] = y[i] > 0 ? dy[i] : 0;
+    relu_mask(y, dy, masked, (long)m * n);
     g = masked;
   }
-  for (int j = 0; j < n; j++) dbias[j] = 0;
-  for (int i = 0; i < m; i++) {
-    const float *row = g + (long)i * n;
-    int j = 0;
-    for (; j + 4 <= n; j += 4) wasm_v128_store(dbias + j, wasm_f32x4_add(wasm_v128_load(dbias + j), wasm_v128_load(row + j)));
-    for (; j < n; j++) dbias[j] += row[j];
-  }
+  column_sums(g, m, n, dbias);
   // dw [k][n] = x^T g: x read transposed through its strides.
   product(x, 1, k, g, dw, k, n, m);
   // dx [m][k] = g w^T, with w^T packed so that its rows load as vectors.
-  for (int p = 0; p < k; p++)
-    for (int j = 0; j < n; j++) wt[j * k + p] = w[p * n + j];
+  transpose(w, k, n, wt);
   product(g, n, 1, wt, dx, m, k, n);
+}
+
+// The backward of y = relu(x + bias) over rows of n (a convolution's output, channels last):
+// dx = dy * (y > 0), dbias = column sums of dx.
+__attribute__((export_name("bias_relu_backward")))
+void bias_relu_backward(const float *y, const float *dy, float *dx, float *dbias, int rows, int n) {
+  relu_mask(y, dy, dx, (long)rows * n);
+  column_sums(dx, rows, n, dbias);
 }

@@ -70,4 +70,28 @@ static void product(const float *a, int ai, int ap, const float *b, float *c, in
   }
 }
 
+// dst [cols][rows] = src [rows][cols] transposed, in 4 x 4 blocks of SIMD shuffles: about 4x
+// fewer instructions than one element at a time (operands packed for product's B, e.g. w^T).
+static void transpose(const float *src, int rows, int cols, float *dst) {
+  int r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const float *s = src + r * cols + c;
+      const v128_t x0 = wasm_v128_load(s), x1 = wasm_v128_load(s + cols), x2 = wasm_v128_load(s + 2 * cols), x3 = wasm_v128_load(s + 3 * cols);
+      const v128_t t0 = wasm_i32x4_shuffle(x0, x1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(x2, x3, 0, 4, 1, 5);
+      const v128_t t2 = wasm_i32x4_shuffle(x0, x1, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(x2, x3, 2, 6, 3, 7);
+      float *d = dst + c * rows + r;
+      wasm_v128_store(d, wasm_i32x4_shuffle(t0, t1, 0, 1, 4, 5));
+      wasm_v128_store(d + rows, wasm_i32x4_shuffle(t0, t1, 2, 3, 6, 7));
+      wasm_v128_store(d + 2 * rows, wasm_i32x4_shuffle(t2, t3, 0, 1, 4, 5));
+      wasm_v128_store(d + 3 * rows, wasm_i32x4_shuffle(t2, t3, 2, 3, 6, 7));
+    }
+    for (; c < cols; c++)
+      for (int i = r; i < r + 4; i++) dst[c * rows + i] = src[i * cols + c];
+  }
+  for (; r < rows; r++)
+    for (int c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
+}
+
 #endif

@@ -10,8 +10,9 @@ import {
 } from '../../src/core/kernels/stridedConv';
 import { StridedConv2d } from '../../src/core/relational/layers';
 import { createRng } from '../../src/core/rng';
+import { disableDenseKernel, enableDenseKernel } from '../../src/core/kernels/dense';
 import { useWasmBackend } from '../helpers/backend';
-import { relativeError } from '../helpers/kernels';
+import { opsThenKernel, relativeError } from '../helpers/kernels';
 
 // The kernels are optional (built only where clang and lld are installed): without them these
 // tests are skipped with the loader's reason, and the gradients keep the stride-1 convolutions.
@@ -19,7 +20,6 @@ const missing = loadStridedConvKernels();
 if (missing) console.log(`strided conv kernel tests skipped: ${missing}`);
 const options = { skip: missing };
 
-/** max |actual - expected| / max |expected|. */
 /** Gradients of sum(conv(x) * weights) with respect to x and the filter, with the kernels off, then on. */
 function gradientsBothWays(shape: [number, number, number, number], out: number, seed: number) {
   const x = tf.randomNormal(shape, 0, 1, 'float32', seed) as tf.Tensor4D;
@@ -80,3 +80,40 @@ test('the encoder layer trains on the kernels: same gradients, no leaked tensors
   }
   assert.ok(!stridedConvKernelsActive());
 });
+
+// The encoder's three layers as conv + bias + ReLU: fused forward and kernel backward (dense.wasm's
+// ReLU mask and bias gradient, then this module's) against tfjs's ops with the stride-1 gradients.
+for (const { shape, out, xIsData } of [
+  { shape: [6, 32, 32, 1] as [number, number, number, number], out: 32, xIsData: true },
+  { shape: [6, 16, 16, 32] as [number, number, number, number], out: 32, xIsData: false },
+  { shape: [3, 8, 8, 5] as [number, number, number, number], out: 7, xIsData: false },
+]) {
+  test(`relu(conv(x) + bias) on the kernels: values and gradients, x [${shape}], ${out} filters${xIsData ? ', x is data' : ''}`, options, async () => {
+    await useWasmBackend();
+    const layer = new StridedConv2d('conv', shape[3], out, createRng(9));
+    layer.linear.bias!.assign(tf.tidy(() => tf.randomNormal([out], 0, 0.5, 'float32', 4))); // some outputs cut by the ReLU
+    tf.tidy(() => {
+      const x = tf.randomNormal(shape, 0, 1, 'float32', 1) as tf.Tensor4D;
+      const weights = tf.randomNormal([shape[0], shape[1] / 2, shape[2] / 2, out], 0, 1, 'float32', 2);
+      const run = () => {
+        const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.applyRelu(x, xIsData), weights)) as tf.Scalar);
+        const dx = xIsData ? undefined : tf.grads((input: tf.Tensor) => tf.sum(tf.mul(layer.applyRelu(input as tf.Tensor4D), weights)))([x])[0];
+        return { y: layer.applyRelu(x, xIsData), grads, dx };
+      };
+      const { ops, kernel } = opsThenKernel({ enable: () => enableDenseKernel() ?? enableStridedConvKernels(), disable: () => (disableDenseKernel(), disableStridedConvKernels()) }, () => {
+        const calls = stridedConvKernelCalls();
+        return { ...run(), calls: stridedConvKernelCalls() - calls };
+      });
+      assert.equal(ops.calls, 0);
+      assert.ok(kernel.calls >= (xIsData ? 1 : 3), 'the gradients ran on the kernels');
+      assert.ok(ops.y.equal(0).any().dataSync()[0], 'the ReLU cuts some outputs');
+      assert.ok(relativeError(kernel.y, ops.y) < 1e-5, `y off by ${relativeError(kernel.y, ops.y)}`);
+      if (kernel.dx && ops.dx) assert.ok(relativeError(kernel.dx, ops.dx) < 1e-5, `dx off by ${relativeError(kernel.dx, ops.dx)}`);
+      for (const variable of [layer.linear.kernel, layer.linear.bias!]) {
+        const error = relativeError(kernel.grads[variable.name], ops.grads[variable.name]);
+        assert.ok(error < 1e-5, `${variable.name} gradient off by ${error}`);
+      }
+    });
+    tf.dispose(layer.parameters().map((p) => p.variable));
+  });
+}

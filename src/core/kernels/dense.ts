@@ -13,11 +13,13 @@ export const DENSE_FILE = 'dense.wasm';
 
 const FORWARD = 'ModelLabDense';
 const BACKWARD = 'ModelLabDenseGrad';
+const BIAS_RELU_BACKWARD = 'ModelLabBiasReluGrad';
 
 interface KernelExports {
   dense_forward(x: number, w: number, bias: number, y: number, m: number, n: number, k: number, relu: number): void;
   dense_backward_scratch(m: number, n: number, k: number, relu: number): number;
   dense_backward(x: number, w: number, y: number, dy: number, dx: number, dw: number, dbias: number, scratch: number, m: number, n: number, k: number, relu: number): void;
+  bias_relu_backward(y: number, dy: number, dx: number, dbias: number, rows: number, n: number): void;
 }
 
 type DenseArgs = KernelArgs<{ relu: boolean }>;
@@ -42,7 +44,21 @@ function backwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, w, y, 
   return [dx, dw, dbias];
 }
 
-const kernels = new RegisteredKernels<KernelExports>(DENSE_FILE, { [FORWARD]: forwardKernel, [BACKWARD]: backwardKernel });
+/** dx and dbias of y = relu(x + bias), from y and dy [..., n]. */
+function biasReluBackwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { y, dy } }: KernelArgs): tf.TensorInfo[] {
+  const n = y.shape[y.shape.length - 1];
+  const rows = y.shape.reduce((p, d) => p * d, 1) / n;
+  const [dx, dxAt] = kernel.output(y.shape);
+  const [dbias, dbiasAt] = kernel.output([n]);
+  kernel.exports.bias_relu_backward(kernel.at(y), kernel.at(dy), dxAt, dbiasAt, rows, n);
+  return [dx, dbias];
+}
+
+const kernels = new RegisteredKernels<KernelExports>(DENSE_FILE, {
+  [FORWARD]: forwardKernel,
+  [BACKWARD]: backwardKernel,
+  [BIAS_RELU_BACKWARD]: biasReluBackwardKernel,
+});
 
 export const loadDenseKernel = (candidates?: string[]): string | undefined => kernels.load(candidates);
 export const enableDenseKernel = (candidates?: string[]): string | undefined => kernels.enable(candidates);
@@ -69,4 +85,12 @@ export function denseOnKernel(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D,
     };
   }) as (x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor) => tf.Tensor2D;
   return dense(x, w, bias);
+}
+
+/**
+ * [dx, dbias] of y = relu(x + bias) over the last axis, from y and dy: the backward of a layer whose
+ * product is not a matrix product (a convolution). On the kernel only (denseKernelActive).
+ */
+export function biasReluGradient(y: tf.Tensor, dy: tf.Tensor): [tf.Tensor, tf.Tensor1D] {
+  return tf.engine().runKernel(BIAS_RELU_BACKWARD, { y, dy }) as unknown as [tf.Tensor, tf.Tensor1D];
 }

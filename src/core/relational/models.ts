@@ -46,7 +46,7 @@ export class ObjectEncoder {
 
   apply(images: tf.Tensor4D): tf.Tensor2D {
     let x = images;
-    for (const conv of this.convs) x = tf.relu(conv.apply(x));
+    for (const [i, conv] of this.convs.entries()) x = conv.applyRelu(x, i === 0); // the first takes data
     const flat = x.reshape([images.shape[0], 4 * 4 * 32]);
     return this.fc2.applyRelu(this.fc1.applyRelu(flat)) as tf.Tensor2D;
   }

@@ -1,10 +1,13 @@
-// Gradients of the relational encoder's convolution: 4x4 kernel, stride 2, padding 1, NHWC,
+// The relational encoder's convolution and its gradients: 4x4 kernel, stride 2, padding 1, NHWC,
 // filter w[4][4][C][O], x [N][H][W][C] -> y [N][H/2][W/2][O], wasm32 + SIMD128.
 //
-// tfjs's wasm backend has no kernel for these gradients; written as stride-1 convolutions they
-// cost 4x the multiply-adds (zero-inserted dy) plus pads, transposes and reverses. Here both are
-// one "gathered" matrix product, C += A B, where A is read through two offset tables,
-// a(i, p) = src[a_row[i] + a_col[p]], so no im2col matrix is ever written:
+// tfjs's wasm backend has no kernel for the gradients; written as stride-1 convolutions they
+// cost 4x the multiply-adds (zero-inserted dy) plus pads, transposes and reverses; its forward
+// (XNNPACK) runs at about half our products' rate. Here each is one "gathered" matrix product,
+// C += A B, where A is read through two offset tables, a(i, p) = src[a_row[i] + a_col[p]], so no
+// im2col matrix is ever written:
+//   forward:         y[pixel][o] = bias[o] + sum over (tap, c) of x_padded[pixel's window + tap][c] w[tap][c][o],
+//                    then the ReLU
 //   input gradient:  for each of the 4 parities of (y, x), a pixel receives exactly 2x2 taps:
 //                    dx[pixel][c] = sum over (tap, o) of dy_padded[pixel's tap position][o] w[tap][c][o]
 //   filter gradient: dw[tap][c][o] = sum over positions p of x_padded[p's tap window][c] dy[p][o]
@@ -121,6 +124,43 @@ void input_gradient(const float *dy, const float *w, float *dx, unsigned char *s
           }
       gathered_product(dy_pad, a_row, a_col, packed, dx, c_row, m, ch, 4 * o);
     }
+}
+
+// Scratch bytes forward needs for x [n][h][w][ch].
+__attribute__((export_name("forward_scratch")))
+uintptr_t forward_scratch(int n, int h, int w, int ch) {
+  const uintptr_t pixels = (uintptr_t)n * (h / 2) * (w / 2);
+  return align16(4 * (uintptr_t)n * (h + 2) * (w + 2) * ch) + 2 * align16(4 * pixels) + align16(4 * 16 * (uintptr_t)ch);
+}
+
+// y [n][h/2][w/2][o] = conv(x, w) + bias, then max(y, 0) when relu; w [4][4][ch][o] is the
+// product's B as it is, [16 ch][o] row-major.
+__attribute__((export_name("forward")))
+void forward(const float *x, const float *w, const float *bias, float *y, unsigned char *scratch, int n, int h, int wd, int ch, int o,
+             int relu) {
+  const int oh = h / 2, ow = wd / 2, pw = wd + 2, m = n * oh * ow;
+  float *x_pad = (float *)scratch;
+  int *a_row = (int *)(scratch + align16(4 * (uintptr_t)n * (h + 2) * pw * ch));
+  int *c_row = (int *)((unsigned char *)a_row + align16(4 * (uintptr_t)m));
+  int *a_col = (int *)((unsigned char *)c_row + align16(4 * (uintptr_t)m));
+  pad_one(x, x_pad, n, h, wd, ch);
+  for (int ky = 0; ky < 4; ky++)
+    for (int kx = 0; kx < 4; kx++)
+      for (int c = 0; c < ch; c++) a_col[(ky * 4 + kx) * ch + c] = (ky * pw + kx) * ch + c;
+  for (int i = 0; i < m; i++) {
+    const int b = i / (oh * ow), yx = i % (oh * ow);
+    a_row[i] = ((b * (h + 2) + 2 * (yx / ow)) * pw + 2 * (yx % ow)) * ch; // the window's corner, padded coordinates
+    c_row[i] = i * o;
+    for (int q = 0; q < o; q++) y[(long)i * o + q] = bias[q];
+  }
+  gathered_product(x_pad, a_row, a_col, w, y, c_row, m, o, 16 * ch);
+  if (relu) {
+    const v128_t zero = wasm_f32x4_splat(0);
+    const long size = (long)m * o;
+    long e = 0;
+    for (; e + 4 <= size; e += 4) wasm_v128_store(y + e, wasm_f32x4_max(wasm_v128_load(y + e), zero));
+    for (; e < size; e++) y[e] = y[e] < 0 ? 0 : y[e];
+  }
 }
 
 // Positions per block of the filter gradient: its slices of dy and x stay in cache.

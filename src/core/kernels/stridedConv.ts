@@ -16,16 +16,29 @@ import { RegisteredKernels, type HeapKernel, type KernelArgs } from './wasmModul
 
 export const STRIDED_CONV_FILE = 'strided-conv.wasm';
 
+const FORWARD = 'ModelLabStridedConv';
 const INPUT_GRADIENT = 'ModelLabStridedConvInputGradient';
 const FILTER_GRADIENT = 'ModelLabStridedConvFilterGradient';
 
 type Dims = [n: number, h: number, w: number, channels: number, outChannels: number];
 
 interface KernelExports {
+  forward_scratch(n: number, h: number, w: number, channels: number): number;
+  forward(x: number, w: number, bias: number, y: number, scratch: number, ...dimsAndRelu: [...Dims, number]): void;
   input_gradient_scratch(...dims: [n: number, oh: number, ow: number, channels: number, outChannels: number]): number;
   input_gradient(dy: number, w: number, dx: number, scratch: number, ...dims: [n: number, oh: number, ow: number, channels: number, outChannels: number]): void;
   filter_gradient_scratch(...dims: Dims): number;
   filter_gradient(x: number, dy: number, dw: number, scratch: number, ...dims: Dims): void;
+}
+
+/** relu(conv(x, filter) + bias) [N, H/2, W/2, O] (without the ReLU unless attrs.relu) from x [N, H, W, C], filter [4, 4, C, O], bias [O]. */
+function forwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, filter, bias }, attrs }: KernelArgs<{ relu: boolean }>): tf.TensorInfo {
+  const [n, h, w, c] = x.shape;
+  const o = filter.shape[3];
+  const [y, yAt] = kernel.output([n, h / 2, w / 2, o]);
+  const scratch = kernel.scratch(kernel.exports.forward_scratch(n, h, w, c));
+  kernel.exports.forward(kernel.at(x), kernel.at(filter), kernel.at(bias), yAt, scratch, n, h, w, c, o, attrs.relu ? 1 : 0);
+  return y;
 }
 
 /** dx [N, H, W, C] from dy [N, H/2, W/2, O] and filter [4, 4, C, O]. */
@@ -49,7 +62,11 @@ function filterGradientKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, 
   return dw;
 }
 
-const kernels = new RegisteredKernels<KernelExports>(STRIDED_CONV_FILE, { [INPUT_GRADIENT]: inputGradientKernel, [FILTER_GRADIENT]: filterGradientKernel });
+const kernels = new RegisteredKernels<KernelExports>(STRIDED_CONV_FILE, {
+  [FORWARD]: forwardKernel,
+  [INPUT_GRADIENT]: inputGradientKernel,
+  [FILTER_GRADIENT]: filterGradientKernel,
+});
 
 export const loadStridedConvKernels = (candidates?: string[]): string | undefined => kernels.load(candidates);
 export const enableStridedConvKernels = (candidates?: string[]): string | undefined => kernels.enable(candidates);
@@ -58,6 +75,11 @@ export const disableStridedConvKernels = (): void => kernels.disable();
 export const stridedConvKernelsActive = (): boolean => kernels.active();
 /** Gradients the kernels have computed in this process (tests check they are really used). */
 export const stridedConvKernelCalls = (): number => kernels.calls;
+
+/** relu(conv(x, filter) + bias), the 4 x 4, stride-2, padding-1 convolution, on the kernel (only when active; not differentiable). */
+export function stridedConvBiasRelu(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D): tf.Tensor4D {
+  return tf.engine().runKernel(FORWARD, { x, filter, bias }, { relu: true }) as tf.Tensor4D;
+}
 
 /** dx of the 4 x 4, stride-2, padding-1 convolution on the kernel (only when active). */
 export function stridedConvInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {

@@ -6,7 +6,7 @@
  * data, the two things wasm-ld would place in that memory on top of tfjs's own.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { getBackend as tfGetBackend, getKernel as tfGetKernel, registerKernel as tfRegisterKernel, unregisterKernel as tfUnregisterKernel } from '@tensorflow/tfjs';
+import { findBackend as tfFindBackend, getBackend as tfGetBackend, getKernel as tfGetKernel, registerKernel as tfRegisterKernel, unregisterKernel as tfUnregisterKernel } from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -121,6 +121,16 @@ export class RegisteredKernels<T> {
     if (this.replaced) return undefined;
     const problem = this.load(candidates);
     if (problem) return problem;
+    // Instantiated now where the backend is up, so that a memory it cannot import (a threaded
+    // build's shared memory) is a reason here rather than an error in the first kernel call.
+    const backend = tfFindBackend('wasm') as unknown as WasmBackend | undefined;
+    if (backend) {
+      try {
+        this.instanceFor(backend);
+      } catch (error) {
+        return `${this.file} cannot run on this wasm backend: ${(error as Error).message}`;
+      }
+    }
     this.replaced = new Map();
     for (const [kernelName, run] of Object.entries(this.kernels)) {
       const original = tfGetKernel(kernelName, 'wasm');

@@ -8,7 +8,7 @@ import type { Parameter } from '../registry';
 import type { Rng } from '../rng';
 import { Linear } from '../models/linear';
 import { biasReluGradient, denseKernelActive } from '../kernels/dense';
-import { stridedConvFilterGradient, stridedConvInputGradient, stridedConvKernelsActive } from '../kernels/stridedConv';
+import { stridedConvBiasRelu, stridedConvFilterGradient, stridedConvInputGradient, stridedConvKernelsActive } from '../kernels/stridedConv';
 
 /** Overwrites a variable with N(0, std^2) draws from `rng`. */
 export function initNormal(variable: tf.Variable, std: number, rng: Rng): void {
@@ -57,9 +57,9 @@ export class StridedConv2d {
   }
 
   /**
-   * relu(apply(x)). On Model Lab's kernels it is one fused convolution forward (XNNPACK adds the
-   * bias and applies the ReLU) and three kernels backward (ReLU mask with the bias gradient, the
-   * input and filter gradients), instead of four ops and seven. `x` is data for the first layer:
+   * relu(apply(x)). On Model Lab's kernels it is one kernel forward (convolution, bias and ReLU)
+   * and three backward (ReLU mask with the bias gradient, the input and filter gradients), instead
+   * of four ops and seven. `x` is data for the first layer:
    * its gradient is not computed.
    */
   applyRelu(x: tf.Tensor4D, xIsData = false): tf.Tensor4D {
@@ -68,7 +68,7 @@ export class StridedConv2d {
     const convolve = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const [input, kernel, bias] = args as [tf.Tensor4D, tf.Tensor2D, tf.Tensor1D];
       const filter = kernel.reshape([k, k, this.inChannels, this.outChannels]) as tf.Tensor4D;
-      const y = tf.fused.conv2d({ x: input, filter, strides: 2, pad: STRIDED_PADDING, bias, activation: 'relu' });
+      const y = stridedConvBiasRelu(input, filter, bias);
       (args[3] as tf.GradSaveFunc)([input, filter, y]);
       return {
         value: y,

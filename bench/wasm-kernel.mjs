@@ -1,6 +1,6 @@
 // Microbenchmark of the matMul wasm kernel (issue 6): ms per call of tf.matMul (wasm backend)
-// against ours (dist/batched-matmul.wasm, copies in and out included), median of N calls, for the
-// posterior transformer's and the retrieval models' attention products and for the 2-D products
+// against ours (dist/batched-matmul.wasm, working in tfjs's heap: no copies since 2026-12-06),
+// median of N calls, for the posterior transformer's and the retrieval models' attention products and for the 2-D products
 // of linear layers and their gradients, in one invocation. Needs the kernel built (`npm run build`
 // with clang and lld installed).
 //

@@ -1,6 +1,6 @@
 /**
  * One side of bench/wasm-kernel.mjs, bundled by it and run in a child process: ms per call of
- * tf.matMul on tfjs's BatchMatMul kernel against ours (copies in and out included), median of N calls,
+ * tf.matMul on tfjs's BatchMatMul kernel against ours (which works in tfjs's heap), median of N calls,
  * for the attention shapes of the posterior transformer and of the retrieval models.
  * Prints a table and one JSON line on stdout.
  *
@@ -102,7 +102,7 @@ async function main() {
     rows.push({ name: c.name, a: c.a, b: c.b, transposeA: c.transposeA, transposeB: c.transposeB, freshRight: c.freshRight, tfMs, oursMs, ratio: tfMs / oursMs, tfGflops: flops / tfMs / 1e6, oursGflops: flops / oursMs / 1e6, maxRelError: error });
     tf.dispose([a, b, expected, ours]);
   }
-  console.log(`backend ${backend.name}, tfjs ${tf.version.tfjs}, median of ${request.calls} calls, copies in and out included in ours`);
+  console.log(`backend ${backend.name}, tfjs ${tf.version.tfjs}, median of ${request.calls} calls, ours in tfjs's heap (no copies)`);
   console.log('| product | shapes (flags) | tf.matMul ms (GFLOP/s) | ours ms (GFLOP/s) | speed-up | max rel. error |');
   console.log('| --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {

@@ -59,8 +59,8 @@ export class StridedConv2d {
   /**
    * relu(apply(x)). On Model Lab's kernels it is one kernel forward (convolution, bias and ReLU)
    * and three backward (ReLU mask with the bias gradient, the input and filter gradients), instead
-   * of four ops and seven. `x` is data for the first layer:
-   * its gradient is not computed.
+   * of four ops and seven. With `xIsData` (the encoder's first layer, whose input is the images)
+   * no input gradient is computed on the kernels: zeros stand in for it.
    */
   applyRelu(x: tf.Tensor4D, xIsData = false): tf.Tensor4D {
     if (!stridedConvKernelsActive() || !denseKernelActive()) return tf.relu(this.apply(x));

@@ -9,15 +9,18 @@
 // convolution (src/core/relational/layers.ts).
 #include <wasm_simd128.h>
 #include "product.h"
+#include "underflow.h"
 
-// out = dy where y > 0, else 0. Branch-free: the signs of y are as good as random, and a branch
-// per element mispredicts.
-static void relu_mask(const float *y, const float *dy, float *out, long size) {
-  const v128_t zero = wasm_f32x4_splat(0);
+// out = scale dy where y > 0 (everywhere without y), else 0. Branch-free: the signs of y are as
+// good as random, and a branch per element mispredicts.
+static void relu_mask(const float *y, const float *dy, float *out, long size, float scale) {
+  const v128_t zero = wasm_f32x4_splat(0), scales = wasm_f32x4_splat(scale);
   long i = 0;
-  for (; i + 4 <= size; i += 4)
-    wasm_v128_store(out + i, wasm_v128_and(wasm_v128_load(dy + i), wasm_f32x4_gt(wasm_v128_load(y + i), zero)));
-  for (; i < size; i++) out[i] = y[i] > 0 ? dy[i] : 0;
+  for (; i + 4 <= size; i += 4) {
+    const v128_t g = wasm_f32x4_mul(wasm_v128_load(dy + i), scales);
+    wasm_v128_store(out + i, y ? wasm_v128_and(g, wasm_f32x4_gt(wasm_v128_load(y + i), zero)) : g);
+  }
+  for (; i < size; i++) out[i] = !y || y[i] > 0 ? scale * dy[i] : 0;
 }
 
 // sums[j] = sum over the rows of g [rows][n] of g[i][j].
@@ -49,18 +52,22 @@ void dense_forward(const float *x, const float *w, const float *bias, float *y, 
   }
 }
 
-// Bytes of scratch dense_backward needs: w^T, and g when it differs from dy.
+// Bytes of scratch dense_backward needs: w^T, and g, which may differ from dy.
 __attribute__((export_name("dense_backward_scratch")))
-int dense_backward_scratch(int m, int n, int k, int relu) { return 4 * (n * k + (relu ? m * n : 0)); }
+int dense_backward_scratch(int m, int n, int k, int relu) {
+  (void)relu;
+  return 4 * (n * k + m * n);
+}
 
 __attribute__((export_name("dense_backward")))
 void dense_backward(const float *x, const float *w, const float *y, const float *dy, float *dx, float *dw, float *dbias,
                     float *scratch, int m, int n, int k, int relu) {
   float *wt = scratch;
+  const float scale = underflow_scale(dy, (long)m * n); // g is dy times scale (underflow.h)
   const float *g = dy;
-  if (relu) {
+  if (relu || scale != 1) {
     float *masked = scratch + n * k;
-    relu_mask(y, dy, masked, (long)m * n);
+    relu_mask(relu ? y : 0, dy, masked, (long)m * n, scale);
     g = masked;
   }
   column_sums(g, m, n, dbias);
@@ -69,12 +76,17 @@ void dense_backward(const float *x, const float *w, const float *y, const float 
   // dx [m][k] = g w^T, with w^T packed so that its rows load as vectors.
   transpose(w, k, n, wt);
   product(g, n, 1, wt, dx, m, k, n);
+  if (scale != 1) {
+    scale_in_place(dbias, n, 1 / scale);
+    scale_in_place(dw, (long)k * n, 1 / scale);
+    scale_in_place(dx, (long)m * k, 1 / scale);
+  }
 }
 
 // The backward of y = relu(x + bias) over rows of n (a convolution's output, channels last):
 // dx = dy * (y > 0), dbias = column sums of dx.
 __attribute__((export_name("bias_relu_backward")))
 void bias_relu_backward(const float *y, const float *dy, float *dx, float *dbias, int rows, int n) {
-  relu_mask(y, dy, dx, (long)rows * n);
+  relu_mask(y, dy, dx, (long)rows * n, 1);
   column_sums(dx, rows, n, dbias);
 }

@@ -14,22 +14,23 @@
 // Both read a zero-padded copy of their gathered operand, which removes all bounds checks.
 #include <wasm_simd128.h>
 #include <stdint.h>
+#include "underflow.h"
 
 #define ACC(s, x, b) s = wasm_f32x4_add(s, wasm_f32x4_mul(x, b))
+// c += scale * s, for four floats of C
+#define STORE(c, s) wasm_v128_store(c, wasm_f32x4_add(wasm_v128_load(c), wasm_f32x4_mul(scales, s)))
 
-// C[c_row[i] + j] += sum_p src[a_row[i] + a_col[p]] * b[p * n + j] for i < m, j < n, p < k.
+// C[c_row[i] + j] += scale * sum_p src[a_row[i] + a_col[p]] * b[p * n + j] for i < m, j < n, p < k.
 static void gathered_product(const float *src, const int *a_row, const int *a_col, const float *b, float *c,
-                             const int *c_row, int m, int n, int k) {
+                             const int *c_row, int m, int n, int k, float scale) {
+  const v128_t scales = wasm_f32x4_splat(scale);
   int i = 0;
   for (; i + 4 <= m; i += 4) {
     const float *a0 = src + a_row[i], *a1 = src + a_row[i + 1], *a2 = src + a_row[i + 2], *a3 = src + a_row[i + 3];
     float *c0 = c + c_row[i], *c1 = c + c_row[i + 1], *c2 = c + c_row[i + 2], *c3 = c + c_row[i + 3];
     int j = 0;
     for (; j + 8 <= n; j += 8) {
-      v128_t s00 = wasm_v128_load(c0 + j), s01 = wasm_v128_load(c0 + j + 4);
-      v128_t s10 = wasm_v128_load(c1 + j), s11 = wasm_v128_load(c1 + j + 4);
-      v128_t s20 = wasm_v128_load(c2 + j), s21 = wasm_v128_load(c2 + j + 4);
-      v128_t s30 = wasm_v128_load(c3 + j), s31 = wasm_v128_load(c3 + j + 4);
+      v128_t s00 = wasm_f32x4_splat(0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
       const float *bp = b + j;
       for (int p = 0; p < k; p++, bp += n) {
         const int q = a_col[p];
@@ -39,19 +40,17 @@ static void gathered_product(const float *src, const int *a_row, const int *a_co
         ACC(s00, x0, b0); ACC(s01, x0, b1); ACC(s10, x1, b0); ACC(s11, x1, b1);
         ACC(s20, x2, b0); ACC(s21, x2, b1); ACC(s30, x3, b0); ACC(s31, x3, b1);
       }
-      wasm_v128_store(c0 + j, s00); wasm_v128_store(c0 + j + 4, s01);
-      wasm_v128_store(c1 + j, s10); wasm_v128_store(c1 + j + 4, s11);
-      wasm_v128_store(c2 + j, s20); wasm_v128_store(c2 + j + 4, s21);
-      wasm_v128_store(c3 + j, s30); wasm_v128_store(c3 + j + 4, s31);
+      STORE(c0 + j, s00); STORE(c0 + j + 4, s01); STORE(c1 + j, s10); STORE(c1 + j + 4, s11);
+      STORE(c2 + j, s20); STORE(c2 + j + 4, s21); STORE(c3 + j, s30); STORE(c3 + j + 4, s31);
     }
     for (; j < n; j++) {
-      float s0 = c0[j], s1 = c1[j], s2 = c2[j], s3 = c3[j];
+      float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       for (int p = 0; p < k; p++) {
         const int q = a_col[p];
         const float x = b[p * n + j];
         s0 += a0[q] * x; s1 += a1[q] * x; s2 += a2[q] * x; s3 += a3[q] * x;
       }
-      c0[j] = s0; c1[j] = s1; c2[j] = s2; c3[j] = s3;
+      c0[j] += scale * s0; c1[j] += scale * s1; c2[j] += scale * s2; c3[j] += scale * s3;
     }
   }
   for (; i < m; i++) {
@@ -59,27 +58,27 @@ static void gathered_product(const float *src, const int *a_row, const int *a_co
     float *cr = c + c_row[i];
     int j = 0;
     for (; j + 4 <= n; j += 4) {
-      v128_t s = wasm_v128_load(cr + j);
+      v128_t s = wasm_f32x4_splat(0);
       for (int p = 0; p < k; p++) ACC(s, wasm_f32x4_splat(a[a_col[p]]), wasm_v128_load(b + p * n + j));
-      wasm_v128_store(cr + j, s);
+      STORE(cr + j, s);
     }
     for (; j < n; j++) {
-      float s = cr[j];
+      float s = 0;
       for (int p = 0; p < k; p++) s += a[a_col[p]] * b[p * n + j];
-      cr[j] = s;
+      cr[j] += scale * s;
     }
   }
 }
 
-// dst [n][h + 2][w + 2][ch] = src [n][h][w][ch] with a border of zeros.
-static void pad_one(const float *src, float *dst, int n, int h, int w, int ch) {
+// dst [n][h + 2][w + 2][ch] = scale * src [n][h][w][ch] with a border of zeros.
+static void pad_one(const float *src, float *dst, int n, int h, int w, int ch, float scale) {
   const int row = (w + 2) * ch;
   for (long e = 0, total = (long)n * (h + 2) * row; e < total; e++) dst[e] = 0;
   for (int b = 0; b < n; b++)
     for (int y = 0; y < h; y++) {
       const float *s = src + ((long)(b * h + y) * w) * ch;
       float *d = dst + ((long)(b * (h + 2) + y + 1) * (w + 2) + 1) * ch;
-      for (int e = 0; e < w * ch; e++) d[e] = s[e];
+      for (int e = 0; e < w * ch; e++) d[e] = scale * s[e];
     }
 }
 
@@ -102,7 +101,8 @@ void input_gradient(const float *dy, const float *w, float *dx, unsigned char *s
   int *a_row = (int *)((unsigned char *)packed + align16(4 * 16 * (uintptr_t)ch * o));
   int *c_row = (int *)((unsigned char *)a_row + align16(4 * (uintptr_t)n * oh * ow));
   int *a_col = (int *)((unsigned char *)c_row + align16(4 * (uintptr_t)n * oh * ow));
-  pad_one(dy, dy_pad, n, oh, ow, o);
+  const float scale = underflow_scale(dy, (long)n * oh * ow * o);
+  pad_one(dy, dy_pad, n, oh, ow, o, scale);
   for (long e = 0, total = (long)n * h * wd * ch; e < total; e++) dx[e] = 0;
   for (int py = 0; py < 2; py++)
     for (int px = 0; px < 2; px++) {
@@ -122,7 +122,7 @@ void input_gradient(const float *dy, const float *w, float *dx, unsigned char *s
             a_row[m] = ((b * (oh + 2) + a + 1) * pw + bx + 1) * o;
             c_row[m] = ((b * h + 2 * a + py) * wd + 2 * bx + px) * ch;
           }
-      gathered_product(dy_pad, a_row, a_col, packed, dx, c_row, m, ch, 4 * o);
+      gathered_product(dy_pad, a_row, a_col, packed, dx, c_row, m, ch, 4 * o, 1 / scale);
     }
 }
 
@@ -143,7 +143,7 @@ void forward(const float *x, const float *w, const float *bias, float *y, unsign
   int *a_row = (int *)(scratch + align16(4 * (uintptr_t)n * (h + 2) * pw * ch));
   int *c_row = (int *)((unsigned char *)a_row + align16(4 * (uintptr_t)m));
   int *a_col = (int *)((unsigned char *)c_row + align16(4 * (uintptr_t)m));
-  pad_one(x, x_pad, n, h, wd, ch);
+  pad_one(x, x_pad, n, h, wd, ch, 1);
   for (int ky = 0; ky < 4; ky++)
     for (int kx = 0; kx < 4; kx++)
       for (int c = 0; c < ch; c++) a_col[(ky * 4 + kx) * ch + c] = (ky * pw + kx) * ch + c;
@@ -153,7 +153,7 @@ void forward(const float *x, const float *w, const float *bias, float *y, unsign
     c_row[i] = i * o;
     for (int q = 0; q < o; q++) y[(long)i * o + q] = bias[q];
   }
-  gathered_product(x_pad, a_row, a_col, w, y, c_row, m, o, 16 * ch);
+  gathered_product(x_pad, a_row, a_col, w, y, c_row, m, o, 16 * ch, 1);
   if (relu) {
     const v128_t zero = wasm_f32x4_splat(0);
     const long size = (long)m * o;
@@ -169,8 +169,8 @@ void forward(const float *x, const float *w, const float *bias, float *y, unsign
 // Scratch bytes filter_gradient needs for x [n][h][w][ch] and o output channels.
 __attribute__((export_name("filter_gradient_scratch")))
 uintptr_t filter_gradient_scratch(int n, int h, int w, int ch, int o) {
-  (void)o;
-  return align16(4 * (uintptr_t)n * (h + 2) * (w + 2) * ch) + 2 * align16(4 * 16 * (uintptr_t)ch) + align16(4 * FILTER_BLOCK);
+  return align16(4 * (uintptr_t)n * (h + 2) * (w + 2) * ch) + 2 * align16(4 * 16 * (uintptr_t)ch) + align16(4 * FILTER_BLOCK) +
+         align16(4 * FILTER_BLOCK * (uintptr_t)o);
 }
 
 // dw [4][4][ch][o] from x [n][h][w][ch] and dy [n][h/2][w/2][o].
@@ -181,7 +181,8 @@ void filter_gradient(const float *x, const float *dy, float *dw, unsigned char *
   int *a_row = (int *)(scratch + align16(4 * (uintptr_t)n * (h + 2) * pw * ch));
   int *c_row = (int *)((unsigned char *)a_row + align16(4 * (uintptr_t)m));
   int *a_col = (int *)((unsigned char *)c_row + align16(4 * (uintptr_t)m));
-  pad_one(x, x_pad, n, h, w, ch);
+  float *dy_block = (float *)((unsigned char *)a_col + align16(4 * FILTER_BLOCK)); // scaled against underflow
+  pad_one(x, x_pad, n, h, w, ch, 1);
   for (int e = 0; e < m * o; e++) dw[e] = 0;
   for (int ky = 0; ky < 4; ky++)
     for (int kx = 0; kx < 4; kx++)
@@ -191,12 +192,15 @@ void filter_gradient(const float *x, const float *dy, float *dw, unsigned char *
         c_row[i] = i * o;
       }
   const int positions = n * oh * ow;
+  const float scale = underflow_scale(dy, (long)positions * o);
   for (int start = 0; start < positions; start += FILTER_BLOCK) {
     const int k = positions - start < FILTER_BLOCK ? positions - start : FILTER_BLOCK;
     for (int p = 0; p < k; p++) {
       const int at = start + p, b = at / (oh * ow), yx = at % (oh * ow);
       a_col[p] = ((b * (h + 2) + 2 * (yx / ow)) * pw + 2 * (yx % ow)) * ch;
     }
-    gathered_product(x_pad, a_row, a_col, dy + (long)start * o, dw, c_row, m, o, k);
+    const float *dy_start = dy + (long)start * o;
+    for (int e = 0; e < k * o; e++) dy_block[e] = scale * dy_start[e];
+    gathered_product(x_pad, a_row, a_col, dy_block, dw, c_row, m, o, k, 1 / scale);
   }
 }

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { denseKernelCalls, disableDenseKernel, enableDenseKernel, loadDenseKernel } from '../../src/core/kernels/dense';
 import { Linear } from '../../src/core/models/linear';
 import { createRng } from '../../src/core/rng';
+import { disableSharedIdentity, enableSharedIdentity } from '../../src/core/kernels/sharedIdentity';
 import { useWasmBackend } from '../helpers/backend';
 import { opsThenKernel, relativeError } from '../helpers/kernels';
 
@@ -52,4 +53,39 @@ for (const { shape, outputs } of CASES) {
       tf.dispose(layer.parameters().map((p) => p.variable));
     });
   }
+}
+
+// Gradients near float32's underflow (CoRelNet's encoder on same-diff) would make the backward's
+// products subnormal: the kernel scales such a dy by a power of two and its results back
+// (src/kernels/underflow.h). Then its gradients are exactly those of a normal dy, scaled.
+for (const relu of [false, true]) {
+  test(`dense layer gradients of a dy near underflow are those of the same dy at normal size, scaled${relu ? ' (ReLU)' : ''}`, options, async () => {
+    await useWasmBackend();
+    const layer = new Linear('layer', 24, 16, createRng(5));
+    assert.equal(enableDenseKernel(), undefined);
+    assert.equal(enableSharedIdentity(), undefined); // as in the worker (test/helpers/kernels.ts)
+    try {
+      tf.tidy(() => {
+        const tiny = tf.scalar(2 ** -120);
+        const x = tf.randomNormal([9, 24], 0, 1, 'float32', 1);
+        const upstreamTiny = tf.randomNormal([9, 16], 0, 1, 'float32', 2).mul(tiny);
+        const upstream = upstreamTiny.div(tiny); // exact: the same values at normal size
+        const gradients = (dy: tf.Tensor) => {
+          const loss = (input: tf.Tensor) => tf.sum(tf.mul(relu ? layer.applyRelu(input) : layer.apply(input), dy)) as tf.Scalar;
+          const { grads } = tf.variableGrads(() => loss(x));
+          return [tf.grads(loss)([x])[0], grads[layer.kernel.name], grads[layer.bias!.name]];
+        };
+        const actual = gradients(upstreamTiny);
+        const expected = gradients(upstream).map((g) => g.mul(tiny));
+        for (const [i, name] of ['dx', 'dw', 'dbias'].entries()) {
+          assert.ok(tf.max(tf.abs(expected[i])).dataSync()[0] > 2 ** -126, `${name}: some results are normal`);
+          assert.deepEqual(actual[i].dataSync(), expected[i].dataSync(), name);
+        }
+      });
+    } finally {
+      disableDenseKernel();
+      disableSharedIdentity();
+      tf.dispose(layer.parameters().map((p) => p.variable));
+    }
+  });
 }

@@ -5,6 +5,8 @@ import {
   disableStridedConvKernels,
   enableStridedConvKernels,
   loadStridedConvKernels,
+  stridedConvFilterGradient,
+  stridedConvInputGradient,
   stridedConvKernelCalls,
   stridedConvKernelsActive,
 } from '../../src/core/kernels/stridedConv';
@@ -117,3 +119,30 @@ for (const { shape, out, xIsData } of [
     tf.dispose(layer.parameters().map((p) => p.variable));
   });
 }
+
+// CoRelNet's encoder can receive gradients near float32's underflow (|dy| < 1e-30 on same-diff),
+// whose products would be subnormal: the kernels scale such a dy by a power of two and the results
+// back (src/kernels/underflow.h). Then its gradients are exactly those of a normal dy, scaled.
+test('gradients of a dy near underflow are exact: those of the same dy at normal size, scaled', options, async () => {
+  await useWasmBackend();
+  assert.equal(enableStridedConvKernels(), undefined);
+  try {
+    tf.tidy(() => {
+      const tiny = tf.scalar(2 ** -120);
+      const x = tf.randomNormal([2, 16, 16, 8], 0, 1, 'float32', 1) as tf.Tensor4D;
+      const filter = tf.randomNormal([4, 4, 8, 16], 0, 1, 'float32', 2) as tf.Tensor4D;
+      const dyTiny = tf.randomNormal([2, 8, 8, 16], 0, 1, 'float32', 3).mul(tiny) as tf.Tensor4D;
+      const dy = dyTiny.div(tiny) as tf.Tensor4D; // exact: dyTiny's values, subnormal ones included, at normal size
+      const checks: [string, tf.Tensor, tf.Tensor][] = [
+        ['input', stridedConvInputGradient(dyTiny, filter), stridedConvInputGradient(dy, filter).mul(tiny)],
+        ['filter', stridedConvFilterGradient(x, dyTiny), stridedConvFilterGradient(x, dy).mul(tiny)],
+      ];
+      for (const [name, actual, expected] of checks) {
+        assert.ok(tf.max(tf.abs(expected)).dataSync()[0] > 2 ** -126, `${name} gradient: some results are normal`);
+        assert.deepEqual(actual.dataSync(), expected.dataSync(), `${name} gradient`);
+      }
+    });
+  } finally {
+    disableStridedConvKernels();
+  }
+});

@@ -17,12 +17,30 @@
 #include "underflow.h"
 
 #define ACC(s, x, b) s = wasm_f32x4_add(s, wasm_f32x4_mul(x, b))
-// c += scale * s, for four floats of C
-#define STORE(c, s) wasm_v128_store(c, wasm_f32x4_add(wasm_v128_load(c), wasm_f32x4_mul(scales, s)))
 
-// C[c_row[i] + j] += scale * sum_p src[a_row[i] + a_col[p]] * b[p * n + j] for i < m, j < n, p < k.
+// How gathered_product writes a result: added to C, or over it after adding the bias (zeros
+// without one), then through a ReLU with SET_RELU. Writing over C saves a pass that fills it first.
+enum store { ADD, SET, SET_RELU };
+
+// One result of gathered_product, from scale times its sum and C's old value.
+static float finish(float scaled, float old, const float *bias, int j, enum store store) {
+  const float v = store == ADD ? old + scaled : bias ? bias[j] + scaled : scaled;
+  return store == SET_RELU && v < 0 ? 0 : v;
+}
+
+// Four results of gathered_product at c, columns j to j + 3.
+#define STORE(c, j, s)                                                                                    \
+  do {                                                                                                    \
+    v128_t v = wasm_f32x4_mul(scales, s);                                                                 \
+    if (store == ADD) v = wasm_f32x4_add(wasm_v128_load(c), v);                                           \
+    else if (bias) v = wasm_f32x4_add(wasm_v128_load(bias + (j)), v);                                     \
+    wasm_v128_store(c, store == SET_RELU ? wasm_f32x4_max(v, wasm_f32x4_splat(0)) : v);                   \
+  } while (0)
+
+// C[c_row[i] + j] = store(scale * sum_p src[a_row[i] + a_col[p]] * b[p * n + j]) for i < m, j < n,
+// p < k, with store as above.
 static void gathered_product(const float *src, const int *a_row, const int *a_col, const float *b, float *c,
-                             const int *c_row, int m, int n, int k, float scale) {
+                             const int *c_row, int m, int n, int k, enum store store, const float *bias, float scale) {
   const v128_t scales = wasm_f32x4_splat(scale);
   int i = 0;
   for (; i + 4 <= m; i += 4) {
@@ -40,8 +58,8 @@ static void gathered_product(const float *src, const int *a_row, const int *a_co
         ACC(s00, x0, b0); ACC(s01, x0, b1); ACC(s10, x1, b0); ACC(s11, x1, b1);
         ACC(s20, x2, b0); ACC(s21, x2, b1); ACC(s30, x3, b0); ACC(s31, x3, b1);
       }
-      STORE(c0 + j, s00); STORE(c0 + j + 4, s01); STORE(c1 + j, s10); STORE(c1 + j + 4, s11);
-      STORE(c2 + j, s20); STORE(c2 + j + 4, s21); STORE(c3 + j, s30); STORE(c3 + j + 4, s31);
+      STORE(c0 + j, j, s00); STORE(c0 + j + 4, j + 4, s01); STORE(c1 + j, j, s10); STORE(c1 + j + 4, j + 4, s11);
+      STORE(c2 + j, j, s20); STORE(c2 + j + 4, j + 4, s21); STORE(c3 + j, j, s30); STORE(c3 + j + 4, j + 4, s31);
     }
     for (; j < n; j++) {
       float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -50,7 +68,8 @@ static void gathered_product(const float *src, const int *a_row, const int *a_co
         const float x = b[p * n + j];
         s0 += a0[q] * x; s1 += a1[q] * x; s2 += a2[q] * x; s3 += a3[q] * x;
       }
-      c0[j] += scale * s0; c1[j] += scale * s1; c2[j] += scale * s2; c3[j] += scale * s3;
+      c0[j] = finish(scale * s0, c0[j], bias, j, store); c1[j] = finish(scale * s1, c1[j], bias, j, store);
+      c2[j] = finish(scale * s2, c2[j], bias, j, store); c3[j] = finish(scale * s3, c3[j], bias, j, store);
     }
   }
   for (; i < m; i++) {
@@ -60,12 +79,12 @@ static void gathered_product(const float *src, const int *a_row, const int *a_co
     for (; j + 4 <= n; j += 4) {
       v128_t s = wasm_f32x4_splat(0);
       for (int p = 0; p < k; p++) ACC(s, wasm_f32x4_splat(a[a_col[p]]), wasm_v128_load(b + p * n + j));
-      STORE(cr + j, s);
+      STORE(cr + j, j, s);
     }
     for (; j < n; j++) {
       float s = 0;
       for (int p = 0; p < k; p++) s += a[a_col[p]] * b[p * n + j];
-      cr[j] += scale * s;
+      cr[j] = finish(scale * s, cr[j], bias, j, store);
     }
   }
 }
@@ -103,7 +122,6 @@ void input_gradient(const float *dy, const float *w, float *dx, unsigned char *s
   int *a_col = (int *)((unsigned char *)c_row + align16(4 * (uintptr_t)n * oh * ow));
   const float scale = underflow_scale(dy, (long)n * oh * ow * o);
   pad_one(dy, dy_pad, n, oh, ow, o, scale);
-  for (long e = 0, total = (long)n * h * wd * ch; e < total; e++) dx[e] = 0;
   for (int py = 0; py < 2; py++)
     for (int px = 0; px < 2; px++) {
       // Taps of this parity: ky = 1 - py + 2 ty reaches dy row a + (py + 1 - ky) / 2 = a + py - ty.
@@ -122,7 +140,7 @@ void input_gradient(const float *dy, const float *w, float *dx, unsigned char *s
             a_row[m] = ((b * (oh + 2) + a + 1) * pw + bx + 1) * o;
             c_row[m] = ((b * h + 2 * a + py) * wd + 2 * bx + px) * ch;
           }
-      gathered_product(dy_pad, a_row, a_col, packed, dx, c_row, m, ch, 4 * o, 1 / scale);
+      gathered_product(dy_pad, a_row, a_col, packed, dx, c_row, m, ch, 4 * o, SET, 0, 1 / scale); // each pixel has one parity
     }
 }
 
@@ -151,16 +169,8 @@ void forward(const float *x, const float *w, const float *bias, float *y, unsign
     const int b = i / (oh * ow), yx = i % (oh * ow);
     a_row[i] = ((b * (h + 2) + 2 * (yx / ow)) * pw + 2 * (yx % ow)) * ch; // the window's corner, padded coordinates
     c_row[i] = i * o;
-    for (int q = 0; q < o; q++) y[(long)i * o + q] = bias[q];
   }
-  gathered_product(x_pad, a_row, a_col, w, y, c_row, m, o, 16 * ch, 1);
-  if (relu) {
-    const v128_t zero = wasm_f32x4_splat(0);
-    const long size = (long)m * o;
-    long e = 0;
-    for (; e + 4 <= size; e += 4) wasm_v128_store(y + e, wasm_f32x4_max(wasm_v128_load(y + e), zero));
-    for (; e < size; e++) y[e] = y[e] < 0 ? 0 : y[e];
-  }
+  gathered_product(x_pad, a_row, a_col, w, y, c_row, m, o, 16 * ch, relu ? SET_RELU : SET, bias, 1);
 }
 
 // Positions per block of the filter gradient: its slices of dy and x stay in cache.
@@ -192,15 +202,16 @@ void filter_gradient(const float *x, const float *dy, float *dw, unsigned char *
         c_row[i] = i * o;
       }
   const int positions = n * oh * ow;
-  const float scale = underflow_scale(dy, (long)positions * o);
   for (int start = 0; start < positions; start += FILTER_BLOCK) {
     const int k = positions - start < FILTER_BLOCK ? positions - start : FILTER_BLOCK;
     for (int p = 0; p < k; p++) {
       const int at = start + p, b = at / (oh * ow), yx = at % (oh * ow);
       a_col[p] = ((b * (h + 2) + 2 * (yx / ow)) * pw + 2 * (yx % ow)) * ch;
     }
-    const float *dy_start = dy + (long)start * o;
-    for (int e = 0; e < k * o; e++) dy_block[e] = scale * dy_start[e];
-    gathered_product(x_pad, a_row, a_col, dy_block, dw, c_row, m, o, k, 1 / scale);
+    // Each block's sums are added to dw unscaled, so each block may have its own scale.
+    const float *dy_start = dy + (long)start * o, scale = underflow_scale(dy_start, (long)k * o);
+    if (scale != 1)
+      for (int e = 0; e < k * o; e++) dy_block[e] = scale * dy_start[e];
+    gathered_product(x_pad, a_row, a_col, scale != 1 ? dy_block : dy_start, dw, c_row, m, o, k, ADD, 0, 1 / scale);
   }
 }

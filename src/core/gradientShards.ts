@@ -60,10 +60,14 @@ export class ReplicaPeer implements GradientPeer {
 
   computeNow(step: number, shard: number, weights: Float32Array[]): ShardResult {
     assignWeights(this.experiment.model.parameters, weights);
-    return tf.tidy(() => {
-      const { loss, gradients } = shardGradients(this.spec, this.experiment, step, shard);
+    // Read outside tf.tidy: tidy walks what its function returns, element by element, looking for
+    // tensors, and over the gradients' arrays that took 30-40 ms per step (CoRelNet, 200k weights).
+    const { loss, gradients } = tf.tidy(() => shardGradients(this.spec, this.experiment, step, shard));
+    try {
       return { loss: loss.dataSync()[0], gradients: gradients.map((g) => g.dataSync() as Float32Array) };
-    });
+    } finally {
+      tf.dispose([loss, ...gradients]);
+    }
   }
 
   dispose(): void {

@@ -62,6 +62,24 @@ test('two gradient workers make the update one worker makes on both shards toget
   disposeExperiment(experiment, optimizer);
 });
 
+test("a replica's shard returns plain arrays and keeps no tensors", async () => {
+  await useWasmBackend();
+  const spec = twoWorkers();
+  const peer = new ReplicaPeer(spec);
+  try {
+    const weights = buildExperiment(spec);
+    const values = weights.model.parameters.map((p) => p.variable.dataSync() as Float32Array);
+    const before = tf.memory().numTensors;
+    const { loss, gradients } = peer.computeNow(1, 1, values);
+    assert.equal(tf.memory().numTensors, before);
+    assert.ok(Number.isFinite(loss));
+    assert.deepEqual(gradients.map((g) => g.length), values.map((v) => v.length));
+    weights.model.parameters.forEach((p) => p.variable.dispose());
+  } finally {
+    peer.dispose();
+  }
+});
+
 test('gradientWorkers: an odd batch is a located error, a missing peer is an error, the default is one worker', async () => {
   const odd = specWith({ batchSize: 15, gradientWorkers: 2 });
   assert.equal(odd.spec, undefined);

@@ -5,7 +5,8 @@
 //   npm run bench:compare
 //   node bench/compare.mjs [--steps 100] [--rounds 3] [--backends wasm,cpu,node]
 //                          [--workloads mha,compositional,posterior,corelnet,corelnet-identity]
-//                          [--no-check] [--no-parallel] [--no-install] [--baseline DIR] [--torch-default-malloc]
+//                          [--no-check] [--no-parallel] [--one-worker] [--no-install] [--baseline DIR]
+//                          [--torch-default-malloc]
 //
 // --baseline DIR: also time our training built from another source tree (DIR/src, e.g. a copy
 // of src/ before a change, and its kernels from DIR/dist when it has them: bench/README.md),
@@ -22,9 +23,14 @@
 //             its first 10 losses must match ours within 1e-4 (else the comparison is void)
 //   ratio     one run at a fixed batch: ours (wasm) and PyTorch (1 and 2 threads, the faster
 //             counts), alternated for --rounds rounds, best of each side
+//   both cores  the same with ours also timed with training.gradientWorkers = 2 (the batch's
+//             second half in a gradient worker thread, one update from the mean gradient; opt-in
+//             in the product), the faster of 1 and 2 workers counting, as PyTorch's threads do;
+//             skipped with --one-worker
 //   backends  ours on every other backend present (cpu, node), once, fewer steps
 //   parallel  throughput of 2 concurrent runs, ours (2 processes) and PyTorch (2 x 1 thread)
-// Prints a table, then one JSON line: {"workloads": {name: {"ours", "pytorch", "ratio"}}, "min_ratio"}.
+// Prints a table, then one JSON line: {"workloads": {name: {"ours", "pytorch", "ratio",
+// "ours_2_workers", "ratio_both_cores"}}, "min_ratio", "min_ratio_both_cores"}.
 import { bundleAgainst } from './lib/bundleAgainst.mjs';
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -44,6 +50,7 @@ const { values: args } = parseArgs({
     workloads: { type: 'string', default: 'mha,compositional,posterior,corelnet,corelnet-identity' },
     'no-check': { type: 'boolean', default: false },
     'no-parallel': { type: 'boolean', default: false },
+    'one-worker': { type: 'boolean', default: false },
     'no-install': { type: 'boolean', default: false },
     baseline: { type: 'string' },
     'torch-default-malloc': { type: 'boolean', default: false },
@@ -138,10 +145,19 @@ async function main() {
   printTable(results);
   console.log(`load average at end: ${loadAtEnd}`);
   const summary = Object.fromEntries(
-    Object.entries(results).map(([key, r]) => [key, { ours: round(r.ours), pytorch: round(r.pytorch), ratio: round(r.ratio, 3) }]),
+    Object.entries(results).map(([key, r]) => [
+      key,
+      {
+        ours: round(r.ours),
+        pytorch: round(r.pytorch),
+        ratio: round(r.ratio, 3),
+        ...(r.ours2 !== undefined ? { ours_2_workers: round(r.ours2), ratio_both_cores: round(r.ratioBothCores, 3) } : {}),
+      },
+    ]),
   );
-  const ratios = Object.values(summary).map((r) => r.ratio);
-  console.log(JSON.stringify({ workloads: summary, min_ratio: ratios.length ? Math.min(...ratios) : null }));
+  const minimum = (values) => (values.length ? Math.min(...values) : null);
+  const bothCores = Object.values(summary).filter((r) => r.ratio_both_cores !== undefined).map((r) => r.ratio_both_cores);
+  console.log(JSON.stringify({ workloads: summary, min_ratio: minimum(Object.values(summary).map((r) => r.ratio)), ...(bothCores.length ? { min_ratio_both_cores: minimum(bothCores) } : {}) }));
 }
 
 async function measureWorkload(ours, key, workload, baseline) {
@@ -158,25 +174,40 @@ async function measureWorkload(ours, key, workload, baseline) {
 
   const timing = { warmup: WARMUP, steps: STEPS, logEvery: LOG_EVERY };
   const torchData = workload.objectsFromExchange ? exchange.dir : undefined;
-  const oursRuns = [];
-  const baselineRuns = [];
+  const workerCounts = args['one-worker'] ? [1] : [1, 2];
+  const oursRuns = { 1: [], 2: [] };
+  const baselineRuns = { 1: [], 2: [] };
   const torchRuns = { 1: [], 2: [] };
   for (let round = 1; round <= ROUNDS; round++) {
     progress(`round ${round}/${ROUNDS}`);
-    oursRuns.push((await runOurs(ours, { mode: 'time', backend: 'wasm', workload, ...timing })).stepsPerSecond);
-    if (baseline) baselineRuns.push((await runOurs(baseline, { mode: 'time', backend: 'wasm', workload, ...timing })).stepsPerSecond);
+    for (const gradientWorkers of workerCounts) {
+      const request = { mode: 'time', backend: 'wasm', workload, ...timing, gradientWorkers };
+      oursRuns[gradientWorkers].push((await runOurs(ours, request)).stepsPerSecond);
+      if (baseline) baselineRuns[gradientWorkers].push((await runOurs(baseline, request)).stepsPerSecond);
+    }
     for (const threads of [1, 2]) torchRuns[threads].push((await runTorch(workload, threads, timing, torchData)).stepsPerSecond);
   }
-  result.backends.wasm = Math.max(...oursRuns);
+  const best = (runs) => (runs.length > 0 ? Math.max(...runs) : undefined);
+  result.backends.wasm = best(oursRuns[1]);
   result.ours = result.backends.wasm;
-  result.pytorchByThreads = { 1: Math.max(...torchRuns[1]), 2: Math.max(...torchRuns[2]) };
+  result.pytorchByThreads = { 1: best(torchRuns[1]), 2: best(torchRuns[2]) };
   result.pytorch = Math.max(result.pytorchByThreads[1], result.pytorchByThreads[2]);
   result.ratio = result.ours / result.pytorch;
+  result.ours2 = best(oursRuns[2]);
+  result.ratioBothCores = Math.max(result.ours, result.ours2 ?? 0) / result.pytorch;
   if (baseline) {
-    result.baseline = Math.max(...baselineRuns);
+    result.baseline = best(baselineRuns[1]);
     result.baselineRatio = result.baseline / result.pytorch;
+    result.baseline2 = best(baselineRuns[2]);
   }
-  result.rounds = { ours: oursRuns.map((v) => round(v)), ...(baseline ? { baseline: baselineRuns.map((v) => round(v)) } : {}), pytorch1: torchRuns[1].map((v) => round(v)), pytorch2: torchRuns[2].map((v) => round(v)) };
+  const rounded = (runs) => runs.map((v) => round(v));
+  result.rounds = {
+    ours: rounded(oursRuns[1]),
+    ...(result.ours2 !== undefined ? { ours2Workers: rounded(oursRuns[2]) } : {}),
+    ...(baseline ? { baseline: rounded(baselineRuns[1]), ...(result.baseline2 !== undefined ? { baseline2Workers: rounded(baselineRuns[2]) } : {}) } : {}),
+    pytorch1: rounded(torchRuns[1]),
+    pytorch2: rounded(torchRuns[2]),
+  };
 
   // Other backends: once, on a short window (the cpu backend is slow).
   for (const backend of args.backends.split(',').filter((b) => b !== 'wasm')) {
@@ -293,25 +324,33 @@ async function bundleOurSide(sourceRoot, name) {
 
 function printTable(results) {
   const withBaseline = Object.values(results).some((r) => r.baseline !== undefined);
-  const rows = [['workload', ...(withBaseline ? ['baseline wasm', 'baseline ratio'] : []), 'ours wasm', 'ours cpu', 'ours node', 'PyTorch 1t', 'PyTorch 2t', 'ratio', '2 runs: ours', '2 runs: PyTorch', 'check max |dloss|']];
+  const withWorkers = Object.values(results).some((r) => r.ours2 !== undefined);
+  const rows = [[
+    'workload',
+    ...(withBaseline ? ['baseline wasm', 'baseline ratio', ...(withWorkers ? ['baseline 2 workers'] : [])] : []),
+    'ours wasm', 'ours cpu', 'ours node', 'PyTorch 1t', 'PyTorch 2t', 'ratio',
+    ...(withWorkers ? ['ours 2 workers', 'ratio both cores'] : []),
+    '2 runs: ours', '2 runs: PyTorch', 'check max |dloss|',
+  ]];
   const cell = (v) => (v === undefined ? '-' : v === null ? 'absent' : round(v).toString());
   for (const r of Object.values(results)) {
     rows.push([
       r.title,
-      ...(withBaseline ? [cell(r.baseline), r.baselineRatio === undefined ? '-' : round(r.baselineRatio, 3).toString()] : []),
+      ...(withBaseline ? [cell(r.baseline), r.baselineRatio === undefined ? '-' : round(r.baselineRatio, 3).toString(), ...(withWorkers ? [cell(r.baseline2)] : [])] : []),
       cell(r.backends.wasm),
       cell(r.backends.cpu),
       cell(r.backends.node),
       cell(r.pytorchByThreads[1]),
       cell(r.pytorchByThreads[2]),
       round(r.ratio, 3).toString(),
+      ...(withWorkers ? [cell(r.ours2), r.ours2 === undefined ? '-' : round(r.ratioBothCores, 3).toString()] : []),
       cell(r.parallel?.ours),
       cell(r.parallel?.pytorch),
       r.check ? r.check.maxDifference.toExponential(1) : '-',
     ]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  console.log('\nsteps/s (higher is better); ratio = ours wasm / faster PyTorch; best of each side over the rounds');
+  console.log('\nsteps/s (higher is better); ratio = ours wasm (1 worker) / faster PyTorch; ratio both cores = faster of ours 1 and 2 gradient workers / faster PyTorch; best of each side over the rounds');
   for (const row of rows) console.log(row.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '));
   for (const [key, r] of Object.entries(results)) console.log(`${key} rounds (steps/s): ${JSON.stringify(r.rounds)}`);
 }

@@ -6,7 +6,7 @@ import * as esbuild from 'esbuild';
 
 /**
  * `entry` of `root`/bench/lib compiled against `sourceRoot`/src into `tmp`/`name`/`name`.js, with
- * the wasm kernels of `sourceRoot`/dist beside it (a baseline's kernels must match its src), or
+ * that tree's gradient worker and the wasm kernels of `sourceRoot`/dist beside it (a baseline's kernels must match its src), or
  * this repository's when that tree has none; returns the bundle.
  */
 export async function bundleAgainst({ root, sourceRoot, entry, tmp, name }) {
@@ -15,8 +15,7 @@ export async function bundleAgainst({ root, sourceRoot, entry, tmp, name }) {
   fs.copyFileSync(path.join(root, 'bench/lib', entry), path.join(tree, 'bench/lib', entry));
   fs.symlinkSync(path.join(sourceRoot, 'src'), path.join(tree, 'src'));
   const outfile = path.join(tmp, name, `${name}.js`);
-  await esbuild.build({
-    entryPoints: [path.join(tree, 'bench/lib', entry)],
+  const options = {
     preserveSymlinks: true,
     nodePaths: [path.join(root, 'node_modules')],
     bundle: true,
@@ -26,8 +25,11 @@ export async function bundleAgainst({ root, sourceRoot, entry, tmp, name }) {
     logLevel: 'warning',
     mainFields: ['module', 'main'],
     external: ['@tensorflow/tfjs-node'],
-    outfile,
-  });
+  };
+  await esbuild.build({ ...options, entryPoints: [path.join(tree, 'bench/lib', entry)], outfile });
+  // Training with training.gradientWorkers = 2 starts gradientWorker.js from beside the bundle.
+  const gradientWorker = path.join(tree, 'src/engine/gradientWorker.ts');
+  if (fs.existsSync(gradientWorker)) await esbuild.build({ ...options, entryPoints: [gradientWorker], outfile: path.join(tmp, name, 'gradientWorker.js') });
   // The bundle looks for our wasm kernels beside itself, as dist/worker.js does.
   const ownKernels = (dir) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.wasm') && !f.startsWith('tfjs-backend-wasm')) : []);
   const dist = ownKernels(path.join(sourceRoot, 'dist')).length > 0 ? path.join(sourceRoot, 'dist') : path.join(root, 'dist');

@@ -2,7 +2,7 @@
  * Our side of bench/compare.mjs, bundled by it and run in a child process per backend (the tfjs
  * backend is process-wide). Prints one JSON line on stdout.
  *
- *   node ours.js '{"mode":"time","backend":"wasm","wasmDir":...,"workload":{...},"warmup":10,"steps":100,"logEvery":10}'
+ *   node ours.js '{"mode":"time","backend":"wasm","wasmDir":...,"workload":{...},"warmup":10,"steps":100,"logEvery":10[,"gradientWorkers":2]}'
  *   node ours.js '{"mode":"export","backend":"wasm","wasmDir":...,"workload":{...},"batches":10,"dir":...}'
  *   node --import tsx bench/lib/ours.ts '{"mode":"profile","backend":"wasm","wasmDir":...,"workload":{...},"steps":10}'
  *
@@ -24,9 +24,10 @@ import { findModel, type Task } from '../../src/core/registry';
 import { isRelationalTask } from '../../src/core/relational/tasks';
 import { OBJECT_PIXELS, OBJECT_SIZE, objectPixels } from '../../src/core/relational/objectSet';
 import { train } from '../../src/core/train';
+import { WorkerGradientPeer } from '../../src/engine/gradientPeer';
 import type { RunSink } from '../../src/core/sink';
 import type { ResolvedSpec } from '../../src/core/spec/types';
-import type { BackendSetting } from '../../src/protocol';
+import type { Backend, BackendSetting } from '../../src/protocol';
 
 interface Workload {
   /** Task options; without a name, the Contextual Retrieval Task (OOD split, random coefficients). */
@@ -49,6 +50,8 @@ interface Request {
   logEvery?: number;
   batches?: number;
   dir?: string;
+  /** `time` with training.gradientWorkers = 2: the batch's second half in a gradient worker thread. */
+  gradientWorkers?: 1 | 2;
 }
 
 const NEVER = 1e9;
@@ -93,11 +96,14 @@ async function timeTraining(request: Request) {
   const { warmup = 10, steps = 100, logEvery = 10, seed = 0 } = request;
   if (warmup % logEvery !== 0 || steps % logEvery !== 0) throw new Error('warmup and steps must be multiples of logEvery');
   // One more loss window after the measured one, so the final evaluation/checkpoint is outside it.
-  const spec = specFor(request.workload, seed, { steps: warmup + steps + logEvery, logEvery });
+  const gradientWorkers = request.gradientWorkers ?? 1;
+  const spec = specFor(request.workload, seed, { steps: warmup + steps + logEvery, logEvery, ...(gradientWorkers > 1 ? { gradientWorkers } : {}) });
+  const gradientPeer = gradientWorkers > 1 ? new WorkerGradientPeer(spec, { backend: request.backend as Backend, wasmDir: request.wasmDir }) : undefined;
   const marks = new Map<number, number>();
   let lastLoss = NaN;
   await train({
     spec,
+    gradientPeer,
     sink: nullSink,
     shouldStop: () => false,
     onProgress: (step, records) => {
@@ -105,7 +111,7 @@ async function timeTraining(request: Request) {
       const loss = records.find((r) => 'train/loss' in r.values);
       if (loss) lastLoss = loss.values['train/loss'];
     },
-  });
+  }).finally(() => gradientPeer?.dispose());
   const seconds = (marks.get(warmup + steps)! - marks.get(warmup)!) / 1000;
   return { stepsPerSecond: steps / seconds, lastLoss };
 }

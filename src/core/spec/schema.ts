@@ -83,7 +83,7 @@ const TRAINING_PROPERTIES: Record<string, Schema> = {
   gradientWorkers: {
     ...documented(
       { type: 'integer', enum: [1, 2], default: 1 },
-      'Worker threads that compute each step\'s gradient: 1, or 2 (data-parallel: each takes `batchSize / 2` examples of the step, the two gradients are averaged into one update; uses both cores of a 2-core machine for one run, so VS Code shares them). `batchSize` must be even for 2. Measured gain so far is small: about 1.06x on the Contextual Retrieval Task at batch 256.',
+      'Worker threads that compute each step\'s gradient: 1, or 2 (data-parallel: each takes `batchSize / 2` examples of the step, the two gradients are averaged into one update; uses both cores of a 2-core machine for one run, so VS Code shares them). `batchSize` must be even for 2. Measured on a 2-core machine: 1.1x to 1.6x the steps per second of one worker, depending on the model (bench/README.md).',
     ),
     enumDescriptions: ['One worker computes the whole batch.', 'Two workers, half the batch each, averaged gradients: the same update a single worker makes on the whole batch.'],
   },

@@ -4,16 +4,17 @@
 // tfjs's wasm backend has no kernel for the gradients; written as stride-1 convolutions they
 // cost 4x the multiply-adds (zero-inserted dy) plus pads, transposes and reverses; its forward
 // (XNNPACK) runs at about half our products' rate. Here each is one "gathered" matrix product,
-// C += A B, where A is read through two offset tables, a(i, p) = src[a_row[i] + a_col[p]], so no
+// C = A B, where A is read through two offset tables, a(i, p) = src[a_row[i] + a_col[p]], so no
 // im2col matrix is ever written:
 //   forward:         y[pixel][o] = bias[o] + sum over (tap, c) of x_padded[pixel's window + tap][c] w[tap][c][o],
-//                    then the ReLU
+//                    then the ReLU (as Winograd F(2x2, 2x2) where the shapes allow: below)
 //   input gradient:  for each of the 4 parities of (y, x), a pixel receives exactly 2x2 taps:
 //                    dx[pixel][c] = sum over (tap, o) of dy_padded[pixel's tap position][o] w[tap][c][o]
 //   filter gradient: dw[tap][c][o] = sum over positions p of x_padded[p's tap window][c] dy[p][o]
-// Both read a zero-padded copy of their gathered operand, which removes all bounds checks.
+// All read a zero-padded copy of their gathered operand, which removes all bounds checks.
 #include <wasm_simd128.h>
 #include <stdint.h>
+#include "product.h"
 #include "underflow.h"
 
 #define ACC(s, x, b) s = wasm_f32x4_add(s, wasm_f32x4_mul(x, b))
@@ -144,24 +145,134 @@ void input_gradient(const float *dy, const float *w, float *dx, unsigned char *s
     }
 }
 
-// Scratch bytes forward needs for x [n][h][w][ch].
-__attribute__((export_name("forward_scratch")))
-uintptr_t forward_scratch(int n, int h, int w, int ch) {
-  const uintptr_t pixels = (uintptr_t)n * (h / 2) * (w / 2);
-  return align16(4 * (uintptr_t)n * (h + 2) * (w + 2) * ch) + 2 * align16(4 * pixels) + align16(4 * 16 * (uintptr_t)ch);
+// The forward as Winograd F(2x2, 2x2), which needs 9 multiplies per 2 x 2 outputs where the
+// direct product needs 16. A 4 x 4, stride-2 convolution of x_pad is a 2 x 2, stride-1 one of
+// Q [n][h/2 + 1][w/2 + 1][4 ch], whose channels are x_pad's four phases:
+//   Q[u][v][(p, c)] = x_pad[2u + py][2v + px][c], p = (py, px), with sub-filters
+//   G[ty][tx][(p, c)][o] = w[2 ty + py][2 tx + px][c][o].
+// In one dimension, 2 outputs of a 2-tap correlation take 3 products: with d0..d2 and g0, g1,
+//   m0 = (d0 - d1) g0, m1 = d1 (g0 + g1), m2 = (d2 - d1) g1, y0 = m0 + m1, y1 = m1 + m2,
+// that is inputs times B^T = [1 -1 0; 0 1 0; 0 -1 1], filters times G = [1 0; 1 1; 0 1], products
+// summed by A^T = [1 1 0; 0 1 1]. Nested in two dimensions, a 2 x 2 output tile takes a 3 x 3
+// input tile to 9 points, and at each point the sum over the 4 ch channels is a product of
+// [tiles][4 ch] by [4 ch][o]. The transforms only add and subtract.
+
+// Tiles per block: a block's transformed inputs and products stay in L2.
+#define WINOGRAD_BLOCK 64
+
+// Whether the forward runs as Winograd: whole 2 x 2 output tiles, and channels in vectors of 4.
+static int winograd_fits(int h, int w, int ch, int o) { return h % 4 == 0 && w % 4 == 0 && ch % 4 == 0 && o % 4 == 0; }
+
+// u [9][4 ch][o]: each sub-filter at the 9 points, G g G^T.
+static void winograd_filter(const float *w, float *u, int ch, int o) {
+  const long point = 4L * ch * o;
+  for (int p = 0; p < 4; p++) {
+    const int py = p >> 1, px = p & 1;
+    for (int c = 0; c < ch; c++) {
+      const float *g00 = w + ((long)(py * 4 + px) * ch + c) * o, *g01 = w + ((long)(py * 4 + px + 2) * ch + c) * o;
+      const float *g10 = w + ((long)((py + 2) * 4 + px) * ch + c) * o, *g11 = w + ((long)((py + 2) * 4 + px + 2) * ch + c) * o;
+      float *out = u + ((long)p * ch + c) * o;
+      for (int q = 0; q < o; q++) {
+        const float s00 = g00[q], s01 = g01[q], s10 = g00[q] + g10[q], s11 = g01[q] + g11[q], s20 = g10[q], s21 = g11[q];
+        out[0 * point + q] = s00; out[1 * point + q] = s00 + s01; out[2 * point + q] = s01;
+        out[3 * point + q] = s10; out[4 * point + q] = s10 + s11; out[5 * point + q] = s11;
+        out[6 * point + q] = s20; out[7 * point + q] = s20 + s21; out[8 * point + q] = s21;
+      }
+    }
+  }
 }
 
-// y [n][h/2][w/2][o] = conv(x, w) + bias, then max(y, 0) when relu; w [4][4][ch][o] is the
-// product's B as it is, [16 ch][o] row-major.
+#define VLOAD wasm_v128_load
+#define VSUB wasm_f32x4_sub
+#define VADD wasm_f32x4_add
+
+// v [9][count][4 ch]: tiles first .. first + count - 1, each 3 x 3 input tile at the 9 points, B^T d B.
+static void winograd_input(const float *x_pad, float *v, int first, int count, int th, int tw, int h, int pw, int ch) {
+  const long k = 4L * ch, point = count * k, row = 2L * pw * ch, col = 2L * ch;
+  for (int t = 0; t < count; t++) {
+    const int tile = first + t, b = tile / (th * tw), ti = tile % (th * tw) / tw, tj = tile % tw;
+    for (int p = 0; p < 4; p++) {
+      const float *corner = x_pad + ((long)(b * (h + 2) + 4 * ti + (p >> 1)) * pw + 4 * tj + (p & 1)) * ch;
+      float *out = v + t * k + p * ch;
+      for (int c = 0; c < ch; c += 4) {
+        const float *d = corner + c;
+        const v128_t d00 = VLOAD(d), d01 = VLOAD(d + col), d02 = VLOAD(d + 2 * col);
+        const v128_t d10 = VLOAD(d + row), d11 = VLOAD(d + row + col), d12 = VLOAD(d + row + 2 * col);
+        const v128_t d20 = VLOAD(d + 2 * row), d21 = VLOAD(d + 2 * row + col), d22 = VLOAD(d + 2 * row + 2 * col);
+        const v128_t e00 = VSUB(d00, d10), e01 = VSUB(d01, d11), e02 = VSUB(d02, d12);
+        const v128_t e20 = VSUB(d20, d10), e21 = VSUB(d21, d11), e22 = VSUB(d22, d12);
+        float *o0 = out + c;
+        wasm_v128_store(o0, VSUB(e00, e01)); wasm_v128_store(o0 + point, e01); wasm_v128_store(o0 + 2 * point, VSUB(e02, e01));
+        wasm_v128_store(o0 + 3 * point, VSUB(d10, d11)); wasm_v128_store(o0 + 4 * point, d11); wasm_v128_store(o0 + 5 * point, VSUB(d12, d11));
+        wasm_v128_store(o0 + 6 * point, VSUB(e20, e21)); wasm_v128_store(o0 + 7 * point, e21); wasm_v128_store(o0 + 8 * point, VSUB(e22, e21));
+      }
+    }
+  }
+}
+
+// y's 2 x 2 output tiles first .. first + count - 1 from the products m [9][count][o]: A^T m A,
+// plus the bias, through the ReLU when relu.
+static void winograd_output(const float *m, const float *bias, float *y, int first, int count, int th, int tw, int o, int relu) {
+  const long point = (long)count * o;
+  const int oh = 2 * th, ow = 2 * tw;
+  const v128_t zero = wasm_f32x4_splat(0);
+  for (int t = 0; t < count; t++) {
+    const int tile = first + t, b = tile / (th * tw), ti = tile % (th * tw) / tw, tj = tile % tw;
+    float *y00 = y + ((long)(b * oh + 2 * ti) * ow + 2 * tj) * o, *y10 = y00 + (long)ow * o;
+    for (int q = 0; q < o; q += 4) {
+      const float *s = m + t * o + q;
+      const v128_t r00 = VADD(VLOAD(s), VLOAD(s + 3 * point)), r01 = VADD(VLOAD(s + point), VLOAD(s + 4 * point)), r02 = VADD(VLOAD(s + 2 * point), VLOAD(s + 5 * point));
+      const v128_t r10 = VADD(VLOAD(s + 3 * point), VLOAD(s + 6 * point)), r11 = VADD(VLOAD(s + 4 * point), VLOAD(s + 7 * point)),
+                   r12 = VADD(VLOAD(s + 5 * point), VLOAD(s + 8 * point));
+      const v128_t bq = VLOAD(bias + q);
+      v128_t z00 = VADD(VADD(r00, r01), bq), z01 = VADD(VADD(r01, r02), bq), z10 = VADD(VADD(r10, r11), bq), z11 = VADD(VADD(r11, r12), bq);
+      if (relu) {
+        z00 = wasm_f32x4_max(z00, zero); z01 = wasm_f32x4_max(z01, zero);
+        z10 = wasm_f32x4_max(z10, zero); z11 = wasm_f32x4_max(z11, zero);
+      }
+      wasm_v128_store(y00 + q, z00); wasm_v128_store(y00 + o + q, z01);
+      wasm_v128_store(y10 + q, z10); wasm_v128_store(y10 + o + q, z11);
+    }
+  }
+}
+
+// Scratch bytes forward needs for x [n][h][w][ch] and o output channels.
+__attribute__((export_name("forward_scratch")))
+uintptr_t forward_scratch(int n, int h, int w, int ch, int o) {
+  const uintptr_t padded = align16(4 * (uintptr_t)n * (h + 2) * (w + 2) * ch);
+  if (winograd_fits(h, w, ch, o))
+    return padded + align16(4 * 9 * 4 * (uintptr_t)ch * o) + align16(4 * 9 * WINOGRAD_BLOCK * 4 * (uintptr_t)ch) +
+           align16(4 * 9 * WINOGRAD_BLOCK * (uintptr_t)o);
+  const uintptr_t pixels = (uintptr_t)n * (h / 2) * (w / 2);
+  return padded + 2 * align16(4 * pixels) + align16(4 * 16 * (uintptr_t)ch);
+}
+
+// y [n][h/2][w/2][o] = conv(x, w) + bias, then max(y, 0) when relu. Winograd where it fits; else
+// one gathered product whose B is w as it is, [16 ch][o] row-major.
 __attribute__((export_name("forward")))
 void forward(const float *x, const float *w, const float *bias, float *y, unsigned char *scratch, int n, int h, int wd, int ch, int o,
              int relu) {
   const int oh = h / 2, ow = wd / 2, pw = wd + 2, m = n * oh * ow;
   float *x_pad = (float *)scratch;
-  int *a_row = (int *)(scratch + align16(4 * (uintptr_t)n * (h + 2) * pw * ch));
+  unsigned char *rest = scratch + align16(4 * (uintptr_t)n * (h + 2) * pw * ch);
+  pad_one(x, x_pad, n, h, wd, ch, 1);
+  if (winograd_fits(h, wd, ch, o)) {
+    const int th = oh / 2, tw = ow / 2, tiles = n * th * tw, k = 4 * ch;
+    float *u = (float *)rest;
+    float *v = (float *)(rest + align16(4 * 9 * (uintptr_t)k * o));
+    float *products = (float *)((unsigned char *)v + align16(4 * 9 * WINOGRAD_BLOCK * (uintptr_t)k));
+    winograd_filter(w, u, ch, o);
+    for (int first = 0; first < tiles; first += WINOGRAD_BLOCK) {
+      const int count = tiles - first < WINOGRAD_BLOCK ? tiles - first : WINOGRAD_BLOCK;
+      winograd_input(x_pad, v, first, count, th, tw, h, pw, ch);
+      for (int xi = 0; xi < 9; xi++) product(v + (long)xi * count * k, k, 1, u + (long)xi * k * o, products + (long)xi * count * o, count, o, k);
+      winograd_output(products, bias, y, first, count, th, tw, o, relu);
+    }
+    return;
+  }
+  int *a_row = (int *)rest;
   int *c_row = (int *)((unsigned char *)a_row + align16(4 * (uintptr_t)m));
   int *a_col = (int *)((unsigned char *)c_row + align16(4 * (uintptr_t)m));
-  pad_one(x, x_pad, n, h, wd, ch, 1);
   for (int ky = 0; ky < 4; ky++)
     for (int kx = 0; kx < 4; kx++)
       for (int c = 0; c < ch; c++) a_col[(ky * 4 + kx) * ch + c] = (ky * pw + kx) * ch + c;

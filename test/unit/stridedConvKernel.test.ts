@@ -85,9 +85,12 @@ test('the encoder layer trains on the kernels: same gradients, no leaked tensors
 
 // The encoder's three layers as conv + bias + ReLU: fused forward and kernel backward (dense.wasm's
 // ReLU mask and bias gradient, then this module's) against tfjs's ops with the stride-1 gradients.
+// The forward runs as Winograd for [6, 16, 16, 32] (96 tiles: a full block of 64 and part of one)
+// and for a non-square map of 4 channels; the other two take the direct product.
 for (const { shape, out, xIsData } of [
   { shape: [6, 32, 32, 1] as [number, number, number, number], out: 32, xIsData: true },
   { shape: [6, 16, 16, 32] as [number, number, number, number], out: 32, xIsData: false },
+  { shape: [2, 8, 12, 4] as [number, number, number, number], out: 8, xIsData: false },
   { shape: [3, 8, 8, 5] as [number, number, number, number], out: 7, xIsData: false },
 ]) {
   test(`relu(conv(x) + bias) on the kernels: values and gradients, x [${shape}], ${out} filters${xIsData ? ', x is data' : ''}`, options, async () => {

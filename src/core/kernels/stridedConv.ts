@@ -3,9 +3,10 @@
  * NHWC) and its gradients: src/kernels/stridedConv.c, built into dist/strided-conv.wasm. tfjs's
  * wasm backend has no kernel for these gradients; as stride-1 convolutions (the fallback in
  * src/core/relational/layers.ts) the input gradient costs 4x its multiply-adds and both need
- * pads, transposes and reverses. The kernels compute the forward pass (with its bias and ReLU)
- * and each gradient as one product gathered straight from the padded operand; the forward runs
- * 4-6% faster than XNNPACK's fused convolution (bench/README.md).
+ * pads, transposes and reverses. The kernels compute each gradient as one product gathered
+ * straight from the padded operand, and the forward pass (with its bias and ReLU) as Winograd
+ * F(2x2, 2x2), 9 multiplies for every 16 of the direct product, where the shapes allow
+ * (bench/README.md).
  *
  * Registered as three kernels of tfjs's wasm backend under Model Lab's own names, so that the
  * layer runs them through tfjs's engine (tensors, memory accounting, tf.tidy) like any op. The
@@ -24,7 +25,7 @@ const FILTER_GRADIENT = 'ModelLabStridedConvFilterGradient';
 type Dims = [n: number, h: number, w: number, channels: number, outChannels: number];
 
 interface KernelExports {
-  forward_scratch(n: number, h: number, w: number, channels: number): number;
+  forward_scratch(n: number, h: number, w: number, channels: number, outChannels: number): number;
   forward(x: number, w: number, bias: number, y: number, scratch: number, ...dimsAndRelu: [...Dims, number]): void;
   input_gradient_scratch(...dims: [n: number, oh: number, ow: number, channels: number, outChannels: number]): number;
   input_gradient(dy: number, w: number, dx: number, scratch: number, ...dims: [n: number, oh: number, ow: number, channels: number, outChannels: number]): void;
@@ -37,7 +38,7 @@ function forwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, filter,
   const [n, h, w, c] = x.shape;
   const o = filter.shape[3];
   const [y, yAt] = kernel.output([n, h / 2, w / 2, o]);
-  const scratch = kernel.scratch(kernel.exports.forward_scratch(n, h, w, c));
+  const scratch = kernel.scratch(kernel.exports.forward_scratch(n, h, w, c, o));
   kernel.exports.forward(kernel.at(x), kernel.at(filter), kernel.at(bias), yAt, scratch, n, h, w, c, o, attrs.relu ? 1 : 0);
   return y;
 }

@@ -7,15 +7,18 @@
 // C = A B, where A is read through two offset tables, a(i, p) = src[a_row[i] + a_col[p]], so no
 // im2col matrix is ever written:
 //   forward:         y[pixel][o] = bias[o] + sum over (tap, c) of x_padded[pixel's window + tap][c] w[tap][c][o],
-//                    then the ReLU (as Winograd F(2x2, 2x2) where the shapes allow: below)
+//                    then the ReLU
 //   input gradient:  for each of the 4 parities of (y, x), a pixel receives exactly 2x2 taps:
 //                    dx[pixel][c] = sum over (tap, o) of dy_padded[pixel's tap position][o] w[tap][c][o]
+// The forward and the input gradient run as Winograd F(2x2, 2x2) (winograd.h) where the shapes
+// allow, which the relational encoder's conv2 and conv3 do: 9 multiplies for every 16.
 //   filter gradient: dw[tap][c][o] = sum over positions p of x_padded[p's tap window][c] dy[p][o]
 // All read a zero-padded copy of their gathered operand, which removes all bounds checks.
 #include <wasm_simd128.h>
 #include <stdint.h>
 #include "product.h"
 #include "underflow.h"
+#include "winograd.h"
 
 #define ACC(s, x, b) s = wasm_f32x4_add(s, wasm_f32x4_mul(x, b))
 
@@ -104,12 +107,95 @@ static void pad_one(const float *src, float *dst, int n, int h, int w, int ch, f
 
 static uintptr_t align16(uintptr_t bytes) { return (bytes + 15) & ~(uintptr_t)15; }
 
+// w[ky][kx][c][q]
+static float tap(const float *w, int ky, int kx, int c, int q, int ch, int o) { return w[((ky * 4 + kx) * ch + c) * o + q]; }
+
+// Tile `tile` of n images of th x tw tiles: its image b and position (ti, tj).
+#define DECODE_TILE(tile, th, tw) const int b = (tile) / ((th) * (tw)), ti = (tile) % ((th) * (tw)) / (tw), tj = (tile) % (tw)
+
+// Both Winograd passes work in blocks of tiles (winograd.h) and need these scratch bytes for
+// products of [tiles][k] by [k][n]: the 9 filters, and a block's transformed inputs and products.
+static uintptr_t winograd_scratch(int k, int n) {
+  return align16(4 * 9 * (uintptr_t)k * n) + align16(4 * 9 * WINOGRAD_BLOCK * (uintptr_t)k) + align16(4 * 9 * WINOGRAD_BLOCK * (uintptr_t)n);
+}
+
+// The input gradient as Winograd (winograd.h), for even dy sides and channels in vectors of 4.
+// Parity p = (py, px) of dx is a 2 x 2, stride-1 correlation of dy_pad shifted by (py, px) with
+// the flipped sub-filter G_p[r][s][q][c] = w[3 - py - 2r][3 - px - 2s][c][q]:
+//   dx[2a + py][2b + px][c] = sum over r, s, q of dy_pad[a + py + r][b + px + s][q] G_p[r][s][q][c].
+static int input_gradient_fits(int oh, int ow, int ch, int o) { return oh % 2 == 0 && ow % 2 == 0 && ch % 4 == 0 && o % 4 == 0; }
+
+static void winograd_input_gradient(const float *dy_pad, const float *w, float *dx, float scale, unsigned char *scratch, int n, int oh, int ow,
+                                    int ch, int o) {
+  const int th = oh / 2, tw = ow / 2, tiles = n * th * tw, pw = ow + 2, wd = 2 * ow;
+  float *u = (float *)scratch;
+  float *v = (float *)(scratch + align16(4 * 9 * (uintptr_t)o * ch));
+  float *m = (float *)((unsigned char *)v + align16(4 * 9 * WINOGRAD_BLOCK * (uintptr_t)o));
+  for (int p = 0; p < 4; p++) {
+    const int py = p >> 1, px = p & 1;
+    for (int q = 0; q < o; q++)
+      for (int c = 0; c < ch; c++)
+        winograd_filter_points(tap(w, 3 - py, 3 - px, c, q, ch, o), tap(w, 3 - py, 1 - px, c, q, ch, o), tap(w, 1 - py, 3 - px, c, q, ch, o),
+                               tap(w, 1 - py, 1 - px, c, q, ch, o), u + q * ch + c, (long)o * ch);
+    for (int first = 0; first < tiles; first += WINOGRAD_BLOCK) {
+      const int count = tiles - first < WINOGRAD_BLOCK ? tiles - first : WINOGRAD_BLOCK;
+      for (int t = 0; t < count; t++) {
+        DECODE_TILE(first + t, th, tw);
+        winograd_input_tile(dy_pad + ((long)(b * (oh + 2) + 2 * ti + py) * pw + 2 * tj + px) * o, (long)pw * o, o, v + (long)t * o, (long)count * o, o);
+      }
+      for (int xi = 0; xi < 9; xi++) product(v + (long)xi * count * o, o, 1, u + (long)xi * o * ch, m + (long)xi * count * ch, count, ch, o);
+      for (int t = 0; t < count; t++) {
+        DECODE_TILE(first + t, th, tw);
+        float *corner = dx + ((long)(b * 2 * oh + 4 * ti + py) * wd + 4 * tj + px) * ch;
+        winograd_output_tile(m + (long)t * ch, (long)count * ch, 0, 1 / scale, 0, corner, 2L * wd * ch, 2L * ch, ch);
+      }
+    }
+  }
+}
+
+// The forward as Winograd, for output sides in whole 2 x 2 tiles and channels in vectors of 4.
+// A 4 x 4, stride-2 convolution of x_pad is a 2 x 2, stride-1 one of its four phases side by
+// side as channels, Q[u][v][(p, c)] = x_pad[2u + py][2v + px][c] for p = (py, px), with the
+// sub-filters G[ty][tx][(p, c)][o] = w[2 ty + py][2 tx + px][c][o].
+static int forward_fits(int h, int w, int ch, int o) { return h % 4 == 0 && w % 4 == 0 && ch % 4 == 0 && o % 4 == 0; }
+
+static void winograd_forward(const float *x_pad, const float *w, const float *bias, float *y, unsigned char *scratch, int n, int h, int wd, int ch,
+                             int o, int relu) {
+  const int oh = h / 2, ow = wd / 2, th = oh / 2, tw = ow / 2, tiles = n * th * tw, k = 4 * ch, pw = wd + 2;
+  float *u = (float *)scratch;
+  float *v = (float *)(scratch + align16(4 * 9 * (uintptr_t)k * o));
+  float *m = (float *)((unsigned char *)v + align16(4 * 9 * WINOGRAD_BLOCK * (uintptr_t)k));
+  for (int p = 0; p < 4; p++) {
+    const int py = p >> 1, px = p & 1;
+    for (int c = 0; c < ch; c++)
+      for (int q = 0; q < o; q++)
+        winograd_filter_points(tap(w, py, px, c, q, ch, o), tap(w, py, px + 2, c, q, ch, o), tap(w, py + 2, px, c, q, ch, o),
+                               tap(w, py + 2, px + 2, c, q, ch, o), u + (p * ch + c) * o + q, (long)k * o);
+  }
+  for (int first = 0; first < tiles; first += WINOGRAD_BLOCK) {
+    const int count = tiles - first < WINOGRAD_BLOCK ? tiles - first : WINOGRAD_BLOCK;
+    for (int t = 0; t < count; t++) {
+      DECODE_TILE(first + t, th, tw);
+      for (int p = 0; p < 4; p++) {
+        const float *corner = x_pad + ((long)(b * (h + 2) + 4 * ti + (p >> 1)) * pw + 4 * tj + (p & 1)) * ch;
+        winograd_input_tile(corner, 2L * pw * ch, 2L * ch, v + (long)t * k + p * ch, (long)count * k, ch);
+      }
+    }
+    for (int xi = 0; xi < 9; xi++) product(v + (long)xi * count * k, k, 1, u + (long)xi * k * o, m + (long)xi * count * o, count, o, k);
+    for (int t = 0; t < count; t++) {
+      DECODE_TILE(first + t, th, tw);
+      winograd_output_tile(m + (long)t * o, (long)count * o, bias, 1, relu, y + ((long)(b * oh + 2 * ti) * ow + 2 * tj) * o, (long)ow * o, o, o);
+    }
+  }
+}
+
 // Scratch bytes input_gradient needs for dy [n][oh][ow][o] and dx channels ch.
 __attribute__((export_name("input_gradient_scratch")))
 uintptr_t input_gradient_scratch(int n, int oh, int ow, int ch, int o) {
+  const uintptr_t padded = align16(4 * (uintptr_t)n * (oh + 2) * (ow + 2) * o);
+  if (input_gradient_fits(oh, ow, ch, o)) return padded + winograd_scratch(o, ch);
   const uintptr_t pixels = (uintptr_t)n * oh * ow; // of each parity
-  return align16(4 * (uintptr_t)n * (oh + 2) * (ow + 2) * o) + align16(4 * 16 * (uintptr_t)ch * o) +
-         2 * align16(4 * pixels) + align16(4 * 4 * (uintptr_t)o);
+  return padded + align16(4 * 16 * (uintptr_t)ch * o) + 2 * align16(4 * pixels) + align16(4 * 4 * (uintptr_t)o);
 }
 
 // dx [n][2 oh][2 ow][ch] from dy [n][oh][ow][o] and w [4][4][ch][o].
@@ -117,12 +203,14 @@ __attribute__((export_name("input_gradient")))
 void input_gradient(const float *dy, const float *w, float *dx, unsigned char *scratch, int n, int oh, int ow, int ch, int o) {
   const int h = 2 * oh, wd = 2 * ow, pw = ow + 2;
   float *dy_pad = (float *)scratch;
-  float *packed = (float *)(scratch + align16(4 * (uintptr_t)n * (oh + 2) * pw * o));
+  unsigned char *rest = scratch + align16(4 * (uintptr_t)n * (oh + 2) * pw * o);
+  const float scale = underflow_scale(dy, (long)n * oh * ow * o);
+  pad_one(dy, dy_pad, n, oh, ow, o, scale);
+  if (input_gradient_fits(oh, ow, ch, o)) return winograd_input_gradient(dy_pad, w, dx, scale, rest, n, oh, ow, ch, o);
+  float *packed = (float *)rest;
   int *a_row = (int *)((unsigned char *)packed + align16(4 * 16 * (uintptr_t)ch * o));
   int *c_row = (int *)((unsigned char *)a_row + align16(4 * (uintptr_t)n * oh * ow));
   int *a_col = (int *)((unsigned char *)c_row + align16(4 * (uintptr_t)n * oh * ow));
-  const float scale = underflow_scale(dy, (long)n * oh * ow * o);
-  pad_one(dy, dy_pad, n, oh, ow, o, scale);
   for (int py = 0; py < 2; py++)
     for (int px = 0; px < 2; px++) {
       // Taps of this parity: ky = 1 - py + 2 ty reaches dy row a + (py + 1 - ky) / 2 = a + py - ty.
@@ -145,104 +233,11 @@ void input_gradient(const float *dy, const float *w, float *dx, unsigned char *s
     }
 }
 
-// The forward as Winograd F(2x2, 2x2), which needs 9 multiplies per 2 x 2 outputs where the
-// direct product needs 16. A 4 x 4, stride-2 convolution of x_pad is a 2 x 2, stride-1 one of
-// Q [n][h/2 + 1][w/2 + 1][4 ch], whose channels are x_pad's four phases:
-//   Q[u][v][(p, c)] = x_pad[2u + py][2v + px][c], p = (py, px), with sub-filters
-//   G[ty][tx][(p, c)][o] = w[2 ty + py][2 tx + px][c][o].
-// In one dimension, 2 outputs of a 2-tap correlation take 3 products: with d0..d2 and g0, g1,
-//   m0 = (d0 - d1) g0, m1 = d1 (g0 + g1), m2 = (d2 - d1) g1, y0 = m0 + m1, y1 = m1 + m2,
-// that is inputs times B^T = [1 -1 0; 0 1 0; 0 -1 1], filters times G = [1 0; 1 1; 0 1], products
-// summed by A^T = [1 1 0; 0 1 1]. Nested in two dimensions, a 2 x 2 output tile takes a 3 x 3
-// input tile to 9 points, and at each point the sum over the 4 ch channels is a product of
-// [tiles][4 ch] by [4 ch][o]. The transforms only add and subtract.
-
-// Tiles per block: a block's transformed inputs and products stay in L2.
-#define WINOGRAD_BLOCK 64
-
-// Whether the forward runs as Winograd: whole 2 x 2 output tiles, and channels in vectors of 4.
-static int winograd_fits(int h, int w, int ch, int o) { return h % 4 == 0 && w % 4 == 0 && ch % 4 == 0 && o % 4 == 0; }
-
-// u [9][4 ch][o]: each sub-filter at the 9 points, G g G^T.
-static void winograd_filter(const float *w, float *u, int ch, int o) {
-  const long point = 4L * ch * o;
-  for (int p = 0; p < 4; p++) {
-    const int py = p >> 1, px = p & 1;
-    for (int c = 0; c < ch; c++) {
-      const float *g00 = w + ((long)(py * 4 + px) * ch + c) * o, *g01 = w + ((long)(py * 4 + px + 2) * ch + c) * o;
-      const float *g10 = w + ((long)((py + 2) * 4 + px) * ch + c) * o, *g11 = w + ((long)((py + 2) * 4 + px + 2) * ch + c) * o;
-      float *out = u + ((long)p * ch + c) * o;
-      for (int q = 0; q < o; q++) {
-        const float s00 = g00[q], s01 = g01[q], s10 = g00[q] + g10[q], s11 = g01[q] + g11[q], s20 = g10[q], s21 = g11[q];
-        out[0 * point + q] = s00; out[1 * point + q] = s00 + s01; out[2 * point + q] = s01;
-        out[3 * point + q] = s10; out[4 * point + q] = s10 + s11; out[5 * point + q] = s11;
-        out[6 * point + q] = s20; out[7 * point + q] = s20 + s21; out[8 * point + q] = s21;
-      }
-    }
-  }
-}
-
-#define VLOAD wasm_v128_load
-#define VSUB wasm_f32x4_sub
-#define VADD wasm_f32x4_add
-
-// v [9][count][4 ch]: tiles first .. first + count - 1, each 3 x 3 input tile at the 9 points, B^T d B.
-static void winograd_input(const float *x_pad, float *v, int first, int count, int th, int tw, int h, int pw, int ch) {
-  const long k = 4L * ch, point = count * k, row = 2L * pw * ch, col = 2L * ch;
-  for (int t = 0; t < count; t++) {
-    const int tile = first + t, b = tile / (th * tw), ti = tile % (th * tw) / tw, tj = tile % tw;
-    for (int p = 0; p < 4; p++) {
-      const float *corner = x_pad + ((long)(b * (h + 2) + 4 * ti + (p >> 1)) * pw + 4 * tj + (p & 1)) * ch;
-      float *out = v + t * k + p * ch;
-      for (int c = 0; c < ch; c += 4) {
-        const float *d = corner + c;
-        const v128_t d00 = VLOAD(d), d01 = VLOAD(d + col), d02 = VLOAD(d + 2 * col);
-        const v128_t d10 = VLOAD(d + row), d11 = VLOAD(d + row + col), d12 = VLOAD(d + row + 2 * col);
-        const v128_t d20 = VLOAD(d + 2 * row), d21 = VLOAD(d + 2 * row + col), d22 = VLOAD(d + 2 * row + 2 * col);
-        const v128_t e00 = VSUB(d00, d10), e01 = VSUB(d01, d11), e02 = VSUB(d02, d12);
-        const v128_t e20 = VSUB(d20, d10), e21 = VSUB(d21, d11), e22 = VSUB(d22, d12);
-        float *o0 = out + c;
-        wasm_v128_store(o0, VSUB(e00, e01)); wasm_v128_store(o0 + point, e01); wasm_v128_store(o0 + 2 * point, VSUB(e02, e01));
-        wasm_v128_store(o0 + 3 * point, VSUB(d10, d11)); wasm_v128_store(o0 + 4 * point, d11); wasm_v128_store(o0 + 5 * point, VSUB(d12, d11));
-        wasm_v128_store(o0 + 6 * point, VSUB(e20, e21)); wasm_v128_store(o0 + 7 * point, e21); wasm_v128_store(o0 + 8 * point, VSUB(e22, e21));
-      }
-    }
-  }
-}
-
-// y's 2 x 2 output tiles first .. first + count - 1 from the products m [9][count][o]: A^T m A,
-// plus the bias, through the ReLU when relu.
-static void winograd_output(const float *m, const float *bias, float *y, int first, int count, int th, int tw, int o, int relu) {
-  const long point = (long)count * o;
-  const int oh = 2 * th, ow = 2 * tw;
-  const v128_t zero = wasm_f32x4_splat(0);
-  for (int t = 0; t < count; t++) {
-    const int tile = first + t, b = tile / (th * tw), ti = tile % (th * tw) / tw, tj = tile % tw;
-    float *y00 = y + ((long)(b * oh + 2 * ti) * ow + 2 * tj) * o, *y10 = y00 + (long)ow * o;
-    for (int q = 0; q < o; q += 4) {
-      const float *s = m + t * o + q;
-      const v128_t r00 = VADD(VLOAD(s), VLOAD(s + 3 * point)), r01 = VADD(VLOAD(s + point), VLOAD(s + 4 * point)), r02 = VADD(VLOAD(s + 2 * point), VLOAD(s + 5 * point));
-      const v128_t r10 = VADD(VLOAD(s + 3 * point), VLOAD(s + 6 * point)), r11 = VADD(VLOAD(s + 4 * point), VLOAD(s + 7 * point)),
-                   r12 = VADD(VLOAD(s + 5 * point), VLOAD(s + 8 * point));
-      const v128_t bq = VLOAD(bias + q);
-      v128_t z00 = VADD(VADD(r00, r01), bq), z01 = VADD(VADD(r01, r02), bq), z10 = VADD(VADD(r10, r11), bq), z11 = VADD(VADD(r11, r12), bq);
-      if (relu) {
-        z00 = wasm_f32x4_max(z00, zero); z01 = wasm_f32x4_max(z01, zero);
-        z10 = wasm_f32x4_max(z10, zero); z11 = wasm_f32x4_max(z11, zero);
-      }
-      wasm_v128_store(y00 + q, z00); wasm_v128_store(y00 + o + q, z01);
-      wasm_v128_store(y10 + q, z10); wasm_v128_store(y10 + o + q, z11);
-    }
-  }
-}
-
 // Scratch bytes forward needs for x [n][h][w][ch] and o output channels.
 __attribute__((export_name("forward_scratch")))
 uintptr_t forward_scratch(int n, int h, int w, int ch, int o) {
   const uintptr_t padded = align16(4 * (uintptr_t)n * (h + 2) * (w + 2) * ch);
-  if (winograd_fits(h, w, ch, o))
-    return padded + align16(4 * 9 * 4 * (uintptr_t)ch * o) + align16(4 * 9 * WINOGRAD_BLOCK * 4 * (uintptr_t)ch) +
-           align16(4 * 9 * WINOGRAD_BLOCK * (uintptr_t)o);
+  if (forward_fits(h, w, ch, o)) return padded + winograd_scratch(4 * ch, o);
   const uintptr_t pixels = (uintptr_t)n * (h / 2) * (w / 2);
   return padded + 2 * align16(4 * pixels) + align16(4 * 16 * (uintptr_t)ch);
 }
@@ -256,20 +251,7 @@ void forward(const float *x, const float *w, const float *bias, float *y, unsign
   float *x_pad = (float *)scratch;
   unsigned char *rest = scratch + align16(4 * (uintptr_t)n * (h + 2) * pw * ch);
   pad_one(x, x_pad, n, h, wd, ch, 1);
-  if (winograd_fits(h, wd, ch, o)) {
-    const int th = oh / 2, tw = ow / 2, tiles = n * th * tw, k = 4 * ch;
-    float *u = (float *)rest;
-    float *v = (float *)(rest + align16(4 * 9 * (uintptr_t)k * o));
-    float *products = (float *)((unsigned char *)v + align16(4 * 9 * WINOGRAD_BLOCK * (uintptr_t)k));
-    winograd_filter(w, u, ch, o);
-    for (int first = 0; first < tiles; first += WINOGRAD_BLOCK) {
-      const int count = tiles - first < WINOGRAD_BLOCK ? tiles - first : WINOGRAD_BLOCK;
-      winograd_input(x_pad, v, first, count, th, tw, h, pw, ch);
-      for (int xi = 0; xi < 9; xi++) product(v + (long)xi * count * k, k, 1, u + (long)xi * k * o, products + (long)xi * count * o, count, o, k);
-      winograd_output(products, bias, y, first, count, th, tw, o, relu);
-    }
-    return;
-  }
+  if (forward_fits(h, wd, ch, o)) return winograd_forward(x_pad, w, bias, y, rest, n, h, wd, ch, o, relu);
   int *a_row = (int *)rest;
   int *c_row = (int *)((unsigned char *)a_row + align16(4 * (uintptr_t)m));
   int *a_col = (int *)((unsigned char *)c_row + align16(4 * (uintptr_t)m));

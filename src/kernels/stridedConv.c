@@ -10,8 +10,8 @@
 //                    then the ReLU
 //   input gradient:  for each of the 4 parities of (y, x), a pixel receives exactly 2x2 taps:
 //                    dx[pixel][c] = sum over (tap, o) of dy_padded[pixel's tap position][o] w[tap][c][o]
-// The forward and the input gradient run as Winograd F(2x2, 2x2) (winograd.h) where the shapes
-// allow, which the relational encoder's conv2 and conv3 do: 9 multiplies for every 16.
+// All three run as Winograd F(2x2, 2x2) (winograd.h) where the shapes allow, which the relational
+// encoder's conv2 and conv3 do: 9 multiplies for every 16.
 //   filter gradient: dw[tap][c][o] = sum over positions p of x_padded[p's tap window][c] dy[p][o]
 // All read a zero-padded copy of their gathered operand, which removes all bounds checks.
 #include <wasm_simd128.h>
@@ -266,12 +266,54 @@ void forward(const float *x, const float *w, const float *bias, float *y, unsign
   gathered_product(x_pad, a_row, a_col, w, y, c_row, m, o, 16 * ch, relu ? SET_RELU : SET, bias, 1);
 }
 
+// The filter gradient as Winograd, where the forward is: with the forward's Q and G, each 2 x 2
+// tile of dy adds to dG[ty][tx] = sum over (i, j) in the tile of Q[i + ty][j + tx] dy[i][j], the
+// same 2 x 2 correlation of a 3 x 3 input tile, now with the dy tile as its filter. Summed over
+// tiles at each point, that is a product of the transformed inputs, transposed ([4 ch][tiles]),
+// by the transformed dy tiles ([tiles][o]); dG is their sum through A^T . A.
+#define FILTER_TILE_BLOCK 128
+
+static uintptr_t winograd_filter_gradient_scratch(int ch, int o) {
+  const uintptr_t k = 4 * (uintptr_t)ch;
+  return 2 * align16(4 * 9 * k * o) + align16(4 * 9 * FILTER_TILE_BLOCK * k) + align16(4 * 9 * FILTER_TILE_BLOCK * (uintptr_t)o);
+}
+
+static void winograd_filter_gradient(const float *x_pad, const float *dy, float *dw, unsigned char *scratch, int n, int h, int wd, int ch, int o) {
+  const int oh = h / 2, ow = wd / 2, th = oh / 2, tw = ow / 2, tiles = n * th * tw, k = 4 * ch, pw = wd + 2;
+  float *sums = (float *)scratch; // [9][k][o], over all tiles
+  float *block_sums = (float *)(scratch + align16(4 * 9 * (uintptr_t)k * o));
+  float *v = (float *)((unsigned char *)block_sums + align16(4 * 9 * (uintptr_t)k * o));
+  float *u = (float *)((unsigned char *)v + align16(4 * 9 * FILTER_TILE_BLOCK * (uintptr_t)k));
+  const float scale = underflow_scale(dy, (long)n * oh * ow * o);
+  for (long e = 0; e < 9L * k * o; e++) sums[e] = 0;
+  for (int first = 0; first < tiles; first += FILTER_TILE_BLOCK) {
+    const int count = tiles - first < FILTER_TILE_BLOCK ? tiles - first : FILTER_TILE_BLOCK;
+    for (int t = 0; t < count; t++) {
+      DECODE_TILE(first + t, th, tw);
+      for (int p = 0; p < 4; p++) {
+        const float *corner = x_pad + ((long)(b * (h + 2) + 4 * ti + (p >> 1)) * pw + 4 * tj + (p & 1)) * ch;
+        winograd_input_tile(corner, 2L * pw * ch, 2L * ch, v + (long)t * k + p * ch, (long)count * k, ch);
+      }
+      winograd_filter_tile(dy + ((long)(b * oh + 2 * ti) * ow + 2 * tj) * o, (long)ow * o, o, u + (long)t * o, (long)count * o, o, scale);
+    }
+    for (int xi = 0; xi < 9; xi++) product(v + (long)xi * count * k, 1, k, u + (long)xi * count * o, block_sums + (long)xi * k * o, k, o, count);
+    for (long e = 0; e < 9L * k * o; e++) sums[e] += block_sums[e];
+  }
+  // Point xi of (p, c) and o to dw[2 ty + py][2 tx + px][c][o].
+  for (int p = 0; p < 4; p++)
+    for (int c = 0; c < ch; c++) {
+      float *tap00 = dw + ((long)((p >> 1) * 4 + (p & 1)) * ch + c) * o;
+      winograd_output_tile(sums + (long)(p * ch + c) * o, (long)k * o, 0, 1 / scale, 0, tap00, 8L * ch * o, 2L * ch * o, o);
+    }
+}
+
 // Positions per block of the filter gradient: its slices of dy and x stay in cache.
 #define FILTER_BLOCK 256
 
 // Scratch bytes filter_gradient needs for x [n][h][w][ch] and o output channels.
 __attribute__((export_name("filter_gradient_scratch")))
 uintptr_t filter_gradient_scratch(int n, int h, int w, int ch, int o) {
+  if (forward_fits(h, w, ch, o)) return align16(4 * (uintptr_t)n * (h + 2) * (w + 2) * ch) + winograd_filter_gradient_scratch(ch, o);
   return align16(4 * (uintptr_t)n * (h + 2) * (w + 2) * ch) + 2 * align16(4 * 16 * (uintptr_t)ch) + align16(4 * FILTER_BLOCK) +
          align16(4 * FILTER_BLOCK * (uintptr_t)o);
 }
@@ -286,6 +328,7 @@ void filter_gradient(const float *x, const float *dy, float *dw, unsigned char *
   int *a_col = (int *)((unsigned char *)c_row + align16(4 * (uintptr_t)m));
   float *dy_block = (float *)((unsigned char *)a_col + align16(4 * FILTER_BLOCK)); // scaled against underflow
   pad_one(x, x_pad, n, h, w, ch, 1);
+  if (forward_fits(h, w, ch, o)) return winograd_filter_gradient(x_pad, dy, dw, (unsigned char *)a_row, n, h, w, ch, o);
   for (int e = 0; e < m * o; e++) dw[e] = 0;
   for (int ky = 0; ky < 4; ky++)
     for (int kx = 0; kx < 4; kx++)

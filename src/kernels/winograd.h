@@ -22,6 +22,26 @@ static void winograd_filter_points(float g00, float g01, float g10, float g11, f
   out[6 * point] = s20; out[7 * point] = s20 + s21; out[8 * point] = s21;
 }
 
+// out[point * xi + c] for c < channels (a multiple of 4): scale times the 2 x 2 filter whose
+// element (i, j) starts at g + i row + j col, at the 9 points, G g G^T.
+static void winograd_filter_tile(const float *g, long row, long col, float *out, long point, int channels, float scale) {
+  const v128_t scales = wasm_f32x4_splat(scale);
+  for (int c = 0; c < channels; c += 4, g += 4, out += 4) {
+    const v128_t g00 = wasm_f32x4_mul(scales, wasm_v128_load(g)), g01 = wasm_f32x4_mul(scales, wasm_v128_load(g + col));
+    const v128_t g10 = wasm_f32x4_mul(scales, wasm_v128_load(g + row)), g11 = wasm_f32x4_mul(scales, wasm_v128_load(g + row + col));
+    const v128_t s10 = wasm_f32x4_add(g00, g10), s11 = wasm_f32x4_add(g01, g11);
+    wasm_v128_store(out, g00);
+    wasm_v128_store(out + point, wasm_f32x4_add(g00, g01));
+    wasm_v128_store(out + 2 * point, g01);
+    wasm_v128_store(out + 3 * point, s10);
+    wasm_v128_store(out + 4 * point, wasm_f32x4_add(s10, s11));
+    wasm_v128_store(out + 5 * point, s11);
+    wasm_v128_store(out + 6 * point, g10);
+    wasm_v128_store(out + 7 * point, wasm_f32x4_add(g10, g11));
+    wasm_v128_store(out + 8 * point, g11);
+  }
+}
+
 // out[point * xi + c] for c < channels (a multiple of 4): the 3 x 3 input tile whose element
 // (i, j) starts at d + i row + j col, at the 9 points, B^T d B.
 static void winograd_input_tile(const float *d, long row, long col, float *out, long point, int channels) {

@@ -10,10 +10,10 @@
 //                    then the ReLU
 //   input gradient:  for each of the 4 parities of (y, x), a pixel receives exactly 2x2 taps:
 //                    dx[pixel][c] = sum over (tap, o) of dy_padded[pixel's tap position][o] w[tap][c][o]
-// All three run as Winograd F(2x2, 2x2) (winograd.h) where the shapes allow, which the relational
-// encoder's conv2 and conv3 do: 9 multiplies for every 16.
 //   filter gradient: dw[tap][c][o] = sum over positions p of x_padded[p's tap window][c] dy[p][o]
-// All read a zero-padded copy of their gathered operand, which removes all bounds checks.
+// All read a zero-padded copy of their gathered operand, which removes all bounds checks. All
+// three run as Winograd F(2x2, 2x2) instead (winograd.h, below) where the shapes allow, which the
+// relational encoder's conv2 and conv3 do: 9 multiplies for every 16.
 #include <wasm_simd128.h>
 #include <stdint.h>
 #include "product.h"
@@ -113,8 +113,9 @@ static float tap(const float *w, int ky, int kx, int c, int q, int ch, int o) { 
 // Tile `tile` of n images of th x tw tiles: its image b and position (ti, tj).
 #define DECODE_TILE(tile, th, tw) const int b = (tile) / ((th) * (tw)), ti = (tile) % ((th) * (tw)) / (tw), tj = (tile) % (tw)
 
-// Both Winograd passes work in blocks of tiles (winograd.h) and need these scratch bytes for
-// products of [tiles][k] by [k][n]: the 9 filters, and a block's transformed inputs and products.
+// The Winograd forward and input gradient work in blocks of tiles (winograd.h) and need these
+// scratch bytes for products of [tiles][k] by [k][n]: the 9 filters, and a block's transformed
+// inputs and products.
 static uintptr_t winograd_scratch(int k, int n) {
   return align16(4 * 9 * (uintptr_t)k * n) + align16(4 * 9 * WINOGRAD_BLOCK * (uintptr_t)k) + align16(4 * 9 * WINOGRAD_BLOCK * (uintptr_t)n);
 }
@@ -159,6 +160,16 @@ static void winograd_input_gradient(const float *dy_pad, const float *w, float *
 // sub-filters G[ty][tx][(p, c)][o] = w[2 ty + py][2 tx + px][c][o].
 static int forward_fits(int h, int w, int ch, int o) { return h % 4 == 0 && w % 4 == 0 && ch % 4 == 0 && o % 4 == 0; }
 
+// out[point * xi + p ch + c]: the 3 x 3 input tiles of the four phases p of x_pad [n][h + 2][pw][ch]
+// under output tile `tile` of n images of th x tw tiles, at the 9 points.
+static void phase_tiles(const float *x_pad, int tile, int th, int tw, int h, int pw, int ch, float *out, long point) {
+  DECODE_TILE(tile, th, tw);
+  for (int p = 0; p < 4; p++) {
+    const float *corner = x_pad + ((long)(b * (h + 2) + 4 * ti + (p >> 1)) * pw + 4 * tj + (p & 1)) * ch;
+    winograd_input_tile(corner, 2L * pw * ch, 2L * ch, out + p * ch, point, ch);
+  }
+}
+
 static void winograd_forward(const float *x_pad, const float *w, const float *bias, float *y, unsigned char *scratch, int n, int h, int wd, int ch,
                              int o, int relu) {
   const int oh = h / 2, ow = wd / 2, th = oh / 2, tw = ow / 2, tiles = n * th * tw, k = 4 * ch, pw = wd + 2;
@@ -174,13 +185,7 @@ static void winograd_forward(const float *x_pad, const float *w, const float *bi
   }
   for (int first = 0; first < tiles; first += WINOGRAD_BLOCK) {
     const int count = tiles - first < WINOGRAD_BLOCK ? tiles - first : WINOGRAD_BLOCK;
-    for (int t = 0; t < count; t++) {
-      DECODE_TILE(first + t, th, tw);
-      for (int p = 0; p < 4; p++) {
-        const float *corner = x_pad + ((long)(b * (h + 2) + 4 * ti + (p >> 1)) * pw + 4 * tj + (p & 1)) * ch;
-        winograd_input_tile(corner, 2L * pw * ch, 2L * ch, v + (long)t * k + p * ch, (long)count * k, ch);
-      }
-    }
+    for (int t = 0; t < count; t++) phase_tiles(x_pad, first + t, th, tw, h, pw, ch, v + (long)t * k, (long)count * k);
     for (int xi = 0; xi < 9; xi++) product(v + (long)xi * count * k, k, 1, u + (long)xi * k * o, m + (long)xi * count * o, count, o, k);
     for (int t = 0; t < count; t++) {
       DECODE_TILE(first + t, th, tw);
@@ -290,10 +295,7 @@ static void winograd_filter_gradient(const float *x_pad, const float *dy, float 
     const int count = tiles - first < FILTER_TILE_BLOCK ? tiles - first : FILTER_TILE_BLOCK;
     for (int t = 0; t < count; t++) {
       DECODE_TILE(first + t, th, tw);
-      for (int p = 0; p < 4; p++) {
-        const float *corner = x_pad + ((long)(b * (h + 2) + 4 * ti + (p >> 1)) * pw + 4 * tj + (p & 1)) * ch;
-        winograd_input_tile(corner, 2L * pw * ch, 2L * ch, v + (long)t * k + p * ch, (long)count * k, ch);
-      }
+      phase_tiles(x_pad, first + t, th, tw, h, pw, ch, v + (long)t * k, (long)count * k);
       winograd_filter_tile(dy + ((long)(b * oh + 2 * ti) * ow + 2 * tj) * o, (long)ow * o, o, u + (long)t * o, (long)count * o, o, scale);
     }
     for (int xi = 0; xi < 9; xi++) product(v + (long)xi * count * k, 1, k, u + (long)xi * count * o, block_sums + (long)xi * k * o, k, o, count);
@@ -323,12 +325,13 @@ __attribute__((export_name("filter_gradient")))
 void filter_gradient(const float *x, const float *dy, float *dw, unsigned char *scratch, int n, int h, int w, int ch, int o) {
   const int oh = h / 2, ow = w / 2, pw = w + 2, m = 16 * ch;
   float *x_pad = (float *)scratch;
-  int *a_row = (int *)(scratch + align16(4 * (uintptr_t)n * (h + 2) * pw * ch));
+  unsigned char *rest = scratch + align16(4 * (uintptr_t)n * (h + 2) * pw * ch);
+  pad_one(x, x_pad, n, h, w, ch, 1);
+  if (forward_fits(h, w, ch, o)) return winograd_filter_gradient(x_pad, dy, dw, rest, n, h, w, ch, o);
+  int *a_row = (int *)rest;
   int *c_row = (int *)((unsigned char *)a_row + align16(4 * (uintptr_t)m));
   int *a_col = (int *)((unsigned char *)c_row + align16(4 * (uintptr_t)m));
   float *dy_block = (float *)((unsigned char *)a_col + align16(4 * FILTER_BLOCK)); // scaled against underflow
-  pad_one(x, x_pad, n, h, w, ch, 1);
-  if (forward_fits(h, w, ch, o)) return winograd_filter_gradient(x_pad, dy, dw, (unsigned char *)a_row, n, h, w, ch, o);
   for (int e = 0; e < m * o; e++) dw[e] = 0;
   for (int ky = 0; ky < 4; ky++)
     for (int kx = 0; kx < 4; kx++)

@@ -6,8 +6,8 @@ import * as esbuild from 'esbuild';
 
 /**
  * `entry` of `root`/bench/lib compiled against `sourceRoot`/src into `tmp`/`name`/`name`.js, with
- * that tree's gradient worker and the wasm kernels of `sourceRoot`/dist beside it (a baseline's kernels must match its src), or
- * this repository's when that tree has none; returns the bundle.
+ * that tree's gradient worker beside it, and the wasm kernels of `sourceRoot`/dist (a baseline's
+ * kernels must match its src), or this repository's when that tree has none; returns the bundle.
  */
 export async function bundleAgainst({ root, sourceRoot, entry, tmp, name }) {
   const tree = path.join(tmp, `${name}-tree`);

@@ -67,14 +67,14 @@ test("a replica's shard returns plain arrays and keeps no tensors", async () => 
   const spec = twoWorkers();
   const peer = new ReplicaPeer(spec);
   try {
-    const weights = buildExperiment(spec);
-    const values = weights.model.parameters.map((p) => p.variable.dataSync() as Float32Array);
+    const leader = buildExperiment(spec);
+    const values = leader.model.parameters.map((p) => p.variable.dataSync() as Float32Array);
     const before = tf.memory().numTensors;
     const { loss, gradients } = peer.computeNow(1, 1, values);
     assert.equal(tf.memory().numTensors, before);
     assert.ok(Number.isFinite(loss));
     assert.deepEqual(gradients.map((g) => g.length), values.map((v) => v.length));
-    weights.model.parameters.forEach((p) => p.variable.dispose());
+    leader.model.parameters.forEach((p) => p.variable.dispose());
   } finally {
     peer.dispose();
   }

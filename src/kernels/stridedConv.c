@@ -13,7 +13,7 @@
 //   filter gradient: dw[tap][c][o] = sum over positions p of x_padded[p's tap window][c] dy[p][o]
 // All read a zero-padded copy of their gathered operand, which removes all bounds checks. All
 // three run as Winograd F(2x2, 2x2) instead (winograd.h, below) where the shapes allow, which the
-// relational encoder's conv2 and conv3 do: 9 multiplies for every 16.
+// relational encoder's conv2 and conv3 do: F(4x4, 2x2), 25 multiplies for every 64.
 #include <wasm_simd128.h>
 #include <stdint.h>
 #include "product.h"
@@ -114,82 +114,85 @@ static float tap(const float *w, int ky, int kx, int c, int q, int ch, int o) { 
 #define DECODE_TILE(tile, th, tw) const int b = (tile) / ((th) * (tw)), ti = (tile) % ((th) * (tw)) / (tw), tj = (tile) % (tw)
 
 // The Winograd forward and input gradient work in blocks of tiles (winograd.h) and need these
-// scratch bytes for products of [tiles][k] by [k][n]: the 9 filters, and a block's transformed
-// inputs and products.
+// scratch bytes for products of [tiles][k] by [k][n]: the filters at the points, and a block's
+// transformed inputs and products.
 static uintptr_t winograd_scratch(int k, int n) {
-  return align16(4 * 9 * (uintptr_t)k * n) + align16(4 * 9 * WINOGRAD_BLOCK * (uintptr_t)k) + align16(4 * 9 * WINOGRAD_BLOCK * (uintptr_t)n);
+  return align16(WINOGRAD_BYTES((long)k * n)) + align16(WINOGRAD_BYTES((long)WINOGRAD_BLOCK * k)) + align16(WINOGRAD_BYTES((long)WINOGRAD_BLOCK * n));
 }
 
-// The input gradient as Winograd (winograd.h), for even dy sides and channels in vectors of 4.
+// The input gradient as Winograd (winograd.h), for dy sides in whole 4 x 4 tiles and channels in
+// vectors of 4.
 // Parity p = (py, px) of dx is a 2 x 2, stride-1 correlation of dy_pad shifted by (py, px) with
 // the flipped sub-filter G_p[r][s][q][c] = w[3 - py - 2r][3 - px - 2s][c][q]:
 //   dx[2a + py][2b + px][c] = sum over r, s, q of dy_pad[a + py + r][b + px + s][q] G_p[r][s][q][c].
-static int input_gradient_fits(int oh, int ow, int ch, int o) { return oh % 2 == 0 && ow % 2 == 0 && ch % 4 == 0 && o % 4 == 0; }
+static int input_gradient_fits(int oh, int ow, int ch, int o) { return oh % 4 == 0 && ow % 4 == 0 && ch % 4 == 0 && o % 4 == 0; }
 
 static void winograd_input_gradient(const float *dy_pad, const float *w, float *dx, float scale, unsigned char *scratch, int n, int oh, int ow,
                                     int ch, int o) {
-  const int th = oh / 2, tw = ow / 2, tiles = n * th * tw, pw = ow + 2, wd = 2 * ow;
+  const int th = oh / 4, tw = ow / 4, tiles = n * th * tw, pw = ow + 2, wd = 2 * ow;
+  const long us = winograd_stride((long)o * ch), vs = winograd_stride((long)WINOGRAD_BLOCK * o), ms = winograd_stride((long)WINOGRAD_BLOCK * ch);
   float *u = (float *)scratch;
-  float *v = (float *)(scratch + align16(4 * 9 * (uintptr_t)o * ch));
-  float *m = (float *)((unsigned char *)v + align16(4 * 9 * WINOGRAD_BLOCK * (uintptr_t)o));
+  float *v = (float *)(scratch + align16(WINOGRAD_BYTES((long)o * ch)));
+  float *m = (float *)((unsigned char *)v + align16(WINOGRAD_BYTES((long)WINOGRAD_BLOCK * o)));
   for (int p = 0; p < 4; p++) {
     const int py = p >> 1, px = p & 1;
     for (int q = 0; q < o; q++)
       for (int c = 0; c < ch; c++)
         winograd_filter_points(tap(w, 3 - py, 3 - px, c, q, ch, o), tap(w, 3 - py, 1 - px, c, q, ch, o), tap(w, 1 - py, 3 - px, c, q, ch, o),
-                               tap(w, 1 - py, 1 - px, c, q, ch, o), u + q * ch + c, (long)o * ch);
+                               tap(w, 1 - py, 1 - px, c, q, ch, o), u + q * ch + c, us);
     for (int first = 0; first < tiles; first += WINOGRAD_BLOCK) {
       const int count = tiles - first < WINOGRAD_BLOCK ? tiles - first : WINOGRAD_BLOCK;
       for (int t = 0; t < count; t++) {
         DECODE_TILE(first + t, th, tw);
-        winograd_input_tile(dy_pad + ((long)(b * (oh + 2) + 2 * ti + py) * pw + 2 * tj + px) * o, (long)pw * o, o, v + (long)t * o, (long)count * o, o);
+        winograd_input_tile(dy_pad + ((long)(b * (oh + 2) + 4 * ti + py) * pw + 4 * tj + px) * o, (long)pw * o, o, v + (long)t * o, vs, o);
       }
-      for (int xi = 0; xi < 9; xi++) product(v + (long)xi * count * o, o, 1, u + (long)xi * o * ch, m + (long)xi * count * ch, count, ch, o);
+      for (int xi = 0; xi < WINOGRAD_POINTS; xi++) product(v + xi * vs, o, 1, u + xi * us, m + xi * ms, count, ch, o);
       for (int t = 0; t < count; t++) {
         DECODE_TILE(first + t, th, tw);
-        float *corner = dx + ((long)(b * 2 * oh + 4 * ti + py) * wd + 4 * tj + px) * ch;
-        winograd_output_tile(m + (long)t * ch, (long)count * ch, 0, 1 / scale, 0, corner, 2L * wd * ch, 2L * ch, ch);
+        float *corner = dx + ((long)(b * 2 * oh + 8 * ti + py) * wd + 8 * tj + px) * ch;
+        winograd_output_tile(m + (long)t * ch, ms, 0, 1 / scale, 0, corner, 2L * wd * ch, 2L * ch, ch);
       }
     }
   }
 }
 
-// The forward as Winograd, for output sides in whole 2 x 2 tiles and channels in vectors of 4.
+// The forward as Winograd, for output sides in whole 4 x 4 tiles and channels in vectors of 4.
 // A 4 x 4, stride-2 convolution of x_pad is a 2 x 2, stride-1 one of its four phases side by
 // side as channels, Q[u][v][(p, c)] = x_pad[2u + py][2v + px][c] for p = (py, px), with the
 // sub-filters G[ty][tx][(p, c)][o] = w[2 ty + py][2 tx + px][c][o].
-static int forward_fits(int h, int w, int ch, int o) { return h % 4 == 0 && w % 4 == 0 && ch % 4 == 0 && o % 4 == 0; }
+static int forward_fits(int h, int w, int ch, int o) { return h % 8 == 0 && w % 8 == 0 && ch % 4 == 0 && o % 4 == 0; }
 
-// out[point * xi + p ch + c]: the 3 x 3 input tiles of the four phases p of x_pad [n][h + 2][pw][ch]
-// under output tile `tile` of n images of th x tw tiles, at the 9 points.
+// out[point * xi + p ch + c]: the 5 x 5 input tiles of the four phases p of x_pad [n][h + 2][pw][ch]
+// under output tile `tile` of n images of th x tw tiles, at the points.
 static void phase_tiles(const float *x_pad, int tile, int th, int tw, int h, int pw, int ch, float *out, long point) {
   DECODE_TILE(tile, th, tw);
   for (int p = 0; p < 4; p++) {
-    const float *corner = x_pad + ((long)(b * (h + 2) + 4 * ti + (p >> 1)) * pw + 4 * tj + (p & 1)) * ch;
+    const float *corner = x_pad + ((long)(b * (h + 2) + 8 * ti + (p >> 1)) * pw + 8 * tj + (p & 1)) * ch;
     winograd_input_tile(corner, 2L * pw * ch, 2L * ch, out + p * ch, point, ch);
   }
 }
 
 static void winograd_forward(const float *x_pad, const float *w, const float *bias, float *y, unsigned char *scratch, int n, int h, int wd, int ch,
                              int o, int relu) {
-  const int oh = h / 2, ow = wd / 2, th = oh / 2, tw = ow / 2, tiles = n * th * tw, k = 4 * ch, pw = wd + 2;
+  const int oh = h / 2, ow = wd / 2, th = oh / 4, tw = ow / 4, tiles = n * th * tw, k = 4 * ch, pw = wd + 2;
+  const long us = winograd_stride((long)k * o), vs = winograd_stride((long)WINOGRAD_BLOCK * k), ms = winograd_stride((long)WINOGRAD_BLOCK * o);
   float *u = (float *)scratch;
-  float *v = (float *)(scratch + align16(4 * 9 * (uintptr_t)k * o));
-  float *m = (float *)((unsigned char *)v + align16(4 * 9 * WINOGRAD_BLOCK * (uintptr_t)k));
+  float *v = (float *)(scratch + align16(WINOGRAD_BYTES((long)k * o)));
+  float *m = (float *)((unsigned char *)v + align16(WINOGRAD_BYTES((long)WINOGRAD_BLOCK * k)));
   for (int p = 0; p < 4; p++) {
     const int py = p >> 1, px = p & 1;
     for (int c = 0; c < ch; c++)
       for (int q = 0; q < o; q++)
         winograd_filter_points(tap(w, py, px, c, q, ch, o), tap(w, py, px + 2, c, q, ch, o), tap(w, py + 2, px, c, q, ch, o),
-                               tap(w, py + 2, px + 2, c, q, ch, o), u + (p * ch + c) * o + q, (long)k * o);
+                               tap(w, py + 2, px + 2, c, q, ch, o), u + (p * ch + c) * o + q, us);
   }
   for (int first = 0; first < tiles; first += WINOGRAD_BLOCK) {
     const int count = tiles - first < WINOGRAD_BLOCK ? tiles - first : WINOGRAD_BLOCK;
-    for (int t = 0; t < count; t++) phase_tiles(x_pad, first + t, th, tw, h, pw, ch, v + (long)t * k, (long)count * k);
-    for (int xi = 0; xi < 9; xi++) product(v + (long)xi * count * k, k, 1, u + (long)xi * k * o, m + (long)xi * count * o, count, o, k);
+    for (int t = 0; t < count; t++) phase_tiles(x_pad, first + t, th, tw, h, pw, ch, v + (long)t * k, vs);
+    for (int xi = 0; xi < WINOGRAD_POINTS; xi++) product(v + xi * vs, k, 1, u + xi * us, m + xi * ms, count, o, k);
     for (int t = 0; t < count; t++) {
       DECODE_TILE(first + t, th, tw);
-      winograd_output_tile(m + (long)t * o, (long)count * o, bias, 1, relu, y + ((long)(b * oh + 2 * ti) * ow + 2 * tj) * o, (long)ow * o, o, o);
+      winograd_output_tile(m + (long)t * o, ms, bias, 1, relu, y + ((long)(b * oh + 4 * ti) * ow + 4 * tj) * o, (long)ow * o, o, o);
     }
   }
 }
@@ -271,41 +274,43 @@ void forward(const float *x, const float *w, const float *bias, float *y, unsign
   gathered_product(x_pad, a_row, a_col, w, y, c_row, m, o, 16 * ch, relu ? SET_RELU : SET, bias, 1);
 }
 
-// The filter gradient as Winograd, where the forward is: with the forward's Q and G, each 2 x 2
-// tile of dy adds to dG[ty][tx] = sum over (i, j) in the tile of Q[i + ty][j + tx] dy[i][j], the
-// same 2 x 2 correlation of a 3 x 3 input tile, now with the dy tile as its filter. Summed over
-// tiles at each point, that is a product of the transformed inputs, transposed ([4 ch][tiles]),
-// by the transformed dy tiles ([tiles][o]); dG is their sum through A^T . A.
-#define FILTER_TILE_BLOCK 128
+// The filter gradient as Winograd, where the forward is: with the forward's Q and G, each 4 x 4
+// tile of dy adds to dG[ty][tx] = sum over (i, j) in the tile of Q[i + ty][j + tx] dy[i][j], which
+// is G^T ((B^T Q_tile B) . (A dy_tile A^T)) G (winograd.h). Summed over tiles at each point, that
+// is a product of the transformed inputs, transposed ([4 ch][tiles]), by the transformed dy tiles
+// ([tiles][o]); dG is the sum through G^T . G.
+#define FILTER_TILE_BLOCK 64
 
 static uintptr_t winograd_filter_gradient_scratch(int ch, int o) {
   const uintptr_t k = 4 * (uintptr_t)ch;
-  return 2 * align16(4 * 9 * k * o) + align16(4 * 9 * FILTER_TILE_BLOCK * k) + align16(4 * 9 * FILTER_TILE_BLOCK * (uintptr_t)o);
+  return 2 * align16(WINOGRAD_BYTES(k * o)) + align16(WINOGRAD_BYTES(FILTER_TILE_BLOCK * k)) + align16(WINOGRAD_BYTES((long)FILTER_TILE_BLOCK * o));
 }
 
 static void winograd_filter_gradient(const float *x_pad, const float *dy, float *dw, unsigned char *scratch, int n, int h, int wd, int ch, int o) {
-  const int oh = h / 2, ow = wd / 2, th = oh / 2, tw = ow / 2, tiles = n * th * tw, k = 4 * ch, pw = wd + 2;
-  float *sums = (float *)scratch; // [9][k][o], over all tiles
-  float *block_sums = (float *)(scratch + align16(4 * 9 * (uintptr_t)k * o));
-  float *v = (float *)((unsigned char *)block_sums + align16(4 * 9 * (uintptr_t)k * o));
-  float *u = (float *)((unsigned char *)v + align16(4 * 9 * FILTER_TILE_BLOCK * (uintptr_t)k));
+  const int oh = h / 2, ow = wd / 2, th = oh / 4, tw = ow / 4, tiles = n * th * tw, k = 4 * ch, pw = wd + 2;
+  const long ss = winograd_stride((long)k * o), vs = winograd_stride((long)FILTER_TILE_BLOCK * k), us = winograd_stride((long)FILTER_TILE_BLOCK * o);
+  const long sum_size = WINOGRAD_POINTS * ss;
+  float *sums = (float *)scratch; // [points][k][o], over all tiles
+  float *block_sums = (float *)(scratch + align16(4 * sum_size));
+  float *v = (float *)((unsigned char *)block_sums + align16(4 * sum_size));
+  float *u = (float *)((unsigned char *)v + align16(WINOGRAD_BYTES((long)FILTER_TILE_BLOCK * k)));
   const float scale = underflow_scale(dy, (long)n * oh * ow * o);
-  for (long e = 0; e < 9L * k * o; e++) sums[e] = 0;
+  for (long e = 0; e < sum_size; e++) sums[e] = 0;
   for (int first = 0; first < tiles; first += FILTER_TILE_BLOCK) {
     const int count = tiles - first < FILTER_TILE_BLOCK ? tiles - first : FILTER_TILE_BLOCK;
     for (int t = 0; t < count; t++) {
       DECODE_TILE(first + t, th, tw);
-      phase_tiles(x_pad, first + t, th, tw, h, pw, ch, v + (long)t * k, (long)count * k);
-      winograd_filter_tile(dy + ((long)(b * oh + 2 * ti) * ow + 2 * tj) * o, (long)ow * o, o, u + (long)t * o, (long)count * o, o, scale);
+      phase_tiles(x_pad, first + t, th, tw, h, pw, ch, v + (long)t * k, vs);
+      winograd_gradient_tile(dy + ((long)(b * oh + 4 * ti) * ow + 4 * tj) * o, (long)ow * o, o, u + (long)t * o, us, o, scale);
     }
-    for (int xi = 0; xi < 9; xi++) product(v + (long)xi * count * k, 1, k, u + (long)xi * count * o, block_sums + (long)xi * k * o, k, o, count);
-    for (long e = 0; e < 9L * k * o; e++) sums[e] += block_sums[e];
+    for (int xi = 0; xi < WINOGRAD_POINTS; xi++) product(v + xi * vs, 1, k, u + xi * us, block_sums + xi * ss, k, o, count);
+    for (long e = 0; e < sum_size; e++) sums[e] += block_sums[e];
   }
   // Point xi of (p, c) and o to dw[2 ty + py][2 tx + px][c][o].
   for (int p = 0; p < 4; p++)
     for (int c = 0; c < ch; c++) {
       float *tap00 = dw + ((long)((p >> 1) * 4 + (p & 1)) * ch + c) * o;
-      winograd_output_tile(sums + (long)(p * ch + c) * o, (long)k * o, 0, 1 / scale, 0, tap00, 8L * ch * o, 2L * ch * o, o);
+      winograd_taps_tile(sums + (long)(p * ch + c) * o, ss, 1 / scale, tap00, 8L * ch * o, 2L * ch * o, o);
     }
 }
 

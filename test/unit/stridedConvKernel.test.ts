@@ -42,11 +42,13 @@ function gradientsBothWays(shape: [number, number, number, number], out: number,
 }
 
 // Shapes of the encoder's three layers, plus odd channel counts (the product's row and column
-// tails) and more positions than one filter-gradient block (256).
+// tails) and more positions than one filter-gradient block (256), and for Winograd more tiles than
+// one filter-gradient block (64) on a non-square map.
 const CASES: { shape: [number, number, number, number]; out: number }[] = [
   { shape: [3, 32, 32, 1], out: 32 },
   { shape: [2, 16, 16, 32], out: 32 },
   { shape: [5, 8, 8, 32], out: 32 },
+  { shape: [33, 8, 16, 8], out: 12 },
   { shape: [2, 6, 10, 3], out: 5 },
   { shape: [1, 2, 2, 7], out: 13 },
 ];
@@ -85,12 +87,12 @@ test('the encoder layer trains on the kernels: same gradients, no leaked tensors
 
 // The encoder's three layers as conv + bias + ReLU: fused forward and kernel backward (dense.wasm's
 // ReLU mask and bias gradient, then this module's) against tfjs's ops with the stride-1 gradients.
-// The forward runs as Winograd for [6, 16, 16, 32] (96 tiles: a full block of 64 and part of one)
-// and for a non-square map of 4 channels; the other two take the direct product.
+// The forward runs as Winograd for [10, 16, 16, 32] (40 tiles of 4 x 4: a full block of 32 and
+// part of one) and for a non-square map of 4 channels; the other two take the direct product.
 for (const { shape, out, xIsData } of [
   { shape: [6, 32, 32, 1] as [number, number, number, number], out: 32, xIsData: true },
-  { shape: [6, 16, 16, 32] as [number, number, number, number], out: 32, xIsData: false },
-  { shape: [2, 8, 12, 4] as [number, number, number, number], out: 8, xIsData: false },
+  { shape: [10, 16, 16, 32] as [number, number, number, number], out: 32, xIsData: false },
+  { shape: [2, 8, 16, 4] as [number, number, number, number], out: 8, xIsData: false },
   { shape: [3, 8, 8, 5] as [number, number, number, number], out: 7, xIsData: false },
 ]) {
   test(`relu(conv(x) + bias) on the kernels: values and gradients, x [${shape}], ${out} filters${xIsData ? ', x is data' : ''}`, options, async () => {

@@ -116,7 +116,7 @@ async function timeTraining(request: Request) {
   return { stepsPerSecond: steps / seconds, lastLoss };
 }
 
-/** ms per step in each kernel, and in each kernel and input shapes (the 25 largest of each). */
+/** ms per step in each kernel, and in each kernel and input shapes, and calls per step of each kernel (the 25 largest of each). */
 async function profileTraining(request: Request) {
   const { steps = 10, seed = 0 } = request;
   const spec = specFor(request.workload, seed, { steps, logEvery: steps });
@@ -125,16 +125,18 @@ async function profileTraining(request: Request) {
   });
   const byName = new Map<string, number>();
   const byShape = new Map<string, number>();
+  const counts = new Map<string, number>();
   for (const kernel of info.kernels) {
     const ms = Number(kernel.kernelTimeMs) || 0;
     const shapes = `${kernel.name} ${kernel.inputShapes.map((s) => `[${s}]`).join(' ')}`;
     byName.set(kernel.name, (byName.get(kernel.name) ?? 0) + ms);
     byShape.set(shapes, (byShape.get(shapes) ?? 0) + ms);
+    counts.set(kernel.name, (counts.get(kernel.name) ?? 0) + 1);
   }
   const top = (m: Map<string, number>) =>
     Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, ms]) => [k, Math.round((ms / steps) * 100) / 100]));
   const total = [...byName.values()].reduce((a, b) => a + b, 0);
-  return { kernelsPerStep: info.kernels.length / steps, msPerStepInKernels: total / steps, byKernel: top(byName), byShapes: top(byShape) };
+  return { kernelsPerStep: info.kernels.length / steps, msPerStepInKernels: total / steps, byKernel: top(byName), byShapes: top(byShape), callsPerStep: top(counts) };
 }
 
 /** Initial weights, the first batches and our losses on them, for the reference to replay. */

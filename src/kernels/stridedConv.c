@@ -110,6 +110,14 @@ static uintptr_t align16(uintptr_t bytes) { return (bytes + 15) & ~(uintptr_t)15
 // w[ky][kx][c][q]
 static float tap(const float *w, int ky, int kx, int c, int q, int ch, int o) { return w[((ky * 4 + kx) * ch + c) * o + q]; }
 
+// w[ky][kx][c][q .. q + 3]
+static v128_t taps_out(const float *w, int ky, int kx, int c, int q, int ch, int o) { return wasm_v128_load(w + ((ky * 4 + kx) * ch + c) * o + q); }
+
+// w[ky][kx][c .. c + 3][q]
+static v128_t taps_in(const float *w, int ky, int kx, int c, int q, int ch, int o) {
+  return wasm_f32x4_make(tap(w, ky, kx, c, q, ch, o), tap(w, ky, kx, c + 1, q, ch, o), tap(w, ky, kx, c + 2, q, ch, o), tap(w, ky, kx, c + 3, q, ch, o));
+}
+
 // Tile `tile` of n images of th x tw tiles: its image b and position (ti, tj).
 #define DECODE_TILE(tile, th, tw) const int b = (tile) / ((th) * (tw)), ti = (tile) % ((th) * (tw)) / (tw), tj = (tile) % (tw)
 
@@ -137,9 +145,9 @@ static void winograd_input_gradient(const float *dy_pad, const float *w, float *
   for (int p = 0; p < 4; p++) {
     const int py = p >> 1, px = p & 1;
     for (int q = 0; q < o; q++)
-      for (int c = 0; c < ch; c++)
-        winograd_filter_points(tap(w, 3 - py, 3 - px, c, q, ch, o), tap(w, 3 - py, 1 - px, c, q, ch, o), tap(w, 1 - py, 3 - px, c, q, ch, o),
-                               tap(w, 1 - py, 1 - px, c, q, ch, o), u + q * ch + c, us);
+      for (int c = 0; c < ch; c += 4)
+        winograd_filter_points(taps_in(w, 3 - py, 3 - px, c, q, ch, o), taps_in(w, 3 - py, 1 - px, c, q, ch, o), taps_in(w, 1 - py, 3 - px, c, q, ch, o),
+                               taps_in(w, 1 - py, 1 - px, c, q, ch, o), u + q * ch + c, us);
     for (int first = 0; first < tiles; first += WINOGRAD_BLOCK) {
       const int count = tiles - first < WINOGRAD_BLOCK ? tiles - first : WINOGRAD_BLOCK;
       for (int t = 0; t < count; t++) {
@@ -182,9 +190,9 @@ static void winograd_forward(const float *x_pad, const float *w, const float *bi
   for (int p = 0; p < 4; p++) {
     const int py = p >> 1, px = p & 1;
     for (int c = 0; c < ch; c++)
-      for (int q = 0; q < o; q++)
-        winograd_filter_points(tap(w, py, px, c, q, ch, o), tap(w, py, px + 2, c, q, ch, o), tap(w, py + 2, px, c, q, ch, o),
-                               tap(w, py + 2, px + 2, c, q, ch, o), u + (p * ch + c) * o + q, us);
+      for (int q = 0; q < o; q += 4)
+        winograd_filter_points(taps_out(w, py, px, c, q, ch, o), taps_out(w, py, px + 2, c, q, ch, o), taps_out(w, py + 2, px, c, q, ch, o),
+                               taps_out(w, py + 2, px + 2, c, q, ch, o), u + (p * ch + c) * o + q, us);
   }
   for (int first = 0; first < tiles; first += WINOGRAD_BLOCK) {
     const int count = tiles - first < WINOGRAD_BLOCK ? tiles - first : WINOGRAD_BLOCK;

@@ -72,22 +72,25 @@ static inline void winograd_taps_1d(const v128_t m[5], v128_t g[2]) {
   g[1] = wasm_f32x4_add(wasm_f32x4_sub(m[4], V_TIMES(m[1], 0.5f)), wasm_f32x4_mul(sixth, wasm_f32x4_add(m[2], V_TWICE(m[3]))));
 }
 
-// g at the points, G g (scalar: filters are transformed once per call; by multiplies, as a
-// division per element took longer than the products of a small layer).
-static void winograd_filter_1d(float g0, float g1, float out[5]) {
-  const float sixth = 1.0f / 6;
-  out[0] = 0.5f * g0; out[1] = -0.5f * (g0 + g1); out[2] = sixth * (g1 - g0); out[3] = sixth * (g0 + 2 * g1); out[4] = g1;
+// g at the points, G g (for four filters at once).
+static inline void winograd_filter_1d(v128_t g0, v128_t g1, v128_t out[5]) {
+  const v128_t sixth = wasm_f32x4_splat(1.0f / 6);
+  out[0] = V_TIMES(g0, 0.5f);
+  out[1] = V_TIMES(wasm_f32x4_add(g0, g1), -0.5f);
+  out[2] = wasm_f32x4_mul(sixth, wasm_f32x4_sub(g1, g0));
+  out[3] = wasm_f32x4_mul(sixth, wasm_f32x4_add(g0, V_TWICE(g1)));
+  out[4] = g1;
 }
 
-// out[point * xi]: the 2 x 2 filter g at the 25 points, G g G^T.
-static void winograd_filter_points(float g00, float g01, float g10, float g11, float *out, long point) {
-  float row0[5], row1[5];
+// out[point * xi] (four floats each): four 2 x 2 filters g at the 25 points, G g G^T.
+static void winograd_filter_points(v128_t g00, v128_t g01, v128_t g10, v128_t g11, float *out, long point) {
+  v128_t row0[5], row1[5];
   winograd_filter_1d(g00, g01, row0);
   winograd_filter_1d(g10, g11, row1);
   for (int beta = 0; beta < 5; beta++) {
-    float column[5];
+    v128_t column[5];
     winograd_filter_1d(row0[beta], row1[beta], column);
-    for (int alpha = 0; alpha < 5; alpha++) out[(5 * alpha + beta) * point] = column[alpha];
+    for (int alpha = 0; alpha < 5; alpha++) wasm_v128_store(out + (5 * alpha + beta) * point, column[alpha]);
   }
 }
 

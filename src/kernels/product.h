@@ -1,13 +1,17 @@
 // The register-blocked product shared by Model Lab's wasm kernels (included, not linked: each
 // kernel is its own module). c = op(a) b for one m x n block of results:
 //   a(i, p) = a[i * ai + p * ap]  (strides let a be read transposed without a copy)
-//   b is k x n row-major, c is m x n row-major and is overwritten.
+//   b is k x n row-major, c is m x n row-major and is overwritten (product) or added to
+//   (product_add, for sums over blocks without a pass that adds each block's result).
 // Each 4 x 8 block of c stays in eight SIMD registers while p runs over k.
 #ifndef MODEL_LAB_PRODUCT_H
 #define MODEL_LAB_PRODUCT_H
 #include <wasm_simd128.h>
 
-static void product(const float *a, int ai, int ap, const float *b, float *c, int m, int n, int k) {
+// c + s, or s, at c.
+#define PUT(c, s) wasm_v128_store(c, add ? wasm_f32x4_add(wasm_v128_load(c), s) : (s))
+
+static inline void product_into(const float *a, int ai, int ap, const float *b, float *c, int m, int n, int k, int add) {
   int i = 0;
   for (; i + 4 <= m; i += 4) {
     const float *a0 = a + i * ai, *a1 = a0 + ai, *a2 = a1 + ai, *a3 = a2 + ai;
@@ -26,10 +30,10 @@ static void product(const float *a, int ai, int ap, const float *b, float *c, in
         s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(x2, b0)); s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(x2, b1));
         s30 = wasm_f32x4_add(s30, wasm_f32x4_mul(x3, b0)); s31 = wasm_f32x4_add(s31, wasm_f32x4_mul(x3, b1));
       }
-      wasm_v128_store(c0 + j, s00); wasm_v128_store(c0 + j + 4, s01);
-      wasm_v128_store(c1 + j, s10); wasm_v128_store(c1 + j + 4, s11);
-      wasm_v128_store(c2 + j, s20); wasm_v128_store(c2 + j + 4, s21);
-      wasm_v128_store(c3 + j, s30); wasm_v128_store(c3 + j + 4, s31);
+      PUT(c0 + j, s00); PUT(c0 + j + 4, s01);
+      PUT(c1 + j, s10); PUT(c1 + j + 4, s11);
+      PUT(c2 + j, s20); PUT(c2 + j + 4, s21);
+      PUT(c3 + j, s30); PUT(c3 + j + 4, s31);
     }
     for (; j + 4 <= n; j += 4) {
       v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
@@ -41,8 +45,8 @@ static void product(const float *a, int ai, int ap, const float *b, float *c, in
         s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(wasm_f32x4_splat(a2[p * ap]), b0));
         s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(wasm_f32x4_splat(a3[p * ap]), b0));
       }
-      wasm_v128_store(c0 + j, s0); wasm_v128_store(c1 + j, s1);
-      wasm_v128_store(c2 + j, s2); wasm_v128_store(c3 + j, s3);
+      PUT(c0 + j, s0); PUT(c1 + j, s1);
+      PUT(c2 + j, s2); PUT(c3 + j, s3);
     }
     for (; j < n; j++) {
       float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -50,7 +54,8 @@ static void product(const float *a, int ai, int ap, const float *b, float *c, in
         float x = b[p * n + j];
         s0 += a0[p * ap] * x; s1 += a1[p * ap] * x; s2 += a2[p * ap] * x; s3 += a3[p * ap] * x;
       }
-      c0[j] = s0; c1[j] = s1; c2[j] = s2; c3[j] = s3;
+      c0[j] = add ? c0[j] + s0 : s0; c1[j] = add ? c1[j] + s1 : s1;
+      c2[j] = add ? c2[j] + s2 : s2; c3[j] = add ? c3[j] + s3 : s3;
     }
   }
   for (; i < m; i++) {
@@ -60,15 +65,18 @@ static void product(const float *a, int ai, int ap, const float *b, float *c, in
     for (; j + 4 <= n; j += 4) {
       v128_t s = wasm_f32x4_splat(0);
       for (int p = 0; p < k; p++) s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_f32x4_splat(ar[p * ap]), wasm_v128_load(b + p * n + j)));
-      wasm_v128_store(cr + j, s);
+      PUT(cr + j, s);
     }
     for (; j < n; j++) {
       float s = 0;
       for (int p = 0; p < k; p++) s += ar[p * ap] * b[p * n + j];
-      cr[j] = s;
+      cr[j] = add ? cr[j] + s : s;
     }
   }
 }
+
+static void product(const float *a, int ai, int ap, const float *b, float *c, int m, int n, int k) { product_into(a, ai, ap, b, c, m, n, k, 0); }
+static void product_add(const float *a, int ai, int ap, const float *b, float *c, int m, int n, int k) { product_into(a, ai, ap, b, c, m, n, k, 1); }
 
 // dst [cols][rows] = src [rows][cols] transposed, in 4 x 4 blocks of SIMD shuffles: about 4x
 // fewer instructions than one element at a time (operands packed for product's B, e.g. w^T).

@@ -291,7 +291,7 @@ void forward(const float *x, const float *w, const float *bias, float *y, unsign
 
 static uintptr_t winograd_filter_gradient_scratch(int ch, int o) {
   const uintptr_t k = 4 * (uintptr_t)ch;
-  return 2 * align16(WINOGRAD_BYTES(k * o)) + align16(WINOGRAD_BYTES(FILTER_TILE_BLOCK * k)) + align16(WINOGRAD_BYTES((long)FILTER_TILE_BLOCK * o));
+  return align16(WINOGRAD_BYTES(k * o)) + align16(WINOGRAD_BYTES(FILTER_TILE_BLOCK * k)) + align16(WINOGRAD_BYTES((long)FILTER_TILE_BLOCK * o));
 }
 
 static void winograd_filter_gradient(const float *x_pad, const float *dy, float *dw, unsigned char *scratch, int n, int h, int wd, int ch, int o) {
@@ -299,11 +299,9 @@ static void winograd_filter_gradient(const float *x_pad, const float *dy, float 
   const long ss = winograd_stride((long)k * o), vs = winograd_stride((long)FILTER_TILE_BLOCK * k), us = winograd_stride((long)FILTER_TILE_BLOCK * o);
   const long sum_size = WINOGRAD_POINTS * ss;
   float *sums = (float *)scratch; // [points][k][o], over all tiles
-  float *block_sums = (float *)(scratch + align16(4 * sum_size));
-  float *v = (float *)((unsigned char *)block_sums + align16(4 * sum_size));
+  float *v = (float *)(scratch + align16(4 * sum_size));
   float *u = (float *)((unsigned char *)v + align16(WINOGRAD_BYTES((long)FILTER_TILE_BLOCK * k)));
   const float scale = underflow_scale(dy, (long)n * oh * ow * o);
-  for (long e = 0; e < sum_size; e++) sums[e] = 0;
   for (int first = 0; first < tiles; first += FILTER_TILE_BLOCK) {
     const int count = tiles - first < FILTER_TILE_BLOCK ? tiles - first : FILTER_TILE_BLOCK;
     for (int t = 0; t < count; t++) {
@@ -311,8 +309,7 @@ static void winograd_filter_gradient(const float *x_pad, const float *dy, float 
       phase_tiles(x_pad, first + t, th, tw, h, pw, ch, v + (long)t * k, vs);
       winograd_gradient_tile(dy + ((long)(b * oh + 4 * ti) * ow + 4 * tj) * o, (long)ow * o, o, u + (long)t * o, us, o, scale);
     }
-    for (int xi = 0; xi < WINOGRAD_POINTS; xi++) product(v + xi * vs, 1, k, u + xi * us, block_sums + xi * ss, k, o, count);
-    for (long e = 0; e < sum_size; e++) sums[e] += block_sums[e];
+    for (int xi = 0; xi < WINOGRAD_POINTS; xi++) (first == 0 ? product : product_add)(v + xi * vs, 1, k, u + xi * us, sums + xi * ss, k, o, count);
   }
   // Point xi of (p, c) and o to dw[2 ty + py][2 tx + px][c][o].
   for (int p = 0; p < 4; p++)

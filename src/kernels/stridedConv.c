@@ -12,8 +12,8 @@
 //                    dx[pixel][c] = sum over (tap, o) of dy_padded[pixel's tap position][o] w[tap][c][o]
 //   filter gradient: dw[tap][c][o] = sum over positions p of x_padded[p's tap window][c] dy[p][o]
 // All read a zero-padded copy of their gathered operand, which removes all bounds checks. All
-// three run as Winograd F(2x2, 2x2) instead (winograd.h, below) where the shapes allow, which the
-// relational encoder's conv2 and conv3 do: F(4x4, 2x2), 25 multiplies for every 64.
+// three run as Winograd F(4x4, 2x2) instead (winograd.h, below) where the shapes allow, which the
+// relational encoder's conv2 and conv3 do: 25 multiplies for every 64.
 #include <wasm_simd128.h>
 #include <stdint.h>
 #include "product.h"

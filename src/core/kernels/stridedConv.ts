@@ -4,8 +4,8 @@
  * wasm backend has no kernel for these gradients; as stride-1 convolutions (the fallback in
  * src/core/relational/layers.ts) the input gradient costs 4x its multiply-adds and both need
  * pads, transposes and reverses. The kernels compute the forward pass (with its bias and ReLU)
- * and both gradients as Winograd F(2x2, 2x2) where the shapes allow, 9 multiplies for every 16,
- * and otherwise as one product gathered straight from the padded operand (bench/README.md).
+ * and both gradients as Winograd F(4x4, 2x2) where the shapes allow, 25 multiplies for every
+ * 64, and otherwise as one product gathered straight from the padded operand (bench/README.md).
  *
  * Registered as three kernels of tfjs's wasm backend under Model Lab's own names, so that the
  * layer runs them through tfjs's engine (tensors, memory accounting, tf.tidy) like any op. The

@@ -29,6 +29,27 @@ test('countSquares: points off the frame or not finite draw nothing; squares at 
   assert.equal(g.counts.reduce((a, b) => a + b, 0), 4, 'the corner square keeps its 2 x 2 pixels inside');
 });
 
+test('countSquares: the same counts as one pixel at a time, for squares inside and across the edges, sides 1 to 4', () => {
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const points = Array.from({ length: 400 }, () => [12 * random() - 1, 12 * random() - 1]); // some off the frame
+  for (const side of [1, 2, 3, 4]) {
+    const g = grid(10, 10, 11);
+    const most = count(g, points, side);
+    const expected = new Uint32Array(11 * 10);
+    for (const [x, y] of points) {
+      const left = Math.round(x - side / 2);
+      const top = Math.round(10 - y - side / 2);
+      for (let row = top; row < top + side; row++) {
+        for (let col = left; col < left + side; col++) if (row >= 0 && row < 10 && col >= 0 && col < 10) expected[row * 11 + col]++;
+      }
+    }
+    for (let row = 0; row < 10; row++) expected[row * 11 + 10] = 9; // past the window: untouched
+    assert.deepEqual([...g.counts], [...expected], `side ${side}`);
+    assert.equal(most, Math.max(...expected.filter((_, i) => i % 11 !== 10)), `side ${side}: the largest count`);
+  }
+});
+
 test('pixelWords: colour bytes and alpha 1 - (1 - a)^n, as n stacked squares of alpha a composite', () => {
   const words = pixelWords([10, 20, 30], 0.5, 3);
   assert.equal(words[0], 0, 'uncovered pixels stay transparent');

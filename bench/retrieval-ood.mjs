@@ -2,7 +2,10 @@
 // (S = 2 searches, R = 4 retrievals) against multi-head attention (2 heads): 2 x 4 ground truth,
 // width 64, concat, batch 256, lr 1e-4, several seeds, two runs at a time (one worker each).
 // Reports, per model, the final training-split and held-out L1 (mean and spread over seeds),
-// held-out L1 at its best and at the start, and the wall time. A benchmark, not a test.
+// held-out L1 at its best and at the first evaluation, the wall time, and both curves (mean over
+// seeds at every evaluation, 20 per run). A benchmark, not a test.
+// The task is the paper's (truncated split, its fixed coefficients) unless --coefficients
+// ('ones', 'random') or --split-rule ('top-up', the rule before issue 25) say otherwise.
 //
 //   npm run build && node bench/retrieval-ood.mjs [--steps 5000] [--seeds 2] [--parallel 2]
 import { spawn } from 'node:child_process';
@@ -19,6 +22,8 @@ const { values: args } = parseArgs({
     seeds: { type: 'string', default: '2' },
     parallel: { type: 'string', default: '2' },
     out: { type: 'string' },
+    coefficients: { type: 'string', default: 'paper' },
+    'split-rule': { type: 'string', default: 'truncate' },
   },
 });
 const steps = Number(args.steps);
@@ -37,7 +42,7 @@ function specFor(modelKey, seed) {
     kind: 'train',
     name: `ood-${modelKey}-seed${seed}`,
     seed,
-    task: { name: 'contextual-retrieval', seqLen: 10, searchFeatures: 2, retrievalFeatures: 4, split: 'ood', coefficients: 'random' },
+    task: { name: 'contextual-retrieval', seqLen: 10, searchFeatures: 2, retrievalFeatures: 4, split: 'ood', splitRule: args['split-rule'], coefficients: args.coefficients },
     model: models[modelKey],
     objective: { name: 'l1' },
     training: {
@@ -45,7 +50,7 @@ function specFor(modelKey, seed) {
       batchSize: 256,
       learningRate: 1e-4,
       logEvery: 50,
-      evalEvery: Math.max(1, Math.round(steps / 10)),
+      evalEvery: Math.max(1, Math.round(steps / 20)),
       evalBatches: 10,
       checkpointEvery: steps,
       keepCheckpoints: 1,
@@ -108,7 +113,7 @@ await Promise.all(
 );
 
 const summary = {};
-console.log(`\nContextual Retrieval OOD, ${steps} steps, seeds ${seeds.join(',')}, wall ${((Date.now() - started) / 60000).toFixed(1)} min`);
+console.log(`\nContextual Retrieval OOD (coefficients ${args.coefficients}, split rule ${args['split-rule']}), ${steps} steps, seeds ${seeds.join(',')}, wall ${((Date.now() - started) / 60000).toFixed(1)} min`);
 console.log('model                     train L1 (final)     held-out L1 (final)  held-out first eval   held-out best        s/run');
 for (const modelKey of Object.keys(models)) {
   const runs = results.filter((r) => r.modelKey === modelKey);
@@ -128,4 +133,15 @@ for (const modelKey of Object.keys(models)) {
       `${fmt(first.map((e) => e.ood)).padEnd(21)}${fmt(best).padEnd(21)}${mean(runs.map((r) => r.seconds)).toFixed(0)}`,
   );
 }
-console.log(JSON.stringify({ steps, seeds, summary }));
+
+// Curves: mean over seeds at each evaluation step (runs of one model evaluate at the same steps).
+console.log('\nstep      ' + Object.keys(models).map((m) => `${m} train / held-out`.padEnd(44)).join(''));
+const curveSteps = summary[Object.keys(models)[0]].curves[0].map((e) => e.step);
+curveSteps.forEach((step, i) => {
+  const cells = Object.keys(models).map((m) => {
+    const at = summary[m].curves.map((curve) => curve[i]);
+    return `${mean(at.map((e) => e.train)).toFixed(3)} / ${mean(at.map((e) => e.ood)).toFixed(3)}`.padEnd(44);
+  });
+  console.log(`${String(step).padEnd(10)}${cells.join('')}`);
+});
+console.log(JSON.stringify({ steps, seeds, coefficients: args.coefficients, splitRule: args['split-rule'], summary }));

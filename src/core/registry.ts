@@ -77,7 +77,20 @@ export interface TaskEntry {
   options: OptionsSchema;
   /** Options that name files (e.g. a folder of images): resolved against the experiment file. */
   files?: FileOptions;
+  /** Options filled in when an experiment is resolved, from the others and the seed. */
+  recorded?: RecordedOptions;
   create(options: Record<string, unknown>, seed: number): Task;
+}
+
+/**
+ * Options a task records in the resolved spec (e.g. the values a named rule stands for), so that
+ * a run's spec.json says what it used and a later change of the rule cannot change an old run.
+ * `fill` runs on validated options and returns problems at pointers within the component.
+ */
+export interface RecordedOptions {
+  /** The options `fill` writes (dropped from a sweep's base file, so that each member records its own). */
+  keys: readonly string[];
+  fill(options: Record<string, unknown>, seed: number): { path: string; message: string }[];
 }
 
 const tasks = new Map<string, TaskEntry>();

@@ -128,7 +128,9 @@ test('omitted fields get their documented defaults', () => {
     searchFeatures: 2,
     retrievalFeatures: 4,
     split: 'ood',
-    coefficients: 'random',
+    splitRule: 'truncate',
+    coefficients: 'paper',
+    coefficientValues: [-0.71347752, -0.6062312],
   });
   assert.deepEqual(spec.model, { name: 'multi-head-attention', dim: 64, heads: 2, concat: true });
   assert.deepEqual(spec.objective, { name: 'l1' });
@@ -151,7 +153,7 @@ test('given values are never replaced, and $schema is dropped', () => {
     name: 'all-given',
     description: 'every field written out',
     seed: 42,
-    task: { name: 'contextual-retrieval', seqLen: 5, searchFeatures: 3, retrievalFeatures: 2, split: 'iid', coefficients: 'ones' },
+    task: { name: 'contextual-retrieval', seqLen: 5, searchFeatures: 3, retrievalFeatures: 2, split: 'iid', splitRule: 'top-up', coefficients: 'ones', coefficientValues: [1, 1, 1] },
     model: { name: 'multi-head-attention', dim: 16, heads: 4, concat: false },
     objective: { name: 'l1' },
     training: {

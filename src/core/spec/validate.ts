@@ -20,6 +20,7 @@ import {
   type ComponentEntry,
   type ComponentRole,
 } from './schema';
+import { findTask } from '../registry';
 import { SPEC_FORMAT_VERSION, SpecError, type ResolvedSpec, type SpecProblem } from './types';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { memberExperiment, pointerProblem, sweepMembers, type GridPoint, type ResolvedSweep, type SweepMember } from '../sweep';
@@ -51,6 +52,7 @@ export function parseSpec(text: string, file: string): { spec?: ResolvedSpec; pr
   }
   problems.push(...checkKind(resolved).map((p) => locate.problem(p, root)));
   problems.push(...checkTraining(resolved).map((p) => locate.problem(p, root)));
+  if (problems.length === 0) problems.push(...recordTaskOptions(resolved).map((p) => locate.problem(p, root)));
 
   if (problems.length > 0) return { problems: sortByPosition(problems) };
   return { spec: inSchemaOrder(resolved), problems: [] };
@@ -137,6 +139,21 @@ function checkComponent(role: ComponentRole, component: unknown, directory: stri
   const problems = explainAjvErrors(validate.errors ?? [], `/${role}`, `${role} '${entry.name}'`);
   if (problems.length > 0 || !entry.files) return problems;
   return entry.files.resolve(component, directory).map(({ path, message }) => ({ path: `/${role}${path}`, message, at: 'value' as const }));
+}
+
+/** Fills the options the task records (see `RecordedOptions`); runs on a spec without problems. */
+function recordTaskOptions(spec: Json): Unlocated[] {
+  const task = spec.task as Json;
+  const recorded = findTask(task.name as string)?.recorded;
+  if (!recorded) return [];
+  return recorded.fill(task, spec.seed as number).map(({ path, message }) => ({ path: `/task${path}`, message, at: 'value' as const }));
+}
+
+/** A resolved spec without the options its task records, so that they are recorded anew (sweep bases). */
+function withoutRecordedOptions(spec: Json): Json {
+  const task = spec.task as Json;
+  const keys = findTask(task.name as string)?.recorded?.keys ?? [];
+  return { ...spec, task: Object.fromEntries(Object.entries(task).filter(([key]) => !keys.includes(key))) };
 }
 
 /** `kind` must be supported by the chosen model (entries may declare `kinds`; default: train only). */
@@ -501,6 +518,7 @@ export function parseSweepSpec(text: string, file: string, readFile: SweepFileRe
       ...COMPONENT_ROLES.flatMap((role) => checkComponent(role, experiment[role], dirname(resolvePath(file)))),
       ...checkKind(experiment),
     ];
+    if (memberProblems.length === 0) memberProblems.push(...recordTaskOptions(experiment));
     if (memberProblems.length === 0) resolvedMembers.push({ ...member, spec: inSchemaOrder(experiment) });
     for (const problem of memberProblems) {
       const located = locateMemberProblem(problem, grid, member, base.file !== undefined);
@@ -564,7 +582,7 @@ function resolveSweepBase(base: Json, sweepFile: string, readFile: SweepFileRead
       })),
     };
   }
-  return { value: spec as unknown as Json, file: relative };
+  return { value: withoutRecordedOptions(spec as unknown as Json), file: relative };
 }
 
 /**

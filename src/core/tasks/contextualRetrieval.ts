@@ -6,6 +6,10 @@
  *   j_s(i) = argmin_{j != i} |x_j[s] - x_i[s]|               (nearest other token on feature s)
  *   y_i    = sum_s c_s * x_{j_s(i)}[v_s + r_s(i)]
  * The OOD split trains on some tuples (r_1 .. r_vs) of retrieval choices and tests on the rest.
+ *
+ * The resolved spec records the split rule and the coefficient values themselves, so a run keeps
+ * its task when a default changes. Specs resolved before they were recorded (neither field) meant
+ * the rules of that time: the 'top-up' split and `coefficients` as named ('random' or 'ones').
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch, Task, TaskEntry } from '../registry';
@@ -16,7 +20,59 @@ export interface ContextualRetrievalOptions {
   searchFeatures: number;
   retrievalFeatures: number;
   split: 'ood' | 'iid';
-  coefficients: 'random' | 'ones';
+  /** How split 'ood' sizes its training list (see `splitTuples`). */
+  splitRule: SplitRule;
+  /** c_s for each search (length searchFeatures). */
+  coefficientValues: readonly number[];
+}
+
+/** The task's options as a resolved spec holds them (the recorded fields absent in older specs). */
+export interface ContextualRetrievalSpecOptions {
+  seqLen: number;
+  searchFeatures: number;
+  retrievalFeatures: number;
+  split: 'ood' | 'iid';
+  coefficients: CoefficientRule;
+  splitRule?: SplitRule;
+  coefficientValues?: readonly number[];
+}
+
+export type SplitRule = 'truncate' | 'top-up';
+export type CoefficientRule = 'paper' | 'ones' | 'random';
+
+/**
+ * The coefficients of the paper's code (drawn once from U(-1, 1) by the authors and hard-coded in
+ * its data module); the first v_s are used. They are the same in every run, so no search is
+ * nearly irrelevant by the luck of a seed.
+ */
+export const PAPER_COEFFICIENTS: readonly number[] = [
+  -0.71347752, -0.6062312, 0.66062073, -0.61213017, -0.82631877, 0.75908621, -0.36274866, 0.84383333,
+];
+
+/** The c_s a named rule stands for: the paper's, all 1, or drawn from U(-1, 1) with the seed. */
+export function coefficientValues(rule: CoefficientRule, searchFeatures: number, seed: number): number[] {
+  if (rule === 'paper') {
+    if (searchFeatures > PAPER_COEFFICIENTS.length) throw new Error(`the paper's coefficients cover at most ${PAPER_COEFFICIENTS.length} searches`);
+    return PAPER_COEFFICIENTS.slice(0, searchFeatures);
+  }
+  if (rule === 'ones') return Array.from({ length: searchFeatures }, () => 1);
+  const rng = createRng(seed, 'contextual-retrieval', 'coefficients');
+  return Array.from({ length: searchFeatures }, () => 2 * rng.next() - 1);
+}
+
+/**
+ * The task a resolved spec describes. The recorded fields win; a spec without them was resolved
+ * before they existed and means that time's rules ('top-up', the values `coefficients` named).
+ */
+export function taskOptionsFromSpec(options: ContextualRetrievalSpecOptions, seed: number): ContextualRetrievalOptions {
+  return {
+    seqLen: options.seqLen,
+    searchFeatures: options.searchFeatures,
+    retrievalFeatures: options.retrievalFeatures,
+    split: options.split,
+    splitRule: options.splitRule ?? 'top-up',
+    coefficientValues: options.coefficientValues ?? coefficientValues(options.coefficients, options.searchFeatures, seed),
+  };
 }
 
 /** Per example: for each token i and search s, the token found and the retrieval wanted. */
@@ -43,13 +99,21 @@ export function retrievalTuples(searchFeatures: number, retrievalFeatures: numbe
 }
 
 /**
- * The paper's OOD split: even-indexed tuples train, odd-indexed test, then training is topped
- * up from the front of the test list until it holds at least 80% of all tuples.
+ * The OOD split of the paper's code: even-indexed tuples train, odd-indexed are held out, then
+ * training takes held-out tuples from the front until it holds int(0.8 x count) ('truncate': 12
+ * of 16 for 2 x 4, holding out (2,1), (2,3), (3,1), (3,3)). 'top-up' is Model Lab's rule before
+ * it matched the paper (kept so older runs resume unchanged): while fewer than 0.8 x count
+ * (13 of 16), keeping at least one held out.
  */
-export function splitTuples(tuples: number[][]): { train: number[][]; test: number[][] } {
+export function splitTuples(tuples: number[][], rule: SplitRule = 'truncate'): { train: number[][]; test: number[][] } {
   const train = tuples.filter((_, i) => i % 2 === 0);
   const test = tuples.filter((_, i) => i % 2 === 1);
-  while (train.length < 0.8 * tuples.length && test.length > 1) train.push(test.shift()!);
+  if (rule === 'truncate') {
+    const size = Math.floor(0.8 * tuples.length);
+    while (train.length < size) train.push(test.shift()!);
+  } else {
+    while (train.length < 0.8 * tuples.length && test.length > 1) train.push(test.shift()!);
+  }
   return { train, test };
 }
 
@@ -60,17 +124,17 @@ export class ContextualRetrievalTask implements Task {
   readonly coefficients: number[];
   private readonly tuplesBySplit: Record<string, number[][]>;
 
-  constructor(readonly options: ContextualRetrievalOptions, seed: number) {
+  constructor(readonly options: ContextualRetrievalOptions) {
     const { seqLen, searchFeatures: vs, retrievalFeatures: vp } = options;
     this.inputShape = [seqLen, vs + vp + vs * vp];
     this.outputShape = [seqLen];
-    const coefficientRng = createRng(seed, 'contextual-retrieval', 'coefficients');
-    this.coefficients = Array.from({ length: vs }, () =>
-      options.coefficients === 'ones' ? 1 : 2 * coefficientRng.next() - 1,
-    );
+    if (options.coefficientValues.length !== vs) {
+      throw new Error(`coefficientValues holds ${options.coefficientValues.length} values: expected one per search (searchFeatures = ${vs})`);
+    }
+    this.coefficients = [...options.coefficientValues];
     const tuples = retrievalTuples(vs, vp);
     if (options.split === 'ood') {
-      const { train, test } = splitTuples(tuples);
+      const { train, test } = splitTuples(tuples, options.splitRule);
       this.splits = ['train', 'ood'];
       this.tuplesBySplit = { train, ood: test };
     } else {
@@ -151,6 +215,28 @@ export class ContextualRetrievalTask implements Task {
   }
 }
 
+/**
+ * Records in the validated options the c_s that `coefficients` names with this seed. A value
+ * already there (a run's spec read as an experiment) must be exactly those: they are a record,
+ * not a setting, and a stale one (another seed) is reported rather than silently used.
+ */
+function recordCoefficientValues(options: Record<string, unknown>, seed: number): { path: string; message: string }[] {
+  const { coefficients, searchFeatures } = options as unknown as ContextualRetrievalSpecOptions;
+  const values = coefficientValues(coefficients, searchFeatures, seed);
+  const written = options.coefficientValues as number[] | undefined;
+  if (written !== undefined && (written.length !== values.length || written.some((v, i) => v !== values[i]))) {
+    const given = coefficients === 'random' ? `coefficients 'random' with seed ${seed}` : `coefficients '${coefficients}'`;
+    return [
+      {
+        path: '/coefficientValues',
+        message: `coefficientValues is recorded by Model Lab, not set: ${given} and searchFeatures ${searchFeatures} give [${values.join(', ')}]; remove the field`,
+      },
+    ];
+  }
+  options.coefficientValues = values;
+  return [];
+}
+
 export const contextualRetrievalEntry: TaskEntry = {
   name: 'contextual-retrieval',
   description:
@@ -166,12 +252,29 @@ export const contextualRetrievalEntry: TaskEntry = {
         default: 'ood',
         description: "'ood': train on 80% of the retrieval combinations, evaluate also on the held-out ones; 'iid': all combinations everywhere.",
       },
+      splitRule: {
+        enum: ['truncate', 'top-up'],
+        default: 'truncate',
+        description:
+          "How split 'ood' chooses the training combinations: even-indexed ones, then held-out ones from the front until training holds int(0.8 x count) ('truncate', the paper's code: 12 of 16 for 2 x 4, holding out (2,1), (2,3), (3,1), (3,3)). 'top-up' is the rule of runs trained before Model Lab matched the paper (fewer than 0.8 x count: 13 of 16); runs that do not record a rule use it.",
+      },
       coefficients: {
-        enum: ['random', 'ones'],
-        default: 'random',
-        description: "Per-search coefficients c_s: drawn once from U(-1, 1) with the seed ('random') or all 1 ('ones').",
+        enum: ['paper', 'ones', 'random'],
+        default: 'paper',
+        description:
+          "Per-search coefficients c_s of the target: the paper's fixed values ('paper': -0.713, -0.606, 0.661, ... the same in every run), all 1 ('ones', the paper's --no-coeff), or drawn once from U(-1, 1) with the seed ('random': a search can get |c_s| near 0 and then barely counts). The values are recorded in the run's spec as `coefficientValues`.",
+      },
+      coefficientValues: {
+        type: 'array',
+        items: { type: 'number' },
+        description:
+          'Recorded by Model Lab when the experiment is read: the c_s the run uses, from `coefficients` (and the seed for \'random\'). Leave it out; a run\'s spec.json holds it. Runs that do not record it use the values `coefficients` names.',
       },
     },
   },
-  create: (options, seed) => new ContextualRetrievalTask(options as unknown as ContextualRetrievalOptions, seed),
+  recorded: {
+    keys: ['coefficientValues'],
+    fill: recordCoefficientValues,
+  },
+  create: (options, seed) => new ContextualRetrievalTask(taskOptionsFromSpec(options as unknown as ContextualRetrievalSpecOptions, seed)),
 };

@@ -4,31 +4,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { RunFileError, errorCode, errorMessage } from './errors';
 import { TEMP_PREFIX, tempSuffix } from './layout';
+import { MAX_JSON_BYTES, readRegularFile } from './safeFiles';
 
-/** A problem with a file of the run store, located by file (and line when known). */
-export class RunFileError extends Error {
-  constructor(
-    readonly file: string,
-    readonly detail: string,
-    readonly line?: number,
-  ) {
-    super(`${file}${line !== undefined ? `:${line}` : ''}: ${detail}`);
-    this.name = 'RunFileError';
-  }
-}
+export { RunFileError, errorCode, errorMessage } from './errors';
 
 /** Error codes Windows returns while another process (indexer, antivirus, reader) has a file open. */
 const TRANSIENT_RENAME_CODES = new Set(['EPERM', 'EBUSY', 'EACCES']);
 const RENAME_ATTEMPTS = 8;
-
-export function errorCode(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** Block the thread briefly; only used between rename retries, which are rare. */
 export function sleepSync(ms: number): void {
@@ -95,15 +79,12 @@ export function writeJsonAtomic(file: string, value: unknown): void {
   writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
 
-/** Read and parse a JSON file; a missing or unparsable file is a RunFileError naming it. */
+/**
+ * Read and parse a JSON file of the run store: a regular file (no symlink) of at most
+ * MAX_JSON_BYTES; a missing, unreadable or unparsable file is a RunFileError naming it.
+ */
 export function readJsonFile(file: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    const reason = errorCode(error) === 'ENOENT' ? 'file is missing' : `cannot read file (${errorMessage(error)})`;
-    throw new RunFileError(file, reason);
-  }
+  const text = readRegularFile(file, MAX_JSON_BYTES).toString('utf8');
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {

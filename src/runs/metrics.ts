@@ -10,7 +10,8 @@
  */
 import * as fs from 'node:fs';
 import type { MetricRecord } from '../protocol';
-import { RunFileError, errorCode, writeFileAtomic } from './atomic';
+import { RunFileError, writeFileAtomic } from './atomic';
+import { MAX_METRICS_BYTES, openRegularFile, statRegularFile } from './safeFiles';
 
 const NEWLINE = 0x0a;
 
@@ -58,7 +59,7 @@ function lineNumberAt(file: string, byteOffset: number, bytesFromOffset: Buffer,
 }
 
 function readRange(file: string, start: number, end: number): Buffer {
-  const fd = fs.openSync(file, 'r');
+  const fd = openRegularFile(file);
   try {
     const buffer = Buffer.alloc(end - start);
     let read = 0;
@@ -88,13 +89,9 @@ function isLineStart(file: string, offset: number): boolean {
  * checkpoint, see truncateMetricsAfter): drop what was read before and read again from 0.
  */
 export function readMetricsFile(file: string, fromOffset = 0): { records: MetricRecord[]; nextOffset: number } {
-  let size: number;
-  try {
-    size = fs.statSync(file).size;
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return { records: [], nextOffset: 0 };
-    throw error;
-  }
+  const stats = statRegularFile(file, MAX_METRICS_BYTES);
+  if (!stats) return { records: [], nextOffset: 0 };
+  const size = stats.size;
   if (fromOffset > size || !isLineStart(file, fromOffset)) return { records: [], nextOffset: 0 };
   if (fromOffset === size) return { records: [], nextOffset: size };
 

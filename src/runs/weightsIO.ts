@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { NamedTensor } from '../core/sink';
 import { RunFileError, errorMessage, readJsonFile, writeFileDurable } from './atomic';
+import { MAX_WEIGHTS_BYTES, isPlainFileName, readRegularFile } from './safeFiles';
 
 const MANIFEST_FORMAT = 'model-lab-weights';
 const MANIFEST_VERSION = 1;
@@ -70,17 +71,11 @@ export function folderIOHandler(dir: string, group: string): FolderIOHandler {
     },
 
     async load(): Promise<tf.io.ModelArtifacts> {
-      const manifest = readJsonFile(manifestPath) as Partial<WeightsManifestFile> | null;
-      if (manifest?.format !== MANIFEST_FORMAT || !Array.isArray(manifest.weightsManifest)) {
-        throw new RunFileError(manifestPath, `not a ${MANIFEST_FORMAT} manifest`);
-      }
-      if ((manifest.formatVersion ?? 0) > MANIFEST_VERSION) {
-        throw new RunFileError(manifestPath, `written by a newer Model Lab (format ${manifest.formatVersion})`);
-      }
+      const manifest = readManifest(manifestPath);
       const weightSpecs = manifest.weightsManifest.flatMap((group) => group.weights);
-      const buffers = manifest.weightsManifest.flatMap((group) =>
-        group.paths.map((file) => readBinary(path.join(dir, file))),
-      );
+      const expectedBytes = weightSpecs.reduce((sum, spec) => sum + specByteLength(spec, manifestPath), 0);
+      if (expectedBytes > MAX_WEIGHTS_BYTES) throw new RunFileError(manifestPath, 'its tensors are larger than a checkpoint may hold');
+      const buffers = readWeightFiles(dir, manifest.weightsManifest.flatMap((group) => group.paths), expectedBytes, manifestPath);
       return {
         modelTopology: manifest.modelTopology as {} | undefined,
         weightSpecs,
@@ -90,13 +85,61 @@ export function folderIOHandler(dir: string, group: string): FolderIOHandler {
   };
 }
 
-function readBinary(file: string): ArrayBuffer {
-  try {
-    const bytes = fs.readFileSync(file);
+/** The manifest, checked for shape: it decides which files are read and how many bytes they hold. */
+function readManifest(manifestPath: string): WeightsManifestFile {
+  const manifest = readJsonFile(manifestPath) as Partial<WeightsManifestFile> | null;
+  if (manifest?.format !== MANIFEST_FORMAT || !Array.isArray(manifest.weightsManifest)) {
+    throw new RunFileError(manifestPath, `not a ${MANIFEST_FORMAT} manifest`);
+  }
+  if (typeof manifest.formatVersion !== 'number' || manifest.formatVersion > MANIFEST_VERSION) {
+    throw new RunFileError(manifestPath, `written by a newer Model Lab (format ${JSON.stringify(manifest.formatVersion)})`);
+  }
+  manifest.weightsManifest.forEach((group, g) => {
+    const where = `weightsManifest[${g}]`;
+    if (typeof group !== 'object' || group === null || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
+      throw new RunFileError(manifestPath, `${where} should be an object with "paths" and "weights" lists`);
+    }
+    group.paths.forEach((name, p) => {
+      if (!isPlainFileName(name)) {
+        const shown = JSON.stringify(name)?.slice(0, 80);
+        throw new RunFileError(manifestPath, `${where}.paths[${p}] should be a plain file name in the checkpoint folder, got ${shown}`);
+      }
+    });
+    group.weights.forEach((spec, w) => {
+      const entry = spec as Partial<tf.io.WeightsManifestEntry> | null;
+      if (typeof entry !== 'object' || entry === null || typeof entry.name !== 'string' || typeof entry.dtype !== 'string' || !Array.isArray(entry.shape)) {
+        throw new RunFileError(manifestPath, `${where}.weights[${w}] should be {name, shape, dtype}`);
+      }
+    });
+  });
+  return manifest as WeightsManifestFile;
+}
+
+/**
+ * The weight files a manifest names: plain names in `dir`, regular files, whose sizes add up to
+ * exactly what the manifest's tensors need (so a manifest cannot make us read more than it says).
+ */
+function readWeightFiles(dir: string, names: string[], expectedBytes: number, manifestPath: string): ArrayBuffer[] {
+  let total = 0;
+  for (const name of names) total += regularFileSize(path.join(dir, name));
+  if (total !== expectedBytes) {
+    throw new RunFileError(manifestPath, `its tensors need ${expectedBytes} bytes but ${names.join(', ') || 'no file'} hold ${total}`);
+  }
+  return names.map((name) => {
+    const bytes = readRegularFile(path.join(dir, name), expectedBytes);
     return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  });
+}
+
+function regularFileSize(file: string): number {
+  let stats: fs.Stats;
+  try {
+    stats = fs.lstatSync(file);
   } catch (error) {
     throw new RunFileError(file, `cannot read weights (${errorMessage(error)})`);
   }
+  if (!stats.isFile()) throw new RunFileError(file, 'is not a regular file (weights are plain files in the checkpoint folder)');
+  return stats.size;
 }
 
 /** Save named tensors, in order, as one group. Names must be unique (they key the manifest). */
@@ -114,15 +157,6 @@ export async function saveNamedTensors(dir: string, group: string, tensors: Name
 export async function loadNamedTensors(dir: string, group: string): Promise<NamedTensor[]> {
   const artifacts = await folderIOHandler(dir, group).load();
   const specs = artifacts.weightSpecs ?? [];
-  const manifestPath = path.join(dir, `${group}.json`);
-  const expectedBytes = specs.reduce((sum, spec) => sum + specByteLength(spec, manifestPath), 0);
-  const actualBytes = artifacts.weightData ? joinWeightData(artifacts.weightData).byteLength : 0;
-  if (actualBytes !== expectedBytes) {
-    throw new RunFileError(
-      path.join(dir, `${group}.bin`),
-      `holds ${actualBytes} bytes but the manifest describes ${expectedBytes}`,
-    );
-  }
   const decoded = tf.io.decodeWeights(artifacts.weightData ?? new ArrayBuffer(0), specs);
   // Object key order is not reliable for numeric-looking names: follow the manifest order.
   return specs.map((spec) => ({ name: spec.name, tensor: decoded[spec.name] }));
@@ -130,11 +164,20 @@ export async function loadNamedTensors(dir: string, group: string): Promise<Name
 
 const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8 };
 
+/** Bytes of one tensor of a manifest; a shape or dtype that cannot be a tensor of ours is an error. */
 function specByteLength(spec: tf.io.WeightsManifestEntry, manifestPath: string): number {
-  const elements = spec.shape.reduce((product, size) => product * size, 1);
+  const name = spec.name.slice(0, 80);
   const perElement = BYTES_PER_ELEMENT[spec.dtype];
   if (spec.quantization || perElement === undefined) {
-    throw new RunFileError(manifestPath, `tensor "${spec.name}" has unsupported dtype ${spec.dtype}`);
+    throw new RunFileError(manifestPath, `tensor "${name}" has unsupported dtype ${JSON.stringify(spec.dtype).slice(0, 40)}`);
   }
-  return elements * perElement;
+  let bytes = perElement;
+  for (const size of spec.shape) {
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new RunFileError(manifestPath, `tensor "${name}" has a bad shape entry ${JSON.stringify(size)?.slice(0, 40)}`);
+    }
+    bytes *= size;
+    if (bytes > MAX_WEIGHTS_BYTES) throw new RunFileError(manifestPath, `tensor "${name}" is larger than a checkpoint may hold`);
+  }
+  return bytes;
 }

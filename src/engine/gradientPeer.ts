@@ -3,11 +3,12 @@
  * the two shards of a step use both cores. One request in flight at a time (one per step).
  */
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { GradientPeer, ShardResult } from '../core/gradientShards';
 import type { ResolvedSpec } from '../core/spec/types';
 import type { Backend, FromGradientWorker, ToGradientWorker } from '../protocol';
 import type { GradientWorkerData } from './gradientWorker';
+import { describeWorkerError, startLimitedWorker } from './workerLimits';
 
 export interface GradientWorkerOptions {
   backend: Backend;
@@ -26,7 +27,7 @@ export class WorkerGradientPeer implements GradientPeer {
 
   constructor(spec: ResolvedSpec, options: GradientWorkerOptions) {
     const data: GradientWorkerData = { spec, backend: options.backend, wasmDir: options.wasmDir, tfjsNodePath: options.tfjsNodePath };
-    this.worker = new Worker(options.script ?? path.join(__dirname, 'gradientWorker.js'), { workerData: data });
+    this.worker = startLimitedWorker(options.script ?? path.join(__dirname, 'gradientWorker.js'), { workerData: data });
     let started!: () => void;
     this.ready = new Promise((resolve, reject) => {
       started = resolve;
@@ -42,7 +43,7 @@ export class WorkerGradientPeer implements GradientPeer {
       if (message.type === 'result') pending?.resolve({ loss: message.loss, gradients: message.gradients });
       else this.fail(new Error(`the gradient worker failed: ${message.message}`), pending);
     });
-    this.worker.on('error', (error) => this.fail(new Error(`the gradient worker crashed: ${error.message}`), this.pending));
+    this.worker.on('error', (error) => this.fail(new Error(`the gradient worker crashed: ${describeWorkerError(error)}`), this.pending));
     this.worker.on('exit', (code) => this.fail(new Error(`the gradient worker exited (code ${code})`), this.pending));
   }
 

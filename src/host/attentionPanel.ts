@@ -25,6 +25,7 @@ import { logError, type Log } from './output';
 import type { RunRegistry } from './runRegistry';
 import { runDescription, runIdOfCommandArg } from './runsTreeModel';
 import type { TrainingController } from './training';
+import { ensureTrustedToLookInside } from './trust';
 import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
 
 export interface AttentionDeps {
@@ -49,10 +50,12 @@ export function registerAttentionPanel(deps: AttentionDeps): vscode.Disposable[]
 
   return [
     guarded('modelLab.openAttention', async (arg?: unknown) => {
+      if (!ensureTrustedToLookInside()) return;
       const run = await runFromArg(registry, arg, 'Select a compositional or multi-head attention run to inspect');
       if (run) AttentionPanel.show(deps, [run.id]);
     }),
     guarded('modelLab.compareAttention', async (arg?: unknown, selected?: unknown) => {
+      if (!ensureTrustedToLookInside()) return;
       const fromTree = selectedRuns(registry, selected).filter((run) => problemOf(registry, run) === undefined);
       if (fromTree.length >= 2) {
         AttentionPanel.show(deps, fromTree.slice(0, 2).map((run) => run.id));

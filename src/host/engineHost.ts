@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { Engine, type SessionClient, type TrainingJob } from '../engine/engine';
 import type { BackendInfo } from '../protocol';
 import type { Log } from './output';
+import { SESSIONS_NEED_TRUST } from './trust';
 import { engineOptionsFrom, readEngineSettings, sameEngineSettings, SETTINGS_SECTION, type EngineSettings } from './settings';
 
 /** Settings that cannot be used; the message lists each problem. */
@@ -94,7 +95,9 @@ export class EngineHost implements vscode.Disposable {
     return job;
   }
 
+  /** Refused in Restricted Mode: a run folder that came with the workspace is untrusted input. */
   openSession(runDir: string, step?: number): Promise<SessionClient> {
+    if (!vscode.workspace.isTrusted) return Promise.reject(new Error(`Restricted Mode: ${SESSIONS_NEED_TRUST}`));
     return this.get().openSession(runDir, step);
   }
 

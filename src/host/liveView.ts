@@ -44,8 +44,9 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
     private readonly deps: LiveViewDeps = {},
   ) {
     if (deps.engine) {
-      this.miniatures = new LabMiniatureFeed(deps.engine, source, (message) => this.post(message), deps.log);
-      this.subscriptions.push(this.miniatures);
+      const miniatures = new LabMiniatureFeed(deps.engine, source, (message) => this.post(message), deps.log);
+      this.miniatures = miniatures;
+      this.subscriptions.push(miniatures, vscode.workspace.onDidGrantWorkspaceTrust(() => miniatures.show(this.shown, { replay: true })));
     }
     this.subscriptions.push(
       source.onMetrics((runId, records) => {
@@ -293,7 +294,9 @@ class LabMiniatureFeed implements Disposable {
   private async look(): Promise<void> {
     const run = this.run;
     const lab = run && labOf(attempt(() => this.source.readSpec(run.id)));
-    if (!run || !lab) return;
+    // Restricted Mode: no session on a run folder that may have come with the workspace; the
+    // miniature appears once the workspace is trusted (see onDidGrantWorkspaceTrust below).
+    if (!run || !lab || !vscode.workspace.isTrusted) return;
     this.busy = true;
     this.lastLook = Date.now();
     try {

@@ -22,6 +22,7 @@ import {
 } from './posteriorProtocol';
 import { runDescription, runIdOfCommandArg } from './runsTreeModel';
 import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
+import { ensureTrustedToLookInside } from './trust';
 
 export const OPEN_POSTERIOR_COMMAND = 'modelLab.openPosterior';
 
@@ -36,6 +37,7 @@ export interface PosteriorPanelDeps {
 export function registerPosteriorPanel(context: vscode.ExtensionContext, deps: PosteriorPanelDeps): void {
   context.subscriptions.push(
     vscode.commands.registerCommand(OPEN_POSTERIOR_COMMAND, async (arg?: unknown) => {
+      if (!ensureTrustedToLookInside()) return;
       try {
         const run = await runFrom(arg, deps.runs);
         if (run) PosteriorPanel.show(context, deps, run.id);

@@ -15,7 +15,7 @@ import { logError, type Log } from './output';
 import type { RunRegistry } from './runRegistry';
 import type { FromSimilarity, SimilarityRunInfo, SimilarityTarget, ToSimilarity } from './similarityProtocol';
 import type { SweepSummary } from './sweepRuns';
-import { ensureTrusted } from './trust';
+import { ensureTrusted, ensureTrustedToLookInside } from './trust';
 import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
 
 export const SIMILARITY_VIEW_TYPE = 'modelLab.similarity';
@@ -34,6 +34,7 @@ const RELATIONAL_TASKS = ['same-diff', 'rmts', 'dist3', 'identity-rules'];
 export function registerSimilarity(context: vscode.ExtensionContext, deps: SimilarityDeps): void {
   context.subscriptions.push(
     vscode.commands.registerCommand(COMMAND, async (arg?: unknown) => {
+      if (!ensureTrustedToLookInside()) return;
       try {
         const target = targetOf(arg, deps.registry) ?? (await pickTarget(deps.registry));
         if (target) SimilarityPanel.show(context, deps, target);

@@ -14,7 +14,7 @@ import {
 import { buildExperiment } from '../../src/core/experiment';
 import { findTask } from '../../src/core/registry';
 import { createRng } from '../../src/core/rng';
-import { parseSpec } from '../../src/core/spec/validate';
+import { parseSpec, parseSweepSpec } from '../../src/core/spec/validate';
 import { restoreWeights } from '../../src/core/optimizers';
 import { evaluate } from '../../src/core/train';
 import { checkpointSource, readMetrics, readSpec } from '../../src/runs/reader';
@@ -95,6 +95,20 @@ test("a new experiment resolves to the paper's task, recording the split rule an
   assert.equal(stale.spec, undefined);
   assert.equal(stale.problems[0].path, '/task/coefficientValues');
   assert.match(stale.problems[0].message, /recorded by Model Lab.*seed 2/);
+});
+
+test('sweep members record their own values, also over a base file resolved with another seed', () => {
+  const base = { seed: 0, task: { name: 'contextual-retrieval', coefficients: 'random' }, model: { name: 'multi-head-attention' }, objective: { name: 'l1' } };
+  const grid = { '/task/coefficients': ['random', 'ones'], '/seed': [0, 1] };
+  const baseFile = JSON.stringify({ formatVersion: 1, kind: 'train', name: 'base', ...base });
+  for (const sweepBase of [base, { file: 'base.lab.json' }]) {
+    const text = JSON.stringify({ formatVersion: 1, kind: 'sweep', name: 'grid', base: sweepBase, grid });
+    const { members, problems } = parseSweepSpec(text, 'grid.lab.json', () => baseFile);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(members!.map((m) => m.spec.task.coefficientValues), [
+      coefficientValues('random', 2, 0), coefficientValues('random', 2, 1), [1, 1], [1, 1],
+    ]);
+  }
 });
 
 test('an old resolved spec (no split rule, no values) builds the old task: same coefficients, split and data', async () => {

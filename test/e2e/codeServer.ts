@@ -119,6 +119,8 @@ export interface StartOptions {
   logFile: string;
   /** Extra environment for code-server and so for the extension host. */
   env?: Record<string, string>;
+  /** Keep VS Code's workspace trust on (every other scenario runs with it off). */
+  workspaceTrust?: boolean;
   startTimeoutMs?: number;
 }
 
@@ -134,7 +136,7 @@ export async function startCodeServer(options: StartOptions): Promise<CodeServer
       '--auth', 'none',
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(options.workspaceTrust ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override',
       '--ignore-last-opened',
       '--user-data-dir', options.profile.userDataDir,

@@ -24,6 +24,11 @@ export interface SessionOptions {
   workspaceFrom?: string;
   /** Extra user settings. */
   settings?: Record<string, unknown>;
+  /**
+   * Open the workspace untrusted, in Restricted Mode (workspace trust on, no startup prompt).
+   * Every other scenario runs with workspace trust off, as if every folder were trusted.
+   */
+  untrusted?: boolean;
 }
 
 export interface Session {
@@ -44,7 +49,10 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const artifacts = join(artifactsDir, options.name);
   rmSync(artifacts, { recursive: true, force: true });
   mkdirSync(artifacts, { recursive: true });
-  const profile = createProfile(options.settings);
+  const trustSettings = options.untrusted
+    ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.emptyWindow': false }
+    : {};
+  const profile = createProfile({ ...trustSettings, ...options.settings });
   const workspace = copyWorkspace(options.workspaceFrom ?? join(repoRoot, 'examples'));
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
@@ -61,7 +69,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   };
   try {
     if (options.vsix) installExtension(profile, options.vsix);
-    server = await startCodeServer({ profile, logFile: join(artifacts, 'code-server.log') });
+    server = await startCodeServer({ profile, logFile: join(artifacts, 'code-server.log'), workspaceTrust: options.untrusted });
     browser = await launchBrowser();
     const workbench = await Workbench.open(browser, server.folderUrl(workspace), artifacts);
     return { workbench, workspace, server, profile, artifacts, close };

@@ -19,6 +19,7 @@ import { Engine, type TrainingJob } from './engine/engine';
 import { MODEL_LAB_VERSION } from './engine/environment';
 import { launchRun, launchSweep, RunFolderError, type LaunchedSweep } from './engine/launch';
 import { checkpointSource, listRuns, readMetrics, readRun, readSpec } from './runs/reader';
+import { RunLockedError, withOwnerLock } from './runs/ownership';
 import type { BackendSetting, MetricRecord } from './protocol';
 
 const EXIT_FAILED = 1;
@@ -40,7 +41,19 @@ function createEngine(backend: string, workers = 1): Engine {
     backend: backend as BackendSetting,
     tfjsNodePath: process.env.MODEL_LAB_TFJS_NODE_PATH,
     wasmDir: bundleDir,
+    // Warnings concern the user (a damaged checkpoint skipped, a stale lock taken over); the rest is detail.
+    log: (level, message) => {
+      if (level === 'warn') process.stderr.write(`warning: ${message}\n`);
+    },
   });
+}
+
+/** Stderr note when a command takes over the lock a killed owner left. */
+const noteTakeover = (note: string) => process.stderr.write(`note: ${note}\n`);
+
+/** A run a live owner holds is the user's to wait for or stop: exit 2, naming the owner. */
+function refuseLocked(error: unknown): never {
+  throw error instanceof RunLockedError ? new UsageError(error.message) : error;
 }
 
 function parsePositiveInteger(flag: string) {
@@ -218,19 +231,29 @@ function buildProgram(): Command {
 
   program
     .command('resume')
-    .description('continue an interrupted or cancelled run from its last checkpoint')
+    .description('continue an interrupted or cancelled run from its newest usable checkpoint (damaged ones are skipped)')
     .argument('<run>', 'run folder')
+    .option('--step <n>', 'resume from the checkpoint at this step; later checkpoints and metrics are dropped', parseStep)
     .option('--backend <name>', 'auto | node | wasm | cpu', process.env.MODEL_LAB_BACKEND ?? 'auto')
-    .action(async (run: string, options: { backend: string }) => {
+    .action(async (run: string, options: { step?: number; backend: string }) => {
       const runDir = runDirOf(run);
       const summary = readRun(runDir);
       if (summary.state === 'completed') throw new UsageError(`${run} has already completed (${summary.step} steps)`);
-      if (summary.state === 'running') throw new UsageError(`${run} is still running (its heartbeat is fresh)`);
-      if (checkpointSource(runDir).steps().length === 0) {
-        process.stderr.write('no checkpoint yet: the run starts again from step 0\n');
+      const steps = checkpointSource(runDir).steps();
+      if (options.step !== undefined && !steps.includes(options.step)) {
+        throw new UsageError(`${run} has no checkpoint at step ${options.step} (available: ${steps.length ? steps.join(', ') : 'none'})`);
       }
       const engine = createEngine(options.backend);
-      process.exitCode = await follow(engine.startTraining(runDir, true), engine);
+      let job: TrainingJob;
+      try {
+        // Takes the run's owner lock, so of two resumes exactly one trains; before any worker starts.
+        job = engine.startTraining(runDir, true, { resumeStep: options.step });
+      } catch (error) {
+        await engine.dispose();
+        refuseLocked(error);
+      }
+      if (steps.length === 0) process.stderr.write('no checkpoint yet: the run starts again from step 0\n');
+      process.exitCode = await follow(job, engine);
     });
 
   program
@@ -311,26 +334,26 @@ function buildProgram(): Command {
     .option('--replace', 'replace an existing checkpoint at that step')
     .action(async (run: string, file: string, options: { step: number; replace?: boolean }) => {
       const runDir = runDirOf(run);
-      const summary = readRun(runDir);
-      if (summary.state === 'running' || summary.state === 'queued') {
-        throw new UsageError(`${run} is ${summary.state}: stop it before importing weights into it`);
-      }
-      const source = checkpointSource(runDir);
-      if (source.steps().includes(options.step) && !options.replace) {
-        throw new UsageError(
-          `${run} already has a checkpoint at step ${options.step}: pass --replace to overwrite it, or --step N for another step`,
-        );
-      }
-      const spec = readSpec(runDir);
-      const bytes = readFileOrFail(path.resolve(file), 'safetensors file');
-      await useInProcessBackend();
-      const checkpoint = importCheckpoint(spec, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file, options.step);
-      try {
-        await writeCheckpoint(runDir, checkpoint);
-      } finally {
-        tf.dispose([...checkpoint.weights, ...checkpoint.optimizer].map((t) => t.tensor));
-      }
-      process.stderr.write(`imported ${checkpoint.weights.length} tensors as the checkpoint at step ${options.step}\n`);
+      // Under the run's owner lock: nobody trains the run while its checkpoint is written.
+      const tensors = await withOwnerLock(runDir, async () => {
+        const source = checkpointSource(runDir);
+        if (source.steps().includes(options.step) && !options.replace) {
+          throw new UsageError(
+            `${run} already has a checkpoint at step ${options.step}: pass --replace to overwrite it, or --step N for another step`,
+          );
+        }
+        const spec = readSpec(runDir);
+        const bytes = readFileOrFail(path.resolve(file), 'safetensors file');
+        await useInProcessBackend();
+        const checkpoint = importCheckpoint(spec, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file, options.step);
+        try {
+          await writeCheckpoint(runDir, checkpoint);
+        } finally {
+          tf.dispose([...checkpoint.weights, ...checkpoint.optimizer].map((t) => t.tensor));
+        }
+        return checkpoint.weights.length;
+      }, { onTakeover: noteTakeover }).catch(refuseLocked);
+      process.stderr.write(`imported ${tensors} tensors as the checkpoint at step ${options.step}\n`);
       process.stdout.write(`${runDir}\n`);
     });
 

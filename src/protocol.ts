@@ -116,7 +116,8 @@ export type FromGradientWorker =
   | { type: 'error'; message: string };
 
 export type ToWorker =
-  | { type: 'train'; jobId: string; runDir: string; resume: boolean }
+  /** `ownerToken`: the run's owner lock, held by the engine for the job. `resumeStep`: resume from that checkpoint. */
+  | { type: 'train'; jobId: string; runDir: string; resume: boolean; ownerToken: string; resumeStep?: number }
   | { type: 'cancel'; jobId: string }
   | { type: 'openSession'; sessionId: string; runDir: string; step?: number }
   | { type: 'sessionRequest'; sessionId: string; requestId: number; request: InferenceRequest }

@@ -26,8 +26,8 @@ export interface RunSink {
   /** Record liveness and progress; called at least every few seconds while training. */
   heartbeat(step: number): void;
   /**
-   * Forget metric records after `step` (called once when resuming from the checkpoint at `step`,
-   * so records written after that checkpoint by the interrupted attempt are not duplicated).
+   * Forget metric records and checkpoints after `step` (called once before the loop starts, at
+   * the resumed checkpoint's step or 0, so what an interrupted attempt wrote after it is not duplicated).
    */
   rewindTo(step: number): void;
   /** Persist a checkpoint atomically and apply the retention limit. */

@@ -51,8 +51,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ({ step, lossCount, elapsedBefore } = restore(resumeFrom, experiment, optimizer));
     lossSum.dispose();
     lossSum = tf.scalar(resumeFrom.loop?.lossSum ?? 0);
-    sink.rewindTo(step);
   }
+  // What an earlier attempt wrote after this step is abandoned: with no checkpoint (a run killed
+  // before its first one, or a fresh run) that is every record, since the loop logs from step 1 again.
+  sink.rewindTo(step);
   const startedAt = Date.now();
   const elapsed = () => elapsedBefore + (Date.now() - startedAt);
 

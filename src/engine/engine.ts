@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { BackendInfo, BackendSetting, FromWorker, InferenceRequest, MetricRecord, ToWorker } from '../protocol';
+import { OWNER_HEARTBEAT_INTERVAL_MS, acquireOwnerLock, type OwnerLock } from '../runs/ownership';
 import { DiskRunSink } from '../runs/store';
 import type { EngineWorkerData } from './worker';
 
@@ -65,9 +66,15 @@ export class Engine {
     }
   }
 
-  startTraining(runDir: string, resume: boolean): TrainingJob {
+  /**
+   * Queue a run. Takes the run's owner lock at once (throws RunLockedError naming the live owner
+   * that holds it) and keeps its heartbeat fresh from this thread, which never trains, until the
+   * job ends. `resumeStep` resumes from that checkpoint instead of the newest usable one.
+   */
+  startTraining(runDir: string, resume: boolean, options: { resumeStep?: number } = {}): TrainingJob {
     this.assertAlive();
-    const job = new JobRecord(`job-${this.nextJob++}`, runDir, resume, (record) => this.cancel(record));
+    const lock = acquireOwnerLock(runDir, { onTakeover: (note) => this.log('warn', note) });
+    const job = new JobRecord(`job-${this.nextJob++}`, runDir, resume, options.resumeStep, lock, (record) => this.cancel(record), (level, message) => this.log(level, message));
     this.queue.push(job);
     this.schedule();
     return job;
@@ -108,7 +115,14 @@ export class Engine {
       const job = this.queue.shift()!;
       slot.job = job;
       job.slot = slot;
-      slot.send({ type: 'train', jobId: job.jobId, runDir: job.runDir, resume: job.resume });
+      slot.send({
+        type: 'train',
+        jobId: job.jobId,
+        runDir: job.runDir,
+        resume: job.resume,
+        ownerToken: job.lock.token,
+        ...(job.resumeStep !== undefined ? { resumeStep: job.resumeStep } : {}),
+      });
     }
   }
 
@@ -153,7 +167,7 @@ export class Engine {
     const job = slot.job;
     slot.job = undefined;
     if (job && !job.settled) {
-      markRunState(job.runDir, 'failed', reason, (message) => this.log('error', message));
+      markRunState(job, 'failed', reason, (message) => this.log('error', message));
       job.finish({ state: 'failed', error: reason });
     }
     for (const session of slot.sessions.values()) session.fail(reason);
@@ -176,7 +190,7 @@ export class Engine {
 
   /** A job that never reached a worker: its run never started, so it ends 'cancelled'. */
   private endQueued(job: JobRecord): void {
-    markRunState(job.runDir, 'cancelled', undefined, (message) => this.log('warn', message));
+    markRunState(job, 'cancelled', undefined, (message) => this.log('warn', message));
     job.finish({ state: 'cancelled' });
   }
 
@@ -190,10 +204,11 @@ export class Engine {
 }
 
 /** Write a final state from the host, for runs whose worker cannot (never started, or crashed). */
-function markRunState(runDir: string, state: 'failed' | 'cancelled', error: string | undefined, report: (m: string) => void) {
+function markRunState(job: JobRecord, state: 'failed' | 'cancelled', error: string | undefined, report: (m: string) => void) {
+  const { runDir } = job;
   let sink: DiskRunSink | undefined;
   try {
-    sink = new DiskRunSink(runDir);
+    sink = new DiskRunSink(runDir, { ownerToken: job.lock.token });
     sink.setState(state, error);
   } catch (failure) {
     report(`Could not mark run ${runDir} as ${state}: ${failure instanceof Error ? failure.message : String(failure)}`);
@@ -208,20 +223,38 @@ function markRunState(runDir: string, state: 'failed' | 'cancelled', error: stri
 
 // ------------------------------------------------------------------ host-side records
 
+/** A job holds its run's owner lock from queueing to its end; the timer beats it meanwhile. */
 class JobRecord implements TrainingJob {
   readonly done: Promise<JobOutcome>;
   slot?: WorkerSlot;
   settled = false;
   private resolveDone!: (outcome: JobOutcome) => void;
   private readonly listeners: ProgressListener[] = [];
+  private readonly heartbeat: NodeJS.Timeout;
 
   constructor(
     readonly jobId: string,
     readonly runDir: string,
     readonly resume: boolean,
+    readonly resumeStep: number | undefined,
+    readonly lock: OwnerLock,
     private readonly requestCancel: (job: JobRecord) => void,
+    private readonly log: (level: LogLevel, message: string) => void,
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.heartbeat = setInterval(() => this.beat(), OWNER_HEARTBEAT_INTERVAL_MS);
+    this.heartbeat.unref(); // a heartbeat never keeps the process alive on its own
+  }
+
+  private beat(): void {
+    try {
+      if (this.lock.beat()) return;
+      this.log('error', `Run ${this.runDir} was taken over by another process; this job stops writing to it.`);
+      clearInterval(this.heartbeat);
+    } catch (error) {
+      // A failed write (disk full, network blip) is retried on the next beat.
+      this.log('warn', `Could not refresh the owner heartbeat of ${this.runDir}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   onProgress(cb: ProgressListener): void {
@@ -243,10 +276,17 @@ class JobRecord implements TrainingJob {
     }
   }
 
+  /** The job ended (its worker has closed the run's sink): release the run, then tell the listeners. */
   finish(outcome: JobOutcome): void {
     if (this.settled) return;
     this.settled = true;
     this.slot = undefined;
+    clearInterval(this.heartbeat);
+    try {
+      this.lock.release();
+    } catch (error) {
+      this.log('error', `Could not release the owner lock of ${this.runDir}: ${error instanceof Error ? error.message : String(error)}`);
+    }
     this.resolveDone(outcome);
   }
 }

@@ -7,7 +7,8 @@ import { gradientWorkersOf, type GradientPeer } from '../core/gradientShards';
 import { train } from '../core/train';
 import type { Checkpoint } from '../core/sink';
 import type { BackendInfo, MetricRecord } from '../protocol';
-import { checkpointSource, readSpec } from '../runs/reader';
+import { loadCheckpointToResume } from '../runs/checkpoints';
+import { readSpec } from '../runs/reader';
 import { DiskRunSink, recordEnvironment } from '../runs/store';
 import { runEnvironment } from './environment';
 import { WorkerGradientPeer } from './gradientPeer';
@@ -22,6 +23,8 @@ export interface TrainingJobContext {
   onProgress: (step: number, totalSteps: number, records: MetricRecord[]) => void;
   /** Details for the log only (stack traces never reach the user-facing error). */
   logError: (message: string) => void;
+  /** Something the user should know that does not stop the job (a damaged checkpoint skipped). */
+  warn: (message: string) => void;
   /** Where a gradient worker (training.gradientWorkers = 2) finds the backend's files. */
   wasmDir: string;
   tfjsNodePath?: string;
@@ -29,16 +32,25 @@ export interface TrainingJobContext {
 
 export type TrainingOutcome = { state: 'completed' | 'cancelled' | 'failed'; error?: string };
 
-export async function runTrainingJob(runDir: string, resume: boolean, context: TrainingJobContext): Promise<TrainingOutcome> {
+export interface TrainingJobRun {
+  /** Continue from a checkpoint (the newest usable one, or `resumeStep`'s) instead of starting afresh. */
+  resume: boolean;
+  /** The owner lock the engine holds for this job (see DiskRunSink's ownerToken). */
+  ownerToken: string;
+  resumeStep?: number;
+}
+
+export async function runTrainingJob(runDir: string, run: TrainingJobRun, context: TrainingJobContext): Promise<TrainingOutcome> {
   let sink: DiskRunSink | undefined;
   let resumeFrom: Checkpoint | undefined;
   let gradientPeer: GradientPeer | undefined;
   try {
     const spec = readSpec(runDir);
-    sink = new DiskRunSink(runDir);
+    sink = new DiskRunSink(runDir, { ownerToken: run.ownerToken });
     recordEnvironment(runDir, runEnvironment(context.backend, context.workers));
     sink.setState('running');
-    if (resume) resumeFrom = await latestCheckpoint(runDir);
+    // Resuming a run that never reached a (usable) checkpoint starts it from the beginning.
+    if (run.resume) resumeFrom = await loadCheckpointToResume(runDir, run.resumeStep, context.warn);
 
     const totalSteps = spec.training.steps;
     if (gradientWorkersOf(spec) > 1) {
@@ -59,7 +71,7 @@ export async function runTrainingJob(runDir: string, resume: boolean, context: T
   } catch (error) {
     const message = userMessage(error);
     context.logError(`Training ${runDir} failed: ${error instanceof Error && error.stack ? error.stack : message}`);
-    markFailed(runDir, sink, message, context.logError);
+    markFailed(runDir, sink, run.ownerToken, message, context.logError);
     return { state: 'failed', error: message };
   } finally {
     await gradientPeer?.dispose();
@@ -69,18 +81,11 @@ export async function runTrainingJob(runDir: string, resume: boolean, context: T
   }
 }
 
-/** Resuming a run that never reached a checkpoint starts it from the beginning. */
-async function latestCheckpoint(runDir: string): Promise<Checkpoint | undefined> {
-  const source = checkpointSource(runDir);
-  const steps = source.steps();
-  return steps.length > 0 ? source.load(steps[steps.length - 1]) : undefined;
-}
-
 /** Record the failure in the run's status, with a fresh sink if the failure came before one existed. */
-function markFailed(runDir: string, sink: DiskRunSink | undefined, message: string, logError: (m: string) => void): void {
+function markFailed(runDir: string, sink: DiskRunSink | undefined, ownerToken: string, message: string, logError: (m: string) => void): void {
   let owned: DiskRunSink | undefined;
   try {
-    const target = sink ?? (owned = new DiskRunSink(runDir));
+    const target = sink ?? (owned = new DiskRunSink(runDir, { ownerToken }));
     target.setState('failed', message);
   } catch (error) {
     logError(`Could not mark ${runDir} as failed: ${userMessage(error)}`);

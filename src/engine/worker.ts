@@ -55,7 +55,7 @@ port.on('message', (message: ToWorker) => {
 function handle(message: ToWorker, backend: BackendInfo): void {
   switch (message.type) {
     case 'train':
-      track(startTraining(message.jobId, message.runDir, message.resume, backend));
+      track(startTraining(message, backend));
       return;
     case 'cancel': {
       const flag = stopFlags.get(message.jobId);
@@ -77,17 +77,19 @@ function handle(message: ToWorker, backend: BackendInfo): void {
   }
 }
 
-async function startTraining(jobId: string, runDir: string, resume: boolean, backend: BackendInfo): Promise<void> {
+async function startTraining(message: Extract<ToWorker, { type: 'train' }>, backend: BackendInfo): Promise<void> {
+  const { jobId, runDir, resume, ownerToken, resumeStep } = message;
   const flag = { stop: false, byShutdown: false };
   stopFlags.set(jobId, flag);
   try {
-    const outcome = await runTrainingJob(runDir, resume, {
+    const outcome = await runTrainingJob(runDir, { resume, ownerToken, resumeStep }, {
       backend,
       workers: config.workers,
       shouldStop: () => flag.stop,
       stoppedByShutdown: () => flag.byShutdown,
       onProgress: (step, totalSteps, metrics) => post({ type: 'progress', jobId, step, totalSteps, metrics }),
-      logError: (message) => log('error', message),
+      logError: (text) => log('error', text),
+      warn: (text) => log('warn', text),
       wasmDir: config.wasmDir,
       tfjsNodePath: config.tfjsNodePath,
     });

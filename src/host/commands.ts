@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { instantiateTemplate, listTemplates, TemplateError, TEMPLATE_SUFFIX, type TemplateInfo } from '../core/spec/templates';
 import type { RunSummary } from '../protocol';
+import { RunLockedError } from '../runs/ownership';
 import { deleteRun, updateRunMeta } from '../runs/reader';
 import { DashboardPanel } from './dashboardPanel';
 import { isLabFile } from './diagnostics';
@@ -174,7 +175,14 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       );
       if (choice !== 'Delete') return;
       for (const run of runs) {
-        deleteRun(run.dir);
+        try {
+          deleteRun(run.dir);
+        } catch (error) {
+          // Started training elsewhere (CLI, another window) since the check above: not ours to delete.
+          if (!(error instanceof RunLockedError)) throw error;
+          void vscode.window.showWarningMessage(`Model Lab: run "${run.name}" was not deleted: ${error.message}.`);
+          continue;
+        }
         log('info', `Run ${run.id} deleted (${run.dir}).`);
         registry.refreshRunDir(run.dir);
       }

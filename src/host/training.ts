@@ -24,6 +24,7 @@ import { checkWritableFolder, resolveRunsFolder } from './runsFolder';
 import { isActive, isResumable } from './runsTreeModel';
 import { SETTINGS_SECTION } from './settings';
 import { workspaceFolderInfos } from './workspaceFolders';
+import { RunLockedError } from '../runs/ownership';
 
 export interface TrainingDeps {
   engineHost: EngineHost;
@@ -162,6 +163,11 @@ export class TrainingController implements RunActions {
     try {
       job = this.deps.engineHost.startTraining(runDir, resume);
     } catch (error) {
+      if (error instanceof RunLockedError) {
+        // Trained elsewhere (the command line, another window): the message names that process.
+        void vscode.window.showWarningMessage(`Model Lab: ${error.message}.`);
+        return;
+      }
       const message = logError(this.deps.log, `Starting ${runDir}`, error);
       void vscode.window.showErrorMessage(`Model Lab: training could not start: ${message}`);
       return;

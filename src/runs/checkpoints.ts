@@ -1,11 +1,14 @@
 /**
  * Checkpoint folders: `checkpoints/step-00000500/` with the model weights and the optimizer state.
  * A checkpoint is built in a temp folder and renamed into place, so it is complete or absent.
+ * checkpoint.json records the sha256 of every other file, checked on load, so a checkpoint
+ * damaged later (disk, copy, hand edit) is refused instead of resumed from.
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Checkpoint } from '../core/sink';
-import { RunFileError, errorCode, fsyncDir, readJsonFile, removeDirAtomic, renameWithRetry, writeFileDurable } from './atomic';
+import { RunFileError, errorCode, errorMessage, fsyncDir, readJsonFile, removeDirAtomic, renameWithRetry, writeFileDurable } from './atomic';
 import {
   CHECKPOINT_INFO_FILE,
   OPTIMIZER_GROUP,
@@ -17,6 +20,7 @@ import {
   parseCheckpointDirName,
   tempSuffix,
 } from './layout';
+import { MAX_WEIGHTS_BYTES, assertFolderInside, readRegularFile } from './safeFiles';
 import { loadNamedTensors, saveNamedTensors } from './weightsIO';
 
 /** Steps of the complete checkpoints of a run, ascending. */
@@ -43,7 +47,11 @@ export async function writeCheckpoint(runDir: string, checkpoint: Checkpoint): P
   try {
     await saveNamedTensors(tempDir, WEIGHTS_GROUP, checkpoint.weights);
     await saveNamedTensors(tempDir, OPTIMIZER_GROUP, checkpoint.optimizer);
-    const info: CheckpointInfo = { step: checkpoint.step, ...(checkpoint.loop ? { loop: checkpoint.loop } : {}) };
+    const info: CheckpointInfo = {
+      step: checkpoint.step,
+      ...(checkpoint.loop ? { loop: checkpoint.loop } : {}),
+      sha256: Object.fromEntries(CHECKSUMMED_FILES.map((name) => [name, sha256(path.join(tempDir, name))])),
+    };
     writeFileDurable(path.join(tempDir, CHECKPOINT_INFO_FILE), JSON.stringify(info, null, 2) + '\n');
     fsyncDir(tempDir);
     // Saving a step again (e.g. after a resume) replaces the old folder.
@@ -65,7 +73,10 @@ export async function loadCheckpoint(runDir: string, step: number): Promise<Chec
       `no checkpoint for step ${step} (available: ${available.length ? available.join(', ') : 'none'})`,
     );
   }
-  const loop = readLoopState(path.join(dir, CHECKPOINT_INFO_FILE));
+  assertFolderInside(runDir, dir); // checkpoints/ and step-N/ are real folders, not links out of the run
+  const info = readCheckpointInfo(path.join(dir, CHECKPOINT_INFO_FILE));
+  if (info.sha256) verifyChecksums(dir, info.sha256);
+  const loop = readLoopState(path.join(dir, CHECKPOINT_INFO_FILE), info);
   const weights = await loadNamedTensors(dir, WEIGHTS_GROUP);
   try {
     const optimizer = await loadNamedTensors(dir, OPTIMIZER_GROUP);
@@ -76,16 +87,67 @@ export async function loadCheckpoint(runDir: string, step: number): Promise<Chec
   }
 }
 
-/** checkpoint.json: the step and the training loop's small JSON state. */
+/**
+ * The checkpoint to resume from: the one at `step` when given (an error when it is missing or
+ * damaged: the user asked for it), else the newest one that loads, skipping damaged ones with a
+ * warning. Undefined when there is none that loads: the run starts again from step 0.
+ */
+export async function loadCheckpointToResume(runDir: string, step: number | undefined, warn: (message: string) => void): Promise<Checkpoint | undefined> {
+  if (step !== undefined) return loadCheckpoint(runDir, step);
+  const steps = listCheckpointSteps(runDir).reverse();
+  for (const candidate of steps) {
+    try {
+      return await loadCheckpoint(runDir, candidate);
+    } catch (error) {
+      warn(`The checkpoint at step ${candidate} cannot be used (${errorMessage(error)}); trying the one before it.`);
+    }
+  }
+  if (steps.length > 0) warn(`No checkpoint of ${runDir} can be used: the run starts again from step 0.`);
+  return undefined;
+}
+
+/** Remove the checkpoints after `step` (resuming from `step` abandons them), newest first. */
+export function removeCheckpointsAfter(runDir: string, step: number): void {
+  for (const later of listCheckpointSteps(runDir).filter((s) => s > step).reverse()) {
+    removeDirAtomic(checkpointDir(runDir, later));
+  }
+}
+
+/** The files of a checkpoint whose hash checkpoint.json records (every one but itself). */
+const CHECKSUMMED_FILES = [WEIGHTS_GROUP, OPTIMIZER_GROUP].flatMap((group) => [`${group}.json`, `${group}.bin`]);
+
+function sha256(file: string): string {
+  return crypto.createHash('sha256').update(readRegularFile(file, MAX_WEIGHTS_BYTES)).digest('hex');
+}
+
+/** Throws a RunFileError naming the first file whose content is not what was written. */
+function verifyChecksums(dir: string, recorded: Record<string, string>): void {
+  for (const name of CHECKSUMMED_FILES) {
+    const file = path.join(dir, name);
+    if (typeof recorded[name] !== 'string') throw new RunFileError(path.join(dir, CHECKPOINT_INFO_FILE), `no sha256 recorded for ${name}`);
+    if (sha256(file) !== recorded[name]) throw new RunFileError(file, 'content does not match the sha256 recorded when it was written (damaged)');
+  }
+}
+
+/** checkpoint.json: the step, the training loop's small JSON state, and the other files' sha256. */
 interface CheckpointInfo {
   step: number;
   loop?: Record<string, number>;
+  /** File name -> hex sha256. Absent in checkpoints written before hashes were recorded. */
+  sha256?: Record<string, string>;
+}
+
+function readCheckpointInfo(file: string): Partial<CheckpointInfo> {
+  const info = readJsonFile(file) as Partial<CheckpointInfo> | null;
+  if (typeof info !== 'object' || info === null || Array.isArray(info)) throw new RunFileError(file, 'expected a JSON object');
+  if (info.sha256 !== undefined && (typeof info.sha256 !== 'object' || info.sha256 === null || Array.isArray(info.sha256))) {
+    throw new RunFileError(file, 'field "sha256" should be an object of file name -> hex digest');
+  }
+  return info;
 }
 
 /** The loop state of checkpoint.json; JSON has no NaN, so a `null` written for NaN reads back as NaN. */
-function readLoopState(file: string): Record<string, number> | undefined {
-  const info = readJsonFile(file) as Partial<CheckpointInfo> | null;
-  if (typeof info !== 'object' || info === null) throw new RunFileError(file, 'expected a JSON object');
+function readLoopState(file: string, info: Partial<CheckpointInfo>): Record<string, number> | undefined {
   if (info.loop === undefined) return undefined;
   if (typeof info.loop !== 'object' || info.loop === null || Array.isArray(info.loop)) {
     throw new RunFileError(file, 'field "loop" should be an object of numbers');

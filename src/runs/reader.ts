@@ -22,6 +22,7 @@ import {
   type RunStatusRecord,
 } from './layout';
 import { readMetricsFile } from './metrics';
+import { acquireOwnerLock, readOwner } from './ownership';
 import { parseRunRecord, parseStatusRecord } from './records';
 
 export { effectiveState, isProcessAlive } from './liveness';
@@ -94,7 +95,8 @@ export function readRun(runDir: string): RunSummary {
     return { ...base, state: 'failed', error: `Broken run folder: ${problems.join('; ')}` };
   }
 
-  const state = effectiveState(status);
+  const owner = readOwner(runDir);
+  const state = effectiveState(status, {}, owner);
   if (state === 'interrupted' && status.state !== 'interrupted') {
     return {
       ...base,
@@ -180,7 +182,8 @@ export function updateRunMeta(runDir: string, patch: { name?: string; notes?: st
 
 /**
  * Delete a run folder. It is renamed to a `.tmp-` name first, so listings never show a
- * half-deleted run. Refuses folders that do not look like runs.
+ * half-deleted run. Refuses folders that do not look like runs, and runs a live owner holds
+ * (RunLockedError): the lock taken first goes away with the folder.
  */
 export function deleteRun(runDir: string): void {
   assertDirectory(runDir);
@@ -188,9 +191,11 @@ export function deleteRun(runDir: string): void {
   if (!looksLikeRun) {
     throw new RunFileError(runDir, `not a run folder (no ${RUN_FILE}, ${STATUS_FILE} or ${SPEC_FILE}); not deleted`);
   }
+  const lock = acquireOwnerLock(runDir);
   try {
     removeDirAtomic(runDir);
   } catch (error) {
+    lock.release();
     throw new Error(`Cannot delete the run folder "${runDir}": ${errorMessage(error)}`);
   }
 }

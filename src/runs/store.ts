@@ -18,7 +18,7 @@ import {
   writeFileDurable,
   writeJsonAtomic,
 } from './atomic';
-import { pruneCheckpoints, removeStaleCheckpointTemps, writeCheckpoint } from './checkpoints';
+import { pruneCheckpoints, removeCheckpointsAfter, removeStaleCheckpointTemps, writeCheckpoint } from './checkpoints';
 import {
   ENVIRONMENT_FILE,
   HEARTBEAT_WRITE_INTERVAL_MS,
@@ -37,7 +37,9 @@ import {
   type RunStatusRecord,
 } from './layout';
 import { appendMetricLines, repairMetricsTail, truncateMetricsAfter } from './metrics';
+import { acquireOwnerLock, attachOwnerLock, type OwnerLock } from './ownership';
 import { parseStatusRecord } from './records';
+import { assertFolderInside } from './safeFiles';
 
 export type { RunEnvironment } from './layout';
 
@@ -149,7 +151,9 @@ export function writeSnapshot(runDir: string, name: string, json: unknown): void
 /** A snapshot written by `writeSnapshot`, or undefined when there is none. */
 export function readSnapshot(runDir: string, name: string): unknown {
   const file = snapshotFile(runDir, name);
-  return fs.existsSync(file) ? readJsonFile(file) : undefined;
+  if (!fs.existsSync(file)) return undefined;
+  assertFolderInside(runDir, snapshotsDir(runDir));
+  return readJsonFile(file);
 }
 
 function readKeepCheckpoints(runDir: string): number {
@@ -172,9 +176,24 @@ function removeStaleTempFiles(runDir: string): void {
   }
 }
 
+/** How often a sink checks, before writing, that it still holds the run's owner lock. */
+const OWNERSHIP_CHECK_INTERVAL_MS = 1_000;
+
+export interface SinkOptions {
+  /**
+   * The token of the owner lock another thread of this process holds for the run (the Engine):
+   * the sink checks it is in place and leaves it to its holder. Without one, the sink takes the
+   * lock itself (throws RunLockedError while a live owner holds it) and releases it on close.
+   */
+  ownerToken?: string;
+  /** Told when the sink took over a stale lock (see acquireOwnerLock). */
+  onTakeover?: (note: string) => void;
+}
+
 /**
- * The RunSink of one run folder. One process at a time owns a run: opening a sink repairs what a
- * killed previous owner may have left (a truncated metrics line, checkpoint temp folders).
+ * The RunSink of one run folder. One process at a time owns a run (src/runs/ownership.ts): a sink
+ * writes only while it holds the owner lock, and opening one repairs what a killed previous
+ * owner may have left (a truncated metrics line, checkpoint temp folders).
  *
  * Status writes: `setState` writes at once; `heartbeat` writes at most once per
  * HEARTBEAT_WRITE_INTERVAL_MS, except for the first step after 0 (so progress shows at once).
@@ -189,35 +208,59 @@ export class DiskRunSink implements RunSink {
   private lastStatusWrite = 0;
   private writtenStep: number;
   private closed = false;
+  private readonly lock: OwnerLock;
+  /** True when the sink took the lock itself, and so releases it on close. */
+  private readonly ownsLock: boolean;
+  private lockCheckedAt = Date.now();
 
-  constructor(private readonly runDir: string) {
+  constructor(
+    private readonly runDir: string,
+    options: SinkOptions = {},
+  ) {
     this.statusFile = runFile(runDir, STATUS_FILE);
     this.metricsFile = runFile(runDir, METRICS_FILE);
     if (!fs.existsSync(runFile(runDir, RUN_FILE))) {
       throw new RunFileError(runFile(runDir, RUN_FILE), 'file is missing: this is not a run folder');
     }
-    this.keepCheckpoints = readKeepCheckpoints(runDir);
-    this.status = parseStatusRecord(this.statusFile, readJsonFile(this.statusFile));
-    this.writtenStep = this.status.step;
-    repairMetricsTail(this.metricsFile);
-    removeStaleCheckpointTemps(runDir);
-    removeStaleTempFiles(runDir);
+    this.ownsLock = options.ownerToken === undefined;
+    this.lock = options.ownerToken === undefined
+      ? acquireOwnerLock(runDir, { onTakeover: options.onTakeover })
+      : attachOwnerLock(runDir, options.ownerToken);
+    try {
+      this.keepCheckpoints = readKeepCheckpoints(runDir);
+      this.status = parseStatusRecord(this.statusFile, readJsonFile(this.statusFile));
+      this.writtenStep = this.status.step;
+      repairMetricsTail(this.metricsFile);
+      removeStaleCheckpointTemps(runDir);
+      removeStaleTempFiles(runDir);
+    } catch (error) {
+      if (this.ownsLock) this.lock.release();
+      throw error;
+    }
   }
 
   appendMetrics(records: MetricRecord[]): void {
     this.assertOpen('append metrics');
+    this.assertOwner();
     appendMetricLines(this.metricsFile, records);
   }
 
-  /** Drop metric records after `step` (resuming from that step's checkpoint); see truncateMetricsAfter. */
+  /**
+   * Start again from `step` (0: from scratch): what the abandoned attempt left after it goes.
+   * Checkpoints first: a kill between the two steps then leaves metrics that reach past the
+   * newest checkpoint (cut again by the next resume), never a checkpoint past missing metrics.
+   */
   rewindTo(step: number): void {
     this.assertOpen('rewind metrics');
+    this.lock.assertHeld();
+    removeCheckpointsAfter(this.runDir, step);
     truncateMetricsAfter(this.metricsFile, step);
     this.status.step = step;
   }
 
   heartbeat(step: number): void {
     this.assertOpen('heartbeat');
+    this.assertOwner();
     this.status.step = step;
     if (this.status.state === 'queued') this.status.state = 'running';
     const firstProgress = this.writtenStep === 0 && step !== 0;
@@ -231,22 +274,28 @@ export class DiskRunSink implements RunSink {
 
   async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
     this.assertOpen('save a checkpoint');
+    this.lock.assertHeld();
     await writeCheckpoint(this.runDir, checkpoint);
     pruneCheckpoints(this.runDir, this.keepCheckpoints);
   }
 
   setState(state: RunState, error?: string): void {
     this.assertOpen('set the state');
+    this.lock.assertHeld();
     const { step, totalSteps } = this.status;
     this.status = newStatus(state, step, totalSteps, error);
     this.writeStatus();
   }
 
-  /** Flush the latest step (heartbeats may have been throttled). Further writes throw. */
+  /** Flush the latest step (heartbeats may have been throttled), release a lock the sink took. Further writes throw. */
   close(): void {
     if (this.closed) return;
-    if (this.status.step !== this.writtenStep) this.writeStatus();
     this.closed = true;
+    try {
+      if (this.status.step !== this.writtenStep && this.lock.isHeld()) this.writeStatus();
+    } finally {
+      if (this.ownsLock) this.lock.release();
+    }
   }
 
   private writeStatus(): void {
@@ -254,6 +303,13 @@ export class DiskRunSink implements RunSink {
     writeJsonAtomic(this.statusFile, this.status);
     this.lastStatusWrite = Date.now();
     this.writtenStep = this.status.step;
+  }
+
+  /** Throws LockLostError once another process has taken the run over (checked at most once a second). */
+  private assertOwner(): void {
+    if (Date.now() - this.lockCheckedAt < OWNERSHIP_CHECK_INTERVAL_MS) return;
+    this.lock.assertHeld();
+    this.lockCheckedAt = Date.now();
   }
 
   private assertOpen(action: string): void {

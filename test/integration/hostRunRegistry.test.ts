@@ -131,7 +131,9 @@ test('a job of this window: queued until it starts, live steps, then the final s
   const runDir = createRun(runsDir, spec('own'), { environment });
   const runId = path.basename(runDir);
   // Resuming a cancelled run: the folder still says 'cancelled' until the worker picks it up.
-  new DiskRunSink(runDir).setState('cancelled');
+  const stopped = new DiskRunSink(runDir);
+  stopped.setState('cancelled');
+  stopped.close();
   registry.setRunsDirs([runsDir]);
   assert.equal(registry.readRun(runId)?.state, 'cancelled');
 

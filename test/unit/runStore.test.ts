@@ -250,6 +250,7 @@ test('a truncated last metrics line is skipped, not consumed, and repaired by th
   fs.appendFileSync(metricsFile, '\n');
 
   // A new writer (resume) cuts a torn tail so its appends never glue onto it.
+  sink.close();
   fs.appendFileSync(metricsFile, '{"step":5,"ti');
   fs.writeFileSync(path.join(runDir, '.tmp-status.json-1-abc'), '{"sta'); // a killed atomic write
   const resumed = new DiskRunSink(runDir);

@@ -133,8 +133,11 @@ function similarityAverages(session: OpenSession, split: string, perKind: number
   return classAverages((index) => session.inference.example(split, index), perKind, perKind * 16);
 }
 
+/** A run that has not saved a checkpoint yet: an expected state early in every run, not a failure. */
+export class NoCheckpointYetError extends Error {}
+
 function chooseStep(where: string, steps: number[], step: number | undefined): number {
-  if (steps.length === 0) throw new Error(`No checkpoint saved yet in ${where}: train it until its first checkpoint.`);
+  if (steps.length === 0) throw new NoCheckpointYetError(`No checkpoint saved yet in ${where}: train it until its first checkpoint.`);
   if (step === undefined) return steps[steps.length - 1];
   if (!steps.includes(step)) {
     throw new Error(`No checkpoint at step ${step} in ${where}; available steps: ${steps.join(', ')}.`);

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import '../core/labs'; // registers every task, model and objective
 import type { BackendInfo, BackendSetting, FromWorker, InferenceRequest, ToWorker } from '../protocol';
 import { selectBackend } from './backend';
-import { InferenceSessions } from './sessions';
+import { InferenceSessions, NoCheckpointYetError } from './sessions';
 import { runTrainingJob, userMessage } from './trainingJob';
 
 /** What the engine passes to every worker it starts. */
@@ -104,7 +104,8 @@ async function openSession(sessionId: string, runDir: string, step: number | und
     const opened = await sessions.open(sessionId, runDir, step);
     post({ type: 'sessionOpened', sessionId, ...opened });
   } catch (error) {
-    logStack(`Opening a session on ${runDir} failed`, error);
+    // Views ask for a session as soon as a run starts; before its first checkpoint that is no error.
+    if (!(error instanceof NoCheckpointYetError)) logStack(`Opening a session on ${runDir} failed`, error);
     post({ type: 'sessionOpened', sessionId, step: -1, steps: [], error: userMessage(error) });
   }
 }

@@ -234,6 +234,19 @@ describe('Engine', { timeout: 120_000 }, () => {
     }
   });
 
+  it('a session on a run with no checkpoint yet is refused without an error in the log', async () => {
+    const engine = newEngine();
+    try {
+      const runDir = newRun('no-checkpoint-yet', 20);
+      const logged = logs.length;
+      await assert.rejects(engine.openSession(runDir), /No checkpoint saved yet/);
+      const errors = logs.slice(logged).filter((line) => line.startsWith('error:'));
+      assert.deepEqual(errors, [], 'views open sessions early in every run: that is not an error');
+    } finally {
+      await engine.dispose();
+    }
+  });
+
   it('answers session requests while the same worker trains', async () => {
     const engine = newEngine();
     try {

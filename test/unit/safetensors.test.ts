@@ -106,6 +106,39 @@ test('broken files are refused with a located reason', () => {
   }
 });
 
+test('hostile header values (found by test/fuzz) give short located errors, never a crash', () => {
+  /** A file whose header is the given JSON text, written as is (JSON.stringify cannot write a 100,000-deep value). */
+  const rawHeader = (text: string, data = new Uint8Array(8)) => {
+    const json = new TextEncoder().encode(text);
+    const file = new Uint8Array(8 + json.length + data.length);
+    new DataView(file.buffer).setBigUint64(0, BigInt(json.length), true);
+    file.set(json, 8);
+    file.set(data, 8 + json.length);
+    return file;
+  };
+  const entry = (fields: string) => rawHeader(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]${fields}}}`);
+  const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+  const cases: Array<[Uint8Array, RegExp]> = [
+    // `in` finds these on every object: they were taken for dtypes ("but toString [2] needs NaN").
+    [entry(',"dtype":"toString"'), /tensor 'a': unknown dtype "toString"/],
+    [entry(',"dtype":"__proto__"'), /tensor 'a': unknown dtype "__proto__"/],
+    // Echoed whole, a value made the message as long as the file; nested deep, it overflowed JSON.stringify's stack.
+    [entry(`,"shape":"${'x'.repeat(1_000_000)}"`), /tensor 'a': shape must be a list of non-negative integers, got "x{57}\.\.\."$/],
+    [entry(`,"dtype":${deep}`), /tensor 'a': unknown dtype a list of 1 items$/],
+    [entry(`,"data_offsets":[0,8,${Array(10_000).fill(1).join(',')}]`), /data_offsets must be \[begin, end\], got a list of 10002 items$/],
+    [rawHeader(`{"${'n'.repeat(1_000_000)}":{"dtype":"F33","shape":[],"data_offsets":[0,4]}}`), /tensor 'n{57}\.\.\.': unknown dtype "F33"$/],
+    [rawHeader(`{"__metadata__":{"k":${deep}}}`, new Uint8Array(0)), /__metadata__\.k must be a string, got a list of 1 items$/],
+  ];
+  for (const [file, message] of cases) {
+    assert.throws(() => decodeSafetensors(file, 'bad.safetensors'), (error: unknown) => {
+      assert.ok(error instanceof SafetensorsError, String(error));
+      assert.match(error.message, message);
+      assert.ok(error.message.length < 200, `${error.message.length} characters`);
+      return true;
+    });
+  }
+});
+
 test('the official key list (fixture from the notes) is what our layout gives, for both models', async () => {
   await useWasmBackend();
   for (const [name, model] of [['compositional-attention', compositional], ['multi-head-attention', multiHead]] as const) {

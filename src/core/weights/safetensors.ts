@@ -111,22 +111,24 @@ export function decodeSafetensors(file: Uint8Array, source: string): Safetensors
       metadata = readMetadata(entry, fail);
       continue;
     }
+    const tensor = `tensor '${short(name)}'`;
     const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as Record<string, unknown>;
-    if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
-      fail(`tensor '${name}': unknown dtype ${JSON.stringify(dtype)}`);
+    // Own keys only: 'toString' or '__proto__' are not dtypes, though `in` finds them on every object.
+    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) {
+      fail(`${tensor}: unknown dtype ${shown(dtype)}`);
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      fail(`tensor '${name}': shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+      fail(`${tensor}: shape must be a list of non-negative integers, got ${shown(shape)}`);
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-      fail(`tensor '${name}': data_offsets must be [begin, end], got ${JSON.stringify(offsets)}`);
+      fail(`${tensor}: data_offsets must be [begin, end], got ${shown(offsets)}`);
     }
     const [begin, end] = offsets as [number, number];
     const expected = elementCount(shape as number[]) * DTYPE_BYTES[dtype as SafetensorsDtype];
     if (end < begin || end - begin !== expected) {
-      fail(`tensor '${name}': data_offsets [${begin}, ${end}] hold ${end - begin} bytes, but ${dtype} [${shape}] needs ${expected}`);
+      fail(`${tensor}: data_offsets [${begin}, ${end}] hold ${end - begin} bytes, but ${dtype} ${shown(shape)} needs ${expected}`);
     }
-    if (end > data.length) fail(`tensor '${name}': its data ends at byte ${end}, past the end of the data (${data.length} bytes)`);
+    if (end > data.length) fail(`${tensor}: its data ends at byte ${end}, past the end of the data (${data.length} bytes)`);
     spans.push([begin, end, name]);
     tensors.set(name, { dtype: dtype as SafetensorsDtype, shape: shape as number[], bytes: data.subarray(begin, end) });
   }
@@ -135,12 +137,29 @@ export function decodeSafetensors(file: Uint8Array, source: string): Safetensors
 }
 
 function readMetadata(entry: unknown, fail: (detail: string) => never): Record<string, string> {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail(`${METADATA_KEY} must be an object of strings`);
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail(`${METADATA_KEY} must be an object of strings, got ${shown(entry)}`);
   for (const [key, value] of Object.entries(entry as object)) {
-    if (typeof value !== 'string') fail(`${METADATA_KEY}.${key} must be a string, got ${JSON.stringify(value)}`);
+    if (typeof value !== 'string') fail(`${METADATA_KEY}.${short(key)} must be a string, got ${shown(value)}`);
   }
   return { ...(entry as Record<string, string>) };
 }
+
+/**
+ * A value of the header for an error message. The header is untrusted: a value can be a
+ * megabyte-long string or nested deeper than JSON.stringify can recurse, so it is shown short
+ * and never stringified whole.
+ */
+function shown(value: unknown): string {
+  if (Array.isArray(value)) {
+    const simple = value.length <= 8 && value.every((v) => typeof v === 'number' || typeof v === 'string');
+    return simple ? `[${value.map(shown).join(', ')}]` : `a list of ${value.length} items`;
+  }
+  if (typeof value === 'object' && value !== null) return 'an object';
+  if (value === undefined) return 'nothing';
+  return typeof value === 'string' ? JSON.stringify(short(value)) : short(String(value));
+}
+
+const short = (text: string): string => (text.length > 60 ? `${text.slice(0, 57)}...` : text);
 
 /** Tensors must tile the data without gaps or overlaps (as the reference reader requires). */
 function checkSpans(spans: Array<[number, number, string]>, length: number, fail: (detail: string) => never): void {
@@ -148,7 +167,7 @@ function checkSpans(spans: Array<[number, number, string]>, length: number, fail
   let expected = 0;
   for (const [begin, end, name] of spans) {
     if (begin !== expected) {
-      fail(`tensor '${name}' starts at byte ${begin} of the data, expected ${expected} (tensors overlap or leave a gap)`);
+      fail(`tensor '${short(name)}' starts at byte ${begin} of the data, expected ${expected} (tensors overlap or leave a gap)`);
     }
     expected = end;
   }

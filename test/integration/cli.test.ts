@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -146,4 +146,141 @@ test('calibrate: rank histograms and coverage of a posterior run; bad input exit
   const notPosterior = modelLab(['calibrate', join(root, 'test', 'fixtures', 'trained-retrieval', 'multi-head-4000')], cwd);
   assert.equal(notPosterior.code, 2);
   assert.match(notPosterior.stderr, /is not a posterior run/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// One owner per run (issue 18): resume after kills and damage, and two processes on one run.
+
+/** A copy of the loss-drop fixture with `training` overrides, written into `cwd`. */
+function specWith(cwd: string, name: string, training: Record<string, number>): string {
+  const file = join(cwd, `${name}.lab.json`);
+  const base = JSON.parse(readFileSync(fixture('loss-drop.lab.json'), 'utf8'));
+  writeFileSync(file, JSON.stringify({ ...base, training: { ...base.training, ...training } }));
+  return file;
+}
+
+const stepsAndValues = (runDir: string) => metricLines(runDir).map((r: { step: number; values: Record<string, number> }) => [r.step, r.values]);
+
+/** Start the CLI; `lines` gets every stderr line as it comes. */
+function startModelLab(args: string[], cwd: string, onLine: (line: string) => void = () => undefined) {
+  const child = spawn(process.execPath, [cli, ...args], { cwd, env: { ...process.env, MODEL_LAB_BACKEND: 'wasm' } });
+  let stderr = '';
+  let pending = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk;
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    lines.forEach(onLine);
+  });
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
+  return { child, exited };
+}
+
+/** Train `spec` into `out` and SIGKILL the CLI once a progress line at step >= `killAt` shows; the run folder. */
+async function trainAndKill(spec: string, out: string, cwd: string, killAt: number): Promise<string> {
+  const { child, exited } = startModelLab(['train', spec, '--out', out], cwd, (line) => {
+    const step = /^step (\d+)\//.exec(line);
+    if (step && Number(step[1]) >= killAt) child.kill('SIGKILL');
+  });
+  await exited;
+  return join(out, readdirSync(out).find((n) => !n.startsWith('.'))!);
+}
+
+test('a run killed before its first checkpoint resumes from the start to the uninterrupted metrics', async () => {
+  const cwd = workdir();
+  const spec = specWith(cwd, 'no-checkpoint', { steps: 200, checkpointEvery: 200, logEvery: 10, evalEvery: 50 });
+  const reference = modelLab(['train', spec, '--out', join(cwd, 'reference')], cwd);
+  assert.equal(reference.code, 0, reference.stderr);
+
+  const killedDir = await trainAndKill(spec, join(cwd, 'killed'), cwd, 30);
+  const shown = JSON.parse(modelLab(['show', killedDir, '--json'], cwd).stdout);
+  assert.equal(shown.run.state, 'interrupted');
+  assert.deepEqual(shown.checkpoints, [], 'killed before its first checkpoint');
+  assert.ok(metricLines(killedDir).length >= 3, 'the killed attempt logged records');
+
+  const resumed = modelLab(['resume', killedDir], cwd);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /no checkpoint yet: the run starts again from step 0/);
+  assert.deepEqual(stepsAndValues(killedDir), stepsAndValues(reference.stdout.trim().split('\n').pop()!));
+});
+
+test('a damaged newest checkpoint: resume warns, continues from the one before, metrics equal the uninterrupted run', async () => {
+  const cwd = workdir();
+  const spec = specWith(cwd, 'damaged', { steps: 120, checkpointEvery: 20, evalEvery: 40, keepCheckpoints: 5 });
+  const reference = modelLab(['train', spec, '--out', join(cwd, 'reference')], cwd);
+  assert.equal(reference.code, 0, reference.stderr);
+
+  const killedDir = await trainAndKill(spec, join(cwd, 'killed'), cwd, 70);
+  const checkpoints: number[] = JSON.parse(modelLab(['show', killedDir, '--json'], cwd).stdout).checkpoints;
+  assert.ok(checkpoints.length >= 2, `checkpoints before the kill: ${checkpoints}`);
+  const newest = checkpoints[checkpoints.length - 1];
+  const previous = checkpoints[checkpoints.length - 2];
+  const weights = join(killedDir, 'checkpoints', `step-${String(newest).padStart(8, '0')}`, 'weights.bin');
+  const bytes = readFileSync(weights);
+  bytes[100] ^= 0x01; // one flipped bit: still loads as numbers, only its hash tells
+  writeFileSync(weights, bytes);
+
+  const missing = modelLab(['resume', killedDir, '--step', '7'], cwd);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, new RegExp(`no checkpoint at step 7 \\(available: ${checkpoints.join(', ')}\\)`));
+
+  const resumed = modelLab(['resume', killedDir], cwd);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, new RegExp(`warning: .*checkpoint at step ${newest} cannot be used .*weights\\.bin.*sha256`));
+  assert.match(resumed.stderr, new RegExp(`^step ${previous + 10}/120`, 'm'), `continues after step ${previous}`);
+  assert.deepEqual(stepsAndValues(killedDir), stepsAndValues(reference.stdout.trim().split('\n').pop()!));
+});
+
+test('two resumes of one run at once: exactly one trains, the other exits 2 naming it', async () => {
+  const cwd = workdir();
+  const spec = specWith(cwd, 'contested', { steps: 100_000, checkpointEvery: 20, evalEvery: 100_000 });
+  const runDir = await trainAndKill(spec, join(cwd, 'runs'), cwd, 20);
+
+  let winnerTrains!: () => void;
+  const training = new Promise<void>((resolve) => (winnerTrains = resolve));
+  const onLine = (line: string) => /^step \d+\//.test(line) && winnerTrains();
+  const [a, b] = [startModelLab(['resume', runDir], cwd, onLine), startModelLab(['resume', runDir], cwd, onLine)];
+  const first = await Promise.race([a.exited.then((r) => ({ ...r, loser: a, winner: b })), b.exited.then((r) => ({ ...r, loser: b, winner: a }))]);
+  assert.equal(first.code, 2, first.stderr);
+  assert.match(first.stderr, new RegExp(`in use by pid ${first.winner.child.pid} on `));
+  assert.doesNotMatch(first.stderr, /^step /m, 'the refused resume never trained');
+
+  await training;
+  first.winner.child.kill('SIGINT'); // stop the winner: it saves a checkpoint and ends 'cancelled'
+  const won = await first.winner.exited;
+  assert.equal(won.code, 0, won.stderr);
+  const steps = metricLines(runDir).map((r: { step: number }) => r.step);
+  assert.ok(steps.every((step: number, i: number) => i === 0 || step >= steps[i - 1]), 'no interleaved records');
+  assert.equal(new Set(steps).size, steps.length, 'no duplicated records (one record per step: no evaluation before step 100000)');
+});
+
+test('a stalled but live owner keeps its run: resume and weights import exit 2 naming it', async () => {
+  const cwd = workdir();
+  const trained = modelLab(['train', specWith(cwd, 'stalled', { steps: 20, checkpointEvery: 10 }), '--out', join(cwd, 'runs')], cwd);
+  assert.equal(trained.code, 0, trained.stderr);
+  const runDir = trained.stdout.trim().split('\n').pop()!;
+  // The owner: a live process whose training thread has been stuck for ten minutes (a long evaluation).
+  const owner = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
+  try {
+    const { processStartTime } = await import('../../src/runs/liveness');
+    const { hostname } = await import('node:os');
+    const stale = new Date(Date.now() - 600_000).toISOString();
+    const status = JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8'));
+    writeFileSync(join(runDir, 'status.json'), JSON.stringify({ ...status, state: 'running', step: 10, heartbeat: stale, pid: owner.pid }));
+    mkdirSync(join(runDir, 'owner.lock'));
+    const startedAt = new Date(processStartTime(owner.pid!) ?? Date.now()).toISOString();
+    const record = { pid: owner.pid, hostname: hostname(), startedAt, acquiredAt: stale, heartbeat: stale, token: 'stalled' };
+    writeFileSync(join(runDir, 'owner.lock', 'owner.json'), JSON.stringify(record));
+
+    assert.match(modelLab(['list', '--out', join(cwd, 'runs')], cwd).stdout, /\trunning\t/);
+    const resumed = modelLab(['resume', runDir], cwd);
+    assert.equal(resumed.code, 2, resumed.stderr);
+    assert.match(resumed.stderr, new RegExp(`in use by pid ${owner.pid} on .*last heartbeat 6\\d\\d s ago`));
+    const imported = modelLab(['weights', 'import', runDir, join(cwd, 'none.safetensors')], cwd);
+    assert.equal(imported.code, 2, imported.stderr);
+    assert.match(imported.stderr, new RegExp(`in use by pid ${owner.pid}`));
+  } finally {
+    owner.kill();
+  }
 });

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import {
   expandGrid,
   lastMetricValue,
@@ -191,4 +192,29 @@ test('the report is the last logged value, summarised over seeds with mean and s
   assert.ok(Math.abs(cells[0].sd! - Math.sqrt(0.02)) < 1e-12);
   assert.deepEqual([cells[0].min, cells[0].max], [0.5, 0.7]);
   assert.deepEqual([cells[1].values, cells[1].missing, cells[1].sd], [[0.9], 1, 0]);
+});
+
+test('every sweep template trains the same models as the single-run templates (no option lost by swapping a name)', () => {
+  const templates = readdirSync(join(root, 'templates')).filter((file) => file.endsWith('.lab.json'));
+  const singleRunModels = templates
+    .map((file) => JSON.parse(readFileSync(join(root, 'templates', file), 'utf8')) as { kind: string; model?: unknown })
+    .filter((template) => template.kind === 'train')
+    .map((template) => template.model);
+  const sweeps = templates.filter((file) => (JSON.parse(readFileSync(join(root, 'templates', file), 'utf8')) as { kind: string }).kind === 'sweep');
+  assert.ok(sweeps.length > 0);
+  for (const file of sweeps) {
+    for (const member of loadSweepFile(join(root, 'templates', file)).members) {
+      const source = JSON.parse(readFileSync(join(root, 'templates', file), 'utf8')) as { base: { model: unknown } };
+      // The member's model as written: the base's, with the grid's values under /model put in.
+      let model = structuredClone(source.base.model) as Record<string, unknown>;
+      for (const [pointer, value] of Object.entries(member.point)) {
+        if (pointer === '/model') model = structuredClone(value) as Record<string, unknown>;
+        else if (pointer.startsWith('/model/')) model[pointer.slice('/model/'.length)] = value;
+      }
+      assert.ok(
+        singleRunModels.some((single) => isDeepStrictEqual(single, model)),
+        `${file} member ${member.label}: its model ${JSON.stringify(model)} is no single-run template's model`,
+      );
+    }
+  }
 });

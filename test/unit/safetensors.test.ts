@@ -252,4 +252,15 @@ test('import names every problem: missing and unexpected keys, wrong shapes, wro
   assert.equal(problems.length, entries.length);
   assert.equal(problems[0], "key 'encoder.0.weight': wrong dtype F64, expected F32");
   assert.throws(attempt(new Uint8Array(4)), SafetensorsError);
+
+  // A file of thousands of keys, one of them a megabyte long: at most 20 problems listed, keys and shapes cut short.
+  const extra = Array.from({ length: 2000 }, (_, i) => ({ name: i === 0 ? 'k'.repeat(1_000_000) : `extra.${i}`, shape: Array(100).fill(1), data: Float32Array.of(i) }));
+  assert.throws(attempt(encodeSafetensors([...entries, ...extra])), (error: unknown) => {
+    assert.ok(error instanceof WeightsLayoutError, String(error));
+    assert.equal(error.problems.length, 2000);
+    assert.match(error.message, /unexpected key 'k{77}\.\.\.' \(F32 \[1,1,1,1,1,1,1,1,\.\.\. \(100 dimensions\)\]\)\n/);
+    assert.match(error.message, /\n  - and 1980 more$/);
+    assert.ok(error.message.length < 3000, `${error.message.length} characters`);
+    return true;
+  });
 });

@@ -75,11 +75,20 @@ export function toOfficialTensors(parameters: readonly Parameter[]): Float32Entr
   });
 }
 
+/** Problems listed in a WeightsLayoutError's message; the rest are counted (a file can hold thousands of keys). */
+const LISTED_PROBLEMS = 20;
+
 export class WeightsLayoutError extends Error {
   constructor(readonly source: string, readonly problems: string[]) {
-    super(`${source} does not fit the model:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    const listed = problems.slice(0, LISTED_PROBLEMS).map((p) => `  - ${p}`);
+    if (problems.length > LISTED_PROBLEMS) listed.push(`  - and ${problems.length - LISTED_PROBLEMS} more`);
+    super(`${source} does not fit the model:\n${listed.join('\n')}`);
   }
 }
+
+/** A key or shape of the file, for a message: the file is untrusted, its keys can be megabytes long. */
+const shownKey = (key: string): string => (key.length > 80 ? `${key.slice(0, 77)}...` : key);
+const shownShape = (shape: readonly number[]): string => (shape.length > 8 ? `[${shape.slice(0, 8)},... (${shape.length} dimensions)]` : `[${shape}]`);
 
 /**
  * The file's tensors in our layout, one per parameter, named like the parameters (the caller
@@ -97,10 +106,10 @@ export function fromOfficialTensors(
     const stored = contents.tensors.get(key);
     if (!stored) problems.push(`missing key '${key}' (expected F32 [${shape}])`);
     else if (stored.dtype !== 'F32') problems.push(`key '${key}': wrong dtype ${stored.dtype}, expected F32`);
-    else if (stored.shape.join() !== shape.join()) problems.push(`key '${key}': wrong shape [${stored.shape}], expected [${shape}]`);
+    else if (stored.shape.join() !== shape.join()) problems.push(`key '${key}': wrong shape ${shownShape(stored.shape)}, expected [${shape}]`);
   }
   for (const [key, stored] of contents.tensors) {
-    if (!expected.has(key)) problems.push(`unexpected key '${key}' (${stored.dtype} [${stored.shape}])`);
+    if (!expected.has(key)) problems.push(`unexpected key '${shownKey(key)}' (${stored.dtype} ${shownShape(stored.shape)})`);
   }
   if (problems.length > 0) throw new WeightsLayoutError(source, problems);
 

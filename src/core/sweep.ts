@@ -100,6 +100,18 @@ export function withValueAt(base: Json, pointer: string, value: unknown): Json {
 // Expansion
 
 /**
+ * Most members a sweep may have (README, "Limits"): each member is a run folder and a validated
+ * spec. VS Code asks before starting more than SWEEP_CONFIRM_MEMBERS.
+ */
+export const MAX_SWEEP_MEMBERS = 5000;
+export const SWEEP_CONFIRM_MEMBERS = 100;
+
+/** Members before exclusions: the product of the list lengths, computed without expanding. */
+export function gridSize(grid: Record<string, readonly unknown[]>): number {
+  return Object.values(grid).reduce((product, values) => product * values.length, 1);
+}
+
+/**
  * Grid keys in expansion order: as written, except `/seed`, which varies fastest, so that the
  * first members already cover every cell once and later ones add seeds.
  */
@@ -160,7 +172,8 @@ export function memberExperiment(sweep: Pick<ResolvedSweep, 'name' | 'base' | 'f
 
 const SHORT_KEYS: Record<string, string> = { seed: 's' };
 
-const safeLabel = (text: string): string => text.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
+/** Letters, digits, '_' and '-', at most 40 characters (labels end up in member names and folder names). */
+const safeLabel = (text: string): string => text.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '') || 'x';
 
 /**
  * A short label per value of each grid key: strings as they are (`corelnet`), numbers and

@@ -9,7 +9,7 @@ import { findModel, findObjective, findTask, modelEntries, registerModel, regist
 import { experimentSchema, kindsOf, trainingDefaults } from '../../src/core/spec/schema';
 import { instantiateTemplate, listTemplates } from '../../src/core/spec/templates';
 import { SpecError, type SpecProblem } from '../../src/core/spec/types';
-import { isSweepText, loadSpecFile, loadSweepFile, parseSpec } from '../../src/core/spec/validate';
+import { isSweepText, loadSpecFile, loadSweepFile, parseSpec, parseSweepSpec } from '../../src/core/spec/validate';
 
 const root = join(__dirname, '..', '..');
 const templatesDir = join(root, 'templates');
@@ -352,7 +352,7 @@ test('loadSpecFile reads, resolves, and throws SpecError with located problems',
 
     assert.throws(() => loadSpecFile(join(dir, 'missing.lab.json')), (error: unknown) => {
       assert.ok(error instanceof SpecError);
-      assert.match(error.message, /cannot read the experiment file: ENOENT/);
+      assert.match(error.message, /cannot read the experiment file: it cannot be read \(ENOENT/);
       return true;
     });
   } finally {
@@ -454,3 +454,90 @@ test('scripts/write-schema.ts writes the schema file', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// Bounded inputs (issue 18, item 10): safe integers, nesting depth, short messages, name caps.
+
+test('integers past 2^53 - 1 are refused wherever the schema has an integer', () => {
+  for (const [patch, path] of [
+    [{ training: { steps: 2 ** 53 } }, '/training/steps'],
+    [{ seed: 1e20 }, '/seed'],
+    [{ model: { name: 'multi-head-attention', dim: 2 ** 60 } }, '/model/dim'],
+  ] as const) {
+    const { spec, problems } = parseSpec(specText(patch), 'big.lab.json');
+    assert.equal(spec, undefined, JSON.stringify(patch));
+    assert.equal(problems[0].path, path);
+    assert.match(problems[0].message, /at most 2\^53 - 1/);
+  }
+  assert.ok(parseSpec(specText({ training: { steps: Number.MAX_SAFE_INTEGER } }), 'max.lab.json').spec, 'the largest safe integer is still valid');
+});
+
+test('a spec nested 100000 deep gives a located error, not a stack overflow', () => {
+  const deep = `{"formatVersion": 1, "description": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+  const { spec, problems } = parseSpec(deep, 'deep.lab.json');
+  assert.equal(spec, undefined);
+  assert.equal(problems.length, 1);
+  assert.match(problems[0].message, /nest more than 64 levels/);
+  assert.equal(problems[0].line, 1);
+  assert.equal(problems[0].column, deep.indexOf('[') + 64, 'points at the bracket past the limit (the object is level 1)');
+  // Brackets inside strings do not count.
+  assert.ok(parseSpec(specText({ description: '['.repeat(1000) }), 'strings.lab.json').spec);
+});
+
+test('a million unknown keys or a 20 MB value give a short message', () => {
+  const keys = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, i]));
+  const { problems } = parseSpec(specText({ training: keys }), 'keys.lab.json');
+  assert.ok(problems.length <= 102, `${problems.length} problems kept`);
+  assert.ok(problems.some((p) => /and 99900 more problems like these/.test(p.message)));
+  const message = new SpecError('keys.lab.json', problems).message;
+  assert.ok(message.split('\n').length <= 21, 'at most 20 problems listed, then "and N more"');
+  assert.match(message, /and \d+ more problems$/);
+
+  const huge = 'x'.repeat(20_000_000);
+  for (const patch of [{ name: huge }, { model: { name: huge } }, { training: { [huge]: 1 } }, { task: { name: 'contextual-retrieval', seqLen: huge } }]) {
+    const result = parseSpec(specText(patch), 'huge.lab.json');
+    const text = new SpecError('huge.lab.json', result.problems).message;
+    assert.ok(text.length < 2000, `message of ${text.length} characters for ${Object.keys(patch)[0]}`);
+  }
+});
+
+test('names are capped: experiment names at 200 characters, sweep names at 100', () => {
+  const long = parseSpec(specText({ name: 'a'.repeat(201) }), 'long.lab.json');
+  assert.equal(long.problems[0].path, '/name');
+  assert.equal(long.problems[0].message, 'must be at most 200 characters long, got 201 characters');
+  assert.ok(parseSpec(specText({ name: 'a'.repeat(200) }), 'ok.lab.json').spec);
+});
+
+test('an empty list or object says so (not "must be an array, got an array")', () => {
+  const { problems } = parseSweepSpecText({ grid: { '/seed': [] } });
+  assert.equal(problems[0].path, '/grid/~1seed');
+  assert.equal(problems[0].message, 'must be an array of at least 1 item, got an empty array');
+  assert.equal(parseSweepSpecText({ grid: {} }).problems[0].message, 'must be a non-empty object, got an empty object');
+});
+
+test('an experiment file that is a folder or a device is refused without reading it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spec-test-'));
+  try {
+    assert.throws(() => loadSpecFile(dir), /cannot read the experiment file: it is a folder, not a file/);
+    assert.throws(() => loadSpecFile('/dev/zero'), /cannot read the experiment file: it is not a regular file/);
+    const big = join(dir, 'big.lab.json');
+    writeFileSync(big, ' '.repeat(5 * 1024 * 1024));
+    assert.throws(() => loadSpecFile(big), /is 5\.0 MiB, more than the 4\.0 MiB allowed/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function parseSweepSpecText(patch: Record<string, unknown>) {
+  const sweep = {
+    formatVersion: 1,
+    kind: 'sweep',
+    name: 'grid',
+    base: { task: { name: 'contextual-retrieval' }, model: { name: 'multi-head-attention' }, objective: { name: 'l1' } },
+    grid: { '/seed': [0, 1] },
+    ...patch,
+  };
+  return parseSweepSpec(JSON.stringify(sweep, null, 2), 'grid.lab.json', () => {
+    throw new Error('no base files here');
+  });
+}

@@ -13,6 +13,7 @@
  */
 import { modelEntries, objectiveEntries, taskEntries, type OptionsSchema } from '../registry';
 import { SPEC_FORMAT_VERSION, type ExperimentKind } from './types';
+import { MAX_EXPERIMENT_NAME_LENGTH, MAX_SWEEP_NAME_LENGTH } from './limits';
 
 type Schema = Record<string, unknown>;
 
@@ -57,6 +58,21 @@ export const kindsOf = (entry: ComponentEntry): readonly ExperimentKind[] => ent
 export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
 const NAME_PATTERN_MESSAGE =
   "an identifier: letters, digits, '.', '_' or '-', starting with a letter or digit (it becomes part of run ids)";
+
+/**
+ * Every integer field is a safe integer (at most 2^53 - 1): past it a JSON number is no longer
+ * the integer written (2^53 + 1 reads as 2^53), and step counters stop counting.
+ */
+export function withSafeIntegers<T>(schema: T): T {
+  if (Array.isArray(schema)) return schema.map(withSafeIntegers) as T;
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const result = Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, withSafeIntegers(value)])) as Schema;
+  const types = Array.isArray(result.type) ? result.type : [result.type];
+  if (types.includes('integer') && result.maximum === undefined && result.exclusiveMaximum === undefined) {
+    result.maximum = Number.MAX_SAFE_INTEGER;
+  }
+  return result as T;
+}
 
 /** A field with the same text for hover (`description`) and rich hover (`markdownDescription`). */
 const documented = (schema: Schema, description: string): Schema => ({
@@ -113,7 +129,7 @@ const ROLE_DOCS: Record<ComponentRole, string> = {
  * (loose for the validator's first pass, detailed for the editor).
  */
 export function topLevelSchema(component: (role: ComponentRole) => Schema = looseComponentSchema): Schema {
-  return {
+  return withSafeIntegers({
     type: 'object',
     required: ['formatVersion', 'kind', 'name', 'task', 'model', 'objective'],
     additionalProperties: false,
@@ -128,7 +144,10 @@ export function topLevelSchema(component: (role: ComponentRole) => Schema = loos
         enumDescriptions: ['Train a model on a task.', 'Draw samples (for models that declare it).'],
       },
       name: {
-        ...documented({ type: 'string', pattern: NAME_PATTERN }, 'Short identifier of the experiment; run ids are `<date>-<name>`.'),
+        ...documented(
+          { type: 'string', pattern: NAME_PATTERN, maxLength: MAX_EXPERIMENT_NAME_LENGTH },
+          `Short identifier of the experiment (at most ${MAX_EXPERIMENT_NAME_LENGTH} characters); run ids are \`<date>-<name>\`.`,
+        ),
         patternErrorMessage: `must be ${NAME_PATTERN_MESSAGE}`,
       },
       description: documented({ type: 'string' }, 'Free text shown with the experiment and its runs.'),
@@ -146,7 +165,7 @@ export function topLevelSchema(component: (role: ComponentRole) => Schema = loos
         defaultSnippets: [{ label: 'training with every default', body: trainingDefaults() }],
       },
     },
-  };
+  });
 }
 
 /** First pass of the validator: an object with a string `name`; options are checked per entry. */
@@ -165,12 +184,12 @@ const requiredOptions = (options: OptionsSchema): string[] => (options.required 
 
 /** Second pass of the validator: the component object of a chosen entry (`name` + its options). */
 export function componentOptionsSchema(entry: ComponentEntry): Schema {
-  return {
+  return withSafeIntegers({
     type: 'object',
     required: ['name', ...requiredOptions(entry.options)],
     additionalProperties: false,
     properties: { name: { type: 'string' }, ...optionProperties(entry.options) },
-  };
+  });
 }
 
 /** The editor's schema of one component: a name enum, and the chosen entry's options via if/then. */
@@ -253,7 +272,10 @@ export function sweepTopLevelSchema(base: Schema = { type: 'object' }): Schema {
       formatVersion: documented({ type: 'integer', const: SPEC_FORMAT_VERSION }, `Version of the experiment file format (${SPEC_FORMAT_VERSION}).`),
       kind: documented({ type: 'string', const: 'sweep' }, 'A sweep: many `train` runs over a grid of values.'),
       name: {
-        ...documented({ type: 'string', pattern: NAME_PATTERN }, 'Short identifier of the sweep; members are named `<name>.<value labels>`.'),
+        ...documented(
+          { type: 'string', pattern: NAME_PATTERN, maxLength: MAX_SWEEP_NAME_LENGTH },
+          `Short identifier of the sweep (at most ${MAX_SWEEP_NAME_LENGTH} characters, it names the sweep's folder); members are named \`<name>.<value labels>\`.`,
+        ),
         patternErrorMessage: `must be ${NAME_PATTERN_MESSAGE}`,
       },
       description: documented({ type: 'string' }, 'Free text shown with the sweep.'),

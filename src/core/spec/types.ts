@@ -3,6 +3,8 @@
  * The JSON schema in `schema.ts` is the single source of truth for fields and defaults;
  * these types mirror it for the code.
  */
+import { listProblems, shorten } from './limits';
+
 export const SPEC_FORMAT_VERSION = 1;
 
 export type ExperimentKind = 'train' | 'sample';
@@ -57,10 +59,12 @@ export interface SpecProblem {
 
 export class SpecError extends Error {
   constructor(readonly file: string, readonly problems: SpecProblem[]) {
+    // At most MAX_LISTED_PROBLEMS lines, each of bounded length: a file with a million
+    // unknown keys (or one 20 MB key) still gets a message a terminal can show.
     super(
-      problems
-        .map((p) => `${file}${p.line ? `:${p.line}:${p.column}` : ''}: ${p.path || '/'}: ${p.message}`)
-        .join('\n'),
+      listProblems(
+        problems.map((p) => shorten(`${file}${p.line ? `:${p.line}:${p.column}` : ''}: ${shorten(p.path || '/', 200)}: ${p.message}`, 1000)),
+      ),
     );
     this.name = 'SpecError';
   }

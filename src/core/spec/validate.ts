@@ -5,7 +5,8 @@
  * Omitted optional fields get their documented defaults; a value given in the file is never
  * replaced, even when it is invalid (then the problems are returned and no spec).
  */
-import { readFileSync } from 'node:fs';
+import { INPUT_LIMITS, readUserFile, type InputFileError } from '../userFiles';
+import { excessiveNesting, MAX_KEPT_PROBLEMS, MAX_NESTING_DEPTH, shorten } from './limits';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import '../labs';
@@ -23,7 +24,7 @@ import {
 import { findTask } from '../registry';
 import { SPEC_FORMAT_VERSION, SpecError, type ResolvedSpec, type SpecProblem } from './types';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
-import { memberExperiment, pointerProblem, sweepMembers, type GridPoint, type ResolvedSweep, type SweepMember } from '../sweep';
+import { gridSize, MAX_SWEEP_MEMBERS, memberExperiment, pointerProblem, sweepMembers, type GridPoint, type ResolvedSweep, type SweepMember } from '../sweep';
 
 type Schema = Record<string, unknown>;
 type Json = Record<string, unknown>;
@@ -61,6 +62,10 @@ export function parseSpec(text: string, file: string): { spec?: ResolvedSpec; pr
 /** The parse tree of a file that must hold one JSON object, or the syntax problems. */
 function parseObjectTree(text: string, locate: Locator): { root?: Node; problems: SpecProblem[] } {
   if (text.trim() === '') return { problems: [locate.at({ path: '', message: 'the file is empty: expected a JSON object' }, 0, 0)] };
+  const tooDeep = excessiveNesting(text);
+  if (tooDeep !== undefined) {
+    return { problems: [locate.at({ path: '', message: `objects and arrays nest more than ${MAX_NESTING_DEPTH} levels deep here: an experiment file nests a few levels` }, tooDeep, 1)] };
+  }
   const syntaxErrors: ParseError[] = [];
   const root = parseTree(text, syntaxErrors, { disallowComments: true, allowTrailingComma: false });
   if (syntaxErrors.length > 0 || !root) {
@@ -86,9 +91,9 @@ const SWEEP_NOT_A_RUN =
 export function loadSpecFile(file: string): ResolvedSpec {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readUserFile(file, 'experiment file', INPUT_LIMITS.specBytes).toString('utf8');
   } catch (error) {
-    throw new SpecError(file, [{ path: '', message: `cannot read the experiment file: ${(error as Error).message}` }]);
+    throw new SpecError(file, [{ path: '', message: `cannot read the experiment file: it ${(error as InputFileError).reason}` }]);
   }
   // A byte-order mark is not JSON, but editors on some platforms write one.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -128,7 +133,7 @@ function checkComponent(role: ComponentRole, component: unknown, directory: stri
     const expected = known.length > 0 ? `expected one of ${known.join(', ')}` : `no ${role} is registered`;
     const suggestion = closest(component.name, known);
     const hint = suggestion ? ` (did you mean '${suggestion}'?)` : '';
-    return [{ path: `/${role}/name`, message: `unknown ${role} '${component.name}': ${expected}${hint}`, at: 'value' }];
+    return [{ path: `/${role}/name`, message: `unknown ${role} '${shorten(component.name)}': ${expected}${hint}`, at: 'value' }];
   }
   let validate = componentValidators.get(entry);
   if (!validate) {
@@ -215,7 +220,12 @@ const VALUE_KEYWORDS = new Set([
 function explainAjvErrors(errors: ErrorObject[], prefix: string, owner?: string): Unlocated[] {
   const problems: Unlocated[] = [];
   const valuesExplained = new Set<string>(); // one sentence per value, however many keywords failed
-  for (const error of errors) {
+  for (const [index, error] of errors.entries()) {
+    if (problems.length >= MAX_KEPT_PROBLEMS) {
+      // Locating each of a million problems would take minutes; the count is what helps.
+      problems.push({ path: prefix, message: `and ${errors.length - index} more problems like these (not listed)`, at: 'value' });
+      break;
+    }
     const path = prefix + error.instancePath;
     if (error.keyword === 'additionalProperties') {
       const key = String(error.params.additionalProperty);
@@ -225,7 +235,7 @@ function explainAjvErrors(errors: ErrorObject[], prefix: string, owner?: string)
       const hint = suggestion
         ? `; did you mean '${suggestion}'?`
         : known.length > 0 ? `; expected one of ${known.join(', ')}` : `: ${owner ?? 'it'} takes no options`;
-      problems.push({ path: `${path}/${escapePointer(key)}`, message: `unknown property '${key}'${where}${hint}`, at: 'key' });
+      problems.push({ path: `${path}/${escapePointer(key)}`, message: `unknown property '${shorten(key)}'${where}${hint}`, at: 'key' });
     } else if (error.keyword === 'required') {
       const key = String(error.params.missingProperty);
       const property = (error.parentSchema?.properties as Record<string, Schema> | undefined)?.[key];
@@ -235,6 +245,8 @@ function explainAjvErrors(errors: ErrorObject[], prefix: string, owner?: string)
       if (valuesExplained.has(path)) continue;
       valuesExplained.add(path);
       problems.push({ path, message: valueMessage(path, error), at: 'value' });
+    } else if (error.keyword === 'minProperties' && isObject(error.data) && Object.keys(error.data).length === 0) {
+      problems.push({ path, message: 'must be a non-empty object, got an empty object', at: 'value' });
     } else {
       problems.push({ path, message: error.message ?? `is invalid (${error.keyword})`, at: 'value' });
     }
@@ -249,6 +261,16 @@ function valueMessage(path: string, error: ErrorObject): string {
   }
   if (error.keyword === 'pattern' && typeof schema.patternErrorMessage === 'string') {
     return `${schema.patternErrorMessage}, got ${describeValue(error.data)}`;
+  }
+  if (error.keyword === 'maximum' && schema.maximum === Number.MAX_SAFE_INTEGER) {
+    return `must be an integer at most 2^53 - 1 (${Number.MAX_SAFE_INTEGER}; larger ones are not exact as JSON numbers), got ${describeValue(error.data)}`;
+  }
+  if (error.keyword === 'maxLength' && typeof error.data === 'string') {
+    return `must be at most ${schema.maxLength} characters long, got ${error.data.length} characters`;
+  }
+  if ((error.keyword === 'minItems' || error.keyword === 'maxItems') && Array.isArray(error.data)) {
+    const bound = error.keyword === 'minItems' ? `at least ${schema.minItems}` : `at most ${schema.maxItems}`;
+    return `must be an array of ${bound} item${error.params.limit === 1 ? '' : 's'}, got ${error.data.length === 0 ? 'an empty array' : `${error.data.length} items`}`;
   }
   return `must be ${describeExpected(schema)}, got ${describeValue(error.data)}`;
 }
@@ -287,7 +309,8 @@ function bounds(schema: Schema): string {
   const limits: string[] = [];
   if (typeof schema.minimum === 'number') limits.push(`>= ${schema.minimum}`);
   if (typeof schema.exclusiveMinimum === 'number') limits.push(`> ${schema.exclusiveMinimum}`);
-  if (typeof schema.maximum === 'number') limits.push(`<= ${schema.maximum}`);
+  // Every integer is bounded by 2^53 - 1 (withSafeIntegers): said only when that bound is hit.
+  if (typeof schema.maximum === 'number' && schema.maximum !== Number.MAX_SAFE_INTEGER) limits.push(`<= ${schema.maximum}`);
   if (typeof schema.exclusiveMaximum === 'number') limits.push(`< ${schema.exclusiveMaximum}`);
   if (typeof schema.multipleOf === 'number') limits.push(`a multiple of ${schema.multipleOf}`);
   return limits.length > 0 ? ` ${limits.join(' and ')}` : '';
@@ -306,6 +329,7 @@ const firstSentence = (text: string): string => text.split(/(?<=\.)\s/)[0].repla
 
 /** The known word closest to `word` (for "did you mean ...?"), if one is close enough. */
 export function closest(word: string, known: readonly string[]): string | undefined {
+  if (word.length > 100) return undefined; // no name is that long, and the distance costs length^2
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of known) {
@@ -502,6 +526,12 @@ export function parseSweepSpec(text: string, file: string, readFile: SweepFileRe
     exclude,
     report: top.report as ResolvedSweep['report'],
   };
+  // Counted before expanding: a grid of a few lists can name 10^8 members.
+  const size = gridSize(grid);
+  if (size > MAX_SWEEP_MEMBERS) {
+    const lengths = Object.values(grid).map((values) => values.length).join(' x ');
+    return { problems: [locate.problem({ path: '/grid', message: `the grid has ${size > 1e15 ? 'more than 10^15' : size} combinations (${lengths}): a sweep has at most ${MAX_SWEEP_MEMBERS} members; split it into several sweeps`, at: 'key' }, root)] };
+  }
   const members = sweepMembers(sweep);
   if (members.length === 0) {
     return { problems: [locate.problem({ path: '/exclude', message: 'every combination of the grid is excluded: the sweep has no members', at: 'value' }, root)] };
@@ -544,12 +574,13 @@ export function parseSweepSpec(text: string, file: string, readFile: SweepFileRe
 export function loadSweepFile(file: string): { sweep: ResolvedSweep; members: ResolvedSweepMember[] } {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readUserFile(file, 'sweep file', INPUT_LIMITS.specBytes).toString('utf8');
   } catch (error) {
-    throw new SpecError(file, [{ path: '', message: `cannot read the sweep file: ${(error as Error).message}` }]);
+    throw new SpecError(file, [{ path: '', message: `cannot read the sweep file: it ${(error as InputFileError).reason}` }]);
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const readRelative: SweepFileReader = (relative) => readFileSync(resolvePath(dirname(file), relative), 'utf8').replace(/^\uFEFF/, '');
+  const readRelative: SweepFileReader = (relative) =>
+    readUserFile(resolvePath(dirname(file), relative), 'base experiment', INPUT_LIMITS.specBytes).toString('utf8').replace(/^\uFEFF/, '');
   const { sweep, members, problems } = parseSweepSpec(text, file, readRelative);
   if (!sweep || !members) throw new SpecError(file, problems);
   return { sweep, members };

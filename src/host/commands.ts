@@ -278,7 +278,8 @@ async function newExperiment(templatesDir: string): Promise<void> {
   const template = (
     await vscode.window.showQuickPick(
       templates.map((info) => ({ label: info.name, detail: info.description, info })),
-      { placeHolder: 'Select a template for the new experiment', matchOnDetail: true },
+      // ignoreFocusOut: from the walkthrough, focus returns to its page and would close the pick.
+      { placeHolder: 'Select a template for the new experiment', matchOnDetail: true, ignoreFocusOut: true },
     )
   )?.info;
   if (!template) return;
@@ -286,11 +287,12 @@ async function newExperiment(templatesDir: string): Promise<void> {
   const folder =
     folders.length === 1
       ? folders[0]
-      : await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Select the workspace folder for the new experiment' });
+      : await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Select the workspace folder for the new experiment', ignoreFocusOut: true });
   if (!folder) return;
 
   const fileName = await vscode.window.showInputBox({
     title: 'New experiment file',
+    ignoreFocusOut: true,
     prompt: `Path relative to ${folder.name}; the experiment is named after the file.`,
     value: freeFileName(folder.uri.fsPath, template.name),
     valueSelection: [0, freeFileName(folder.uri.fsPath, template.name).length - TEMPLATE_SUFFIX.length],

@@ -25,6 +25,7 @@ const COMMANDS = {
   stop: 'Model Lab: Stop Run',
   resume: 'Model Lab: Resume Run',
   openRun: 'Model Lab: Open Run',
+  openWalkthrough: 'Model Lab: Open Walkthrough',
 } as const;
 
 const QUICK_SPEC = 'retrieval-mha-quick.lab.json';
@@ -121,26 +122,44 @@ async function waitForRunRow(workbench: Workbench, runId: string, pattern: RegEx
 
 // ------------------------------------------------------------------------------- scenarios
 
+/** Waits until `file` holds a whole JSON experiment (it can exist a moment before its text is written). */
+function waitForExperimentFile(file: string): Promise<{ name?: string; kind?: string }> {
+  return waitFor(
+    () => {
+      try {
+        return existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { name?: string; kind?: string });
+      } catch {
+        return undefined;
+      }
+    },
+    { timeoutMs: 15_000, what: `${file} to be created with a JSON experiment` },
+  );
+}
+
 scenario(
-  'New Experiment from Template creates an experiment file and opens it',
-  { commands: [COMMANDS.newExperiment], files: ['templates/retrieval-mha-quick.lab.json'] },
+  'New Experiment from Template creates an experiment file and opens it, from the walkthrough and from the palette',
+  { commands: [COMMANDS.newExperiment, COMMANDS.openWalkthrough], files: ['templates/retrieval-mha-quick.lab.json'] },
   minutes(3),
   async ({ workbench, workspace }) => {
+    // The walkthrough's button: focus goes back to the walkthrough page while the pick and the
+    // file-name box are open, which closed them before they kept focus (ignoreFocusOut).
+    await workbench.runCommand(COMMANDS.openWalkthrough);
+    const step = workbench.page.locator('.getting-started-step').filter({ hasText: 'Create an experiment from a template' });
+    await step.first().waitFor({ state: 'visible', timeout: 30_000 });
+    await step.first().locator('.step-title, h3').first().click();
+    const button = step.first().locator('.button-container .monaco-button, a.button-link').filter({ hasText: 'New Experiment from Template' });
+    await button.first().click({ timeout: 15_000 });
+    await workbench.pickQuickItem('retrieval-mha-quick');
+    await workbench.answerInput('from-walkthrough.lab.json');
+    const fromWalkthrough = await waitForExperimentFile(join(workspace, 'from-walkthrough.lab.json'));
+    assert.equal(fromWalkthrough.name, 'from-walkthrough', 'the experiment is named after its file');
+    await workbench.editorTab('from-walkthrough.lab.json').first().waitFor({ state: 'visible', timeout: 15_000 });
+    await workbench.screenshot('new-experiment-walkthrough');
+
     await workbench.runCommand(COMMANDS.newExperiment);
     await workbench.pickQuickItem('retrieval-mha-quick');
     await workbench.answerInput('my-experiment.lab.json');
-    const file = join(workspace, 'my-experiment.lab.json');
-    // The file can exist a moment before its text is written: wait for a whole JSON document.
-    const spec = await waitFor(
-      () => {
-        try {
-          return existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { name?: string; kind?: string });
-        } catch {
-          return undefined;
-        }
-      },
-      { timeoutMs: 15_000, what: `${file} to be created with a JSON experiment` },
-    );
+    const spec = await waitForExperimentFile(join(workspace, 'my-experiment.lab.json'));
     assert.equal(spec.name, 'my-experiment', 'the experiment is named after its file');
     assert.equal(spec.kind, 'train');
     await workbench.editorTab('my-experiment.lab.json').first().waitFor({ state: 'visible', timeout: 15_000 });

@@ -7,7 +7,7 @@
 // The task is the paper's (truncated split, its fixed coefficients) unless --coefficients
 // ('ones', 'random') or --split-rule ('top-up', the rule before issue 25) say otherwise.
 //
-//   npm run build && node bench/retrieval-ood.mjs [--steps 5000] [--seeds 2] [--parallel 2]
+//   npm run build && node bench/retrieval-ood.mjs [--steps 5000] [--seeds 2] [--first-seed 0] [--parallel 2]
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,6 +20,7 @@ const { values: args } = parseArgs({
   options: {
     steps: { type: 'string', default: '5000' },
     seeds: { type: 'string', default: '2' },
+    'first-seed': { type: 'string', default: '0' },
     parallel: { type: 'string', default: '2' },
     out: { type: 'string' },
     coefficients: { type: 'string', default: 'paper' },
@@ -27,7 +28,7 @@ const { values: args } = parseArgs({
   },
 });
 const steps = Number(args.steps);
-const seeds = Array.from({ length: Number(args.seeds) }, (_, i) => i);
+const seeds = Array.from({ length: Number(args.seeds) }, (_, i) => Number(args['first-seed']) + i);
 const outDir = args.out ?? fs.mkdtempSync(path.join(os.tmpdir(), 'model-lab-ood-'));
 fs.mkdirSync(outDir, { recursive: true });
 

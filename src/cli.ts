@@ -441,6 +441,7 @@ function buildProgram(): Command {
         lines.push(`theta[${p}] ranks ${result.histogram.counts[p].join(' ')}  (uniform: chi2 ${test.statistic.toFixed(1)}, p ${test.pValue.toFixed(3)})`),
       );
       lines.push(`coverage   ${result.coverage.levels.map((level, i) => `${level.toFixed(1)}: ${result.coverage.mean[i].toFixed(2)}`).join('  ')}`);
+      lines.push(result.verdict.text);
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 

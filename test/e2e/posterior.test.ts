@@ -163,6 +163,7 @@ test('Posterior panel: adding, dragging and deleting a data point moves the netw
     assert.equal(coverage.length, 9, 'coverage at the levels 0.1 .. 0.9');
     assert.ok(coverage.every((c) => c >= 0 && c <= 1), `coverage fractions: ${coverage}`);
     assert.match((await frame.textContent('[data-testid="calibration-summary"]')) ?? '', /200 data sets from the simulator, 99 network samples each/);
+    assert.match((await frame.textContent('[data-testid="calibration-summary"]')) ?? '', /(No evidence against uniform ranks|The ranks are not uniform) at the 1% level/);
     assert.ok(await frame.isVisible('[data-testid="calibration-plot"]'), 'the histograms and the coverage curve are drawn');
     console.log(`calibration: coverage ${coverage.map((c) => c.toFixed(2))}, p ${await frame.getAttribute('[data-testid="calibration-summary"]', 'data-p-value')}`);
     console.log(`screenshot: ${await workbench.screenshot('posterior-calibration')}`);

@@ -142,6 +142,10 @@ test('calibrate: rank histograms and coverage of a posterior run; bad input exit
   assert.equal(calibration.histogram.counts.length, 2, 'one histogram per parameter');
   for (const counts of calibration.histogram.counts) assert.equal(counts.reduce((s: number, c: number) => s + c, 0), 40);
   assert.deepEqual(calibration.coverage.levels.length, calibration.coverage.mean.length);
+  const text = modelLab(['calibrate', runDir, '--k', '40', '--l', '19', '--bins', '10'], cwd);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(calibration.verdict.text, /^(No evidence against uniform ranks|The ranks are not uniform) at the 1% level/);
+  assert.equal(text.stdout.trim().split('\n').pop(), calibration.verdict.text, "the CLI's last line is the panel's verdict");
   assert.equal(modelLab(['calibrate', runDir, '--l', '19', '--bins', '7'], cwd).code, 2);
   const notPosterior = modelLab(['calibrate', join(root, 'test', 'fixtures', 'trained-retrieval', 'multi-head-4000')], cwd);
   assert.equal(notPosterior.code, 2);

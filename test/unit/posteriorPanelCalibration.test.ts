@@ -85,6 +85,9 @@ test('panel calibration: a trained network is calibrated, the same network made 
   assert.ok(bad.coverage.mean.every((c, i) => c < good.coverage.mean[i]), 'narrower intervals cover less at every level');
   assert.ok(coverageError(bad) > 3 * coverageError(good), `over-confident ${coverageError(bad)} vs trained ${coverageError(good)}`);
   assert.ok(bad.uniformityPValue < 1e-3, `over-confident ranks pile up at the ends (p ${bad.uniformityPValue})`);
+  assert.equal(bad.verdict.evidenceAgainstUniform, true);
+  assert.ok(bad.verdict.findings.every((f) => f.dispersion === 'over-confident'), JSON.stringify(bad.verdict.findings));
+  assert.match(bad.verdict.text, /^The ranks are not uniform at the 1% level .*μ1: its ranks pile at both ends: over-confident/);
   assert.deepEqual(calibrationAt(trained).histogram.counts, good.histogram.counts, 'seeded: the same data sets and samples');
   assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
   tf.dispose([...narrow.weights, ...trained.weights].map((t) => t.tensor));

@@ -149,19 +149,8 @@ function summaryText(c: PanelCalibration): string {
   const { k, l } = c.settings;
   const at = (level: number) => c.coverage.mean[c.coverage.levels.findIndex((v) => Math.abs(v - level) < 1e-9)];
   const coverage = `mean coverage of the 50% / 90% intervals: ${pct(at(0.5))} / ${pct(at(0.9))}`;
-  const p = c.uniformityPValue;
-  const verdict = p < 0.01
-    ? `ranks are not uniform (chi-square p = ${p.toPrecision(2)}, Bonferroni over ${c.thetaNames.length} parameters): ${overUnder(at(0.9))}`
-    : `ranks look uniform (chi-square p = ${p.toPrecision(2)}, Bonferroni over ${c.thetaNames.length} parameters)`;
   const scope = c.thetaNames.length > MAX_PAIR_DIMS ? ` Histograms of the first ${MAX_PAIR_DIMS} of ${c.thetaNames.length} parameters; thin lines: coverage per parameter.` : '';
-  return `Step ${c.step}: ${k} data sets from the simulator, ${l} network samples each (${(c.ms / 1000).toFixed(1)} s). The ${verdict}; ${coverage}. Grey band: where a calibrated network's bin counts fall 99% of the time; dashed: the expected count.${scope}`;
+  return `Step ${c.step}: ${k} data sets from the simulator, ${l} network samples each (${(c.ms / 1000).toFixed(1)} s). ${c.verdict.text} The ${coverage}. Grey band: where a calibrated network's bin counts fall 99% of the time; dashed: the expected count.${scope}`;
 }
 
 const pct = (v: number | undefined) => (v === undefined ? '–' : `${(v * 100).toFixed(0)}%`);
-
-function overUnder(coverage90: number | undefined): string {
-  if (coverage90 === undefined) return 'see the histograms';
-  if (coverage90 < 0.85) return 'the network is over-confident (its intervals are too narrow)';
-  if (coverage90 > 0.95) return 'the network is under-confident (its intervals are too wide)';
-  return 'its means are biased or its shape is off (see the histograms)';
-}

@@ -16,7 +16,8 @@ import { PosteriorInputError } from './cli';
 import { networkInputs, simulateBatch, type DataSets } from './dataSets';
 import { cholesky } from './linalg';
 import type { ProbabilisticModel } from './models/types';
-import { openPosteriorPanelModel, type PosteriorPanelModel } from './panelData';
+import { binomialBand, calibrationVerdict, type CalibrationVerdict } from './calibrationVerdict';
+import { openPosteriorPanelModel, thetaNames, type PosteriorPanelModel } from './panelData';
 import type { ExactPosterior } from './tasks';
 
 /** L samples [K][L][P] of the posterior of each of the K data sets in `context`. */
@@ -255,7 +256,11 @@ export interface CalibrateOptions {
  * SBC and coverage of a trained posterior run at its latest checkpoint, on data sets simulated
  * with the run's own task (sizes in the training range). Seeded by `seed` (default: the run's).
  */
-export async function calibrate(spec: ResolvedSpec, checkpoints: CheckpointSource, options: CalibrateOptions): Promise<CalibrationResult & { step: number }> {
+export async function calibrate(
+  spec: ResolvedSpec,
+  checkpoints: CheckpointSource,
+  options: CalibrateOptions,
+): Promise<CalibrationResult & { step: number; thetaNames: string[]; verdict: CalibrationVerdict }> {
   const steps = checkpoints.steps();
   if (steps.length === 0) throw new PosteriorInputError(`run '${spec.name}' has no checkpoint yet`);
   const checkpoint = await checkpoints.load(steps[steps.length - 1]);
@@ -276,7 +281,9 @@ export async function calibrate(spec: ResolvedSpec, checkpoints: CheckpointSourc
       bins: options.bins,
       levels: options.levels,
     });
-    return { ...result, step: checkpoint.step };
+    const names = thetaNames(model);
+    const verdict = calibrationVerdict(result, names, binomialBand(result.k, 1 / result.histogram.bins, 0.99));
+    return { ...result, step: checkpoint.step, thetaNames: names, verdict };
   } finally {
     panel.dispose();
   }

@@ -6,6 +6,9 @@
  * the simulator, not on the data set being edited.
  */
 import { networkSampler, simulationBasedCalibration, type CalibrationResult } from './calibration';
+import { binomialBand, calibrationVerdict, type CalibrationVerdict, type CountBand } from './calibrationVerdict';
+
+export { binomialBand, type CountBand } from './calibrationVerdict';
 import { thetaNames, type PosteriorPanelModel } from './panelData';
 
 export interface CalibrationSettings {
@@ -20,13 +23,6 @@ export interface CalibrationSettings {
 /** 200 x 99: a few seconds in the worker; 20 bins of 5 rank values, 10 data sets per bin expected. */
 export const DEFAULT_CALIBRATION: CalibrationSettings = { k: 200, l: 99, bins: 20, seed: 0 };
 
-/** Each bin's count lies in [low, high] with probability 0.99 for a calibrated sampler (per bin). */
-export interface CountBand {
-  low: number;
-  high: number;
-  probability: number;
-}
-
 export interface PanelCalibration {
   settings: CalibrationSettings;
   step: number;
@@ -35,6 +31,8 @@ export interface PanelCalibration {
   coverage: CalibrationResult['coverage'];
   /** Smallest chi-square p-value over the dimensions, Bonferroni-corrected (times P, capped at 1). */
   uniformityPValue: number;
+  /** What the test and the histograms say, in the same words as `model-lab calibrate`. */
+  verdict: CalibrationVerdict;
   ms: number;
 }
 
@@ -49,28 +47,17 @@ export function calibrationForPanel(panel: PosteriorPanelModel, settings: Calibr
     contextMin: sizes.contextMin,
     contextMax: sizes.contextMax,
   });
-  const smallest = Math.min(...result.histogram.uniformity.map((u) => u.pValue));
+  const names = thetaNames(model);
+  const band = binomialBand(settings.k, 1 / settings.bins, 0.99);
+  const verdict = calibrationVerdict(result, names, band);
   return {
     settings,
     step: panel.step,
-    thetaNames: thetaNames(model),
-    histogram: { ...result.histogram, band: binomialBand(settings.k, 1 / settings.bins, 0.99) },
+    thetaNames: names,
+    histogram: { ...result.histogram, band },
     coverage: result.coverage,
-    uniformityPValue: Math.min(1, smallest * model.thetaDim),
+    uniformityPValue: verdict.pValue,
+    verdict,
     ms: performance.now() - started,
   };
-}
-
-/** The central interval of Binomial(n, p) holding at least `probability` of its mass. */
-export function binomialBand(n: number, p: number, probability: number): CountBand {
-  const tail = (1 - probability) / 2;
-  // Probabilities by the recurrence P(j + 1) = P(j) (n - j) / (j + 1) p / (1 - p), in log space.
-  const logP: number[] = [n * Math.log1p(-p)];
-  for (let j = 0; j < n; j++) logP.push(logP[j] + Math.log((n - j) / (j + 1)) + Math.log(p / (1 - p)));
-  const mass = logP.map(Math.exp);
-  let low = 0;
-  for (let below = 0; below + mass[low] <= tail; low++) below += mass[low];
-  let high = n;
-  for (let above = 0; above + mass[high] <= tail; high--) above += mass[high];
-  return { low, high, probability };
 }

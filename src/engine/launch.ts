@@ -6,9 +6,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadSpecFile, loadSweepFile } from '../core/spec/validate';
-import { SWEEP_FILE, SWEEP_RECORD_VERSION, type SweepMemberRecord, type SweepRecord } from '../core/sweep';
-import { writeJsonAtomic, renameWithRetry, fsyncDir } from '../runs/atomic';
-import { TEMP_PREFIX, tempSuffix } from '../runs/layout';
+import { SWEEP_FILE, SWEEP_RECORD_VERSION, type SweepMember, type SweepMemberRecord, type SweepRecord } from '../core/sweep';
+import { writeJsonAtomic, renameWithRetry, fsyncDir, removeDirAtomic } from '../runs/atomic';
+import { RUN_FILE, TEMP_PREFIX, tempSuffix, type RunEnvironment, type RunRecord } from '../runs/layout';
+import { collectStaleTemps, STAGING_OWNER_FILE, stagingOwner } from '../runs/staleTemps';
 import { SpecError, type ResolvedSpec } from '../core/spec/types';
 import { createRun } from '../runs/store';
 import { runEnvironment } from './environment';
@@ -43,6 +44,7 @@ export function resolveSpecWithOverrides(specFile: string, steps?: number): Reso
 export async function launchRun(engine: Engine, options: LaunchOptions): Promise<LaunchedRun> {
   const spec = resolveSpecWithOverrides(options.specFile, options.steps);
   const backend = await engine.backendInfo();
+  collectStaleTemps(options.runsDir);
   let runDir: string;
   try {
     runDir = createRun(options.runsDir, spec, {
@@ -71,72 +73,120 @@ export interface LaunchedSweep {
   members: (LaunchedRun & { member: SweepMemberRecord })[];
 }
 
+/** A sweep file already read and validated (the host validates once, then launches). */
+export type LoadedSweep = ReturnType<typeof loadSweepFile>;
+
 /**
- * Validates the sweep file and every member (SpecError with located problems), creates the
- * member runs and the sweep folder, and queues the members on the engine (which runs as many at
- * once as it has workers).
+ * Validates the sweep file and every member (SpecError with located problems) unless `loaded`
+ * is given, creates the member runs and the sweep folder (all or nothing, see
+ * createSweepAtomically), and queues the members on the engine (which runs as many at once as
+ * it has workers).
  */
-export async function launchSweep(engine: Pick<Engine, 'startTraining' | 'backendInfo'>, options: LaunchOptions): Promise<LaunchedSweep> {
-  const { sweep, members } = loadSweepFile(options.specFile);
-  if (options.steps !== undefined && (!Number.isInteger(options.steps) || options.steps < 1)) {
+export async function launchSweep(
+  engine: Pick<Engine, 'startTraining' | 'backendInfo'>,
+  options: LaunchOptions & { loaded?: LoadedSweep },
+): Promise<LaunchedSweep> {
+  const { sweep, members } = options.loaded ?? loadSweepFile(options.specFile);
+  if (options.steps !== undefined && (!Number.isSafeInteger(options.steps) || options.steps < 1)) {
     throw new SpecError(options.specFile, [{ path: '/base/training/steps', message: `--steps must be an integer >= 1, got ${options.steps}` }]);
   }
   const backend = await engine.backendInfo();
   const environment = runEnvironment(backend, options.workers);
-  const created: { member: SweepMemberRecord; runDir: string; spec: ResolvedSpec }[] = [];
-  try {
-    for (const member of members) {
-      const spec = options.steps === undefined ? member.spec : { ...member.spec, training: { ...member.spec.training, steps: options.steps } };
-      const runDir = createRun(options.runsDir, spec, { specFile: options.specFile, environment });
-      const { spec: _spec, ...plain } = member;
-      created.push({ member: { ...plain, runId: path.basename(runDir) }, runDir, spec });
-    }
-  } catch (error) {
-    throw new RunFolderError((error as Error).message);
-  }
+  const specs = members.map((member) =>
+    options.steps === undefined ? member.spec : { ...member.spec, training: { ...member.spec.training, steps: options.steps } },
+  );
   const createdAt = new Date();
-  const record: Omit<SweepRecord, 'id'> = {
+  const record: Omit<SweepRecord, 'id' | 'members'> = {
     formatVersion: SWEEP_RECORD_VERSION,
     name: sweep.name,
     specFile: options.specFile,
     createdAt: createdAt.toISOString(),
     ...(options.steps !== undefined ? { stepsOverride: options.steps } : {}),
     sweep,
-    members: created.map((c) => c.member),
   };
-  let sweepDir: string;
+  collectStaleTemps(options.runsDir);
+  let created: { sweepDir: string; record: SweepRecord; runDirs: string[] };
   try {
-    sweepDir = createSweepFolder(options.runsDir, record, createdAt);
+    created = createSweepAtomically(options.runsDir, record, createdAt, members.map((member, i) => {
+      const { spec: _spec, ...plain } = member;
+      return { member: plain, spec: specs[i] };
+    }), { specFile: options.specFile, environment });
   } catch (error) {
-    throw new RunFolderError(`Cannot create the sweep folder in "${options.runsDir}": ${(error as Error).message}`);
+    throw new RunFolderError(`Cannot create the sweep in "${options.runsDir}": ${(error as Error).message}`);
   }
-  const launched = created.map(({ member, runDir, spec }) => ({ member, runDir, spec, job: engine.startTraining(runDir, false) }));
-  return { sweepDir, record: { ...record, id: path.basename(sweepDir) }, members: launched };
+  const launched = created.record.members.map((member, i) => {
+    const runDir = created.runDirs[i];
+    return { member, runDir, spec: specs[i], job: engine.startTraining(runDir, false) };
+  });
+  return { sweepDir: created.sweepDir, record: created.record, members: launched };
 }
 
-/** `<runsDir>/<timestamp>-<name>[-n]/sweep.json`, built under a temp name and renamed (all or nothing). */
-function createSweepFolder(runsDir: string, record: Omit<SweepRecord, 'id'>, createdAt: Date): string {
+/**
+ * The sweep folder and its member runs, all or nothing. Everything is built inside one staging
+ * folder `<runsDir>/.tmp-sweep-...-<pid>-<random>/` (the members as ordinary runs in it, then
+ * sweep.json naming their final ids); the members are then moved out one by one and the staging
+ * folder is renamed to the sweep folder last. A failure on the way (a write error, a full disk)
+ * removes what was moved; a kill leaves the staging folder, which collectStaleTemps removes
+ * together with the members its sweep.json lists that are still queued by the dead process.
+ */
+function createSweepAtomically(
+  runsDir: string,
+  record: Omit<SweepRecord, 'id' | 'members'>,
+  createdAt: Date,
+  members: { member: SweepMember; spec: ResolvedSpec }[],
+  info: { specFile: string; environment: RunEnvironment },
+): { sweepDir: string; record: SweepRecord; runDirs: string[] } {
+  fs.mkdirSync(runsDir, { recursive: true });
   const baseId = `${localTimestamp(createdAt)}-${record.name}`;
-  const tempDir = path.join(runsDir, `${TEMP_PREFIX}${baseId}-${tempSuffix()}`);
-  fs.mkdirSync(tempDir, { recursive: true });
+  const staging = path.join(runsDir, `${TEMP_PREFIX}sweep-${baseId}-${tempSuffix()}`);
+  fs.mkdirSync(staging);
+  const moved: string[] = [];
   try {
-    for (let n = 1; ; n++) {
-      const id = n === 1 ? baseId : `${baseId}-${n}`;
-      const sweepDir = path.join(runsDir, id);
-      if (fs.existsSync(sweepDir)) continue;
-      writeJsonAtomic(path.join(tempDir, SWEEP_FILE), { ...record, id });
-      try {
-        renameWithRetry(tempDir, sweepDir);
-      } catch (error) {
-        if (fs.existsSync(sweepDir)) continue; // taken between the check and the rename
-        throw error;
-      }
-      fsyncDir(runsDir);
-      return sweepDir;
-    }
+    writeJsonAtomic(path.join(staging, STAGING_OWNER_FILE), stagingOwner());
+    const stagedIds = members.map(({ spec }) => path.basename(createRun(staging, spec, info)));
+
+    // Final ids: free in the runs folder (a member created the same second may hold one).
+    const taken = new Set<string>();
+    const finalIds = stagedIds.map((id) => {
+      let finalId = id;
+      for (let n = 2; taken.has(finalId) || fs.existsSync(path.join(runsDir, finalId)); n++) finalId = `${id}-${n}`;
+      taken.add(finalId);
+      if (finalId !== id) renameStagedRun(path.join(staging, id), finalId);
+      return finalId;
+    });
+    const sweepId = freeName(runsDir, baseId);
+    const full: SweepRecord = { ...record, id: sweepId, members: members.map(({ member }, i) => ({ ...member, runId: finalIds[i] })) };
+    writeJsonAtomic(path.join(staging, SWEEP_FILE), full);
+
+    stagedIds.forEach((id, i) => {
+      const target = path.join(runsDir, finalIds[i]);
+      renameWithRetry(path.join(staging, id), target);
+      moved.push(target);
+    });
+    fs.rmSync(path.join(staging, STAGING_OWNER_FILE), { force: true });
+    const sweepDir = path.join(runsDir, sweepId);
+    renameWithRetry(staging, sweepDir);
+    fsyncDir(runsDir);
+    return { sweepDir, record: full, runDirs: moved };
   } catch (error) {
-    fs.rmSync(tempDir, { recursive: true, force: true });
+    for (const runDir of moved) removeDirAtomic(runDir);
+    fs.rmSync(staging, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/** A staged run takes the id `id` (its folder name, and run.json's id and name). */
+function renameStagedRun(runDir: string, id: string): void {
+  const file = path.join(runDir, RUN_FILE);
+  const runRecord = JSON.parse(fs.readFileSync(file, 'utf8')) as RunRecord;
+  writeJsonAtomic(file, { ...runRecord, id, name: id });
+  renameWithRetry(runDir, path.join(path.dirname(runDir), id));
+}
+
+function freeName(dir: string, base: string): string {
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? base : `${base}-${n}`;
+    if (!fs.existsSync(path.join(dir, name))) return name;
   }
 }
 

@@ -1,11 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import fs from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { basename, join, sep } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { launchSweep, RunFolderError } from '../../src/engine/launch';
+import type { TrainingJob } from '../../src/engine/engine';
+import { collectStaleTemps } from '../../src/runs/staleTemps';
 import {
   expandGrid,
+  gridSize,
   lastMetricValue,
   memberExperiment,
   summariseOverSeeds,
@@ -217,4 +222,116 @@ test('every sweep template trains the same models as the single-run templates (n
       );
     }
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Creating a sweep is all or nothing (issue 18, item 6); grids are counted before expanding (item 8).
+
+const fakeEngine = {
+  backendInfo: async () => ({ name: 'cpu' as const, requested: 'cpu' as const, version: 'test' }),
+  startTraining: (runDir: string) => ({ runDir }) as unknown as TrainingJob,
+};
+
+function sweepFile(dir: string, overrides: Record<string, unknown> = {}): string {
+  const file = join(dir, 'grid.lab.json');
+  writeFileSync(file, sweepText(overrides));
+  return file;
+}
+
+const visibleEntries = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+
+test('a sweep whose name cannot become a folder is refused before any member run exists', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sweep-atomic-'));
+  try {
+    const runsDir = join(dir, 'runs');
+    const file = sweepFile(dir, { name: 'n'.repeat(230) });
+    await assert.rejects(launchSweep(fakeEngine, { specFile: file, runsDir, workers: 1 }), (error: unknown) => {
+      assert.ok(error instanceof SpecError);
+      assert.equal(error.problems[0].path, '/name');
+      assert.match(error.problems[0].message, /at most 100 characters/);
+      return true;
+    });
+    assert.deepEqual(visibleEntries(runsDir), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a write error while creating a sweep leaves no member run and no temp folder behind', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sweep-atomic-'));
+  const realRename = fs.renameSync;
+  try {
+    const runsDir = join(dir, 'runs');
+    const file = sweepFile(dir);
+    const ok = await launchSweep(fakeEngine, { specFile: file, runsDir: join(dir, 'ok'), workers: 1 });
+    assert.equal(ok.members.length, 4);
+    assert.equal(visibleEntries(join(dir, 'ok')).length, 5, 'four members and the sweep folder');
+
+    // The third run to appear in the runs folder fails to, as on a full disk.
+    let movesOut = 0;
+    fs.renameSync = ((from: fs.PathLike, to: fs.PathLike) => {
+      const name = String(to).startsWith(runsDir + sep) ? String(to).slice(runsDir.length + 1) : sep;
+      if (!name.includes(sep) && !name.startsWith('.tmp-') && ++movesOut === 3) {
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      }
+      return realRename(from, to);
+    }) as typeof fs.renameSync;
+    await assert.rejects(launchSweep(fakeEngine, { specFile: file, runsDir, workers: 1 }), (error: unknown) => {
+      assert.ok(error instanceof RunFolderError);
+      assert.match(error.message, /ENOSPC/);
+      return true;
+    });
+    assert.equal(movesOut, 3);
+    assert.deepEqual(visibleEntries(runsDir), [], 'no member run, no sweep folder, no .tmp- folder');
+  } finally {
+    fs.renameSync = realRename;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the staging folder of a killed sweep is collected with its unstarted members; live and foreign ones stay', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sweep-atomic-'));
+  try {
+    const runsDir = join(dir, 'runs');
+    const launched = await launchSweep(fakeEngine, { specFile: sweepFile(dir), runsDir, workers: 1 });
+    // Replay a kill between moving the members out and renaming the sweep folder: the sweep
+    // folder goes back to a staging name of a dead pid; two members were already out.
+    const deadPid = 999_999_999;
+    const staging = join(runsDir, `.tmp-sweep-x-${deadPid}-abc123`);
+    fs.renameSync(launched.sweepDir, staging);
+    writeFileSync(join(staging, 'staging.json'), JSON.stringify({ pid: deadPid, hostname: hostname() }));
+    const [first, second, third, fourth] = launched.members.map((m) => m.runDir);
+    for (const runDir of [first, second]) {
+      const status = JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8'));
+      writeFileSync(join(runDir, 'status.json'), JSON.stringify({ ...status, pid: deadPid }));
+    }
+    fs.renameSync(third, join(staging, 'third')); // not moved out yet
+    // A member that trained since (another process owns it now) is kept.
+    const status = JSON.parse(readFileSync(join(fourth, 'status.json'), 'utf8'));
+    writeFileSync(join(fourth, 'status.json'), JSON.stringify({ ...status, state: 'completed', pid: deadPid }));
+    // A live process's temp folder and another host's are not touched.
+    const live = join(runsDir, `.tmp-run-${process.ppid}-live1`);
+    const foreign = join(runsDir, `.tmp-run-${deadPid}-other1`);
+    for (const [folder, host] of [[live, hostname()], [foreign, 'another-host']]) {
+      fs.mkdirSync(folder);
+      writeFileSync(join(folder, 'status.json'), JSON.stringify({ state: 'queued', pid: deadPid, hostname: host }));
+    }
+
+    const collected = collectStaleTemps(runsDir, { isAlive: (pid) => pid !== deadPid });
+    assert.deepEqual(collected, [`.tmp-sweep-x-${deadPid}-abc123`]);
+    assert.deepEqual(readdirSync(runsDir).sort(), [basename(fourth), basename(live), basename(foreign)].sort());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a grid of 10^8 members is refused from the product of its list lengths, without expanding it', () => {
+  const values = Array.from({ length: 100 }, (_, i) => i);
+  const grid = { '/seed': values, '/training/steps': values.map((v) => v + 1), '/training/batchSize': values.map((v) => v + 1), '/training/logEvery': values.map((v) => v + 1) };
+  assert.equal(gridSize(grid), 1e8);
+  const { sweep, problems } = parseSweepSpec(sweepText({ grid }), 'huge.lab.json', noFiles);
+  assert.equal(sweep, undefined);
+  assert.equal(problems.length, 1);
+  assert.equal(problems[0].path, '/grid');
+  assert.match(problems[0].message, /the grid has 100000000 combinations \(100 x 100 x 100 x 100\): a sweep has at most 5000 members/);
 });

@@ -450,7 +450,16 @@ function buildProgram(): Command {
 
 const lastStep = (records: MetricRecord[]) => (records.length ? `last at step ${records[records.length - 1].step}` : 'none');
 
+/** `model-lab list | head`: the reader left; stop quietly, as Unix tools do, instead of an EPIPE stack. */
+function exitWhenOutputCloses(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 async function main(argv: string[]): Promise<void> {
+  exitWhenOutputCloses(process.stdout);
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {

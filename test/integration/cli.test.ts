@@ -288,3 +288,23 @@ test('a stalled but live owner keeps its run: resume and weights import exit 2 n
     owner.kill();
   }
 });
+
+test('piping a command into a reader that stops early (| head) ends quietly, exit 0', async () => {
+  const runsDir = join(workdir(), 'runs');
+  const now = new Date().toISOString();
+  // 3000 runs: `list` writes far more than a pipe holds, so it is still writing when the reader goes.
+  for (let i = 0; i < 3000; i++) {
+    const dir = join(runsDir, `run-${String(i).padStart(5, '0')}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'run.json'), JSON.stringify({ formatVersion: 1, id: `run-${i}`, name: 'r', experiment: 'x'.repeat(100), createdAt: now, notes: '', tags: [] }));
+    writeFileSync(join(dir, 'status.json'), JSON.stringify({ state: 'completed', step: 1, totalSteps: 1, heartbeat: now, pid: 1, hostname: 'elsewhere' }));
+    writeFileSync(join(dir, 'spec.json'), '{"name":"r","training":{"steps":1}}');
+  }
+  const child = spawn(process.execPath, [cli, 'list', '--out', runsDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  child.stdout.once('data', () => child.stdout.destroy()); // like head -1
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /EPIPE|Error/);
+});

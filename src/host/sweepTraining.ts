@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { loadSweepFile } from '../core/spec/validate';
 import { SpecError } from '../core/spec/types';
-import { launchSweep, RunFolderError, type LaunchedSweep } from '../engine/launch';
+import { launchSweep, RunFolderError, type LaunchedSweep, type LoadedSweep } from '../engine/launch';
+import { SWEEP_CONFIRM_MEMBERS } from '../core/sweep';
 import type { BackendInfo } from '../protocol';
 import type { SpecDiagnostics } from './diagnostics';
 import type { EngineHost } from './engineHost';
@@ -30,11 +31,24 @@ const OPEN_SIMILARITY = 'modelLab.openSimilarity';
 
 export async function trainSweep(specFile: string, deps: SweepTrainingDeps, startEngine: () => Promise<BackendInfo | undefined>): Promise<void> {
   const name = path.basename(specFile);
+  let loaded: LoadedSweep;
   try {
-    loadSweepFile(specFile); // located problems before any worker starts
+    // Located problems before any worker starts; expanded and validated once, here (the grid is
+    // counted first and capped at MAX_SWEEP_MEMBERS, so this stays short).
+    loaded = loadSweepFile(specFile);
   } catch (error) {
     if (error instanceof SpecError) return showProblems(name, error, deps.diagnostics);
     throw error;
+  }
+  const count = loaded.members.length;
+  if (count > SWEEP_CONFIRM_MEMBERS) {
+    const start = `Start ${count} Runs`;
+    const choice = await vscode.window.showWarningMessage(
+      `Model Lab: the sweep ${name} has ${count} members: each is a run folder and a training run. Start them all?`,
+      { modal: true },
+      start,
+    );
+    if (choice !== start) return;
   }
   const where = resolveRunsFolder(specFile, workspaceFolderInfos().folders);
   if (!where.ok) {
@@ -52,6 +66,7 @@ export async function trainSweep(specFile: string, deps: SweepTrainingDeps, star
   try {
     launched = await launchSweep(deps.engineHost, {
       specFile,
+      loaded,
       runsDir: where.runsDir,
       workers: vscode.workspace.getConfiguration(SETTINGS_SECTION).get<number>('workers') ?? 1,
     });

@@ -15,6 +15,7 @@ import type { BackendInfo, FromWebview, RunSummary, ToWebview } from '../protoco
 import type { FromLiveMiniature, LabMiniature, ToLiveMiniature } from '../../webview/live/miniatureProtocol';
 import { DashboardPanel, type Disposable, type RunDataSource } from './dashboardPanel';
 import { errorMessage, type Log } from './output';
+import { activeByPreference } from './runsTreeModel';
 import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
 
 export const LIVE_VIEW_ID = 'modelLab.live';
@@ -126,8 +127,8 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
       this.post({ type: 'runStatus', run });
       this.updateDescription();
       if (this.page?.ready) this.miniatures?.show(run);
-    } else if (!this.shown || (isActive(run) && !isActive(this.shown))) {
-      // A run just started while the shown one is idle (or nothing is shown): follow it.
+    } else if (!this.shown || (isActive(run) && !isActive(this.shown)) || (run.state === 'running' && this.shown.state === 'queued')) {
+      // A run just started while the shown one is idle or still waiting (a sweep's next member), or nothing is shown: follow it.
       if (isActive(run)) this.selectedRunId = undefined;
       this.refresh();
     }
@@ -151,7 +152,7 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
     }
     if (!run) {
       const runs = attempt(() => this.source.listRuns()) ?? [];
-      run = runs.find(isActive) ?? runs[0];
+      run = activeByPreference(runs)[0] ?? runs[0];
     }
     this.shown = run;
     this.updateDescription();

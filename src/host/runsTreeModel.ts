@@ -92,6 +92,15 @@ export function isActive(run: RunSummary): boolean {
   return run.state === 'running' || run.state === 'queued';
 }
 
+/**
+ * The active runs in the order a follower (Live view, status bar) prefers them: training runs
+ * before queued ones (a sweep queues its members at once: the one training is the one to watch),
+ * each group in its given order.
+ */
+export function activeByPreference(runs: readonly RunSummary[]): RunSummary[] {
+  return [...runs.filter((run) => run.state === 'running'), ...runs.filter((run) => run.state === 'queued')];
+}
+
 /** Runs that can continue from their last checkpoint. */
 export function isResumable(run: RunSummary): boolean {
   return run.state === 'cancelled' || run.state === 'interrupted' || run.state === 'failed';

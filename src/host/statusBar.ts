@@ -8,7 +8,7 @@ import type { BackendInfo, RunSummary } from '../protocol';
 import { describeBackend, type EngineHost } from './engineHost';
 import { latestLoss, progressText } from './progressText';
 import type { RunRegistry } from './runRegistry';
-import { isActive } from './runsTreeModel';
+import { activeByPreference, isActive } from './runsTreeModel';
 
 export class StatusBar implements vscode.Disposable {
   private readonly runItem = vscode.window.createStatusBarItem('modelLab.activeRun', vscode.StatusBarAlignment.Left, 10);
@@ -47,7 +47,7 @@ export class StatusBar implements vscode.Disposable {
     const ownIds = this.registry.activeJobRunIds();
     const own = ownIds.map((id) => this.registry.readRun(id)).filter((run): run is RunSummary => run !== undefined);
     const others = this.registry.listRuns().filter((run) => isActive(run) && !ownIds.includes(run.id));
-    const active = [...own.reverse(), ...others];
+    const active = activeByPreference([...own.reverse(), ...others]);
     this.setHasActiveRun(active.length > 0);
     const run = active[0];
     if (!run) {

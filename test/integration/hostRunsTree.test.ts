@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RunState, RunSummary } from '../../src/protocol';
 import {
+  activeByPreference,
   groupByExperiment,
   groupDescription,
   isResumable,
@@ -140,4 +141,15 @@ test('a command finds its run from a tree node, an id or an object with an id', 
   assert.equal(runIdOfCommandArg({ id: 'r3' }), 'r3');
   assert.equal(runIdOfCommandArg({ kind: 'group' }), undefined);
   assert.equal(runIdOfCommandArg(undefined), undefined);
+});
+
+test('followers prefer the training run to queued ones: a sweep queues every member at once', () => {
+  const runs = [
+    run('member-3', 'sweep', '2025-01-01T00:00:03Z', { state: 'queued' }),
+    run('member-2', 'sweep', '2025-01-01T00:00:02Z', { state: 'queued' }),
+    run('member-1', 'sweep', '2025-01-01T00:00:01Z', { state: 'running' }),
+    run('done', 'other', '2025-01-01T00:00:00Z', { state: 'completed' }),
+  ];
+  assert.deepEqual(activeByPreference(runs).map((r) => r.id), ['member-1', 'member-3', 'member-2']);
+  assert.deepEqual(activeByPreference([runs[3]]), []);
 });

@@ -8,6 +8,7 @@
 // ('ones', 'random') or --split-rule ('top-up', the rule before issue 25) say otherwise.
 //
 //   npm run build && node bench/retrieval-ood.mjs [--steps 5000] [--seeds 2] [--first-seed 0] [--parallel 2]
+//     [--models compositional-attention,multi-head-attention]
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -21,6 +22,7 @@ const { values: args } = parseArgs({
     steps: { type: 'string', default: '5000' },
     seeds: { type: 'string', default: '2' },
     'first-seed': { type: 'string', default: '0' },
+    models: { type: 'string', default: 'compositional-attention,multi-head-attention' },
     parallel: { type: 'string', default: '2' },
     out: { type: 'string' },
     coefficients: { type: 'string', default: 'paper' },
@@ -32,10 +34,14 @@ const seeds = Array.from({ length: Number(args.seeds) }, (_, i) => Number(args['
 const outDir = args.out ?? fs.mkdtempSync(path.join(os.tmpdir(), 'model-lab-ood-'));
 fs.mkdirSync(outDir, { recursive: true });
 
-const models = {
+const allModels = {
   'compositional-attention': { name: 'compositional-attention', dim: 64, searches: 2, retrievals: 4, concat: true },
   'multi-head-attention': { name: 'multi-head-attention', dim: 64, heads: 2, concat: true },
 };
+const models = Object.fromEntries(args.models.split(',').map((key) => {
+  if (!(key in allModels)) throw new Error(`--models: unknown model '${key}': expected ${Object.keys(allModels).join(', ')}`);
+  return [key, allModels[key]];
+}));
 
 function specFor(modelKey, seed) {
   return {

@@ -1,6 +1,6 @@
 /**
- * Fuzz target: run folders. Each case takes the small real run the CLI trained (seedRun.ts) and
- * damages one entry of it: a file truncated, overwritten with random bytes, appended to, emptied,
+ * Fuzz target: run folders. Each case takes the small real run the CLI trained (seedRun.ts), with
+ * the owner lock a live or killed owner leaves in it, and damages one entry of it: a file truncated, overwritten with random bytes, appended to, emptied,
  * grown to gigabytes (sparse), deleted, or replaced by a folder; one JSON field (or one field of one
  * metrics line) replaced by a hostile value or removed; a checkpoint manifest's file name pointed
  * elsewhere; or a file or folder replaced by a symlink (to a valid copy outside the run, to
@@ -11,14 +11,18 @@
  * Stricter for what would leak data from outside the run (a symlink to a valid outside copy, a
  * manifest path climbing out): the reader of that entry must refuse it.
  *
- * One working copy is damaged and restored per case (copying the whole run per case would cost
- * more than the readers).
+ * A damaged checkpoint file has its sha256 in checkpoint.json rewritten to match in half the cases
+ * (as a deliberate edit would), so the readers behind the hash check are fuzzed too. One working
+ * copy is damaged and restored per case (copying the whole run per case would cost more than the
+ * readers).
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import type { Checkpoint } from '../../src/core/sink';
+import { acquireOwnerLock } from '../../src/runs/ownership';
 import { checkpointSource, listRuns, readMetrics, readRun, readSpec } from '../../src/runs/reader';
 import { hostileText, hostileValue, logSize, pointerOf, slotsOf, spliceRaw, type Hostile, type Slot } from './hostileJson';
 import { assertLocatedError, fail } from './outcomes';
@@ -43,7 +47,11 @@ interface State {
 type SymlinkTarget = 'outside-copy' | 'dev-zero' | 'outside-folder' | 'nowhere' | 'itself';
 type ManifestPath = 'climb-out' | 'absolute' | 'dev-zero' | 'other-group' | 'empty' | 'dot' | 'nested' | 'long';
 
-type Fault =
+/** `rehash`: a damaged checkpoint file gets its sha256 in checkpoint.json rewritten to match, as a
+ *  deliberate edit would, so that the readers behind the hash check are reached too. */
+type Fault = Damage & { rehash: boolean };
+
+type Damage =
   | { kind: 'truncate'; entry: number; keep: number }
   | { kind: 'overwrite'; entry: number; at: number; bytes: number[] }
   | { kind: 'append'; entry: number; text: 'garbage' | 'json-line' | 'nul' | 'no-newline' }
@@ -89,7 +97,10 @@ async function setup(context: SetupContext): Promise<State> {
   const pristineDir = path.join(context.tmp, 'pristine', runId);
   // Valid copies of every entry outside the run: a reader following a link there would succeed.
   const outsideDir = path.join(context.tmp, 'outside');
-  for (const dir of [runDir, pristineDir, outsideDir]) fs.cpSync(context.seedRun, dir, { recursive: true });
+  fs.cpSync(context.seedRun, pristineDir, { recursive: true });
+  // The owner lock a live (or killed) owner leaves in its run: fuzzed like every other entry.
+  acquireOwnerLock(pristineDir);
+  for (const dir of [runDir, outsideDir]) fs.cpSync(pristineDir, dir, { recursive: true });
   fs.mkdirSync(path.join(outsideDir, 'a-folder'));
   return { runsDir, runDir, pristineDir, outsideDir, entries: listEntries(pristineDir) };
 }
@@ -97,7 +108,7 @@ async function setup(context: SetupContext): Promise<State> {
 function cases(): fc.Arbitrary<Fault> {
   const entry = fc.nat();
   const hostile = hostileValue(LIMITS);
-  return fc.oneof(
+  const damage: fc.Arbitrary<Damage> = fc.oneof(
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('truncate' as const), entry, keep: fc.double({ min: 0, max: 1, noNaN: true }) }) },
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('overwrite' as const), entry, at: fc.double({ min: 0, max: 1, noNaN: true }), bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 16 }) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('append' as const), entry, text: fc.constantFrom('garbage' as const, 'json-line' as const, 'nul' as const, 'no-newline' as const) }) },
@@ -117,6 +128,25 @@ function cases(): fc.Arbitrary<Fault> {
     },
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('symlink' as const), entry, to: fc.constantFrom<SymlinkTarget>('outside-copy', 'dev-zero', 'outside-folder', 'nowhere', 'itself') }) },
   );
+  return fc.tuple(damage, fc.boolean()).map(([d, rehash]) => ({ ...d, rehash }));
+}
+
+/** The checkpoint.json beside a damaged checkpoint file, when the damage should be rehashed. */
+function rehashTarget(fault: Fault, entry: Entry): string | undefined {
+  const match = /^(checkpoints\/step-\d+)\/([^/]+)$/.exec(entry.relative);
+  return fault.rehash && match && match[2] !== 'checkpoint.json' ? `${match[1]}/checkpoint.json` : undefined;
+}
+
+/** Rewrites the sha256 of the damaged file in its checkpoint.json (when it is still a regular file). */
+function rehash(state: State, infoRelative: string, entry: Entry): void {
+  const file = path.join(state.runDir, entry.relative);
+  const stats = fs.lstatSync(file, { throwIfNoEntry: false });
+  if (!stats?.isFile() || stats.size > 64 * 2 ** 20) return;
+  const infoFile = path.join(state.runDir, infoRelative);
+  const info = JSON.parse(fs.readFileSync(infoFile, 'utf8')) as { sha256?: Record<string, string> };
+  if (!info.sha256) return;
+  info.sha256[path.basename(entry.relative)] = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  fs.writeFileSync(infoFile, JSON.stringify(info, null, 2));
 }
 
 /** The entries a fault can apply to, and the one it picks. */
@@ -254,10 +284,13 @@ function assertSummary(summary: ReturnType<typeof readRun>, what: string): void 
 
 async function check(state: State, fault: Fault): Promise<void> {
   const entry = applyFault(state, fault);
+  const info = rehashTarget(fault, entry);
   try {
+    if (info) rehash(state, info, entry);
     await readEverything(state, fault, entry);
   } finally {
     restore(state, fault, entry);
+    if (info) fs.copyFileSync(path.join(state.pristineDir, info), path.join(state.runDir, info));
   }
 }
 
@@ -346,7 +379,8 @@ function describe(state: State, fault: Fault): string {
         return '';
     }
   })();
-  return `${fault.kind} ${entry.relative}${entry.isFolder ? '/' : ''} ${detail}`.trim();
+  const rehashed = rehashTarget(fault, entry) ? ' (sha256 rewritten to match)' : '';
+  return `${fault.kind} ${entry.relative}${entry.isFolder ? '/' : ''} ${detail}${rehashed}`.replace(/ +/g, ' ').trim();
 }
 
 export const runFolders: FuzzTarget<State, Fault> = { name: 'run-folders', setup, cases, check, describe };

@@ -14,6 +14,13 @@ import { calibrate } from './core/posterior/calibration';
 import { writeCheckpoint } from './runs/checkpoints';
 import { writeFileAtomic } from './runs/atomic';
 import { SpecError } from './core/spec/types';
+import { shorten } from './core/spec/limits';
+import { SWEEP_FILE } from './core/sweep';
+import { INPUT_LIMITS, InputFileError, readUserFile } from './core/userFiles';
+import { RunFileError } from './runs/errors';
+import { ObjectSetError } from './core/relational/pngFolder';
+import { RUN_FILE } from './runs/layout';
+import { MAX_POSTERIOR_SAMPLES } from './core/posterior/cli';
 import { instantiateTemplate, listTemplates, TemplateError } from './core/spec/templates';
 import { Engine, type TrainingJob } from './engine/engine';
 import { MODEL_LAB_VERSION } from './engine/environment';
@@ -56,33 +63,53 @@ function refuseLocked(error: unknown): never {
   throw error instanceof RunLockedError ? new UsageError(error.message) : error;
 }
 
-function parsePositiveInteger(flag: string) {
+/** An integer flag in [1, max] (max documented in README, "Limits"); the value echoed short. */
+function parsePositiveInteger(flag: string, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be an integer >= 1, got '${value}'`);
+    if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} must be an integer >= 1, got '${shorten(value)}'`);
+    if (n > max) throw new UsageError(`${flag} must be at most ${max}, got ${n}`);
     return n;
   };
 }
 
-function runDirOf(run: string): string {
-  const dir = path.resolve(run);
+/** Bound of `calibrate --k` and `--l` (README, "Limits"): 10^4 x 10^4 samples is hours already. */
+const CALIBRATION_MAX = 10_000;
+
+const RUN_ARGUMENT = 'run folder, or run id in the runs folder (see `model-lab list`)';
+const OUT_HELP = 'runs folder (default ./.model-lab/runs)';
+
+/**
+ * The one run resolver of every command: `run` is a run folder (a path) or a run id (a folder
+ * name inside the runs folder: --out, default ./.model-lab/runs). Anything else is exit 2 before
+ * any worker starts.
+ */
+function runDirOf(run: string, out?: string): string {
+  const runsDir = path.resolve(out ?? defaultRunsDir());
+  const isId = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(run) && !fs.existsSync(path.resolve(run));
+  const dir = isId ? path.join(runsDir, run) : path.resolve(run);
+  if (!fs.existsSync(path.join(dir, RUN_FILE))) {
+    const sweep = fs.existsSync(path.join(dir, SWEEP_FILE)) ? ' (it is a sweep folder: its members are runs, see `model-lab list`)' : '';
+    const where = isId ? ` (no such run in ${runsDir})` : '';
+    throw new UsageError(`${shorten(run, 200)}: not a run folder or run id${where}${sweep}`);
+  }
   try {
     readRun(dir);
   } catch (error) {
-    throw new UsageError(`${run} is not a readable Model Lab run folder: ${(error as Error).message}`);
+    throw new UsageError(`${shorten(run, 200)}: a run folder that cannot be read: ${(error as Error).message}`);
   }
   return dir;
 }
 
 function parseStep(value: string): number {
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--step must be an integer >= 0, got '${value}'`);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--step must be an integer >= 0, got '${shorten(value)}'`);
   return n;
 }
 
 function parseIndex(value: string): number {
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--example must be an integer >= 0, got '${value}'`);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--example must be an integer >= 0, got '${shorten(value)}'`);
   return n;
 }
 
@@ -95,13 +122,37 @@ async function useInProcessBackend(): Promise<void> {
   if (!(await tf.setBackend('cpu'))) throw new Error('the TensorFlow.js cpu backend failed to initialise');
 }
 
-function readFileOrFail(file: string, what: string): Buffer {
+/** A user's input file: a regular file (not /dev/zero, a FIFO or a folder) of at most `maxBytes`. */
+function readFileOrFail(file: string, what: string, maxBytes: number = INPUT_LIMITS.jsonInputBytes): Buffer {
   try {
-    return fs.readFileSync(file);
+    return readUserFile(file, what, maxBytes);
   } catch (error) {
-    throw new UsageError(`cannot read the ${what} ${file}: ${(error as Error).message}`);
+    throw error instanceof InputFileError ? new UsageError(`cannot read the ${what} ${file}: it ${error.reason}`) : error;
   }
 }
+
+/** Where `weights export` writes: a file path whose folder exists (not a folder itself). */
+function checkOutputFile(file: string): void {
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) {
+    throw new UsageError(`${file} is a folder: give the path of the .safetensors file to write, e.g. ${path.join(file, 'model.safetensors')}`);
+  }
+  const dir = path.dirname(file);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`cannot write ${file}: the folder ${dir} does not exist`);
+}
+
+/** Every number in `value` is finite (JSON would print NaN and Infinity as null): throws naming the first that is not. */
+function requireFinite(value: unknown, what: string, at = ''): void {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new NonFiniteResultError(`${what} holds ${value} at ${at || '/'}: no result is printed (the inputs are probably far outside what the network was trained on)`);
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => requireFinite(item, what, `${at}/${i}`));
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) requireFinite(item, what, `${at}/${key}`);
+  }
+}
+
+/** A computed result with NaN or Infinity in it: exit 1, nothing on stdout. */
+class NonFiniteResultError extends Error {}
 
 function formatValues(values: Record<string, number>): string {
   return Object.entries(values)
@@ -111,11 +162,17 @@ function formatValues(values: Record<string, number>): string {
 
 /** Follow a job to its end: progress on stderr, Ctrl-C cancels (the run stays resumable). */
 async function follow(job: TrainingJob, engine: Engine): Promise<number> {
+  let interrupts = 0;
   const onInterrupt = () => {
-    process.stderr.write('\ncancelling (the run keeps its last checkpoint; `model-lab resume` continues it)...\n');
-    job.cancel();
+    // A worker busy in one long synchronous call (building a large model) reads the cancel only
+    // after it: a second Ctrl-C stops at once, as the first one would with no run to keep.
+    if (++interrupts > 1) void stopNow(engine);
+    else {
+      process.stderr.write('\ncancelling (the run keeps its last checkpoint; `model-lab resume` continues it; Ctrl-C again to stop at once)...\n');
+      job.cancel();
+    }
   };
-  process.once('SIGINT', onInterrupt);
+  process.on('SIGINT', onInterrupt);
   job.onProgress((step, total, records) => {
     const latest = records.map((r) => formatValues(r.values)).join('  ');
     process.stderr.write(`step ${step}/${total}  ${latest}\n`);
@@ -128,15 +185,24 @@ async function follow(job: TrainingJob, engine: Engine): Promise<number> {
   return outcome.state === 'failed' ? EXIT_FAILED : 0;
 }
 
+/** The second Ctrl-C: end the workers and exit 130 (the run shows as interrupted, resumable from its last checkpoint). */
+async function stopNow(engine: Engine): Promise<void> {
+  process.stderr.write('stopping now: the run shows as interrupted; `model-lab resume` continues it from its last checkpoint\n');
+  await engine.dispose().catch(() => undefined);
+  process.exit(130);
+}
+
 /** Follow every member of a sweep: one progress line per event, prefixed by the member; Ctrl-C cancels all. */
 async function followSweep(launched: LaunchedSweep, engine: Engine): Promise<number> {
   const total = launched.members.length;
   process.stderr.write(`sweep ${launched.record.name}: ${total} members queued (${launched.sweepDir})\n`);
-  const onInterrupt = () => {
-    process.stderr.write('\ncancelling the sweep (each member keeps its last checkpoint; `model-lab resume <member>` continues it)...\n');
+  const cancelAll = () => {
+    process.stderr.write('\ncancelling the sweep (each member keeps its last checkpoint; `model-lab resume <member>` continues it; Ctrl-C again to stop at once)...\n');
     for (const { job } of launched.members) job.cancel();
   };
-  process.once('SIGINT', onInterrupt);
+  let interrupts = 0;
+  const onInterrupt = () => (++interrupts > 1 ? void stopNow(engine) : cancelAll());
+  process.on('SIGINT', onInterrupt);
   const outcomes = await Promise.all(
     launched.members.map(({ member, job }) => {
       const tag = `[${member.index + 1}/${total} ${member.label}]`;
@@ -232,11 +298,12 @@ function buildProgram(): Command {
   program
     .command('resume')
     .description('continue an interrupted or cancelled run from its newest usable checkpoint (damaged ones are skipped)')
-    .argument('<run>', 'run folder')
+    .argument('<run>', RUN_ARGUMENT)
+    .option('--out <dir>', OUT_HELP)
     .option('--step <n>', 'resume from the checkpoint at this step; later checkpoints and metrics are dropped', parseStep)
     .option('--backend <name>', 'auto | node | wasm | cpu', process.env.MODEL_LAB_BACKEND ?? 'auto')
-    .action(async (run: string, options: { step?: number; backend: string }) => {
-      const runDir = runDirOf(run);
+    .action(async (run: string, options: { step?: number; backend: string; out?: string }) => {
+      const runDir = runDirOf(run, options.out);
       const summary = readRun(runDir);
       if (summary.state === 'completed') throw new UsageError(`${run} has already completed (${summary.step} steps)`);
       const steps = checkpointSource(runDir).steps();
@@ -271,10 +338,11 @@ function buildProgram(): Command {
   program
     .command('show')
     .description('show a run: status, resolved spec, latest metrics, checkpoints')
-    .argument('<run>', 'run folder')
+    .argument('<run>', RUN_ARGUMENT)
+    .option('--out <dir>', OUT_HELP)
     .option('--json', 'print one JSON object')
-    .action((run: string, options: { json?: boolean }) => {
-      const runDir = runDirOf(run);
+    .action((run: string, options: { json?: boolean; out?: string }) => {
+      const runDir = runDirOf(run, options.out);
       const summary = readRun(runDir);
       const { records } = readMetrics(runDir);
       const latest: Record<string, number> = {};
@@ -304,11 +372,13 @@ function buildProgram(): Command {
   weights
     .command('export')
     .description("write a checkpoint's weights as safetensors with the official keys ([out, in] weights, F32)")
-    .argument('<run>', 'run folder')
+    .argument('<run>', RUN_ARGUMENT)
+    .option('--out <dir>', OUT_HELP)
     .argument('<file>', 'safetensors file to write, e.g. model.safetensors')
     .option('--step <n>', 'checkpoint step (default: the latest)', parseStep)
-    .action(async (run: string, file: string, options: { step?: number }) => {
-      const runDir = runDirOf(run);
+    .action(async (run: string, file: string, options: { step?: number; out?: string }) => {
+      const runDir = runDirOf(run, options.out);
+      checkOutputFile(path.resolve(file));
       const spec = readSpec(runDir);
       const source = checkpointSource(runDir);
       const step = chooseCheckpointStep(source.steps(), options.step);
@@ -328,12 +398,13 @@ function buildProgram(): Command {
     .description(
       "write safetensors weights (official keys) into a run as a checkpoint with a fresh optimizer state; inspect it with --step, or resume training from it",
     )
-    .argument('<run>', "run folder whose spec builds the model the weights belong to")
+    .argument('<run>', RUN_ARGUMENT)
+    .option('--out <dir>', OUT_HELP)
     .argument('<file>', 'safetensors file with the official keys and shapes')
     .option('--step <n>', 'step of the new checkpoint (default 0: weights that did not come from this run\'s training)', parseStep, 0)
     .option('--replace', 'replace an existing checkpoint at that step')
-    .action(async (run: string, file: string, options: { step: number; replace?: boolean }) => {
-      const runDir = runDirOf(run);
+    .action(async (run: string, file: string, options: { step: number; replace?: boolean; out?: string }) => {
+      const runDir = runDirOf(run, options.out);
       // Under the run's owner lock: nobody trains the run while its checkpoint is written.
       const tensors = await withOwnerLock(runDir, async () => {
         const source = checkpointSource(runDir);
@@ -343,7 +414,7 @@ function buildProgram(): Command {
           );
         }
         const spec = readSpec(runDir);
-        const bytes = readFileOrFail(path.resolve(file), 'safetensors file');
+        const bytes = readFileOrFail(path.resolve(file), 'safetensors file', INPUT_LIMITS.safetensorsBytes);
         await useInProcessBackend();
         const checkpoint = importCheckpoint(spec, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file, options.step);
         try {
@@ -360,17 +431,18 @@ function buildProgram(): Command {
   program
     .command('inspect')
     .description('run a checkpoint on one example and show, per token, what each search finds and which retrieval it uses, next to the ground truth')
-    .argument('<run>', 'run folder')
+    .argument('<run>', RUN_ARGUMENT)
+    .option('--out <dir>', OUT_HELP)
     .option('--step <n>', 'checkpoint step (default: the latest)', parseStep)
     .option('--split <name>', "split to draw the example from (default: the training split)")
     .option('--example <k>', 'example index within the split (default 0)', parseIndex)
     .option('--input <file.json>', 'run on given examples instead: {"x": [[[features...] per token] per example]} (or one example: tokens x features)')
     .option('--json', 'print one JSON object (readings per token plus the raw maps)')
-    .action(async (run: string, options: { step?: number; split?: string; example?: number; input?: string; json?: boolean }) => {
+    .action(async (run: string, options: { step?: number; split?: string; example?: number; input?: string; json?: boolean; out?: string }) => {
       if (options.input !== undefined && (options.example !== undefined || options.split !== undefined)) {
         throw new UsageError('--input replaces --split and --example: give one or the other');
       }
-      const runDir = runDirOf(run);
+      const runDir = runDirOf(run, options.out);
       const spec = readSpec(runDir);
       const examples = options.input === undefined
         ? [undefined]
@@ -388,6 +460,7 @@ function buildProgram(): Command {
           }),
         );
       }
+      requireFinite(inspections.map(({ tokens }) => tokens), 'the inspection');
       const text = options.json
         ? JSON.stringify(inspections.length === 1 ? inspections[0] : { examples: inspections })
         : inspections.map(describeInspection).join('\n\n');
@@ -397,11 +470,12 @@ function buildProgram(): Command {
   program
     .command('posterior')
     .description("sample the trained network's posterior for a data set, from one forward pass")
-    .argument('<run>', 'run folder of an amortized-posterior experiment')
+    .argument('<run>', RUN_ARGUMENT)
+    .option('--out <dir>', OUT_HELP)
     .requiredOption('--data <file.json>', 'the data set: {"x": [[features...] per point], "y": [...]}')
-    .option('--samples <n>', 'number of samples (default 100)', parsePositiveInteger('--samples'), 100)
-    .action(async (run: string, options: { data: string; samples: number }) => {
-      const runDir = runDirOf(run);
+    .option('--samples <n>', `number of samples (default 100, at most ${MAX_POSTERIOR_SAMPLES})`, parsePositiveInteger('--samples', MAX_POSTERIOR_SAMPLES), 100)
+    .action(async (run: string, options: { data: string; samples: number; out?: string }) => {
+      const runDir = runDirOf(run, options.out);
       const text = readFileOrFail(path.resolve(options.data), 'data file').toString('utf8');
       let data: unknown;
       try {
@@ -416,20 +490,22 @@ function buildProgram(): Command {
           throw error instanceof PosteriorInputError ? new UsageError(`${options.data}: ${error.message}`) : error;
         },
       );
+      requireFinite(result, "the network's samples");
       process.stdout.write(`${JSON.stringify(result)}\n`);
     });
 
   program
     .command('calibrate')
     .description("simulation-based calibration of a posterior run: ranks of the true parameters among the network's samples, and expected coverage")
-    .argument('<run>', 'run folder of an amortized-posterior experiment')
-    .option('--k <n>', 'simulated data sets (default 200)', parsePositiveInteger('--k'), 200)
-    .option('--l <n>', 'posterior samples per data set (default 99)', parsePositiveInteger('--l'), 99)
+    .argument('<run>', RUN_ARGUMENT)
+    .option('--out <dir>', OUT_HELP)
+    .option('--k <n>', `simulated data sets (default 200, at most ${CALIBRATION_MAX})`, parsePositiveInteger('--k', CALIBRATION_MAX), 200)
+    .option('--l <n>', `posterior samples per data set (default 99, at most ${CALIBRATION_MAX})`, parsePositiveInteger('--l', CALIBRATION_MAX), 99)
     .option('--bins <n>', 'rank histogram bins, must divide l + 1 (default 20)', parsePositiveInteger('--bins'), 20)
     .option('--json', 'print one JSON object (ranks, histogram, uniformity tests, coverage)')
-    .action(async (run: string, options: { k: number; l: number; bins: number; json?: boolean }) => {
+    .action(async (run: string, options: { k: number; l: number; bins: number; json?: boolean; out?: string }) => {
       if ((options.l + 1) % options.bins !== 0) throw new UsageError(`--bins (${options.bins}) must divide --l + 1 (${options.l + 1})`);
-      const runDir = runDirOf(run);
+      const runDir = runDirOf(run, options.out);
       await useInProcessBackend();
       const result = await calibrate(readSpec(runDir), checkpointSource(runDir), { k: options.k, l: options.l, bins: options.bins });
       if (options.json) {
@@ -475,7 +551,10 @@ async function main(argv: string[]): Promise<void> {
       error instanceof InspectError ||
       error instanceof SafetensorsError ||
       error instanceof WeightsLayoutError ||
-      error instanceof PosteriorInputError) {
+      error instanceof PosteriorInputError ||
+      error instanceof ObjectSetError ||
+      error instanceof InputFileError ||
+      error instanceof RunFileError) {
       process.stderr.write(`model-lab: ${error.message}\n`);
       process.exitCode = EXIT_BAD_INPUT;
       return;

@@ -77,6 +77,9 @@ export async function inspectCheckpoint(spec: ResolvedSpec, source: CheckpointSo
       checkShape(request.inputs, session.inputShape, request.inputSource ?? 'the given input', '');
       view = session.exampleFromInputs(request.inputs);
     } else {
+      if (request.split !== undefined && !session.splits.includes(request.split)) {
+        throw new InspectError(`--split '${request.split.slice(0, 60)}' is not a split of this task: expected one of ${session.splits.join(', ')}`);
+      }
       view = session.example(request.split ?? session.splits[0], request.example ?? 0);
     }
     return { model: spec.model.name, step, split: view.split, example: view.index, tokens: readTokens(view), view };

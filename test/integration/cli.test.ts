@@ -6,8 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processStartTime } from '../../src/runs/liveness';
 
 const root = join(__dirname, '..', '..');
 const cli = join(root, 'dist', 'cli.js');
@@ -267,8 +268,6 @@ test('a stalled but live owner keeps its run: resume and weights import exit 2 n
   // The owner: a live process whose training thread has been stuck for ten minutes (a long evaluation).
   const owner = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
   try {
-    const { processStartTime } = await import('../../src/runs/liveness');
-    const { hostname } = await import('node:os');
     const stale = new Date(Date.now() - 600_000).toISOString();
     const status = JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8'));
     writeFileSync(join(runDir, 'status.json'), JSON.stringify({ ...status, state: 'running', step: 10, heartbeat: stale, pid: owner.pid }));
@@ -307,4 +306,84 @@ test('piping a command into a reader that stops early (| head) ends quietly, exi
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   assert.equal(code, 0, stderr);
   assert.doesNotMatch(stderr, /EPIPE|Error/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Bounded inputs and exit codes (issue 18, items 9-11): exit 2 with a sentence, before any worker.
+
+const trainedRun = join(root, 'test', 'fixtures', 'trained-retrieval', 'multi-head-4000');
+
+test('one run resolver: paths and run ids (--out respected); anything else exits 2 before a worker starts', () => {
+  const cwd = workdir();
+  const empty = join(cwd, 'empty');
+  mkdirSync(empty);
+  for (const command of [['show', empty], ['resume', empty], ['inspect', empty], ['weights', 'export', empty, join(cwd, 'w.safetensors')], ['calibrate', empty]]) {
+    const result = modelLab(command, cwd);
+    assert.equal(result.code, 2, `${command[0]}: ${result.stderr}`);
+    assert.match(result.stderr, /empty: not a run folder or run id/, command[0]);
+    assert.doesNotMatch(result.stderr, /spec\.json|file is missing/);
+  }
+  assert.deepEqual(readdirSync(empty), [], 'resume wrote nothing into the folder (no worker, no lock)');
+
+  const byId = modelLab(['show', 'multi-head-4000', '--out', join(root, 'test', 'fixtures', 'trained-retrieval'), '--json'], cwd);
+  assert.equal(byId.code, 0, byId.stderr);
+  assert.equal(JSON.parse(byId.stdout).run.id, JSON.parse(modelLab(['show', trainedRun, '--json'], cwd).stdout).run.id);
+  const unknownId = modelLab(['show', 'no-such-run'], cwd);
+  assert.equal(unknownId.code, 2);
+  assert.match(unknownId.stderr, /no-such-run: not a run folder or run id \(no such run in .*\.model-lab[\\/]runs\)/);
+});
+
+test('bad command-line input exits 2 with a sentence: an unknown split, a folder as output, devices as input', () => {
+  const cwd = workdir();
+  const split = modelLab(['inspect', trainedRun, '--split', 'nope'], cwd);
+  assert.equal(split.code, 2, split.stderr);
+  assert.match(split.stderr, /--split 'nope' is not a split of this task: expected one of/);
+
+  const onFolder = modelLab(['weights', 'export', trainedRun, cwd], cwd);
+  assert.equal(onFolder.code, 2, onFolder.stderr);
+  assert.match(onFolder.stderr, /is a folder: give the path of the \.safetensors file to write/);
+  assert.doesNotMatch(onFolder.stderr, /EISDIR/);
+
+  for (const [command, what] of [
+    [['weights', 'import', trainedRun, '/dev/zero'], 'safetensors file'],
+    [['inspect', trainedRun, '--input', '/dev/zero'], 'input file'],
+    [['inspect', trainedRun, '--input', cwd], 'input file'],
+  ] as const) {
+    const result = modelLab([...command], cwd);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, new RegExp(`cannot read the ${what} .*: it (is not a regular file|is a folder)`));
+  }
+
+  const hugeSteps = modelLab(['train', fixture('loss-drop.lab.json'), '--steps', String(2 ** 60)], cwd);
+  assert.equal(hugeSteps.code, 2);
+  assert.ok(!readdirSync(cwd).includes('.model-lab'), 'no run folder was created');
+});
+
+test('posterior: --samples and values are bounded, NaN results are errors, never printed as null', () => {
+  const cwd = workdir();
+  const trained = modelLab(['train', join(root, 'examples', 'posterior-gaussian-mean-quick.lab.json'), '--steps', '5'], cwd);
+  assert.equal(trained.code, 0, trained.stderr);
+  const runDir = trained.stdout.trim().split('\n').pop()!;
+  const data = (x: number[][]) => {
+    const file = join(cwd, `data-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(file, JSON.stringify({ x }));
+    return file;
+  };
+  const good = data([[0.1, 0.2], [0.3, -0.1]]);
+  assert.equal(modelLab(['posterior', runDir, '--data', good, '--samples', '3'], cwd).code, 0);
+
+  const many = modelLab(['posterior', runDir, '--data', good, '--samples', '1e8'], cwd);
+  assert.equal(many.code, 2);
+  assert.match(many.stderr, /--samples must be at most 100000, got 100000000/);
+  const device = modelLab(['posterior', runDir, '--data', '/dev/zero'], cwd);
+  assert.equal(device.code, 2);
+  assert.match(device.stderr, /it is not a regular file/);
+
+  const beyondFloat32 = modelLab(['posterior', runDir, '--data', data([[1e308, 1], [2, 3]])], cwd);
+  assert.equal(beyondFloat32.code, 2, beyondFloat32.stderr);
+  assert.match(beyondFloat32.stderr, /x\[0\] must be an array of 2 finite numbers within float32's range/);
+  const overflow = modelLab(['posterior', runDir, '--data', data([[3e38, 3e38], [3e38, 3e38]])], cwd);
+  assert.notEqual(overflow.code, 0);
+  assert.match(overflow.stderr, /samples are not finite numbers/);
+  assert.equal(overflow.stdout, '', 'no result with null in it');
 });

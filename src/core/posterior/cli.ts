@@ -22,7 +22,11 @@ export class PosteriorInputError extends Error {
   override readonly name = 'PosteriorInputError';
 }
 
-const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+/** Most samples one call draws (README, "Limits"): 10^5 x a few parameters is a few MB of JSON. */
+export const MAX_POSTERIOR_SAMPLES = 100_000;
+
+/** Finite, and still finite as the float32 the network computes in (1e308 is not). */
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && Number.isFinite(Math.fround(v));
 
 /** Checks the user's data against the run's probabilistic model and packs it as one data set. */
 export function parseDataSet(data: unknown, model: ProbabilisticModel, source = 'data'): DataSets {
@@ -35,7 +39,7 @@ export function parseDataSet(data: unknown, model: ProbabilisticModel, source = 
   }
   x.forEach((row, i) => {
     if (!Array.isArray(row) || row.length !== model.xDim || !row.every(isNumber)) {
-      throw new PosteriorInputError(`${source}: x[${i}] must be an array of ${model.xDim} finite numbers (this run's model '${model.name}' has ${model.xDim} features per point)`);
+      throw new PosteriorInputError(`${source}: x[${i}] must be an array of ${model.xDim} finite numbers within float32's range (|v| < 3.4e38; this run's model '${model.name}' has ${model.xDim} features per point)`);
     }
   });
   const sets = emptyDataSets(1, x.length, model.xDim);
@@ -68,7 +72,9 @@ export function samplePosterior(model: AmortizedPosteriorModel, probabilistic: P
 
 /** The CLI's logic: the latest checkpoint of the run, the user's data, n samples. */
 export async function posteriorSamples(spec: ResolvedSpec, checkpoints: CheckpointSource, data: unknown, n: number): Promise<{ samples: number[][] }> {
-  if (!Number.isInteger(n) || n < 1) throw new PosteriorInputError(`--samples must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_POSTERIOR_SAMPLES) {
+    throw new PosteriorInputError(`--samples must be an integer in 1..${MAX_POSTERIOR_SAMPLES}, got ${n}`);
+  }
   const steps = checkpoints.steps();
   if (steps.length === 0) throw new PosteriorInputError(`run '${spec.name}' has no checkpoint yet`);
   const experiment = buildExperiment(spec);
@@ -81,7 +87,14 @@ export async function posteriorSamples(spec: ResolvedSpec, checkpoints: Checkpoi
     const checkpoint = await checkpoints.load(steps[steps.length - 1]);
     restoreWeights(model.parameters, checkpoint.weights);
     tf.dispose([...checkpoint.weights, ...checkpoint.optimizer].map((t) => t.tensor));
-    return { samples: samplePosterior(model, task.model, sets, n, spec.seed) };
+    const samples = samplePosterior(model, task.model, sets, n, spec.seed);
+    // NaN or Infinity would print as null: data far outside the training range overflows float32.
+    if (!samples.every((theta) => theta.every(Number.isFinite))) {
+      throw new PosteriorInputError(
+        "the network's samples are not finite numbers (NaN or Infinity): the data's values are too far outside what the network was trained on",
+      );
+    }
+    return { samples };
   } finally {
     disposeExperiment(experiment);
   }

@@ -25,7 +25,7 @@ import { instantiateTemplate, listTemplates, TemplateError } from './core/spec/t
 import { Engine, type TrainingJob } from './engine/engine';
 import { MODEL_LAB_VERSION } from './engine/environment';
 import { launchRun, launchSweep, RunFolderError, type LaunchedSweep } from './engine/launch';
-import { checkpointSource, listRuns, readMetrics, readRun, readSpec } from './runs/reader';
+import { checkpointSource, listRuns, readMetrics, readRun, readRunRecord, readSpec, readStatus } from './runs/reader';
 import { RunLockedError, withOwnerLock } from './runs/ownership';
 import type { BackendSetting, MetricRecord } from './protocol';
 
@@ -94,7 +94,11 @@ function runDirOf(run: string, out?: string): string {
     throw new UsageError(`${shorten(run, 200)}: not a run folder or run id${where}${sweep}`);
   }
   try {
-    readRun(dir);
+    // Each file on its own (readRun reports problems as a 'failed' state instead of throwing):
+    // one from a newer Model Lab is refused here, before a resume could rewrite the run.
+    readRunRecord(dir);
+    readStatus(dir);
+    readSpec(dir);
   } catch (error) {
     throw new UsageError(`${shorten(run, 200)}: a run folder that cannot be read: ${(error as Error).message}`);
   }

@@ -23,7 +23,8 @@ import {
 } from './layout';
 import { readMetricsFile } from './metrics';
 import { acquireOwnerLock, readOwner } from './ownership';
-import { parseRunRecord, parseStatusRecord } from './records';
+import { parseRunRecord, parseStatusRecord, refuseNewerFormat } from './records';
+import { SPEC_FORMAT_VERSION } from '../core/spec/types';
 
 export { effectiveState, isProcessAlive } from './liveness';
 export { RunFileError } from './atomic';
@@ -138,6 +139,7 @@ export function readSpec(runDir: string): ResolvedSpec {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
     throw new RunFileError(file, 'expected a JSON object (the resolved experiment spec)');
   }
+  refuseNewerFormat(file, spec as Record<string, unknown>, SPEC_FORMAT_VERSION, 'experiment');
   const { name, training } = spec as Partial<ResolvedSpec>;
   if (typeof name !== 'string' || typeof training !== 'object' || training === null) {
     throw new RunFileError(file, 'not a resolved experiment spec (missing "name" or "training")');

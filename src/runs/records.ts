@@ -53,8 +53,25 @@ export function parseRunRecord(file: string, value: unknown): RunRecord {
   };
 }
 
+/**
+ * status.json has no format version yet (version 1); a later format that adds one must be
+ * refused here rather than rewritten in the old shape by a resume.
+ */
+export const STATUS_FORMAT_VERSION = 1;
+
+/** Throws when `object.formatVersion` says a newer Model Lab wrote the file (absent: version 1). */
+export function refuseNewerFormat(file: string, object: Record<string, unknown>, readsUpTo: number, what: string): void {
+  const version = object.formatVersion;
+  if (version === undefined) return;
+  if (!isNonNegativeInteger(version)) throw new RunFileError(file, `field "formatVersion" should be an integer, got ${JSON.stringify(version)?.slice(0, 40)}`);
+  if (version > readsUpTo) {
+    throw new RunFileError(file, `${what} format ${version} was written by a newer Model Lab (this one reads up to ${readsUpTo}): update Model Lab to open this run`);
+  }
+}
+
 export function parseStatusRecord(file: string, value: unknown): RunStatusRecord {
   const object = asObject(file, value);
+  refuseNewerFormat(file, object, STATUS_FORMAT_VERSION, 'status');
   return {
     state: field(file, object, 'state', isRunState, `one of ${RUN_STATES.join(', ')}`),
     step: field(file, object, 'step', isNonNegativeInteger, 'a non-negative integer'),

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processStartTime } from '../../src/runs/liveness';
@@ -237,27 +237,43 @@ test('a damaged newest checkpoint: resume warns, continues from the one before, 
   assert.deepEqual(stepsAndValues(killedDir), stepsAndValues(reference.stdout.trim().split('\n').pop()!));
 });
 
-test('two resumes of one run at once: exactly one trains, the other exits 2 naming it', async () => {
+test('two resumes of one run at once: exactly one trains, the other exits 2 naming it', { timeout: 180_000 }, async () => {
   const cwd = workdir();
   const spec = specWith(cwd, 'contested', { steps: 100_000, checkpointEvery: 20, evalEvery: 100_000 });
   const runDir = await trainAndKill(spec, join(cwd, 'runs'), cwd, 20);
 
+  // Settles when a resume prints its first step; fails as soon as both do.
+  const trainers = new Set<number>();
   let winnerTrains!: () => void;
-  const training = new Promise<void>((resolve) => (winnerTrains = resolve));
-  const onLine = (line: string) => /^step \d+\//.test(line) && winnerTrains();
-  const [a, b] = [startModelLab(['resume', runDir], cwd, onLine), startModelLab(['resume', runDir], cwd, onLine)];
-  const first = await Promise.race([a.exited.then((r) => ({ ...r, loser: a, winner: b })), b.exited.then((r) => ({ ...r, loser: b, winner: a }))]);
-  assert.equal(first.code, 2, first.stderr);
-  assert.match(first.stderr, new RegExp(`in use by pid ${first.winner.child.pid} on `));
-  assert.doesNotMatch(first.stderr, /^step /m, 'the refused resume never trained');
+  let bothTrain!: (error: Error) => void;
+  const training = new Promise<void>((resolve, reject) => ((winnerTrains = resolve), (bothTrain = reject)));
+  const onLine = (which: number) => (line: string) => {
+    if (!/^step \d+\//.test(line)) return;
+    trainers.add(which);
+    if (trainers.size === 2) bothTrain(new Error('both resumes train the run'));
+    winnerTrains();
+  };
+  const [a, b] = [startModelLab(['resume', runDir], cwd, onLine(0)), startModelLab(['resume', runDir], cwd, onLine(1))];
+  try {
+    const first = await Promise.race([
+      a.exited.then((r) => ({ ...r, loser: a, winner: b })),
+      b.exited.then((r) => ({ ...r, loser: b, winner: a })),
+      training.then(() => new Promise<never>(() => undefined)), // only its failure counts here
+    ]);
+    assert.equal(first.code, 2, first.stderr);
+    assert.match(first.stderr, new RegExp(`in use by pid ${first.winner.child.pid} on `));
+    assert.doesNotMatch(first.stderr, /^step /m, 'the refused resume never trained');
 
-  await training;
-  first.winner.child.kill('SIGINT'); // stop the winner: it saves a checkpoint and ends 'cancelled'
-  const won = await first.winner.exited;
-  assert.equal(won.code, 0, won.stderr);
-  const steps = metricLines(runDir).map((r: { step: number }) => r.step);
-  assert.ok(steps.every((step: number, i: number) => i === 0 || step >= steps[i - 1]), 'no interleaved records');
-  assert.equal(new Set(steps).size, steps.length, 'no duplicated records (one record per step: no evaluation before step 100000)');
+    await training;
+    first.winner.child.kill('SIGINT'); // stop the winner: it saves a checkpoint and ends 'cancelled'
+    const won = await first.winner.exited;
+    assert.equal(won.code, 0, won.stderr);
+    const steps = metricLines(runDir).map((r: { step: number }) => r.step);
+    assert.ok(steps.every((step: number, i: number) => i === 0 || step >= steps[i - 1]), 'no interleaved records');
+    assert.equal(new Set(steps).size, steps.length, 'no duplicated records (one record per step: no evaluation before step 100000)');
+  } finally {
+    for (const { child } of [a, b]) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
 });
 
 test('a stalled but live owner keeps its run: resume and weights import exit 2 naming it', async () => {
@@ -386,4 +402,21 @@ test('posterior: --samples and values are bounded, NaN results are errors, never
   assert.notEqual(overflow.code, 0);
   assert.match(overflow.stderr, /samples are not finite numbers/);
   assert.equal(overflow.stdout, '', 'no result with null in it');
+});
+
+test('a run folder from a newer Model Lab (run.json, spec.json or status.json) is refused, not resumed and rewritten', () => {
+  const cwd = workdir();
+  for (const file of ['run.json', 'spec.json', 'status.json']) {
+    const runDir = join(cwd, file.replace('.json', ''));
+    cpSync(trainedRun, runDir, { recursive: true });
+    const status = JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8'));
+    writeFileSync(join(runDir, 'status.json'), JSON.stringify({ ...status, state: 'cancelled' }));
+    const content = JSON.parse(readFileSync(join(runDir, file), 'utf8'));
+    writeFileSync(join(runDir, file), JSON.stringify({ ...content, formatVersion: 99 }));
+    const before = readdirSync(runDir).map((name) => [name, statSync(join(runDir, name)).mtimeMs]);
+    const resumed = modelLab(['resume', runDir], cwd);
+    assert.equal(resumed.code, 2, `${file}: ${resumed.stderr}`);
+    assert.match(resumed.stderr, new RegExp(`${file.replace('.', '\\.')}: \\w+ format 99 was written by a newer Model Lab`));
+    assert.deepEqual(readdirSync(runDir).map((name) => [name, statSync(join(runDir, name)).mtimeMs]), before, 'nothing rewritten');
+  }
 });

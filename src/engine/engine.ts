@@ -68,8 +68,9 @@ export class Engine {
 
   /**
    * Queue a run. Takes the run's owner lock at once (throws RunLockedError naming the live owner
-   * that holds it) and keeps its heartbeat fresh from this thread, which never trains, until the
-   * job ends. `resumeStep` resumes from that checkpoint instead of the newest usable one.
+   * that holds it) and, once the job is on a worker, keeps its heartbeat fresh from this thread,
+   * which never trains, until the job ends. `resumeStep` resumes from that checkpoint instead of
+   * the newest usable one.
    */
   startTraining(runDir: string, resume: boolean, options: { resumeStep?: number } = {}): TrainingJob {
     this.assertAlive();
@@ -115,6 +116,7 @@ export class Engine {
       const job = this.queue.shift()!;
       slot.job = job;
       job.slot = slot;
+      job.startBeating();
       slot.send({
         type: 'train',
         jobId: job.jobId,
@@ -223,14 +225,18 @@ function markRunState(job: JobRecord, state: 'failed' | 'cancelled', error: stri
 
 // ------------------------------------------------------------------ host-side records
 
-/** A job holds its run's owner lock from queueing to its end; the timer beats it meanwhile. */
+/**
+ * A job holds its run's owner lock from queueing to its end; a timer beats it while the job is on
+ * a worker (queued jobs do not beat: a sweep may queue thousands, and on this host a live pid is
+ * enough to keep a lock).
+ */
 class JobRecord implements TrainingJob {
   readonly done: Promise<JobOutcome>;
   slot?: WorkerSlot;
   settled = false;
   private resolveDone!: (outcome: JobOutcome) => void;
   private readonly listeners: ProgressListener[] = [];
-  private readonly heartbeat: NodeJS.Timeout;
+  private heartbeat?: NodeJS.Timeout;
 
   constructor(
     readonly jobId: string,
@@ -242,7 +248,11 @@ class JobRecord implements TrainingJob {
     private readonly log: (level: LogLevel, message: string) => void,
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    this.heartbeat = setInterval(() => this.beat(), OWNER_HEARTBEAT_INTERVAL_MS);
+  }
+
+  startBeating(): void {
+    this.beat();
+    this.heartbeat ??= setInterval(() => this.beat(), OWNER_HEARTBEAT_INTERVAL_MS);
     this.heartbeat.unref(); // a heartbeat never keeps the process alive on its own
   }
 

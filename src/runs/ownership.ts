@@ -17,7 +17,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunFileError, errorCode, errorMessage, removeDirAtomic, renameWithRetry, sleepSync, writeJsonAtomic } from './atomic';
+import { RunFileError, errorCode, errorMessage, removeDirAtomic, renameWithRetry, sleepSync } from './atomic';
 import { TEMP_PREFIX, tempSuffix } from './layout';
 import { isOwnerAlive, ownStartTime, type LivenessContext, type OwnerIdentity } from './liveness';
 import { readRegularFile } from './safeFiles';
@@ -149,7 +149,7 @@ export class OwnerLock {
       this.lost = true;
       return false;
     }
-    writeJsonAtomic(ownerFile(this.runDir), { ...lock.owner, heartbeat: new Date().toISOString() });
+    writeOwnerFile(lockDir(this.runDir), { ...lock.owner, heartbeat: new Date().toISOString() });
     return true;
   }
 
@@ -214,12 +214,27 @@ export function acquireOwnerLock(runDir: string, options: AcquireOptions = {}): 
   throw new Error(`Cannot take the owner lock of ${runDir}: it keeps changing hands`);
 }
 
+/**
+ * owner.json, replaced atomically (temp file and rename) but not flushed to disk: after a power
+ * loss the lock is stale anyway, and a sweep takes thousands of locks on the host's thread.
+ */
+function writeOwnerFile(dir: string, record: OwnerRecord): void {
+  const temp = path.join(dir, `${TEMP_PREFIX}${OWNER_FILE}-${tempSuffix()}`);
+  try {
+    fs.writeFileSync(temp, JSON.stringify(record, null, 2) + '\n');
+    renameWithRetry(temp, path.join(dir, OWNER_FILE));
+  } catch (error) {
+    fs.rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
 /** Build the lock under a temp name and rename it into place; false when a lock is already there. */
 function placeLock(runDir: string, record: OwnerRecord): boolean {
   const temp = path.join(runDir, `${TEMP_PREFIX}owner-${tempSuffix()}`);
   fs.mkdirSync(temp);
   try {
-    writeJsonAtomic(path.join(temp, OWNER_FILE), record);
+    writeOwnerFile(temp, record);
     renameWithRetry(temp, lockDir(runDir));
     return true;
   } catch (error) {

@@ -8,7 +8,8 @@
  *     environment.json    RunEnvironment: backend, versions, workers (replaced atomically)
  *     status.json         RunStatusRecord: state, progress, heartbeat (replaced atomically)
  *     metrics.jsonl       one MetricRecord per line, append-only
- *     checkpoints/step-00000500/{weights,optimizer}.{json,bin} + checkpoint.json (step, loop state)
+ *     checkpoints/step-00000500/{weights,optimizer}.{json,bin} + checkpoint.json (step, loop state, sha256s)
+ *     owner.lock/owner.json   the process that writes the run (src/runs/ownership.ts)
  *     snapshots/<name>.json   views' data (replaced atomically)
  *   <runsDir>/.tmp-*      runs being created or deleted: never listed
  */

@@ -200,7 +200,10 @@ export function acquireOwnerLock(runDir: string, options: AcquireOptions = {}): 
     token: crypto.randomBytes(12).toString('hex'),
   };
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    if (placeLock(runDir, record)) return new OwnerLock(runDir, record.token);
+    if (placeLock(runDir, record)) {
+      removeAbandonedTemps(runDir);
+      return new OwnerLock(runDir, record.token);
+    }
     const lock = readLock(runDir);
     if (lock.kind === 'free') continue; // released between our attempt and the read: try again
     if (lock.kind === 'held' && isOwnerAlive(lock.owner, options.liveness)) throw new RunLockedError(runDir, lock.owner);
@@ -229,20 +232,33 @@ function writeOwnerFile(dir: string, record: OwnerRecord): void {
   }
 }
 
-/** Build the lock under a temp name and rename it into place; false when a lock is already there. */
+const TEMP_LOCK_PREFIX = `${TEMP_PREFIX}owner-`;
+
+/**
+ * Build the lock under a temp name and rename it into place; false when that did not happen
+ * (a lock is there, or a transient error): the caller looks at the lock and tries again.
+ */
 function placeLock(runDir: string, record: OwnerRecord): boolean {
-  const temp = path.join(runDir, `${TEMP_PREFIX}owner-${tempSuffix()}`);
+  const temp = path.join(runDir, `${TEMP_LOCK_PREFIX}${tempSuffix()}`);
   fs.mkdirSync(temp);
   try {
     writeOwnerFile(temp, record);
-    renameWithRetry(temp, lockDir(runDir));
+    fs.renameSync(temp, lockDir(runDir));
     return true;
   } catch (error) {
-    // POSIX: ENOTEMPTY/EEXIST; Windows: EPERM when the target folder exists.
-    if (['ENOTEMPTY', 'EEXIST', 'EPERM'].includes(errorCode(error) ?? '') && fs.existsSync(lockDir(runDir))) return false;
+    // Taken: ENOTEMPTY/EEXIST (POSIX), EPERM (Windows); EBUSY/EACCES: Windows briefly holding a
+    // file; ENOENT: the new owner removed our temp folder as abandoned.
+    if (['ENOTEMPTY', 'EEXIST', 'EPERM', 'EBUSY', 'EACCES', 'ENOENT'].includes(errorCode(error) ?? '')) return false;
     throw error;
   } finally {
     fs.rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+/** Temp lock folders of takers killed mid-way; any other taker's attempt just fails (see placeLock). */
+function removeAbandonedTemps(runDir: string): void {
+  for (const name of fs.readdirSync(runDir)) {
+    if (name.startsWith(TEMP_LOCK_PREFIX)) fs.rmSync(path.join(runDir, name), { recursive: true, force: true });
   }
 }
 

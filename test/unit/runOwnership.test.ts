@@ -113,8 +113,11 @@ test('a stale lock is taken over with a note; a live owner on another host is no
 
   const dead = deadPid();
   writeLock(runDir, { pid: dead });
+  const abandoned = path.join(runDir, `.tmp-owner-${dead}-abc`); // a taker killed before its rename
+  fs.mkdirSync(abandoned);
   acquireOwnerLock(runDir, { onTakeover }).release();
   assert.match(notes.pop() ?? '', new RegExp(`from pid ${dead} on ${os.hostname()} .*which is gone`));
+  assert.ok(!fs.existsSync(abandoned), 'abandoned temp lock folders are removed');
 
   writeLock(runDir, { hostname: 'another-machine', heartbeat: new Date(Date.now() - HEARTBEAT_TIMEOUT_MS - 5_000).toISOString() });
   acquireOwnerLock(runDir, { onTakeover }).release();

@@ -76,6 +76,15 @@ function parsePositiveInteger(flag: string, max = Number.MAX_SAFE_INTEGER) {
 /** Bound of `calibrate --k` and `--l` (README, "Limits"): 10^4 x 10^4 samples is hours already. */
 const CALIBRATION_MAX = 10_000;
 
+const MEMORY_LIMIT_HELP =
+  "refuse specs whose estimated training memory exceeds this many MB (default: $MODEL_LAB_MEMORY_LIMIT_MB, else half the machine's memory; wasm: at most 4 GiB)";
+
+/** MODEL_LAB_MEMORY_LIMIT_MB, checked like the flag. */
+function memoryLimitFromEnv(): number | undefined {
+  const value = process.env.MODEL_LAB_MEMORY_LIMIT_MB;
+  return value === undefined || value === '' ? undefined : parsePositiveInteger('MODEL_LAB_MEMORY_LIMIT_MB')(value);
+}
+
 const RUN_ARGUMENT = 'run folder, or run id in the runs folder (see `model-lab list`)';
 const OUT_HELP = 'runs folder (default ./.model-lab/runs)';
 
@@ -255,9 +264,10 @@ function buildProgram(): Command {
     .description('train an experiment; progress on stderr, the run folder on the last line of stdout')
     .argument('<spec>', 'experiment file (*.lab.json)')
     .option('--steps <n>', 'override training.steps', parsePositiveInteger('--steps'))
+    .option('--memory-limit <MB>', MEMORY_LIMIT_HELP, parsePositiveInteger('--memory-limit'))
     .option('--out <dir>', 'runs folder (default ./.model-lab/runs)')
     .option('--backend <name>', 'auto | node | wasm | cpu', process.env.MODEL_LAB_BACKEND ?? 'auto')
-    .action(async (specFile: string, options: { steps?: number; out?: string; backend: string }) => {
+    .action(async (specFile: string, options: { steps?: number; out?: string; backend: string; memoryLimit?: number }) => {
       const engine = createEngine(options.backend);
       try {
         const { job } = await launchRun(engine, {
@@ -265,6 +275,7 @@ function buildProgram(): Command {
           runsDir: path.resolve(options.out ?? defaultRunsDir()),
           steps: options.steps,
           workers: 1,
+          memoryLimitMB: options.memoryLimit ?? memoryLimitFromEnv(),
         });
         const backend = await engine.backendInfo();
         process.stderr.write(`backend ${backend.name}${backend.fallbackReason ? ` (${backend.fallbackReason})` : ''}\n`);
@@ -280,10 +291,11 @@ function buildProgram(): Command {
     .description('train every member of a sweep file (kind "sweep"); progress per member on stderr, the sweep folder on the last line of stdout')
     .argument('<spec>', 'sweep file (*.lab.json with "kind": "sweep")')
     .option('--steps <n>', 'override training.steps of every member', parsePositiveInteger('--steps'))
+    .option('--memory-limit <MB>', MEMORY_LIMIT_HELP, parsePositiveInteger('--memory-limit'))
     .option('--out <dir>', 'runs folder (default ./.model-lab/runs)')
     .option('--workers <n>', 'members trained at once (default 1)', parsePositiveInteger('--workers'), 1)
     .option('--backend <name>', 'auto | node | wasm | cpu', process.env.MODEL_LAB_BACKEND ?? 'auto')
-    .action(async (specFile: string, options: { steps?: number; out?: string; workers: number; backend: string }) => {
+    .action(async (specFile: string, options: { steps?: number; out?: string; workers: number; backend: string; memoryLimit?: number }) => {
       const engine = createEngine(options.backend, options.workers);
       try {
         const launched = await launchSweep(engine, {
@@ -291,6 +303,7 @@ function buildProgram(): Command {
           runsDir: path.resolve(options.out ?? defaultRunsDir()),
           steps: options.steps,
           workers: options.workers,
+          memoryLimitMB: options.memoryLimit ?? memoryLimitFromEnv(),
         });
         process.exitCode = await followSweep(launched, engine);
       } catch (error) {

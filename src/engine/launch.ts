@@ -5,8 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadSpecFile, loadSweepFile } from '../core/spec/validate';
-import { SWEEP_FILE, SWEEP_RECORD_VERSION, type SweepMember, type SweepMemberRecord, type SweepRecord } from '../core/sweep';
+import { loadSpecFile, loadSweepFile, specErrorAt } from '../core/spec/validate';
+import { memoryProblem } from '../core/memoryEstimate';
+import { SWEEP_FILE, SWEEP_RECORD_VERSION, type ResolvedSweep, type SweepMember, type SweepMemberRecord, type SweepRecord } from '../core/sweep';
 import { writeJsonAtomic, renameWithRetry, fsyncDir, removeDirAtomic } from '../runs/atomic';
 import { RUN_FILE, TEMP_PREFIX, tempSuffix, type RunEnvironment, type RunRecord } from '../runs/layout';
 import { collectStaleTemps, STAGING_OWNER_FILE, stagingOwner } from '../runs/staleTemps';
@@ -21,6 +22,8 @@ export interface LaunchOptions {
   /** Overrides `training.steps` (recorded in the run's resolved spec). */
   steps?: number;
   workers: number;
+  /** `modelLab.memoryLimitMB` / `--memory-limit` (0 or absent: half the machine's memory). */
+  memoryLimitMB?: number;
 }
 
 export interface LaunchedRun {
@@ -44,6 +47,7 @@ export function resolveSpecWithOverrides(specFile: string, steps?: number): Reso
 export async function launchRun(engine: Engine, options: LaunchOptions): Promise<LaunchedRun> {
   const spec = resolveSpecWithOverrides(options.specFile, options.steps);
   const backend = await engine.backendInfo();
+  checkMemory(options.specFile, spec, backend.name, options.memoryLimitMB);
   collectStaleTemps(options.runsDir);
   let runDir: string;
   try {
@@ -55,6 +59,15 @@ export async function launchRun(engine: Engine, options: LaunchOptions): Promise
     throw new RunFolderError((error as Error).message);
   }
   return { runDir, spec, job: engine.startTraining(runDir, false) };
+}
+
+/**
+ * Refuses a spec whose estimated training memory exceeds the limit (src/core/memoryEstimate.ts):
+ * a SpecError located at the option that drives the estimate, before any run folder exists.
+ */
+export function checkMemory(specFile: string, spec: ResolvedSpec, backend: string, memoryLimitMB?: number, member?: { sweep: ResolvedSweep; member: SweepMember }): void {
+  const problem = memoryProblem(spec, backend, memoryLimitMB);
+  if (problem) throw specErrorAt(specFile, problem, member);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -95,6 +108,7 @@ export async function launchSweep(
   const specs = members.map((member) =>
     options.steps === undefined ? member.spec : { ...member.spec, training: { ...member.spec.training, steps: options.steps } },
   );
+  members.forEach((member, i) => checkMemory(options.specFile, specs[i], backend.name, options.memoryLimitMB, { sweep, member }));
   const createdAt = new Date();
   const record: Omit<SweepRecord, 'id' | 'members'> = {
     formatVersion: SWEEP_RECORD_VERSION,

@@ -69,6 +69,7 @@ export async function trainSweep(specFile: string, deps: SweepTrainingDeps, star
       loaded,
       runsDir: where.runsDir,
       workers: vscode.workspace.getConfiguration(SETTINGS_SECTION).get<number>('workers') ?? 1,
+      memoryLimitMB: memoryLimitSetting(),
     });
   } catch (error) {
     if (error instanceof SpecError) return showProblems(name, error, deps.diagnostics);
@@ -110,6 +111,15 @@ async function follow(launched: LaunchedSweep, deps: SweepTrainingDeps): Promise
   const show = count('failed') > 0 ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
   const choice = await show(`Model Lab: sweep "${launched.record.name}" finished: ${summary}. Failed or stopped runs can be resumed one by one from the Runs view.`, 'Open Similarity');
   if (choice) void vscode.commands.executeCommand(OPEN_SIMILARITY, { sweepId: launched.record.id });
+}
+
+/**
+ * `modelLab.memoryLimitMB`: the limit a run's estimated training memory must fit in (see
+ * src/core/memoryEstimate.ts); 0, absent or invalid means the default, half the machine's memory.
+ */
+export function memoryLimitSetting(): number | undefined {
+  const value = vscode.workspace.getConfiguration(SETTINGS_SECTION).get<unknown>('memoryLimitMB');
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : undefined;
 }
 
 function describeWorkers(): string {

@@ -9,7 +9,9 @@ import * as vscode from 'vscode';
 import { isSweepText, loadSpecFile } from '../core/spec/validate';
 import { ensureTrusted } from './trust';
 import { readFileSync } from 'node:fs';
-import { trainSweep } from './sweepTraining';
+import { memoryLimitSetting, trainSweep } from './sweepTraining';
+import { checkMemory } from '../engine/launch';
+import { collectStaleTemps } from '../runs/staleTemps';
 import { SpecError, type ResolvedSpec } from '../core/spec/types';
 import type { TrainingJob } from '../engine/engine';
 import type { BackendInfo, RunSummary } from '../protocol';
@@ -86,6 +88,18 @@ export class TrainingController implements RunActions {
 
     const backend = await this.startEngine();
     if (!backend) return;
+    try {
+      checkMemory(specFile, spec, backend.name, memoryLimitSetting());
+    } catch (error) {
+      if (!(error instanceof SpecError)) throw error;
+      await this.deps.diagnostics.showSpecError(error);
+      const first = error.problems[0];
+      void vscode.window
+        .showErrorMessage(`Model Lab: ${name}: ${first?.path || '/'}: ${first?.message}. Nothing was started.`, 'Show Problems')
+        .then((choice) => choice && vscode.commands.executeCommand('workbench.actions.view.problems'));
+      return;
+    }
+    collectStaleTemps(where.runsDir);
 
     let runDir: string;
     try {

@@ -635,3 +635,24 @@ function locateMemberProblem(problem: Unlocated, grid: Record<string, unknown[]>
   if (baseIsFile) return { path: '/base/file', message: `${problem.path}: ${problem.message}`, at: 'value' };
   return { ...problem, path: `/base${problem.path}` };
 }
+
+/**
+ * A SpecError for a problem found after validation (e.g. the memory estimate), located in the
+ * file at its pointer; for a sweep member, where its cause is written (a grid value, or the base).
+ */
+export function specErrorAt(file: string, problem: { path: string; message: string }, member?: { sweep: ResolvedSweep; member: SweepMember }): SpecError {
+  let target: Unlocated = { ...problem, at: 'value' };
+  if (member) {
+    target = locateMemberProblem(target, member.sweep.grid, member.member, member.sweep.baseFile !== undefined);
+    target = { ...target, message: `member ${member.member.label}: ${target.message}` };
+  }
+  let text = '';
+  try {
+    text = readUserFile(file, 'experiment file', INPUT_LIMITS.specBytes).toString('utf8').replace(/^\uFEFF/, '');
+  } catch {
+    // Unlocated then: the pointer still says where.
+  }
+  const root = excessiveNesting(text) === undefined ? parseTree(text) : undefined;
+  if (!root) return new SpecError(file, [{ path: target.path, message: target.message }]);
+  return new SpecError(file, [locator(text).problem(target, root)]);
+}

@@ -256,7 +256,7 @@ export function experimentSchema(): Record<string, unknown> {
 
 const SWEEP_DOCS = {
   base: 'The experiment every member starts from: the fields of a `train` file (task, model, objective, training, seed), or `{ "file": "relative.lab.json" }` to use an experiment file.',
-  grid: 'JSON pointers into the base (e.g. `/task/m`, `/model/name`, `/model`, `/seed`), each with the values to try. The members are every combination; `/seed` varies fastest.',
+  grid: 'JSON pointers into the base (e.g. `/task/m`, `/model/name`, `/model`, `/seed`), each with the values to try. The members are every combination (at most 5000: the product of the list lengths); `/seed` varies fastest.',
   exclude: 'Combinations to skip: each entry names grid keys and values, e.g. `{ "/task/name": "rmts", "/task/m": 98 }`.',
   report: 'The metric compared across members (its last logged value), e.g. `eval/test/accuracy`.',
 };

@@ -78,7 +78,7 @@ export async function inspectCheckpoint(spec: ResolvedSpec, source: CheckpointSo
       view = session.exampleFromInputs(request.inputs);
     } else {
       if (request.split !== undefined && !session.splits.includes(request.split)) {
-        throw new InspectError(`--split '${request.split.slice(0, 60)}' is not a split of this task: expected one of ${session.splits.join(', ')}`);
+        throw new InspectError(`unknown split '${request.split.slice(0, 60)}': expected one of ${session.splits.join(', ')}`);
       }
       view = session.example(request.split ?? session.splits[0], request.example ?? 0);
     }

@@ -353,7 +353,7 @@ test('bad command-line input exits 2 with a sentence: an unknown split, a folder
   const cwd = workdir();
   const split = modelLab(['inspect', trainedRun, '--split', 'nope'], cwd);
   assert.equal(split.code, 2, split.stderr);
-  assert.match(split.stderr, /--split 'nope' is not a split of this task: expected one of/);
+  assert.match(split.stderr, /unknown split 'nope': expected one of/);
 
   const onFolder = modelLab(['weights', 'export', trainedRun, cwd], cwd);
   assert.equal(onFolder.code, 2, onFolder.stderr);

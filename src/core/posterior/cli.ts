@@ -73,7 +73,7 @@ export function samplePosterior(model: AmortizedPosteriorModel, probabilistic: P
 /** The CLI's logic: the latest checkpoint of the run, the user's data, n samples. */
 export async function posteriorSamples(spec: ResolvedSpec, checkpoints: CheckpointSource, data: unknown, n: number): Promise<{ samples: number[][] }> {
   if (!Number.isInteger(n) || n < 1 || n > MAX_POSTERIOR_SAMPLES) {
-    throw new PosteriorInputError(`--samples must be an integer in 1..${MAX_POSTERIOR_SAMPLES}, got ${n}`);
+    throw new PosteriorInputError(`--samples must be a positive integer at most ${MAX_POSTERIOR_SAMPLES}, got ${n}`);
   }
   const steps = checkpoints.steps();
   if (steps.length === 0) throw new PosteriorInputError(`run '${spec.name}' has no checkpoint yet`);

@@ -27,6 +27,7 @@ import { MODEL_LAB_VERSION } from './engine/environment';
 import { launchRun, launchSweep, RunFolderError, type LaunchedSweep } from './engine/launch';
 import { checkpointSource, listRuns, readMetrics, readRun, readRunRecord, readSpec, readStatus } from './runs/reader';
 import { RunLockedError, withOwnerLock } from './runs/ownership';
+import { isSweepFolder, readSweepFolder, readSweepReport, type SweepReport } from './runs/sweeps';
 import type { BackendSetting, MetricRecord } from './protocol';
 
 const EXIT_FAILED = 1;
@@ -88,15 +89,20 @@ function memoryLimitFromEnv(): number | undefined {
 const RUN_ARGUMENT = 'run folder, or run id in the runs folder (see `model-lab list`)';
 const OUT_HELP = 'runs folder (default ./.model-lab/runs)';
 
+/** Where a run argument points: a path as given, or an id (a plain folder name) inside the runs folder. */
+function resolveRunArgument(run: string, out?: string): { runsDir: string; isId: boolean; dir: string } {
+  const runsDir = path.resolve(out ?? defaultRunsDir());
+  const isId = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(run) && !fs.existsSync(path.resolve(run));
+  return { runsDir, isId, dir: isId ? path.join(runsDir, run) : path.resolve(run) };
+}
+
 /**
  * The one run resolver of every command: `run` is a run folder (a path) or a run id (a folder
  * name inside the runs folder: --out, default ./.model-lab/runs). Anything else is exit 2 before
  * any worker starts.
  */
 function runDirOf(run: string, out?: string): string {
-  const runsDir = path.resolve(out ?? defaultRunsDir());
-  const isId = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(run) && !fs.existsSync(path.resolve(run));
-  const dir = isId ? path.join(runsDir, run) : path.resolve(run);
+  const { runsDir, isId, dir } = resolveRunArgument(run, out);
   if (!fs.existsSync(path.join(dir, RUN_FILE))) {
     const sweep = fs.existsSync(path.join(dir, SWEEP_FILE)) ? ' (it is a sweep folder: its members are runs, see `model-lab list`)' : '';
     const where = isId ? ` (no such run in ${runsDir})` : '';
@@ -354,11 +360,17 @@ function buildProgram(): Command {
 
   program
     .command('show')
-    .description('show a run: status, resolved spec, latest metrics, checkpoints')
-    .argument('<run>', RUN_ARGUMENT)
+    .description("show a run (status, resolved spec, latest metrics, checkpoints) or a sweep (each member's reported metric, and over seeds)")
+    .argument('<run>', `${RUN_ARGUMENT}; or a sweep folder or id`)
     .option('--out <dir>', OUT_HELP)
     .option('--json', 'print one JSON object')
     .action((run: string, options: { json?: boolean; out?: string }) => {
+      const { dir } = resolveRunArgument(run, options.out);
+      if (isSweepFolder(dir)) {
+        const report = readSweepReport(readSweepFolder(dir));
+        process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : `${formatSweepReport(report).join('\n')}\n`);
+        return;
+      }
       const runDir = runDirOf(run, options.out);
       const summary = readRun(runDir);
       const { records } = readMetrics(runDir);
@@ -539,6 +551,28 @@ function buildProgram(): Command {
     });
 
   return program;
+}
+
+/** A sweep as a table: one row per member, then the mean and spread over seeds per grid point. */
+function formatSweepReport(report: SweepReport): string[] {
+  const { record } = report.sweep;
+  const count = (state: string) => report.members.filter((m) => m.state === state).length;
+  const states = ['completed', 'running', 'queued', 'interrupted', 'cancelled', 'failed', 'missing']
+    .filter((state) => count(state) > 0)
+    .map((state) => `${count(state)} ${state}`);
+  const value = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(4));
+  const width = Math.max(6, ...report.members.map((m) => m.label.length), ...report.cells.map((c) => c.label.length));
+  const pad = (text: string, n: number) => text.padEnd(n);
+  return [
+    `${record.name}  (sweep, ${report.members.length} members: ${states.join(', ')})`,
+    `report     ${report.metric}, last logged value`,
+    '',
+    `${pad('member', width)}  ${pad('state', 11)}  ${pad('steps', 13)}  ${report.metric}`,
+    ...report.members.map((m) => `${pad(m.label, width)}  ${pad(m.state, 11)}  ${pad(`${m.step}/${m.totalSteps}`, 13)}  ${value(m.value)}`),
+    '',
+    `${pad('over seeds', width)}  mean     sd       n`,
+    ...report.cells.map((c) => `${pad(c.label, width)}  ${pad(value(c.mean), 7)}  ${pad(value(c.sd), 7)}  ${c.values.length}${c.missing ? ` (${c.missing} without a value)` : ''}`),
+  ];
 }
 
 const lastStep = (records: MetricRecord[]) => (records.length ? `last at step ${records[records.length - 1].step}` : 'none');

@@ -19,7 +19,7 @@ import { readJsonFile } from '../runs/atomic';
 import { ENVIRONMENT_FILE, runFile } from '../runs/layout';
 import { listRuns, readMetrics, readRun, readSpec } from '../runs/reader';
 import { isActive } from './runsTreeModel';
-import { isSweepFolder, listSweepFolders, type SweepSummary } from './sweepRuns';
+import { isSweepFolder, listSweepFolders, type SweepSummary } from '../runs/sweeps';
 
 export interface Disposable {
   dispose(): void;

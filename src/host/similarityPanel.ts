@@ -14,7 +14,7 @@ import type { EngineHost } from './engineHost';
 import { logError, type Log } from './output';
 import type { RunRegistry } from './runRegistry';
 import type { FromSimilarity, SimilarityRunInfo, SimilarityTarget, ToSimilarity } from './similarityProtocol';
-import type { SweepSummary } from './sweepRuns';
+import type { SweepSummary } from '../runs/sweeps';
 import { ensureTrusted, ensureTrustedToLookInside } from './trust';
 import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
 

@@ -70,6 +70,21 @@ test('a 2 x 2 sweep trains every member as an ordinary run and records them in t
   assert.equal(lines.length, 4);
   assert.ok(lines.every((line) => /\tcompleted\t4\/4\ttiny\./.test(line)), list.stdout);
 
+  // `show` on the sweep (by id, as `list` users type it): each member's reported metric, and over seeds.
+  const sweepId = sweepDir.split(/[\\/]/).pop()!;
+  const shown = modelLab(['show', sweepId, '--out', join(cwd, 'runs')], cwd);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, /^tiny {2}\(sweep, 4 members: 4 completed\)\nreport {5}eval\/test\/accuracy, last logged value/);
+  const lastAccuracy = (runId: string) =>
+    readFileSync(join(cwd, 'runs', runId, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+      .filter((r) => 'eval/test/accuracy' in r.values).pop().values['eval/test/accuracy'] as number;
+  for (const member of record.members) {
+    assert.match(shown.stdout, new RegExp(`\\n${member.label.replace('.', '\\.')} +completed +4/4 +${lastAccuracy(member.runId).toFixed(4)}\\n`));
+  }
+  const json = JSON.parse(modelLab(['show', sweepDir, '--json'], cwd).stdout);
+  assert.deepEqual(json.members.map((m: { value: number }) => m.value), record.members.map((m: { runId: string }) => lastAccuracy(m.runId)));
+  assert.equal(json.cells.length, 4, 'no seed key: one cell per member');
+
   // --steps overrides every member.
   const short = modelLab(['sweep', file, '--out', join(cwd, 'short'), '--steps', '2'], cwd);
   assert.equal(short.code, 0, short.stderr);

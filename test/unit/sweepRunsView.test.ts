@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunSummary } from '../../src/protocol';
 import { groupBySweep, sweepDescription } from '../../src/host/runsTreeModel';
-import { isSweepFolder, listSweepFolders } from '../../src/host/sweepRuns';
+import { isSweepFolder, listSweepFolders } from '../../src/runs/sweeps';
 import { RunRegistry } from '../../src/host/runRegistry';
 import { createRun } from '../../src/runs/store';
 import { parseSpec } from '../../src/core/spec/validate';

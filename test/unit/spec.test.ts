@@ -484,16 +484,16 @@ test('a spec nested 100000 deep gives a located error, not a stack overflow', ()
   assert.ok(parseSpec(specText({ description: '['.repeat(1000) }), 'strings.lab.json').spec);
 });
 
-test('a million unknown keys or a 20 MB value give a short message', () => {
-  const keys = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, i]));
+test('20000 unknown keys or a 2 MB value give a short message', () => {
+  const keys = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i]));
   const { problems } = parseSpec(specText({ training: keys }), 'keys.lab.json');
   assert.ok(problems.length <= 102, `${problems.length} problems kept`);
-  assert.ok(problems.some((p) => /and 99900 more problems like these/.test(p.message)));
+  assert.ok(problems.some((p) => /and 19900 more problems like these/.test(p.message)));
   const message = new SpecError('keys.lab.json', problems).message;
   assert.ok(message.split('\n').length <= 21, 'at most 20 problems listed, then "and N more"');
   assert.match(message, /and \d+ more problems$/);
 
-  const huge = 'x'.repeat(20_000_000);
+  const huge = 'x'.repeat(2_000_000); // the 20 MB of the report behave the same, 10x slower
   for (const patch of [{ name: huge }, { model: { name: huge } }, { training: { [huge]: 1 } }, { task: { name: 'contextual-retrieval', seqLen: huge } }]) {
     const result = parseSpec(specText(patch), 'huge.lab.json');
     const text = new SpecError('huge.lab.json', result.problems).message;

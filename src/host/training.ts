@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { memoryLimitSetting, trainSweep } from './sweepTraining';
 import { checkMemory } from '../engine/launch';
 import { collectStaleTemps } from '../runs/staleTemps';
+import { readRunRecord, readSpec, readStatus } from '../runs/reader';
 import { SpecError, type ResolvedSpec } from '../core/spec/types';
 import type { TrainingJob } from '../engine/engine';
 import type { BackendInfo, RunSummary } from '../protocol';
@@ -124,6 +125,15 @@ export class TrainingController implements RunActions {
     if (!isResumable(run)) {
       const why = isActive(run) ? 'is already training' : run.state === 'completed' ? 'has completed' : `is ${run.state}`;
       void vscode.window.showInformationMessage(`Model Lab: run "${run.name}" ${why}; nothing to resume.`);
+      return;
+    }
+    try {
+      // Strictly, file by file: a run folder from a newer Model Lab is refused before a resume rewrites it.
+      readRunRecord(run.dir);
+      readStatus(run.dir);
+      readSpec(run.dir);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Model Lab: run "${run.name}" cannot be resumed: ${(error as Error).message}`);
       return;
     }
     if (!(await this.startEngine())) return;

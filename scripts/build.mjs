@@ -119,13 +119,16 @@ function assertHeapFree(source, object) {
   if (uses.length > 0) throw new Error(`src/kernels/${source} uses ${uses.join(' and ')}; kernels run in tfjs's heap and may only touch the memory their caller passes in`);
 }
 
-/** dist/experiment.schema.json, generated from the core registry so editor and runtime agree. */
+/**
+ * dist/experiment.schema.json, generated from the core registry so editor and runtime agree, and
+ * dist/experiment.editor.schema.json, the copy VS Code uses for completion and hover only.
+ */
 async function writeSchema() {
   const temp = mkdtempSync(join(tmpdir(), 'model-lab-schema-'));
   try {
     const script = join(temp, 'write-schema.js');
     await esbuild.build({ ...nodeCommon, sourcemap: false, entryPoints: ['scripts/write-schema.ts'], outfile: script });
-    execFileSync(process.execPath, [script, join(dist, 'experiment.schema.json')], { stdio: 'inherit' });
+    execFileSync(process.execPath, [script, join(dist, 'experiment.schema.json'), join(dist, 'experiment.editor.schema.json')], { stdio: 'inherit' });
   } finally {
     rmSync(temp, { recursive: true, force: true });
   }

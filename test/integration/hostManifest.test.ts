@@ -68,5 +68,5 @@ test('runs folders are excluded from watching and search by default', () => {
   const defaults = contributes.configurationDefaults;
   assert.equal(defaults['files.watcherExclude']['**/.model-lab/runs/**'], true);
   assert.equal(defaults['search.exclude']['**/.model-lab/runs/**'], true);
-  assert.deepEqual(contributes.jsonValidation, [{ fileMatch: '*.lab.json', url: './dist/experiment.schema.json' }]);
+  assert.deepEqual(contributes.jsonValidation, [{ fileMatch: '*.lab.json', url: './dist/experiment.editor.schema.json' }]);
 });

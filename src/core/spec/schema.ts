@@ -3,9 +3,10 @@
  * fields, defaults and their documentation.
  *
  * Two views are built from the same pieces:
- * - `experimentSchema()`: the whole file for the editor (VS Code `jsonValidation`), with the
- *   registered task/model/objective names as enums and, through `if`/`then`, the options of
- *   the chosen entry (completion, hover docs and validation while typing);
+ * - `experimentSchema()`: the whole file (dist/experiment.schema.json), with the registered
+ *   task/model/objective names as enums and, through `if`/`then`, the options of the chosen
+ *   entry; VS Code gets a copy of it that suggests but never fails (editorSchema.ts), since
+ *   Model Lab reports the problems itself;
  * - `topLevelSchema()` + `componentOptionsSchema()`: what `validate.ts` checks in two steps,
  *   so that every error can be reported against the entry the user actually chose.
  *

@@ -1,19 +1,20 @@
 /**
- * Our parameters <-> the official PyTorch state_dict of the Contextual Retrieval models
- * (research/compositional-attention.md, "The official checkpoint layout").
- *   `<key>.kernel` [in, out]          <-> `<key>.weight` [out, in]   (nn.Linear: transposed)
- *   `<key>.bias`   [out]              <-> `<key>.bias`   [out]
- *   `<key>.kernel` [R, in, out]       <-> `<key>.w`      [R, in, out] (GroupLinearLayer, `--separate`)
- *   `<key>.bias`   [R, out]           <-> `<key>.b`      [1, R, out]
- * Our parameter names already are the official module paths (`encoder.0`, `model.value_key`, ...).
+ * Our parameters <-> safetensors files in the layout of each model's PyTorch reference
+ * (referenceLayouts.ts says which reference and which modules; layerLayouts.ts how each kind of
+ * layer is stored). A parameter the reference lacks is stored as `model_lab.<our name>` in our
+ * own layout and listed in the file's `__metadata__`, so every model exports, and import takes
+ * exactly the keys export writes: a file saved from the reference itself loads as long as the
+ * model has no `model_lab.` parameters (the retrieval models and the symmetric CoRelNet never do).
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildExperiment, type Experiment } from '../experiment';
 import { createOptimizer, restoreWeights } from '../optimizers';
 import type { Parameter } from '../registry';
 import type { Checkpoint, NamedTensor } from '../sink';
-import type { ResolvedSpec } from '../spec/types';
+import type { ComponentSpec, ResolvedSpec } from '../spec/types';
 import { disposeExperiment } from '../train';
+import { modelLabOwn, MODEL_LAB_PREFIX, type Mapping } from './layerLayouts';
+import { referenceLayoutOf } from './referenceLayouts';
 import { decodeSafetensors, encodeSafetensors, float32Values, type Float32Entry, type SafetensorsContents } from './safetensors';
 
 export interface OfficialEntry {
@@ -21,58 +22,52 @@ export interface OfficialEntry {
   shape: number[];
 }
 
-/** How one of our parameters is stored officially. */
-interface Mapping {
-  parameter: Parameter;
-  key: string;
-  shape: number[];
-  /** Our tensor -> the official layout (and back). */
-  toOfficial(t: tf.Tensor): tf.Tensor;
-  fromOfficial(t: tf.Tensor): tf.Tensor;
+/** Metadata keys of an exported file: which reference its keys follow, and which keys are our own. */
+export const METADATA = {
+  reference: 'reference',
+  modelLabKeys: 'model_lab_keys',
+  modelLabKeysWhy: 'model_lab_keys_why',
+} as const;
+
+/** Each parameter's key and layout in the file, in our parameter order. */
+function mappingsOf(model: ComponentSpec, parameters: readonly Parameter[]): Mapping[] {
+  const { rules } = referenceLayoutOf(model);
+  return parameters.map((parameter) => {
+    for (const rule of rules) {
+      const mapping = rule(parameter);
+      if (mapping) return mapping;
+    }
+    return modelLabOwn(parameter);
+  });
 }
 
-const same = (t: tf.Tensor) => t.clone();
-
-function mappingOf(parameter: Parameter): Mapping {
-  const { name, variable } = parameter;
-  const shape = variable.shape;
-  const [base, kind] = [name.slice(0, name.lastIndexOf('.')), name.slice(name.lastIndexOf('.') + 1)];
-  if (kind === 'kernel' && shape.length === 2) {
-    return { parameter, key: `${base}.weight`, shape: [shape[1], shape[0]], toOfficial: (t) => t.transpose(), fromOfficial: (t) => t.transpose() };
-  }
-  if (kind === 'kernel' && shape.length === 3) {
-    return { parameter, key: `${base}.w`, shape: [...shape], toOfficial: same, fromOfficial: same };
-  }
-  if (kind === 'bias' && shape.length === 1) {
-    return { parameter, key: `${base}.bias`, shape: [...shape], toOfficial: same, fromOfficial: same };
-  }
-  if (kind === 'bias' && shape.length === 2) {
-    return {
-      parameter,
-      key: `${base}.b`,
-      shape: [1, ...shape],
-      toOfficial: (t) => t.reshape([1, ...shape]),
-      fromOfficial: (t) => t.reshape(shape),
-    };
-  }
-  throw new Error(`parameter '${name}' [${shape}] has no official counterpart`);
+/** The file's keys and shapes for a model's parameters, in our parameter order. */
+export function officialLayout(model: ComponentSpec, parameters: readonly Parameter[]): OfficialEntry[] {
+  return mappingsOf(model, parameters).map(({ key, shape }) => ({ key, shape }));
 }
 
-/** The official keys and shapes of a model's parameters, in state_dict order. */
-export function officialLayout(parameters: readonly Parameter[]): OfficialEntry[] {
-  return parameters.map(mappingOf).map(({ key, shape }) => ({ key, shape }));
-}
-
-/** The parameters' current values in the official layout, ready for `encodeSafetensors`. */
-export function toOfficialTensors(parameters: readonly Parameter[]): Float32Entry[] {
-  return parameters.map(mappingOf).map(({ parameter, key, shape, toOfficial }) => {
-    const official = tf.tidy(() => toOfficial(parameter.variable));
+/** The parameters' current values in the file's layout, ready for `encodeSafetensors`. */
+function toFileTensors(mappings: readonly Mapping[]): Float32Entry[] {
+  return mappings.map(({ parameter, key, shape, toFile }) => {
+    const stored = tf.tidy(() => toFile(parameter.variable));
     try {
-      return { name: key, shape, data: official.dataSync() as Float32Array };
+      return { name: key, shape, data: stored.dataSync() as Float32Array };
     } finally {
-      official.dispose();
+      stored.dispose();
     }
   });
+}
+
+/** What the metadata says about the keys: the reference, and the `model_lab.` keys with why. */
+function layoutMetadata(model: ComponentSpec, mappings: readonly Mapping[]): Record<string, string> {
+  const { reference, uncovered } = referenceLayoutOf(model);
+  const own = mappings.filter((m) => m.key.startsWith(MODEL_LAB_PREFIX)).map((m) => m.key);
+  if (own.length === 0) return { [METADATA.reference]: reference };
+  return {
+    [METADATA.reference]: reference,
+    [METADATA.modelLabKeys]: JSON.stringify(own),
+    [METADATA.modelLabKeysWhy]: `${uncovered}; these keys are Model Lab's parameter names after '${MODEL_LAB_PREFIX}', in Model Lab's layout (dense kernels [in, out])`,
+  };
 }
 
 /** Problems listed in a WeightsLayoutError's message; the rest are counted (a file can hold thousands of keys). */
@@ -94,12 +89,7 @@ const shownShape = (shape: readonly number[]): string => (shape.length > 8 ? `[$
  * The file's tensors in our layout, one per parameter, named like the parameters (the caller
  * owns the tensors). Every key and shape is checked first; all problems are reported at once.
  */
-export function fromOfficialTensors(
-  parameters: readonly Parameter[],
-  contents: SafetensorsContents,
-  source: string,
-): NamedTensor[] {
-  const mappings = parameters.map(mappingOf);
+function fromFileTensors(mappings: readonly Mapping[], contents: SafetensorsContents, source: string): NamedTensor[] {
   const problems: string[] = [];
   const expected = new Set(mappings.map((m) => m.key));
   for (const { key, shape } of mappings) {
@@ -113,15 +103,15 @@ export function fromOfficialTensors(
   }
   if (problems.length > 0) throw new WeightsLayoutError(source, problems);
 
-  return mappings.map(({ parameter, key, shape, fromOfficial }) => {
+  return mappings.map(({ parameter, key, shape, fromFile }) => {
     const stored = contents.tensors.get(key)!;
-    const tensor = tf.tidy(() => fromOfficial(tf.tensor(float32Values(stored), shape, 'float32')));
+    const tensor = tf.tidy(() => fromFile(tf.tensor(float32Values(stored), shape, 'float32')));
     return { name: parameter.name, tensor };
   });
 }
 
 // ---------------------------------------------------------------------------------------------
-// Whole checkpoints <-> safetensors files in the official layout.
+// Whole checkpoints <-> safetensors files in the reference layout.
 
 /** The model a spec builds, for its parameter list; disposed after `use`. */
 function withModelParameters<T>(spec: ResolvedSpec, use: (parameters: readonly Parameter[], experiment: Experiment) => T): T {
@@ -133,34 +123,36 @@ function withModelParameters<T>(spec: ResolvedSpec, use: (parameters: readonly P
   }
 }
 
-/** The official keys and shapes of the model a spec builds. */
+/** The keys and shapes in the file of the model a spec builds (the reference's, then `model_lab.` ones). */
 export function officialLayoutOf(spec: ResolvedSpec): OfficialEntry[] {
-  return withModelParameters(spec, officialLayout);
+  return withModelParameters(spec, (parameters) => officialLayout(spec.model, parameters));
 }
 
-/** A checkpoint's weights as a safetensors file with the official keys (F32, PyTorch layout). */
+/** A checkpoint's weights as a safetensors file with the reference's keys (F32, PyTorch layout). */
 export function exportCheckpoint(spec: ResolvedSpec, checkpoint: Checkpoint): Uint8Array {
   return withModelParameters(spec, (parameters) => {
     restoreWeights(parameters, checkpoint.weights);
-    return encodeSafetensors(toOfficialTensors(parameters), {
+    const mappings = mappingsOf(spec.model, parameters);
+    return encodeSafetensors(toFileTensors(mappings), {
       format: 'pt',
       producer: 'model-lab',
       model: spec.model.name,
       experiment: spec.name,
       step: String(checkpoint.step),
+      ...layoutMetadata(spec.model, mappings),
     });
   });
 }
 
 /**
- * A checkpoint at `step` holding the weights of a safetensors file in the official layout (every
+ * A checkpoint at `step` holding the weights of a safetensors file in the layout export writes (every
  * key and shape checked against the spec's model), with a fresh optimizer state: resuming from it
  * trains on from the imported weights as if they were an initialisation.
  */
 export function importCheckpoint(spec: ResolvedSpec, file: Uint8Array, source: string, step: number): Checkpoint {
   const contents = decodeSafetensors(file, source);
   return withModelParameters(spec, (parameters) => {
-    const weights = fromOfficialTensors(parameters, contents, source);
+    const weights = fromFileTensors(mappingsOf(spec.model, parameters), contents, source);
     const optimizer = createOptimizer(spec.training, parameters);
     const fresh = optimizer.state().tensors.map(({ name, tensor }) => ({ name, tensor: tensor.clone() }));
     tf.dispose(optimizer.state().tensors.map((t) => t.tensor));

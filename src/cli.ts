@@ -204,9 +204,9 @@ async function follow(job: TrainingJob, engine: Engine): Promise<number> {
   return outcome.state === 'failed' ? EXIT_FAILED : 0;
 }
 
-/** The second Ctrl-C: end the workers and exit 130 (the run shows as interrupted, resumable from its last checkpoint). */
+/** The second Ctrl-C: end the workers and exit 130 (the run stays resumable from its last checkpoint). */
 async function stopNow(engine: Engine): Promise<void> {
-  process.stderr.write('stopping now: the run shows as interrupted; `model-lab resume` continues it from its last checkpoint\n');
+  process.stderr.write('stopping now: `model-lab resume` continues the run from its last checkpoint\n');
   await engine.dispose().catch(() => undefined);
   process.exit(130);
 }

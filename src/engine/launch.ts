@@ -38,8 +38,8 @@ export class RunFolderError extends Error {}
 export function resolveSpecWithOverrides(specFile: string, steps?: number): ResolvedSpec {
   const spec = loadSpecFile(specFile);
   if (steps === undefined) return spec;
-  if (!Number.isInteger(steps) || steps < 1) {
-    throw new SpecError(specFile, [{ path: '/training/steps', message: `--steps must be an integer >= 1, got ${steps}` }]);
+  if (!Number.isSafeInteger(steps) || steps < 1) {
+    throw new SpecError(specFile, [{ path: '/training/steps', message: `--steps must be an integer >= 1 and at most 2^53 - 1, got ${steps}` }]);
   }
   return { ...spec, training: { ...spec.training, steps } };
 }
@@ -101,7 +101,7 @@ export async function launchSweep(
 ): Promise<LaunchedSweep> {
   const { sweep, members } = options.loaded ?? loadSweepFile(options.specFile);
   if (options.steps !== undefined && (!Number.isSafeInteger(options.steps) || options.steps < 1)) {
-    throw new SpecError(options.specFile, [{ path: '/base/training/steps', message: `--steps must be an integer >= 1, got ${options.steps}` }]);
+    throw new SpecError(options.specFile, [{ path: '/base/training/steps', message: `--steps must be an integer >= 1 and at most 2^53 - 1, got ${options.steps}` }]);
   }
   const backend = await engine.backendInfo();
   const environment = runEnvironment(backend, options.workers);

@@ -62,4 +62,4 @@ export interface AttentionPanelState {
 
 export const ATTENTION_VIEW_TYPE = 'modelLab.attention';
 export const DEFAULT_SUMMARY_EXAMPLES = 64;
-export const RETRIEVAL_MODELS = ['compositional-attention', 'multi-head-attention'] as const;
+export { RETRIEVAL_MODELS } from '../core/labPanels';

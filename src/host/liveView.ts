@@ -16,6 +16,7 @@ import type { FromLiveMiniature, LabMiniature, ToLiveMiniature } from '../../web
 import { DashboardPanel, type Disposable, type RunDataSource } from './dashboardPanel';
 import { errorMessage, type Log } from './output';
 import { activeByPreference } from './runsTreeModel';
+import { labPanelOf, type LabPanel } from '../core/labPanels';
 import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
 
 export const LIVE_VIEW_ID = 'modelLab.live';
@@ -201,7 +202,7 @@ function attempt<T>(read: () => T): T | undefined {
 const MINIATURE_REFRESH_MS = 10_000;
 const POSTERIOR_SAMPLES = 200;
 
-type Lab = 'attention' | 'posterior' | 'similarity';
+type Lab = LabPanel;
 
 const LAB_PANELS: Record<Lab, LabMiniature['open']> = {
   attention: { command: 'modelLab.openAttention', label: 'Open Attention' },
@@ -211,11 +212,10 @@ const LAB_PANELS: Record<Lab, LabMiniature['open']> = {
 
 /** The lab whose miniature fits the run, from its resolved experiment; undefined: none. */
 function labOf(spec: unknown): Lab | undefined {
-  const { task, model } = (spec ?? {}) as { task?: { name?: unknown }; model?: { name?: unknown } };
-  if (model?.name === 'compositional-attention' || model?.name === 'multi-head-attention') return 'attention';
-  if (model?.name === 'corelnet') return 'similarity';
-  if (typeof task?.name === 'string' && task.name.startsWith('posterior-')) return 'posterior';
-  return undefined;
+  const lab = labPanelOf(spec);
+  // A relational run's miniature is its similarity matrix: CoRelNet's alone has one.
+  if (lab === 'similarity' && (spec as { model?: { name?: unknown } }).model?.name !== 'corelnet') return undefined;
+  return lab;
 }
 
 /**

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { RunSummary } from '../protocol';
 import type { RunRegistry } from './runRegistry';
+import { labPanelOf, type LabPanel } from '../core/labPanels';
 import {
   groupByExperiment,
   groupBySweep,
@@ -30,6 +31,7 @@ export type RunsTreeNode =
   | { kind: 'run'; run: RunSummary; memberLabel?: string };
 
 export class RunsTree implements vscode.TreeDataProvider<RunsTreeNode>, vscode.Disposable {
+  private readonly labs = new Map<string, LabPanel | undefined>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
   readonly view: vscode.TreeView<RunsTreeNode>;
@@ -108,7 +110,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
     item.description = runDescription(run);
     const color = STATE_COLORS[run.state];
     item.iconPath = new vscode.ThemeIcon(STATE_ICONS[run.state], color ? new vscode.ThemeColor(color) : undefined);
-    item.contextValue = runContextValue(run);
+    item.contextValue = runContextValue(run, this.labPanel(run.id));
     const tooltip = new vscode.MarkdownString();
     runTooltipLines(run).forEach((line, index) => {
       tooltip.appendText(line);
@@ -122,6 +124,12 @@ export class RunsTree implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
 
   refresh(): void {
     this.changed.fire();
+  }
+
+  /** The lab panel that fits a run; its spec never changes, so it is read once per run. */
+  private labPanel(runId: string): LabPanel | undefined {
+    if (!this.labs.has(runId)) this.labs.set(runId, labPanelOf(this.registry.readSpec(runId)));
+    return this.labs.get(runId);
   }
 
   dispose(): void {

@@ -4,6 +4,7 @@
  * `vscode.TreeItem`s. No 'vscode' import.
  */
 import type { RunState, RunSummary } from '../protocol';
+import type { LabPanel } from '../core/labPanels';
 
 export interface ExperimentGroup {
   experiment: string;
@@ -83,9 +84,13 @@ export const STATE_COLORS: Partial<Record<RunState, string>> = {
   interrupted: 'list.warningForeground',
 };
 
-/** Menu `when` clauses match on this: `run.<state>` (see package.json `viewItem =~ /^run\./`). */
-export function runContextValue(run: RunSummary): string {
-  return `run.${run.state}`;
+/**
+ * Menu `when` clauses match on this: `run.<state>`, then `.<lab>` when a lab panel fits the run
+ * (`run.completed.attention`), so the context menu offers only the panels that can open it
+ * (see package.json `viewItem =~ /^run\.[a-z]+\.attention$/`).
+ */
+export function runContextValue(run: RunSummary, lab?: LabPanel): string {
+  return lab ? `run.${run.state}.${lab}` : `run.${run.state}`;
 }
 
 export function isActive(run: RunSummary): boolean {

@@ -16,6 +16,7 @@ import type { RunRegistry } from './runRegistry';
 import type { FromSimilarity, SimilarityRunInfo, SimilarityTarget, ToSimilarity } from './similarityProtocol';
 import type { SweepSummary } from '../runs/sweeps';
 import { ensureTrusted, ensureTrustedToLookInside } from './trust';
+import { labPanelOf } from '../core/labPanels';
 import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
 
 export const SIMILARITY_VIEW_TYPE = 'modelLab.similarity';
@@ -29,7 +30,6 @@ export interface SimilarityDeps {
   log: Log;
 }
 
-const RELATIONAL_TASKS = ['same-diff', 'rmts', 'dist3', 'identity-rules'];
 
 export function registerSimilarity(context: vscode.ExtensionContext, deps: SimilarityDeps): void {
   context.subscriptions.push(
@@ -75,7 +75,7 @@ async function pickTarget(registry: RunRegistry): Promise<SimilarityTarget | und
   }));
   const runs = registry
     .listRuns()
-    .filter((run) => RELATIONAL_TASKS.includes(((registry.readSpec(run.id) as ResolvedSpec | undefined)?.task?.name) ?? ''))
+    .filter((run) => labPanelOf(registry.readSpec(run.id)) === 'similarity')
     .map((run) => ({ label: run.name, description: run.state, detail: run.experiment, target: { kind: 'run', runId: run.id } as SimilarityTarget }));
   if (sweeps.length + runs.length === 0) {
     void vscode.window.showInformationMessage('Model Lab: there is no relational run or sweep yet (train a relational-* template or sweep first).');
@@ -178,7 +178,7 @@ export class SimilarityPanel {
     const run = this.deps.registry.readRun(this.target.runId);
     if (!run) throw new Error(`run ${this.target.runId} no longer exists`);
     const spec = this.deps.registry.readSpec(run.id) as ResolvedSpec | undefined;
-    if (!spec || !RELATIONAL_TASKS.includes(spec.task.name)) {
+    if (!spec || labPanelOf(spec) !== 'similarity') {
       throw new Error(`run "${run.name}" is not a relational run (task ${spec?.task.name ?? 'unknown'}): the similarity panel shows same-diff, rmts, dist3 and identity-rules runs`);
     }
     const folder = imageFolderOf(spec);

@@ -1,7 +1,8 @@
 // Restricted Mode in a real VS Code: a repository can ship `.model-lab/runs/<run>/`, and a run
 // folder is untrusted input. With workspace trust on and the folder not trusted, Model Lab lists
 // the run but neither opens a lab panel on it nor lets the Live view load its checkpoint; once the
-// user trusts the folder, both work (issue 18, item 1). Every other scenario runs with trust off.
+// user trusts the folder, both work (issue 18, item 1), the panel from the run's context menu,
+// which offers only the panels of the run's lab (issue 21, item 9). Every other scenario runs with trust off.
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,9 +76,12 @@ test('in Restricted Mode a shipped run is listed but not opened; trusting the fo
     );
     await workbench.screenshotView('Live', 'trusted-live');
 
-    // ...and the lab panel opens.
-    await workbench.runCommand(OPEN_ATTENTION);
-    await workbench.pickQuickItem(RUN);
+    // ...and the lab panel opens from the run's context menu, which offers this lab's panels only.
+    const entries = await workbench.openRowContextMenu('Runs', `${RUN},`);
+    await workbench.screenshot('trusted-context-menu');
+    assert.ok(entries.includes('Open Attention Composition') && entries.includes('Compare Attention'), entries.join(' | '));
+    assert.ok(!entries.includes('Open Posterior') && !entries.includes('Open Similarity'), `no other lab's panel: ${entries.join(' | ')}`);
+    await workbench.chooseContextMenuItem('Open Attention Composition');
     const tab = await waitFor(async () => (await workbench.editorTabTitles()).find((title) => title.startsWith('Attention:')), {
       timeoutMs: 30_000,
       what: 'an Attention panel tab',

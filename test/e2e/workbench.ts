@@ -317,6 +317,23 @@ export class Workbench {
       .evaluateAll((rows) => rows.map((row) => row.getAttribute('aria-label') ?? row.textContent ?? ''));
   }
 
+  /** Right-clicks the row of view `viewTitle` whose aria-label starts with `rowStart`; returns the context menu's entries. */
+  async openRowContextMenu(viewTitle: string, rowStart: string): Promise<string[]> {
+    const pane = this.page.locator('.pane').filter({
+      has: this.page.locator(`.pane-header .title:text-matches(${cssString(`^${escapeRegExp(viewTitle)}$`)}, "i")`),
+    });
+    const row = pane.first().locator(`.pane-body .monaco-list-row[aria-label^=${cssString(rowStart)}]`);
+    await row.first().click({ button: 'right' });
+    const items = this.page.locator('.context-view .monaco-menu .action-item:not(.disabled) .action-label');
+    await items.first().waitFor({ state: 'visible', timeout: 10_000 });
+    return (await items.allTextContents()).map((text) => text.trim()).filter(Boolean);
+  }
+
+  /** Clicks an entry of the open context menu. */
+  async chooseContextMenuItem(label: string): Promise<void> {
+    await this.page.locator('.context-view .monaco-menu .action-item .action-label').filter({ hasText: new RegExp(`^${escapeRegExp(label)}$`) }).first().click();
+  }
+
   /** Texts of the notification toasts on screen (with their progress, if any). */
   async notifications(): Promise<string[]> {
     return this.page

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { labPanelOf } from '../../src/core/labPanels';
 import type { RunState, RunSummary } from '../../src/protocol';
 import {
   activeByPreference,
@@ -152,4 +155,46 @@ test('followers prefer the training run to queued ones: a sweep queues every mem
   ];
   assert.deepEqual(activeByPreference(runs).map((r) => r.id), ['member-1', 'member-3', 'member-2']);
   assert.deepEqual(activeByPreference([runs[3]]), []);
+});
+
+test("the Runs view's context menu offers a lab's panels only on that lab's runs, Stop and Resume by state", () => {
+  const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
+  const menu = manifest.contributes.menus['view/item/context'] as { command: string; when: string }[];
+  /** The commands whose `viewItem =~ /.../` clause matches a context value. */
+  const offered = (contextValue: string) =>
+    new Set(
+      menu
+        .filter((item) => {
+          const match = /viewItem =~ \/(.+)\/$/.exec(item.when) ?? /viewItem == (\S+)$/.exec(item.when);
+          if (!match) return false;
+          return item.when.includes('=~') ? new RegExp(match[1]).test(contextValue) : match[1] === contextValue;
+        })
+        .map((item) => item.command),
+    );
+  const labCommands = { attention: ['modelLab.openAttention', 'modelLab.compareAttention'], posterior: ['modelLab.openPosterior'], similarity: ['modelLab.openSimilarity'] };
+  const states: RunState[] = ['queued', 'running', 'completed', 'cancelled', 'interrupted', 'failed'];
+  for (const state of states) {
+    for (const lab of [undefined, 'attention', 'posterior', 'similarity'] as const) {
+      const commands = offered(runContextValue(run('r', 'e', '2025-01-01T00:00:00Z', { state }), lab));
+      for (const [panel, ids] of Object.entries(labCommands)) {
+        for (const id of ids) assert.equal(commands.has(id), panel === lab, `${id} on a ${state} ${lab ?? 'lab-less'} run`);
+      }
+      assert.equal(commands.has('modelLab.stop'), state === 'running' || state === 'queued', `Stop on ${state}`);
+      assert.equal(commands.has('modelLab.resume'), ['cancelled', 'interrupted', 'failed'].includes(state), `Resume on ${state}`);
+      assert.ok(commands.has('modelLab.openRun') && commands.has('modelLab.deleteRun'), 'every run opens and deletes');
+    }
+  }
+  assert.ok(offered('sweep').has('modelLab.openSimilarity'), 'a sweep opens in the Similarity panel');
+});
+
+test('every single-run template belongs to the lab whose panel shows it', () => {
+  const templates = join(__dirname, '..', '..', 'templates');
+  for (const file of readdirSync(templates)) {
+    const spec = JSON.parse(readFileSync(join(templates, file), 'utf8'));
+    if (spec.kind !== 'train') continue;
+    const expected = file.startsWith('retrieval-') ? 'attention' : file.startsWith('posterior-') ? 'posterior' : 'similarity';
+    assert.equal(labPanelOf(spec), expected, file);
+  }
+  assert.equal(labPanelOf({ task: { name: 'something-else' }, model: { name: 'x' } }), undefined);
+  assert.equal(labPanelOf(undefined), undefined);
 });

@@ -114,12 +114,6 @@ export function readOwner(runDir: string): OwnerRecord | undefined {
   return lock.kind === 'held' ? lock.owner : undefined;
 }
 
-/** The owner of a run when one is alive (training, or queued to train, somewhere). */
-export function liveOwner(runDir: string, context?: LivenessContext): OwnerRecord | undefined {
-  const owner = readOwner(runDir);
-  return owner && isOwnerAlive(owner, context) ? owner : undefined;
-}
-
 /** A lock this process holds. Only its holder beats and releases it. */
 export class OwnerLock {
   private lost = false;

@@ -27,7 +27,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = logTo(output);
   const registry = new RunRegistry({ log });
   engineHost = new EngineHost(context.extensionPath, log);
-  const diagnostics = new SpecDiagnostics();
+  const diagnostics = new SpecDiagnostics(log);
   const training = new TrainingController({
     engineHost,
     registry,

@@ -55,7 +55,7 @@ test('no document fails the editor schema: every value of every shipped file rep
   const wrong = ['', 'x', -1, 0.5, 2 ** 60, true, null, [], [1, 'a'], {}, { name: 'no-such', extra: 1 }];
   let checked = 0;
   for (const file of labFiles) {
-    const document = JSON.parse(readFileSync(file, 'utf8'));
+    const document = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     assert.ok(editor(document), `${file}: ${JSON.stringify(editor.errors)}`);
     for (const pointer of values(document)) {
       for (const value of wrong) {

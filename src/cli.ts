@@ -396,11 +396,11 @@ function buildProgram(): Command {
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 
-  const weights = program.command('weights').description('exchange weights with the official PyTorch code (safetensors, official state_dict keys)');
+  const weights = program.command('weights').description("exchange weights with the models' PyTorch references (safetensors with their state_dict keys; model_lab.* keys for parameters a reference lacks)");
 
   weights
     .command('export')
-    .description("write a checkpoint's weights as safetensors with the official keys ([out, in] weights, F32)")
+    .description("write a checkpoint's weights as safetensors with the reference's keys and layouts ([out, in] weights, F32)")
     .argument('<run>', RUN_ARGUMENT)
     .option('--out <dir>', OUT_HELP)
     .argument('<file>', 'safetensors file to write, e.g. model.safetensors')
@@ -425,11 +425,11 @@ function buildProgram(): Command {
   weights
     .command('import')
     .description(
-      "write safetensors weights (official keys) into a run as a checkpoint with a fresh optimizer state; inspect it with --step, or resume training from it",
+      "write safetensors weights (the keys export writes) into a run as a checkpoint with a fresh optimizer state; inspect it with --step, or resume training from it",
     )
     .argument('<run>', RUN_ARGUMENT)
     .option('--out <dir>', OUT_HELP)
-    .argument('<file>', 'safetensors file with the official keys and shapes')
+    .argument('<file>', 'safetensors file with the keys and shapes export writes')
     .option('--step <n>', 'step of the new checkpoint (default 0: weights that did not come from this run\'s training)', parseStep, 0)
     .option('--replace', 'replace an existing checkpoint at that step')
     .action(async (run: string, file: string, options: { step: number; replace?: boolean; out?: string }) => {

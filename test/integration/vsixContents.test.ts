@@ -10,7 +10,7 @@ const root = join(__dirname, '..', '..');
 const ALLOWED = [
   /^(LICENSE|README\.md|package\.json)$/,
   /^dist\/[a-zA-Z-]+\.(js|wasm)$/,
-  /^dist\/experiment\.schema\.json$/,
+  /^dist\/experiment(\.editor)?\.schema\.json$/, // the schema, and VS Code's copy (completion and hover)
   /^dist\/webview\/[a-zA-Z.-]+\.(js|css|ttf)$/,
   /^media\/[a-zA-Z0-9/.-]+\.(svg|md|png)$/,
   /^templates\/[a-z0-9-]+\.lab\.json$/,

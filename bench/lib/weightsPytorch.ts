@@ -35,14 +35,16 @@ function lossWith(spec: ResolvedSpec, weights: readonly NamedTensor[], batchSize
   restoreWeights(experiment.model.parameters, weights);
   const { task, model, objective } = experiment;
   const batch = task.batch(batchSize, task.splits[0], createRng(seed, 'weights-pytorch'));
-  return tf.tidy(() => {
+  let loss = NaN;
+  let probe: Float32Array = new Float32Array(0);
+  tf.tidy(() => {
     const { output, inspect } = model.forward(batch.inputs, false);
-    const loss = objective.loss(output, batch.targets, batch, 1).dataSync()[0];
+    loss = objective.loss(output, batch.targets, batch, 1).dataSync()[0];
     // What the loss may hide: CoRelNet's masked softmax saturates (R's diagonal is about 114 after
     // context norm), so its loss hardly depends on the encoder; R = Z Z^T itself does.
-    const probe = (inspect?.rawSimilarity ?? output).dataSync() as Float32Array;
-    return { loss, probe, batch };
+    probe = (inspect?.rawSimilarity ?? output).dataSync() as Float32Array;
   });
+  return { loss, probe, batch };
 }
 
 async function main() {

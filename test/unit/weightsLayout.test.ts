@@ -143,6 +143,11 @@ test("the posterior transformer's file has bench/reference/posterior.py's keys; 
   assert.deepEqual(tensors.get('model_lab.flow.blocks.0.coupling.subnet.0.kernel')?.shape.length, 2);
   assert.ok(tensors.has('encoder.cls') && tensors.has('head.weight'));
   assert.match(metadata[METADATA.modelLabKeysWhy], /flow family/);
+
+  // The GRU encoder has no reference: its keys are Model Lab's own, the head still the reference's.
+  const gru = officialLayoutOf({ ...spec, model: { ...spec.model, encoder: 'gru' } }).map((e) => e.key);
+  assert.deepEqual(gru.filter((k) => !k.startsWith('model_lab.')), ['head.weight', 'head.bias']);
+  assert.ok(gru.includes('model_lab.encoder.embed.kernel') && gru.includes('model_lab.encoder.rnn.0.ih.kernel'), gru.join());
 });
 
 test('import: a missing key, a wrong shape or a key of another layout is a located error', async () => {
@@ -174,6 +179,15 @@ test('import: a missing key, a wrong shape or a key of another layout is a locat
     "missing key 'decoder.2.weight' (expected F32 [2,256])",
     "unexpected key 'model_lab.decoder.2.kernel' (F32 [256,2])",
   ]);
+
+  // A file exported from another model: said first, then every key.
+  const posterior = templateSpec('posterior-linear-regression');
+  const posteriorCheckpoint = checkpointOf(posterior);
+  const posteriorFile = exportCheckpoint(posterior, posteriorCheckpoint);
+  disposeCheckpoint(posteriorCheckpoint);
+  const mismatch = problemsOf(posteriorFile);
+  assert.equal(mismatch[0], "the file was exported from model 'amortized-posterior', this run's model is 'corelnet'");
+  assert.equal(mismatch[1], "missing key 'encoder.conv1.weight' (expected F32 [32,1,4,4])");
 
   // A flow posterior needs its `model_lab.` keys: a file with the reference's keys alone does not fit.
   const flow = templateSpec('posterior-gaussian-mixture');

@@ -89,7 +89,7 @@ const shownShape = (shape: readonly number[]): string => (shape.length > 8 ? `[$
  * The file's tensors in our layout, one per parameter, named like the parameters (the caller
  * owns the tensors). Every key and shape is checked first; all problems are reported at once.
  */
-function fromFileTensors(mappings: readonly Mapping[], contents: SafetensorsContents, source: string): NamedTensor[] {
+function fromFileTensors(mappings: readonly Mapping[], contents: SafetensorsContents, source: string, model: ComponentSpec): NamedTensor[] {
   const problems: string[] = [];
   const expected = new Set(mappings.map((m) => m.key));
   for (const { key, shape } of mappings) {
@@ -101,13 +101,23 @@ function fromFileTensors(mappings: readonly Mapping[], contents: SafetensorsCont
   for (const [key, stored] of contents.tensors) {
     if (!expected.has(key)) problems.push(`unexpected key '${shownKey(key)}' (${stored.dtype} ${shownShape(stored.shape)})`);
   }
-  if (problems.length > 0) throw new WeightsLayoutError(source, problems);
+  if (problems.length > 0) {
+    const note = otherModelNote(contents, model);
+    throw new WeightsLayoutError(source, note ? [note, ...problems] : problems);
+  }
 
   return mappings.map(({ parameter, key, shape, fromFile }) => {
     const stored = contents.tensors.get(key)!;
     const tensor = tf.tidy(() => fromFile(tf.tensor(float32Values(stored), shape, 'float32')));
     return { name: parameter.name, tensor };
   });
+}
+
+/** When the keys do not fit, a file Model Lab exported from another model says so first (the likely cause). */
+function otherModelNote(contents: SafetensorsContents, model: ComponentSpec): string | undefined {
+  const exportedFrom = contents.metadata.model;
+  if (contents.metadata.producer !== 'model-lab' || exportedFrom === undefined || exportedFrom === model.name) return undefined;
+  return `the file was exported from model '${shownKey(exportedFrom)}', this run's model is '${model.name}'`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -152,7 +162,7 @@ export function exportCheckpoint(spec: ResolvedSpec, checkpoint: Checkpoint): Ui
 export function importCheckpoint(spec: ResolvedSpec, file: Uint8Array, source: string, step: number): Checkpoint {
   const contents = decodeSafetensors(file, source);
   return withModelParameters(spec, (parameters) => {
-    const weights = fromFileTensors(mappingsOf(spec.model, parameters), contents, source);
+    const weights = fromFileTensors(mappingsOf(spec.model, parameters), contents, source, spec.model);
     const optimizer = createOptimizer(spec.training, parameters);
     const fresh = optimizer.state().tensors.map(({ name, tensor }) => ({ name, tensor: tensor.clone() }));
     tf.dispose(optimizer.state().tensors.map((t) => t.tensor));

@@ -98,6 +98,7 @@ test("CoRelNet's file has bench/reference/corelnet.py's keys and PyTorch's layou
   const { tensors, metadata } = decodeSafetensors(exportCheckpoint(spec, checkpoint), 'corelnet');
   assert.match(metadata[METADATA.reference], /bench\/reference\/corelnet\.py/);
   assert.equal(metadata[METADATA.modelLabKeys], undefined);
+  assert.match(metadata[METADATA.layoutNote], /flattened \(row, column, channel\)/);
   const ours = (name: string) => checkpoint.weights.find((w) => w.name === name)!.tensor.dataSync();
   // Ours [kh, kw, in, out] flattened to [16 * in, out]; PyTorch's [out, in, kh, kw].
   const [kh, kw, c, o] = [1, 3, 5, 7];

@@ -25,6 +25,7 @@ export interface OfficialEntry {
 /** Metadata keys of an exported file: which reference its keys follow, and which keys are our own. */
 export const METADATA = {
   reference: 'reference',
+  layoutNote: 'layout_note',
   modelLabKeys: 'model_lab_keys',
   modelLabKeysWhy: 'model_lab_keys_why',
 } as const;
@@ -60,11 +61,12 @@ function toFileTensors(mappings: readonly Mapping[]): Float32Entry[] {
 
 /** What the metadata says about the keys: the reference, and the `model_lab.` keys with why. */
 function layoutMetadata(model: ComponentSpec, mappings: readonly Mapping[]): Record<string, string> {
-  const { reference, uncovered } = referenceLayoutOf(model);
+  const { reference, uncovered, note } = referenceLayoutOf(model);
   const own = mappings.filter((m) => m.key.startsWith(MODEL_LAB_PREFIX)).map((m) => m.key);
-  if (own.length === 0) return { [METADATA.reference]: reference };
+  const described = { [METADATA.reference]: reference, ...(note ? { [METADATA.layoutNote]: note } : {}) };
+  if (own.length === 0) return described;
   return {
-    [METADATA.reference]: reference,
+    ...described,
     [METADATA.modelLabKeys]: JSON.stringify(own),
     [METADATA.modelLabKeysWhy]: `${uncovered}; these keys are Model Lab's parameter names after '${MODEL_LAB_PREFIX}', in Model Lab's layout (dense kernels [in, out])`,
   };

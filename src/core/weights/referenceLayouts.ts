@@ -16,7 +16,9 @@
  *       linear1/linear2, norm) and the head; the DeepSets and GRU encoders and the flow family's
  *       parameters have no reference there (its family is the diagonal Gaussian, which has none).
  * A parameter no rule covers is stored as `model_lab.<our name>` in our own layout, and the file's
- * metadata lists it with the reason given here.
+ * metadata lists it with the reason given here. bench/reference/ is the reference, not the papers'
+ * repositories: those name the relational modules otherwise and flatten the encoder's feature
+ * map channels-first (RELATIONAL_NOTE, which the metadata carries).
  */
 import type { ComponentSpec } from '../spec/types';
 import { asIs, conv4x4, groupedLinear, linear, type LayerRule } from './layerLayouts';
@@ -27,6 +29,8 @@ export interface ReferenceLayout {
   rules: LayerRule[];
   /** Why the parameters no rule covers have no counterpart, for the file's metadata. */
   uncovered: string;
+  /** What a reader of the file must know beyond the keys (the metadata's `layout_note`). */
+  note?: string;
 }
 
 const RETRIEVAL: ReferenceLayout = {
@@ -39,6 +43,15 @@ const RETRIEVAL: ReferenceLayout = {
 const RELATIONAL_ENCODER: LayerRule[] = [conv4x4(/encoder\.conv[123]/), linear(/encoder\.fc[12]/), asIs(/contextnorm\.(gamma|beta)/)];
 
 const CORELNET_REFERENCE = 'bench/reference/corelnet.py (CoRelNet)';
+
+/**
+ * corelnet.py flattens the last feature map as ours does; the papers' code does not, and names
+ * its modules otherwise (read in giancarlok/relationaltasks and taylorwwebb/emergent_symbols).
+ */
+const RELATIONAL_NOTE =
+  "encoder.fc1.weight's 512 inputs are the 4 x 4 x 32 feature map flattened (row, column, channel), as in bench/reference/corelnet.py; " +
+  'the official code (giancarlok/relationaltasks, taylorwwebb/emergent_symbols) flattens (channel, row, column) and names the modules otherwise ' +
+  '(shape_encoder or encoder, final, a top-level gamma and beta), so a file for it needs fc1.weight\'s columns permuted and the keys renamed';
 
 const POSTERIOR_TRANSFORMER: LayerRule[] = [
   linear(/encoder\.embed/),
@@ -57,6 +70,7 @@ export function referenceLayoutOf(model: ComponentSpec): ReferenceLayout {
         reference: CORELNET_REFERENCE,
         rules: [...RELATIONAL_ENCODER, linear(/decoder\.[02]/)],
         uncovered: 'the asymmetric projections w1, w2 are not in the reference, which covers the symmetric CoRelNet',
+        note: RELATIONAL_NOTE,
       };
     case 'relational-transformer':
     case 'relational-lstm':
@@ -64,6 +78,7 @@ export function referenceLayoutOf(model: ComponentSpec): ReferenceLayout {
         reference: `${CORELNET_REFERENCE}: its ObjectEncoder and ContextNorm`,
         rules: RELATIONAL_ENCODER,
         uncovered: `bench/reference/ has no ${model.name === 'relational-lstm' ? 'LSTM' : 'transformer'} baseline: only the shared encoder and context norm have a reference`,
+        note: RELATIONAL_NOTE,
       };
     case 'amortized-posterior': {
       const transformer = model.encoder === 'transformer';

@@ -228,9 +228,14 @@ test('sweeps are checked while typing, within bounds; huge documents are left to
   const problems = liveSpecProblems(labDocument(badMember, { file: sweepFile })) ?? [];
   assert.ok(problems.length > 0 && problems.every((p) => p.offset !== undefined), JSON.stringify(problems));
 
-  const parsed = JSON.parse(sweep);
-  parsed.grid['/seed'] = Array.from({ length: LIVE_CHECK_MAX_SWEEP_MEMBERS }, (_, i) => i);
-  assert.equal(liveSpecProblems(labDocument(JSON.stringify(parsed), { file: sweepFile })), undefined, 'too many members to check while typing');
+  const seeds = (count: number) => {
+    const parsed = JSON.parse(sweep);
+    parsed.grid = { '/seed': Array.from({ length: count }, (_, i) => i) };
+    parsed.exclude = [];
+    return labDocument(JSON.stringify(parsed, null, 2), { file: sweepFile });
+  };
+  assert.deepEqual(liveSpecProblems(seeds(LIVE_CHECK_MAX_SWEEP_MEMBERS)), [], 'checked up to the member cap');
+  assert.equal(liveSpecProblems(seeds(LIVE_CHECK_MAX_SWEEP_MEMBERS + 1)), undefined, 'too many members to check while typing');
 
   const huge = broken.replace('"Deliberately', `"${'x'.repeat(LIVE_CHECK_MAX_CHARS)} Deliberately`);
   assert.equal(liveSpecProblems(labDocument(huge)), undefined);

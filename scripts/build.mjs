@@ -31,6 +31,7 @@ const builds = [
   { ...nodeCommon, entryPoints: { extension: 'src/extension.ts' }, outdir: dist },
   { ...nodeCommon, entryPoints: { worker: 'src/engine/worker.ts' }, outdir: dist },
   { ...nodeCommon, entryPoints: { gradientWorker: 'src/engine/gradientWorker.ts' }, outdir: dist },
+  { ...nodeCommon, entryPoints: { sweepExpansion: 'src/engine/sweepExpansionWorker.ts' }, outdir: dist },
   { ...nodeCommon, entryPoints: { cli: 'src/cli.ts' }, outdir: dist, banner: { js: '#!/usr/bin/env node' } },
   {
     bundle: true,

@@ -4,7 +4,10 @@
  * (otherwise once the running jobs have ended), and disposed on deactivation.
  */
 import * as vscode from 'vscode';
+import * as path from 'node:path';
 import { Engine, type SessionClient, type TrainingJob } from '../engine/engine';
+import type { LoadedSweep } from '../engine/launch';
+import { expandSweepOffThread } from '../engine/sweepExpansion';
 import type { BackendInfo } from '../protocol';
 import type { Log } from './output';
 import { SESSIONS_NEED_TRUST } from './trust';
@@ -99,6 +102,11 @@ export class EngineHost implements vscode.Disposable {
   openSession(runDir: string, step?: number): Promise<SessionClient> {
     if (!vscode.workspace.isTrusted) return Promise.reject(new Error(`Restricted Mode: ${SESSIONS_NEED_TRUST}`));
     return this.get().openSession(runDir, step);
+  }
+
+  /** Reads, expands and validates a sweep file in a short-lived thread (a large grid never blocks the host). */
+  expandSweep(specFile: string): Promise<LoadedSweep> {
+    return expandSweepOffThread(specFile, path.join(this.extensionPath, 'dist', 'sweepExpansion.js'));
   }
 
   isIdle(): boolean {

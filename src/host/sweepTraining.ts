@@ -6,7 +6,6 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { loadSweepFile } from '../core/spec/validate';
 import { SpecError } from '../core/spec/types';
 import { launchSweep, RunFolderError, type LaunchedSweep, type LoadedSweep } from '../engine/launch';
 import { SWEEP_CONFIRM_MEMBERS } from '../core/sweep';
@@ -33,9 +32,9 @@ export async function trainSweep(specFile: string, deps: SweepTrainingDeps, star
   const name = path.basename(specFile);
   let loaded: LoadedSweep;
   try {
-    // Located problems before any worker starts; expanded and validated once, here (the grid is
-    // counted first and capped at MAX_SWEEP_MEMBERS, so this stays short).
-    loaded = loadSweepFile(specFile);
+    // Located problems before any run starts; expanded and validated once, in a thread of its own
+    // (the grid is counted first and capped at MAX_SWEEP_MEMBERS), never on the extension host.
+    loaded = await deps.engineHost.expandSweep(specFile);
   } catch (error) {
     if (error instanceof SpecError) return showProblems(name, error, deps.diagnostics);
     throw error;

@@ -40,6 +40,7 @@ test('the VSIX holds exactly the allow-listed files: bundles, every built wasm, 
     ...manifest.contributes.walkthroughs.flatMap((w: { steps: { media: { markdown: string } }[] }) => w.steps.map((s) => s.media.markdown)),
     'dist/worker.js',
     'dist/gradientWorker.js',
+    'dist/sweepExpansion.js',
   ].map((file: string) => file.replace(/^\.\//, ''));
   for (const file of referenced) assert.ok(files.includes(file), `${file} is referenced by the extension and must be packaged`);
 

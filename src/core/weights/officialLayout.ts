@@ -4,7 +4,8 @@
  * layer is stored). A parameter the reference lacks is stored as `model_lab.<our name>` in our
  * own layout and listed in the file's `__metadata__`, so every model exports, and import takes
  * exactly the keys export writes: a file saved from the reference itself loads as long as the
- * model has no `model_lab.` parameters (the retrieval models and the symmetric CoRelNet never do).
+ * model has no `model_lab.` parameters (the retrieval models, the symmetric CoRelNet and the
+ * Gaussian posterior with the transformer encoder have none).
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildExperiment, type Experiment } from '../experiment';

@@ -6,8 +6,9 @@
  *
  * The extension host must stay responsive, so the check is debounced and bounded: a document past
  * LIVE_CHECK_MAX_CHARS, or a sweep of more than LIVE_CHECK_MAX_SWEEP_MEMBERS members (each member
- * is validated as a whole experiment, ~1 ms each), is not checked while typing; its entries are
- * cleared on change and Train reports its problems.
+ * is validated as a whole experiment), is not checked while typing; its entries are cleared on
+ * change and Train reports its problems. Measured on a 2-core machine: the broken example 4 ms,
+ * a 150-member sweep 85 ms, 256 KiB of unknown keys (the worst case at the cap) 140 ms.
  *
  * JSON syntax errors of a `json` document are left to VS Code's JSON service, which reports each
  * of them as an error at the spot while typing; reporting them here too would list them twice.
@@ -22,7 +23,7 @@ import { INPUT_LIMITS, readUserFile } from '../core/userFiles';
 import { Debouncer, type Timers } from './debouncer';
 
 export const LIVE_CHECK_DELAY_MS = 300;
-/** Lab files are a few KB; the worst case (100,000s of unknown keys) checks ~1.5 MB per second. */
+/** Lab files are a few KB. */
 export const LIVE_CHECK_MAX_CHARS = 256 * 1024;
 export const LIVE_CHECK_MAX_SWEEP_MEMBERS = 150;
 
@@ -44,8 +45,8 @@ export interface ProblemSink<D extends LabDocument> {
 }
 
 /**
- * The problems Model Lab lists for a document's text, or undefined when the text is too large to
- * check while typing.
+ * The problems Model Lab lists for a document's text, or undefined when it is too much to check
+ * while typing (past the size or sweep member cap).
  */
 export function liveSpecProblems(document: LabDocument, text = document.getText()): SpecProblem[] | undefined {
   if (text.length > LIVE_CHECK_MAX_CHARS) return undefined;

@@ -21,8 +21,12 @@ const train = spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), 'train'
 });
 if (train.status !== 0) process.exit(train.status ?? 1);
 const runDir = train.stdout.trim().split('\n').pop();
+// The kernels the run trained with, as `model-lab show` reads them from its environment.json.
+const shown = execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), 'show', runDir], { cwd: root, encoding: 'utf8' });
+const backend = shown.split('\n').find((line) => line.startsWith('backend ')) ?? 'backend    not shown';
 
 console.log(`\nVSIX: ${vsix} (${(statSync(vsix).size / 1e6).toFixed(1)} MB)`);
 console.log(`  install: code --install-extension ${relative(root, vsix)}`);
 console.log(`Run:  ${runDir}`);
+console.log(`  ${backend.replace(/^backend\s+/, 'backend: ')}`);
 console.log(`  inspect: npx model-lab show ${relative(root, runDir)}`);

@@ -12,23 +12,24 @@ import { SafetensorsError } from './core/weights/safetensors';
 import { PosteriorInputError, posteriorSamples } from './core/posterior/cli';
 import { calibrate } from './core/posterior/calibration';
 import { writeCheckpoint } from './runs/checkpoints';
-import { writeFileAtomic } from './runs/atomic';
+import { readJsonFile, writeFileAtomic } from './runs/atomic';
 import { SpecError } from './core/spec/types';
 import { shorten } from './core/spec/limits';
 import { SWEEP_FILE } from './core/sweep';
 import { INPUT_LIMITS, InputFileError, readUserFile } from './core/userFiles';
 import { RunFileError } from './runs/errors';
 import { ObjectSetError } from './core/relational/pngFolder';
-import { RUN_FILE } from './runs/layout';
+import { ENVIRONMENT_FILE, RUN_FILE, runFile } from './runs/layout';
 import { MAX_POSTERIOR_SAMPLES } from './core/posterior/cli';
 import { instantiateTemplate, listTemplates, TemplateError } from './core/spec/templates';
 import { Engine, type TrainingJob } from './engine/engine';
 import { MODEL_LAB_VERSION } from './engine/environment';
+import { kernelSummary } from './engine/kernelSummary';
 import { launchRun, launchSweep, RunFolderError, type LaunchedSweep } from './engine/launch';
 import { checkpointSource, listRuns, readMetrics, readRun, readRunRecord, readSpec, readStatus } from './runs/reader';
 import { RunLockedError, withOwnerLock } from './runs/ownership';
 import { isSweepFolder, readSweepFolder, readSweepReport, type SweepReport } from './runs/sweeps';
-import type { BackendSetting, MetricRecord } from './protocol';
+import type { BackendInfo, BackendSetting, MetricRecord } from './protocol';
 
 const EXIT_FAILED = 1;
 const EXIT_BAD_INPUT = 2;
@@ -179,6 +180,18 @@ function formatValues(values: Record<string, number>): string {
     .join('  ');
 }
 
+/** The backend and kernels a run last trained with, from its environment.json (rewritten on every start). */
+function recordedBackend(runDir: string): string {
+  let environment: { backend?: Partial<BackendInfo> } | null;
+  try {
+    environment = readJsonFile(runFile(runDir, ENVIRONMENT_FILE)) as { backend?: Partial<BackendInfo> } | null;
+  } catch (error) {
+    return `not recorded (${error instanceof Error ? error.message : String(error)})`;
+  }
+  const backend = environment?.backend;
+  return backend && typeof backend.name === 'string' ? `${backend.name}, ${kernelSummary(backend)}` : `not recorded (${ENVIRONMENT_FILE} has no backend)`;
+}
+
 /** Follow a job to its end: progress on stderr, Ctrl-C cancels (the run stays resumable). */
 async function follow(job: TrainingJob, engine: Engine): Promise<number> {
   let interrupts = 0;
@@ -284,7 +297,7 @@ function buildProgram(): Command {
           memoryLimitMB: options.memoryLimit ?? memoryLimitFromEnv(),
         });
         const backend = await engine.backendInfo();
-        process.stderr.write(`backend ${backend.name}${backend.fallbackReason ? ` (${backend.fallbackReason})` : ''}\n`);
+        process.stderr.write(`backend ${backend.name}${backend.fallbackReason ? ` (${backend.fallbackReason})` : ''}, ${kernelSummary(backend)}\n`);
         process.exitCode = await follow(job, engine);
       } catch (error) {
         await engine.dispose();
@@ -387,6 +400,7 @@ function buildProgram(): Command {
         `state      ${summary.state}${summary.error ? `: ${summary.error}` : ''}`,
         `progress   ${summary.step}/${summary.totalSteps} steps`,
         `created    ${summary.createdAt}`,
+        `backend    ${recordedBackend(runDir)}`,
         `checkpoint ${checkpoints.length ? checkpoints.join(', ') : 'none'}`,
         `metrics    ${Object.keys(latest).length ? formatValues(latest) : 'none yet'}`,
         `records    ${records.length} (${lastStep(records)})`,

@@ -37,6 +37,15 @@ export interface BackendInfo {
   adamKernel?: boolean;
   /** Why a kernel is not in use, when one is not. */
   kernelReason?: string;
+  /** Model Lab's wasm kernels (wasm backend only), each on or with why not: `kernelSummary` (src/engine/kernelSummary.ts) says it in a line. */
+  kernels?: KernelStatus[];
+}
+
+/** One of Model Lab's wasm kernels: its name (dist/<name>.wasm), and why it is off when it is. */
+export interface KernelStatus {
+  name: string;
+  active: boolean;
+  reason?: string;
 }
 
 /** The BackendInfo fields that say whether one of Model Lab's kernels is in use. */

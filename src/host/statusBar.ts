@@ -4,6 +4,7 @@
  * Also keeps the `modelLab.hasActiveRun` context key for menus.
  */
 import * as vscode from 'vscode';
+import { kernelSummary } from '../engine/kernelSummary';
 import type { BackendInfo, RunSummary } from '../protocol';
 import { describeBackend, type EngineHost } from './engineHost';
 import { latestLoss, progressText } from './progressText';
@@ -68,9 +69,12 @@ export class StatusBar implements vscode.Disposable {
       this.backendItem.hide();
       return;
     }
-    this.backendItem.text = `$(beaker) ${info.name}`;
-    this.backendItem.tooltip = `Model Lab trains with the TensorFlow.js ${describeBackend(info)}. Click for the log.`;
-    this.backendItem.backgroundColor = info.fallbackReason ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    // On wasm the text also counts Model Lab's kernels: a missing one makes training slower.
+    const kernels = info.name === 'wasm' ? `, ${kernelSummary(info, { reasons: false })}` : '';
+    const kernelsMissing = info.kernels?.some((kernel) => !kernel.active) ?? false;
+    this.backendItem.text = `$(beaker) ${info.name}${kernels}`;
+    this.backendItem.tooltip = `Model Lab trains with the TensorFlow.js ${describeBackend(info)}; ${kernelSummary(info)}. Click for the log.`;
+    this.backendItem.backgroundColor = info.fallbackReason || kernelsMissing ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.backendItem.show();
   }
 

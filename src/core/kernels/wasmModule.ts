@@ -1,9 +1,10 @@
 /**
- * Loading and running Model Lab's own wasm kernels (src/kernels/*.c, each built into dist/ by
- * scripts/build.mjs when clang and lld are installed). A kernel module imports the linear memory
- * of tfjs's wasm backend, so it reads its inputs and writes its outputs where tfjs keeps the
- * tensors: no copies in or out. The build checks that a kernel uses neither a stack nor static
- * data, the two things wasm-ld would place in that memory on top of tfjs's own.
+ * Loading and running Model Lab's own wasm kernels (src/kernels/*.c, each put into dist/ by
+ * scripts/build.mjs, compiled or copied from their committed builds in src/kernels/prebuilt). A
+ * kernel module imports the linear memory of tfjs's wasm backend, so it reads its inputs and
+ * writes its outputs where tfjs keeps the tensors: no copies in or out. The build checks that a
+ * kernel uses neither a stack nor static data, the two things wasm-ld would place in that memory
+ * on top of tfjs's own.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { findBackend as tfFindBackend, getBackend as tfGetBackend, getKernel as tfGetKernel, registerKernel as tfRegisterKernel, unregisterKernel as tfUnregisterKernel } from '@tensorflow/tfjs';
@@ -28,7 +29,7 @@ export function defaultKernelPaths(file: string): string[] {
  */
 export function compileKernel(file: string, candidates: string[]): WebAssembly.Module | string {
   const found = candidates.find((f) => fs.existsSync(f));
-  if (!found) return `${file} was not built (looked in ${candidates.join(', ')}; scripts/build.mjs builds it when clang and lld are installed)`;
+  if (!found) return `${file} was not built (looked in ${candidates.join(', ')}; npm run build puts it there)`;
   try {
     const module = new WebAssembly.Module(fs.readFileSync(found));
     const importsMemory = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');

@@ -45,12 +45,16 @@ test('training the first experiment lowers the L1 loss (seed 1, 300 steps)', () 
   const environment = JSON.parse(readFileSync(join(runDir, 'environment.json'), 'utf8'));
   assert.equal(environment.backend.name, 'wasm');
   assert.equal(environment.workers, 1);
+  // The build puts the committed kernels into dist/ even without a compiler: all seven run, and say so.
+  assert.equal(environment.backend.kernels.filter((kernel: { active: boolean }) => kernel.active).length, 7, JSON.stringify(environment.backend.kernels));
+  assert.match(stderr, /^backend wasm, kernels: 7 of 7$/m);
 
   const list = modelLab(['list'], cwd);
   assert.equal(list.code, 0);
   assert.match(list.stdout, /completed\t300\/300\tloss-drop/);
   const show = modelLab(['show', runDir, '--json'], cwd);
   assert.equal(JSON.parse(show.stdout).run.state, 'completed');
+  assert.match(modelLab(['show', runDir], cwd).stdout, /^backend {4}wasm, kernels: 7 of 7$/m);
 });
 
 test('a run killed mid-way shows as interrupted and resumes to the uninterrupted result', async () => {

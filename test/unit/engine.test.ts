@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as esbuild from 'esbuild';
+import { bundleWorker } from '../helpers/bundle';
 import { parseSpec } from '../../src/core/spec/validate';
 import type { ResolvedSpec } from '../../src/core/spec/types';
 import { Engine, type EngineOptions, type TrainingJob } from '../../src/engine/engine';
@@ -61,16 +61,7 @@ before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'model-lab-engine-'));
   runsDir = path.join(tmp, 'runs');
   workerScript = path.join(tmp, 'worker.js');
-  await esbuild.build({
-    entryPoints: [path.join(root, 'src/engine/worker.ts')],
-    outfile: workerScript,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'warning',
-    external: ['@tensorflow/tfjs-node'],
-  });
+  await bundleWorker('src/engine/worker.ts', workerScript);
 });
 
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));

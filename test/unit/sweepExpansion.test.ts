@@ -5,30 +5,19 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as esbuild from 'esbuild';
 import '../../src/core/labs';
 import { SpecError } from '../../src/core/spec/types';
 import { loadSweepFile } from '../../src/core/spec/validate';
 import { expandSweepOffThread } from '../../src/engine/sweepExpansion';
+import { bundleWorker } from '../helpers/bundle';
 
-const root = path.join(__dirname, '..', '..');
 let tmp: string;
 let workerScript: string;
 
 before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'model-lab-sweep-expansion-'));
   workerScript = path.join(tmp, 'sweepExpansion.js');
-  await esbuild.build({
-    entryPoints: [path.join(root, 'src/engine/sweepExpansionWorker.ts')],
-    outfile: workerScript,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'warning',
-    external: ['@tensorflow/tfjs-node'],
-    mainFields: ['module', 'main'],
-  });
+  await bundleWorker('src/engine/sweepExpansionWorker.ts', workerScript);
 });
 
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -7,7 +7,7 @@ import type { Parameter } from '../../src/core/registry';
 import type { TrainingSpec } from '../../src/core/spec/types';
 import { useWasmBackend } from '../helpers/backend';
 
-// Optional like every wasm kernel: without clang and lld the tests are skipped with the reason.
+// Without dist/ built (npm run build puts the kernels there) the tests are skipped with the reason.
 const missing = loadAdamKernel();
 if (missing) console.log(`Adam kernel tests skipped: ${missing}`);
 const options = { skip: missing };

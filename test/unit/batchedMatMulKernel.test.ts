@@ -5,7 +5,7 @@ import { batchedMatMulKernelEnabled, disableBatchedMatMulKernel, enableBatchedMa
 import { useWasmBackend } from '../helpers/backend';
 import { relativeError } from '../helpers/kernels';
 
-// The kernel is optional (built only where clang and lld are installed): without it these tests
+// The kernel comes with the build (npm run build puts it into dist/): without it these tests
 // are skipped with the loader's reason, and tf.matMul keeps tfjs's kernel.
 const missing = loadBatchedMatMulKernel();
 if (missing) console.log(`batchedMatMul kernel tests skipped: ${missing}`);

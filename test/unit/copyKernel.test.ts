@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { copyKernelCalls, disableCopyKernel, enableCopyKernel, loadCopyKernel } from '../../src/core/kernels/copy';
 import { useWasmBackend } from '../helpers/backend';
 
-// Optional like every wasm kernel: without clang and lld the tests are skipped with the reason.
+// Without dist/ built (npm run build puts the kernels there) the tests are skipped with the reason.
 const missing = loadCopyKernel();
 if (missing) console.log(`copy kernel tests skipped: ${missing}`);
 const options = { skip: missing };

@@ -8,7 +8,7 @@ import { disableSharedIdentity, enableSharedIdentity } from '../../src/core/kern
 import { useWasmBackend } from '../helpers/backend';
 import { opsThenKernel, relativeError } from '../helpers/kernels';
 
-// Optional like every wasm kernel: without clang and lld the tests are skipped with the reason.
+// Without dist/ built (npm run build puts the kernels there) the tests are skipped with the reason.
 const missing = loadDenseKernel();
 if (missing) console.log(`dense kernel tests skipped: ${missing}`);
 const options = { skip: missing };

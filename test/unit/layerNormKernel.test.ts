@@ -6,7 +6,7 @@ import { LayerNorm } from '../../src/core/models/layerNorm';
 import { useWasmBackend } from '../helpers/backend';
 import { opsThenKernel, relativeError } from '../helpers/kernels';
 
-// Optional like every wasm kernel: without clang and lld the tests are skipped with the reason.
+// Without dist/ built (npm run build puts the kernels there) the tests are skipped with the reason.
 const missing = loadLayerNormKernel();
 if (missing) console.log(`layer norm kernel tests skipped: ${missing}`);
 const options = { skip: missing };

@@ -14,7 +14,7 @@ import { createRng } from '../../src/core/rng';
 import { useWasmBackend } from '../helpers/backend';
 import { relativeError } from '../helpers/kernels';
 
-// The kernel is optional (built only where clang and lld are installed): without it these tests
+// The kernel comes with the build (npm run build puts it into dist/): without it these tests
 // are skipped with the loader's reason, and the posterior transformer keeps tfjs's ops.
 const missing = loadMaskedAttentionKernel();
 if (missing) console.log(`masked attention kernel tests skipped: ${missing}`);

@@ -16,7 +16,7 @@ import { disableDenseKernel, enableDenseKernel } from '../../src/core/kernels/de
 import { useWasmBackend } from '../helpers/backend';
 import { opsThenKernel, relativeError } from '../helpers/kernels';
 
-// The kernels are optional (built only where clang and lld are installed): without them these
+// The kernels come with the build (npm run build puts them into dist/): without them these
 // tests are skipped with the loader's reason, and the gradients keep the stride-1 convolutions.
 const missing = loadStridedConvKernels();
 if (missing) console.log(`strided conv kernel tests skipped: ${missing}`);

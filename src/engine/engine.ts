@@ -5,11 +5,12 @@
  * Node-only (used by the extension host and the CLI), no 'vscode'.
  */
 import * as fs from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { BackendInfo, BackendSetting, FromWorker, InferenceRequest, MetricRecord, ToWorker } from '../protocol';
 import { OWNER_HEARTBEAT_INTERVAL_MS, acquireOwnerLock, type OwnerLock } from '../runs/ownership';
 import { DiskRunSink } from '../runs/store';
 import type { EngineWorkerData } from './worker';
+import { describeWorkerError, startLimitedWorker } from './workerLimits';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
@@ -147,7 +148,7 @@ export class Engine {
       wasmDir: this.options.wasmDir,
       workers: this.options.workers,
     };
-    const slot = new WorkerSlot(this.nextSlot++, new Worker(this.options.workerScript, { workerData: data }), {
+    const slot = new WorkerSlot(this.nextSlot++, startLimitedWorker(this.options.workerScript, { workerData: data }), {
       log: (level, message) => this.log(level, message),
       onJobFinished: (job, outcome) => {
         job.finish(outcome);
@@ -164,7 +165,7 @@ export class Engine {
     this.slots.splice(this.slots.indexOf(slot), 1);
     // A worker that never got ready says nothing about the next one: let backendInfo() ask again.
     if (this.firstReady === slot.ready && !slot.isReady) this.firstReady = undefined;
-    const reason = `worker exited with code ${code}`;
+    const reason = slot.crash ? `the training worker stopped: ${slot.crash}` : `worker exited with code ${code}`;
     if (slot.job && !this.disposed) this.log('error', `Training worker ${slot.id} ${reason} while training ${slot.job.runDir}.`);
     const job = slot.job;
     slot.job = undefined;
@@ -381,6 +382,8 @@ class WorkerSlot {
   readonly sessions = new Map<string, SessionRecord>();
   readonly ready: Promise<BackendInfo>;
   isReady = false;
+  /** Why the worker crashed, in words (e.g. out of memory), once it has. */
+  crash?: string;
   private readonly exited: Promise<number>;
   private alive = true;
 
@@ -404,7 +407,10 @@ class WorkerSlot {
       }
       else this.route(message);
     });
-    worker.on('error', (error) => events.log('error', `Training worker ${id} crashed: ${error.stack ?? error.message}`));
+    worker.on('error', (error) => {
+      this.crash = describeWorkerError(error);
+      events.log('error', `Training worker ${id} crashed: ${error.stack ?? error.message}`);
+    });
     this.exited = new Promise((resolve) =>
       worker.once('exit', (code) => {
         this.alive = false;

@@ -14,7 +14,7 @@ import { runCapped } from './cappedRun';
 import { trainSeedRun } from './seedRun';
 import { TARGETS } from './targets';
 
-export const FUZZ_SEED = 18;
+const FUZZ_SEED = 18; // the number: any fixed seed gives the same cases every run
 const FUZZ_CASES = 10_000;
 
 // The targets run side by side (one process each): on two cores that halves the suite's time.

@@ -44,6 +44,20 @@ function origin(error: Error): string {
   return 'an unknown place';
 }
 
+/** What the engine's own errors say: text holding one is a crash caught and passed on as a message. */
+const ENGINE_MESSAGES = /Maximum call stack size exceeded|Cannot read properties of|is not a function|is not iterable|Invalid string length|Invalid array length|Cannot convert undefined|out of memory/;
+
+/**
+ * An error reported as text (a run summary's `error`): short, naming one of `names`, and not an
+ * engine error that a reader caught and passed on.
+ */
+export function assertLocatedText(text: string, names: readonly string[], what: string): void {
+  const crash = ENGINE_MESSAGES.exec(text);
+  if (crash) fail(`crash reported as text: ${crash[0]}`, `${what}: ${excerpt(text)}`);
+  if (text.length > MAX_MESSAGE_CHARS) fail(`an error text over ${MAX_MESSAGE_CHARS} characters`, `${what}: ${text.length} characters: ${excerpt(text)}`);
+  if (!names.some((name) => text.includes(name))) fail(`an error text naming no file (${text.replace(/\d+/g, 'N').slice(0, 60)})`, `${what}: ${excerpt(text)}`);
+}
+
 /**
  * `error` is a located error: an Error of the code's own making whose message names one of
  * `names` (a file path, a file name, a field) and is at most MAX_MESSAGE_CHARS long. `what` says
@@ -55,6 +69,7 @@ export function assertLocatedError(error: unknown, names: readonly string[], wha
   if (ENGINE_ERRORS.some((type) => error instanceof type) || /^(Type|Range|Syntax|Reference)Error/.test(error.name)) {
     fail(`crash: ${error.name}: ${error.message.replace(/\d+/g, 'N').slice(0, 80)} at ${origin(error)}`, `${what}: ${describeError(error)}`);
   }
+  if (ENGINE_MESSAGES.test(error.message)) fail(`crash passed on in a ${error.name}: ${ENGINE_MESSAGES.exec(error.message)![0]}`, `${what}: ${describeError(error)}`);
   if (error.message.length > MAX_MESSAGE_CHARS) {
     fail(`a ${error.name} message over ${MAX_MESSAGE_CHARS} characters`, `${what}: ${error.message.length} characters: ${excerpt(error.message)}`);
   }

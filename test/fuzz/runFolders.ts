@@ -25,7 +25,7 @@ import type { Checkpoint } from '../../src/core/sink';
 import { acquireOwnerLock } from '../../src/runs/ownership';
 import { checkpointSource, listRuns, readMetrics, readRun, readSpec } from '../../src/runs/reader';
 import { hostileText, hostileValue, logSize, pointerOf, slotsOf, spliceRaw, type Hostile, type Slot } from './hostileJson';
-import { assertLocatedError, fail } from './outcomes';
+import { assertLocatedError, assertLocatedText, fail } from './outcomes';
 import type { FuzzTarget, SetupContext } from './target';
 
 interface Entry {
@@ -280,7 +280,12 @@ function assertSummary(summary: ReturnType<typeof readRun>, what: string): void 
     summary.error !== undefined && typeof summary.error !== 'string' && 'error',
   ].filter(Boolean);
   if (problems.length > 0) fail(`${what} returned a summary with bad fields`, `${problems.join(', ')}: ${JSON.stringify(summary).slice(0, 400)}`);
+  // A broken folder is a summary in state 'failed' whose error says which files are wrong.
+  if (summary.error?.startsWith('Broken run folder')) assertLocatedText(summary.error, RUN_FILES, `${what}'s error`);
+  else if (summary.error !== undefined) assertLocatedText(summary.error, [''], `${what}'s error`);
 }
+
+const RUN_FILES = ['run.json', 'status.json', 'spec.json', 'metrics.jsonl', 'environment.json', 'owner'];
 
 async function check(state: State, fault: Fault): Promise<void> {
   const entry = applyFault(state, fault);

@@ -39,6 +39,13 @@ type FormControl = HTMLElement & { value: string };
 
 // ------------------------------------------------------------------ layout
 
+/** Measured on the paper's task (bench/README.md, "Contextual Retrieval, the paper's task"). */
+const WHAT_TO_EXPECT =
+  'What to expect: split \'ood\' holds the retrieval combinations training never showed; a model that composes keeps a selection that follows the context there too. '
+  + 'On the paper\'s task (2 x 4, batch 256, lr 1e-4) neither model learns much in the first 4000 steps (L1 near 0.74). After 20000 steps, compositional attention '
+  + 'reached training / held-out L1 0.18 / 0.24 with seed 0 but 0.18 / 0.59 with seed 1 (it did not compose); multi-head attention, whose selection is the fixed pairing, '
+  + '0.52 / 0.55 and 0.30 / 0.81 (its held-out loss rose while its training loss fell).';
+
 const app = document.getElementById('app')!;
 const splitSelect = <FormControl>el('vscode-single-select', { id: 'split', 'aria-label': 'Split to draw examples from', 'data-testid': 'split' });
 const indexField = <FormControl>el('vscode-textfield', {
@@ -70,7 +77,8 @@ app.append(
     el('span', { class: 'legend-item' }, el('span', { class: 'mark ring', 'aria-hidden': 'true' }), 'what the model picked (argmax)'),
     el('span', { class: 'legend-item' }, el('span', { class: 'mark cross', 'aria-hidden': 'true' }, '✕'), 'ground truth'),
     el('span', { class: 'legend-note' },
-      'Hover a token (a row of a search map, a column of the selection) to follow it. Ground-truth searches g0, g1, … are the task\'s; learned searches may play them in any order.')),
+      'Hover a token (a row of a search map, a column of the selection) to follow it. Ground-truth searches g0, g1, … are the task\'s; learned searches may play them in any order.'),
+    el('span', { class: 'legend-note', 'data-testid': 'what-to-expect' }, WHAT_TO_EXPECT)),
   messages,
   grid,
 );

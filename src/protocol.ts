@@ -75,6 +75,8 @@ export interface RunSummary {
   notes: string;
   tags: string[];
   error?: string;
+  /** Training time so far (status.json); absent in runs written before it was recorded. */
+  elapsedMs?: number;
 }
 
 // ---------------------------------------------------------------- host <-> worker

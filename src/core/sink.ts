@@ -23,8 +23,11 @@ export interface Checkpoint {
 export interface RunSink {
   /** Append metric records (durably: a killed process keeps every record already appended). */
   appendMetrics(records: MetricRecord[]): void;
-  /** Record liveness and progress; called at least every few seconds while training. */
-  heartbeat(step: number): void;
+  /**
+   * Record liveness and progress; called at least every few seconds while training. `elapsedMs`:
+   * training time so far (resumed runs continue counting; time stopped does not count).
+   */
+  heartbeat(step: number, elapsedMs?: number): void;
   /**
    * Forget metric records and checkpoints after `step` (called once before the loop starts, at
    * the resumed checkpoint's step or 0, so what an interrupted attempt wrote after it is not duplicated).

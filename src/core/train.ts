@@ -116,7 +116,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         records.push({ step, time: elapsed(), values: await evaluate(spec, experiment, step) });
       }
       if (records.length > 0) emit(records);
-      sink.heartbeat(step);
+      sink.heartbeat(step, elapsed());
       if (step % training.checkpointEvery === 0 || step === training.steps) await saveCheckpoint();
       await yieldToEventLoop();
     }

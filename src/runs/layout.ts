@@ -79,6 +79,8 @@ export interface RunStatusRecord {
   pid: number;
   hostname: string;
   error?: string;
+  /** Training time so far in ms (time stopped excluded); absent in runs written before it was recorded. */
+  elapsedMs?: number;
 }
 
 export function runsDirOf(workspaceFolder: string): string {

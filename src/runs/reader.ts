@@ -91,6 +91,7 @@ export function readRun(runDir: string): RunSummary {
     tags: record?.tags ?? [],
     step: status?.step ?? 0,
     totalSteps: status?.totalSteps ?? 0,
+    ...(status?.elapsedMs !== undefined ? { elapsedMs: status.elapsedMs } : {}),
   };
   if (!record || !status || problems.length > 0) {
     return { ...base, state: 'failed', error: `Broken run folder: ${problems.join('; ')}` };

@@ -31,6 +31,7 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 const isNonNegativeInteger = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
 const isOptionalString = (v: unknown): v is string | undefined => v === undefined || typeof v === 'string';
+const isOptionalNonNegativeNumber = (v: unknown): v is number | undefined => v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= 0);
 
 export function parseRunRecord(file: string, value: unknown): RunRecord {
   const object = asObject(file, value);
@@ -80,5 +81,6 @@ export function parseStatusRecord(file: string, value: unknown): RunStatusRecord
     pid: field(file, object, 'pid', isNonNegativeInteger, 'a process id'),
     hostname: field(file, object, 'hostname', isString, 'a string'),
     error: field(file, object, 'error', isOptionalString, 'a string'),
+    elapsedMs: field(file, object, 'elapsedMs', isOptionalNonNegativeNumber, 'a non-negative number of milliseconds'),
   };
 }

@@ -258,10 +258,11 @@ export class DiskRunSink implements RunSink {
     this.status.step = step;
   }
 
-  heartbeat(step: number): void {
+  heartbeat(step: number, elapsedMs?: number): void {
     this.assertOpen('heartbeat');
     this.assertOwner();
     this.status.step = step;
+    if (elapsedMs !== undefined) this.status.elapsedMs = Math.round(elapsedMs);
     if (this.status.state === 'queued') this.status.state = 'running';
     const firstProgress = this.writtenStep === 0 && step !== 0;
     if (!firstProgress && Date.now() - this.lastStatusWrite < HEARTBEAT_WRITE_INTERVAL_MS) return;
@@ -282,8 +283,9 @@ export class DiskRunSink implements RunSink {
   setState(state: RunState, error?: string): void {
     this.assertOpen('set the state');
     this.lock.assertHeld();
-    const { step, totalSteps } = this.status;
-    this.status = newStatus(state, step, totalSteps, error);
+    const { step, totalSteps, elapsedMs } = this.status;
+    // The duration so far stays: a resumed run continues counting from it.
+    this.status = { ...newStatus(state, step, totalSteps, error), ...(elapsedMs !== undefined ? { elapsedMs } : {}) };
     this.writeStatus();
   }
 

@@ -406,3 +406,27 @@ test('a resuming writer ends a complete but unterminated last record with a newl
   sink.close();
   assert.deepEqual(readMetrics(runDir).records.map((r) => r.step), [1, 2]);
 });
+
+test('the run duration (elapsedMs) is written with the status, kept by setState, and optional when read', () => {
+  const runDir = createRun(freshRunsDir(), makeSpec(), { environment });
+  assert.equal(readRun(runDir).elapsedMs, undefined, 'a queued run has no duration yet');
+  const sink = new DiskRunSink(runDir);
+  sink.heartbeat(1, 250.4);
+  assert.equal(readStatus(runDir).elapsedMs, 250);
+  sink.heartbeat(2, 900);
+  sink.setState('completed');
+  sink.close();
+  assert.equal(readStatus(runDir).elapsedMs, 900, 'the final state keeps the duration');
+  assert.equal(readRun(runDir).elapsedMs, 900, 'RunSummary exposes it');
+
+  // A status written before the duration was recorded still reads, without one.
+  const file = path.join(runDir, 'status.json');
+  const { elapsedMs: _dropped, ...old } = JSON.parse(fs.readFileSync(file, 'utf8')) as RunStatusRecord;
+  fs.writeFileSync(file, JSON.stringify(old));
+  assert.equal(readStatus(runDir).elapsedMs, undefined);
+  assert.equal(readRun(runDir).state, 'completed');
+  assert.equal(readRun(runDir).elapsedMs, undefined);
+
+  fs.writeFileSync(file, JSON.stringify({ ...old, elapsedMs: -5 }));
+  assert.throws(() => readStatus(runDir), /status\.json.*"elapsedMs" should be a non-negative number/);
+});

@@ -3,10 +3,10 @@
 //   - targets of the issue: Gaussian mean (2-D) and linear regression (1-D inputs), forward and
 //     reverse KL, Gaussian family: predictive L2 within 5% of the exact-posterior floor measured
 //     by the same evaluator, and symmetric KL to the exact posterior / dim theta under 0.1;
-//   - next to the paper's table (research/amortized-posterior.md, transformer encoder): linear
+//   - next to the paper's table (docs/research/amortized-posterior.md, transformer encoder): linear
 //     classification 2-D (accuracy), nonlinear regression 1-D (one ReLU layer of 32, L2), and
 //     the flow family on the 2-cluster mixture in 2-D (L2);
-//   - misspecification (research notes, "Misspecification"; `--only misspecified-nlr`): the NLR
+//   - misspecification (docs/research/amortized-posterior.md, "Misspecification"; `--only misspecified-nlr`): the NLR
 //     1-D model (one ReLU layer of 32) on Gaussian-process data (RBF, lengthscale 1), Gaussian
 //     family: forward KL and reverse KL trained on the NLR simulator, reverse KL trained on the
 //     GP data itself; the metric is the predictive L2 on the GP split. The notes give two paper

@@ -1,5 +1,5 @@
 """PyTorch reference for bench/compare.mjs: the Contextual Retrieval models, written from the
-equations in research/compositional-attention.md (not copied from the official code).
+equations in docs/research/compositional-attention.md (not copied from the official code).
 
 Modes `check` and `time`: see harness.py.
 

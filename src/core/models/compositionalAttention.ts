@@ -1,5 +1,5 @@
 /**
- * Compositional attention (Mittal et al. 2022, research/compositional-attention.md): S searches
+ * Compositional attention (Mittal et al. 2022, docs/research/compositional-attention.md): S searches
  * and R retrievals kept as separate banks; every token, for every search, softly picks a retrieval.
  *   Q = x Wq, K = x Wk                      (D -> search_dim, S searches of width d_s)
  *   A_s = softmax(Q_s K_s^T / sqrt(d_s))     (diagonal masked in the retrieval model)

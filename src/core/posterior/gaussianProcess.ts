@@ -2,7 +2,7 @@
  * A Gaussian-process data source for misspecification experiments: regression data sets that no
  * parametric model of the lab generated. Inputs are drawn as the assumed models draw them,
  * x ~ N(0, I); then f ~ GP(0, k) with the RBF kernel k(x, x') = s2 exp(-|x - x'|^2 / (2 l^2))
- * (lengthscale l = 1, variance s2 = 1, as in the notes) and y = f(x) + eps, eps ~ N(0, 0.25), the
+ * (lengthscale l = 1, variance s2 = 1, as in docs/research/amortized-posterior.md) and y = f(x) + eps, eps ~ N(0, 0.25), the
  * noise the assumed regression models use. A data set's context and held-out points come from
  * one draw of f: they are sampled jointly, so held-out points test the same function.
  * There is no true theta: objectives and metrics that need one must not run on these sets.

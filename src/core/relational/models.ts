@@ -1,5 +1,5 @@
 /**
- * The relational models (Kerg et al. 2022; see research/relational-corelnet.md). All share one
+ * The relational models (Kerg et al. 2022; see docs/research/relational-corelnet.md). All share one
  * encoder: each 32 x 32 object goes through 3 conv layers (4 x 4, stride 2, 32 channels, ReLU) and
  * fully connected 512 -> 256 -> 128 with ReLU, giving Z [B, T, 128]; context normalisation over
  * the sequence (per segment, e.g. RMTS's pairs) is an option.

@@ -1,6 +1,6 @@
 /**
  * The four relational tasks of Webb et al. (ESBN) and Kerg et al. (CoRelNet), as trials over
- * object indices (see research/relational-corelnet.md). Each generator draws its objects from
+ * object indices (see docs/research/relational-corelnet.md). Each generator draws its objects from
  * a pool (the training or the held-out objects) and returns the sequence and its answer.
  *
  * | task           | sequence                                     | label                               |

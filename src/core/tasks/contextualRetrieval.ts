@@ -1,5 +1,5 @@
 /**
- * Contextual Retrieval Task (Mittal et al. 2022, see research/compositional-attention.md).
+ * Contextual Retrieval Task (Mittal et al. 2022, see docs/research/compositional-attention.md).
  *
  * N tokens, each with v_s search features, v_p retrieval features (all N(0, 1)) and a one-hot
  * context of size v_s x v_p naming, per ground-truth search s, the retrieval r_s(i) token i wants.

@@ -2,7 +2,7 @@
  * Which PyTorch reference each of our models is exchanged with, and which of its modules have a
  * counterpart there (read from the reference code; the layer rules are in layerLayouts.ts):
  *   multi-head-attention, compositional-attention
- *       the official Contextual Retrieval code (research/compositional-attention.md, "The official
+ *       the official Contextual Retrieval code (docs/research/compositional-attention.md, "The official
  *       checkpoint layout"): every parameter; our names already are its module paths.
  *   corelnet
  *       bench/reference/corelnet.py `CoRelNet`: encoder.conv1-3 (nn.Conv2d), encoder.fc1-2,

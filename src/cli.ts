@@ -29,6 +29,7 @@ import { launchRun, launchSweep, RunFolderError, type LaunchedSweep } from './en
 import { checkpointSource, listRuns, readMetrics, readRun, readRunRecord, readSpec, readStatus } from './runs/reader';
 import { RunLockedError, withOwnerLock } from './runs/ownership';
 import { isSweepFolder, readSweepFolder, readSweepReport, type SweepReport } from './runs/sweeps';
+import { progressSummaryText } from './runs/progress';
 import type { BackendInfo, BackendSetting, MetricRecord } from './protocol';
 
 const EXIT_FAILED = 1;
@@ -398,7 +399,7 @@ function buildProgram(): Command {
       const lines = [
         `${summary.name}  (${summary.experiment})`,
         `state      ${summary.state}${summary.error ? `: ${summary.error}` : ''}`,
-        `progress   ${summary.step}/${summary.totalSteps} steps`,
+        `progress   ${progressSummaryText(summary, records)}`,
         `created    ${summary.createdAt}`,
         `backend    ${recordedBackend(runDir)}`,
         `checkpoint ${checkpoints.length ? checkpoints.join(', ') : 'none'}`,

@@ -103,3 +103,20 @@ export function progressSamples(
   if (status?.elapsedMs !== undefined) samples.push({ step: status.step, elapsedMs: status.elapsedMs });
   return samples;
 }
+
+/**
+ * `model-lab show`'s progress: `1200/3000 steps, 3.0 s, 410 steps/s` (time left added while the
+ * run is active; a finished run's time is its duration). Old runs without a duration: steps only.
+ */
+export function progressSummaryText(
+  run: { step: number; totalSteps: number; state: string; elapsedMs?: number },
+  records: readonly { step: number; time: number }[],
+): string {
+  const estimate = estimateProgress(run.step, run.totalSteps, run.elapsedMs, progressSamples(records, run));
+  const parts = [`${run.step}/${run.totalSteps} steps`];
+  if (estimate.elapsedMs !== undefined) parts.push(formatDuration(estimate.elapsedMs));
+  if (estimate.stepsPerSecond !== undefined) parts.push(formatRate(estimate.stepsPerSecond));
+  const active = run.state === 'running' || run.state === 'queued';
+  if (active && estimate.remainingMs !== undefined) parts.push(`${formatDuration(estimate.remainingMs)} left`);
+  return parts.join(', ');
+}

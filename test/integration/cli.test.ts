@@ -424,3 +424,20 @@ test('a run folder from a newer Model Lab (run.json, spec.json or status.json) i
     assert.deepEqual(readdirSync(runDir).map((name) => [name, statSync(join(runDir, name)).mtimeMs]), before, 'nothing rewritten');
   }
 });
+
+test('show prints the run duration and speed; a run from before durations were recorded shows its steps', () => {
+  const cwd = workdir();
+  const trained = modelLab(['train', specWith(cwd, 'timed', { steps: 40, logEvery: 10, evalEvery: 40, checkpointEvery: 40 })], cwd);
+  assert.equal(trained.code, 0, trained.stderr);
+  const runDir = trained.stdout.trim().split('\n').pop()!;
+  const status = JSON.parse(readFileSync(join(runDir, 'status.json'), 'utf8'));
+  assert.equal(status.state, 'completed');
+  assert.ok(Number.isFinite(status.elapsedMs) && status.elapsedMs >= 0, `status.json records the training time: ${JSON.stringify(status)}`);
+  assert.equal(JSON.parse(modelLab(['show', runDir, '--json'], cwd).stdout).run.elapsedMs, status.elapsedMs);
+  // Completed: the duration (and the rate when measurable), never a time left.
+  assert.match(modelLab(['show', runDir], cwd).stdout, /^progress {3}40\/40 steps, [\d.]+ (s|min \d+ s)(, [\d.,]+ steps\/s)?$/m);
+
+  const old = modelLab(['show', trainedRun], cwd);
+  assert.equal(old.code, 0, old.stderr);
+  assert.match(old.stdout, /^progress {3}4000\/4000 steps(, [\d.,]+ steps\/s)?$/m);
+});

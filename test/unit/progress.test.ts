@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { estimateProgress, formatDuration, progressLine, progressSamples, timingParts } from '../../src/runs/progress';
+import { estimateProgress, formatDuration, progressLine, progressSamples, progressSummaryText, timingParts } from '../../src/runs/progress';
 
 test('steps/s and time left come from the recent window, not from the start', () => {
   // Slow warm-up (100 steps in 5 s), then 400 steps/s: the window sees only the fast part.
@@ -50,4 +50,14 @@ test('durations and the progress line read well', () => {
   );
   assert.deepEqual(timingParts({ step: 5, totalSteps: 10 }), []);
   assert.deepEqual(timingParts({ step: 5, totalSteps: 10, stepsPerSecond: 2.5 }), ['2.5 steps/s']);
+});
+
+test("show's progress text: steps, duration, rate, and time left only while active", () => {
+  const records = [{ step: 600, time: 1_000 }, { step: 1_000, time: 2_000 }];
+  assert.equal(
+    progressSummaryText({ step: 1_200, totalSteps: 3_000, state: 'running', elapsedMs: 3_000 }, records),
+    '1200/3000 steps, 3.0 s, 300 steps/s, 6.0 s left',
+  );
+  assert.equal(progressSummaryText({ step: 3_000, totalSteps: 3_000, state: 'completed', elapsedMs: 12_000 }, []), '3000/3000 steps, 12 s');
+  assert.equal(progressSummaryText({ step: 30, totalSteps: 100, state: 'cancelled' }, records), '30/100 steps, 400 steps/s');
 });

@@ -1,8 +1,9 @@
 /**
- * Short progress texts (notification, status bar): step counts and the latest loss.
- * No 'vscode' import.
+ * Short progress texts (notification, status bar): step counts, the latest loss and, when
+ * measured, speed and time left (src/runs/progress.ts). No 'vscode' import.
  */
 import type { MetricRecord } from '../protocol';
+import { formatDuration, formatRate, type ProgressEstimate } from '../runs/progress';
 
 /** The newest value of a training loss among metric records (`train/loss`, else any `*loss`). */
 export function latestLoss(records: readonly MetricRecord[]): number | undefined {
@@ -23,8 +24,20 @@ export function formatNumber(value: number): string {
   return String(Number(value.toPrecision(3)));
 }
 
-/** `step 120/2000 · loss 0.421` for progress notifications and the status bar. */
-export function progressText(step: number, totalSteps: number, loss: number | undefined): string {
-  const steps = totalSteps > 0 ? `step ${step}/${totalSteps}` : `step ${step}`;
-  return loss === undefined ? steps : `${steps} · loss ${formatNumber(loss)}`;
+/**
+ * `step 120/2000 · loss 0.421` for progress notifications and the status bar; with an estimate,
+ * what of `410 steps/s · 4.4 s left` is known (`timing: 'left'`: the time left only, for the status bar).
+ */
+export function progressText(
+  step: number,
+  totalSteps: number,
+  loss: number | undefined,
+  estimate?: ProgressEstimate,
+  timing: 'rate and left' | 'left' = 'rate and left',
+): string {
+  const parts = [totalSteps > 0 ? `step ${step}/${totalSteps}` : `step ${step}`];
+  if (loss !== undefined) parts.push(`loss ${formatNumber(loss)}`);
+  if (estimate?.stepsPerSecond !== undefined && timing === 'rate and left') parts.push(formatRate(estimate.stepsPerSecond));
+  if (estimate?.remainingMs !== undefined) parts.push(`${formatDuration(estimate.remainingMs)} left`);
+  return parts.join(' · ');
 }

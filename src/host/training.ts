@@ -1,6 +1,7 @@
 /**
  * Train, resume and stop: from an experiment file to a run training in a worker, with a
- * cancellable progress notification. Every failure the user can fix (no folder, spec errors,
+ * cancellable progress notification while it starts (then the status bar and the Live view show
+ * progress and time left, with Stop one click away). Every failure the user can fix (no folder, spec errors,
  * unwritable runs folder, bad settings, untrusted workspace) ends in a clear notification;
  * details and stacks go to the output channel only.
  */
@@ -22,6 +23,7 @@ import type { SpecDiagnostics } from './diagnostics';
 import { SettingsError, type EngineHost } from './engineHost';
 import { logError, type Log } from './output';
 import { latestLoss, progressText } from './progressText';
+import { ProgressSampler, progressSamples } from '../runs/progress';
 import type { RunActions, RunRegistry } from './runRegistry';
 import { checkWritableFolder, resolveRunsFolder } from './runsFolder';
 import { isActive, isResumable } from './runsTreeModel';
@@ -200,11 +202,15 @@ export class TrainingController implements RunActions {
     void this.follow(path.basename(runDir), job);
   }
 
-  /** A cancellable notification for one job, then a message with its outcome. */
+  /**
+   * A cancellable notification for one job until it has trained for a few seconds (it would
+   * otherwise cover the panels for the whole run; the status bar item and its Stop button take
+   * over), then a message with its outcome.
+   */
   private async follow(runId: string, job: TrainingJob): Promise<void> {
     const { registry } = this.deps;
     const runName = () => registry.readRun(runId)?.name ?? runId;
-    const outcome = await vscode.window.withProgress(
+    await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Training ${runName()}`, cancellable: true },
       (progress, token) => {
         token.onCancellationRequested(() => {
@@ -213,6 +219,10 @@ export class TrainingController implements RunActions {
         });
         let loss: number | undefined;
         let reported = 0;
+        const sampler = new ProgressSampler();
+        let handOff: NodeJS.Timeout | undefined;
+        let handedOff!: () => void;
+        const handedOffPromise = new Promise<void>((resolve) => (handedOff = resolve));
         const report = (run: RunSummary | undefined) => {
           if (!run) return;
           if (run.state === 'queued') {
@@ -220,21 +230,28 @@ export class TrainingController implements RunActions {
             return;
           }
           const percent = run.totalSteps > 0 ? Math.min(100, (100 * run.step) / run.totalSteps) : 0;
-          progress.report({ message: progressText(run.step, run.totalSteps, loss), increment: percent - reported });
+          const message = progressText(run.step, run.totalSteps, loss, sampler.estimate(run));
+          progress.report({ message, increment: percent - reported });
           reported = percent;
+          if (run.step > 0 && !handOff) handOff = setTimeout(handedOff, NOTIFICATION_AFTER_START_MS);
         };
         const subscriptions = [
           registry.onRunChanged((run) => run.id === runId && report(run)),
           registry.onMetrics((id, records) => {
             if (id !== runId) return;
             loss = latestLoss(records) ?? loss;
+            sampler.add(progressSamples(records));
             report(registry.readRun(runId));
           }),
         ];
         report(registry.readRun(runId));
-        return job.done.finally(() => subscriptions.forEach((s) => s.dispose()));
+        return Promise.race([job.done, handedOffPromise]).finally(() => {
+          clearTimeout(handOff);
+          subscriptions.forEach((s) => s.dispose());
+        });
       },
     );
+    const outcome = await job.done;
     const run = registry.readRun(runId);
     const name = run?.name ?? runId;
     const steps = run ? ` at step ${run.step}/${run.totalSteps}` : '';
@@ -264,6 +281,9 @@ export class TrainingController implements RunActions {
     void vscode.commands.executeCommand('modelLab.showOutput');
   }
 }
+
+/** How long the progress notification stays once training has started (the status bar takes over). */
+const NOTIFICATION_AFTER_START_MS = 6_000;
 
 const TRAINING_NEEDS_TRUST = 'experiment files decide what runs and where files are written. Trust this workspace to train.';
 

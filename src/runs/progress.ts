@@ -120,3 +120,25 @@ export function progressSummaryText(
   if (active && estimate.remainingMs !== undefined) parts.push(`${formatDuration(estimate.remainingMs)} left`);
   return parts.join(', ');
 }
+
+/**
+ * The recent samples of one run as a window follows it (status changes and metric records, in
+ * whatever order they arrive), trimmed to what the rate window needs. Samples of an attempt a
+ * resume abandoned need no special case: the resumed attempt's clock continues from its
+ * checkpoint's, so they lie on the same line.
+ */
+export class ProgressSampler {
+  private samples: ProgressSample[] = [];
+
+  add(samples: readonly ProgressSample[]): void {
+    this.samples.push(...samples);
+    const newest = Math.max(...this.samples.map((s) => s.elapsedMs));
+    this.samples = this.samples.filter((s) => s.elapsedMs >= newest - 2 * RATE_WINDOW_MS).slice(-500);
+  }
+
+  /** The estimate for the run's newest status (added as a sample when it has a duration). */
+  estimate(run: { step: number; totalSteps: number; elapsedMs?: number }): ProgressEstimate {
+    if (run.elapsedMs !== undefined) this.add([{ step: run.step, elapsedMs: run.elapsedMs }]);
+    return estimateProgress(run.step, run.totalSteps, run.elapsedMs, this.samples);
+  }
+}

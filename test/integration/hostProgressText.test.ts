@@ -28,3 +28,10 @@ test('progress text', () => {
   assert.equal(progressText(120, 2000, 0.42123), 'step 120/2000 · loss 0.421');
   assert.equal(progressText(5, 0, undefined), 'step 5');
 });
+
+test('progress text with speed and time left, when measured', () => {
+  const estimate = { step: 1_200, totalSteps: 3_000, elapsedMs: 3_000, stepsPerSecond: 410, remainingMs: 4_390 };
+  assert.equal(progressText(1_200, 3_000, 0.42123, estimate), 'step 1200/3000 · loss 0.421 · 410 steps/s · 4.4 s left');
+  assert.equal(progressText(1_200, 3_000, undefined, estimate, 'left'), 'step 1200/3000 · 4.4 s left');
+  assert.equal(progressText(3, 3_000, undefined, { step: 3, totalSteps: 3_000, elapsedMs: 10 }), 'step 3/3000', 'nothing measured yet');
+});

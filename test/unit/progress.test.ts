@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { estimateProgress, formatDuration, progressLine, progressSamples, progressSummaryText, timingParts } from '../../src/runs/progress';
+import { estimateProgress, formatDuration, progressLine, progressSamples, progressSummaryText, ProgressSampler, timingParts } from '../../src/runs/progress';
 
 test('steps/s and time left come from the recent window, not from the start', () => {
   // Slow warm-up (100 steps in 5 s), then 400 steps/s: the window sees only the fast part.
@@ -60,4 +60,17 @@ test("show's progress text: steps, duration, rate, and time left only while acti
   );
   assert.equal(progressSummaryText({ step: 3_000, totalSteps: 3_000, state: 'completed', elapsedMs: 12_000 }, []), '3000/3000 steps, 12 s');
   assert.equal(progressSummaryText({ step: 30, totalSteps: 100, state: 'cancelled' }, records), '30/100 steps, 400 steps/s');
+});
+
+test('ProgressSampler: status and records in any order give the recent rate; old samples are trimmed', () => {
+  const sampler = new ProgressSampler();
+  sampler.add(progressSamples([{ step: 100, time: 1_000 }, { step: 200, time: 2_000 }]));
+  assert.equal(sampler.estimate({ step: 400, totalSteps: 1_000, elapsedMs: 3_000 }).stepsPerSecond, 150);
+  sampler.add([{ step: 390, elapsedMs: 2_950 }]); // a record arriving after the newer status
+  assert.equal(sampler.estimate({ step: 400, totalSteps: 1_000, elapsedMs: 3_000 }).stepsPerSecond, 150);
+  // Much later, at a new speed: the early samples fall out of the window.
+  sampler.add([{ step: 2_400, elapsedMs: 30_000 }]);
+  const late = sampler.estimate({ step: 2_600, totalSteps: 3_000, elapsedMs: 31_000 });
+  assert.equal(late.stepsPerSecond, 200);
+  assert.equal(late.remainingMs, 2_000);
 });

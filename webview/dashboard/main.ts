@@ -9,6 +9,7 @@ import { MetricChart, type ChartLine, type ChartView } from '../common/charts';
 import { connect, loadState, post, saveState } from '../common/messaging';
 import { buildParamTable } from '../common/params';
 import { MetricStore } from '../common/series';
+import { progressLine, ProgressSampler, progressSamples } from '../../src/runs/progress';
 import { formatValue, onThemeChange, readThemeColors, runStyle } from '../common/theme';
 import { el, setRunSwatch, stateBadge } from '../common/dom';
 import './main.css';
@@ -30,6 +31,8 @@ let runs: RunSummary[] = [];
 let specs: Record<string, unknown> = {};
 let received = false;
 const store = new MetricStore();
+/** Recent (step, training time) samples per shown run: speed and time left in its row. */
+const samplers = new Map<string, ProgressSampler>();
 const charts = new Map<string, { card: HTMLElement; chart: MetricChart; note: HTMLElement }>();
 let view: ChartView = { theme: readThemeColors(), smoothing: persisted.smoothing, logScale: persisted.logScale };
 
@@ -136,7 +139,9 @@ connect((message: ToWebview) => {
       runs = [...message.runs].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
       specs = message.specs;
       store.clear();
+      samplers.clear();
       for (const run of runs) store.append(run.id, message.metrics[run.id] ?? []);
+      for (const run of runs) samplerOf(run.id).add(progressSamples(message.metrics[run.id] ?? []));
       messages.replaceChildren();
       persist();
       renderRuns();
@@ -146,6 +151,7 @@ connect((message: ToWebview) => {
     case 'metrics':
       if (runs.some((r) => r.id === message.runId)) {
         for (const metric of store.append(message.runId, message.records)) dirty.add(metric);
+        samplerOf(message.runId).add(progressSamples(message.records));
         scheduleChartUpdate();
       }
       break;
@@ -180,7 +186,7 @@ function renderRuns(): void {
         swatch,
         el('span', { class: 'run-name', title: run.id }, run.name),
         stateBadge(run.state),
-        el('span', { class: 'run-step' }, `step ${run.step} / ${run.totalSteps}`),
+        el('span', { class: 'run-step', 'data-testid': `run-progress-${run.id}` }, runProgress(run)),
         run.error ? el('span', { class: 'run-error', title: run.error }, run.error) : '',
         actions);
     }),
@@ -193,6 +199,19 @@ function renderRuns(): void {
         ? 'No metrics logged yet: curves appear as soon as training logs its first step.'
         : '';
   emptyNote.hidden = emptyNote.textContent === '';
+}
+
+function samplerOf(runId: string): ProgressSampler {
+  let sampler = samplers.get(runId);
+  if (!sampler) samplers.set(runId, (sampler = new ProgressSampler()));
+  return sampler;
+}
+
+/** `1,200 / 3,000 steps · 410 steps/s · 4.4 s left · 3.0 s elapsed`; a run not training has no time left. */
+function runProgress(run: RunSummary): string {
+  const { remainingMs, ...estimate } = samplerOf(run.id).estimate(run);
+  const active = run.state === 'running' || run.state === 'queued';
+  return progressLine(active ? { ...estimate, remainingMs } : estimate);
 }
 
 function runButton(icon: string, label: string, text: string, onClick: () => void): HTMLElement {

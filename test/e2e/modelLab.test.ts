@@ -183,6 +183,28 @@ scenario(
     assert.match(toast, /Training/);
     await workbench.screenshot('train-progress');
 
+    // Once training is under way the notification gives way to the status bar: progress with the
+    // time left measured from the run's own steps, and a Stop button next to it.
+    const eta = await waitFor(
+      async () => (await workbench.statusBarItems()).find((item) => /step \d+\/3000 .*\d s left/.test(item.text)),
+      { timeoutMs: minutes(3), what: 'the status bar to show the run\'s progress and time left ("… s left")' },
+    );
+    assert.match(eta.text, /left/);
+    assert.ok((await workbench.statusBarItems()).some((item) => /^Stop run /.test(item.label)), 'a Stop button in the status bar');
+    // The Live view says the same: steps, speed, time left and elapsed (no time left once the
+    // run has completed, which it may have by the time the view has loaded).
+    await workbench.openViewContainer('Model Lab');
+    const line = await waitFor(
+      async () => {
+        const frame = await workbench.webviewFrame('Live', { timeoutMs: 10_000 });
+        const text = await frame.evaluate(() => document.querySelector('[data-testid="live-progress"]')?.textContent ?? '');
+        return /steps\/s · (.* left · )?.* elapsed$/.test(text) ? text : undefined;
+      },
+      { timeoutMs: minutes(2), intervalMs: 500, what: 'the Live view to show steps/s and the time elapsed' },
+    );
+    assert.match(line, /^[\d,]+ \/ 3,000 steps · /);
+    await workbench.screenshot('train-progress-eta');
+
     await waitForRunState(runDir, ['completed'], minutes(8));
     const status = readStatus(runDir) as { step: number; totalSteps: number };
     assert.equal(status.step, status.totalSteps, 'a completed run reached its last step');

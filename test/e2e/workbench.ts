@@ -334,6 +334,15 @@ export class Workbench {
     await this.page.locator('.context-view .monaco-menu .action-item .action-label').filter({ hasText: new RegExp(`^${escapeRegExp(label)}$`) }).first().click();
   }
 
+  /** The status bar's items: their text and accessible label (an icon-only item has only the label). */
+  async statusBarItems(): Promise<{ text: string; label: string }[]> {
+    return this.page.locator('.statusbar .statusbar-item').evaluateAll((items) =>
+      items.map((item) => ({
+        text: item.textContent?.trim() ?? '',
+        label: item.getAttribute('aria-label') ?? item.querySelector('[aria-label]')?.getAttribute('aria-label') ?? '',
+      })));
+  }
+
   /** Texts of the notification toasts on screen (with their progress, if any). */
   async notifications(): Promise<string[]> {
     return this.page

@@ -23,7 +23,7 @@ import type { SpecDiagnostics } from './diagnostics';
 import { SettingsError, type EngineHost } from './engineHost';
 import { logError, type Log } from './output';
 import { latestLoss, progressText } from './progressText';
-import { ProgressSampler, progressSamples } from '../runs/progress';
+import { formatDuration, ProgressSampler, progressSamples } from '../runs/progress';
 import type { RunActions, RunRegistry } from './runRegistry';
 import { checkWritableFolder, resolveRunsFolder } from './runsFolder';
 import { isActive, isResumable } from './runsTreeModel';
@@ -256,7 +256,8 @@ export class TrainingController implements RunActions {
     const name = run?.name ?? runId;
     const steps = run ? ` at step ${run.step}/${run.totalSteps}` : '';
     if (outcome.state === 'completed') {
-      const choice = await vscode.window.showInformationMessage(`Model Lab: run "${name}" completed${steps}.`, 'Open Run');
+      const duration = run?.elapsedMs !== undefined ? ` in ${formatDuration(run.elapsedMs)}` : '';
+      const choice = await vscode.window.showInformationMessage(`Model Lab: run "${name}" completed${steps}${duration}.`, 'Open Run');
       if (choice) void vscode.commands.executeCommand('modelLab.openRun', runId);
     } else if (outcome.state === 'cancelled') {
       const choice = await vscode.window.showInformationMessage(

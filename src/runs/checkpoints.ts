@@ -75,14 +75,17 @@ export async function loadCheckpoint(runDir: string, step: number): Promise<Chec
   }
   assertFolderInside(runDir, dir); // checkpoints/ and step-N/ are real folders, not links out of the run
   const info = readCheckpointInfo(path.join(dir, CHECKPOINT_INFO_FILE));
-  if (info.sha256) verifyChecksums(dir, info.sha256);
   const loop = readLoopState(path.join(dir, CHECKPOINT_INFO_FILE), info);
+  // Hashed after loading: loading bounds every file first (manifests by size, weight files by the
+  // bytes their manifest describes), so a file grown to gigabytes is refused, not read and hashed.
   const weights = await loadNamedTensors(dir, WEIGHTS_GROUP);
+  let optimizer: Checkpoint['optimizer'] = [];
   try {
-    const optimizer = await loadNamedTensors(dir, OPTIMIZER_GROUP);
+    optimizer = await loadNamedTensors(dir, OPTIMIZER_GROUP);
+    if (info.sha256) verifyChecksums(dir, info.sha256);
     return { step, weights, optimizer, ...(loop ? { loop } : {}) };
   } catch (error) {
-    for (const { tensor } of weights) tensor.dispose();
+    for (const { tensor } of [...weights, ...optimizer]) tensor.dispose();
     throw error;
   }
 }

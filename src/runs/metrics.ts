@@ -74,6 +74,19 @@ function readRange(file: string, start: number, end: number): Buffer {
   }
 }
 
+/**
+ * A record is one short line, so a file ending in more than this without a newline is not a record
+ * being written but damage (a file grown by a crash or a copy and filled with NUL bytes, say).
+ */
+const MAX_UNTERMINATED_TAIL_BYTES = 1024 * 1024;
+
+/** Refuses such a tail after reading only its last MAX_UNTERMINATED_TAIL_BYTES + 1 bytes, not the whole file. */
+function assertTailBounded(file: string, from: number, size: number): void {
+  if (size - from <= MAX_UNTERMINATED_TAIL_BYTES) return;
+  if (readRange(file, size - MAX_UNTERMINATED_TAIL_BYTES - 1, size).includes(NEWLINE)) return;
+  throw new RunFileError(file, `ends in more than ${MAX_UNTERMINATED_TAIL_BYTES} bytes without a newline: damaged (a metrics record is one short line)`);
+}
+
 /** True when `offset` is a place this reader could have returned: the start, or just after a newline. */
 function isLineStart(file: string, offset: number): boolean {
   return offset === 0 || readRange(file, offset - 1, offset)[0] === NEWLINE;
@@ -94,6 +107,7 @@ export function readMetricsFile(file: string, fromOffset = 0): { records: Metric
   const size = stats.size;
   if (fromOffset > size || !isLineStart(file, fromOffset)) return { records: [], nextOffset: 0 };
   if (fromOffset === size) return { records: [], nextOffset: size };
+  assertTailBounded(file, fromOffset, size);
 
   const bytes = readRange(file, fromOffset, size);
   const records: MetricRecord[] = [];

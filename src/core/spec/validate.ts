@@ -81,6 +81,7 @@ function parseObjectTree(text: string, locate: Locator): { root?: Node; problems
 
 /** True when the text is a sweep file (`"kind": "sweep"`); false for anything else, even broken JSON. */
 export function isSweepText(text: string): boolean {
+  if (excessiveNesting(text) !== undefined) return false; // the parser would overflow the stack; validation locates it
   const root = parseTree(text.replace(/^\uFEFF/, ''));
   return root?.type === 'object' && findNodeAtLocation(root, ['kind'])?.value === 'sweep';
 }
@@ -620,13 +621,33 @@ function resolveSweepBase(base: Json, sweepFile: string, readFile: SweepFileRead
  * Where a member's problem is written: at the grid value when the problem lies at or under a
  * grid key, otherwise in the base (or at its file name when the base is a file).
  */
+/**
+ * Where a member's value sits in a grid list, found once per member and key: a member with
+ * thousands of problems under one grid value stringified the whole list again for each.
+ */
+const gridIndices = new WeakMap<SweepMember, Map<string, number>>();
+function gridIndex(grid: Record<string, unknown[]>, member: SweepMember, key: string): number {
+  let indices = gridIndices.get(member);
+  if (!indices) gridIndices.set(member, (indices = new Map()));
+  let index = indices.get(key);
+  if (index === undefined) {
+    index = grid[key].indexOf(member.point[key]); // a member holds the grid's own values
+    if (index === -1) {
+      const wanted = JSON.stringify(member.point[key]);
+      index = grid[key].findIndex((value) => JSON.stringify(value) === wanted);
+    }
+    indices.set(key, index);
+  }
+  return index;
+}
+
 function locateMemberProblem(problem: Unlocated, grid: Record<string, unknown[]>, member: SweepMember, baseIsFile: boolean): Unlocated {
   const segments = parsePointer(problem.path);
   for (const key of Object.keys(grid)) {
     const keySegments = parsePointer(key);
     const under = keySegments.length <= segments.length && keySegments.every((s, i) => s === segments[i]);
     if (!under) continue;
-    const index = grid[key].findIndex((value) => JSON.stringify(value) === JSON.stringify(member.point[key]));
+    const index = gridIndex(grid, member, key);
     const inside = segments.slice(keySegments.length).join('/');
     const message = inside ? `${problem.path}: ${problem.message}` : problem.message;
     return { path: `/grid/${escapePointer(key)}/${index}`, message, at: 'value' };

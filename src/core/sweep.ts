@@ -89,11 +89,16 @@ export function pointerProblem(base: Json, pointer: string): string | undefined 
 /** A deep copy of `base` with `value` at `pointer` (the parent must exist: see pointerProblem). */
 export function withValueAt(base: Json, pointer: string, value: unknown): Json {
   const copy = structuredClone(base);
-  const segments = parsePointer(pointer);
-  let node = copy;
-  for (const segment of segments.slice(0, -1)) node = node[segment] as Json;
-  node[segments[segments.length - 1]] = structuredClone(value);
+  setValueAt(copy, pointer, structuredClone(value));
   return copy;
+}
+
+/** Puts `value` at `pointer` in `target` itself (the parent must exist). */
+function setValueAt(target: Json, pointer: string, value: unknown): void {
+  const segments = parsePointer(pointer);
+  let node = target;
+  for (const segment of segments.slice(0, -1)) node = node[segment] as Json;
+  node[segments[segments.length - 1]] = value;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -124,7 +129,20 @@ function matchesExclusion(point: GridPoint, exclusion: GridPoint): boolean {
   return Object.entries(exclusion).every(([key, value]) => key in point && sameJson(point[key], value));
 }
 
-const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+const sameJson = (a: unknown, b: unknown): boolean => a === b || canonicalText(a) === canonicalText(b);
+
+/**
+ * The canonical JSON text of a value, kept per object: expansion compares the same grid values for
+ * every member, and re-sorting a large value each time made a 15,000-key grid value take seconds.
+ * (Grid values are never changed: members get copies.)
+ */
+const canonicalTexts = new WeakMap<object, string>();
+function canonicalText(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+  let text = canonicalTexts.get(value);
+  if (text === undefined) canonicalTexts.set(value, (text = JSON.stringify(canonical(value))));
+  return text;
+}
 
 /** Objects with sorted keys, so that key order does not make two values differ. */
 function canonical(value: unknown): unknown {
@@ -161,8 +179,10 @@ export const memberName = (sweepName: string, member: SweepMember): string => `$
  * with the grid values in place, the member's name.
  */
 export function memberExperiment(sweep: Pick<ResolvedSweep, 'name' | 'base' | 'formatVersion'>, member: SweepMember): Json {
-  let experiment: Json = { formatVersion: sweep.formatVersion, kind: 'train', ...structuredClone(sweep.base) };
-  for (const [pointer, value] of Object.entries(member.point)) experiment = withValueAt(experiment, pointer, value);
+  // One copy per member, the grid values set into it: a copy per grid key made a large base cost
+  // (keys + 1) x members copies (a 300 KB base in a 58-member sweep took seconds).
+  const experiment: Json = { formatVersion: sweep.formatVersion, kind: 'train', ...structuredClone(sweep.base) };
+  for (const [pointer, value] of Object.entries(member.point)) setValueAt(experiment, pointer, structuredClone(value));
   experiment.name = memberName(sweep.name, member);
   return experiment;
 }

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Checkpoint } from '../core/sink';
 import { RunFileError, errorCode, errorMessage, fsyncDir, readJsonFile, removeDirAtomic, renameWithRetry, writeFileDurable } from './atomic';
+import { describeValue } from './errors';
 import {
   CHECKPOINT_INFO_FILE,
   OPTIMIZER_GROUP,
@@ -159,7 +160,7 @@ function readLoopState(file: string, info: Partial<CheckpointInfo>): Record<stri
   for (const [name, value] of Object.entries(info.loop as Record<string, unknown>)) {
     if (value === null) loop[name] = NaN;
     else if (typeof value === 'number') loop[name] = value;
-    else throw new RunFileError(file, `loop value "${name}" should be a number, got ${JSON.stringify(value)}`);
+    else throw new RunFileError(file, `loop value "${name}" should be a number, got ${describeValue(value)}`);
   }
   return loop;
 }

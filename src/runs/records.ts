@@ -4,6 +4,7 @@
  */
 import type { RunState } from '../protocol';
 import { RunFileError } from './atomic';
+import { describeValue } from './errors';
 import { RUN_FORMAT_VERSION, type RunRecord, type RunStatusRecord } from './layout';
 
 const RUN_STATES: readonly RunState[] = ['queued', 'running', 'completed', 'cancelled', 'failed', 'interrupted'];
@@ -22,7 +23,7 @@ function asObject(file: string, value: unknown): Record<string, unknown> {
 function field<T>(file: string, object: Record<string, unknown>, name: string, check: (v: unknown) => v is T, expected: string): T {
   const value = object[name];
   if (!check(value)) {
-    throw new RunFileError(file, `field "${name}" should be ${expected}, got ${JSON.stringify(value) ?? 'nothing'}`);
+    throw new RunFileError(file, `field "${name}" should be ${expected}, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -64,7 +65,7 @@ export const STATUS_FORMAT_VERSION = 1;
 export function refuseNewerFormat(file: string, object: Record<string, unknown>, readsUpTo: number, what: string): void {
   const version = object.formatVersion;
   if (version === undefined) return;
-  if (!isNonNegativeInteger(version)) throw new RunFileError(file, `field "formatVersion" should be an integer, got ${JSON.stringify(version)?.slice(0, 40)}`);
+  if (!isNonNegativeInteger(version)) throw new RunFileError(file, `field "formatVersion" should be an integer, got ${describeValue(version)}`);
   if (version > readsUpTo) {
     throw new RunFileError(file, `${what} format ${version} was written by a newer Model Lab (this one reads up to ${readsUpTo}): update Model Lab to open this run`);
   }

@@ -18,6 +18,7 @@ import {
   writeFileDurable,
   writeJsonAtomic,
 } from './atomic';
+import { describeValue } from './errors';
 import { pruneCheckpoints, removeCheckpointsAfter, removeStaleCheckpointTemps, writeCheckpoint } from './checkpoints';
 import {
   ENVIRONMENT_FILE,
@@ -161,7 +162,7 @@ function readKeepCheckpoints(runDir: string): number {
   const spec = readJsonFile(file) as Partial<ResolvedSpec> | null;
   const keep = spec?.training?.keepCheckpoints;
   if (!Number.isSafeInteger(keep) || (keep as number) < 1) {
-    throw new RunFileError(file, `/training/keepCheckpoints should be an integer >= 1, got ${JSON.stringify(keep)}`);
+    throw new RunFileError(file, `/training/keepCheckpoints should be an integer >= 1, got ${describeValue(keep)}`);
   }
   return keep as number;
 }

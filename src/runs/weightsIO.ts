@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { NamedTensor } from '../core/sink';
 import { RunFileError, errorMessage, readJsonFile, writeFileDurable } from './atomic';
+import { describeValue } from './errors';
 import { MAX_WEIGHTS_BYTES, isPlainFileName, readRegularFile } from './safeFiles';
 
 const MANIFEST_FORMAT = 'model-lab-weights';
@@ -92,7 +93,7 @@ function readManifest(manifestPath: string): WeightsManifestFile {
     throw new RunFileError(manifestPath, `not a ${MANIFEST_FORMAT} manifest`);
   }
   if (typeof manifest.formatVersion !== 'number' || manifest.formatVersion > MANIFEST_VERSION) {
-    throw new RunFileError(manifestPath, `written by a newer Model Lab (format ${JSON.stringify(manifest.formatVersion)})`);
+    throw new RunFileError(manifestPath, `written by a newer Model Lab (format ${describeValue(manifest.formatVersion)})`);
   }
   manifest.weightsManifest.forEach((group, g) => {
     const where = `weightsManifest[${g}]`;
@@ -101,7 +102,7 @@ function readManifest(manifestPath: string): WeightsManifestFile {
     }
     group.paths.forEach((name, p) => {
       if (!isPlainFileName(name)) {
-        const shown = JSON.stringify(name)?.slice(0, 80);
+        const shown = describeValue(name);
         throw new RunFileError(manifestPath, `${where}.paths[${p}] should be a plain file name in the checkpoint folder, got ${shown}`);
       }
     });
@@ -169,12 +170,12 @@ function specByteLength(spec: tf.io.WeightsManifestEntry, manifestPath: string):
   const name = spec.name.slice(0, 80);
   const perElement = BYTES_PER_ELEMENT[spec.dtype];
   if (spec.quantization || perElement === undefined) {
-    throw new RunFileError(manifestPath, `tensor "${name}" has unsupported dtype ${JSON.stringify(spec.dtype).slice(0, 40)}`);
+    throw new RunFileError(manifestPath, `tensor "${name}" has unsupported dtype ${describeValue(spec.dtype)}`);
   }
   let bytes = perElement;
   for (const size of spec.shape) {
     if (!Number.isSafeInteger(size) || size < 0) {
-      throw new RunFileError(manifestPath, `tensor "${name}" has a bad shape entry ${JSON.stringify(size)?.slice(0, 40)}`);
+      throw new RunFileError(manifestPath, `tensor "${name}" has a bad shape entry ${describeValue(size)}`);
     }
     bytes *= size;
     if (bytes > MAX_WEIGHTS_BYTES) throw new RunFileError(manifestPath, `tensor "${name}" is larger than a checkpoint may hold`);

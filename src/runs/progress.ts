@@ -28,6 +28,8 @@ export interface ProgressEstimate {
 
 /** The rate looks back this far (training time) from the newest sample. */
 export const RATE_WINDOW_MS = 10_000;
+/** Samples a ProgressSampler keeps at most (a run logging every step makes many per window). */
+const MAX_SAMPLES = 500;
 /** Shorter spans than this give a rate from timer noise, not from training. */
 const MIN_RATE_SPAN_MS = 200;
 
@@ -131,9 +133,11 @@ export class ProgressSampler {
   private samples: ProgressSample[] = [];
 
   add(samples: readonly ProgressSample[]): void {
-    this.samples.push(...samples);
-    const newest = Math.max(...this.samples.map((s) => s.elapsedMs));
-    this.samples = this.samples.filter((s) => s.elapsedMs >= newest - 2 * RATE_WINDOW_MS).slice(-500);
+    // A loop, not push(...samples): a whole metrics.jsonl can be more records than a call takes arguments.
+    let newest = -Infinity;
+    for (const sample of samples) this.samples.push(sample);
+    for (const sample of this.samples) newest = Math.max(newest, sample.elapsedMs);
+    this.samples = this.samples.filter((s) => s.elapsedMs >= newest - 2 * RATE_WINDOW_MS).slice(-MAX_SAMPLES);
   }
 
   /** The estimate for the run's newest status (added as a sample when it has a duration). */

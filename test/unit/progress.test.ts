@@ -74,3 +74,10 @@ test('ProgressSampler: status and records in any order give the recent rate; old
   assert.equal(late.stepsPerSecond, 200);
   assert.equal(late.remainingMs, 2_000);
 });
+
+test('ProgressSampler takes a whole long metrics file at once', () => {
+  const sampler = new ProgressSampler();
+  const records = Array.from({ length: 300_000 }, (_, i) => ({ step: i + 1, time: (i + 1) * 10 }));
+  sampler.add(progressSamples(records));
+  assert.equal(sampler.estimate({ step: 300_000, totalSteps: 400_000, elapsedMs: 3_000_000 }).stepsPerSecond, 100);
+});

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CASE_TIME_LIMIT_MS, MEMORY_CAP_MB, runCapped } from '../test/fuzz/cappedRun';
+import { CASE_TIME_LIMIT_MS, CASE_WALL_LIMIT_MS, MEMORY_CAP_MB, runCapped } from '../test/fuzz/cappedRun';
 import { trainSeedRun } from '../test/fuzz/seedRun';
 import { TARGETS } from '../test/fuzz/targets';
 
@@ -28,7 +28,7 @@ async function main(): Promise<number> {
   const seed = Number(args.seed);
   const targets = args.only ? args.only.split(',') : Object.keys(TARGETS);
   for (const target of targets) if (!TARGETS[target]) throw new Error(`unknown target '${target}': expected ${Object.keys(TARGETS).join(', ')}`);
-  console.log(`fuzz: ${runs} cases per target, seed ${seed}, ${args.assert ? 'stop at the first broken case' : 'survey'}; caps ${CASE_TIME_LIMIT_MS} ms and ${MEMORY_CAP_MB} MB per case; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`fuzz: ${runs} cases per target, seed ${seed}, ${args.assert ? 'stop at the first broken case' : 'survey'}; caps ${CASE_TIME_LIMIT_MS} ms of CPU (${CASE_WALL_LIMIT_MS / 1000} s wall) and ${MEMORY_CAP_MB} MB per case; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'model-lab-fuzz-bench-'));
   let broken = 0;

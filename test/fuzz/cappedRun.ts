@@ -6,7 +6,10 @@
  * stopped from inside, and one that allocates gigabytes would take the test runner with it. The
  * child can always be killed. Its V8 heap is capped (--max-old-space-size) and a watchdog here
  * polls its progress (one message per case) and its resident memory (/proc, on Linux):
- *   - a case still running after CASE_TIME_LIMIT_MS is a hang;
+ *   - a case that has used CASE_TIME_LIMIT_MS of CPU (the child's user + system time, from /proc),
+ *     or is still running after CASE_WALL_LIMIT_MS (blocked without using CPU, e.g. on a FIFO), is
+ *     a hang. CPU time, not wall time, for the 2 s cap: `npm test` runs test files side by side on
+ *     two cores, and a case waiting for a core is not hanging (a 2 s wall-clock cap tripped there);
  *   - resident memory above what the child used after its setup, plus the heap's cap, plus
  *     MEMORY_CAP_MB for one case's buffers outside the heap, is unbounded memory.
  * Cases take about a millisecond; the limits are far above that, so a loaded machine does not
@@ -18,6 +21,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const CASE_TIME_LIMIT_MS = 2_000;
+/** Wall-clock backstop, for a case blocked without using CPU, and where /proc is not available. */
+export const CASE_WALL_LIMIT_MS = 30_000;
+/** /proc/<pid>/stat counts CPU time in USER_HZ ticks, 100 per second on Linux. */
+const MS_PER_TICK = 10;
 export const MEMORY_CAP_MB = 256;
 const WATCH_INTERVAL_MS = 50;
 
@@ -85,6 +92,17 @@ function residentBytes(pid: number): number | undefined {
   }
 }
 
+/** User + system CPU time of a process in ms, or undefined where /proc is not available. */
+function cpuMs(pid: number): number | undefined {
+  try {
+    // Fields after the command name (which may hold spaces, so split after its closing paren).
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK; // utime, stime: fields 14 and 15
+  } catch {
+    return undefined;
+  }
+}
+
 /** How one child process ended: its own report, or stopped by the watchdog during a case. */
 type ChildOutcome =
   | { ended: 'done'; cases: number; slowestCaseMs: number; survey: SurveyEntry[]; failure?: string }
@@ -96,7 +114,7 @@ function runChild(input: RunnerInput): Promise<ChildOutcome> {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve) => {
-    let current: { index: number; label: string; since: number } | undefined;
+    let current: { index: number; label: string; since: number; cpuSince?: number } | undefined;
     let residentLimit: number | undefined;
     let settled = false;
     const finish = (outcome: ChildOutcome) => {
@@ -114,7 +132,7 @@ function runChild(input: RunnerInput): Promise<ChildOutcome> {
         const resident = residentBytes(child.pid!);
         if (resident !== undefined) residentLimit = resident + 2 * MEMORY_CAP_MB * 2 ** 20;
       } else if (message.type === 'case') {
-        current = { index: message.index, label: message.label, since: Date.now() };
+        current = { index: message.index, label: message.label, since: Date.now(), cpuSince: cpuMs(child.pid!) };
       } else {
         const { type: _, ...report } = message;
         finish({ ended: 'done', ...report });
@@ -124,8 +142,13 @@ function runChild(input: RunnerInput): Promise<ChildOutcome> {
       stop('the process died (out of memory or a native crash)', `exit code ${code}, signal ${signal}`),
     );
     const watchdog = setInterval(() => {
-      if (current && Date.now() - current.since > CASE_TIME_LIMIT_MS) {
-        stop(`a hang (a case ran for more than ${CASE_TIME_LIMIT_MS} ms)`, '');
+      if (current) {
+        const cpu = current.cpuSince !== undefined ? cpuMs(child.pid!) : undefined;
+        if (cpu !== undefined && cpu - current.cpuSince! > CASE_TIME_LIMIT_MS) {
+          stop(`a hang (a case used more than ${CASE_TIME_LIMIT_MS} ms of CPU)`, '');
+        } else if (Date.now() - current.since > CASE_WALL_LIMIT_MS) {
+          stop(`a hang (a case ran for more than ${CASE_WALL_LIMIT_MS / 1000} s)`, '');
+        }
       }
       const resident = residentLimit !== undefined ? residentBytes(child.pid!) : undefined;
       if (resident !== undefined && resident > residentLimit!) {

@@ -124,7 +124,8 @@ function readWeightFiles(dir: string, names: string[], expectedBytes: number, ma
   let total = 0;
   for (const name of names) total += regularFileSize(path.join(dir, name));
   if (total !== expectedBytes) {
-    throw new RunFileError(manifestPath, `its tensors need ${expectedBytes} bytes but ${names.join(', ') || 'no file'} hold ${total}`);
+    const files = names.length === 0 ? 'no file' : names.length <= 4 ? names.join(', ') : `its ${names.length} files`; // a manifest may list thousands
+    throw new RunFileError(manifestPath, `its tensors need ${expectedBytes} bytes but ${files} hold ${total}`);
   }
   return names.map((name) => {
     const bytes = readRegularFile(path.join(dir, name), expectedBytes);

@@ -190,30 +190,42 @@ export class Workbench {
 
   /**
    * Accepts the row at `index` of the open quick input with the keyboard (arrows, then Enter):
-   * a mouse click can land on a hover that happens to cover the list.
+   * a mouse click can land on a hover that happens to cover the list. The keys go to the quick
+   * input's own box (focused first, as a person clicks into it): a page that takes the focus back
+   * after running a command (the walkthrough does) would otherwise receive them.
    */
   private async chooseQuickRow(index: number): Promise<void> {
     const rows = this.page.locator('.quick-input-widget .monaco-list-row');
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
     const focusedIndex = () =>
       rows.evaluateAll((els) => els.findIndex((el) => el.classList.contains('focused')));
     const wanted = await rows.nth(index).getAttribute('aria-label');
     for (let moves = 0; moves < 200; moves++) {
       const focused = await focusedIndex();
       if (focused === index) break;
-      await this.page.keyboard.press(focused < index ? 'ArrowDown' : 'ArrowUp');
+      await input.press(focused < index ? 'ArrowDown' : 'ArrowUp');
     }
     const focused = await focusedIndex();
     if (focused !== index || (await rows.nth(index).getAttribute('aria-label')) !== wanted) {
       throw new Error(`could not move the quick input's focus to "${wanted}"`);
     }
-    await this.page.keyboard.press('Enter');
+    await input.press('Enter');
   }
 
-  /** Types into the open quick input (an input box a command shows) and presses Enter. */
+  /**
+   * Types into the input box a command shows and presses Enter. Right after a quick pick the
+   * widget is still on screen with the pick's list: wait until it is an input box (no list
+   * rows visible), or the text would go into the pick's filter.
+   */
   async answerInput(text: string): Promise<void> {
     const input = this.page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    const listRows = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+    await waitFor(
+      async () => (await input.isVisible()) && (await listRows.evaluateAll((rows) => rows.every((row) => row.getBoundingClientRect().height === 0))),
+      { timeoutMs: 15_000, what: 'an input box (a quick input without a list)' },
+    );
     await input.fill(text);
+    await waitFor(async () => (await input.inputValue()) === text, { timeoutMs: 5_000, what: `the input box to hold "${text}"` });
     await input.press('Enter');
   }
 

@@ -29,3 +29,31 @@ export function retrievalSpec(overrides: {
     },
   };
 }
+
+/**
+ * A resolved spec for run-store tests: written to spec.json and read back, never trained (the
+ * store reads only its name, training.steps and training.keepCheckpoints).
+ */
+export function storeSpec(name: string, training: Partial<ResolvedSpec['training']> = {}): ResolvedSpec {
+  return {
+    formatVersion: 1,
+    kind: 'train',
+    name,
+    seed: 1,
+    task: { name: 'contextual-retrieval' },
+    model: { name: 'multi-head-attention' },
+    objective: { name: 'l1' },
+    training: {
+      steps: 100,
+      batchSize: 8,
+      learningRate: 0.001,
+      optimizer: 'adam',
+      logEvery: 10,
+      evalEvery: 50,
+      evalBatches: 2,
+      checkpointEvery: 10,
+      keepCheckpoints: 3,
+      ...training,
+    },
+  };
+}

@@ -11,37 +11,18 @@ import * as path from 'node:path';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as readline from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
-import type { ResolvedSpec } from '../../src/core/spec/types';
 import { Engine } from '../../src/engine/engine';
 import { HEARTBEAT_TIMEOUT_MS, type RunStatusRecord } from '../../src/runs/layout';
 import { effectiveState, ownStartTime, processStartTime } from '../../src/runs/liveness';
 import { OWNER_LOCK_DIR, RunLockedError, acquireOwnerLock, readOwner, type OwnerRecord } from '../../src/runs/ownership';
 import { deleteRun, readRun } from '../../src/runs/reader';
 import { DiskRunSink, createRun } from '../../src/runs/store';
+import { storeSpec } from '../helpers/specs';
 
 const LOCK_CHILD = path.join(__dirname, '..', 'fixtures', 'ownerLockChild.ts');
 const BLOCKED_WORKER = path.join(__dirname, '..', 'fixtures', 'blocked-training-worker.js');
 
-const spec: ResolvedSpec = {
-  formatVersion: 1,
-  kind: 'train',
-  name: 'owned',
-  seed: 1,
-  task: { name: 'contextual-retrieval' },
-  model: { name: 'multi-head-attention' },
-  objective: { name: 'l1' },
-  training: {
-    steps: 100,
-    batchSize: 8,
-    learningRate: 0.001,
-    optimizer: 'adam',
-    logEvery: 10,
-    evalEvery: 50,
-    evalBatches: 2,
-    checkpointEvery: 10,
-    keepCheckpoints: 3,
-  },
-};
+const spec = storeSpec('owned');
 
 let root: string;
 before(() => {

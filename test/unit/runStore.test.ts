@@ -21,28 +21,10 @@ import {
   updateRunMeta,
 } from '../../src/runs/reader';
 import { HEARTBEAT_TIMEOUT_MS, type RunStatusRecord } from '../../src/runs/layout';
+import { storeSpec } from '../helpers/specs';
 
 function makeSpec(name = 'retrieval', keepCheckpoints = 3): ResolvedSpec {
-  return {
-    formatVersion: 1,
-    kind: 'train',
-    name,
-    seed: 7,
-    task: { name: 'contextual-retrieval' },
-    model: { name: 'multi-head-attention', heads: 2 },
-    objective: { name: 'l1' },
-    training: {
-      steps: 100,
-      batchSize: 8,
-      learningRate: 0.001,
-      optimizer: 'adam',
-      logEvery: 10,
-      evalEvery: 50,
-      evalBatches: 2,
-      checkpointEvery: 10,
-      keepCheckpoints,
-    },
-  };
+  return storeSpec(name, { keepCheckpoints });
 }
 
 const environment: RunEnvironment = {

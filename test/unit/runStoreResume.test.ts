@@ -8,31 +8,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { ResolvedSpec } from '../../src/core/spec/types';
 import { listCheckpointSteps, loadCheckpoint, loadCheckpointToResume } from '../../src/runs/checkpoints';
 import { RunFileError, readMetrics } from '../../src/runs/reader';
 import { DiskRunSink, createRun } from '../../src/runs/store';
+import { storeSpec } from '../helpers/specs';
 
-const spec: ResolvedSpec = {
-  formatVersion: 1,
-  kind: 'train',
-  name: 'resume',
-  seed: 1,
-  task: { name: 'contextual-retrieval' },
-  model: { name: 'multi-head-attention' },
-  objective: { name: 'l1' },
-  training: {
-    steps: 100,
-    batchSize: 8,
-    learningRate: 0.001,
-    optimizer: 'adam',
-    logEvery: 10,
-    evalEvery: 50,
-    evalBatches: 2,
-    checkpointEvery: 10,
-    keepCheckpoints: 10,
-  },
-};
+const spec = storeSpec('resume', { keepCheckpoints: 10 });
 
 let root: string;
 let counter = 0;

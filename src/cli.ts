@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { describeInspection, inspectCheckpoint, InspectError, parseInputFile, chooseCheckpointStep } from './core/inspectExample';
+import { describeInspection, inspectCheckpoint, InspectError, parseInputFile, chooseCheckpointStep } from './core/retrieval/inspectExample';
 import { exportCheckpoint, importCheckpoint, WeightsLayoutError } from './core/weights/officialLayout';
 import { SafetensorsError } from './core/weights/safetensors';
 import { PosteriorInputError, posteriorSamples } from './core/posterior/cli';

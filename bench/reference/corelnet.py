@@ -109,7 +109,7 @@ class CoRelNet(nn.Module):
 
 
 def cross_entropy(logits, one_hot):
-    """Mean softmax cross-entropy against one-hot targets (ours: objectives/crossEntropy.ts)."""
+    """Mean softmax cross-entropy against one-hot targets (ours: src/core/relational/crossEntropy.ts)."""
     return -(one_hot * F.log_softmax(logits, dim=-1)).sum(-1).mean()
 
 

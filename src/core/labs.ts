@@ -1,11 +1,11 @@
 /** Importing this module registers every lab's tasks, models and objectives. */
 import { registerModel, registerObjective, registerTask } from './registry';
-import { contextualRetrievalEntry } from './tasks/contextualRetrieval';
-import { compositionalRetrievalEntry, multiHeadRetrievalEntry } from './models/retrievalModel';
-import { l1Entry } from './objectives/l1';
+import { contextualRetrievalEntry } from './retrieval/contextualRetrieval';
+import { compositionalRetrievalEntry, multiHeadRetrievalEntry } from './retrieval/retrievalModel';
+import { l1Entry } from './retrieval/l1';
 import { relationalTaskEntries } from './relational/tasks';
 import { corelnetEntry, relationalLstmEntry, relationalTransformerEntry } from './relational/models';
-import { crossEntropyEntry } from './objectives/crossEntropy';
+import { crossEntropyEntry } from './relational/crossEntropy';
 import { amortizedPosteriorEntry, forwardKlEntry, posteriorTaskEntries, reverseKlEntry } from './posterior/entries';
 
 registerTask(contextualRetrievalEntry);

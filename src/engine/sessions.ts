@@ -3,7 +3,7 @@
  * inspection requests between training steps (same message loop as training jobs).
  */
 import * as tf from '@tensorflow/tfjs';
-import { attentionExample, MAX_SUMMARY_EXAMPLES, SelectionSummaryBuilder, truthRetrievalsOf } from '../core/attentionSummary';
+import { attentionExample, MAX_SUMMARY_EXAMPLES, SelectionSummaryBuilder, truthRetrievalsOf } from '../core/retrieval/attentionSummary';
 import { openInference, type InferenceSession } from '../core/inference';
 import { classAverages } from '../core/relational/panelData';
 import { calibrationForPanel } from '../core/posterior/panelCalibration';

@@ -2,13 +2,13 @@
  * Host side of the Attention composition panel (webview/attention): one editor panel showing one
  * or two retrieval-model runs side by side. Each column owns an inference session in a worker
  * (EngineHost.openSession) on one of the run's checkpoints; the worker computes the example and
- * the selection summary (src/core/attentionSummary.ts), the host forwards them. The panel state
+ * the selection summary (src/core/retrieval/attentionSummary.ts), the host forwards them. The panel state
  * (runs, split, example) survives hide/show (replayed on 'ready') and window reloads (serializer).
  */
 import * as vscode from 'vscode';
 import type { SessionClient } from '../engine/engine';
 import type { RunSummary } from '../protocol';
-import type { AttentionExample, SelectionSummary } from '../core/attentionSummary';
+import type { AttentionExample, SelectionSummary } from '../core/retrieval/attentionSummary';
 import {
   ATTENTION_VIEW_TYPE,
   DEFAULT_SUMMARY_EXAMPLES,

@@ -2,9 +2,9 @@
  * Messages of the Attention composition panel (webview/attention <-> src/host/attentionPanel.ts).
  * One or two runs are shown as columns; every column answers for the same split and example
  * index, so multi-head attention's rigid pairing sits next to compositional attention's soft
- * selection. Data types come from src/core/attentionSummary.ts (computed in the worker).
+ * selection. Data types come from src/core/retrieval/attentionSummary.ts (computed in the worker).
  */
-import type { AttentionExample, SelectionSummary } from '../core/attentionSummary';
+import type { AttentionExample, SelectionSummary } from '../core/retrieval/attentionSummary';
 import type { RunState } from '../protocol';
 
 export type { AttentionExample, SelectionSummary };

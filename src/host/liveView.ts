@@ -6,7 +6,7 @@
  * lab's miniature: a key picture computed by an inference session on the latest checkpoint.
  */
 import * as vscode from 'vscode';
-import type { AttentionExample } from '../core/attentionSummary';
+import type { AttentionExample } from '../core/retrieval/attentionSummary';
 import type { PosteriorExample, PosteriorPanelResult } from '../core/posterior/panelData';
 import { sampleRows, type SampleMatrix } from '../core/posterior/sampleMatrix';
 import { trialView, type ExampleLike } from '../core/relational/panelData';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Frame } from 'playwright-core';
-import { attentionExample, summarizeSelection, truthRetrievalsOf, type AttentionExample } from '../../src/core/attentionSummary';
+import { attentionExample, summarizeSelection, truthRetrievalsOf, type AttentionExample } from '../../src/core/retrieval/attentionSummary';
 import { openInference } from '../../src/core/inference';
 import { checkpointSource, readSpec } from '../../src/runs/reader';
 import { useWasmBackend } from '../helpers/backend';

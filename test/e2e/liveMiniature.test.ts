@@ -4,7 +4,7 @@
 // its button opens the Attention panel of the run.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attentionExample, truthRetrievalsOf } from '../../src/core/attentionSummary';
+import { attentionExample, truthRetrievalsOf } from '../../src/core/retrieval/attentionSummary';
 import { openInference } from '../../src/core/inference';
 import { checkpointSource, readSpec } from '../../src/runs/reader';
 import { useWasmBackend } from '../helpers/backend';

@@ -14,7 +14,7 @@ import {
   summarizeSelection,
   type AttentionExample,
   type SelectionSummary,
-} from '../../src/core/attentionSummary';
+} from '../../src/core/retrieval/attentionSummary';
 import type { ExampleView } from '../../src/core/inference';
 import { openInference } from '../../src/core/inference';
 import { train } from '../../src/core/train';

@@ -5,8 +5,8 @@ import {
   CompositionalAttention,
   GroupedLinear,
   type CompositionalAttentionOptions,
-} from '../../src/core/models/compositionalAttention';
-import { MultiHeadAttention } from '../../src/core/models/multiHeadAttention';
+} from '../../src/core/layers/compositionalAttention';
+import { MultiHeadAttention } from '../../src/core/layers/multiHeadAttention';
 import { buildExperiment } from '../../src/core/experiment';
 import { train, disposeExperiment } from '../../src/core/train';
 import { createRng } from '../../src/core/rng';

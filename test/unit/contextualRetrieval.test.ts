@@ -10,7 +10,7 @@ import {
   taskOptionsFromSpec,
   type ContextualRetrievalOptions,
   type RetrievalTruth,
-} from '../../src/core/tasks/contextualRetrieval';
+} from '../../src/core/retrieval/contextualRetrieval';
 import { buildExperiment } from '../../src/core/experiment';
 import { findTask } from '../../src/core/registry';
 import { createRng } from '../../src/core/rng';

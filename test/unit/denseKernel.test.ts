@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { denseKernelCalls, disableDenseKernel, enableDenseKernel, loadDenseKernel } from '../../src/core/kernels/dense';
-import { Linear } from '../../src/core/models/linear';
+import { Linear } from '../../src/core/layers/linear';
 import { createRng } from '../../src/core/rng';
 import { disableSharedIdentity, enableSharedIdentity } from '../../src/core/kernels/sharedIdentity';
 import { useWasmBackend } from '../helpers/backend';

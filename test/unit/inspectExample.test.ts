@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { describeInspection, inspectCheckpoint, parseInputFile, type TokenReading } from '../../src/core/inspectExample';
+import { describeInspection, inspectCheckpoint, parseInputFile, type TokenReading } from '../../src/core/retrieval/inspectExample';
 import { train } from '../../src/core/train';
 import type { Checkpoint, CheckpointSource } from '../../src/core/sink';
 import { decodeSafetensors } from '../../src/core/weights/safetensors';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { disableLayerNormKernel, enableLayerNormKernel, layerNormKernelCalls, loadLayerNormKernel } from '../../src/core/kernels/layerNorm';
-import { LayerNorm } from '../../src/core/models/layerNorm';
+import { LayerNorm } from '../../src/core/layers/layerNorm';
 import { useWasmBackend } from '../helpers/backend';
 import { opsThenKernel, relativeError } from '../helpers/kernels';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { Linear } from '../../src/core/models/linear';
+import { Linear } from '../../src/core/layers/linear';
 import { createRng } from '../../src/core/rng';
 import { useWasmBackend } from '../helpers/backend';
 

@@ -9,7 +9,7 @@ import {
   maskedAttentionKernelCalls,
 } from '../../src/core/kernels/maskedAttention';
 import { disableSharedIdentity, enableSharedIdentity } from '../../src/core/kernels/sharedIdentity';
-import { MultiHeadAttention } from '../../src/core/models/multiHeadAttention';
+import { MultiHeadAttention } from '../../src/core/layers/multiHeadAttention';
 import { createRng } from '../../src/core/rng';
 import { useWasmBackend } from '../helpers/backend';
 import { relativeError } from '../helpers/kernels';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { MultiHeadAttention } from '../../src/core/models/multiHeadAttention';
+import { MultiHeadAttention } from '../../src/core/layers/multiHeadAttention';
 import { createRng } from '../../src/core/rng';
 import { useWasmBackend } from '../helpers/backend';
 

@@ -4,7 +4,7 @@
  * as the matMul kernel). As tfjs ops a layer is three kernels forward (product, broadcast add,
  * ReLU) and six backward; the bias add and ReLU alone were about 15% of a multi-head attention
  * step (bench/README.md). Registered with tfjs's wasm backend under Model Lab's own names and
- * wrapped in a custom gradient; src/core/models/linear.ts uses it when it is active.
+ * wrapped in a custom gradient; src/core/layers/linear.ts uses it when it is active.
  */
 import * as tf from '@tensorflow/tfjs';
 import { RegisteredKernels, type HeapKernel, type KernelArgs } from './wasmModule';

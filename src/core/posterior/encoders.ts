@@ -13,8 +13,8 @@ import * as tf from '@tensorflow/tfjs';
 import { maskedAttention, maskedAttentionKernelActive } from '../kernels/maskedAttention';
 import type { Parameter } from '../registry';
 import type { Rng } from '../rng';
-import { LayerNorm } from '../models/layerNorm';
-import { Linear } from '../models/linear';
+import { LayerNorm } from '../layers/layerNorm';
+import { Linear } from '../layers/linear';
 
 export type EncoderKind = 'transformer' | 'deepsets' | 'gru';
 

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Parameter } from '../registry';
 import type { Rng } from '../rng';
-import { Linear } from '../models/linear';
+import { Linear } from '../layers/linear';
 import { logStandardNormal } from './models/common';
 
 export type FamilyKind = 'gaussian' | 'flow';

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Entry, ForwardResult, Model, Parameter, Task } from '../registry';
 import type { Rng } from '../rng';
-import { Linear } from '../models/linear';
+import { Linear } from '../layers/linear';
 import { splitInputs, type SimulationSizes } from './dataSets';
 import { createEncoder, type EncoderKind, type EncoderOptions, type SetEncoder } from './encoders';
 import { createFamily, type FamilyKind, type PosteriorFamily } from './families';

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Parameter } from '../registry';
 import type { Rng } from '../rng';
-import { Linear } from '../models/linear';
+import { Linear } from '../layers/linear';
 import { biasReluGradient, denseKernelActive } from '../kernels/dense';
 import { stridedConvBiasRelu, stridedConvFilterGradient, stridedConvInputGradient, stridedConvKernelsActive } from '../kernels/stridedConv';
 
@@ -101,7 +101,7 @@ const STRIDED_PADDING: [[number, number], [number, number], [number, number], [n
  * layer (input = data) skips dx. Where Model Lab's wasm kernels are on, both gradients run on them
  * instead (src/core/kernels/stridedConv.ts: no zero insertion, no transposes). Every other Conv2D
  * keeps tfjs's own gradient. Registered process-wide, once, like the 2-D matMul gradient in
- * models/linear.ts.
+ * layers/linear.ts.
  */
 function registerStridedConvGradient(): void {
   const builtin = tf.getGradient('Conv2D');

@@ -22,10 +22,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BuildContext, Entry, ForwardResult, Model, Parameter, Task } from '../registry';
 import type { Rng } from '../rng';
-import { Linear, TwoLayerMlp } from '../models/linear';
-import { CompositionalAttention } from '../models/compositionalAttention';
-import { MultiHeadAttention } from '../models/multiHeadAttention';
-import { LayerNorm } from '../models/layerNorm';
+import { Linear, TwoLayerMlp } from '../layers/linear';
+import { CompositionalAttention } from '../layers/compositionalAttention';
+import { MultiHeadAttention } from '../layers/multiHeadAttention';
+import { LayerNorm } from '../layers/layerNorm';
 import { ContextNorm, kaimingRelu, Lstm, StridedConv2d, xavier } from './layers';
 import { OBJECT_SIZE } from './objectSet';
 import { isRelationalTask } from './tasks';

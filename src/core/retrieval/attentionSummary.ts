@@ -14,7 +14,7 @@
  * search 1. The summary therefore keeps every (s, g) pair and names, per s, the g it agrees with
  * most (`matchedTruthSearch`), without reordering anything.
  */
-import type { ExampleView } from './inference';
+import type { ExampleView } from '../inference';
 
 export interface RetrievalTruth {
   /** searched[token][g]: the token ground-truth search g finds for this token. */

@@ -12,9 +12,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Entry, ForwardResult, Model, OptionsSchema, Parameter } from '../registry';
 import { createRng, type Rng } from '../rng';
-import { CompositionalAttention, requireDivisible, type ApplyMode } from './compositionalAttention';
-import { TwoLayerMlp } from './linear';
-import { MultiHeadAttention } from './multiHeadAttention';
+import { CompositionalAttention, requireDivisible, type ApplyMode } from '../layers/compositionalAttention';
+import { TwoLayerMlp } from '../layers/linear';
+import { MultiHeadAttention } from '../layers/multiHeadAttention';
 
 export interface RetrievalModelOptions {
   dim: number;

@@ -3,9 +3,9 @@
  * split, or given in a file) and read the retrieval models' internals per token: which token each
  * search finds, which retrieval each search uses, next to the task's ground truth.
  */
-import { GIVEN_INPUT_SPLIT, openInference, type ExampleView } from './inference';
-import type { CheckpointSource } from './sink';
-import type { ResolvedSpec } from './spec/types';
+import { GIVEN_INPUT_SPLIT, openInference, type ExampleView } from '../inference';
+import type { CheckpointSource } from '../sink';
+import type { ResolvedSpec } from '../spec/types';
 
 export interface InspectRequest {
   /** Checkpoint step; default the latest. */

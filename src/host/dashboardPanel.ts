@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BackendInfo, FromWebview, MetricRecord, RunSummary, ToWebview } from '../protocol';
-import { buildMetricsCsv } from '../../webview/common/csv';
+import { buildMetricsCsv } from '../shared/csv';
 import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
 
 export const DASHBOARD_VIEW_TYPE = 'modelLab.dashboard';

@@ -5,79 +5,12 @@
  * Both sides import these types; nothing else crosses a thread or iframe boundary.
  */
 
-// ---------------------------------------------------------------- shared data
+// ---------------------------------------------------------------- shared data (src/shared)
 
-export type Backend = 'node' | 'wasm' | 'cpu';
-export type BackendSetting = 'auto' | Backend;
-
-export interface BackendInfo {
-  /** The backend actually in use. */
-  name: Backend;
-  /** What the user asked for. */
-  requested: BackendSetting;
-  /** Why a fallback happened (e.g. tfjs-node could not be loaded), shown to the user. */
-  fallbackReason?: string;
-  /** tfjs version string. */
-  version: string;
-  /** Whether matrix products run on Model Lab's wasm kernel (dist/batched-matmul.wasm) instead of tfjs's. */
-  batchedMatMulKernel?: boolean;
-  /** Whether the relational encoder's convolution gradients run on Model Lab's wasm kernels (dist/strided-conv.wasm). */
-  stridedConvKernels?: boolean;
-  /** Whether tf.clone shares the buffer instead of copying it (src/core/kernels/sharedIdentity.ts). */
-  sharedIdentity?: boolean;
-  /** Whether the posterior transformer's attention runs on Model Lab's wasm kernel (dist/masked-attention.wasm). */
-  maskedAttentionKernel?: boolean;
-  /** Whether layer normalisation runs on Model Lab's wasm kernel (dist/layer-norm.wasm). */
-  layerNormKernel?: boolean;
-  /** Whether dense layers (product, bias, ReLU) run on Model Lab's wasm kernel (dist/dense.wasm). */
-  denseKernel?: boolean;
-  /** Whether Concat, Slice and SplitV run on Model Lab's wasm kernel (dist/copy.wasm). */
-  copyKernel?: boolean;
-  /** Whether Adam's update runs on Model Lab's wasm kernel (dist/adam.wasm). */
-  adamKernel?: boolean;
-  /** Why a kernel is not in use, when one is not. */
-  kernelReason?: string;
-  /** Model Lab's wasm kernels (wasm backend only), each on or with why not: `kernelSummary` (src/engine/kernelSummary.ts) says it in a line. */
-  kernels?: KernelStatus[];
-}
-
-/** One of Model Lab's wasm kernels: its name (dist/<name>.wasm), and why it is off when it is. */
-export interface KernelStatus {
-  name: string;
-  active: boolean;
-  reason?: string;
-}
-
-/** The BackendInfo fields that say whether one of Model Lab's kernels is in use. */
-export type KernelFlag = 'batchedMatMulKernel' | 'stridedConvKernels' | 'sharedIdentity' | 'maskedAttentionKernel' | 'layerNormKernel' | 'denseKernel' | 'copyKernel' | 'adamKernel';
-
-export type RunState = 'queued' | 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
-
-/** One line of `metrics.jsonl`: a step and any number of named scalar values. */
-export interface MetricRecord {
-  step: number;
-  /** Milliseconds since the run started (wall clock of the worker). */
-  time: number;
-  /** e.g. `train/loss`, `eval/id/l1`, `eval/ood/l1`. */
-  values: Record<string, number>;
-}
-
-export interface RunSummary {
-  id: string;
-  dir: string;
-  name: string;
-  experiment: string;
-  specFile?: string;
-  state: RunState;
-  step: number;
-  totalSteps: number;
-  createdAt: string;
-  notes: string;
-  tags: string[];
-  error?: string;
-  /** Training time so far (status.json); absent in runs written before it was recorded. */
-  elapsedMs?: number;
-}
+export type { Backend, BackendInfo, BackendSetting, KernelFlag, KernelStatus } from '../shared/backend';
+export type { ChartSeries, MetricRecord, RunState, RunSummary } from '../shared/runs';
+import type { BackendInfo } from '../shared/backend';
+import type { MetricRecord, RunSummary } from '../shared/runs';
 
 // ---------------------------------------------------------------- host <-> worker
 
@@ -88,7 +21,7 @@ export type InferenceRequest =
   | { kind: 'steps' }
   /** Switch the session to another saved step. */
   | { kind: 'load'; step: number }
-  // -- Attention composition panel (src/core/attentionSummary.ts computes the answers)
+  // -- Attention composition panel (src/core/retrieval/attentionSummary.ts computes the answers)
   /** The task's splits, training split first. */
   | { kind: 'splits' }
   /** One example of a retrieval model as the panel shows it: an AttentionExample. */
@@ -144,14 +77,6 @@ export type FromWorker =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
 // ---------------------------------------------------------------- host <-> webview
-
-export interface ChartSeries {
-  runId: string;
-  runName: string;
-  metric: string;
-  steps: number[];
-  values: number[];
-}
 
 export type ToWebview =
   /** Full state: sent after `ready` and whenever the shown runs change (replay after hide). */

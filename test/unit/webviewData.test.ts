@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MetricRecord } from '../../src/protocol';
-import { buildMetricsCsv, csvField } from '../../webview/common/csv';
+import { buildMetricsCsv, csvField } from '../../src/shared/csv';
 import { buildParamTable, flattenToDotted } from '../../webview/common/params';
 import {
   alignSeries,
@@ -12,7 +12,7 @@ import {
   MetricStore,
   orderMetricNames,
   type StepSeries,
-} from '../../webview/common/series';
+} from '../../src/shared/series';
 
 const rec = (step: number, values: Record<string, number>, time = step * 10): MetricRecord => ({ step, time, values });
 

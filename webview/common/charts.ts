@@ -7,7 +7,7 @@
  * uPlot draws on a canvas, so figures export as PNG only; there is no SVG to export.
  */
 import uPlot from 'uplot';
-import { alignSeries, emaSmooth, type StepSeries } from './series';
+import { alignSeries, emaSmooth, type StepSeries } from '../../src/shared/series';
 import { formatValue, runStyle, withAlpha, type ThemeColors } from './theme';
 
 /**

@@ -1,5 +1,5 @@
 /** Small DOM helpers shared by the webviews (no framework: the views are simple). */
-import type { RunState } from '../../src/protocol';
+import type { RunState } from '../../src/shared/runs';
 
 type Child = Node | string;
 

@@ -8,7 +8,7 @@ import type { RunSummary, ToWebview } from '../../src/protocol';
 import { MetricChart, type ChartLine, type ChartView } from '../common/charts';
 import { connect, loadState, post, saveState } from '../common/messaging';
 import { buildParamTable } from '../common/params';
-import { MetricStore } from '../common/series';
+import { MetricStore } from '../../src/shared/series';
 import { progressLine, ProgressSampler, progressSamples } from '../../src/runs/progress';
 import { formatValue, onThemeChange, readThemeColors, runStyle } from '../common/theme';
 import { el, setRunSwatch, stateBadge } from '../common/dom';

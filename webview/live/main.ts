@@ -10,7 +10,7 @@ import { el, stateBadge } from '../common/dom';
 import { connect, post } from '../common/messaging';
 import { MiniatureView } from './miniature';
 import type { FromLiveMiniature, ToLiveMiniature } from './miniatureProtocol';
-import { mainLossMetric, MetricStore } from '../common/series';
+import { mainLossMetric, MetricStore } from '../../src/shared/series';
 import { progressLine, ProgressSampler, progressSamples } from '../../src/runs/progress';
 import { formatValue, onThemeChange, readThemeColors } from '../common/theme';
 import './main.css';

@@ -2,7 +2,7 @@
  * Pure data helpers behind the charts: keeping per-run metric series, EMA smoothing and
  * aligning several runs on one step axis. No DOM here, so the host and unit tests can use them.
  */
-import type { ChartSeries, MetricRecord, RunSummary } from '../../src/protocol';
+import type { ChartSeries, MetricRecord, RunSummary } from './runs';
 
 /** One metric of one run, steps strictly increasing. */
 export interface StepSeries {

@@ -4,7 +4,7 @@
  * metric; an empty cell means the metric was not logged at that step ; NaN and Infinity
  * are written as such.
  */
-import type { MetricRecord } from '../../src/protocol';
+import type { MetricRecord } from './runs';
 import { alignSeries, appendPoint, MetricStore, type StepSeries } from './series';
 
 /** Quotes a field when it holds a comma, quote or line break. */

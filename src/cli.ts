@@ -29,7 +29,7 @@ import { launchRun, launchSweep, RunFolderError, type LaunchedSweep } from './en
 import { checkpointSource, listRuns, readMetrics, readRun, readRunRecord, readSpec, readStatus } from './runs/reader';
 import { RunLockedError, withOwnerLock } from './runs/ownership';
 import { isSweepFolder, readSweepFolder, readSweepReport, type SweepReport } from './runs/sweeps';
-import { progressSummaryText } from './runs/progress';
+import { progressSummaryText } from './shared/progress';
 import type { BackendInfo, BackendSetting, MetricRecord } from './protocol';
 
 const EXIT_FAILED = 1;

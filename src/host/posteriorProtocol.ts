@@ -11,7 +11,7 @@ import type { PanelReference } from '../core/posterior/panelReference';
 export type { DataPlotKind, PanelData, PanelView, PosteriorExample, PosteriorPanelResult, PosteriorTaskInfo } from '../core/posterior/panelData';
 export type { PanelCalibration } from '../core/posterior/panelCalibration';
 export type { PanelReference } from '../core/posterior/panelReference';
-export { sampleColumn, type SampleMatrix } from '../core/posterior/sampleMatrix';
+export { sampleColumn, type SampleMatrix } from '../shared/sampleMatrix';
 
 export const POSTERIOR_VIEW_TYPE = 'modelLab.posterior';
 

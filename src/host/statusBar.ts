@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { kernelSummary } from '../engine/kernelSummary';
 import type { BackendInfo, RunSummary } from '../protocol';
 import { describeBackend, type EngineHost } from './engineHost';
-import { ProgressSampler, progressSamples, timingParts } from '../runs/progress';
+import { ProgressSampler, progressSamples, timingParts } from '../shared/progress';
 import { latestLoss, progressText } from './progressText';
 import type { RunRegistry } from './runRegistry';
 import { activeByPreference, isActive } from './runsTreeModel';

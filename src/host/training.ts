@@ -23,7 +23,7 @@ import type { SpecDiagnostics } from './diagnostics';
 import { SettingsError, type EngineHost } from './engineHost';
 import { logError, type Log } from './output';
 import { latestLoss, progressText } from './progressText';
-import { formatDuration, ProgressSampler, progressSamples } from '../runs/progress';
+import { formatDuration, ProgressSampler, progressSamples } from '../shared/progress';
 import type { RunActions, RunRegistry } from './runRegistry';
 import { checkWritableFolder, resolveRunsFolder } from './runsFolder';
 import { isActive, isResumable } from './runsTreeModel';

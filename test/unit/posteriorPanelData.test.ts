@@ -10,7 +10,7 @@ import type { ResolvedSpec } from '../../src/core/spec/types';
 import { gaussianMeanPosterior, linearRegressionPosterior, symmetricKlDiagonal } from '../../src/core/posterior/exact';
 import { wasserstein2 } from '../../src/core/posterior/metrics';
 import { ParametricFunctionModel } from '../../src/core/posterior/models/parametricFunction';
-import { sampleRows } from '../../src/core/posterior/sampleMatrix';
+import { sampleRows } from '../../src/shared/sampleMatrix';
 import {
   openPosteriorPanelModel,
   posteriorForData,

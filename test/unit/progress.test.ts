@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { estimateProgress, formatDuration, progressLine, progressSamples, progressSummaryText, ProgressSampler, timingParts } from '../../src/runs/progress';
+import { estimateProgress, formatDuration, progressLine, progressSamples, progressSummaryText, ProgressSampler, timingParts } from '../../src/shared/progress';
 
 test('steps/s and time left come from the recent window, not from the start', () => {
   // Slow warm-up (100 steps in 5 s), then 400 steps/s: the window sees only the fast part.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MessageChannel } from 'node:worker_threads';
-import { sampleColumn, sampleMatrix, sampleRows, type SampleMatrix } from '../../src/core/posterior/sampleMatrix';
+import { sampleColumn, sampleMatrix, sampleRows, type SampleMatrix } from '../../src/shared/sampleMatrix';
 
 test('sampleMatrix: rows in, row-major float32 out; columns and rows read it back', () => {
   const rows = [[1, 2, 3], [4, 5, 6]];

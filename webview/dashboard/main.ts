@@ -9,7 +9,7 @@ import { MetricChart, type ChartLine, type ChartView } from '../common/charts';
 import { connect, loadState, post, saveState } from '../common/messaging';
 import { buildParamTable } from '../common/params';
 import { MetricStore } from '../../src/shared/series';
-import { progressLine, ProgressSampler, progressSamples } from '../../src/runs/progress';
+import { progressLine, ProgressSampler, progressSamples } from '../../src/shared/progress';
 import { formatValue, onThemeChange, readThemeColors, runStyle } from '../common/theme';
 import { el, setRunSwatch, stateBadge } from '../common/dom';
 import './main.css';

@@ -11,7 +11,7 @@ import { connect, post } from '../common/messaging';
 import { MiniatureView } from './miniature';
 import type { FromLiveMiniature, ToLiveMiniature } from './miniatureProtocol';
 import { mainLossMetric, MetricStore } from '../../src/shared/series';
-import { progressLine, ProgressSampler, progressSamples } from '../../src/runs/progress';
+import { progressLine, ProgressSampler, progressSamples } from '../../src/shared/progress';
 import { formatValue, onThemeChange, readThemeColors } from '../common/theme';
 import './main.css';
 

@@ -25,7 +25,7 @@ import { posteriorPredictiveCheck, PREDICTIVE_WARNING_P, type PredictiveCheck } 
 import { sampleMoments } from './metrics';
 import { referencePosterior, type PanelReference } from './panelReference';
 import { isPosteriorTask, type PosteriorTask } from './tasks';
-import { sampleMatrix, type SampleMatrix } from './sampleMatrix';
+import { sampleMatrix, type SampleMatrix } from '../../shared/sampleMatrix';
 
 // ------------------------------------------------------------------ JSON shapes
 

@@ -26,7 +26,7 @@ import type { RunRegistry } from './runRegistry';
 import { runDescription, runIdOfCommandArg } from './runsTreeModel';
 import type { TrainingController } from './training';
 import { ensureTrustedToLookInside } from './trust';
-import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
+import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './panels/webviewHtml';
 
 export interface AttentionDeps {
   context: vscode.ExtensionContext;

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BackendInfo, FromWebview, MetricRecord, RunSummary, ToWebview } from '../protocol';
 import { buildMetricsCsv } from '../shared/csv';
-import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
+import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './panels/webviewHtml';
 
 export const DASHBOARD_VIEW_TYPE = 'modelLab.dashboard';
 

@@ -21,7 +21,7 @@ import {
   type ToPosteriorWebview,
 } from './posteriorProtocol';
 import { runDescription, runIdOfCommandArg } from './runsTreeModel';
-import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
+import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './panels/webviewHtml';
 import { ensureTrustedToLookInside } from './trust';
 
 export const OPEN_POSTERIOR_COMMAND = 'modelLab.openPosterior';

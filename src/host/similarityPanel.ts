@@ -17,7 +17,7 @@ import type { FromSimilarity, SimilarityRunInfo, SimilarityTarget, ToSimilarity 
 import type { SweepSummary } from '../runs/sweeps';
 import { ensureTrusted, ensureTrustedToLookInside } from './trust';
 import { labPanelOf } from '../core/labPanels';
-import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
+import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './panels/webviewHtml';
 
 export const SIMILARITY_VIEW_TYPE = 'modelLab.similarity';
 const COMMAND = 'modelLab.openSimilarity';

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, resolve } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import type { FromWebview, ToWebview } from '../../src/protocol';
-import { createNonce, renderWebviewPage } from '../../src/host/webviewHtml';
+import { createNonce, renderWebviewPage } from '../../src/host/panels/webviewHtml';
 import type { FromLiveMiniature, ToLiveMiniature } from '../../webview/live/miniatureProtocol';
 import { fakeAttentionMiniature, fakeBackend, fakeMetrics, fakePosteriorMiniature, fakeSimilarityMiniature, twoRunState } from './fakeData';
 import { THEMES } from './themes';

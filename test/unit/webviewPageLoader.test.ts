@@ -1,8 +1,8 @@
-// The 'ready' watchdog of Model Lab's webviews (src/host/webviewHtml.ts): a visible page that
+// The 'ready' watchdog of Model Lab's webviews (src/host/panels/webviewHtml.ts): a visible page that
 // never says 'ready' is written again, with growing patience, and only a bounded number of times.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, mock, test } from 'node:test';
-import { WebviewPageLoader } from '../../src/host/webviewHtml';
+import { WebviewPageLoader } from '../../src/host/panels/webviewHtml';
 
 let visible: boolean;
 let renders: number;

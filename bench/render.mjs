@@ -5,7 +5,7 @@
 //     largest count the panel's Samples control offers;
 //   - attention: the Attention panel's example of 64 tokens from compositional attention
 //     (2 searches x 4 retrievals): one 64x64 search map per search, the selection and the truth.
-// The pages are the host's own HTML and CSP (src/host/webviewHtml.ts) loading the bundles of
+// The pages are the host's own HTML and CSP (src/host/panels/webviewHtml.ts) loading the bundles of
 // dist/webview; acquireVsCodeApi is faked and the host's messages are posted by hand, with
 // synthetic (seeded) data in the shapes of src/host/*Protocol.ts.
 //
@@ -334,7 +334,7 @@ function topSelfTime(profile) {
 async function hostModules() {
   const out = await esbuild.build({
     stdin: {
-      contents: "export { renderWebviewPage, createNonce } from './src/host/webviewHtml';\nexport { THEMES } from './test/harness/themes';",
+      contents: "export { renderWebviewPage, createNonce } from './src/host/panels/webviewHtml';\nexport { THEMES } from './test/harness/themes';",
       resolveDir: root,
       loader: 'ts',
     },
@@ -359,7 +359,7 @@ async function bundleBaseline(tree) {
 }
 
 function hasTypedSamples(tree) {
-  return fs.existsSync(path.join(tree, 'src/core/posterior/sampleMatrix.ts'));
+  return ['src/core/posterior/sampleMatrix.ts', 'src/shared/sampleMatrix.ts'].some((file) => fs.existsSync(path.join(tree, file)));
 }
 
 /** /<variant>/<bundle>.html: the page the host writes into the webview; /<variant>/assets/*: its bundles. */

@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import type { AttentionExample } from '../core/retrieval/attentionSummary';
 import type { PosteriorExample, PosteriorPanelResult } from '../core/posterior/panelData';
-import { sampleRows, type SampleMatrix } from '../core/posterior/sampleMatrix';
+import { sampleRows, type SampleMatrix } from '../shared/sampleMatrix';
 import { trialView, type ExampleLike } from '../core/relational/panelData';
 import type { SessionClient } from '../engine/engine';
 import type { BackendInfo, FromWebview, RunSummary, ToWebview } from '../protocol';
@@ -17,7 +17,7 @@ import { DashboardPanel, type Disposable, type RunDataSource } from './dashboard
 import { errorMessage, type Log } from './output';
 import { activeByPreference } from './runsTreeModel';
 import { labPanelOf, type LabPanel } from '../core/labPanels';
-import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
+import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './panels/webviewHtml';
 
 export const LIVE_VIEW_ID = 'modelLab.live';
 

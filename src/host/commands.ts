@@ -273,7 +273,7 @@ async function newExperiment(templatesDir: string): Promise<void> {
   try {
     templates = listTemplates(templatesDir);
   } catch (error) {
-    throw new Error(error instanceof TemplateError ? error.message : String(error));
+    throw new Error(error instanceof TemplateError ? error.message : String(error), { cause: error });
   }
   const template = (
     await vscode.window.showQuickPick(

@@ -119,7 +119,7 @@ export function listRuns(runsDir: string): RunSummary[] {
     entries = fs.readdirSync(runsDir, { withFileTypes: true });
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return [];
-    throw new Error(`Cannot list runs in the folder "${runsDir}": ${errorMessage(error)}`);
+    throw new Error(`Cannot list runs in the folder "${runsDir}": ${errorMessage(error)}`, { cause: error });
   }
   const runs: RunSummary[] = [];
   for (const entry of entries) {
@@ -199,6 +199,6 @@ export function deleteRun(runDir: string): void {
     removeDirAtomic(runDir);
   } catch (error) {
     lock.release();
-    throw new Error(`Cannot delete the run folder "${runDir}": ${errorMessage(error)}`);
+    throw new Error(`Cannot delete the run folder "${runDir}": ${errorMessage(error)}`, { cause: error });
   }
 }

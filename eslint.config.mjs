@@ -1,0 +1,118 @@
+// ESLint (flat config): the recommended JavaScript and typescript-eslint rules (no stylistic
+// ones), and the import boundaries between the layers (README "Development", issue 19):
+//   - `vscode` only in the extension host: never in core, engine, runs, shared, protocol, the CLI
+//     or a webview;
+//   - host code and webview code never import each other: what both need lives in src/shared
+//     or src/protocol;
+//   - TensorFlow.js never in the host, shared, protocol, a webview or a lab's manifest, so the
+//     extension bundle carries no tfjs and reading a spec loads no model.
+// `npm run lint` runs it, and `npm test` runs that first. test/unit/lintBoundaries.test.ts checks
+// that a deliberate violation of each boundary is reported.
+import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+// The boundaries, as settings of the core rule `no-restricted-imports`. It matches the import
+// specifier as written, so a folder is named by the relative path that reaches it from the
+// other side: a path that climbs to the repository root, then enters that folder.
+const BOUNDARY = '(issue 19 import boundaries)';
+const noVscode = (who) => ({
+  paths: [{ name: 'vscode', message: `${who} runs outside the extension host: it never imports 'vscode' ${BOUNDARY}.` }],
+});
+const noTfjs = (who) => ({
+  patterns: [{ regex: '^@tensorflow/', message: `${who} trains nothing: it never imports TensorFlow.js ${BOUNDARY}.` }],
+});
+const noWebview = {
+  patterns: [{ regex: '^(\\.\\./)+webview(/|$)', message: `Extension code never imports webview code: share it through src/shared or src/protocol ${BOUNDARY}.` }],
+};
+const noHost = {
+  patterns: [{ regex: '^(\\.\\./)+src/host(/|$)', message: `Webview code never imports host code: share it through src/shared or src/protocol ${BOUNDARY}.` }],
+};
+
+/**
+ * One `no-restricted-imports` setting made of several restrictions. For a given file ESLint keeps
+ * only the last matching setting of a rule (they are not merged), so each entry below lists every
+ * restriction that applies to its files.
+ */
+function restrict(files, ...restrictions) {
+  const paths = restrictions.flatMap((restriction) => restriction.paths ?? []);
+  const patterns = restrictions.flatMap((restriction) => restriction.patterns ?? []);
+  return { files, rules: { 'no-restricted-imports': ['error', { paths, patterns }] } };
+}
+
+/**
+ * TEMPORARY (issue 19, in progress): files that still cross a boundary, each excused from that
+ * one boundary only, until the protocol work moves what they share into src/protocol and
+ * src/shared. Delete an entry as soon as its file is clean; the list must end empty.
+ */
+const ISSUE_19_KNOWN_VIOLATIONS = [
+  // webview pages importing their protocol from src/host/*Protocol.ts
+  restrict(
+    [
+      'webview/attention/channel.ts',
+      'webview/attention/main.ts',
+      'webview/posterior/calibration.ts',
+      'webview/posterior/columns.ts',
+      'webview/posterior/dataPlot.ts',
+      'webview/posterior/main.ts',
+      'webview/posterior/pairPlot.ts',
+      'webview/similarity/main.ts',
+    ],
+    noVscode('Webview code'),
+    noTfjs('Webview code'),
+  ),
+  // the host importing webview/common/csv.ts and webview/live/miniatureProtocol.ts
+  restrict(['src/host/dashboardPanel.ts', 'src/host/liveView.ts'], noTfjs('The extension host')),
+];
+
+export default defineConfig(
+  { ignores: ['dist/**', 'dist-vsix/**', '.cache/**', 'test-results/**', '.model-lab/**'] },
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  {
+    languageOptions: { ecmaVersion: 2022, sourceType: 'module', globals: globals.node },
+    rules: {
+      // The TypeScript convention (tsconfig's noUnused*): a leading underscore marks "unused on purpose".
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
+      // A command handler takes whatever arguments its menu passes: `(...args: any[])` is its type.
+      '@typescript-eslint/no-explicit-any': ['error', { ignoreRestArgs: true }],
+      // `Notification<{}>`: a message without parameters (src/protocol).
+      '@typescript-eslint/no-empty-object-type': ['error', { allowObjectTypes: 'always' }],
+      // Stylistic: `/  - and/` reads better than `/ {2}- and/`.
+      'no-regex-spaces': 'off',
+    },
+  },
+  {
+    // Tests and benches read JSON of any shape and reach into tensors' nested arrays.
+    files: ['test/**', 'bench/**'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // Worker fixtures are plain CommonJS, loaded as they are by worker_threads.
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // Its page.evaluate callbacks run in the browser.
+    files: ['bench/render.mjs'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+  },
+
+  // Boundaries: the later entry wins for a file, so the most specific folders come last.
+  restrict(['src/**/*.ts'], noWebview),
+  restrict(['src/cli.ts'], noWebview, noVscode('The CLI')),
+  restrict(['src/core/**/*.ts'], noWebview, noVscode('src/core')),
+  restrict(['src/engine/**/*.ts'], noWebview, noVscode('src/engine')),
+  restrict(['src/runs/**/*.ts'], noWebview, noVscode('src/runs')),
+  restrict(['src/shared/**/*.ts'], noWebview, noVscode('src/shared'), noTfjs('src/shared')),
+  restrict(['src/protocol/**/*.ts'], noWebview, noVscode('src/protocol'), noTfjs('src/protocol')),
+  restrict(['src/host/**/*.ts', 'src/extension.ts'], noWebview, noTfjs('The extension host')),
+  restrict(['src/core/**/manifest.ts'], noWebview, noVscode('A lab manifest'), noTfjs('A lab manifest')),
+  restrict(['webview/**/*.ts'], noHost, noVscode('Webview code'), noTfjs('Webview code')),
+  ...ISSUE_19_KNOWN_VIOLATIONS,
+);

@@ -18,6 +18,7 @@ import { shorten } from './core/spec/limits';
 import { SWEEP_FILE } from './core/sweep';
 import { INPUT_LIMITS, InputFileError, readUserFile } from './core/userFiles';
 import { RunFileError } from './runs/errors';
+import { errorMessage } from './shared/errors';
 import { ObjectSetError } from './core/relational/pngFolder';
 import { ENVIRONMENT_FILE, RUN_FILE, runFile } from './runs/layout';
 import { MAX_POSTERIOR_SAMPLES } from './core/posterior/cli';
@@ -187,7 +188,7 @@ function recordedBackend(runDir: string): string {
   try {
     environment = readJsonFile(runFile(runDir, ENVIRONMENT_FILE)) as { backend?: Partial<BackendInfo> } | null;
   } catch (error) {
-    return `not recorded (${error instanceof Error ? error.message : String(error)})`;
+    return `not recorded (${errorMessage(error)})`;
   }
   const backend = environment?.backend;
   return backend && typeof backend.name === 'string' ? `${backend.name}, ${kernelSummary(backend)}` : `not recorded (${ENVIRONMENT_FILE} has no backend)`;

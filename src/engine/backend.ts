@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { Backend, BackendInfo, BackendSetting } from '../protocol';
+import { errorMessage } from '../shared/errors';
 import { selectKernels } from './kernels';
 
 export const TFJS_NODE_PACKAGE = '@tensorflow/tfjs-node';
@@ -154,6 +155,6 @@ function capitalize(sentence: string): string {
 }
 
 function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return message.split('\n')[0].trim();
 }

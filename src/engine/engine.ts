@@ -9,10 +9,10 @@ import type { Worker } from 'node:worker_threads';
 import type { BackendInfo, BackendSetting, FromWorker, InferenceRequest, MetricRecord, ToWorker } from '../protocol';
 import { OWNER_HEARTBEAT_INTERVAL_MS, acquireOwnerLock, type OwnerLock } from '../runs/ownership';
 import { DiskRunSink } from '../runs/store';
+import { errorMessage } from '../shared/errors';
+import type { LogLevel } from '../shared/log';
 import type { EngineWorkerData } from './worker';
 import { describeWorkerError, startLimitedWorker } from './workerLimits';
-
-export type LogLevel = 'info' | 'warn' | 'error';
 
 export interface EngineOptions {
   /** dist/worker.js */
@@ -214,7 +214,7 @@ function markRunState(job: JobRecord, state: 'failed' | 'cancelled', error: stri
     sink = new DiskRunSink(runDir, { ownerToken: job.lock.token });
     sink.setState(state, error);
   } catch (failure) {
-    report(`Could not mark run ${runDir} as ${state}: ${failure instanceof Error ? failure.message : String(failure)}`);
+    report(`Could not mark run ${runDir} as ${state}: ${errorMessage(failure)}`);
   } finally {
     try {
       sink?.close();
@@ -264,7 +264,7 @@ class JobRecord implements TrainingJob {
       clearInterval(this.heartbeat);
     } catch (error) {
       // A failed write (disk full, network blip) is retried on the next beat.
-      this.log('warn', `Could not refresh the owner heartbeat of ${this.runDir}: ${error instanceof Error ? error.message : String(error)}`);
+      this.log('warn', `Could not refresh the owner heartbeat of ${this.runDir}: ${errorMessage(error)}`);
     }
   }
 
@@ -282,7 +282,7 @@ class JobRecord implements TrainingJob {
       try {
         listener(step, totalSteps, records);
       } catch (error) {
-        report(`A progress listener of ${this.runDir} failed: ${error instanceof Error ? error.message : String(error)}`);
+        report(`A progress listener of ${this.runDir} failed: ${errorMessage(error)}`);
       }
     }
   }
@@ -296,7 +296,7 @@ class JobRecord implements TrainingJob {
     try {
       this.lock.release();
     } catch (error) {
-      this.log('error', `Could not release the owner lock of ${this.runDir}: ${error instanceof Error ? error.message : String(error)}`);
+      this.log('error', `Could not release the owner lock of ${this.runDir}: ${errorMessage(error)}`);
     }
     this.resolveDone(outcome);
   }

@@ -8,6 +8,7 @@ import '../core/labs';
 import { ReplicaPeer } from '../core/gradientShards';
 import type { ResolvedSpec } from '../core/spec/types';
 import type { Backend, FromGradientWorker, ToGradientWorker } from '../protocol';
+import { errorMessage } from '../shared/errors';
 import { selectBackend } from './backend';
 
 /** What the training worker passes: the run's spec and the backend it trains with, so both shards compute alike. */
@@ -22,7 +23,7 @@ if (!parentPort) throw new Error('src/engine/gradientWorker.ts must run in a wor
 const port = parentPort;
 const config = workerData as GradientWorkerData;
 const post = (message: FromGradientWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
-const failure = (error: unknown) => post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+const failure = (error: unknown) => post({ type: 'error', message: errorMessage(error) });
 
 selectBackend(config.backend, { wasmDir: config.wasmDir, tfjsNodePath: config.tfjsNodePath }).then(
   () => {

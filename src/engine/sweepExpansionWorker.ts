@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import '../core/labs'; // registers every task, model and objective the members are validated against
 import { SpecError } from '../core/spec/types';
 import { loadSweepFile } from '../core/spec/validate';
+import { errorMessage } from '../shared/errors';
 import type { SweepExpansionReply } from './sweepExpansion';
 
 const { specFile } = workerData as { specFile: string };
@@ -16,6 +17,6 @@ try {
 } catch (error) {
   reply = error instanceof SpecError
     ? { ok: false, problems: error.problems }
-    : { ok: false, message: error instanceof Error ? error.message : String(error) };
+    : { ok: false, message: errorMessage(error) };
 }
 parentPort!.postMessage(reply);

@@ -10,6 +10,7 @@ import type { BackendInfo, MetricRecord } from '../protocol';
 import { loadCheckpointToResume } from '../runs/checkpoints';
 import { readSpec } from '../runs/reader';
 import { DiskRunSink, recordEnvironment } from '../runs/store';
+import { errorDetail, errorMessage } from '../shared/errors';
 import { runEnvironment } from './environment';
 import { WorkerGradientPeer } from './gradientPeer';
 
@@ -69,8 +70,8 @@ export async function runTrainingJob(runDir: string, run: TrainingJobRun, contex
     sink.setState(interrupted ? 'interrupted' : result.state);
     return { state: result.state };
   } catch (error) {
-    const message = userMessage(error);
-    context.logError(`Training ${runDir} failed: ${error instanceof Error && error.stack ? error.stack : message}`);
+    const message = errorMessage(error);
+    context.logError(`Training ${runDir} failed: ${errorDetail(error)}`);
     markFailed(runDir, sink, run.ownerToken, message, context.logError);
     return { state: 'failed', error: message };
   } finally {
@@ -88,7 +89,7 @@ function markFailed(runDir: string, sink: DiskRunSink | undefined, ownerToken: s
     const target = sink ?? (owned = new DiskRunSink(runDir, { ownerToken }));
     target.setState('failed', message);
   } catch (error) {
-    logError(`Could not mark ${runDir} as failed: ${userMessage(error)}`);
+    logError(`Could not mark ${runDir} as failed: ${errorMessage(error)}`);
   } finally {
     closeQuietly(owned, logError);
   }
@@ -98,10 +99,6 @@ function closeQuietly(sink: DiskRunSink | undefined, logError: (m: string) => vo
   try {
     sink?.close();
   } catch (error) {
-    logError(`Could not close the run store: ${userMessage(error)}`);
+    logError(`Could not close the run store: ${errorMessage(error)}`);
   }
-}
-
-export function userMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

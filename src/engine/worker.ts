@@ -8,7 +8,9 @@ import '../core/labs'; // registers every task, model and objective
 import type { BackendInfo, BackendSetting, FromWorker, InferenceRequest, ToWorker } from '../protocol';
 import { selectBackend } from './backend';
 import { InferenceSessions, NoCheckpointYetError } from './sessions';
-import { runTrainingJob, userMessage } from './trainingJob';
+import { runTrainingJob } from './trainingJob';
+import { errorDetail, errorMessage } from '../shared/errors';
+import type { Log } from '../shared/log';
 
 /** What the engine passes to every worker it starts. */
 export interface EngineWorkerData {
@@ -24,7 +26,7 @@ const port = parentPort;
 const config = workerData as EngineWorkerData;
 
 const post = (message: FromWorker): void => port.postMessage(message);
-const log = (level: 'info' | 'warn' | 'error', message: string): void => post({ type: 'log', level, message });
+const log: Log = (level, message) => post({ type: 'log', level, message });
 
 /**
  * jobId -> stop flag polled by the training loop. `byShutdown` tells a user's Stop (the run ends
@@ -48,7 +50,7 @@ const ready: Promise<BackendInfo> = selectBackend(config.backend, {
 port.on('message', (message: ToWorker) => {
   ready.then(
     (backend) => handle(message, backend),
-    (error: unknown) => log('error', `No TensorFlow.js backend could be started: ${userMessage(error)}`),
+    (error: unknown) => log('error', `No TensorFlow.js backend could be started: ${errorMessage(error)}`),
   );
 });
 
@@ -106,7 +108,7 @@ async function openSession(sessionId: string, runDir: string, step: number | und
   } catch (error) {
     // Views ask for a session as soon as a run starts; before its first checkpoint that is no error.
     if (!(error instanceof NoCheckpointYetError)) logStack(`Opening a session on ${runDir} failed`, error);
-    post({ type: 'sessionOpened', sessionId, step: -1, steps: [], error: userMessage(error) });
+    post({ type: 'sessionOpened', sessionId, step: -1, steps: [], error: errorMessage(error) });
   }
 }
 
@@ -117,7 +119,7 @@ async function answer(sessionId: string, requestId: number, request: InferenceRe
     post({ type: 'sessionReply', sessionId, requestId, result });
   } catch (error) {
     logStack(`Inference request '${request.kind}' failed`, error);
-    post({ type: 'sessionReply', sessionId, requestId, error: userMessage(error) });
+    post({ type: 'sessionReply', sessionId, requestId, error: errorMessage(error) });
   }
 }
 
@@ -135,5 +137,5 @@ function track(work: Promise<unknown>): void {
 }
 
 function logStack(context: string, error: unknown): void {
-  log('error', `${context}: ${error instanceof Error && error.stack ? error.stack : userMessage(error)}`);
+  log('error', `${context}: ${errorDetail(error)}`);
 }

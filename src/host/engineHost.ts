@@ -9,6 +9,7 @@ import { Engine, type SessionClient, type TrainingJob } from '../engine/engine';
 import type { LoadedSweep } from '../engine/launch';
 import { expandSweepOffThread } from '../engine/sweepExpansion';
 import type { BackendInfo } from '../protocol';
+import { errorMessage } from '../shared/errors';
 import type { Log } from './output';
 import { SESSIONS_NEED_TRUST } from './trust';
 import { engineOptionsFrom, readEngineSettings, sameEngineSettings, SETTINGS_SECTION, type EngineSettings } from './settings';
@@ -81,7 +82,7 @@ export class EngineHost implements vscode.Disposable {
         },
         (error: unknown) => {
           if (this.backend === pending) this.backend = undefined; // let the next request try again
-          this.log('error', `The training worker could not start: ${error instanceof Error ? error.message : String(error)}`);
+          this.log('error', `The training worker could not start: ${errorMessage(error)}`);
         },
       );
     }

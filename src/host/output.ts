@@ -4,9 +4,11 @@
  * importing 'vscode'.
  */
 import * as vscode from 'vscode';
+import { errorDetail, errorMessage } from '../shared/errors';
+import type { Log } from '../shared/log';
 
-export type LogLevel = 'info' | 'warn' | 'error';
-export type Log = (level: LogLevel, message: string) => void;
+export type { Log, LogLevel } from '../shared/log';
+export { errorMessage } from '../shared/errors';
 
 export function createOutputChannel(): vscode.LogOutputChannel {
   return vscode.window.createOutputChannel('Model Lab', { log: true });
@@ -20,14 +22,9 @@ export function logTo(channel: vscode.LogOutputChannel): Log {
   };
 }
 
-/** The message of an unknown error, for the user: never a stack trace. */
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Logs the full error (with stack) and returns the short message for a notification. */
 export function logError(log: Log, context: string, error: unknown): string {
   const message = errorMessage(error);
-  log('error', `${context}: ${error instanceof Error && error.stack ? error.stack : message}`);
+  log('error', `${context}: ${errorDetail(error)}`);
   return message;
 }

@@ -20,10 +20,9 @@ import { ENVIRONMENT_FILE, runFile } from '../runs/layout';
 import { listRuns, readMetrics, readRun, readSpec } from '../runs/reader';
 import { isActive } from './runsTreeModel';
 import { isSweepFolder, listSweepFolders, type SweepSummary } from '../runs/sweeps';
-
-export interface Disposable {
-  dispose(): void;
-}
+import type { Disposable } from '../shared/disposable';
+import { errorMessage } from '../shared/errors';
+import type { Log } from '../shared/log';
 
 /** What stop/resume do; provided by the training controller (it owns the engine). */
 export interface RunActions {
@@ -31,10 +30,8 @@ export interface RunActions {
   resume(runId: string): void;
 }
 
-export type RegistryLog = (level: 'info' | 'warn' | 'error', message: string) => void;
-
 export interface RunRegistryOptions {
-  log?: RegistryLog;
+  log?: Log;
   /** How often runs that are active on disk but not trained here are re-read (0: never). */
   pollIntervalMs?: number;
   /** Progress-only changes of a run are announced at most this often. */
@@ -83,7 +80,7 @@ export class RunRegistry implements RunDataSource {
   private readonly listChanged = new Emitter<[]>();
   private actions?: RunActions;
   private readonly pollTimer?: NodeJS.Timeout;
-  private readonly log: RegistryLog;
+  private readonly log: Log;
   private readonly progressThrottleMs: number;
 
   constructor(options: RunRegistryOptions = {}) {
@@ -152,7 +149,7 @@ export class RunRegistry implements RunDataSource {
     try {
       return readSpec(run.dir);
     } catch (error) {
-      this.log('warn', `Cannot read the spec of run ${runId}: ${messageOf(error)}`);
+      this.log('warn', `Cannot read the spec of run ${runId}: ${errorMessage(error)}`);
       return undefined;
     }
   }
@@ -238,7 +235,7 @@ export class RunRegistry implements RunDataSource {
       try {
         listed = listRuns(dir);
       } catch (error) {
-        this.log('warn', messageOf(error));
+        this.log('warn', errorMessage(error));
         continue;
       }
       for (const run of listed) {
@@ -266,7 +263,7 @@ export class RunRegistry implements RunDataSource {
   private refreshSweeps(): boolean {
     const before = JSON.stringify(this.sweeps.map((s) => [s.id, s.record.members.length]));
     this.sweeps = this.dirs.flatMap((dir) =>
-      listSweepFolders(dir, (sweepDir, error) => this.log('warn', `Cannot read the sweep in ${sweepDir}: ${messageOf(error)}`)),
+      listSweepFolders(dir, (sweepDir, error) => this.log('warn', `Cannot read the sweep in ${sweepDir}: ${errorMessage(error)}`)),
     );
     return JSON.stringify(this.sweeps.map((s) => [s.id, s.record.members.length])) !== before;
   }
@@ -351,7 +348,7 @@ export class RunRegistry implements RunDataSource {
     try {
       read = readMetrics(run.dir, cache.nextOffset);
     } catch (error) {
-      this.log('warn', `Cannot read the metrics of run ${run.id}: ${messageOf(error)}`);
+      this.log('warn', `Cannot read the metrics of run ${run.id}: ${errorMessage(error)}`);
       return;
     }
     if (read.nextOffset < cache.nextOffset) {
@@ -383,8 +380,4 @@ function sameExceptProgress(a: RunSummary, b: RunSummary): boolean {
     a.createdAt === b.createdAt &&
     a.tags.join('\n') === b.tags.join('\n')
   );
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

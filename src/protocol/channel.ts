@@ -10,6 +10,7 @@
  * thrown: webview messages are untrusted input. Pure TypeScript (no DOM, node or vscode): the
  * host, the worker and the webviews bundle it.
  */
+import { errorMessage } from '../shared/errors';
 
 /** A request whose reply type travels with it (the fields are phantom: types only). */
 export interface Request<P, R> {
@@ -175,7 +176,7 @@ export class Channel<Local extends Messages, Remote extends Messages> {
       const result = await handler(params);
       this.reply({ kind: 'reply', id, result });
     } catch (error) {
-      this.reply({ kind: 'reply', id, error: error instanceof Error ? error.message : String(error) });
+      this.reply({ kind: 'reply', id, error: errorMessage(error) });
     }
   }
 

@@ -4,21 +4,25 @@
  */
 import * as vscode from 'vscode';
 import { registerTrainCodeLens } from './host/codeLens';
-import { registerAttentionPanel } from './host/attentionPanel';
 import { registerCommands } from './host/commands';
-import { registerDashboardSerializer } from './host/dashboardPanel';
-import { registerPosteriorPanel } from './host/posteriorPanel';
-import { registerSimilarity } from './host/similarityPanel';
 import { SpecDiagnostics } from './host/diagnostics';
 import { EngineHost } from './host/engineHost';
-import { registerLiveView } from './host/liveView';
 import { createOutputChannel, logTo } from './host/output';
+import { registerAttentionPanel } from './host/panels/attentionPanel';
+import { dashboardProvider, registerDashboardPanel } from './host/panels/dashboardPanel';
+import { registerLiveView } from './host/panels/liveView';
+import { registerPosteriorPanel } from './host/panels/posteriorPanel';
+import { panelHost, type PanelDeps, type PanelRegistration } from './host/panels/registration';
+import { registerSimilarityPanel } from './host/panels/similarityPanel';
 import { RunRegistry } from './host/runRegistry';
 import { RunsTree } from './host/runsTree';
 import { RunsWatcher } from './host/runsWatcher';
 import { SETTINGS_SECTION } from './host/settings';
 import { StatusBar } from './host/statusBar';
 import { TrainingController } from './host/training';
+
+/** Every editor panel: each registers its serializer and the commands that open it. */
+const PANELS: readonly PanelRegistration[] = [registerDashboardPanel, registerAttentionPanel, registerPosteriorPanel, registerSimilarityPanel];
 
 let engineHost: EngineHost | undefined;
 
@@ -36,9 +40,11 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   registry.setActions(training);
 
-  const liveView = registerLiveView(context, registry, { engine: engineHost, log });
-  const tree = new RunsTree(registry, (runId) => liveView.showRun(runId));
   const hostEngine = engineHost;
+  const dashboards = panelHost({ context, log }, dashboardProvider(context, registry));
+  const panelDeps: PanelDeps = { context, registry, engineHost: hostEngine, training, log, dashboards };
+  const liveView = registerLiveView(panelDeps);
+  const tree = new RunsTree(registry, (runId) => liveView.showRun(runId));
 
   context.subscriptions.push(
     output,
@@ -48,15 +54,12 @@ export function activate(context: vscode.ExtensionContext): void {
     new StatusBar(registry, hostEngine),
     tree,
     registerTrainCodeLens(),
-    ...registerCommands({ context, registry, training, tree, liveView, output, log }),
-    ...registerAttentionPanel({ context, registry, engineHost: hostEngine, training, log }),
+    ...registerCommands({ context, registry, training, tree, liveView, dashboards, output, log }),
+    ...PANELS.flatMap((register) => register(panelDeps)),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration(SETTINGS_SECTION)) hostEngine.settingsChanged();
     }),
   );
-  registerDashboardSerializer(context, registry);
-  registerPosteriorPanel(context, { runs: registry, engine: hostEngine, log });
-  registerSimilarity(context, { registry, engineHost: hostEngine, log });
   log('info', `Model Lab ${context.extension.packageJSON.version ?? ''} activated.`);
 }
 

@@ -11,17 +11,15 @@ import * as vscode from 'vscode';
 import { loadSpecFile } from '../core/spec/validate';
 import { SpecError, type ResolvedSpec } from '../core/spec/types';
 import { dataStreamDifferences } from './attentionDataStream';
-import { DashboardPanel } from './dashboardPanel';
-import type { EngineHost } from './engineHost';
 import { logError, type Log } from './output';
+import type { PanelDeps } from './panels/registration';
 import type { RunRegistry } from './runRegistry';
 import type { TrainingController } from './training';
 
 export interface ComparisonDeps {
-  context: vscode.ExtensionContext;
   registry: RunRegistry;
-  engineHost: EngineHost;
   training: TrainingController;
+  dashboards: Pick<PanelDeps['dashboards'], 'show'>;
   log: Log;
 }
 
@@ -84,7 +82,7 @@ async function trainComparison(deps: ComparisonDeps, arg: unknown): Promise<void
     .sort((a, b) => files.indexOf(path.resolve(a.specFile!)) - files.indexOf(path.resolve(b.specFile!)));
   if (started.length === 0) return; // training reported why
   deps.log('info', `Train Comparison: ${started.map((run) => run.id).join(', ')} from ${folder}`);
-  DashboardPanel.show(deps.context, deps.registry, started.map((run) => run.id));
+  deps.dashboards.show(started.map((run) => run.id));
   const same = differences.length === 0 ? ` on the same data stream (seed ${specs[0].spec.seed})` : '';
   const action = started.length === 2 ? ['Compare Attention'] : [];
   void vscode.window

@@ -10,9 +10,9 @@ import { instantiateTemplate, listTemplates, TemplateError, TEMPLATE_SUFFIX, typ
 import type { RunSummary } from '../protocol';
 import { RunLockedError } from '../runs/ownership';
 import { deleteRun, updateRunMeta } from '../runs/reader';
-import { DashboardPanel } from './dashboardPanel';
 import { isLabFile } from './diagnostics';
-import type { LiveViewProvider } from './liveView';
+import type { LiveViewProvider } from './panels/liveView';
+import type { PanelDeps } from './panels/registration';
 import { logError, type Log } from './output';
 import type { RunRegistry } from './runRegistry';
 import type { RunsTree, RunsTreeNode } from './runsTree';
@@ -28,6 +28,7 @@ export interface CommandDeps {
   training: TrainingController;
   tree: RunsTree;
   liveView: LiveViewProvider;
+  dashboards: Pick<PanelDeps['dashboards'], 'show'>;
   output: vscode.LogOutputChannel;
   log: Log;
 }
@@ -90,14 +91,14 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
 
     command('modelLab.openRun', async (arg?: RunArg) => {
       const run = await runFrom(arg, 'Select a run to open');
-      if (run) DashboardPanel.show(context, registry, [run.id]);
+      if (run) deps.dashboards.show([run.id]);
     }),
 
     command('modelLab.compareRuns', async (arg?: RunArg, selected?: unknown) => {
       let runs = runsFrom(arg, selected);
       if (runs.length < 2) runs = await pickRuns(registry.listRuns(), runs.map((run) => run.id));
       if (runs.length === 0) return;
-      DashboardPanel.show(context, registry, runs.map((run) => run.id));
+      deps.dashboards.show(runs.map((run) => run.id));
     }),
 
     command('modelLab.showInLive', async (arg?: RunArg) => {

@@ -14,7 +14,7 @@
 import * as path from 'node:path';
 import type { BackendInfo, MetricRecord, RunSummary } from '../protocol';
 import type { TrainingJob } from '../engine/engine';
-import type { RunDataSource } from './dashboardPanel';
+import type { RunDataSource } from './panels/dashboardPanel';
 import { readJsonFile } from '../runs/atomic';
 import { ENVIRONMENT_FILE, runFile } from '../runs/layout';
 import { listRuns, readMetrics, readRun, readSpec } from '../runs/reader';

@@ -7,9 +7,9 @@ const root = path.join(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const contributes = pkg.contributes;
 const declared = new Set<string>(contributes.commands.map((c: { command: string }) => c.command));
-// Commands are registered in src/host/commands.ts and by each lab panel's own module.
+// Commands are registered in src/host/commands.ts and by each panel's own module (src/host/panels/).
 const hostSources = fs
-  .readdirSync(path.join(root, 'src', 'host'))
+  .readdirSync(path.join(root, 'src', 'host'), { recursive: true, encoding: 'utf8' })
   .filter((file) => file.endsWith('.ts'))
   .map((file) => fs.readFileSync(path.join(root, 'src', 'host', file), 'utf8'))
   .join('\n');

@@ -17,7 +17,8 @@
  */
 import type * as vscode from 'vscode';
 import type { Messages } from '../../protocol/channel';
-import type { Log } from '../output';
+import { errorDetail } from '../../shared/errors';
+import type { Log } from '../../shared/log';
 import { WebviewPage, type PageMessages } from './webviewPage';
 import { webviewOptions } from './webviewHtml';
 
@@ -120,7 +121,7 @@ export class PanelHost<Target, Local extends Messages = Messages, Remote extends
     const { provider, env } = this;
     let controller: PanelController | undefined;
     const settle = (work: void | Promise<void> | undefined) => {
-      if (work) work.catch((error: unknown) => env.log?.('error', `${provider.page.name}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`));
+      if (work) work.catch((error: unknown) => env.log?.('error', `${provider.page.name}: ${errorDetail(error)}`));
     };
     const page = new WebviewPage<Local, Remote>({
       webview: panel.webview,

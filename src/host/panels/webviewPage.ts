@@ -9,7 +9,7 @@
  */
 import type * as vscode from 'vscode';
 import { Channel, type Messages, type Notification, type Port } from '../../protocol/channel';
-import type { Log } from '../output';
+import type { Log } from '../../shared/log';
 import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
 import { webviewPort, whenReady } from './webviewPort';
 

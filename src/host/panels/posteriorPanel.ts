@@ -6,23 +6,20 @@
  * the worker, and restores the panel after a window reload.
  */
 import * as vscode from 'vscode';
-import type { SessionClient } from '../engine/engine';
-import type { InferenceRequest, RunSummary } from '../protocol';
+import type { SessionClient } from '../../engine/engine';
+import type { RunSummary } from '../../protocol';
 import type { RunDataSource } from './dashboardPanel';
-import type { Log } from './output';
+import type { Log } from '../output';
 import {
   POSTERIOR_VIEW_TYPE,
   type FromPosteriorWebview,
-  type PanelCalibration,
-  type PanelReference,
-  type PosteriorExample,
-  type PosteriorPanelResult,
   type PosteriorViewState,
   type ToPosteriorWebview,
-} from './posteriorProtocol';
-import { runDescription, runIdOfCommandArg } from './runsTreeModel';
-import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './panels/webviewHtml';
-import { ensureTrustedToLookInside } from './trust';
+} from '../posteriorProtocol';
+import { runDescription, runIdOfCommandArg } from '../runsTreeModel';
+import { ensureTrustedToLookInside } from '../trust';
+import type { PanelContext, PanelController, PanelProvider } from './panelHost';
+import { panelHost, registerPanel, type PanelRegistration } from './registration';
 
 export const OPEN_POSTERIOR_COMMAND = 'modelLab.openPosterior';
 
@@ -33,25 +30,36 @@ export interface PosteriorPanelDeps {
   log?: Log;
 }
 
-/** Registers the command and the serializer that restores open panels after a reload. */
-export function registerPosteriorPanel(context: vscode.ExtensionContext, deps: PosteriorPanelDeps): void {
-  context.subscriptions.push(
-    vscode.commands.registerCommand(OPEN_POSTERIOR_COMMAND, async (arg?: unknown) => {
-      if (!ensureTrustedToLookInside()) return;
-      try {
-        const run = await runFrom(arg, deps.runs);
-        if (run) PosteriorPanel.show(context, deps, run.id);
-      } catch (error) {
-        void vscode.window.showErrorMessage(`Model Lab: could not open the Posterior panel: ${messageOf(error)}`);
-      }
-    }),
-    vscode.window.registerWebviewPanelSerializer(POSTERIOR_VIEW_TYPE, {
-      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
-        const runId = (state as Partial<PosteriorViewState> | undefined)?.runId;
-        new PosteriorPanel(panel, context, deps, typeof runId === 'string' ? runId : undefined);
-      },
-    }),
-  );
+/** The run a panel shows; undefined when it was restored without one (it says so). */
+interface PosteriorTarget {
+  runId: string | undefined;
+}
+
+/** The command and the serializer that restores open panels after a reload. */
+export const registerPosteriorPanel: PanelRegistration = (deps) => {
+  const runs = deps.registry;
+  const host = panelHost(deps, posteriorProvider({ runs, engine: deps.engineHost, log: deps.log }));
+  return registerPanel(deps, host, {
+    [OPEN_POSTERIOR_COMMAND]: async (arg?: unknown) => {
+      if (!ensureTrustedToLookInside()) return undefined;
+      const run = await runFrom(arg, runs);
+      return run && { runId: run.id };
+    },
+  });
+};
+
+export function posteriorProvider(deps: PosteriorPanelDeps): PanelProvider<PosteriorTarget> {
+  return {
+    viewType: POSTERIOR_VIEW_TYPE,
+    title: 'Posterior',
+    page: { bundle: 'posterior', title: 'Model Lab Posterior', name: 'Posterior panel' },
+    targetFromState: (state) => {
+      const runId = (state as Partial<PosteriorViewState> | undefined)?.runId;
+      return { runId: typeof runId === 'string' ? runId : undefined };
+    },
+    keyOf: (target) => target.runId,
+    create: (target, panel) => new PosteriorPanel(panel, deps, target.runId),
+  };
 }
 
 /** Posterior runs are those of a 'posterior-*' task. */
@@ -93,80 +101,49 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 /** A session that ended (engine restarted, worker gone) must be reopened, not reused. */
 const isSessionGone = (error: unknown) => /inference session (is closed|ended)|engine has been shut down/.test(messageOf(error));
 
-class PosteriorPanel {
-  private static readonly panels = new Map<string, PosteriorPanel>();
-
-  static show(context: vscode.ExtensionContext, deps: PosteriorPanelDeps, runId: string): void {
-    const existing = PosteriorPanel.panels.get(runId);
-    if (existing) {
-      existing.panel.reveal();
-      return;
-    }
-    const panel = vscode.window.createWebviewPanel(POSTERIOR_VIEW_TYPE, 'Posterior', vscode.ViewColumn.Active, webviewOptions(context.extensionUri));
-    new PosteriorPanel(panel, context, deps, runId);
-  }
-
-  /** The page in the panel; its `ready` says whether messages reach it. */
-  private readonly page: WebviewPageLoader;
+/** One open Posterior panel: its run's inference session, and the relay to it. */
+class PosteriorPanel implements PanelController {
   private session?: Promise<SessionClient>;
-  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
-    private readonly panel: vscode.WebviewPanel,
-    context: vscode.ExtensionContext,
+    private readonly panel: PanelContext<PosteriorTarget>,
     private readonly deps: PosteriorPanelDeps,
     private readonly runId: string | undefined,
   ) {
-    if (runId) PosteriorPanel.panels.set(runId, this);
-    panel.webview.options = webviewOptions(context.extensionUri);
-    this.page = new WebviewPageLoader({
-      render: () => (panel.webview.html = buildWebviewHtml(panel.webview, context.extensionUri, 'posterior', 'Model Lab Posterior')),
-      isVisible: () => panel.visible,
-      onReload: (reload, waitedMs) =>
-        deps.log?.('warn', `The Posterior panel did not load within ${waitedMs} ms; loading it again (reload ${reload}).`),
-    });
-    this.disposables.push(this.page);
-    this.page.load();
     const run = runId ? deps.runs.readRun(runId) : undefined;
-    panel.title = `Posterior: ${run?.name ?? runId ?? 'no run'}`;
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((message: FromPosteriorWebview) => void this.onMessage(message)),
-      // A hidden webview is torn down; it says 'ready' again when shown.
-      panel.onDidChangeViewState(() => this.page.visibilityChanged()),
-      panel.onDidDispose(() => this.dispose()),
-    );
+    panel.setTitle(`Posterior: ${run?.name ?? runId ?? 'no run'}`);
   }
 
-  private async onMessage(message: FromPosteriorWebview): Promise<void> {
+  onReady(): Promise<void> {
+    return this.sendSession();
+  }
+
+  async onMessage(received: unknown): Promise<void> {
+    const message = received as FromPosteriorWebview;
     switch (message?.type) {
-      case 'ready':
-        this.page.markReady();
-        await this.sendSession();
-        break;
       case 'refreshSteps':
         await this.relay(async (session) => {
-          await session.request({ kind: 'steps' });
+          await session.request('steps', {});
           this.postSession(session);
         });
         break;
       case 'loadStep':
         await this.relay(async (session) => {
-          await session.request({ kind: 'load', step: message.step });
+          await session.request('load', { step: message.step });
           this.postSession(session);
         });
         break;
       case 'example':
         await this.relay(async (session) => {
-          const example = (await session.request({ kind: 'posteriorExample', index: message.index })) as PosteriorExample;
+          const example = await session.request('posteriorExample', { index: message.index });
           this.post({ type: 'example', example });
         });
         break;
       case 'posterior': {
         const { requestId, data, samples, view } = message;
-        const request: InferenceRequest = { kind: 'posteriorSamples', data, samples, view };
         await this.relay(async (session) => {
           const started = performance.now();
-          const result = (await session.request(request)) as PosteriorPanelResult;
+          const result = await session.request('posteriorSamples', { data, samples, view });
           this.post({ type: 'posterior', requestId, result, workerMs: performance.now() - started });
         }, requestId);
         break;
@@ -175,7 +152,7 @@ class PosteriorPanel {
         const { requestId, data, samples } = message;
         await this.relay(async (session) => {
           const started = performance.now();
-          const reference = (await session.request({ kind: 'posteriorReference', data, samples })) as PanelReference;
+          const reference = await session.request('posteriorReference', { data, samples });
           this.post({ type: 'reference', requestId, reference, workerMs: performance.now() - started });
         }, requestId);
         break;
@@ -184,7 +161,7 @@ class PosteriorPanel {
         const { requestId } = message;
         await this.relay(async (session) => {
           const started = performance.now();
-          const calibration = (await session.request({ kind: 'posteriorCalibration' })) as PanelCalibration;
+          const calibration = await session.request('posteriorCalibration', {});
           this.post({ type: 'calibration', requestId, calibration, workerMs: performance.now() - started });
         }, requestId);
         break;
@@ -209,7 +186,7 @@ class PosteriorPanel {
 
   private async sendSession(): Promise<void> {
     await this.relay(async (session) => {
-      await session.request({ kind: 'steps' }); // a run still training may have saved more
+      await session.request('steps', {}); // a run still training may have saved more
       this.postSession(session);
     });
   }
@@ -231,12 +208,10 @@ class PosteriorPanel {
   }
 
   private post(message: ToPosteriorWebview): void {
-    if (this.page.ready) void this.panel.webview.postMessage(message);
+    this.panel.page.post(message);
   }
 
-  private dispose(): void {
-    if (this.runId && PosteriorPanel.panels.get(this.runId) === this) PosteriorPanel.panels.delete(this.runId);
-    for (const d of this.disposables.splice(0)) d.dispose();
+  dispose(): void {
     void this.session?.then((session) => session.close(), () => undefined);
     this.session = undefined;
   }

@@ -7,17 +7,18 @@
  *   read from the members' metrics (live while they train).
  */
 import * as vscode from 'vscode';
-import { sweepGrid, trialView, type ClassAverage, type ExampleLike } from '../core/relational/panelData';
-import type { ResolvedSpec } from '../core/spec/types';
-import type { SessionClient } from '../engine/engine';
-import type { EngineHost } from './engineHost';
-import { logError, type Log } from './output';
-import type { RunRegistry } from './runRegistry';
-import type { FromSimilarity, SimilarityRunInfo, SimilarityTarget, ToSimilarity } from './similarityProtocol';
-import type { SweepSummary } from '../runs/sweeps';
-import { ensureTrusted, ensureTrustedToLookInside } from './trust';
-import { labPanelOf } from '../core/labPanels';
-import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './panels/webviewHtml';
+import { sweepGrid, trialView } from '../../core/relational/panelData';
+import type { ResolvedSpec } from '../../core/spec/types';
+import type { SessionClient } from '../../engine/engine';
+import type { EngineHost } from '../engineHost';
+import { logError, type Log } from '../output';
+import type { RunRegistry } from '../runRegistry';
+import type { FromSimilarity, SimilarityRunInfo, SimilarityTarget, ToSimilarity } from '../similarityProtocol';
+import type { SweepSummary } from '../../runs/sweeps';
+import { ensureTrusted, ensureTrustedToLookInside } from '../trust';
+import { labPanelOf } from '../../core/labPanels';
+import type { PanelContext, PanelController, PanelProvider } from './panelHost';
+import { panelHost, registerPanel, type PanelRegistration } from './registration';
 
 export const SIMILARITY_VIEW_TYPE = 'modelLab.similarity';
 const COMMAND = 'modelLab.openSimilarity';
@@ -30,27 +31,30 @@ export interface SimilarityDeps {
   log: Log;
 }
 
+/** The command and the serializer that restores open panels after a reload. */
+export const registerSimilarityPanel: PanelRegistration = (deps) => {
+  const host = panelHost(deps, similarityProvider(deps, (target) => host.show(target)));
+  return registerPanel(deps, host, {
+    [COMMAND]: async (arg?: unknown) => {
+      if (!ensureTrustedToLookInside()) return undefined;
+      return targetOf(arg, deps.registry) ?? (await pickTarget(deps.registry));
+    },
+  });
+};
 
-export function registerSimilarity(context: vscode.ExtensionContext, deps: SimilarityDeps): void {
-  context.subscriptions.push(
-    vscode.commands.registerCommand(COMMAND, async (arg?: unknown) => {
-      if (!ensureTrustedToLookInside()) return;
-      try {
-        const target = targetOf(arg, deps.registry) ?? (await pickTarget(deps.registry));
-        if (target) SimilarityPanel.show(context, deps, target);
-      } catch (error) {
-        const message = logError(deps.log, `Command ${COMMAND} failed`, error);
-        void vscode.window.showErrorMessage(`Model Lab: ${message}`);
-      }
-    }),
-    vscode.window.registerWebviewPanelSerializer(SIMILARITY_VIEW_TYPE, {
-      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
-        const target = (state as { target?: SimilarityTarget } | undefined)?.target;
-        if (target && (target.kind === 'run' || target.kind === 'sweep')) new SimilarityPanel(panel, context, deps, target);
-        else panel.dispose();
-      },
-    }),
-  );
+/** `show` opens another panel of this kind (a sweep's member). */
+export function similarityProvider(deps: SimilarityDeps, show: (target: SimilarityTarget) => void): PanelProvider<SimilarityTarget> {
+  return {
+    viewType: SIMILARITY_VIEW_TYPE,
+    title: 'Similarity',
+    page: { bundle: 'similarity', title: 'Similarity', name: 'Similarity panel' },
+    targetFromState: (state) => {
+      const target = (state as { target?: SimilarityTarget } | undefined)?.target;
+      return target && (target.kind === 'run' || target.kind === 'sweep') ? target : undefined;
+    },
+    keyOf: (target) => JSON.stringify(target),
+    create: (target, panel) => new SimilarityPanel(panel, deps, target, show),
+  };
 }
 
 /** A tree node (run or sweep), `{ sweepId }`, `{ runId }`, or a run id. */
@@ -88,49 +92,20 @@ async function pickTarget(registry: RunRegistry): Promise<SimilarityTarget | und
   return pick?.target;
 }
 
-export class SimilarityPanel {
-  private static readonly open = new Set<SimilarityPanel>();
-
-  static show(context: vscode.ExtensionContext, deps: SimilarityDeps, target: SimilarityTarget): void {
-    const existing = [...SimilarityPanel.open].find((p) => JSON.stringify(p.target) === JSON.stringify(target));
-    if (existing) {
-      existing.panel.reveal();
-      return;
-    }
-    const panel = vscode.window.createWebviewPanel(SIMILARITY_VIEW_TYPE, 'Similarity', vscode.ViewColumn.Active, webviewOptions(context.extensionUri));
-    new SimilarityPanel(panel, context, deps, target);
-  }
-
-  /** The page in the panel; its `ready` says whether messages reach it. */
-  private readonly page: WebviewPageLoader;
+/** One open Similarity panel: a run's inference session, or a sweep's grid kept up to date. */
+class SimilarityPanel implements PanelController {
   private session?: Promise<SessionClient>;
   private averagesFor?: string;
   private sweepTimer?: NodeJS.Timeout;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
-    private readonly panel: vscode.WebviewPanel,
-    private readonly context: vscode.ExtensionContext,
+    private readonly panel: PanelContext<SimilarityTarget>,
     private readonly deps: SimilarityDeps,
     private readonly target: SimilarityTarget,
+    private readonly show: (target: SimilarityTarget) => void,
   ) {
-    SimilarityPanel.open.add(this);
-    panel.webview.options = webviewOptions(context.extensionUri);
-    this.page = new WebviewPageLoader({
-      render: () => (panel.webview.html = buildWebviewHtml(panel.webview, context.extensionUri, 'similarity', 'Similarity')),
-      isVisible: () => panel.visible,
-      onReload: (reload, waitedMs) =>
-        deps.log('warn', `The Similarity panel did not load within ${waitedMs} ms; loading it again (reload ${reload}).`),
-    });
-    this.disposables.push(this.page);
-    this.page.load();
-    panel.title = this.title();
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((message: FromSimilarity) => void this.onMessage(message)),
-      // A hidden webview is torn down; it says 'ready' again when shown.
-      panel.onDidChangeViewState(() => this.page.visibilityChanged()),
-      panel.onDidDispose(() => this.dispose()),
-    );
+    panel.setTitle(this.title());
     if (target.kind === 'sweep') {
       const refresh = (runId: string) => this.sweepMemberChanged(runId);
       this.disposables.push(
@@ -145,22 +120,33 @@ export class SimilarityPanel {
     return `Similarity: ${this.deps.registry.readRun(this.target.runId)?.name ?? this.target.runId}`;
   }
 
-  private async onMessage(message: FromSimilarity): Promise<void> {
-    try {
+  /** The page (re)loaded: the run's trial (and averages, recomputed), or the sweep's grid. */
+  onReady(): Promise<void> {
+    return this.reporting(async () => {
+      this.averagesFor = undefined;
+      if (this.target.kind === 'sweep') this.sendSweep();
+      else await this.sendRun();
+    });
+  }
+
+  onMessage(received: unknown): Promise<void> {
+    const message = received as FromSimilarity;
+    return this.reporting(async () => {
       switch (message?.type) {
-        case 'ready':
-          this.page.markReady();
-          this.averagesFor = undefined;
-          if (this.target.kind === 'sweep') this.sendSweep();
-          else await this.sendRun();
-          break;
         case 'showTrial':
           await this.sendTrial(message.split, message.index);
           break;
         case 'openRun':
-          SimilarityPanel.show(this.context, this.deps, { kind: 'run', runId: message.runId });
+          this.show({ kind: 'run', runId: message.runId });
           break;
       }
+    });
+  }
+
+  /** Any failure goes to the page as a message, never a stack trace. */
+  private async reporting(work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
     } catch (error) {
       this.post({ type: 'status', message: '' });
       this.post({ type: 'error', message: logError(this.deps.log, 'Similarity panel', error) });
@@ -168,7 +154,7 @@ export class SimilarityPanel {
   }
 
   private post(message: ToSimilarity): void {
-    if (this.page.ready) void this.panel.webview.postMessage(message);
+    this.panel.page.post(message);
   }
 
   // ------------------------------------------------------------------ a run
@@ -192,7 +178,7 @@ export class SimilarityPanel {
       this.session = undefined;
       throw error;
     });
-    const splits = (await session.request({ kind: 'splits' })) as string[];
+    const splits = await session.request('splits', {});
     const info: SimilarityRunInfo = {
       runId: run.id,
       name: run.name,
@@ -213,13 +199,13 @@ export class SimilarityPanel {
     if (this.target.kind !== 'run' || !this.session) return;
     if (!Number.isSafeInteger(index) || index < 0) throw new Error(`the trial index must be a whole number >= 0, got ${index}`);
     const session = await this.session;
-    const example = (await session.request({ kind: 'example', split, index })) as ExampleLike;
+    const example = await session.request('example', { split, index });
     this.post({ type: 'trial', trial: trialView(example) });
     const spec = this.deps.registry.readSpec(this.target.runId) as ResolvedSpec | undefined;
     if (spec?.model.name === 'corelnet' && this.averagesFor !== split) {
       this.averagesFor = split;
       this.post({ type: 'status', message: `Averaging the similarity matrix over ${TRIALS_PER_KIND} ${split} trials of each kind…` });
-      const averages = (await session.request({ kind: 'similarityAverages', split, perKind: TRIALS_PER_KIND })) as ClassAverage[];
+      const averages = await session.request('similarityAverages', { split, perKind: TRIALS_PER_KIND });
       this.post({ type: 'averages', split, averages });
       this.post({ type: 'status', message: '' });
     } else if (spec?.model.name !== 'corelnet') {
@@ -268,8 +254,7 @@ export class SimilarityPanel {
     });
   }
 
-  private dispose(): void {
-    SimilarityPanel.open.delete(this);
+  dispose(): void {
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
     void this.session?.then((session) => session.close()).catch(() => undefined);
     for (const d of this.disposables.splice(0)) d.dispose();

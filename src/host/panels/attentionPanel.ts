@@ -6,9 +6,8 @@
  * (runs, split, example) survives hide/show (replayed on 'ready') and window reloads (serializer).
  */
 import * as vscode from 'vscode';
-import type { SessionClient } from '../engine/engine';
-import type { RunSummary } from '../protocol';
-import type { AttentionExample, SelectionSummary } from '../core/retrieval/attentionSummary';
+import type { SessionClient } from '../../engine/engine';
+import type { RunSummary } from '../../protocol';
 import {
   ATTENTION_VIEW_TYPE,
   DEFAULT_SUMMARY_EXAMPLES,
@@ -18,63 +17,67 @@ import {
   type AttentionSelection,
   type FromAttentionWebview,
   type ToAttentionWebview,
-} from './attentionProtocol';
-import { registerTrainComparison } from './attentionComparison';
-import type { EngineHost } from './engineHost';
-import { logError, type Log } from './output';
-import type { RunRegistry } from './runRegistry';
-import { runDescription, runIdOfCommandArg } from './runsTreeModel';
-import type { TrainingController } from './training';
-import { ensureTrustedToLookInside } from './trust';
-import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './panels/webviewHtml';
+} from '../attentionProtocol';
+import { registerTrainComparison } from '../attentionComparison';
+import type { EngineHost } from '../engineHost';
+import type { Log } from '../output';
+import type { RunRegistry } from '../runRegistry';
+import { runDescription, runIdOfCommandArg } from '../runsTreeModel';
+import { ensureTrustedToLookInside } from '../trust';
+import type { PanelContext, PanelController, PanelProvider } from './panelHost';
+import { panelHost, registerPanel, type PanelRegistration } from './registration';
 
 export interface AttentionDeps {
-  context: vscode.ExtensionContext;
   registry: RunRegistry;
   engineHost: EngineHost;
-  training: TrainingController;
   log: Log;
 }
 
-/** Registers the commands, the Train Comparison command and the panel serializer. */
-export function registerAttentionPanel(deps: AttentionDeps): vscode.Disposable[] {
-  const { registry, log } = deps;
-  const guarded = (id: string, handler: (...args: any[]) => Promise<void>) =>
-    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-      try {
-        await handler(...args);
-      } catch (error) {
-        void vscode.window.showErrorMessage(`Model Lab: ${logError(log, `Command ${id} failed`, error)}`);
-      }
-    });
+/** What a panel shows: one or two runs (left, right); restored with the selection it had. */
+interface AttentionTarget {
+  runIds: string[];
+  selection?: AttentionSelection;
+}
 
+/** Registers the commands, the Train Comparison command and the panel serializer. */
+export const registerAttentionPanel: PanelRegistration = (deps) => {
+  const { registry } = deps;
+  const host = panelHost(deps, attentionProvider(deps));
+  const columns = (runs: RunSummary[]): AttentionTarget => ({ runIds: [...new Set(runs.map((run) => run.id))].slice(0, 2) });
   return [
-    guarded('modelLab.openAttention', async (arg?: unknown) => {
-      if (!ensureTrustedToLookInside()) return;
-      const run = await runFromArg(registry, arg, 'Select a compositional or multi-head attention run to inspect');
-      if (run) AttentionPanel.show(deps, [run.id]);
-    }),
-    guarded('modelLab.compareAttention', async (arg?: unknown, selected?: unknown) => {
-      if (!ensureTrustedToLookInside()) return;
-      const fromTree = selectedRuns(registry, selected).filter((run) => problemOf(registry, run) === undefined);
-      if (fromTree.length >= 2) {
-        AttentionPanel.show(deps, fromTree.slice(0, 2).map((run) => run.id));
-        return;
-      }
-      const first = await runFromArg(registry, arg, 'Select the first run (left column)');
-      if (!first) return;
-      const second = await pickRetrievalRun(registry, `Select the run to show beside ${first.name} (same example, right column)`, [first.id]);
-      if (second) AttentionPanel.show(deps, [first.id, second.id]);
-    }),
-    registerTrainComparison(deps),
-    vscode.window.registerWebviewPanelSerializer(ATTENTION_VIEW_TYPE, {
-      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
-        const saved = state as Partial<AttentionPanelState> | undefined;
-        const runIds = Array.isArray(saved?.runIds) ? saved.runIds.filter((id): id is string => typeof id === 'string') : [];
-        AttentionPanel.revive(panel, deps, runIds, saved?.selection);
+    ...registerPanel(deps, host, {
+      'modelLab.openAttention': async (arg?: unknown) => {
+        if (!ensureTrustedToLookInside()) return undefined;
+        const run = await runFromArg(registry, arg, 'Select a compositional or multi-head attention run to inspect');
+        return run && columns([run]);
+      },
+      'modelLab.compareAttention': async (arg?: unknown, selected?: unknown) => {
+        if (!ensureTrustedToLookInside()) return undefined;
+        const fromTree = selectedRuns(registry, selected).filter((run) => problemOf(registry, run) === undefined);
+        if (fromTree.length >= 2) return columns(fromTree.slice(0, 2));
+        const first = await runFromArg(registry, arg, 'Select the first run (left column)');
+        if (!first) return undefined;
+        const second = await pickRetrievalRun(registry, `Select the run to show beside ${first.name} (same example, right column)`, [first.id]);
+        return second && columns([first, second]);
       },
     }),
+    registerTrainComparison(deps),
   ];
+};
+
+export function attentionProvider(deps: AttentionDeps): PanelProvider<AttentionTarget> {
+  return {
+    viewType: ATTENTION_VIEW_TYPE,
+    title: 'Attention',
+    page: { bundle: 'attention', title: 'Attention composition', name: 'Attention panel' },
+    targetFromState: (state) => {
+      const saved = state as Partial<AttentionPanelState> | undefined;
+      const runIds = Array.isArray(saved?.runIds) ? saved.runIds.filter((id): id is string => typeof id === 'string') : [];
+      return { runIds, selection: saved?.selection };
+    },
+    keyOf: (target) => target.runIds.join('\n'),
+    create: (target, panel) => new AttentionPanel(panel, deps, target),
+  };
 }
 
 // ------------------------------------------------------------------ picking runs
@@ -166,70 +169,36 @@ interface Column {
 
 const STEPS_CHECK_MS = 2_000;
 
-export class AttentionPanel {
-  private static readonly panels = new Set<AttentionPanel>();
-
-  static show(deps: AttentionDeps, runIds: string[]): void {
-    const ids = [...new Set(runIds)].slice(0, 2);
-    const existing = [...AttentionPanel.panels].find((p) => p.columns.map((c) => c.runId).join('\n') === ids.join('\n'));
-    if (existing) {
-      existing.panel.reveal();
-      return;
-    }
-    const panel = vscode.window.createWebviewPanel(ATTENTION_VIEW_TYPE, 'Attention', vscode.ViewColumn.Active, webviewOptions(deps.context.extensionUri));
-    new AttentionPanel(panel, deps, ids);
-  }
-
-  static revive(panel: vscode.WebviewPanel, deps: AttentionDeps, runIds: string[], selection?: AttentionSelection): void {
-    new AttentionPanel(panel, deps, runIds, selection);
-  }
-
+/** One open Attention panel: a column (and an inference session) per shown run. */
+class AttentionPanel implements PanelController {
   private columns: Column[];
   private splits: string[] = [];
   private selection: AttentionSelection;
-  /** The page in the panel; its `ready` says whether messages reach it. */
-  private readonly page: WebviewPageLoader;
   private readonly disposables: vscode.Disposable[] = [];
 
-  private constructor(
-    private readonly panel: vscode.WebviewPanel,
+  constructor(
+    private readonly panel: PanelContext<AttentionTarget>,
     private readonly deps: AttentionDeps,
-    runIds: string[],
-    selection?: AttentionSelection,
+    target: AttentionTarget,
   ) {
-    AttentionPanel.panels.add(this);
-    this.columns = runIds.map((runId) => ({ runId, generation: 0 }));
-    this.selection = selection ?? { split: '', index: 0, summaryExamples: DEFAULT_SUMMARY_EXAMPLES };
-    panel.webview.options = webviewOptions(deps.context.extensionUri);
-    this.page = new WebviewPageLoader({
-      render: () => (panel.webview.html = buildWebviewHtml(panel.webview, deps.context.extensionUri, 'attention', 'Attention composition')),
-      isVisible: () => panel.visible,
-      onReload: (reload, waitedMs) =>
-        deps.log('warn', `The Attention panel did not load within ${waitedMs} ms; loading it again (reload ${reload}).`),
-    });
-    this.disposables.push(this.page);
-    this.page.load();
+    this.columns = target.runIds.map((runId) => ({ runId, generation: 0 }));
+    this.selection = target.selection ?? { split: '', index: 0, summaryExamples: DEFAULT_SUMMARY_EXAMPLES };
     this.updateTitle();
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((message: FromAttentionWebview) => this.onMessage(message)),
-      // A hidden webview is torn down; it says 'ready' again when shown.
-      panel.onDidChangeViewState(() => this.page.visibilityChanged()),
-      panel.onDidDispose(() => this.dispose()),
-      this.deps.registry.onRunChanged((run) => this.onRunChanged(run)),
-    );
+    this.disposables.push(this.deps.registry.onRunChanged((run) => this.onRunChanged(run)));
     for (const column of this.columns) void this.open(column);
   }
 
-  private onMessage(message: FromAttentionWebview): void {
+  onReady(): void {
+    this.sendState();
+    for (const column of this.columns) {
+      column.summaryKey = undefined;
+      void this.refresh(column);
+    }
+  }
+
+  onMessage(received: unknown): void {
+    const message = received as FromAttentionWebview;
     switch (message?.type) {
-      case 'ready':
-        this.page.markReady();
-        this.sendState();
-        for (const column of this.columns) {
-          column.summaryKey = undefined;
-          void this.refresh(column);
-        }
-        break;
       case 'select':
         if (!isSelection(message.selection)) return;
         this.selection = message.selection;
@@ -250,7 +219,7 @@ export class AttentionPanel {
   }
 
   private post(message: ToAttentionWebview): void {
-    if (this.page.ready) void this.panel.webview.postMessage(message);
+    this.panel.page.post(message);
   }
 
   private columnState(column: Column): AttentionColumn {
@@ -289,7 +258,7 @@ export class AttentionPanel {
           return;
         }
         if (this.splits.length === 0) {
-          this.splits = (await column.session.request({ kind: 'splits' })) as string[];
+          this.splits = await column.session.request('splits', {});
           if (!this.selection.split || !this.splits.includes(this.selection.split)) {
             // The held-out split when there is one: that is where composition shows.
             this.selection = { ...this.selection, split: this.splits[this.splits.length - 1] };
@@ -319,13 +288,13 @@ export class AttentionPanel {
     if (!split) return;
     this.post({ type: 'busy', runId: column.runId, what: 'example' });
     try {
-      const example = (await session.request({ kind: 'attentionExample', split, index })) as AttentionExample;
+      const example = await session.request('attentionExample', { split, index });
       if (generation !== column.generation) return;
       this.post({ type: 'example', runId: column.runId, example });
       const key = `${session.step}\n${split}\n${summaryExamples}`;
       if (column.summaryKey === key) return;
       this.post({ type: 'busy', runId: column.runId, what: 'summary' });
-      const summary = (await session.request({ kind: 'selectionSummary', split, examples: summaryExamples })) as SelectionSummary;
+      const summary = await session.request('selectionSummary', { split, examples: summaryExamples });
       if (generation !== column.generation) return;
       column.summaryKey = key;
       this.post({ type: 'summary', runId: column.runId, summary });
@@ -337,7 +306,7 @@ export class AttentionPanel {
   private async loadStep(column: Column, step: number): Promise<void> {
     if (!column.session || !Number.isInteger(step)) return;
     try {
-      await column.session.request({ kind: 'load', step });
+      await column.session.request('load', { step });
     } catch (error) {
       this.post({ type: 'error', runId: column.runId, message: `Cannot load step ${step}: ${messageOf(error)}` });
       return;
@@ -362,7 +331,7 @@ export class AttentionPanel {
       return;
     }
     // The answer updates session.steps (SessionClient keeps them in step); the badge may change too.
-    void column.session.request({ kind: 'steps' }).then(() => this.sendColumn(column), () => undefined);
+    void column.session.request('steps', {}).then(() => this.sendColumn(column), () => undefined);
   }
 
   private async addRun(): Promise<void> {
@@ -391,13 +360,14 @@ export class AttentionPanel {
     }
   }
 
+  /** The tab's title, and the target the panel host finds this panel under, follow the columns. */
   private updateTitle(): void {
     const names = this.columns.map((c) => this.deps.registry.readRun(c.runId)?.name ?? c.runId);
-    this.panel.title = names.length === 0 ? 'Attention' : `Attention: ${names.join(' vs ')}`;
+    this.panel.setTitle(names.length === 0 ? 'Attention' : `Attention: ${names.join(' vs ')}`);
+    this.panel.setTarget({ runIds: this.columns.map((c) => c.runId) });
   }
 
-  private dispose(): void {
-    AttentionPanel.panels.delete(this);
+  dispose(): void {
     for (const column of this.columns) column.session?.close();
     this.columns = [];
     for (const d of this.disposables.splice(0)) d.dispose();

@@ -7,9 +7,10 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { BackendInfo, FromWebview, MetricRecord, RunSummary, ToWebview } from '../protocol';
-import { buildMetricsCsv } from '../shared/csv';
-import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './panels/webviewHtml';
+import type { BackendInfo, FromWebview, MetricRecord, RunSummary, ToWebview } from '../../protocol';
+import { buildMetricsCsv } from '../../shared/csv';
+import type { PanelContext, PanelController, PanelProvider } from './panelHost';
+import { registerPanel, type PanelRegistration } from './registration';
 
 export const DASHBOARD_VIEW_TYPE = 'modelLab.dashboard';
 
@@ -36,27 +37,43 @@ export interface RunDataSource {
   readBackend?(runId: string): BackendInfo | undefined;
 }
 
-export interface DashboardDeps {
-  source: RunDataSource;
-}
+/**
+ * The serializer that restores dashboards after a window reload. The dashboards' host itself is
+ * a dependency of every panel (`deps.dashboards`): the Live view, commands and Train Comparison
+ * open dashboards.
+ */
+export const registerDashboardPanel: PanelRegistration = (deps) => registerPanel(deps, deps.dashboards);
 
-/** Called by activate(): restores dashboards after a window reload. */
-export function registerDashboard(context: vscode.ExtensionContext, deps: DashboardDeps): void {
-  registerDashboardSerializer(context, deps.source);
-}
-
-export function registerDashboardSerializer(context: vscode.ExtensionContext, source: RunDataSource): vscode.Disposable {
-  const registration = vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
-    async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+/** A dashboard shows a set of runs (their ids); the same set in another order is the same dashboard. */
+export function dashboardProvider(context: vscode.ExtensionContext, source: RunDataSource): PanelProvider<string[]> {
+  return {
+    viewType: DASHBOARD_VIEW_TYPE,
+    title: 'Model Lab Dashboard',
+    page: { bundle: 'dashboard', title: 'Model Lab Dashboard', name: 'dashboard' },
+    targetFromState: (state, open) => {
       const saved = runIdsOfState(state);
-      DashboardPanel.revive(panel, context, source, saved.length > 0 ? saved : DashboardPanel.unrevivedRunIds(context));
+      return saved.length > 0 ? saved : unrevivedRunIds(context, open);
     },
-  });
-  context.subscriptions.push(registration);
-  return registration;
+    keyOf: (runIds) => [...new Set(runIds)].sort().join('\n'),
+    create: (runIds, panel) => new DashboardPanel(panel, context, source, [...new Set(runIds)]),
+  };
 }
 
 const OPEN_DASHBOARDS_KEY = 'modelLab.openDashboards';
+
+/**
+ * The workbench saves a webview's own state lazily, so a reload soon after a panel opened can
+ * restore it without state. The host therefore also remembers the run ids of open dashboards
+ * (workspace state) and hands a stateless revived panel the first set not shown yet.
+ */
+function unrevivedRunIds(context: vscode.ExtensionContext, open: readonly string[][]): string[] {
+  const remembered = context.workspaceState.get<string[][]>(OPEN_DASHBOARDS_KEY, []);
+  return remembered.find((ids) => !open.some((shown) => sameSet(shown, ids))) ?? [];
+}
+
+function remember(context: vscode.ExtensionContext, open: readonly string[][]): void {
+  void context.workspaceState.update(OPEN_DASHBOARDS_KEY, open.filter((ids) => ids.length > 0));
+}
 
 /** The run ids the webview saved with setState; anything else (old or broken state) shows nothing. */
 function runIdsOfState(state: unknown): string[] {
@@ -64,79 +81,23 @@ function runIdsOfState(state: unknown): string[] {
   return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
 }
 
-export class DashboardPanel {
-  private static readonly panels = new Set<DashboardPanel>();
-
-  /** Reveals the dashboard of exactly these runs, or opens a new one. */
-  static show(context: vscode.ExtensionContext, source: RunDataSource, runIds: string[]): void {
-    const ids = [...new Set(runIds)];
-    const existing = [...DashboardPanel.panels].find((p) => sameSet(p.runIds, ids));
-    if (existing) {
-      existing.panel.reveal();
-      return;
-    }
-    const panel = vscode.window.createWebviewPanel(
-      DASHBOARD_VIEW_TYPE,
-      'Model Lab Dashboard',
-      vscode.ViewColumn.Active,
-      webviewOptions(context.extensionUri), // no retainContextWhenHidden: the host replays the state
-    );
-    new DashboardPanel(panel, context, source, ids);
-  }
-
-  static revive(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, source: RunDataSource, runIds: string[]): void {
-    new DashboardPanel(panel, context, source, runIds);
-  }
-
-  /**
-   * The workbench saves a webview's own state lazily, so a reload soon after a panel opened can
-   * restore it without state. The host therefore also remembers the run ids of open dashboards
-   * (workspace state) and hands a stateless revived panel the first set not shown yet.
-   */
-  static unrevivedRunIds(context: vscode.ExtensionContext): string[] {
-    const remembered = context.workspaceState.get<string[][]>(OPEN_DASHBOARDS_KEY, []);
-    return remembered.find((ids) => ![...DashboardPanel.panels].some((p) => sameSet(p.runIds, ids))) ?? [];
-  }
-
-  private static remember(context: vscode.ExtensionContext): void {
-    const open = [...DashboardPanel.panels].map((p) => p.runIds).filter((ids) => ids.length > 0);
-    void context.workspaceState.update(OPEN_DASHBOARDS_KEY, open);
-  }
-
-  /** The page in the panel; its `ready` says whether messages reach it. */
-  private readonly page: WebviewPageLoader;
+/** One open dashboard: replays its runs on 'ready', streams their metrics while they train. */
+class DashboardPanel implements PanelController {
   /** Names of runs seen, to name a run in the message after its folder is gone. */
   private readonly knownNames = new Map<string, string>();
   /** Runs that were missing when the state was last sent. */
   private missing: string[] = [];
   private readonly disposables: Disposable[] = [];
 
-  private constructor(
-    private readonly panel: vscode.WebviewPanel,
-    context: vscode.ExtensionContext,
+  constructor(
+    private readonly panel: PanelContext<string[]>,
+    private readonly context: vscode.ExtensionContext,
     private readonly source: RunDataSource,
     private readonly runIds: string[],
   ) {
-    DashboardPanel.panels.add(this);
-    DashboardPanel.remember(context);
-    panel.webview.options = webviewOptions(context.extensionUri);
-    this.page = new WebviewPageLoader({
-      render: () => (panel.webview.html = buildWebviewHtml(panel.webview, context.extensionUri, 'dashboard', 'Model Lab Dashboard')),
-      isVisible: () => panel.visible,
-      onReload: (reload, waitedMs) =>
-        console.warn(`Model Lab: a dashboard did not load within ${waitedMs} ms; loading it again (reload ${reload})`),
-    });
-    this.disposables.push(this.page);
-    this.page.load();
+    remember(context, panel.openTargets());
     this.updateTitle();
     this.disposables.push(
-      panel.webview.onDidReceiveMessage((message: FromWebview) => this.onMessage(message)),
-      // A hidden webview is torn down; it says 'ready' again when shown.
-      panel.onDidChangeViewState(() => this.page.visibilityChanged()),
-      panel.onDidDispose(() => {
-        this.dispose();
-        DashboardPanel.remember(context);
-      }),
       source.onMetrics((runId, records) => {
         if (this.runIds.includes(runId)) this.post({ type: 'metrics', runId, records });
       }),
@@ -151,12 +112,13 @@ export class DashboardPanel {
     if (source.onDidChange) this.disposables.push(source.onDidChange(() => this.checkAvailability()));
   }
 
-  private onMessage(message: FromWebview): void {
+  onReady(): void {
+    this.sendState();
+  }
+
+  onMessage(received: unknown): void {
+    const message = received as FromWebview;
     switch (message?.type) {
-      case 'ready':
-        this.page.markReady();
-        this.sendState();
-        break;
       case 'exportCsv':
         void this.exportCsv().catch((error) => showError('Could not export the metrics', error));
         break;
@@ -175,7 +137,7 @@ export class DashboardPanel {
   }
 
   private post(message: ToWebview): void {
-    if (this.page.ready) void this.panel.webview.postMessage(message);
+    this.panel.page.post(message);
   }
 
   /** Reads every shown run from the source and replays it; reports runs that are gone. */
@@ -214,7 +176,7 @@ export class DashboardPanel {
 
   private updateTitle(): void {
     const names = this.runIds.map((id) => this.knownNames.get(id) ?? id);
-    this.panel.title = names.length === 1 ? `Dashboard: ${names[0]}` : names.length === 0 ? 'Model Lab Dashboard' : `Compare ${names.length} runs`;
+    this.panel.setTitle(names.length === 1 ? `Dashboard: ${names[0]}` : names.length === 0 ? 'Model Lab Dashboard' : `Compare ${names.length} runs`);
   }
 
   private shownRuns(): RunSummary[] {
@@ -266,9 +228,9 @@ export class DashboardPanel {
     void vscode.window.showInformationMessage(`Model Lab: chart saved to ${target.fsPath}`);
   }
 
-  private dispose(): void {
-    DashboardPanel.panels.delete(this);
+  dispose(): void {
     for (const d of this.disposables.splice(0)) d.dispose();
+    remember(this.context, this.panel.openTargets()); // without this one: it left the open set
   }
 }
 

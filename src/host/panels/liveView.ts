@@ -6,18 +6,17 @@
  * lab's miniature: a key picture computed by an inference session on the latest checkpoint.
  */
 import * as vscode from 'vscode';
-import type { AttentionExample } from '../core/retrieval/attentionSummary';
-import type { PosteriorExample, PosteriorPanelResult } from '../core/posterior/panelData';
-import { sampleRows, type SampleMatrix } from '../shared/sampleMatrix';
-import { trialView, type ExampleLike } from '../core/relational/panelData';
-import type { SessionClient } from '../engine/engine';
-import type { BackendInfo, FromWebview, RunSummary, ToWebview } from '../protocol';
-import type { FromLiveMiniature, LabMiniature, ToLiveMiniature } from '../../webview/live/miniatureProtocol';
-import { DashboardPanel, type Disposable, type RunDataSource } from './dashboardPanel';
-import { errorMessage, type Log } from './output';
-import { activeByPreference } from './runsTreeModel';
-import { labPanelOf, type LabPanel } from '../core/labPanels';
-import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './panels/webviewHtml';
+import { sampleRows, type SampleMatrix } from '../../shared/sampleMatrix';
+import { trialView } from '../../core/relational/panelData';
+import type { SessionClient } from '../../engine/engine';
+import type { BackendInfo, FromWebview, RunSummary, ToWebview } from '../../protocol';
+import type { FromLiveMiniature, LabMiniature, ToLiveMiniature } from '../../../webview/live/miniatureProtocol';
+import type { Disposable, RunDataSource } from './dashboardPanel';
+import { errorMessage, type Log } from '../output';
+import { activeByPreference } from '../runsTreeModel';
+import { labPanelOf, type LabPanel } from '../../core/labPanels';
+import type { PanelDeps } from './registration';
+import { WebviewPage } from './webviewPage';
 
 export const LIVE_VIEW_ID = 'modelLab.live';
 
@@ -26,13 +25,15 @@ const isActive = (run: RunSummary | undefined): boolean => run?.state === 'runni
 export interface LiveViewDeps {
   /** EngineHost: the lab miniature comes from an inference session in the engine's workers. */
   engine?: { openSession(runDir: string, step?: number): Promise<SessionClient> };
+  /** Opens the dashboard of a run (the view's button). */
+  dashboards: Pick<PanelDeps['dashboards'], 'show'>;
   log?: Log;
 }
 
 export class LiveViewProvider implements vscode.WebviewViewProvider {
   private view: vscode.WebviewView | undefined;
-  /** The page in `view`; its `ready` says whether messages reach it. */
-  private page: WebviewPageLoader | undefined;
+  /** The page in `view` (the editor panels' page machinery); its `ready` says whether messages reach it. */
+  private page: WebviewPage | undefined;
   /** The run the user picked; undefined = follow the active run. */
   private selectedRunId: string | undefined;
   private shown: RunSummary | undefined;
@@ -43,7 +44,7 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly source: RunDataSource,
-    private readonly deps: LiveViewDeps = {},
+    private readonly deps: LiveViewDeps,
   ) {
     if (deps.engine) {
       const miniatures = new LabMiniatureFeed(deps.engine, source, (message) => this.post(message), deps.log);
@@ -63,22 +64,24 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
   resolveWebviewView(view: vscode.WebviewView): void {
     this.page?.dispose();
     this.view = view;
-    view.webview.options = webviewOptions(this.context.extensionUri);
-    const page = new WebviewPageLoader({
-      render: () => (view.webview.html = buildWebviewHtml(view.webview, this.context.extensionUri, 'live', 'Model Lab Live')),
+    const page = new WebviewPage({
+      webview: view.webview,
+      extensionUri: this.context.extensionUri,
+      bundle: 'live',
+      title: 'Model Lab Live',
+      name: 'Live view',
       isVisible: () => view.visible,
-      onReload: (reload, waitedMs) => {
-        const message = `The Live view did not load within ${waitedMs} ms; loading it again (reload ${reload}).`;
-        if (this.deps.log) this.deps.log('warn', message);
-        else console.warn(`Model Lab: ${message}`);
-      },
+      onReady: () => this.refresh(),
+      onMessage: (message) => this.onMessage(message as FromWebview | FromLiveMiniature),
+      log: this.deps.log,
     });
     this.page = page;
-    view.webview.onDidReceiveMessage((message: FromWebview) => this.onMessage(message));
     // A hidden view's webview is torn down; it says 'ready' again when shown.
-    view.onDidChangeVisibility(() => page.visibilityChanged());
-    view.onDidDispose(() => {
+    const visibility = view.onDidChangeVisibility(() => page.visibilityChanged());
+    const disposal = view.onDidDispose(() => {
       page.dispose();
+      visibility.dispose();
+      disposal.dispose();
       if (this.page === page) {
         this.view = undefined;
         this.page = undefined;
@@ -101,13 +104,9 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
 
   private onMessage(message: FromWebview | FromLiveMiniature): void {
     switch (message?.type) {
-      case 'ready':
-        this.page?.markReady();
-        this.refresh();
-        break;
       case 'openDashboard': {
         const runId = message.runId ?? this.shown?.id;
-        if (runId) DashboardPanel.show(this.context, this.source, [runId]);
+        if (runId) this.deps.dashboards.show([runId]);
         break;
       }
       case 'stopRun':
@@ -177,13 +176,14 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
   }
 
   private post(message: ToWebview | ToLiveMiniature): void {
-    if (this.page?.ready && this.view) void this.view.webview.postMessage(message);
+    this.page?.post(message);
   }
 }
 
 /** Registers the provider for the `modelLab.live` webview view and returns it (for showRun). */
-export function registerLiveView(context: vscode.ExtensionContext, source: RunDataSource, deps: LiveViewDeps = {}): LiveViewProvider {
-  const provider = new LiveViewProvider(context, source, deps);
+export function registerLiveView(deps: Pick<PanelDeps, 'context' | 'registry' | 'engineHost' | 'dashboards' | 'log'>): LiveViewProvider {
+  const { context } = deps;
+  const provider = new LiveViewProvider(context, deps.registry, { engine: deps.engineHost, dashboards: deps.dashboards, log: deps.log });
   context.subscriptions.push(vscode.window.registerWebviewViewProvider(LIVE_VIEW_ID, provider));
   return provider;
 }
@@ -303,9 +303,9 @@ class LabMiniatureFeed implements Disposable {
     try {
       const session = await this.openSession(run);
       if (!session || this.run?.id !== run.id) return;
-      const steps = (await session.request({ kind: 'steps' })) as number[];
+      const steps = await session.request('steps', {});
       const newest = steps[steps.length - 1];
-      if (newest !== undefined && newest !== session.step) await session.request({ kind: 'load', step: newest });
+      if (newest !== undefined && newest !== session.step) await session.request('load', { step: newest });
       if (this.latest?.step === session.step) return;
       const miniature = await this.compute(lab, run.id, session);
       if (this.run?.id !== run.id) return;
@@ -343,10 +343,10 @@ class LabMiniatureFeed implements Disposable {
     const open = LAB_PANELS[lab];
     switch (lab) {
       case 'attention': {
-        const splits = (await session.request({ kind: 'splits' })) as string[];
+        const splits = await session.request('splits', {});
         // The held-out split, as the Attention panel opens: that is where composition shows.
         const split = splits[splits.length - 1];
-        const example = (await session.request({ kind: 'attentionExample', split, index: 0 })) as AttentionExample;
+        const example = await session.request('attentionExample', { split, index: 0 });
         return {
           runId, step, open,
           caption: `retrieval selection, ${split} example 0, step ${step}`,
@@ -360,8 +360,8 @@ class LabMiniatureFeed implements Disposable {
         };
       }
       case 'posterior': {
-        const example = (await session.request({ kind: 'posteriorExample', index: 0 })) as PosteriorExample;
-        const result = (await session.request({ kind: 'posteriorSamples', data: example.data, samples: POSTERIOR_SAMPLES, seed: 0 })) as PosteriorPanelResult;
+        const example = await session.request('posteriorExample', { index: 0 });
+        const result = await session.request('posteriorSamples', { data: example.data, samples: POSTERIOR_SAMPLES, seed: 0 });
         const dims = Math.min(2, example.theta.length);
         const cut = (samples: SampleMatrix) => sampleRows(samples, dims);
         const axes = example.task.thetaNames.slice(0, dims);
@@ -372,9 +372,9 @@ class LabMiniatureFeed implements Disposable {
         };
       }
       case 'similarity': {
-        const splits = (await session.request({ kind: 'splits' })) as string[];
+        const splits = await session.request('splits', {});
         const split = splits.includes('test') ? 'test' : splits[0];
-        const trial = trialView((await session.request({ kind: 'example', split, index: 0 })) as ExampleLike);
+        const trial = trialView(await session.request('example', { split, index: 0 }));
         if (!trial.similarity) throw new Error('the model returned no similarity matrix');
         return {
           runId, step, open,

@@ -6,7 +6,9 @@
  */
 import * as fs from 'node:fs';
 import type { Worker } from 'node:worker_threads';
-import type { BackendInfo, BackendSetting, FromWorker, InferenceRequest, MetricRecord, ToWorker } from '../protocol';
+import { Channel, type Port } from '../protocol/channel';
+import type { BackendInfo, BackendSetting, MetricRecord } from '../protocol';
+import type { FromWorker, InspectionKind, InspectionParams, InspectionReply, ToWorker } from '../protocol/worker';
 import { OWNER_HEARTBEAT_INTERVAL_MS, acquireOwnerLock, type OwnerLock } from '../runs/ownership';
 import { DiskRunSink } from '../runs/store';
 import { errorMessage } from '../shared/errors';
@@ -41,7 +43,8 @@ export interface TrainingJob {
 export interface SessionClient {
   readonly step: number;
   readonly steps: number[];
-  request(req: InferenceRequest): Promise<unknown>;
+  /** Asks the session (src/protocol/worker.ts InspectionRequests); the answer is typed by `kind`. */
+  request<K extends InspectionKind>(kind: K, params: InspectionParams<K>): Promise<InspectionReply<K>>;
   close(): void;
 }
 
@@ -87,7 +90,10 @@ export class Engine {
     const slot = this.slotForSession();
     const session = new SessionRecord(`session-${this.nextSession++}`, slot);
     slot.sessions.set(session.sessionId, session);
-    slot.send({ type: 'openSession', sessionId: session.sessionId, runDir, step });
+    slot.channel.request('openSession', { sessionId: session.sessionId, params: { runDir, step } }).then(
+      (opened) => session.handleOpened(opened),
+      (error: Error) => session.handleOpenFailed(error.message),
+    );
     await session.opened;
     return session;
   }
@@ -118,8 +124,7 @@ export class Engine {
       slot.job = job;
       job.slot = slot;
       job.startBeating();
-      slot.send({
-        type: 'train',
+      slot.channel.notify('train', {
         jobId: job.jobId,
         runDir: job.runDir,
         resume: job.resume,
@@ -187,7 +192,7 @@ export class Engine {
       this.queue.splice(queuedAt, 1);
       this.endQueued(job);
     } else if (job.slot) {
-      job.slot.send({ type: 'cancel', jobId: job.jobId });
+      job.slot.channel.notify('cancel', { jobId: job.jobId });
     }
   }
 
@@ -308,9 +313,9 @@ class SessionRecord implements SessionClient {
   steps: number[] = [];
   private resolveOpened!: () => void;
   private rejectOpened!: (error: Error) => void;
-  private nextRequest = 1;
   private closed?: string;
-  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void; kind: string }>();
+  /** Requests not answered yet: the session's end rejects them with its reason. */
+  private readonly pending = new Set<{ reject: (error: Error) => void }>();
 
   constructor(
     readonly sessionId: string,
@@ -322,12 +327,21 @@ class SessionRecord implements SessionClient {
     });
   }
 
-  request(req: InferenceRequest): Promise<unknown> {
+  request<K extends InspectionKind>(kind: K, params: InspectionParams<K>): Promise<InspectionReply<K>> {
     if (this.closed) return Promise.reject(new Error(`The inference session is closed (${this.closed}).`));
-    const requestId = this.nextRequest++;
     return new Promise((resolve, reject) => {
-      this.pending.set(requestId, { resolve, reject, kind: req.kind });
-      this.slot.send({ type: 'sessionRequest', sessionId: this.sessionId, requestId, request: req });
+      const waiting = { reject };
+      this.pending.add(waiting);
+      this.slot.channel.request(kind, { sessionId: this.sessionId, params }).then(
+        (reply) => {
+          if (!this.pending.delete(waiting)) return; // the session ended first and said why
+          FOLLOW[kind]?.(this, reply);
+          resolve(reply);
+        },
+        (error: Error) => {
+          if (this.pending.delete(waiting)) reject(error);
+        },
+      );
     });
   }
 
@@ -335,40 +349,35 @@ class SessionRecord implements SessionClient {
     if (this.closed) return;
     this.fail('it was closed');
     this.slot.sessions.delete(this.sessionId);
-    this.slot.send({ type: 'closeSession', sessionId: this.sessionId });
+    this.slot.channel.notify('closeSession', { sessionId: this.sessionId });
   }
 
-  handleOpened(message: Extract<FromWorker, { type: 'sessionOpened' }>): void {
-    if (message.error) {
-      this.closed = message.error;
-      this.slot.sessions.delete(this.sessionId);
-      this.rejectOpened(new Error(message.error));
-      return;
-    }
-    this.step = message.step;
-    this.steps = message.steps;
+  handleOpened(opened: { step: number; steps: number[] }): void {
+    this.step = opened.step;
+    this.steps = opened.steps;
     this.resolveOpened();
   }
 
-  handleReply(message: Extract<FromWorker, { type: 'sessionReply' }>): void {
-    const waiting = this.pending.get(message.requestId);
-    if (!waiting) return;
-    this.pending.delete(message.requestId);
-    if (message.error !== undefined) return waiting.reject(new Error(message.error));
-    // Keep the client's view of the session in step with the worker's.
-    if (waiting.kind === 'load') this.step = (message.result as { step: number }).step;
-    if (waiting.kind === 'steps') this.steps = message.result as number[];
-    waiting.resolve(message.result);
+  handleOpenFailed(reason: string): void {
+    this.closed ??= reason;
+    this.slot.sessions.delete(this.sessionId);
+    this.rejectOpened(new Error(reason));
   }
 
   /** End the session locally: pending and later requests fail with `reason`. */
   fail(reason: string): void {
     this.closed ??= reason;
     this.rejectOpened(new Error(reason));
-    for (const waiting of this.pending.values()) waiting.reject(new Error(`The inference session ended: ${reason}.`));
+    for (const waiting of this.pending) waiting.reject(new Error(`The inference session ended: ${reason}.`));
     this.pending.clear();
   }
 }
+
+/** Keeps the client's view of the session in step with the worker's. */
+const FOLLOW: { [K in InspectionKind]?: (session: SessionRecord, reply: InspectionReply<K>) => void } = {
+  load: (session, reply) => void (session.step = reply.step),
+  steps: (session, reply) => void (session.steps = reply),
+};
 
 interface SlotEvents {
   log(level: LogLevel, message: string): void;
@@ -386,6 +395,7 @@ class WorkerSlot {
   crash?: string;
   private readonly exited: Promise<number>;
   private alive = true;
+  readonly channel: Channel<ToWorker, FromWorker>;
 
   constructor(
     readonly id: number,
@@ -400,13 +410,23 @@ class WorkerSlot {
     });
     // Whoever awaits `ready` sees the failure; an unobserved one must not crash the host.
     this.ready.catch(() => undefined);
-    worker.on('message', (message: FromWorker) => {
-      if (message.type === 'ready') {
-        this.isReady = true;
-        resolveReady(message.backend);
-      }
-      else this.route(message);
+    this.channel = new Channel<ToWorker, FromWorker>(workerPort(worker, () => this.alive), {
+      onProblem: (problem) => events.log('warn', `[worker ${id}] ${problem}`),
     });
+    this.channel.onNotification('ready', ({ backend }) => {
+      this.isReady = true;
+      resolveReady(backend);
+    });
+    this.channel.onNotification('progress', ({ jobId, step, totalSteps, metrics }) => {
+      if (this.job?.jobId === jobId) this.job.progress(step, totalSteps, metrics, (m) => events.log('error', m));
+    });
+    this.channel.onNotification('finished', ({ jobId, state, error }) => {
+      const job = this.job;
+      if (job?.jobId !== jobId) return;
+      this.job = undefined;
+      events.onJobFinished(job, { state, ...(error ? { error } : {}) });
+    });
+    this.channel.onNotification('log', ({ level, message }) => events.log(level, `[worker ${id}] ${message}`));
     worker.on('error', (error) => {
       this.crash = describeWorkerError(error);
       events.log('error', `Training worker ${id} crashed: ${error.stack ?? error.message}`);
@@ -415,20 +435,17 @@ class WorkerSlot {
       worker.once('exit', (code) => {
         this.alive = false;
         rejectReady(new Error(`The training worker stopped before it was ready (exit code ${code}).`));
-        events.onExit(this, code);
+        events.onExit(this, code); // fails the sessions first, with the reason
+        this.channel.dispose();
         resolve(code);
       }),
     );
   }
 
-  send(message: ToWorker): void {
-    if (this.alive) this.worker.postMessage(message);
-  }
-
   /** Ask the worker to stop cleanly; terminate it if it takes longer than `graceMs`. */
   async shutdown(graceMs: number): Promise<void> {
     if (!this.alive) return;
-    this.send({ type: 'shutdown' });
+    this.channel.notify('shutdown', {});
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
     const result = await Promise.race([this.exited, timeout]);
@@ -439,30 +456,17 @@ class WorkerSlot {
       await this.exited;
     }
   }
+}
 
-  private route(message: Exclude<FromWorker, { type: 'ready' }>): void {
-    switch (message.type) {
-      case 'progress':
-        if (this.job?.jobId === message.jobId) {
-          this.job.progress(message.step, message.totalSteps, message.metrics, (m) => this.events.log('error', m));
-        }
-        return;
-      case 'finished': {
-        const job = this.job;
-        if (job?.jobId !== message.jobId) return;
-        this.job = undefined;
-        this.events.onJobFinished(job, { state: message.state, ...(message.error ? { error: message.error } : {}) });
-        return;
-      }
-      case 'sessionOpened':
-        this.sessions.get(message.sessionId)?.handleOpened(message);
-        return;
-      case 'sessionReply':
-        this.sessions.get(message.sessionId)?.handleReply(message);
-        return;
-      case 'log':
-        this.events.log(message.level, `[worker ${this.id}] ${message.message}`);
-        return;
-    }
-  }
+/** A worker thread as a Channel port; nothing is posted once it has exited. */
+function workerPort(worker: Worker, isAlive: () => boolean): Port {
+  return {
+    post: (envelope) => {
+      if (isAlive()) worker.postMessage(envelope);
+    },
+    onReceive: (listener) => {
+      worker.on('message', listener);
+      return { dispose: () => void worker.off('message', listener) };
+    },
+  };
 }

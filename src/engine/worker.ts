@@ -1,13 +1,16 @@
 /**
  * Entry point of a training worker (bundled as dist/worker.js). Selects the backend, says
- * 'ready', then serves ToWorker messages: training jobs and inference sessions share this one
- * message loop, so requests and cancellations are handled between training steps.
+ * 'ready', then serves the engine's Channel (src/protocol/worker.ts): training jobs and inference
+ * sessions share this one message loop, so requests and cancellations are handled between
+ * training steps.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import '../core/labs'; // registers every task, model and objective
-import type { BackendInfo, BackendSetting, FromWorker, InferenceRequest, ToWorker } from '../protocol';
+import type { BackendInfo, BackendSetting } from '../protocol';
+import { Channel, type Port } from '../protocol/channel';
+import type { FromWorker, InspectionKind, InspectionParams, InspectionReply, ToWorker } from '../protocol/worker';
 import { selectBackend } from './backend';
-import { InferenceSessions, NoCheckpointYetError } from './sessions';
+import { INSPECTION_KINDS, InferenceSessions, NoCheckpointYetError } from './sessions';
 import { runTrainingJob } from './trainingJob';
 import { errorDetail, errorMessage } from '../shared/errors';
 import type { Log } from '../shared/log';
@@ -25,8 +28,22 @@ if (!parentPort) throw new Error('src/engine/worker.ts must run in a worker thre
 const port = parentPort;
 const config = workerData as EngineWorkerData;
 
-const post = (message: FromWorker): void => port.postMessage(message);
-const log: Log = (level, message) => post({ type: 'log', level, message });
+
+/** The engine's port; what arrives waits for the backend (in order: all wait on the same promise). */
+const enginePort: Port = {
+  post: (envelope) => port.postMessage(envelope),
+  onReceive: (listener) => {
+    const receive = (message: unknown) =>
+      ready.then(
+        () => listener(message),
+        (error: unknown) => log('error', `No TensorFlow.js backend could be started: ${errorMessage(error)}`),
+      );
+    port.on('message', receive);
+    return { dispose: () => void port.off('message', receive) };
+  },
+};
+const engine = new Channel<FromWorker, ToWorker>(enginePort, { onProblem: (problem) => log('warn', problem) });
+const log: Log = (level, message) => engine.notify('log', { level, message });
 
 /**
  * jobId -> stop flag polled by the training loop. `byShutdown` tells a user's Stop (the run ends
@@ -36,51 +53,32 @@ const stopFlags = new Map<string, { stop: boolean; byShutdown: boolean }>();
 const running = new Set<Promise<unknown>>();
 const sessions = new InferenceSessions();
 
+let backend!: BackendInfo;
 const ready: Promise<BackendInfo> = selectBackend(config.backend, {
   tfjsNodePath: config.tfjsNodePath,
   wasmDir: config.wasmDir,
-}).then((backend) => {
-  post({ type: 'ready', backend });
+}).then((selected) => {
+  backend = selected;
+  engine.notify('ready', { backend });
   if (backend.fallbackReason) log('warn', backend.fallbackReason);
   if (backend.kernelReason) log('info', `Some ops run on tfjs's own kernels (slower): ${backend.kernelReason}`);
   return backend;
 });
 
-// Messages wait for the backend; they keep their order because they all wait on the same promise.
-port.on('message', (message: ToWorker) => {
-  ready.then(
-    (backend) => handle(message, backend),
-    (error: unknown) => log('error', `No TensorFlow.js backend could be started: ${errorMessage(error)}`),
-  );
+// Handlers run once `ready` has resolved (enginePort), so `backend` is set; training starts within
+// the message's own turn, before a 'cancel' that came right behind it is looked at.
+engine.onNotification('train', (job) => void track(startTraining(job, backend)));
+engine.onNotification('cancel', ({ jobId }) => {
+  const flag = stopFlags.get(jobId);
+  if (flag) flag.stop = true;
 });
+engine.onRequest('openSession', ({ sessionId, params }) => track(openSession(sessionId, params.runDir, params.step)));
+for (const kind of INSPECTION_KINDS) serveInspection(kind);
+engine.onNotification('closeSession', ({ sessionId }) => sessions.close(sessionId));
+engine.onNotification('shutdown', () => void shutdown());
 
-function handle(message: ToWorker, backend: BackendInfo): void {
-  switch (message.type) {
-    case 'train':
-      track(startTraining(message, backend));
-      return;
-    case 'cancel': {
-      const flag = stopFlags.get(message.jobId);
-      if (flag) flag.stop = true;
-      return;
-    }
-    case 'openSession':
-      track(openSession(message.sessionId, message.runDir, message.step));
-      return;
-    case 'sessionRequest':
-      track(answer(message.sessionId, message.requestId, message.request));
-      return;
-    case 'closeSession':
-      sessions.close(message.sessionId);
-      return;
-    case 'shutdown':
-      void shutdown();
-      return;
-  }
-}
-
-async function startTraining(message: Extract<ToWorker, { type: 'train' }>, backend: BackendInfo): Promise<void> {
-  const { jobId, runDir, resume, ownerToken, resumeStep } = message;
+async function startTraining(job: ToWorker['notifications']['train']['params'], backend: BackendInfo): Promise<void> {
+  const { jobId, runDir, resume, ownerToken, resumeStep } = job;
   const flag = { stop: false, byShutdown: false };
   stopFlags.set(jobId, flag);
   try {
@@ -89,37 +87,39 @@ async function startTraining(message: Extract<ToWorker, { type: 'train' }>, back
       workers: config.workers,
       shouldStop: () => flag.stop,
       stoppedByShutdown: () => flag.byShutdown,
-      onProgress: (step, totalSteps, metrics) => post({ type: 'progress', jobId, step, totalSteps, metrics }),
+      onProgress: (step, totalSteps, metrics) => engine.notify('progress', { jobId, step, totalSteps, metrics }),
       logError: (text) => log('error', text),
       warn: (text) => log('warn', text),
       wasmDir: config.wasmDir,
       tfjsNodePath: config.tfjsNodePath,
     });
-    post({ type: 'finished', jobId, ...outcome });
+    engine.notify('finished', { jobId, ...outcome });
   } finally {
     stopFlags.delete(jobId);
   }
 }
 
-async function openSession(sessionId: string, runDir: string, step: number | undefined): Promise<void> {
+async function openSession(sessionId: string, runDir: string, step: number | undefined): Promise<{ step: number; steps: number[] }> {
   try {
-    const opened = await sessions.open(sessionId, runDir, step);
-    post({ type: 'sessionOpened', sessionId, ...opened });
+    return await sessions.open(sessionId, runDir, step);
   } catch (error) {
     // Views ask for a session as soon as a run starts; before its first checkpoint that is no error.
     if (!(error instanceof NoCheckpointYetError)) logStack(`Opening a session on ${runDir} failed`, error);
-    post({ type: 'sessionOpened', sessionId, step: -1, steps: [], error: errorMessage(error) });
+    throw new Error(errorMessage(error), { cause: error });
   }
 }
 
-async function answer(sessionId: string, requestId: number, request: InferenceRequest): Promise<void> {
+/** Answers one kind of inspection request; a failure is logged with its stack and answered in words. */
+function serveInspection<K extends InspectionKind>(kind: K): void {
+  engine.onRequest(kind, ({ sessionId, params }) => track(answer(sessionId, kind, params)));
+}
+
+async function answer<K extends InspectionKind>(sessionId: string, kind: K, params: InspectionParams<K>): Promise<InspectionReply<K>> {
   try {
-    const result = await sessions.request(sessionId, request);
-    // Posting clones the result; a value that cannot be cloned must still get an answer.
-    post({ type: 'sessionReply', sessionId, requestId, result });
+    return await sessions.request(sessionId, kind, params);
   } catch (error) {
-    logStack(`Inference request '${request.kind}' failed`, error);
-    post({ type: 'sessionReply', sessionId, requestId, error: errorMessage(error) });
+    logStack(`Inference request '${kind}' failed`, error);
+    throw new Error(errorMessage(error), { cause: error });
   }
 }
 
@@ -131,9 +131,11 @@ async function shutdown(): Promise<void> {
   port.close();
 }
 
-function track(work: Promise<unknown>): void {
+/** Keeps `work` in `running` until it settles (shutdown waits for it), and returns it. */
+function track<T>(work: Promise<T>): Promise<T> {
   running.add(work);
   void work.finally(() => running.delete(work)).catch(() => undefined);
+  return work;
 }
 
 function logStack(context: string, error: unknown): void {

@@ -1,8 +1,9 @@
 /**
- * Every message the three rooms exchange, in one place:
- *   host <-> worker   (engine: training jobs and inference sessions)
- *   host <-> webview  (panels and the Live view: render data, user intents)
- * Both sides import these types; nothing else crosses a thread or iframe boundary.
+ * Every message that crosses a thread or an iframe, by conversation: one typed Channel
+ * (./channel.ts) carries them all.
+ *   host <-> worker            ./worker.ts (training jobs, inference sessions)
+ *   host <-> each panel page   ./attention.ts, ./posterior.ts, ./similarity.ts, ./dashboard.ts, ./live.ts
+ * The records they carry (runs, metrics, backends) are src/shared/'s, re-exported here.
  */
 
 // ---------------------------------------------------------------- shared data (src/shared)
@@ -14,6 +15,7 @@ import type { MetricRecord, RunSummary } from '../shared/runs';
 
 // ---------------------------------------------------------------- host <-> worker
 
+/** @deprecated Sessions are asked through src/protocol/worker.ts (InspectionRequests); left until src/engine/sessions.ts dispatches by kind. */
 export type InferenceRequest =
   /** Run the model on one example of a split; returns whatever the model exposes for inspection. */
   | { kind: 'example'; split: string; index: number }
@@ -51,30 +53,7 @@ export type InferenceRequest =
   /** Mean similarity matrix per trial kind over `perKind` trials of each: ClassAverage[]. */
   | { kind: 'similarityAverages'; split: string; perKind: number };
 
-/** Training worker -> its gradient worker (training.gradientWorkers = 2): one shard per step. */
-export type ToGradientWorker = { type: 'compute'; step: number; shard: number; weights: Float32Array[] };
-
-export type FromGradientWorker =
-  | { type: 'ready' }
-  | { type: 'result'; step: number; loss: number; gradients: Float32Array[] }
-  | { type: 'error'; message: string };
-
-export type ToWorker =
-  /** `ownerToken`: the run's owner lock, held by the engine for the job. `resumeStep`: resume from that checkpoint. */
-  | { type: 'train'; jobId: string; runDir: string; resume: boolean; ownerToken: string; resumeStep?: number }
-  | { type: 'cancel'; jobId: string }
-  | { type: 'openSession'; sessionId: string; runDir: string; step?: number }
-  | { type: 'sessionRequest'; sessionId: string; requestId: number; request: InferenceRequest }
-  | { type: 'closeSession'; sessionId: string }
-  | { type: 'shutdown' };
-
-export type FromWorker =
-  | { type: 'ready'; backend: BackendInfo }
-  | { type: 'progress'; jobId: string; step: number; totalSteps: number; metrics: MetricRecord[] }
-  | { type: 'finished'; jobId: string; state: 'completed' | 'cancelled' | 'failed'; error?: string }
-  | { type: 'sessionOpened'; sessionId: string; step: number; steps: number[]; error?: string }
-  | { type: 'sessionReply'; sessionId: string; requestId: number; result?: unknown; error?: string }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+export type { FromGradientWorker, ToGradientWorker } from './worker';
 
 // ---------------------------------------------------------------- host <-> webview
 

@@ -202,23 +202,23 @@ describe('Engine', { timeout: 120_000 }, () => {
       const session = await engine.openSession(runDir);
       assert.equal(session.step, 20);
       assert.deepEqual(session.steps, [10, 20]);
-      const example = (await session.request({ kind: 'example', split: 'train', index: 3 })) as Record<string, unknown>;
+      const example = await session.request('example', { split: 'train', index: 3 });
       assert.equal(example.step, 20);
       assert.equal(example.index, 3);
       assert.ok(Array.isArray(example.output));
 
-      assert.deepEqual(await session.request({ kind: 'steps' }), [10, 20]);
-      assert.deepEqual(await session.request({ kind: 'load', step: 10 }), { step: 10 });
+      assert.deepEqual(await session.request('steps', {}), [10, 20]);
+      assert.deepEqual(await session.request('load', { step: 10 }), { step: 10 });
       assert.equal(session.step, 10);
-      const earlier = (await session.request({ kind: 'example', split: 'train', index: 3 })) as Record<string, unknown>;
+      const earlier = await session.request('example', { split: 'train', index: 3 });
       assert.equal(earlier.step, 10);
       assert.deepEqual(earlier.inputs, example.inputs, 'same example, other weights');
       assert.notDeepEqual(earlier.output, example.output);
 
-      await assert.rejects(session.request({ kind: 'example', split: 'nope', index: 0 }), /unknown split 'nope'/);
-      await assert.rejects(session.request({ kind: 'load', step: 7 }), /No checkpoint at step 7/);
+      await assert.rejects(session.request('example', { split: 'nope', index: 0 }), /unknown split 'nope'/);
+      await assert.rejects(session.request('load', { step: 7 }), /No checkpoint at step 7/);
       session.close();
-      await assert.rejects(session.request({ kind: 'steps' }), /closed/);
+      await assert.rejects(session.request('steps', {}), /closed/);
       await assert.rejects(engine.openSession(runDir, 5), /No checkpoint at step 5/);
     } finally {
       await engine.dispose();
@@ -249,7 +249,7 @@ describe('Engine', { timeout: 120_000 }, () => {
       void job.done.then(() => (finished = true));
       await firstProgress(job);
       const session = await engine.openSession(trained);
-      const example = (await session.request({ kind: 'example', split: 'ood', index: 0 })) as Record<string, unknown>;
+      const example = await session.request('example', { split: 'ood', index: 0 });
       assert.equal(example.split, 'ood');
       assert.equal(finished, false, 'the request was answered between training steps');
       assert.equal(readRun(busyRun).state, 'running');
@@ -266,8 +266,8 @@ describe('Engine', { timeout: 120_000 }, () => {
     fs.writeFileSync(
       crashing,
       `const { parentPort } = require('node:worker_threads');
-       parentPort.postMessage({ type: 'ready', backend: { name: 'cpu', requested: 'cpu', version: 'x' } });
-       parentPort.on('message', (m) => { if (m.type === 'train') process.exit(7); });`,
+       parentPort.postMessage({ kind: 'notification', method: 'ready', params: { backend: { name: 'cpu', requested: 'cpu', version: 'x' } } });
+       parentPort.on('message', (m) => { if (m.method === 'train') process.exit(7); });`,
     );
     const engine = newEngine({ workerScript: crashing });
     try {

@@ -1,5 +1,5 @@
 /**
- * Writes the JSON schema of experiment files (`*.lab.json`), generated from the registry, to the
+ * Writes the JSON schema of experiment files (`*.lab.json`), generated from the lab manifests (through the registry), to the
  * given file, and optionally the editor's copy of it (src/core/spec/editorSchema.ts): VS Code's
  * `jsonValidation` points at the editor's copy, for completion and hover docs; Model Lab itself
  * reports the problems.
@@ -7,7 +7,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import '../src/core/labs';
 import { editorSchema } from '../src/core/spec/editorSchema';
 import { experimentSchema } from '../src/core/spec/schema';
 

@@ -1,9 +1,12 @@
 /**
  * The registry turns a resolved spec into task + model + objective.
- * A lab adds entries here (via `registerTask` / `registerModel` / `registerObjective`);
- * the training loop, the engine and the UI never special-case a lab.
+ * It starts with every lab's components as their manifests declare them (src/core/labList.ts):
+ * names, descriptions and option schemas, all that validation and the editor need, without
+ * TensorFlow.js. The worker's src/core/labs.ts then attaches the factories that build them.
+ * The training loop, the engine and the UI never special-case a lab.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { LABS } from './labList';
 import type { ResolvedSpec } from './spec/types';
 import type { FileOptions } from './spec/schema';
 import type { Rng } from './rng';
@@ -87,10 +90,10 @@ export interface TaskEntry {
  * a run's spec.json says what it used and a later change of the rule cannot change an old run.
  * `fill` runs on validated options and returns problems at pointers within the component.
  */
-export interface RecordedOptions {
+export interface RecordedOptions<Options = Record<string, unknown>> {
   /** The options `fill` writes (dropped from a sweep's base file, so that each member records its own). */
   keys: readonly string[];
-  fill(options: Record<string, unknown>, seed: number): { path: string; message: string }[];
+  fill(options: Options, seed: number): { path: string; message: string }[];
 }
 
 const tasks = new Map<string, TaskEntry>();
@@ -108,3 +111,14 @@ export const objectiveEntries = (): Entry<Objective>[] => [...objectives.values(
 export const findTask = (name: string): TaskEntry | undefined => tasks.get(name);
 export const findModel = (name: string): Entry<Model> | undefined => models.get(name);
 export const findObjective = (name: string): Entry<Objective> | undefined => objectives.get(name);
+
+/** A component whose lab's factories this process has not loaded (the extension host never does). */
+const notLoaded = (role: string, name: string) => (): never => {
+  throw new Error(`${role} '${name}' cannot be built here: its lab's factories are loaded by src/core/labs.ts (the worker and the CLI load them)`);
+};
+
+for (const lab of LABS) {
+  for (const task of lab.tasks) registerTask({ ...task, create: notLoaded('task', task.name) } as TaskEntry);
+  for (const model of lab.models) registerModel({ ...model, create: notLoaded('model', model.name) });
+  for (const objective of lab.objectives) registerObjective({ ...objective, create: notLoaded('objective', objective.name) });
+}

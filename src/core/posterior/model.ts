@@ -11,25 +11,16 @@
  * log n of about 4.5 would take the head's bias thousands of Adam steps to offset.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Entry, ForwardResult, Model, Parameter, Task } from '../registry';
+import type { BuildContext, ForwardResult, Model, Parameter, Task } from '../registry';
 import type { Rng } from '../rng';
 import { Linear } from '../layers/linear';
 import { splitInputs, type SimulationSizes } from './dataSets';
-import { createEncoder, type EncoderKind, type EncoderOptions, type SetEncoder } from './encoders';
-import { createFamily, type FamilyKind, type PosteriorFamily } from './families';
+import { createEncoder, type EncoderOptions, type SetEncoder } from './encoders';
+import { createFamily, type PosteriorFamily } from './families';
 import { isPosteriorTask } from './tasks';
+import type { AmortizedPosteriorOptions } from './options';
 
-export interface AmortizedPosteriorOptions {
-  encoder: EncoderKind;
-  family: FamilyKind;
-  dim: number;
-  layers: number;
-  heads: number;
-  feedForward: number;
-  flowBlocks: number;
-  flowHidden: number;
-  setSize: boolean;
-}
+export type { AmortizedPosteriorOptions } from './options';
 
 export class AmortizedPosteriorModel implements Model {
   readonly parameters: readonly Parameter[];
@@ -80,47 +71,15 @@ export function familyFor(task: Task, objective: string): PosteriorFamily {
   return family;
 }
 
-export const amortizedPosteriorEntry: Entry<Model> = {
-  name: 'amortized-posterior',
-  description:
-    'Amortized posterior q(theta | D): a data-set encoder (transformer, DeepSets or GRU) and a posterior family (diagonal Gaussian or normalising flow). One forward pass per data set.',
-  options: {
-    type: 'object',
-    properties: {
-      encoder: {
-        enum: ['transformer', 'deepsets', 'gru'],
-        default: 'transformer',
-        description: "Data-set encoder: 'transformer' (no positional encoding, CLS token: permutation invariant), 'deepsets' (masked mean pooling), 'gru' (order-dependent, a contrast).",
-      },
-      family: {
-        enum: ['gaussian', 'flow'],
-        default: 'gaussian',
-        description: "Posterior family: 'gaussian' (diagonal) or 'flow' (affine coupling normalising flow on top of a conditional affine layer).",
-      },
-      dim: { type: 'integer', minimum: 4, maximum: 1024, default: 64, description: 'Encoder width (the paper: 256).' },
-      layers: { type: 'integer', minimum: 1, maximum: 8, default: 2, description: 'Encoder layers (the paper: 4).' },
-      heads: { type: 'integer', minimum: 1, maximum: 16, default: 4, description: 'Attention heads (transformer); must divide dim.' },
-      feedForward: { type: 'integer', minimum: 4, maximum: 4096, default: 128, description: 'Feed-forward width of the transformer layers (the paper: 1024).' },
-      flowBlocks: { type: 'integer', minimum: 1, maximum: 16, default: 6, description: 'Coupling blocks of the flow family (the paper: 6).' },
-      flowHidden: { type: 'integer', minimum: 4, maximum: 1024, default: 64, description: 'Width of the coupling subnets (the paper: 128).' },
-      setSize: {
-        type: 'boolean',
-        default: false,
-        description:
-          "Also give the head log(number of points), scaled to [-1, 1] over contextMin..contextMax. The encoder's summary (attention or mean pooling) hardly depends on n, but the posterior's width does (sd about 1/sqrt(n)); the paper's networks do without it.",
-      },
-    },
-  },
-  create(options, { task, rng }) {
-    if (!isPosteriorTask(task)) {
-      throw new Error("model 'amortized-posterior' needs a posterior task (task names starting with 'posterior-')");
-    }
-    const typed = options as unknown as AmortizedPosteriorOptions;
-    if (typed.encoder === 'transformer' && typed.dim % typed.heads !== 0) {
-      throw new Error(`model.heads (${typed.heads}) must divide model.dim (${typed.dim})`);
-    }
-    const model = new AmortizedPosteriorModel(task.model.tokenDim, task.model.thetaDim, typed, rng, task.sizes);
-    familyByTask.set(task, model.family);
-    return model;
-  },
-};
+/** The model of a posterior task: the encoder and family its options name, sized by the task. */
+export function createAmortizedPosterior(options: AmortizedPosteriorOptions, { task, rng }: BuildContext): Model {
+  if (!isPosteriorTask(task)) {
+    throw new Error("model 'amortized-posterior' needs a posterior task (task names starting with 'posterior-')");
+  }
+  if (options.encoder === 'transformer' && options.dim % options.heads !== 0) {
+    throw new Error(`model.heads (${options.heads}) must divide model.dim (${options.dim})`);
+  }
+  const model = new AmortizedPosteriorModel(task.model.tokenDim, task.model.thetaDim, options, rng, task.sizes);
+  familyByTask.set(task, model.family);
+  return model;
+}

@@ -9,7 +9,7 @@
  * Gaussian family, the symmetric KL to the exact posterior divided by dim theta.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Batch, Entry, Objective } from '../registry';
+import type { Batch, BuildContext, Objective } from '../registry';
 import { createRng } from '../rng';
 import { dataSetTensors, isPosteriorBatch, type DataSets, type PosteriorBatch } from './dataSets';
 import { cholesky } from './linalg';
@@ -18,6 +18,7 @@ import { familyFor } from './model';
 import { logStandardNormal } from './models/common';
 import type { ProbabilisticModel } from './models/types';
 import { isPosteriorTask, type ExactPosterior, type PosteriorTask } from './tasks';
+import type { ReverseKlOptions } from './options';
 
 /** Samples of q per data set for the evaluation metrics (the notes' evaluator uses 25). */
 export const EVALUATION_SAMPLES = 25;
@@ -146,68 +147,43 @@ function posteriorTaskOf(task: unknown, objective: string): PosteriorTask {
   return task as PosteriorTask;
 }
 
-export const forwardKlEntry: Entry<Objective> = {
-  name: 'forward-kl',
-  description:
-    'Forward KL (neural posterior estimation): minimise -log q(theta | D) over (theta, D) simulated from the prior. Needs only simulations; valid only for data from the assumed model.',
-  options: { type: 'object', properties: {} },
-  create(_options, { task }) {
-    const posteriorTask = posteriorTaskOf(task, 'forward-kl');
-    if (posteriorTask.dataSource !== 'simulator') {
-      throw new Error(
-        `objective 'forward-kl' trains on the true theta of each data set, but task.dataSource is '${posteriorTask.dataSource}', ` +
-          "whose data sets have no theta: use objective 'reverse-kl' (it needs only the likelihood), or task.dataSource 'simulator'",
-      );
-    }
-    const family = familyFor(task, 'forward-kl');
-    return {
-      loss: (output, targets) => tf.mean(negativeLogPosterior(family, output, targets)) as tf.Scalar,
-      metrics: (output, targets, batch) =>
-        posteriorMetrics(posteriorTask, family, output, targets, requirePosteriorBatch(batch, 'forward-kl')),
-    };
-  },
+/** Forward KL (neural posterior estimation): needs the true theta of each data set. */
+export const createForwardKl = (_options: unknown, { task }: BuildContext): Objective => {
+  const posteriorTask = posteriorTaskOf(task, 'forward-kl');
+  if (posteriorTask.dataSource !== 'simulator') {
+    throw new Error(
+      `objective 'forward-kl' trains on the true theta of each data set, but task.dataSource is '${posteriorTask.dataSource}', ` +
+        "whose data sets have no theta: use objective 'reverse-kl' (it needs only the likelihood), or task.dataSource 'simulator'",
+    );
+  }
+  const family = familyFor(task, 'forward-kl');
+  return {
+    loss: (output, targets) => tf.mean(negativeLogPosterior(family, output, targets)) as tf.Scalar,
+    metrics: (output, targets, batch) =>
+      posteriorMetrics(posteriorTask, family, output, targets, requirePosteriorBatch(batch, 'forward-kl')),
+  };
 };
 
-export interface ReverseKlOptions {
-  samples: number;
-  warmupSteps: number;
-}
+export type { ReverseKlOptions } from './options';
 
 /** The KL weight after `step` training steps: linear from 0 to 1 over `warmupSteps`. */
 export const warmupWeight = (step: number, warmupSteps: number) => (warmupSteps <= 0 ? 1 : Math.min(1, step / warmupSteps));
 
-export const reverseKlEntry: Entry<Objective> = {
-  name: 'reverse-kl',
-  description:
-    'Reverse KL (amortized variational inference): maximise the ELBO of each data set with reparameterised samples of q. Needs the likelihood, not the true theta, so it can train on any data.',
-  options: {
-    type: 'object',
-    properties: {
-      samples: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'Samples of q per data set for the ELBO gradient.' },
-      warmupSteps: {
-        type: 'integer',
-        minimum: 0,
-        default: 500,
-        description: 'Steps over which the weight of the KL term rises linearly from 0 to 1 (0: no warm-up).',
-      },
+/** Reverse KL (amortized variational inference): needs the likelihood, not the true theta. */
+export const createReverseKl = ({ samples, warmupSteps }: ReverseKlOptions, { task }: BuildContext): Objective => {
+  const posteriorTask = posteriorTaskOf(task, 'reverse-kl');
+  const family = familyFor(task, 'reverse-kl');
+  const model = posteriorTask.model;
+  return {
+    loss(output, _targets, batch, step) {
+      const posteriorBatch = requirePosteriorBatch(batch, 'reverse-kl');
+      // The loop passes the 1-based step, so a resumed run continues the warm-up where it was.
+      const steps = step ?? 1;
+      const noise = tf.randomNormal([posteriorBatch.posterior.context.count, samples, model.thetaDim], 0, 1, 'float32', lossNoiseSeed(posteriorBatch));
+      const { logLikelihood, kl } = elboTerms(family, model, output, posteriorBatch.posterior.context, noise);
+      return tf.mean(tf.sub(tf.mul(kl, warmupWeight(steps, warmupSteps)), logLikelihood)) as tf.Scalar;
     },
-  },
-  create(options, { task }) {
-    const { samples, warmupSteps } = options as unknown as ReverseKlOptions;
-    const posteriorTask = posteriorTaskOf(task, 'reverse-kl');
-    const family = familyFor(task, 'reverse-kl');
-    const model = posteriorTask.model;
-    return {
-      loss(output, _targets, batch, step) {
-        const posteriorBatch = requirePosteriorBatch(batch, 'reverse-kl');
-        // The loop passes the 1-based step, so a resumed run continues the warm-up where it was.
-        const steps = step ?? 1;
-        const noise = tf.randomNormal([posteriorBatch.posterior.context.count, samples, model.thetaDim], 0, 1, 'float32', lossNoiseSeed(posteriorBatch));
-        const { logLikelihood, kl } = elboTerms(family, model, output, posteriorBatch.posterior.context, noise);
-        return tf.mean(tf.sub(tf.mul(kl, warmupWeight(steps, warmupSteps)), logLikelihood)) as tf.Scalar;
-      },
-      metrics: (output, targets, batch) =>
-        posteriorMetrics(posteriorTask, family, output, targets, requirePosteriorBatch(batch, 'reverse-kl')),
-    };
-  },
+    metrics: (output, targets, batch) =>
+      posteriorMetrics(posteriorTask, family, output, targets, requirePosteriorBatch(batch, 'reverse-kl')),
+  };
 };

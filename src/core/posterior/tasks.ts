@@ -6,7 +6,7 @@
  * model (misspecification), and add the evaluation split 'gaussian-process'; those data sets
  * have no true theta.
  */
-import type { Task, TaskEntry } from '../registry';
+import type { Task } from '../registry';
 import type { Rng } from '../rng';
 import { simulateBatch, type DataSets, type PosteriorBatch, type SimulationSizes } from './dataSets';
 import { gaussianProcessBatch } from './gaussianProcess';
@@ -19,16 +19,23 @@ import {
   NOISE_VARIANCE,
   nonlinearClassification,
   nonlinearRegression,
-  type Activation,
 } from './models/parametricFunction';
 import type { ProbabilisticModel } from './models/types';
+import {
+  DATA_SOURCES,
+  type DataSource,
+  type GaussianMeanOptions,
+  type GaussianMixtureOptions,
+  type LinearClassificationOptions,
+  type LinearRegressionOptions,
+  type NonlinearClassificationOptions,
+  type NonlinearRegressionOptions,
+} from './options';
 
 /** Exact posterior of data set b of a batch, for the conjugate models. */
 export type ExactPosterior = (sets: DataSets, b: number) => GaussianPosterior;
 
-/** Where data sets come from: the assumed model itself, or a Gaussian process (no true theta). */
-export type DataSource = 'simulator' | 'gaussian-process';
-export const DATA_SOURCES: readonly DataSource[] = ['simulator', 'gaussian-process'];
+export { DATA_SOURCES, type DataSource } from './options';
 export const GAUSSIAN_PROCESS_SPLIT = 'gaussian-process';
 
 export interface DataSourceOptions {
@@ -85,124 +92,50 @@ export const linearRegressionExact: ExactPosterior = (sets, b) => {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Registry entries.
+// Factories (src/core/posterior/runtime.ts joins them to the manifest's tasks).
 
-const SIZE_OPTIONS = {
-  contextMin: { type: 'integer', minimum: 1, default: 64, description: 'Fewest points in a data set (the paper: 64).' },
-  contextMax: {
-    type: 'integer',
-    minimum: 1,
-    default: 127,
-    description: 'Most points in a data set (the paper: 127). Sizes are drawn uniformly in [contextMin, contextMax]; smaller sets are padded and masked.',
-  },
-  heldOut: { type: 'integer', minimum: 1, default: 100, description: 'Held-out points per data set, drawn from the same theta, for the predictive metrics.' },
-};
-
-const dimOption = (fallback: number, what: string) => ({ type: 'integer', minimum: 1, maximum: 100, default: fallback, description: what });
-const classesOption = { type: 'integer', minimum: 2, maximum: 10, default: 2, description: 'Number of classes C.' };
-const hiddenOptions = {
-  hidden: { type: 'integer', minimum: 1, maximum: 256, default: 32, description: 'Units per hidden layer of the simulator network (the paper: 32).' },
-  layers: { type: 'integer', minimum: 1, maximum: 2, default: 1, description: 'Hidden layers of the simulator network (1 or 2).' },
-  activation: { enum: ['relu', 'tanh'], default: 'relu', description: 'Activation of the simulator network.' },
-};
-
-function sizesOf(options: Record<string, unknown>): SimulationSizes {
-  const sizes = options as unknown as SimulationSizes;
+function sizesOf(sizes: SimulationSizes): SimulationSizes {
   if (sizes.contextMin > sizes.contextMax) {
     throw new Error(`task.contextMin (${sizes.contextMin}) must not exceed task.contextMax (${sizes.contextMax})`);
   }
   return { contextMin: sizes.contextMin, contextMax: sizes.contextMax, heldOut: sizes.heldOut };
 }
 
-/** Only the regression tasks take these: a GP draws real targets, and its data sets have no theta. */
-const DATA_SOURCE_OPTIONS = {
-  dataSource: {
-    enum: [...DATA_SOURCES],
-    default: 'simulator',
-    description:
-      "Where the training data sets come from: 'simulator' (the assumed model, theta ~ N(0, I); the default) or 'gaussian-process' " +
-      '(misspecified data: x ~ N(0, I), f ~ GP(0, RBF kernel, lengthscale 1, variance 1), y = f(x) + eps, eps ~ N(0, 0.25)). ' +
-      "GP data sets have no true theta, so only 'reverse-kl' can train on them.",
-  },
-  gaussianProcessSplit: {
-    type: 'boolean',
-    default: false,
-    description:
-      "Also evaluate on Gaussian-process data sets (context and held-out points from one GP draw): adds the split 'gaussian-process', " +
-      'whose metrics are logged as eval/gaussian-process/<metric> (those that need the true theta are left out).',
-  },
-};
-
 /** The data-source options of a task file; omitted fields take their defaults (also for runs saved before they existed). */
-function dataSourceOptionsOf(options: Record<string, unknown>): DataSourceOptions {
+function dataSourceOptionsOf(options: DataSourceOptions): DataSourceOptions {
   const { dataSource = 'simulator', gaussianProcessSplit = false } = options;
-  if (!DATA_SOURCES.includes(dataSource as DataSource)) {
+  if (!DATA_SOURCES.includes(dataSource)) {
     throw new Error(`task.dataSource must be one of ${DATA_SOURCES.map((s) => `'${s}'`).join(', ')}, got ${JSON.stringify(dataSource)}`);
   }
   if (typeof gaussianProcessSplit !== 'boolean') {
     throw new Error(`task.gaussianProcessSplit must be true or false, got ${JSON.stringify(gaussianProcessSplit)}`);
   }
-  return { dataSource: dataSource as DataSource, gaussianProcessSplit };
+  return { dataSource, gaussianProcessSplit };
 }
 
-function posteriorTaskEntry(
-  name: string,
-  description: string,
-  modelOptions: Record<string, unknown>,
-  build: (options: Record<string, unknown>) => { model: ProbabilisticModel; exact?: ExactPosterior },
-  sourceOptions: Record<string, unknown> = {},
-): TaskEntry {
-  const takesSources = Object.keys(sourceOptions).length > 0;
-  return {
-    name,
-    description,
-    options: { type: 'object', properties: { ...modelOptions, ...SIZE_OPTIONS, ...sourceOptions } },
-    create(options) {
-      const { model, exact } = build(options);
-      return new PosteriorTask(model, sizesOf(options), exact, takesSources ? dataSourceOptionsOf(options) : {});
-    },
+/** A task factory: the probabilistic model its options describe, with the exact posterior where there is one. */
+function posteriorTask<O extends SimulationSizes & DataSourceOptions>(
+  build: (options: O) => { model: ProbabilisticModel; exact?: ExactPosterior },
+  takesSources = false,
+): (options: O) => PosteriorTask {
+  return (options) => {
+    const { model, exact } = build(options);
+    return new PosteriorTask(model, sizesOf(options), exact, takesSources ? dataSourceOptionsOf(options) : {});
   };
 }
 
-const hiddenWidths = (o: Record<string, unknown>) => new Array<number>(o.layers as number).fill(o.hidden as number);
+const hiddenWidths = (o: { layers: number; hidden: number }) => new Array<number>(o.layers).fill(o.hidden);
 
-export const posteriorTaskEntries: TaskEntry[] = [
-  posteriorTaskEntry(
-    'posterior-gaussian-mean',
-    'Posterior of a Gaussian mean: x ~ N(mu, I), mu ~ N(0, I). Exact posterior known (symmetric KL reported).',
-    { dim: dimOption(2, 'Dimension d of mu and of each point.') },
-    (o) => ({ model: new GaussianMeanModel(o.dim as number), exact: gaussianMeanExact }),
+export const posteriorTaskFactories = {
+  'posterior-gaussian-mean': posteriorTask((o: GaussianMeanOptions) => ({ model: new GaussianMeanModel(o.dim), exact: gaussianMeanExact })),
+  'posterior-gaussian-mixture': posteriorTask((o: GaussianMixtureOptions) => ({ model: new GaussianMixtureModel(o.dim, o.clusters) })),
+  'posterior-linear-regression': posteriorTask((o: LinearRegressionOptions) => ({ model: linearRegression(o.dim), exact: linearRegressionExact }), true),
+  'posterior-linear-classification': posteriorTask((o: LinearClassificationOptions) => ({ model: linearClassification(o.dim, o.classes) })),
+  'posterior-nonlinear-regression': posteriorTask(
+    (o: NonlinearRegressionOptions) => ({ model: nonlinearRegression(o.dim, hiddenWidths(o), o.activation) }),
+    true,
   ),
-  posteriorTaskEntry(
-    'posterior-gaussian-mixture',
-    'Posterior of the means of a Gaussian mixture (K equal-weight components N(mu_k, 0.1 I)): multimodal, a test for the flow family.',
-    { dim: dimOption(2, 'Dimension d of each point.'), clusters: { type: 'integer', minimum: 2, maximum: 10, default: 2, description: 'Components K.' } },
-    (o) => ({ model: new GaussianMixtureModel(o.dim as number, o.clusters as number) }),
-  ),
-  posteriorTaskEntry(
-    'posterior-linear-regression',
-    'Posterior of linear regression weights and bias: y = w.x + b + eps, eps ~ N(0, 0.25), x ~ N(0, I). Exact posterior known.',
-    { dim: dimOption(1, 'Input features d (theta has d + 1 numbers).') },
-    (o) => ({ model: linearRegression(o.dim as number), exact: linearRegressionExact }),
-    DATA_SOURCE_OPTIONS,
-  ),
-  posteriorTaskEntry(
-    'posterior-linear-classification',
-    'Posterior of linear classification weights: y ~ Cat(softmax(W^T [x, 1] / 0.1)), x ~ N(0, I).',
-    { dim: dimOption(2, 'Input features d (theta has (d + 1) C numbers).'), classes: classesOption },
-    (o) => ({ model: linearClassification(o.dim as number, o.classes as number) }),
-  ),
-  posteriorTaskEntry(
-    'posterior-nonlinear-regression',
-    'Posterior of the weights of a small network (a Bayesian neural network): y = f(x; theta) + eps, eps ~ N(0, 0.25).',
-    { dim: dimOption(1, 'Input features d.'), ...hiddenOptions },
-    (o) => ({ model: nonlinearRegression(o.dim as number, hiddenWidths(o), o.activation as Activation) }),
-    DATA_SOURCE_OPTIONS,
-  ),
-  posteriorTaskEntry(
-    'posterior-nonlinear-classification',
-    'Posterior of the weights of a small classifier network: y ~ Cat(softmax(f(x; theta) / 0.1)).',
-    { dim: dimOption(2, 'Input features d.'), classes: classesOption, ...hiddenOptions },
-    (o) => ({ model: nonlinearClassification(o.dim as number, o.classes as number, hiddenWidths(o), o.activation as Activation) }),
-  ),
-];
+  'posterior-nonlinear-classification': posteriorTask((o: NonlinearClassificationOptions) => ({
+    model: nonlinearClassification(o.dim, o.classes, hiddenWidths(o), o.activation),
+  })),
+};

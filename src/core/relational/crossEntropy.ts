@@ -1,6 +1,6 @@
 /** Softmax cross-entropy of class logits [B, classes] against one-hot targets, with accuracy. */
 import * as tf from '@tensorflow/tfjs';
-import type { Entry, Objective } from '../registry';
+import type { Objective } from '../registry';
 
 /**
  * log softmax written out (shift by the row maximum for stability): tf.logSoftmax is a custom
@@ -21,11 +21,4 @@ export const accuracy = (logits: tf.Tensor, oneHot: tf.Tensor) =>
 export const crossEntropyObjective: Objective = {
   loss: meanCrossEntropy,
   metrics: (logits, oneHot) => ({ accuracy: accuracy(logits, oneHot), loss: meanCrossEntropy(logits, oneHot) }),
-};
-
-export const crossEntropyEntry: Entry<Objective> = {
-  name: 'cross-entropy',
-  description: 'Softmax cross-entropy over the classes; reports accuracy (fraction correct) and the loss per split.',
-  options: { type: 'object', properties: {} },
-  create: () => crossEntropyObjective,
 };

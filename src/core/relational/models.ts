@@ -20,7 +20,7 @@
  * units, last state).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BuildContext, Entry, ForwardResult, Model, Parameter, Task } from '../registry';
+import type { ForwardResult, Model, Parameter, Task } from '../registry';
 import type { Rng } from '../rng';
 import { Linear, TwoLayerMlp } from '../layers/linear';
 import { CompositionalAttention } from '../layers/compositionalAttention';
@@ -29,6 +29,9 @@ import { LayerNorm } from '../layers/layerNorm';
 import { ContextNorm, kaimingRelu, Lstm, StridedConv2d, xavier } from './layers';
 import { OBJECT_SIZE } from './objectSet';
 import { isRelationalTask } from './tasks';
+import type { CoRelNetOptions, LstmOptions, TransformerOptions } from './options';
+
+export type { CoRelNetOptions, LstmOptions, SimilarityNormalisation, TransformerAttention, TransformerOptions } from './options';
 
 export const OBJECT_FEATURES = 128;
 
@@ -104,14 +107,6 @@ abstract class SequenceModel implements Model {
 // ---------------------------------------------------------------------------------------------
 // CoRelNet
 
-export type SimilarityNormalisation = 'masked-softmax' | 'softmax' | 'sigmoid';
-
-export interface CoRelNetOptions {
-  normalisation: SimilarityNormalisation;
-  asymmetric: boolean;
-  concatObjects: boolean;
-  contextNorm: boolean;
-}
 
 /** Row-wise softmax of R [B, T, T] over the entries j <= i (the others become exactly 0). */
 export function maskedRowSoftmax(r: tf.Tensor3D): tf.Tensor3D {
@@ -213,20 +208,6 @@ export function positionalEncoding(length: number, dim: number): tf.Tensor2D {
   return tf.tensor2d(values, [length, dim]);
 }
 
-export type TransformerAttention = 'multi-head' | 'compositional';
-
-export interface TransformerOptions {
-  heads: number;
-  feedForward: number;
-  contextNorm: boolean;
-  /** Omitted: multi-head (older specs and checkpoints have no such field). */
-  attention?: TransformerAttention;
-  /** Retrievals of the compositional layer; its searches are the heads. */
-  retrievals?: number;
-  /** Test hook of the compositional layer: retrieval r = search s, which makes it multi-head attention. */
-  fixedSelection?: 'identity';
-}
-
 /** The self-attention of the transformer baseline, whichever kind: output [B, T, D] and maps to inspect. */
 interface SelfAttention {
   /** A training forward may leave the maps out of `inspect`. */
@@ -310,11 +291,6 @@ export class RelationalTransformer extends SequenceModel {
   }
 }
 
-export interface LstmOptions {
-  hidden: number;
-  contextNorm: boolean;
-}
-
 /** ESBN's LSTM baseline: the encoded sequence through an LSTM, the last hidden state to the classes. */
 export class RelationalLstm extends SequenceModel {
   readonly parameters: readonly Parameter[];
@@ -334,72 +310,3 @@ export class RelationalLstm extends SequenceModel {
     return { output: this.out.apply(last), inspect: { hidden: states } };
   }
 }
-
-// ---------------------------------------------------------------------------------------------
-// Registry entries
-
-const CONTEXT_NORM_OPTION = {
-  type: 'boolean',
-  default: true,
-  description:
-    'Context normalisation of the encoded objects across the sequence (per pair in rmts), as in the reference code. On a 2-object sequence it maps two identical objects to exactly 0, which makes same-diff nearly trivial for any model.',
-};
-
-export const corelnetEntry: Entry<Model> = {
-  name: 'corelnet',
-  description: 'CoRelNet: conv encoder, context normalisation, similarity matrix Z Z^T, masked row softmax, MLP decoder that sees only the relations (Kerg et al. 2022).',
-  options: {
-    type: 'object',
-    properties: {
-      normalisation: {
-        enum: ['masked-softmax', 'softmax', 'sigmoid'],
-        default: 'masked-softmax',
-        description:
-          "How the similarity matrix is normalised: 'masked-softmax' (each row over the entries up to the diagonal; the decoder sees the lower triangle, the paper's default), 'softmax' (each full row; all T^2 entries), 'sigmoid' (each entry; the lower triangle).",
-      },
-      asymmetric: { type: 'boolean', default: false, description: 'Asymmetric relations R = (W1 Z)(W2 Z)^T with learned W1, W2 (the paper\'s "asym").' },
-      concatObjects: {
-        type: 'boolean',
-        default: false,
-        description: 'Also give the decoder the encoded objects Z (the paper\'s "cat"; it hurts generalisation to unseen objects).',
-      },
-      contextNorm: CONTEXT_NORM_OPTION,
-    },
-  },
-  create: (options, { task, rng }: BuildContext) => new CoRelNet(task, options as unknown as CoRelNetOptions, rng),
-};
-
-export const relationalTransformerEntry: Entry<Model> = {
-  name: 'relational-transformer',
-  description:
-    'Transformer baseline of the relational tasks: the same conv encoder, one self-attention layer (multi-head with 8 heads, or compositional with 8 searches), mean over objects, MLP head.',
-  options: {
-    type: 'object',
-    properties: {
-      attention: {
-        enum: ['multi-head', 'compositional'],
-        default: 'multi-head',
-        description:
-          "The self-attention layer: 'multi-head' (ESBN's baseline) or 'compositional' (Mittal et al. 2022: the heads become searches, each token picks one of `retrievals` shared retrievals per search; softmax competitions, no Gumbel noise).",
-      },
-      heads: { type: 'integer', minimum: 1, default: 8, description: 'Attention heads (searches of the compositional layer); must divide 128.' },
-      retrievals: { type: 'integer', minimum: 1, default: 8, description: "Retrievals of the compositional layer (ignored by 'multi-head'); must divide 128." },
-      feedForward: { type: 'integer', minimum: 1, default: 512, description: 'Width of the feed-forward block.' },
-      contextNorm: CONTEXT_NORM_OPTION,
-    },
-  },
-  create: (options, { task, rng }: BuildContext) => new RelationalTransformer(task, options as unknown as TransformerOptions, rng),
-};
-
-export const relationalLstmEntry: Entry<Model> = {
-  name: 'relational-lstm',
-  description: 'LSTM baseline of the relational tasks: the same conv encoder, an LSTM over the objects, the last state to the classes.',
-  options: {
-    type: 'object',
-    properties: {
-      hidden: { type: 'integer', minimum: 1, default: 512, description: 'LSTM hidden units (512 in the reference code).' },
-      contextNorm: CONTEXT_NORM_OPTION,
-    },
-  },
-  create: (options, { task, rng }: BuildContext) => new RelationalLstm(task, options as unknown as LstmOptions, rng),
-};

@@ -12,8 +12,13 @@
  * the rules of that time: the 'top-up' split and `coefficients` as named ('random' or 'ones').
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Batch, Task, TaskEntry } from '../registry';
-import { createRng, type Rng } from '../rng';
+import type { Batch, Task } from '../registry';
+import type { Rng } from '../rng';
+import { coefficientValues } from './coefficients';
+import type { ContextualRetrievalSpecOptions, SplitRule } from './options';
+
+export { coefficientValues, PAPER_COEFFICIENTS } from './coefficients';
+export type { CoefficientRule, ContextualRetrievalSpecOptions, SplitRule } from './options';
 
 export interface ContextualRetrievalOptions {
   seqLen: number;
@@ -24,40 +29,6 @@ export interface ContextualRetrievalOptions {
   splitRule: SplitRule;
   /** c_s for each search (length searchFeatures). */
   coefficientValues: readonly number[];
-}
-
-/** The task's options as a resolved spec holds them (the recorded fields absent in older specs). */
-export interface ContextualRetrievalSpecOptions {
-  seqLen: number;
-  searchFeatures: number;
-  retrievalFeatures: number;
-  split: 'ood' | 'iid';
-  coefficients: CoefficientRule;
-  splitRule?: SplitRule;
-  coefficientValues?: readonly number[];
-}
-
-export type SplitRule = 'truncate' | 'top-up';
-export type CoefficientRule = 'paper' | 'ones' | 'random';
-
-/**
- * The coefficients of the paper's code (drawn once from U(-1, 1) by the authors and hard-coded in
- * its data module); the first v_s are used. They are the same in every run, so no search is
- * nearly irrelevant by the luck of a seed.
- */
-export const PAPER_COEFFICIENTS: readonly number[] = [
-  -0.71347752, -0.6062312, 0.66062073, -0.61213017, -0.82631877, 0.75908621, -0.36274866, 0.84383333,
-];
-
-/** The c_s a named rule stands for: the paper's, all 1, or drawn from U(-1, 1) with the seed. */
-export function coefficientValues(rule: CoefficientRule, searchFeatures: number, seed: number): number[] {
-  if (rule === 'paper') {
-    if (searchFeatures > PAPER_COEFFICIENTS.length) throw new Error(`the paper's coefficients cover at most ${PAPER_COEFFICIENTS.length} searches`);
-    return PAPER_COEFFICIENTS.slice(0, searchFeatures);
-  }
-  if (rule === 'ones') return Array.from({ length: searchFeatures }, () => 1);
-  const rng = createRng(seed, 'contextual-retrieval', 'coefficients');
-  return Array.from({ length: searchFeatures }, () => 2 * rng.next() - 1);
 }
 
 /**
@@ -214,67 +185,3 @@ export class ContextualRetrievalTask implements Task {
     };
   }
 }
-
-/**
- * Records in the validated options the c_s that `coefficients` names with this seed. A value
- * already there (a run's spec read as an experiment) must be exactly those: they are a record,
- * not a setting, and a stale one (another seed) is reported rather than silently used.
- */
-function recordCoefficientValues(options: Record<string, unknown>, seed: number): { path: string; message: string }[] {
-  const { coefficients, searchFeatures } = options as unknown as ContextualRetrievalSpecOptions;
-  const values = coefficientValues(coefficients, searchFeatures, seed);
-  const written = options.coefficientValues as number[] | undefined;
-  if (written !== undefined && (written.length !== values.length || written.some((v, i) => v !== values[i]))) {
-    const given = coefficients === 'random' ? `coefficients 'random' with seed ${seed}` : `coefficients '${coefficients}'`;
-    return [
-      {
-        path: '/coefficientValues',
-        message: `coefficientValues is recorded by Model Lab, not set: ${given} and searchFeatures ${searchFeatures} give [${values.join(', ')}]; remove the field`,
-      },
-    ];
-  }
-  options.coefficientValues = values;
-  return [];
-}
-
-export const contextualRetrievalEntry: TaskEntry = {
-  name: 'contextual-retrieval',
-  description:
-    'Contextual Retrieval Task: each token finds its nearest neighbour on each search feature and retrieves the feature its context names (Mittal et al. 2022).',
-  options: {
-    type: 'object',
-    properties: {
-      seqLen: { type: 'integer', minimum: 2, default: 10, description: 'Tokens per example (N).' },
-      searchFeatures: { type: 'integer', minimum: 1, maximum: 8, default: 2, description: 'Ground-truth searches v_s.' },
-      retrievalFeatures: { type: 'integer', minimum: 1, maximum: 8, default: 4, description: 'Ground-truth retrievals v_p.' },
-      split: {
-        enum: ['ood', 'iid'],
-        default: 'ood',
-        description: "'ood': train on 80% of the retrieval combinations, evaluate also on the held-out ones; 'iid': all combinations everywhere.",
-      },
-      splitRule: {
-        enum: ['truncate', 'top-up'],
-        default: 'truncate',
-        description:
-          "How split 'ood' chooses the training combinations: even-indexed ones, then held-out ones from the front until training holds int(0.8 x count) ('truncate', the paper's code: 12 of 16 for 2 x 4, holding out (2,1), (2,3), (3,1), (3,3)). 'top-up' is the rule of runs trained before Model Lab matched the paper (fewer than 0.8 x count: 13 of 16); runs that do not record a rule use it.",
-      },
-      coefficients: {
-        enum: ['paper', 'ones', 'random'],
-        default: 'paper',
-        description:
-          "Per-search coefficients c_s of the target: the paper's fixed values ('paper': -0.713, -0.606, 0.661, ... the same in every run), all 1 ('ones', the paper's --no-coeff), or drawn once from U(-1, 1) with the seed ('random': a search can get |c_s| near 0 and then barely counts). The values are recorded in the run's spec as `coefficientValues`.",
-      },
-      coefficientValues: {
-        type: 'array',
-        items: { type: 'number' },
-        description:
-          'Recorded by Model Lab when the experiment is read: the c_s the run uses, from `coefficients` (and the seed for \'random\'). Leave it out; a run\'s spec.json holds it. Runs that do not record it use the values `coefficients` names.',
-      },
-    },
-  },
-  recorded: {
-    keys: ['coefficientValues'],
-    fill: recordCoefficientValues,
-  },
-  create: (options, seed) => new ContextualRetrievalTask(taskOptionsFromSpec(options as unknown as ContextualRetrievalSpecOptions, seed)),
-};

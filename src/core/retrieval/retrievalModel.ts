@@ -10,29 +10,14 @@
  *                                     (multi-head attention: the fixed identity pairing, R = H)
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Entry, ForwardResult, Model, OptionsSchema, Parameter } from '../registry';
+import type { BuildContext, ForwardResult, Model, Parameter } from '../registry';
 import { createRng, type Rng } from '../rng';
 import { CompositionalAttention, requireDivisible, type ApplyMode } from '../layers/compositionalAttention';
 import { TwoLayerMlp } from '../layers/linear';
 import { MultiHeadAttention } from '../layers/multiHeadAttention';
+import type { CompositionalRetrievalOptions, RetrievalModelOptions } from './options';
 
-export interface RetrievalModelOptions {
-  dim: number;
-  heads: number;
-  concat: boolean;
-}
-
-export interface CompositionalRetrievalOptions {
-  dim: number;
-  searches: number;
-  retrievals: number;
-  /** Defaults to `dim` when absent. */
-  searchDim?: number;
-  valueDim?: number;
-  concat: boolean;
-  gumbel: boolean;
-  separateValueKeys: boolean;
-}
+export type { CompositionalRetrievalOptions, RetrievalModelOptions } from './options';
 
 /** The attention layer between encoder and decoder, as the retrieval frame sees it. */
 interface RetrievalAttention {
@@ -114,65 +99,16 @@ function compositionalAsRetrieval(layer: CompositionalAttention): RetrievalAtten
 
 const featuresOf = (inputShape: readonly number[]) => inputShape[inputShape.length - 1];
 
-const dimOption = { type: 'integer', minimum: 2, default: 64, description: 'Model width D (the paper tries 32 to 512).' };
-const concatOption = {
-  type: 'boolean',
-  default: true,
-  description: "Concatenate a projection of the token itself before the output projection (the paper's --concat).",
-};
-
-export const multiHeadRetrievalEntry: Entry<Model> = {
-  name: 'multi-head-attention',
-  description: 'MLP encoder, one multi-head attention layer (searches rigidly paired with retrievals), MLP decoder.',
-  options: {
-    type: 'object',
-    properties: {
-      dim: dimOption,
-      heads: { type: 'integer', minimum: 1, default: 2, description: 'Attention heads; must divide dim.' },
-      concat: concatOption,
-    },
-  },
-  create(options, { task, rng }) {
-    const typed = options as unknown as RetrievalModelOptions;
-    if (typed.dim % typed.heads !== 0) {
-      throw new Error(`model.heads (${typed.heads}) must divide model.dim (${typed.dim})`);
-    }
-    return new RetrievalModel(featuresOf(task.inputShape), typed.dim, (layerRng) =>
-      multiHeadAsRetrieval(new MultiHeadAttention('model', { ...typed, maskDiagonal: true }, layerRng)),
-      rng,
-    );
-  },
-};
-
-const compositionalOptions: OptionsSchema = {
-  type: 'object',
-  properties: {
-    dim: dimOption,
-    searches: { type: 'integer', minimum: 1, default: 2, description: 'Searches S (query-key attention maps); must divide searchDim.' },
-    retrievals: { type: 'integer', minimum: 1, default: 4, description: 'Retrievals R (value projections shared by all searches); must divide valueDim.' },
-    searchDim: {
-      type: 'integer',
-      minimum: 1,
-      description: 'Total width of the searches (query and key projections); each search gets searchDim / searches. Default: dim.',
-    },
-    valueDim: {
-      type: 'integer',
-      minimum: 1,
-      description: 'Total width of the retrievals (value projection); each retrieval gets valueDim / retrievals. Default: dim.',
-    },
-    concat: concatOption,
-    gumbel: {
-      type: 'boolean',
-      default: false,
-      description: 'Gumbel-softmax (temperature 1) instead of softmax in both competitions while training; the noise is seeded, so runs stay reproducible.',
-    },
-    separateValueKeys: {
-      type: 'boolean',
-      default: false,
-      description: "One retrieval-key matrix per retrieval instead of one shared by all (the official --separate).",
-    },
-  },
-};
+/** Multi-head attention between the MLPs: each head one search rigidly paired with one retrieval. */
+export function createMultiHeadRetrievalModel(options: RetrievalModelOptions, { task, rng }: BuildContext): Model {
+  if (options.dim % options.heads !== 0) {
+    throw new Error(`model.heads (${options.heads}) must divide model.dim (${options.dim})`);
+  }
+  return new RetrievalModel(featuresOf(task.inputShape), options.dim, (layerRng) =>
+    multiHeadAsRetrieval(new MultiHeadAttention('model', { ...options, maskDiagonal: true }, layerRng)),
+    rng,
+  );
+}
 
 /** Resolves the width defaults and checks divisibility, naming the fields. */
 export function resolveCompositionalOptions(options: CompositionalRetrievalOptions) {
@@ -183,19 +119,14 @@ export function resolveCompositionalOptions(options: CompositionalRetrievalOptio
   return { ...options, searchDim, valueDim };
 }
 
-export const compositionalRetrievalEntry: Entry<Model> = {
-  name: 'compositional-attention',
-  description:
-    'MLP encoder, one compositional attention layer (S searches, R retrievals, each token picks a retrieval per search), MLP decoder.',
-  options: compositionalOptions,
-  create(options, { spec, task, rng }) {
-    const resolved = resolveCompositionalOptions(options as unknown as CompositionalRetrievalOptions);
-    return new RetrievalModel(
-      featuresOf(task.inputShape),
-      resolved.dim,
-      (layerRng) => compositionalAsRetrieval(new CompositionalAttention('model', { ...resolved, maskDiagonal: true }, layerRng)),
-      rng,
-      spec.seed,
-    );
-  },
-};
+/** Compositional attention between the MLPs: S searches, R retrievals, each token picks a retrieval per search. */
+export function createCompositionalRetrievalModel(options: CompositionalRetrievalOptions, { spec, task, rng }: BuildContext): Model {
+  const resolved = resolveCompositionalOptions(options);
+  return new RetrievalModel(
+    featuresOf(task.inputShape),
+    resolved.dim,
+    (layerRng) => compositionalAsRetrieval(new CompositionalAttention('model', { ...resolved, maskDiagonal: true }, layerRng)),
+    rng,
+    spec.seed,
+  );
+}

@@ -38,8 +38,8 @@ export interface ComponentEntry {
  * resolved spec written to the run is absolute) and returns what cannot be read, each problem
  * at its option's JSON pointer relative to the component (e.g. `/objectSet/folder`).
  */
-export interface FileOptions {
-  resolve(options: Record<string, unknown>, directory: string): { path: string; message: string }[];
+export interface FileOptions<Options = Record<string, unknown>> {
+  resolve(options: Options, directory: string): { path: string; message: string }[];
 }
 
 export function registeredEntries(role: ComponentRole): ComponentEntry[] {

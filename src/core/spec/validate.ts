@@ -9,7 +9,6 @@ import { INPUT_LIMITS, readUserFile, type InputFileError } from '../userFiles';
 import { excessiveNesting, MAX_KEPT_PROBLEMS, MAX_NESTING_DEPTH, shorten } from './limits';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
-import '../labs';
 import {
   COMPONENT_ROLES,
   componentOptionsSchema,

@@ -4,7 +4,7 @@
  * parameter with the band a calibrated network stays in (99% per bin); right, the expected
  * coverage of central credible intervals against the diagonal a calibrated network follows.
  */
-import type { PanelCalibration } from '../../src/host/posteriorProtocol';
+import type { PanelCalibration } from '../../src/protocol/posterior';
 import { el } from '../common/dom';
 import type { ThemeColors } from '../common/theme';
 import { drawAxes, font, prepareCanvas, toPx, type Frame } from './canvas';
@@ -19,10 +19,17 @@ export class CalibrationCard {
   private readonly note: HTMLElement;
   private readonly canvas: HTMLCanvasElement;
   private result?: PanelCalibration;
-  private pending?: number;
+  /** The request in flight, while its answer is still wanted (another checkpoint drops it). */
+  private pending?: object;
 
-  /** `request(id)` posts the calibration request; the card keeps only the answer to the last one. */
-  constructor(private readonly request: (requestId: number) => void, private readonly nextId: () => number) {
+  /**
+   * `request` asks the host for a calibration; the card keeps only the answer to the last one,
+   * then calls `answered` (with the reason, in words, when the request failed).
+   */
+  constructor(
+    private readonly request: () => Promise<{ calibration: PanelCalibration; workerMs: number }>,
+    private readonly answered: (error?: string) => void,
+  ) {
     this.button = el('vscode-button', { secondary: '', icon: 'graph', title: 'Simulate data sets from the task and check whether the network\'s posteriors are calibrated on them (in the worker, a few seconds)', 'data-testid': 'calibration-run' }, 'Check calibration');
     this.note = el('p', { class: 'help', 'data-testid': 'calibration-summary' });
     this.canvas = <HTMLCanvasElement>el('canvas', { 'data-testid': 'calibration-plot', 'aria-label': 'Simulation-based calibration: rank histograms and expected coverage', hidden: '' });
@@ -36,15 +43,24 @@ export class CalibrationCard {
 
   private start(): void {
     if (this.pending !== undefined) return;
-    this.pending = this.nextId();
+    const asked = {};
+    this.pending = asked;
     this.result = undefined;
     this.renderState();
-    this.request(this.pending);
+    this.request().then(
+      ({ calibration, workerMs }) => {
+        if (this.receive(asked, calibration, workerMs)) this.answered();
+      },
+      (error: Error) => {
+        this.failed(asked);
+        this.answered(error.message);
+      },
+    );
   }
 
   /** True when the answer was this card's; stale answers (another checkpoint since) are dropped. */
-  receive(requestId: number, calibration: PanelCalibration, workerMs: number): boolean {
-    if (requestId !== this.pending) return false;
+  private receive(asked: object, calibration: PanelCalibration, workerMs: number): boolean {
+    if (asked !== this.pending) return false;
     this.pending = undefined;
     this.result = calibration;
     this.note.dataset.workerMs = workerMs.toFixed(0);
@@ -54,8 +70,8 @@ export class CalibrationCard {
     return true;
   }
 
-  failed(requestId: number): boolean {
-    if (requestId !== this.pending) return false;
+  private failed(asked: object): boolean {
+    if (asked !== this.pending) return false;
     this.pending = undefined;
     this.renderState();
     return true;

@@ -2,7 +2,7 @@
  * Posterior samples as one array per coordinate, made once per answer: the ranges, histograms and
  * scatters of both plots read them on every redraw while the user edits.
  */
-import { sampleColumn, type SampleMatrix } from '../../src/host/posteriorProtocol';
+import { sampleColumn, type SampleMatrix } from '../../src/shared/sampleMatrix';
 
 const cache = new WeakMap<SampleMatrix | number[][], ArrayLike<number>[]>();
 

@@ -5,7 +5,7 @@
  * (classification) or, for the Gaussian mean and mixture where theta lives in data space, the
  * network's samples and the exact posterior's contours right among the points.
  */
-import type { PanelData, PanelView, PosteriorPanelResult, PosteriorTaskInfo } from '../../src/host/posteriorProtocol';
+import type { PanelData, PanelView, PosteriorPanelResult, PosteriorTaskInfo } from '../../src/protocol/posterior';
 import type { ThemeColors } from '../common/theme';
 import { rgbOf, withAlpha } from '../common/theme';
 import { clipTo, drawAxes, drawCross, fromPx, prepareCanvas, strokeEllipse, toPx, type Frame, type Range } from './canvas';

@@ -5,15 +5,16 @@
  * request per animation frame, at most one in flight) and the plots follow as you drag.
  */
 import type {
-  FromPosteriorWebview,
+  FromPosteriorPage,
   PanelReference,
   PanelView,
   PosteriorExample,
   PosteriorPanelResult,
   PosteriorTaskInfo,
   PosteriorViewState,
-  ToPosteriorWebview,
-} from '../../src/host/posteriorProtocol';
+  ToPosteriorPage,
+} from '../../src/protocol/posterior';
+import { pageChannel, saveState, savedState } from '../common/channel';
 import { el } from '../common/dom';
 import { formatValue, onThemeChange, readThemeColors } from '../common/theme';
 import type { Range } from './canvas';
@@ -25,15 +26,8 @@ import './main.css';
 
 // ------------------------------------------------------------------ host channel
 
-interface VsCodeApi {
-  postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-const vscode = acquireVsCodeApi();
-const post = (message: FromPosteriorWebview) => vscode.postMessage(message);
-const saved = vscode.getState() as Partial<PosteriorViewState> | undefined;
+const host = pageChannel<FromPosteriorPage, ToPosteriorPage>();
+const saved = savedState<PosteriorViewState>();
 
 // ------------------------------------------------------------------ state
 
@@ -56,12 +50,13 @@ let colors = panelColors(theme);
 // Request pipeline: edits mark the data dirty; one request per frame, one in flight.
 let dirty = false;
 let frameQueued = false;
-let inFlight: { id: number; sentAt: number; editAt: number } | undefined;
+/** The posterior request in flight (its answer is shown only while it is this one). */
+let inFlight: { sentAt: number; editAt: number } | undefined;
 let firstEditAt: number | undefined;
-let nextRequestId = 1;
 /** The HMC reference of the data set as it was when asked for; cleared by the next edit. */
 let reference: PanelReference | undefined;
-let referencePending: number | undefined;
+/** The reference request in flight, while its answer is still wanted (an edit drops it). */
+let referencePending: object | undefined;
 let resultsShown = 0;
 
 // ------------------------------------------------------------------ layout
@@ -95,7 +90,10 @@ const counts = el('div', { class: 'counts' },
   el('span', {}, 'step ', el('strong', { 'data-testid': 'result-step' }, '–')));
 
 const dataPlot = new DataPlot(dataCanvas, () => onEdit(), () => renderDataPlot());
-const calibration = new CalibrationCard((requestId) => post({ type: 'calibration', requestId }), () => nextRequestId++);
+const calibration = new CalibrationCard(() => host.request('calibration', {}), (error) => {
+  if (error === undefined) calibration.draw(theme, colors);
+  else showMessage(error, 'error');
+});
 
 app.append(
   el('header', { class: 'toolbar' },
@@ -124,41 +122,11 @@ app.append(
 
 // ------------------------------------------------------------------ messages
 
-window.addEventListener('message', (event: MessageEvent) => {
-  const message = event.data as ToPosteriorWebview | undefined;
-  if (!message || typeof message !== 'object') return;
-  switch (message.type) {
-    case 'session':
-      onSession(message);
-      break;
-    case 'example':
-      onExample(message.example);
-      break;
-    case 'posterior':
-      onPosterior(message.requestId, message.result, message.workerMs);
-      break;
-    case 'reference':
-      onReference(message.requestId, message.reference, message.workerMs);
-      break;
-    case 'calibration':
-      if (calibration.receive(message.requestId, message.calibration, message.workerMs)) calibration.draw(theme, colors);
-      break;
-    case 'error':
-      if (message.requestId !== undefined && message.requestId === referencePending) {
-        referencePending = undefined;
-        renderReferenceState();
-      }
-      if (message.requestId !== undefined) calibration.failed(message.requestId);
-      if (message.requestId !== undefined && inFlight?.id === message.requestId) {
-        inFlight = undefined;
-        if (dirty) scheduleRequest();
-      }
-      showMessage(message.message, 'error');
-      break;
-  }
-});
+host.onNotification('session', (session) => onSession(session));
+host.onNotification('example', ({ example }) => onExample(example));
+host.onNotification('error', ({ message }) => showMessage(message, 'error'));
 
-function onSession(message: Extract<ToPosteriorWebview, { type: 'session' }>): void {
+function onSession(message: ToPosteriorPage['notifications']['session']['params']): void {
   const changedRun = runId !== message.runId;
   runId = message.runId;
   subtitle.textContent = message.runName;
@@ -170,7 +138,7 @@ function onSession(message: Extract<ToPosteriorWebview, { type: 'session' }>): v
   step = message.step;
   stepLabel.textContent = `step ${step}${steps.length ? ` (${steps.indexOf(step) + 1} of ${steps.length})` : ''}`;
   if (changedRun) restoredData = undefined;
-  if (!example || changedRun) post({ type: 'example', index: exampleIndex });
+  if (!example || changedRun) host.notify('example', { index: exampleIndex });
   else if (stepChanged) {
     dropReference(); // it was compared with the other network's samples
     calibration.drop();
@@ -201,9 +169,8 @@ function onExample(next: PosteriorExample): void {
   persist();
 }
 
-function onPosterior(requestId: number, next: PosteriorPanelResult, workerMs: number): void {
-  if (inFlight?.id !== requestId) return;
-  const sent = inFlight;
+function onPosterior(sent: { sentAt: number; editAt: number }, next: PosteriorPanelResult, workerMs: number): void {
+  if (inFlight !== sent) return;
   inFlight = undefined;
   result = next;
   dataPlot.result = next;
@@ -224,8 +191,8 @@ function onPosterior(requestId: number, next: PosteriorPanelResult, workerMs: nu
   if (dirty) scheduleRequest();
 }
 
-function onReference(requestId: number, next: PanelReference, workerMs: number): void {
-  if (requestId !== referencePending) return; // the data changed since it was asked for
+function onReference(asked: object, next: PanelReference, workerMs: number): void {
+  if (asked !== referencePending) return; // the data changed since it was asked for
   referencePending = undefined;
   reference = next;
   renderReferenceState();
@@ -260,10 +227,20 @@ function renderReferenceState(): void {
 
 referenceButton.addEventListener('click', () => {
   if (!task || referencePending !== undefined) return;
-  referencePending = nextRequestId++;
+  const asked = {};
+  referencePending = asked;
   reference = undefined;
   renderReferenceState();
-  post({ type: 'reference', requestId: referencePending, data: dataPlot.data(), samples });
+  host.request('reference', { data: dataPlot.data(), samples }).then(
+    (answer) => onReference(asked, answer.reference, answer.workerMs),
+    (error: Error) => {
+      if (asked === referencePending) {
+        referencePending = undefined;
+        renderReferenceState();
+      }
+      showMessage(error.message, 'error');
+    },
+  );
 });
 
 // ------------------------------------------------------------------ requests
@@ -295,18 +272,28 @@ function sendRequest(): void {
   if (!dirty || inFlight || !task) return;
   dirty = false;
   const now = performance.now();
-  inFlight = { id: nextRequestId++, sentAt: now, editAt: firstEditAt ?? now };
+  const sent = { sentAt: now, editAt: firstEditAt ?? now };
+  inFlight = sent;
   firstEditAt = undefined;
-  post({ type: 'posterior', requestId: inFlight.id, data: dataPlot.data(), samples, view: dataPlot.view });
+  host.request('posterior', { data: dataPlot.data(), samples, view: dataPlot.view }).then(
+    (answer) => onPosterior(sent, answer.result, answer.workerMs),
+    (error: Error) => {
+      if (inFlight === sent) {
+        inFlight = undefined;
+        if (dirty) scheduleRequest();
+      }
+      showMessage(error.message, 'error');
+    },
+  );
 }
 
 // ------------------------------------------------------------------ controls
 
 stepRange.addEventListener('change', () => {
   const chosen = steps[Number(stepRange.value)];
-  if (chosen !== undefined && chosen !== step) post({ type: 'loadStep', step: chosen });
+  if (chosen !== undefined && chosen !== step) host.notify('loadStep', { step: chosen });
 });
-stepRange.addEventListener('focus', () => post({ type: 'refreshSteps' }));
+stepRange.addEventListener('focus', () => host.notify('refreshSteps', {}));
 sampleSelect.addEventListener('change', () => {
   samples = Number(sampleSelect.value);
   persist();
@@ -314,7 +301,7 @@ sampleSelect.addEventListener('change', () => {
 });
 newDataButton.addEventListener('click', () => {
   restoredData = undefined;
-  post({ type: 'example', index: exampleIndex + 1 });
+  host.notify('example', { index: exampleIndex + 1 });
 });
 resetButton.addEventListener('click', () => {
   if (!example) return;
@@ -327,7 +314,7 @@ resetButton.addEventListener('click', () => {
 
 function persist(): void {
   const state: PosteriorViewState = { runId, exampleIndex, samples, ...(edited ? { data: dataPlot.data() } : {}) };
-  vscode.setState(state);
+  saveState(state);
 }
 
 // ------------------------------------------------------------------ rendering
@@ -497,4 +484,4 @@ new ResizeObserver(() => {
   resizeFrame = requestAnimationFrame(renderAll);
 }).observe(app);
 
-post({ type: 'ready' });
+host.notify('ready', {});

@@ -3,7 +3,7 @@
  * the network's samples below it, the exact posterior (where known) as density curves and 1σ / 2σ
  * contours, and the theta that simulated the data as a cross.
  */
-import type { PosteriorPanelResult } from '../../src/host/posteriorProtocol';
+import type { PosteriorPanelResult } from '../../src/protocol/posterior';
 import type { ThemeColors } from '../common/theme';
 import { withAlpha } from '../common/theme';
 import {

@@ -1,23 +1,26 @@
 /**
- * Similarity panel (host: src/host/similarityPanel.ts). On a run: the objects of one trial in a
+ * Similarity panel (host: src/host/panels/similarityPanel.ts; messages: src/protocol/similarity.ts). On a run: the objects of one trial in a
  * row, the matrix CoRelNet's decoder reads as a heatmap with its numbers, the prediction against
  * the truth, and the class-average matrices. On a sweep: held-out accuracy over m per model and
  * task, mean ± sd over seeds (min-max on hover), as a table and as a chart. Renders only.
  */
-import type { ClassAverage, SweepGrid, TrialView } from '../../src/core/relational/panelData';
-import type { FromSimilarity, SimilarityRunInfo, SimilarityTarget, SweepMemberState, ToSimilarity } from '../../src/host/similarityProtocol';
+import type {
+  ClassAverage,
+  FromSimilarityPage,
+  SimilarityRunInfo,
+  SimilarityTarget,
+  SimilarityViewState,
+  SweepGrid,
+  SweepMemberState,
+  ToSimilarityPage,
+  TrialView,
+} from '../../src/protocol/similarity';
+import { pageChannel, saveState } from '../common/channel';
 import { el } from '../common/dom';
 import { onThemeChange, readThemeColors } from '../common/theme';
 import './main.css';
 
-interface VsCodeApi {
-  postMessage(message: FromSimilarity): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-const vscode = acquireVsCodeApi();
-const post = (message: FromSimilarity) => vscode.postMessage(message);
+const host = pageChannel<FromSimilarityPage, ToSimilarityPage>();
 
 let theme = readThemeColors();
 let run: SimilarityRunInfo | undefined;
@@ -66,7 +69,7 @@ runSection.append(
 const requestTrial = (index: number) => {
   const value = Math.max(0, Math.floor(index));
   indexInput.value = String(value);
-  post({ type: 'showTrial', split: splitSelect.value, index: value });
+  host.notify('showTrial', { split: splitSelect.value, index: value });
 };
 splitSelect.addEventListener('change', () => requestTrial(0));
 indexInput.addEventListener('change', () => requestTrial(Number(indexInput.value) || 0));
@@ -89,36 +92,31 @@ sweepSection.append(
 
 // ------------------------------------------------------------------ messages
 
-window.addEventListener('message', (event: MessageEvent) => {
-  const message = event.data as ToSimilarity;
-  switch (message?.type) {
-    case 'run':
-      run = message.run;
-      saveTarget({ kind: 'run', runId: run.runId });
-      renderRunHeader();
-      renderAverages();
-      break;
-    case 'trial':
-      trial = message.trial;
-      errors.replaceChildren();
-      renderTrial();
-      break;
-    case 'averages':
-      averages = message;
-      renderAverages();
-      break;
-    case 'sweep':
-      sweep = message;
-      saveTarget({ kind: 'sweep', sweepId: message.sweepId });
-      renderSweep();
-      break;
-    case 'status':
-      status.textContent = message.message;
-      break;
-    case 'error':
-      errors.replaceChildren(el('div', { class: 'message error' }, el('span', { class: 'codicon codicon-error', 'aria-hidden': 'true' }), message.message));
-      break;
-  }
+host.onNotification('run', (message) => {
+  run = message.run;
+  saveTarget({ kind: 'run', runId: run.runId });
+  renderRunHeader();
+  renderAverages();
+});
+host.onNotification('trial', (message) => {
+  trial = message.trial;
+  errors.replaceChildren();
+  renderTrial();
+});
+host.onNotification('averages', (message) => {
+  averages = message;
+  renderAverages();
+});
+host.onNotification('sweep', (message) => {
+  sweep = message;
+  saveTarget({ kind: 'sweep', sweepId: message.sweepId });
+  renderSweep();
+});
+host.onNotification('status', (message) => {
+  status.textContent = message.message;
+});
+host.onNotification('error', (message) => {
+  errors.replaceChildren(el('div', { class: 'message error' }, el('span', { class: 'codicon codicon-error', 'aria-hidden': 'true' }), message.message));
 });
 onThemeChange(() => {
   theme = readThemeColors();
@@ -126,10 +124,10 @@ onThemeChange(() => {
   renderAverages();
   renderSweep();
 });
-post({ type: 'ready' });
+host.notify('ready', {});
 
 function saveTarget(target: SimilarityTarget): void {
-  vscode.setState({ target });
+  saveState<SimilarityViewState>({ target });
 }
 
 // ------------------------------------------------------------------ rendering: a run
@@ -325,7 +323,7 @@ function renderSweep(): void {
       );
     }
     td.title = cell.runIds.join('\n');
-    const open = () => cell.runIds[0] && post({ type: 'openRun', runId: cell.runIds[0] });
+    const open = () => cell.runIds[0] && host.notify('openRun', { runId: cell.runIds[0] });
     td.addEventListener('click', open);
     td.addEventListener('keydown', (event) => event.key === 'Enter' && open());
     return td;

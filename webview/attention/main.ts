@@ -5,17 +5,19 @@
  * run (a compositional and a multi-head attention run side by side), the same example in both.
  * The host computes everything (in the worker); this page only draws and sends intents.
  */
-import type {
-  AttentionColumn,
-  AttentionExample,
-  AttentionSelection,
-  SelectionSummary,
-  ToAttentionWebview,
-} from '../../src/host/attentionProtocol';
-import { DEFAULT_SUMMARY_EXAMPLES } from '../../src/host/attentionProtocol';
+import {
+  DEFAULT_SUMMARY_EXAMPLES,
+  type AttentionColumn,
+  type AttentionExample,
+  type AttentionPanelState,
+  type AttentionSelection,
+  type FromAttentionPage,
+  type SelectionSummary,
+  type ToAttentionPage,
+} from '../../src/protocol/attention';
+import { pageChannel, saveState, savedState } from '../common/channel';
 import { el, stateBadge } from '../common/dom';
 import { onThemeChange, readThemeColors, type ThemeColors } from '../common/theme';
-import { connect, loadPanelState, post, savePanelState } from './channel';
 import { cellAt, drawColorBar, drawHeatmap, type HeatmapLayout, type HeatmapSpec, type Marker } from './heatmap';
 import './main.css';
 
@@ -23,6 +25,7 @@ const MAP_CELL = 18;
 const SELECTION_CELL = 24;
 const SUMMARY_CELL = 34;
 
+const host = pageChannel<FromAttentionPage, ToAttentionPage>();
 const persisted = loadPanelState();
 let theme: ThemeColors = readThemeColors();
 let columns: AttentionColumn[] = [];
@@ -59,7 +62,7 @@ const summaryField = <FormControl>el('vscode-textfield', {
   'aria-label': 'Examples in the summary', title: 'Examples 0 .. n-1 of the split, summarised in the worker',
 });
 const addRunButton = el('vscode-button', { icon: 'split-horizontal', secondary: '', 'data-testid': 'add-run', title: 'Show another run beside this one (e.g. multi-head attention next to compositional attention)' }, 'Compare with…');
-addRunButton.addEventListener('click', () => post({ type: 'addRun' }));
+addRunButton.addEventListener('click', () => host.notify('addRun', {}));
 const colorBar = <HTMLCanvasElement>el('canvas', { class: 'color-bar', 'aria-hidden': 'true' });
 const messages = el('div', { id: 'messages', role: 'status', 'aria-live': 'polite' });
 const grid = el('section', { class: 'columns', 'aria-label': 'Runs' });
@@ -118,11 +121,11 @@ function select(next: AttentionSelection): void {
   if (summaryChanged) summaries.clear();
   persist();
   syncControls();
-  post({ type: 'select', selection });
+  host.notify('select', { selection });
 }
 
 function persist(): void {
-  savePanelState({ runIds: columns.length > 0 ? columns.map((c) => c.runId) : persisted.runIds, selection });
+  saveState<AttentionPanelState>({ runIds: columns.length > 0 ? columns.map((c) => c.runId) : persisted.runIds, selection });
 }
 
 function syncControls(): void {
@@ -187,7 +190,7 @@ function buildColumn(column: AttentionColumn): ColumnView {
   const painters: Array<() => void> = [];
 
   // Header: run, model, checkpoint scrubber.
-  const remove = columns.length > 1 ? iconButton('close', `Remove ${column.runName} from the panel`, () => post({ type: 'removeRun', runId: column.runId })) : '';
+  const remove = columns.length > 1 ? iconButton('close', `Remove ${column.runName} from the panel`, () => host.notify('removeRun', { runId: column.runId })) : '';
   root.append(
     el('div', { class: 'column-head' },
       el('h2', { title: column.runId }, column.runName),
@@ -426,7 +429,7 @@ function scrubber(column: AttentionColumn): HTMLElement {
   range.disabled = column.steps.length < 2;
   const label = el('span', { class: 'step-label' }, stepText(column, at));
   range.addEventListener('input', () => (label.textContent = stepText(column, Number(range.value))));
-  range.addEventListener('change', () => post({ type: 'loadStep', runId: column.runId, step: column.steps[Number(range.value)] }));
+  range.addEventListener('change', () => host.notify('loadStep', { runId: column.runId, step: column.steps[Number(range.value)] }));
   row.append(el('span', {}, 'Checkpoint'), range, label);
   return row;
 }
@@ -454,52 +457,53 @@ onThemeChange(() => {
 });
 drawColorBar(colorBar, theme);
 
-connect((message: ToAttentionWebview) => {
-  switch (message.type) {
-    case 'state': {
-      columns = message.columns;
-      splits = message.splits;
-      selection = message.selection;
-      for (const id of [...examples.keys()]) if (!columns.some((c) => c.runId === id)) examples.delete(id);
-      for (const id of [...summaries.keys()]) if (!columns.some((c) => c.runId === id)) summaries.delete(id);
-      messages.replaceChildren();
-      persist();
-      syncControls();
-      render();
-      break;
-    }
-    case 'column': {
-      const at = columns.findIndex((c) => c.runId === message.column.runId);
-      if (at < 0) break;
-      const stepChanged = columns[at].step !== message.column.step;
-      columns[at] = message.column;
-      if (stepChanged) summaries.delete(message.column.runId);
-      if (!message.column.problem) problems.delete(message.column.runId);
-      render();
-      break;
-    }
-    case 'busy':
-      (busy.get(message.runId) ?? busy.set(message.runId, new Set()).get(message.runId)!).add(message.what);
-      break;
-    case 'example':
-      busy.get(message.runId)?.delete('example');
-      problems.delete(message.runId);
-      examples.set(message.runId, message.example);
-      render();
-      break;
-    case 'summary':
-      busy.get(message.runId)?.delete('summary');
-      summaries.set(message.runId, message.summary);
-      render();
-      break;
-    case 'error':
-      if (message.runId) {
-        busy.get(message.runId)?.clear();
-        problems.set(message.runId, message.message);
-        render();
-      } else {
-        messages.append(el('div', { class: 'message error' }, el('span', { class: 'codicon codicon-error', 'aria-hidden': 'true' }), el('span', {}, message.message)));
-      }
-      break;
+host.onNotification('state', (message) => {
+  columns = message.columns;
+  splits = message.splits;
+  selection = message.selection;
+  for (const id of [...examples.keys()]) if (!columns.some((c) => c.runId === id)) examples.delete(id);
+  for (const id of [...summaries.keys()]) if (!columns.some((c) => c.runId === id)) summaries.delete(id);
+  messages.replaceChildren();
+  persist();
+  syncControls();
+  render();
+});
+host.onNotification('column', (message) => {
+  const at = columns.findIndex((c) => c.runId === message.column.runId);
+  if (at < 0) return;
+  const stepChanged = columns[at].step !== message.column.step;
+  columns[at] = message.column;
+  if (stepChanged) summaries.delete(message.column.runId);
+  if (!message.column.problem) problems.delete(message.column.runId);
+  render();
+});
+host.onNotification('busy', (message) => {
+  (busy.get(message.runId) ?? busy.set(message.runId, new Set()).get(message.runId)!).add(message.what);
+});
+host.onNotification('example', (message) => {
+  busy.get(message.runId)?.delete('example');
+  problems.delete(message.runId);
+  examples.set(message.runId, message.example);
+  render();
+});
+host.onNotification('summary', (message) => {
+  busy.get(message.runId)?.delete('summary');
+  summaries.set(message.runId, message.summary);
+  render();
+});
+host.onNotification('error', (message) => {
+  if (message.runId) {
+    busy.get(message.runId)?.clear();
+    problems.set(message.runId, message.message);
+    render();
+  } else {
+    messages.append(el('div', { class: 'message error' }, el('span', { class: 'codicon codicon-error', 'aria-hidden': 'true' }), el('span', {}, message.message)));
   }
 });
+host.notify('ready', {});
+
+/** The saved run ids and selection; anything else (old or broken state) is left out. */
+function loadPanelState(): AttentionPanelState {
+  const saved = savedState<AttentionPanelState>();
+  return { runIds: Array.isArray(saved?.runIds) ? saved.runIds : [], ...(saved?.selection ? { selection: saved.selection } : {}) };
+}

@@ -8,7 +8,6 @@ import { errorDetail, errorMessage } from '../shared/errors';
 import type { Log } from '../shared/log';
 
 export type { Log, LogLevel } from '../shared/log';
-export { errorMessage } from '../shared/errors';
 
 export function createOutputChannel(): vscode.LogOutputChannel {
   return vscode.window.createOutputChannel('Model Lab', { log: true });

@@ -31,7 +31,7 @@ const violations: { what: string; file: string; source: string; says: RegExp }[]
   {
     what: 'a webview imports host code',
     file: 'webview/attention/boundaryProbe.ts',
-    source: "import type { RunDataSource } from '../../src/host/dashboardPanel';\nexport type R = RunDataSource;\n",
+    source: "import type { RunDataSource } from '../../src/host/panels/dashboardPanel';\nexport type R = RunDataSource;\n",
     says: /Webview code never imports host code/,
   },
   {

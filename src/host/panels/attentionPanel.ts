@@ -20,6 +20,7 @@ import {
 } from '../attentionProtocol';
 import { registerTrainComparison } from '../attentionComparison';
 import type { EngineHost } from '../engineHost';
+import { errorMessage } from '../../shared/errors';
 import type { Log } from '../output';
 import type { RunRegistry } from '../runRegistry';
 import { runDescription, runIdOfCommandArg } from '../runsTreeModel';
@@ -267,7 +268,7 @@ class AttentionPanel implements PanelController {
         }
       } catch (error) {
         column.session = undefined;
-        column.problem = `Cannot load a checkpoint of "${run.name}": ${messageOf(error)}`;
+        column.problem = `Cannot load a checkpoint of "${run.name}": ${errorMessage(error)}`;
       }
     })().finally(() => {
       column.opening = undefined;
@@ -299,7 +300,7 @@ class AttentionPanel implements PanelController {
       column.summaryKey = key;
       this.post({ type: 'summary', runId: column.runId, summary });
     } catch (error) {
-      if (generation === column.generation) this.post({ type: 'error', runId: column.runId, message: messageOf(error) });
+      if (generation === column.generation) this.post({ type: 'error', runId: column.runId, message: errorMessage(error) });
     }
   }
 
@@ -308,7 +309,7 @@ class AttentionPanel implements PanelController {
     try {
       await column.session.request('load', { step });
     } catch (error) {
-      this.post({ type: 'error', runId: column.runId, message: `Cannot load step ${step}: ${messageOf(error)}` });
+      this.post({ type: 'error', runId: column.runId, message: `Cannot load step ${step}: ${errorMessage(error)}` });
       return;
     }
     column.summaryKey = undefined;
@@ -381,8 +382,4 @@ function isSelection(value: unknown): value is AttentionSelection {
     Number.isInteger(s.index) && (s.index as number) >= 0 &&
     Number.isInteger(s.summaryExamples) && (s.summaryExamples as number) >= 1
   );
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

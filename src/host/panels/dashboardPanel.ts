@@ -9,14 +9,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BackendInfo, FromWebview, MetricRecord, RunSummary, ToWebview } from '../../protocol';
 import { buildMetricsCsv } from '../../shared/csv';
+import type { Disposable } from '../../shared/disposable';
+import { errorMessage } from '../../shared/errors';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
 import { registerPanel, type PanelRegistration } from './registration';
 
 export const DASHBOARD_VIEW_TYPE = 'modelLab.dashboard';
-
-export interface Disposable {
-  dispose(): void;
-}
 
 /** Everything the dashboard and the Live view read or ask for. */
 export interface RunDataSource {
@@ -259,5 +257,5 @@ function attempt<T>(read: () => T): T | undefined {
 }
 
 function showError(what: string, error: unknown): void {
-  void vscode.window.showErrorMessage(`Model Lab: ${what}: ${error instanceof Error ? error.message : String(error)}`);
+  void vscode.window.showErrorMessage(`Model Lab: ${what}: ${errorMessage(error)}`);
 }

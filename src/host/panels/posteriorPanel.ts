@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { SessionClient } from '../../engine/engine';
 import type { RunSummary } from '../../protocol';
 import type { RunDataSource } from './dashboardPanel';
+import { errorMessage } from '../../shared/errors';
 import type { Log } from '../output';
 import {
   POSTERIOR_VIEW_TYPE,
@@ -96,10 +97,8 @@ async function runFrom(arg: unknown, runs: PosteriorPanelDeps['runs']): Promise<
   return picked?.run;
 }
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 /** A session that ended (engine restarted, worker gone) must be reopened, not reused. */
-const isSessionGone = (error: unknown) => /inference session (is closed|ended)|engine has been shut down/.test(messageOf(error));
+const isSessionGone = (error: unknown) => /inference session (is closed|ended)|engine has been shut down/.test(errorMessage(error));
 
 /** One open Posterior panel: its run's inference session, and the relay to it. */
 class PosteriorPanel implements PanelController {
@@ -202,8 +201,8 @@ class PosteriorPanel implements PanelController {
       await work(await this.openSession());
     } catch (error) {
       if (isSessionGone(error)) this.session = undefined;
-      this.deps.log?.('warn', `Posterior panel (${this.runId ?? 'no run'}): ${messageOf(error)}`);
-      this.post({ type: 'error', message: messageOf(error), requestId });
+      this.deps.log?.('warn', `Posterior panel (${this.runId ?? 'no run'}): ${errorMessage(error)}`);
+      this.post({ type: 'error', message: errorMessage(error), requestId });
     }
   }
 

@@ -28,7 +28,7 @@ export interface PanelDeps {
 export type PanelRegistration = (deps: PanelDeps) => vscode.Disposable[];
 
 /** Opens a panel from a command's arguments: the target to show, or undefined. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- command arguments are whatever VS Code passes (tree node, id, nothing)
+// Command arguments are whatever VS Code passes (tree node, id, nothing): `...args: any[]` (allowed by the lint config).
 export type OpenCommand<Target> = (...args: any[]) => Promise<Target | undefined>;
 
 export function panelHostEnv(deps: Pick<PanelDeps, 'context' | 'log'>): PanelHostEnv {

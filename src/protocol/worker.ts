@@ -12,6 +12,7 @@
 import type { ExampleView } from '../core/inference';
 import type { LabRequests } from '../core/labRequests';
 import type { BackendInfo } from '../shared/backend';
+import type { LogLevel } from '../shared/log';
 import type { MetricRecord } from '../shared/runs';
 import type { Messages, Notification, Request } from './channel';
 
@@ -69,7 +70,7 @@ export interface FromWorker extends Messages {
     ready: Notification<{ backend: BackendInfo }>;
     progress: Notification<{ jobId: string; step: number; totalSteps: number; metrics: MetricRecord[] }>;
     finished: Notification<{ jobId: string; state: 'completed' | 'cancelled' | 'failed'; error?: string }>;
-    log: Notification<{ level: 'info' | 'warn' | 'error'; message: string }>;
+    log: Notification<{ level: LogLevel; message: string }>;
   };
 }
 

@@ -15,6 +15,7 @@ import {
   type SelectionSummary,
   type ToAttentionPage,
 } from '../../src/protocol/attention';
+import { errorMessage } from '../../src/shared/errors';
 import { pageChannel, saveState, savedState } from '../common/channel';
 import { el, stateBadge } from '../common/dom';
 import { onThemeChange, readThemeColors, type ThemeColors } from '../common/theme';
@@ -308,7 +309,7 @@ function paintEach(runId: string, painters: Array<() => void>): void {
     } catch (error) {
       console.error(error);
       if (!problems.has(runId)) {
-        problems.set(runId, `Could not draw part of this column: ${error instanceof Error ? error.message : String(error)}`);
+        problems.set(runId, `Could not draw part of this column: ${errorMessage(error)}`);
         queueMicrotask(render);
       }
     }

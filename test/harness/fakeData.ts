@@ -1,6 +1,6 @@
 /** Deterministic fake runs for the webview harness: two runs with loss and eval curves. */
 import type { BackendInfo, MetricRecord, RunSummary } from '../../src/protocol';
-import type { LabMiniature } from '../../webview/live/miniatureProtocol';
+import type { LabMiniature } from '../../src/protocol/live';
 
 /** Small LCG: the harness must draw the same pictures every time. */
 function random(seed: number): () => number {

@@ -14,11 +14,17 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
-import type { FromWebview, ToWebview } from '../../src/protocol';
+import type { Envelope, Notification } from '../../src/protocol/channel';
+import type { FromDashboardPage, ToDashboardPage } from '../../src/protocol/dashboard';
+import type { FromLivePage, ToLivePage } from '../../src/protocol/live';
 import { createNonce, renderWebviewPage } from '../../src/host/panels/webviewHtml';
-import type { FromLiveMiniature, ToLiveMiniature } from '../../webview/live/miniatureProtocol';
 import { fakeAttentionMiniature, fakeBackend, fakeMetrics, fakePosteriorMiniature, fakeSimilarityMiniature, twoRunState } from './fakeData';
 import { THEMES } from './themes';
+
+/** A page's notifications written flat, `{ type: method, ...params }`, as the checks below read them. */
+type Flat<N> = { [K in keyof N & string]: { type: K } & (N[K] extends Notification<infer P> ? P : never) }[keyof N & string];
+type ToPage = Flat<ToDashboardPage['notifications']> | Flat<ToLivePage['notifications']>;
+type FromPage = Flat<FromDashboardPage['notifications']> | Flat<FromLivePage['notifications']>;
 
 // The package is CommonJS: no top-level await.
 async function main(): Promise<void> {
@@ -112,14 +118,19 @@ async function main(): Promise<void> {
     `);
     await page.goto(`${origin}/${view}.html`);
     await page
-      .waitForFunction(() => ((window as unknown as { __posted: { type: string }[] }).__posted ?? []).some((m) => m.type === 'ready'), undefined, { timeout: 10_000 })
+      .waitForFunction(() => ((window as unknown as { __posted: { method?: string }[] }).__posted ?? []).some((m) => m.method === 'ready'), undefined, { timeout: 10_000 })
       .catch(async (error: Error) => {
         throw new Error(`${view} never said ready: ${error.message}\n${problems.join('\n')}\nCSP: ${JSON.stringify(await cspViolations(page))}`);
       });
     return { page, problems };
   }
 
-  const send = (page: Page, message: ToWebview | ToLiveMiniature) => page.evaluate((m) => window.postMessage(m, '*'), message);
+  /** Posts what the host would: the notification `message.type` as a Channel envelope. */
+  const send = (page: Page, message: ToPage) => {
+    const { type, ...params } = message;
+    const envelope: Envelope = { kind: 'notification', method: type, params };
+    return page.evaluate((m) => window.postMessage(m, '*'), envelope);
+  };
   /** Pixels of a canvas drawn in the theme colour `cssVar` (e.g. a run's line or markers). */
   const colourPixels = (page: Page, canvas: string, cssVar: string) =>
     page.$eval(canvas, (element, name) => {
@@ -135,7 +146,11 @@ async function main(): Promise<void> {
       }
       return count;
     }, cssVar);
-  const posted = (page: Page) => page.evaluate(() => (window as unknown as { __posted: FromWebview[] }).__posted);
+  /** The page's notifications so far, flat. */
+  const posted = async (page: Page): Promise<FromPage[]> => {
+    const envelopes = await page.evaluate(() => (window as unknown as { __posted: Envelope[] }).__posted);
+    return envelopes.flatMap((e) => (e.kind === 'notification' ? [{ type: e.method, ...(e.params as object) } as FromPage] : []));
+  };
   const settle = (page: Page) => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   async function cspViolations(page: Page): Promise<string[]> {
     return page.evaluate(() => (window as unknown as { __csp: string[] }).__csp);
@@ -298,8 +313,8 @@ async function main(): Promise<void> {
     check(problems.length === 0, `live miniature/${theme}: no console error ${JSON.stringify(problems)}`);
     if (theme === 'dark') {
       await page.click('[data-testid="live-open-lab"]');
-      const opened = (await posted(page)).find((m) => (m as unknown as FromLiveMiniature).type === 'openLab') as unknown as FromLiveMiniature | undefined;
-      check(opened?.runId === done.id, `the miniature's button posts openLab for the run (${JSON.stringify(opened)})`);
+      const opened = (await posted(page)).find((m) => m.type === 'openLab');
+      check(opened?.type === 'openLab' && opened.runId === done.id, `the miniature's button posts openLab for the run (${JSON.stringify(opened)})`);
       // Another run shown: the old miniature goes; a miniature for another run is ignored.
       await send(page, { type: 'state', runs: [running], metrics: { [running.id]: state.metrics[running.id] }, specs: {} });
       await settle(page);

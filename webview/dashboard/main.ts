@@ -1,12 +1,13 @@
 /**
  * Training dashboard: one chart per metric with the shown runs overlaid, a smoothing control,
  * the runs with their state, and the hyperparameters that tell them apart. The host owns the
- * data: it replays everything in a 'state' message after 'ready' and streams 'metrics' while
- * a run trains. This page only renders and sends intents (export, save image, stop, resume).
+ * data: it replays everything in a 'state' notification after 'ready' and streams 'metrics'
+ * while a run trains (src/protocol/dashboard.ts). This page only renders and sends intents (export, save image, stop, resume).
  */
-import type { RunSummary, ToWebview } from '../../src/protocol';
+import type { DashboardState, FromDashboardPage, ToDashboardPage } from '../../src/protocol/dashboard';
+import type { RunSummary } from '../../src/shared/runs';
+import { pageChannel, loadState, saveState } from '../common/channel';
 import { MetricChart, type ChartLine, type ChartView } from '../common/charts';
-import { connect, loadState, post, saveState } from '../common/messaging';
 import { buildParamTable } from '../common/params';
 import { MetricStore } from '../../src/shared/series';
 import { progressLine, ProgressSampler, progressSamples } from '../../src/shared/progress';
@@ -14,18 +15,11 @@ import { formatValue, onThemeChange, readThemeColors, runStyle } from '../common
 import { el, setRunSwatch, stateBadge } from '../common/dom';
 import './main.css';
 
-/** Persisted with setState: survives hide/show and lets the serializer restore the panel. */
-interface DashboardState {
-  runIds: string[];
-  smoothing: number;
-  logScale: boolean;
-  onlyDiffering: boolean;
-}
-
 const MAX_SMOOTHING = 0.99;
 const CHART_HEIGHT = 220;
 const SVG_NOTE = 'Save as PNG. Charts are drawn on a canvas, so there is no SVG export.';
 
+const host = pageChannel<FromDashboardPage, ToDashboardPage>();
 const persisted = loadState<DashboardState>({ runIds: [], smoothing: 0.6, logScale: false, onlyDiffering: false });
 let runs: RunSummary[] = [];
 let specs: Record<string, unknown> = {};
@@ -101,7 +95,7 @@ onlyDifferingBox.addEventListener('change', () => {
   persist();
   renderParams();
 });
-exportButton.addEventListener('click', () => post({ type: 'exportCsv' }));
+exportButton.addEventListener('click', () => host.notify('exportCsv', {}));
 
 let smoothingFrame = 0;
 function applySmoothing(value: number): void {
@@ -131,43 +125,39 @@ onThemeChange(() => {
 
 // ------------------------------------------------------------------ messages
 
-connect((message: ToWebview) => {
-  switch (message.type) {
-    case 'state':
-      received = true;
-      // Oldest first: each run keeps its colour, and the newest is drawn on top.
-      runs = [...message.runs].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-      specs = message.specs;
-      store.clear();
-      samplers.clear();
-      for (const run of runs) store.append(run.id, message.metrics[run.id] ?? []);
-      for (const run of runs) samplerOf(run.id).add(progressSamples(message.metrics[run.id] ?? []));
-      messages.replaceChildren();
-      persist();
-      renderRuns();
-      syncCharts();
-      renderParams();
-      break;
-    case 'metrics':
-      if (runs.some((r) => r.id === message.runId)) {
-        for (const metric of store.append(message.runId, message.records)) dirty.add(metric);
-        samplerOf(message.runId).add(progressSamples(message.records));
-        scheduleChartUpdate();
-      }
-      break;
-    case 'runStatus': {
-      const index = runs.findIndex((r) => r.id === message.run.id);
-      if (index >= 0) {
-        runs[index] = message.run;
-        renderRuns();
-      }
-      break;
-    }
-    case 'error':
-      messages.append(el('div', { class: 'message error' }, el('span', { class: 'codicon codicon-error', 'aria-hidden': 'true' }), el('span', {}, message.message)));
-      break;
+host.onNotification('state', (message) => {
+  received = true;
+  // Oldest first: each run keeps its colour, and the newest is drawn on top.
+  runs = [...message.runs].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  specs = message.specs;
+  store.clear();
+  samplers.clear();
+  for (const run of runs) store.append(run.id, message.metrics[run.id] ?? []);
+  for (const run of runs) samplerOf(run.id).add(progressSamples(message.metrics[run.id] ?? []));
+  messages.replaceChildren();
+  persist();
+  renderRuns();
+  syncCharts();
+  renderParams();
+});
+host.onNotification('metrics', (message) => {
+  if (runs.some((r) => r.id === message.runId)) {
+    for (const metric of store.append(message.runId, message.records)) dirty.add(metric);
+    samplerOf(message.runId).add(progressSamples(message.records));
+    scheduleChartUpdate();
   }
 });
+host.onNotification('runStatus', (message) => {
+  const index = runs.findIndex((r) => r.id === message.run.id);
+  if (index >= 0) {
+    runs[index] = message.run;
+    renderRuns();
+  }
+});
+host.onNotification('error', (message) => {
+  messages.append(el('div', { class: 'message error' }, el('span', { class: 'codicon codicon-error', 'aria-hidden': 'true' }), el('span', {}, message.message)));
+});
+host.notify('ready', {});
 
 // ------------------------------------------------------------------ runs
 
@@ -178,9 +168,9 @@ function renderRuns(): void {
       setRunSwatch(swatch, runStyle(view.theme, index));
       const actions = el('span', { class: 'run-actions' });
       if (run.state === 'running' || run.state === 'queued') {
-        actions.append(runButton('debug-stop', `Stop run ${run.name}`, 'Stop', () => post({ type: 'stopRun', runId: run.id })));
+        actions.append(runButton('debug-stop', `Stop run ${run.name}`, 'Stop', () => host.notify('stopRun', { runId: run.id })));
       } else if (run.state === 'cancelled' || run.state === 'interrupted' || run.state === 'failed') {
-        actions.append(runButton('debug-continue', `Resume run ${run.name} from its last checkpoint`, 'Resume', () => post({ type: 'resumeRun', runId: run.id })));
+        actions.append(runButton('debug-continue', `Resume run ${run.name} from its last checkpoint`, 'Resume', () => host.notify('resumeRun', { runId: run.id })));
       }
       return el('li', { class: 'run', 'data-testid': `run-${run.id}` },
         swatch,
@@ -264,7 +254,7 @@ function createChartCard(metric: string): { card: HTMLElement; chart: MetricChar
   });
   save.addEventListener('click', () => {
     const data = chart.toPng(metric);
-    if (data) post({ type: 'saveImage', format: 'png', data, name: metric });
+    if (data) host.notify('saveImage', { format: 'png', data, name: metric });
   });
   const note = el('span', { class: 'chart-note' });
   const card = el('article', { class: 'chart-card', 'aria-label': metric },

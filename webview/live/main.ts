@@ -2,20 +2,22 @@
  * The "Live" side bar view: one run at a glance (the active or selected run): name, state,
  * progress, backend, the main loss curve, the latest evaluation metrics, and the actions that
  * fit its state. The host sends a 'state' with zero or one run, then streams 'metrics'; for runs
- * of a lab with a panel, a 'miniature' (see miniature.ts).
+ * of a lab with a panel, a 'miniature' (see miniature.ts). Messages: src/protocol/live.ts.
  */
-import type { BackendInfo, FromWebview, RunSummary, ToWebview } from '../../src/protocol';
+import type { FromLivePage, ToLivePage } from '../../src/protocol/live';
+import type { BackendInfo } from '../../src/shared/backend';
+import type { RunSummary } from '../../src/shared/runs';
+import { pageChannel } from '../common/channel';
 import { MetricChart, type ChartView } from '../common/charts';
 import { el, stateBadge } from '../common/dom';
-import { connect, post } from '../common/messaging';
 import { MiniatureView } from './miniature';
-import type { FromLiveMiniature, ToLiveMiniature } from './miniatureProtocol';
 import { mainLossMetric, MetricStore } from '../../src/shared/series';
 import { progressLine, ProgressSampler, progressSamples } from '../../src/shared/progress';
 import { formatValue, onThemeChange, readThemeColors } from '../common/theme';
 import './main.css';
 
 const CHART_HEIGHT = 130;
+const host = pageChannel<FromLivePage, ToLivePage>();
 
 let run: RunSummary | undefined;
 let backend: BackendInfo | undefined;
@@ -59,11 +61,10 @@ const details = el('div', { class: 'run-details', 'data-testid': 'live-run' },
 details.hidden = true; // until the host's state arrives
 app.append(messages, empty, details);
 
-openButton.addEventListener('click', () => post({ type: 'openDashboard', runId: run?.id }));
-stopButton.addEventListener('click', () => run && post({ type: 'stopRun', runId: run.id }));
-resumeButton.addEventListener('click', () => run && post({ type: 'resumeRun', runId: run.id }));
-// post() takes the shared protocol's messages; the miniature's own message goes the same way.
-const openLab = (runId: string) => post({ type: 'openLab', runId } satisfies FromLiveMiniature as unknown as FromWebview);
+openButton.addEventListener('click', () => host.notify('openDashboard', { runId: run?.id }));
+stopButton.addEventListener('click', () => run && host.notify('stopRun', { runId: run.id }));
+resumeButton.addEventListener('click', () => run && host.notify('resumeRun', { runId: run.id }));
+const openLab = (runId: string) => host.notify('openLab', { runId });
 const miniature = new MiniatureView(labMiniature, view.theme, openLab);
 
 onThemeChange(() => {
@@ -74,45 +75,41 @@ onThemeChange(() => {
 
 // ------------------------------------------------------------------ messages
 
-connect((incoming: ToWebview) => {
-  const message = incoming as ToWebview | ToLiveMiniature;
-  switch (message.type) {
-    case 'state':
-      received = true;
-      run = message.runs[0];
-      backend = run ? message.backends?.[run.id] : undefined;
-      store.clear();
-      sampler = new ProgressSampler();
-      if (run) store.append(run.id, message.metrics[run.id] ?? []);
-      if (run) sampler.add(progressSamples(message.metrics[run.id] ?? []));
-      miniature.keepFor(run?.id);
-      messages.replaceChildren();
-      renderRun();
-      renderChart();
-      renderEval();
-      break;
-    case 'metrics':
-      if (run && message.runId === run.id) {
-        store.append(run.id, message.records);
-        sampler.add(progressSamples(message.records));
-        scheduleRedraw();
-      }
-      break;
-    case 'runStatus':
-      if (run && message.run.id === run.id) {
-        run = message.run;
-        renderRun();
-      }
-      break;
-    case 'miniature':
-      // Only the shown run's; a run change hides the old one until the new run's arrives.
-      miniature.show(run && message.runId === run.id ? message.miniature : undefined);
-      break;
-    case 'error':
-      messages.append(el('div', { class: 'message error' }, el('span', { class: 'codicon codicon-error', 'aria-hidden': 'true' }), el('span', {}, message.message)));
-      break;
+host.onNotification('state', (message) => {
+  received = true;
+  run = message.runs[0];
+  backend = run ? message.backends?.[run.id] : undefined;
+  store.clear();
+  sampler = new ProgressSampler();
+  if (run) store.append(run.id, message.metrics[run.id] ?? []);
+  if (run) sampler.add(progressSamples(message.metrics[run.id] ?? []));
+  miniature.keepFor(run?.id);
+  messages.replaceChildren();
+  renderRun();
+  renderChart();
+  renderEval();
+});
+host.onNotification('metrics', (message) => {
+  if (run && message.runId === run.id) {
+    store.append(run.id, message.records);
+    sampler.add(progressSamples(message.records));
+    scheduleRedraw();
   }
 });
+host.onNotification('runStatus', (message) => {
+  if (run && message.run.id === run.id) {
+    run = message.run;
+    renderRun();
+  }
+});
+host.onNotification('miniature', (message) => {
+  // Only the shown run's; a run change hides the old one until the new run's arrives.
+  miniature.show(run && message.runId === run.id ? message.miniature : undefined);
+});
+host.onNotification('error', (message) => {
+  messages.append(el('div', { class: 'message error' }, el('span', { class: 'codicon codicon-error', 'aria-hidden': 'true' }), el('span', {}, message.message)));
+});
+host.notify('ready', {});
 
 let frame = 0;
 function scheduleRedraw(): void {

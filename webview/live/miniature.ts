@@ -9,7 +9,7 @@
  */
 import { el } from '../common/dom';
 import { withAlpha, type ThemeColors } from '../common/theme';
-import type { AttentionMiniature, LabMiniature, PosteriorMiniature, SimilarityMiniature } from './miniatureProtocol';
+import type { AttentionMiniature, LabMiniature, PosteriorMiniature, SimilarityMiniature } from '../../src/protocol/live';
 
 const TITLES: Record<LabMiniature['picture']['kind'], string> = {
   attention: 'Attention',

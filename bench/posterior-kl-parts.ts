@@ -13,7 +13,8 @@ import { AmortizedPosteriorModel } from '../src/core/posterior/model';
 import { splitCondition } from '../src/core/posterior/families';
 import { isPosteriorTask } from '../src/core/posterior/tasks';
 import { symmetricKlDiagonal } from '../src/core/posterior/exact';
-import { checkpointSource, readSpec } from '../src/runs/reader';
+import { checkpointSource } from '../src/runs/checkpointSource';
+import { readSpec } from '../src/runs/reader';
 import { selectBackend } from '../src/engine/backend';
 
 async function klParts(runDir: string, dataSets: number, seed = 123) {

@@ -18,7 +18,8 @@ import { createRng } from '../../src/core/rng';
 import type { NamedTensor } from '../../src/core/sink';
 import type { ComponentSpec, ResolvedSpec } from '../../src/core/spec/types';
 import { importCheckpoint } from '../../src/core/weights/officialLayout';
-import { checkpointSource, readSpec } from '../../src/runs/reader';
+import { checkpointSource } from '../../src/runs/checkpointSource';
+import { readSpec } from '../../src/runs/reader';
 
 interface Request {
   run: string;

@@ -10,7 +10,7 @@ import { Channel, type Port } from '../protocol/channel';
 import type { BackendInfo, BackendSetting, MetricRecord } from '../protocol';
 import type { FromWorker, InspectionKind, InspectionParams, InspectionReply, ToWorker } from '../protocol/worker';
 import { OWNER_HEARTBEAT_INTERVAL_MS, acquireOwnerLock, type OwnerLock } from '../runs/ownership';
-import { DiskRunSink } from '../runs/store';
+import { RunFolderSink } from '../runs/runFolder';
 import { errorMessage } from '../shared/errors';
 import type { LogLevel } from '../shared/log';
 import type { EngineWorkerData } from './worker';
@@ -214,9 +214,9 @@ export class Engine {
 /** Write a final state from the host, for runs whose worker cannot (never started, or crashed). */
 function markRunState(job: JobRecord, state: 'failed' | 'cancelled', error: string | undefined, report: (m: string) => void) {
   const { runDir } = job;
-  let sink: DiskRunSink | undefined;
+  let sink: RunFolderSink | undefined;
   try {
-    sink = new DiskRunSink(runDir, { ownerToken: job.lock.token });
+    sink = new RunFolderSink(runDir, { ownerToken: job.lock.token });
     sink.setState(state, error);
   } catch (failure) {
     report(`Could not mark run ${runDir} as ${state}: ${errorMessage(failure)}`);

@@ -12,7 +12,7 @@ import { writeJsonAtomic, renameWithRetry, fsyncDir, removeDirAtomic } from '../
 import { RUN_FILE, TEMP_PREFIX, tempSuffix, type RunEnvironment, type RunRecord } from '../runs/layout';
 import { collectStaleTemps, STAGING_OWNER_FILE, stagingOwner } from '../runs/staleTemps';
 import { SpecError, type ResolvedSpec } from '../core/spec/types';
-import { createRun } from '../runs/store';
+import { createRun } from '../runs/runFolder';
 import { runEnvironment } from './environment';
 import type { Engine, TrainingJob } from './engine';
 

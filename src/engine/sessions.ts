@@ -1,17 +1,26 @@
 /**
  * Inference sessions inside a worker: a trained model loaded at one checkpoint, answering
- * inspection requests between training steps (same message loop as training jobs).
+ * inspection requests between training steps (same message loop as training jobs). The requests
+ * every session answers (example, steps, load, splits) are here; a lab's own requests go to the
+ * handler its runtime registers (src/core/labs.ts), never through a switch on lab names.
  */
 import * as tf from '@tensorflow/tfjs';
-import { attentionExample, MAX_SUMMARY_EXAMPLES, SelectionSummaryBuilder, truthRetrievalsOf } from '../core/retrieval/attentionSummary';
 import { openInference, type InferenceSession } from '../core/inference';
-import { classAverages } from '../core/relational/panelData';
-import { calibrationForPanel } from '../core/posterior/panelCalibration';
-import { openPosteriorPanelModel, posteriorForData, referenceForData, simulatedExample, type PosteriorPanelModel } from '../core/posterior/panelData';
+import type { InspectionSession } from '../core/inspection';
+import { labOf } from '../core/labList';
+import { inspectionRequest, inspectionRequestKinds } from '../core/labs';
 import type { CheckpointSource } from '../core/sink';
 import type { ResolvedSpec } from '../core/spec/types';
-import type { InferenceRequest } from '../protocol';
-import { checkpointSource, readSpec } from '../runs/reader';
+import type { InspectionKind, InspectionParams, InspectionReply, SessionRequests } from '../protocol/worker';
+import { checkpointSource } from '../runs/checkpointSource';
+import { readSpec } from '../runs/reader';
+
+/** A value a lab keeps for a session at one step (InspectionSession.atStep). */
+interface StepValue {
+  step: number;
+  value: Promise<unknown>;
+  dispose: (value: unknown) => void;
+}
 
 interface OpenSession {
   spec: ResolvedSpec;
@@ -19,9 +28,30 @@ interface OpenSession {
   inference: InferenceSession;
   /** Requests of one session run one after another ('load' swaps the model under 'example'). */
   tail: Promise<unknown>;
-  /** The Posterior panel's network, loaded on its first request, reloaded when the step changes. */
-  posterior?: PosteriorPanelModel;
+  /** Values labs keep per step (e.g. the Posterior panel's network), rebuilt when the step changes. */
+  atStep: Map<string, StepValue>;
 }
+
+/** What every session answers, whatever its lab. */
+type SessionHandlers = {
+  [K in keyof SessionRequests]: (session: OpenSession, params: SessionRequests[K]['params']) => Promise<SessionRequests[K]['reply']> | SessionRequests[K]['reply'];
+};
+
+const SESSION_HANDLERS: SessionHandlers = {
+  example: (session, { split, index }) => session.inference.example(split, index),
+  steps: (session) => session.source.steps(),
+  async load(session, { step }) {
+    const chosen = chooseStep('this run', session.source.steps(), step);
+    const next = await load(session.spec, session.source, chosen);
+    session.inference.dispose();
+    session.inference = next;
+    return { step: next.step };
+  },
+  splits: (session) => [...session.inference.splits],
+};
+
+/** Every kind of request a session answers: its own, then every lab's (the worker serves one method per kind). */
+export const INSPECTION_KINDS = [...Object.keys(SESSION_HANDLERS), ...inspectionRequestKinds()] as readonly InspectionKind[];
 
 export class InferenceSessions {
   private readonly sessions = new Map<string, OpenSession>();
@@ -33,17 +63,17 @@ export class InferenceSessions {
     const steps = source.steps();
     const chosen = chooseStep(runDir, steps, step);
     const inference = await load(spec, source, chosen);
-    this.sessions.set(sessionId, { spec, source, inference, tail: Promise.resolve() });
+    this.sessions.set(sessionId, { spec, source, inference, tail: Promise.resolve(), atStep: new Map() });
     return { step: inference.step, steps };
   }
 
   /** Answer one request; requests of the same session are answered in the order they came. */
-  request(sessionId: string, request: InferenceRequest): Promise<unknown> {
+  request<K extends InspectionKind>(sessionId: string, kind: K, params: InspectionParams<K>): Promise<InspectionReply<K>> {
     const session = this.sessions.get(sessionId);
     if (!session) return Promise.reject(new Error(`Session ${sessionId} is not open (it was closed or never opened).`));
-    const answer = session.tail.then(() => this.answer(session, request));
+    const answer = session.tail.then(() => answerRequest(session, kind, params));
     session.tail = answer.catch(() => undefined);
-    return answer;
+    return answer as Promise<InspectionReply<K>>;
   }
 
   close(sessionId: string): void {
@@ -53,84 +83,52 @@ export class InferenceSessions {
     // Let a request in flight finish before the model goes away.
     void session.tail.then(() => {
       session.inference.dispose();
-      session.posterior?.dispose();
+      for (const kept of session.atStep.values()) void kept.value.then(kept.dispose, () => undefined);
     });
   }
 
   closeAll(): void {
     for (const id of [...this.sessions.keys()]) this.close(id);
   }
-
-  private async answer(session: OpenSession, request: InferenceRequest): Promise<unknown> {
-    switch (request.kind) {
-      case 'example':
-        return session.inference.example(request.split, request.index);
-      case 'steps':
-        return session.source.steps();
-      case 'load': {
-        const chosen = chooseStep('this run', session.source.steps(), request.step);
-        const next = await load(session.spec, session.source, chosen);
-        session.inference.dispose();
-        session.inference = next;
-        return { step: next.step };
-      }
-      case 'splits':
-        return [...session.inference.splits];
-      case 'attentionExample':
-        return attentionExample(session.inference.example(request.split, request.index), truthRetrievalsOf(session.spec.task));
-      case 'selectionSummary':
-        return summarizeExamples(session, request.split, request.examples);
-      case 'similarityAverages':
-        return similarityAverages(session, request.split, request.perKind);
-      case 'posteriorSamples': {
-        const { data, samples, seed, view } = request;
-        return posteriorForData(await posteriorPanelOf(session), data, { samples, seed, view });
-      }
-      case 'posteriorReference':
-        return referenceForData(await posteriorPanelOf(session), request.data, { samples: request.samples });
-      case 'posteriorCalibration':
-        return calibrationForPanel(await posteriorPanelOf(session));
-      case 'posteriorExample':
-        return simulatedExample(await posteriorPanelOf(session), request.index);
-      default:
-        throw new Error(`Unknown inference request kind: ${(request as { kind?: unknown }).kind}`);
-    }
-  }
 }
 
-/** The Attention composition panel's summary: examples 0 .. count-1 of a split, one at a time. */
-function summarizeExamples(session: OpenSession, split: string, count: number) {
-  if (!Number.isInteger(count) || count < 1 || count > MAX_SUMMARY_EXAMPLES) {
-    throw new Error(`selectionSummary: examples must be a whole number from 1 to ${MAX_SUMMARY_EXAMPLES}, got ${count}`);
+/**
+ * The session's own requests by their handler; a lab's through the registry, refused with a
+ * clear message for a run of another lab (its handler would fail deep inside on the wrong model).
+ */
+async function answerRequest(session: OpenSession, kind: string, params: unknown): Promise<unknown> {
+  if (Object.hasOwn(SESSION_HANDLERS, kind)) {
+    const handler = SESSION_HANDLERS[kind as keyof SessionHandlers] as (session: OpenSession, params: unknown) => unknown;
+    return handler(session, params);
   }
-  const truthRetrievals = truthRetrievalsOf(session.spec.task);
-  const builder = new SelectionSummaryBuilder(truthRetrievals);
-  for (let index = 0; index < count; index++) {
-    builder.add(attentionExample(session.inference.example(split, index), truthRetrievals));
+  const registered = inspectionRequest(kind);
+  if (!registered) {
+    throw new Error(`Unknown inference request kind: ${kind} (known: ${INSPECTION_KINDS.join(', ')})`);
   }
-  return builder.result();
+  const lab = labOf(session.spec);
+  if (lab?.id !== registered.lab) {
+    throw new Error(`Inference request '${kind}' is for runs of the ${registered.lab} lab; this run (task '${session.spec.task.name}', model '${session.spec.model.name}') is ${lab ? `of the ${lab.id} lab` : 'of no lab'}`);
+  }
+  return registered.handle(inspectionView(session), params);
 }
 
-/** The Posterior panel's model at the session's current step (a second copy of the weights, built on first use). */
-async function posteriorPanelOf(session: OpenSession): Promise<PosteriorPanelModel> {
-  if (session.posterior?.step === session.inference.step) return session.posterior;
-  session.posterior?.dispose();
-  session.posterior = undefined;
-  const checkpoint = await session.source.load(session.inference.step);
-  try {
-    session.posterior = openPosteriorPanelModel(session.spec, checkpoint);
-  } finally {
-    tf.dispose([...checkpoint.weights, ...checkpoint.optimizer].map((named) => named.tensor));
-  }
-  return session.posterior;
-}
-
-/** The similarity panel's class averages: at most 256 trials per kind, drawn in the worker. */
-function similarityAverages(session: OpenSession, split: string, perKind: number) {
-  if (!Number.isInteger(perKind) || perKind < 1 || perKind > 256) {
-    throw new Error(`similarityAverages: perKind must be a whole number from 1 to 256, got ${perKind}`);
-  }
-  return classAverages((index) => session.inference.example(split, index), perKind, perKind * 16);
+/** What a lab's handler sees of a session. */
+function inspectionView(session: OpenSession): InspectionSession {
+  return {
+    spec: session.spec,
+    source: session.source,
+    inference: session.inference,
+    atStep<T>(key: string, build: () => Promise<T>, dispose: (value: T) => void): Promise<T> {
+      const kept = session.atStep.get(key);
+      if (kept?.step === session.inference.step) return kept.value as Promise<T>;
+      if (kept) void kept.value.then(kept.dispose, () => undefined);
+      const value = build();
+      session.atStep.set(key, { step: session.inference.step, value, dispose: dispose as (value: unknown) => void });
+      // A failed build is not kept: the next request tries again.
+      value.catch(() => session.atStep.get(key)?.value === value && session.atStep.delete(key));
+      return value;
+    },
+  };
 }
 
 /** A run that has not saved a checkpoint yet: an expected state early in every run, not a failure. */

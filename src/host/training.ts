@@ -17,7 +17,7 @@ import { readRunRecord, readSpec, readStatus } from '../runs/reader';
 import { SpecError, type ResolvedSpec } from '../core/spec/types';
 import type { TrainingJob } from '../engine/engine';
 import type { BackendInfo, RunSummary } from '../protocol';
-import { createRun } from '../runs/store';
+import { createRun } from '../runs/runFolder';
 import { runEnvironment } from '../engine/environment';
 import type { SpecDiagnostics } from './diagnostics';
 import { SettingsError, type EngineHost } from './engineHost';

@@ -8,7 +8,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Checkpoint } from '../core/sink';
-import { RunFileError, errorCode, errorMessage, fsyncDir, readJsonFile, removeDirAtomic, renameWithRetry, writeFileDurable } from './atomic';
+import { RunFileError, errorMessage, fsyncDir, readJsonFile, removeDirAtomic, renameWithRetry, writeFileDurable } from './atomic';
 import { describeValue } from './errors';
 import {
   CHECKPOINT_INFO_FILE,
@@ -18,26 +18,13 @@ import {
   checkpointDir,
   checkpointDirName,
   checkpointsDir,
-  parseCheckpointDirName,
   tempSuffix,
 } from './layout';
 import { MAX_WEIGHTS_BYTES, assertFolderInside, readRegularFile } from './safeFiles';
 import { loadNamedTensors, saveNamedTensors } from './weightsIO';
+import { listCheckpointSteps } from './checkpointFolders';
 
-/** Steps of the complete checkpoints of a run, ascending. */
-export function listCheckpointSteps(runDir: string): number[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(checkpointsDir(runDir));
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return [];
-    throw error;
-  }
-  return names
-    .map(parseCheckpointDirName)
-    .filter((step): step is number => step !== undefined)
-    .sort((a, b) => a - b);
-}
+export { listCheckpointSteps, pruneCheckpoints, removeCheckpointsAfter, removeStaleCheckpointTemps } from './checkpointFolders';
 
 export async function writeCheckpoint(runDir: string, checkpoint: Checkpoint): Promise<void> {
   const parent = checkpointsDir(runDir);
@@ -110,13 +97,6 @@ export async function loadCheckpointToResume(runDir: string, step: number | unde
   return undefined;
 }
 
-/** Remove the checkpoints after `step` (resuming from `step` abandons them), newest first. */
-export function removeCheckpointsAfter(runDir: string, step: number): void {
-  for (const later of listCheckpointSteps(runDir).filter((s) => s > step).reverse()) {
-    removeDirAtomic(checkpointDir(runDir, later));
-  }
-}
-
 /** The files of a checkpoint whose hash checkpoint.json records (every one but itself). */
 const CHECKSUMMED_FILES = [WEIGHTS_GROUP, OPTIMIZER_GROUP].flatMap((group) => [`${group}.json`, `${group}.bin`]);
 
@@ -163,27 +143,4 @@ function readLoopState(file: string, info: Partial<CheckpointInfo>): Record<stri
     else throw new RunFileError(file, `loop value "${name}" should be a number, got ${describeValue(value)}`);
   }
   return loop;
-}
-
-/** Keep the newest `keep` checkpoints; older ones are removed (never seen half-deleted). */
-export function pruneCheckpoints(runDir: string, keep: number): number[] {
-  const steps = listCheckpointSteps(runDir);
-  const doomed = steps.slice(0, Math.max(0, steps.length - keep));
-  for (const step of doomed) removeDirAtomic(checkpointDir(runDir, step));
-  return doomed;
-}
-
-/** Remove temp folders a killed writer left behind. Only the process that owns the run may call this. */
-export function removeStaleCheckpointTemps(runDir: string): void {
-  let names: string[];
-  try {
-    names = fs.readdirSync(checkpointsDir(runDir));
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (name.startsWith(TEMP_PREFIX)) {
-      fs.rmSync(path.join(checkpointsDir(runDir), name), { recursive: true, force: true });
-    }
-  }
 }

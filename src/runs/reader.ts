@@ -6,11 +6,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CheckpointSource } from '../core/sink';
 import type { ResolvedSpec } from '../core/spec/types';
 import type { MetricRecord, RunSummary } from '../protocol';
 import { RunFileError, errorCode, errorMessage, readJsonFile, removeDirAtomic, writeJsonAtomic } from './atomic';
-import { listCheckpointSteps, loadCheckpoint } from './checkpoints';
 import { effectiveState } from './liveness';
 import {
   METRICS_FILE,
@@ -151,13 +149,6 @@ export function readSpec(runDir: string): ResolvedSpec {
 /** Metric records from byte `fromOffset` (0: from the start); pass `nextOffset` back to tail the file. */
 export function readMetrics(runDir: string, fromOffset = 0): { records: MetricRecord[]; nextOffset: number } {
   return readMetricsFile(runFile(runDir, METRICS_FILE), fromOffset);
-}
-
-export function checkpointSource(runDir: string): CheckpointSource {
-  return {
-    steps: () => listCheckpointSteps(runDir),
-    load: (step) => loadCheckpoint(runDir, step),
-  };
 }
 
 /** Rename a run, or replace its notes or tags; run.json is replaced atomically. */

@@ -202,25 +202,25 @@ test('the worker session answers the panel\'s requests: splits, attentionExample
 
     const opened = await sessions.open('s1', runDir);
     assert.deepEqual(opened.steps, [2, 4]);
-    assert.deepEqual(await sessions.request('s1', { kind: 'splits' }), ['train', 'ood']);
-    const example = (await sessions.request('s1', { kind: 'attentionExample', split: 'ood', index: 5 })) as AttentionExample;
+    assert.deepEqual(await sessions.request('s1', 'splits', {}), ['train', 'ood']);
+    const example = (await sessions.request('s1', 'attentionExample', { split: 'ood', index: 5 })) as AttentionExample;
     assert.deepEqual([example.tokens, example.searches, example.retrievals, example.truthSearches, example.truthRetrievals], [10, 2, 4, 2, 3]);
     assert.equal(example.step, 4);
     // The same example as the generic 'example' request, read the panel's way.
-    const raw = (await sessions.request('s1', { kind: 'example', split: 'ood', index: 5 })) as ExampleView;
+    const raw = (await sessions.request('s1', 'example', { split: 'ood', index: 5 })) as ExampleView;
     assert.deepEqual(example.selection, raw.inspect.retrievalSelection);
-    const summary = (await sessions.request('s1', { kind: 'selectionSummary', split: 'ood', examples: 6 })) as SelectionSummary;
+    const summary = (await sessions.request('s1', 'selectionSummary', { split: 'ood', examples: 6 })) as SelectionSummary;
     assert.equal(summary.tokens, 60);
     assert.equal(summary.maxInformation, Math.log2(3));
     const views = [];
-    for (let i = 0; i < 6; i++) views.push(attentionExample((await sessions.request('s1', { kind: 'example', split: 'ood', index: i })) as ExampleView, 3));
+    for (let i = 0; i < 6; i++) views.push(attentionExample((await sessions.request('s1', 'example', { split: 'ood', index: i })) as ExampleView, 3));
     const expected = summarizeSelection(views, 3);
     assert.deepEqual(summary, expected, 'the worker summarises examples 0 .. n-1 of the split');
-    await sessions.request('s1', { kind: 'load', step: 2 });
-    const earlier = (await sessions.request('s1', { kind: 'selectionSummary', split: 'ood', examples: 6 })) as SelectionSummary;
+    await sessions.request('s1', 'load', { step: 2 });
+    const earlier = (await sessions.request('s1', 'selectionSummary', { split: 'ood', examples: 6 })) as SelectionSummary;
     assert.equal(earlier.step, 2);
-    await assert.rejects(sessions.request('s1', { kind: 'selectionSummary', split: 'ood', examples: 0 }), /whole number from 1/);
-    await assert.rejects(sessions.request('s1', { kind: 'attentionExample', split: 'nope', index: 0 }), /unknown split/);
+    await assert.rejects(sessions.request('s1', 'selectionSummary', { split: 'ood', examples: 0 }), /whole number from 1/);
+    await assert.rejects(sessions.request('s1', 'attentionExample', { split: 'nope', index: 0 }), /unknown split/);
   } finally {
     sessions.closeAll();
     fs.rmSync(dir, { recursive: true, force: true });

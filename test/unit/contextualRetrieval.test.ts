@@ -17,7 +17,8 @@ import { createRng } from '../../src/core/rng';
 import { parseSpec, parseSweepSpec } from '../../src/core/spec/validate';
 import { restoreWeights } from '../../src/core/optimizers';
 import { evaluate } from '../../src/core/train';
-import { checkpointSource, readMetrics, readSpec } from '../../src/runs/reader';
+import { checkpointSource } from '../../src/runs/checkpointSource';
+import { readMetrics, readSpec } from '../../src/runs/reader';
 import { useWasmBackend } from '../helpers/backend';
 
 const options: ContextualRetrievalOptions = {

@@ -13,7 +13,8 @@ import { parseSpec } from '../../src/core/spec/validate';
 import type { ResolvedSpec } from '../../src/core/spec/types';
 import { Engine, type EngineOptions, type TrainingJob } from '../../src/engine/engine';
 import type { MetricRecord } from '../../src/protocol';
-import { checkpointSource, readMetrics, readRun } from '../../src/runs/reader';
+import { checkpointSource } from '../../src/runs/checkpointSource';
+import { readMetrics, readRun } from '../../src/runs/reader';
 import { createRun } from '../../src/runs/store';
 
 const root = path.resolve(__dirname, '../..');

@@ -9,7 +9,7 @@ import { describeInspection, inspectCheckpoint, parseInputFile, type TokenReadin
 import { train } from '../../src/core/train';
 import type { Checkpoint, CheckpointSource } from '../../src/core/sink';
 import { decodeSafetensors } from '../../src/core/weights/safetensors';
-import { checkpointSource } from '../../src/runs/reader';
+import { checkpointSource } from '../../src/runs/checkpointSource';
 import { DiskRunSink, createRun } from '../../src/runs/store';
 import { useWasmBackend } from '../helpers/backend';
 import { MemorySink } from '../helpers/memorySink';

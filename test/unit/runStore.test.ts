@@ -8,9 +8,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { ResolvedSpec } from '../../src/core/spec/types';
 import type { MetricRecord } from '../../src/protocol';
 import { DiskRunSink, createRun, readSnapshot, writeSnapshot, type RunEnvironment } from '../../src/runs/store';
+import { checkpointSource } from '../../src/runs/checkpointSource';
 import {
   RunFileError,
-  checkpointSource,
   deleteRun,
   effectiveState,
   listRuns,

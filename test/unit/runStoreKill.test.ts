@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import * as readline from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
-import { checkpointSource, readMetrics, readRun } from '../../src/runs/reader';
+import { checkpointSource } from '../../src/runs/checkpointSource';
+import { readMetrics, readRun } from '../../src/runs/reader';
 import { DiskRunSink } from '../../src/runs/store';
 
 const CHILD = path.join(__dirname, '..', 'fixtures', 'runStoreKillChild.ts');

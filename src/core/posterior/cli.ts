@@ -3,7 +3,7 @@
  * posterior for the user's data set, from one forward pass. Input `{"x": [[features...] per
  * point], "y": [...]}` (y omitted for the Gaussian mean and mixture tasks), output
  * `{"samples": [[theta...] per sample]}`. Core stays free of the run store: the caller passes
- * the run's resolved spec and its checkpoints (src/runs/reader.ts: readSpec, checkpointSource).
+ * the run's resolved spec and its checkpoints (src/runs/reader.ts readSpec, src/runs/checkpointSource.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildExperiment } from '../experiment';

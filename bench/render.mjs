@@ -7,7 +7,8 @@
 //     (2 searches x 4 retrievals): one 64x64 search map per search, the selection and the truth.
 // The pages are the host's own HTML and CSP (src/host/panels/webviewHtml.ts) loading the bundles of
 // dist/webview; acquireVsCodeApi is faked and the host's messages are posted by hand, with
-// synthetic (seeded) data in the shapes of src/host/*Protocol.ts.
+// synthetic (seeded) data in the shapes of src/protocol/*.ts (as Channel envelopes, or as the
+// older { type } messages for a baseline tree from before them).
 //
 // Work, the figure the 16 ms target applies to: the time the page's main thread is busy between
 // window.postMessage(message) and the end of the frame it causes (message serialisation and
@@ -68,10 +69,15 @@ if (!fs.existsSync(path.join(dist, 'posterior.js'))) throw new Error('dist/webvi
 const loadStart = os.loadavg();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'model-lab-render-'));
 const { renderWebviewPage, createNonce, THEMES } = await hostModules();
-/** Per variant: its asset folder (this tree's dist/webview, or the baseline's bundles), and whether its posterior samples are typed. */
+/**
+ * Per variant: its asset folder (this tree's dist/webview, or the baseline's bundles), whether its
+ * posterior samples are typed, and whether its pages speak Channel envelopes (src/protocol/channel.ts)
+ * or the older `{ type }` messages. The workloads write `{ type }` messages; the page script
+ * translates both ways for a Channel page.
+ */
 const variants = {
-  ...(args.baseline ? { baseline: { assets: await bundleBaseline(path.resolve(args.baseline)), typedSamples: hasTypedSamples(path.resolve(args.baseline)) } } : {}),
-  current: { assets: dist, typedSamples: hasTypedSamples(root) },
+  ...(args.baseline ? { baseline: { assets: await bundleBaseline(path.resolve(args.baseline)), typedSamples: hasTypedSamples(path.resolve(args.baseline)), channel: speaksChannel(path.resolve(args.baseline)) } } : {}),
+  current: { assets: dist, typedSamples: hasTypedSamples(root), channel: speaksChannel(root) },
 };
 const server = await serve();
 const origin = `http://127.0.0.1:${server.address().port}`;
@@ -130,10 +136,10 @@ async function posteriorFrames(page, variant, count) {
       window.__onPost = (m) => m.type === type && resolve(m);
     });
     let request = asked('example');
-    window.postMessage(messages.session, '*');
+    window.postMessage(window.__toPage(messages.session), '*');
     await request;
     request = asked('posterior');
-    window.postMessage(messages.example, '*');
+    window.postMessage(window.__toPage(messages.example), '*');
     let { requestId } = await request;
     const samplesSelect = document.querySelector('[data-testid="samples-select"]');
     const timings = [];
@@ -183,7 +189,7 @@ async function attentionFrames(page) {
     selection: { split: 'ood', index: 0, summaryExamples: 64 },
   };
   return page.evaluate(async ({ state, example, runId, frames }) => {
-    window.postMessage(state, '*');
+    window.postMessage(window.__toPage(state), '*');
     const timings = [];
     for (let i = 0; i < frames; i++) {
       timings.push(await window.__frame({ type: 'example', runId, example: { ...example, index: i } }));
@@ -211,7 +217,7 @@ async function measure(variant, name, bundle, frames) {
   const problems = [];
   page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
   page.on('pageerror', (e) => problems.push(e.message));
-  await page.addInitScript(pageScript, { vars: THEMES.dark.vars, bodyClass: THEMES.dark.bodyClass });
+  await page.addInitScript(pageScript, { vars: THEMES.dark.vars, bodyClass: THEMES.dark.bodyClass, channel: variants[variant].channel });
   await page.goto(`${origin}/${variant}/${bundle}.html`);
   await page.waitForFunction(() => window.__posted.some((m) => m.type === 'ready'));
   const cdp = args.profile ? await page.context().newCDPSession(page) : undefined;
@@ -267,11 +273,21 @@ function mainThreadWork(events, frames) {
 /**
  * Runs before the page's scripts: the fake VS Code API (records what the page posts), the dark
  * theme's variables, and __frame(message): posts a host message and times the frame it causes.
+ * For a Channel page (`channel`), what it posts is read as `{ type: method, ...params }` (a request
+ * with `requestId`: its id), and a `{ type }` message to it becomes a notification, or the reply
+ * to request `requestId` (the rest of the message is the reply).
  */
-function pageScript({ vars, bodyClass }) {
+function pageScript({ vars, bodyClass, channel }) {
+  const fromPage = (m) => (channel && m?.kind === 'request' ? { type: m.method, requestId: m.id, ...m.params } : channel && m?.kind === 'notification' ? { type: m.method, ...m.params } : m);
+  window.__toPage = (message) => {
+    if (!channel) return message;
+    const { type, requestId, ...rest } = message;
+    return requestId !== undefined ? { kind: 'reply', id: requestId, result: rest } : { kind: 'notification', method: type, params: rest };
+  };
   window.__posted = [];
   window.acquireVsCodeApi = () => ({
-    postMessage: (m) => {
+    postMessage: (posted) => {
+      const m = fromPage(posted);
       window.__posted.push(m);
       window.__onPost?.(m);
     },
@@ -311,7 +327,7 @@ function pageScript({ vars, bodyClass }) {
       });
     };
     window.addEventListener('message', handled);
-    window.postMessage(message, '*');
+    window.postMessage(window.__toPage(message), '*');
   }
 }
 
@@ -356,6 +372,10 @@ async function bundleBaseline(tree) {
   });
   for (const file of ['elements.js', 'codicon.css', 'codicon.ttf', 'uPlot.min.css']) fs.copyFileSync(path.join(dist, file), path.join(out, file));
   return out;
+}
+
+function speaksChannel(tree) {
+  return fs.existsSync(path.join(tree, 'webview/common/channel.ts'));
 }
 
 function hasTypedSamples(tree) {

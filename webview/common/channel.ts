@@ -36,7 +36,9 @@ const hostPort: Port = {
  * `ready`: the host answers with the full state.
  */
 export function pageChannel<Local extends Messages, Remote extends Messages>(): Channel<Local, Remote> {
-  return new Channel<Local, Remote>(hostPort, { onProblem: (problem) => console.warn(`Model Lab page: ${problem}`) });
+  // Anything else posted to the window (not an envelope, or a method the page does not handle) is
+  // ignored quietly, as the pages always did: only the host posts here.
+  return new Channel<Local, Remote>(hostPort);
 }
 
 /** The state this page saved last (an object of the page's own shape), if any; check its fields before use. */

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import type { RunSummary } from '../protocol';
 import type { RunRegistry } from './runRegistry';
-import { labPanelOf, type LabPanel } from '../core/labPanels';
+import { labOf } from '../core/labList';
 import {
   groupByExperiment,
   groupBySweep,
@@ -31,7 +31,7 @@ export type RunsTreeNode =
   | { kind: 'run'; run: RunSummary; memberLabel?: string };
 
 export class RunsTree implements vscode.TreeDataProvider<RunsTreeNode>, vscode.Disposable {
-  private readonly labs = new Map<string, LabPanel | undefined>();
+  private readonly labs = new Map<string, string | undefined>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
   readonly view: vscode.TreeView<RunsTreeNode>;
@@ -126,9 +126,9 @@ export class RunsTree implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
     this.changed.fire();
   }
 
-  /** The lab panel that fits a run; its spec never changes, so it is read once per run. */
-  private labPanel(runId: string): LabPanel | undefined {
-    if (!this.labs.has(runId)) this.labs.set(runId, labPanelOf(this.registry.readSpec(runId)));
+  /** The Runs-view context of the run's lab (its manifest's `runContext`); its spec never changes, so it is read once per run. */
+  private labPanel(runId: string): string | undefined {
+    if (!this.labs.has(runId)) this.labs.set(runId, labOf(this.registry.readSpec(runId))?.runContext);
     return this.labs.get(runId);
   }
 

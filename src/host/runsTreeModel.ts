@@ -4,7 +4,6 @@
  * `vscode.TreeItem`s. No 'vscode' import.
  */
 import type { RunState, RunSummary } from '../protocol';
-import type { LabPanel } from '../core/labPanels';
 
 export interface ExperimentGroup {
   experiment: string;
@@ -85,11 +84,12 @@ export const STATE_COLORS: Partial<Record<RunState, string>> = {
 };
 
 /**
- * Menu `when` clauses match on this: `run.<state>`, then `.<lab>` when a lab panel fits the run
- * (`run.completed.attention`), so the context menu offers only the panels that can open it
- * (see package.json `viewItem =~ /^run\.[a-z]+\.attention$/`).
+ * Menu `when` clauses match on this: `run.<state>`, then `.<lab>` with the run's lab's
+ * `runContext` (src/core/<lab>/manifest.ts; `run.completed.attention`), so the context menu offers
+ * only the panels that can open it (package.json's menus are generated from the manifests:
+ * `viewItem =~ /^run\.[a-z]+\.attention$/`).
  */
-export function runContextValue(run: RunSummary, lab?: LabPanel): string {
+export function runContextValue(run: RunSummary, lab?: string): string {
   return lab ? `run.${run.state}.${lab}` : `run.${run.state}`;
 }
 

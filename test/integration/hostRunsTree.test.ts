@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { labPanelOf } from '../../src/core/labPanels';
+import { labOf } from '../../src/core/labList';
 import type { RunState, RunSummary } from '../../src/protocol';
 import {
   activeByPreference,
@@ -193,8 +193,8 @@ test('every single-run template belongs to the lab whose panel shows it', () => 
     const spec = JSON.parse(readFileSync(join(templates, file), 'utf8'));
     if (spec.kind !== 'train') continue;
     const expected = file.startsWith('retrieval-') ? 'attention' : file.startsWith('posterior-') ? 'posterior' : 'similarity';
-    assert.equal(labPanelOf(spec), expected, file);
+    assert.equal(labOf(spec)?.runContext, expected, file);
   }
-  assert.equal(labPanelOf({ task: { name: 'something-else' }, model: { name: 'x' } }), undefined);
-  assert.equal(labPanelOf(undefined), undefined);
+  assert.equal(labOf({ task: { name: 'something-else' }, model: { name: 'x' } }), undefined);
+  assert.equal(labOf(undefined), undefined);
 });

@@ -6,17 +6,14 @@
  * the worker, and restores the panel after a window reload.
  */
 import * as vscode from 'vscode';
+import { labOf } from '../../core/labList';
+import { posteriorLab } from '../../core/posterior/manifest';
 import type { SessionClient } from '../../engine/engine';
 import type { RunSummary } from '../../protocol';
 import type { RunDataSource } from './dashboardPanel';
 import { errorMessage } from '../../shared/errors';
 import type { Log } from '../output';
-import {
-  POSTERIOR_VIEW_TYPE,
-  type FromPosteriorWebview,
-  type PosteriorViewState,
-  type ToPosteriorWebview,
-} from '../posteriorProtocol';
+import { POSTERIOR_VIEW_TYPE, type FromPosteriorPage, type PosteriorViewState, type ToPosteriorPage } from '../../protocol/posterior';
 import { runDescription, runIdOfCommandArg } from '../runsTreeModel';
 import { ensureTrustedToLookInside } from '../trust';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
@@ -49,7 +46,9 @@ export const registerPosteriorPanel: PanelRegistration = (deps) => {
   });
 };
 
-export function posteriorProvider(deps: PosteriorPanelDeps): PanelProvider<PosteriorTarget> {
+type PosteriorNotifications = ToPosteriorPage['notifications'];
+
+export function posteriorProvider(deps: PosteriorPanelDeps): PanelProvider<PosteriorTarget, ToPosteriorPage, FromPosteriorPage> {
   return {
     viewType: POSTERIOR_VIEW_TYPE,
     title: 'Posterior',
@@ -63,11 +62,10 @@ export function posteriorProvider(deps: PosteriorPanelDeps): PanelProvider<Poste
   };
 }
 
-/** Posterior runs are those of a 'posterior-*' task. */
+/** Posterior runs are those of the posterior lab (src/core/posterior/manifest.ts). */
 function isPosteriorRun(runs: PosteriorPanelDeps['runs'], run: RunSummary): boolean {
   try {
-    const spec = runs.readSpec(run.id) as { task?: { name?: unknown } } | undefined;
-    return typeof spec?.task?.name === 'string' && spec.task.name.startsWith('posterior-');
+    return labOf(runs.readSpec(run.id))?.id === posteriorLab.id;
   } catch {
     return false;
   }
@@ -105,67 +103,44 @@ class PosteriorPanel implements PanelController {
   private session?: Promise<SessionClient>;
 
   constructor(
-    private readonly panel: PanelContext<PosteriorTarget>,
+    private readonly panel: PanelContext<PosteriorTarget, ToPosteriorPage, FromPosteriorPage>,
     private readonly deps: PosteriorPanelDeps,
     private readonly runId: string | undefined,
   ) {
     const run = runId ? deps.runs.readRun(runId) : undefined;
     panel.setTitle(`Posterior: ${run?.name ?? runId ?? 'no run'}`);
+    const page = panel.page.channel;
+    page.onNotification('refreshSteps', () =>
+      void this.relay(async (session) => {
+        await session.request('steps', {});
+        this.postSession(session);
+      }),
+    );
+    page.onNotification('loadStep', ({ step }) =>
+      void this.relay(async (session) => {
+        await session.request('load', { step });
+        this.postSession(session);
+      }),
+    );
+    page.onNotification('example', ({ index }) =>
+      void this.relay(async (session) => this.notify('example', { example: await session.request('posteriorExample', { index }) })),
+    );
+    page.onRequest('posterior', async ({ data, samples, view }) => {
+      const { answer: result, workerMs } = await this.timed((session) => session.request('posteriorSamples', { data, samples, view }));
+      return { result, workerMs };
+    });
+    page.onRequest('reference', async ({ data, samples }) => {
+      const { answer: reference, workerMs } = await this.timed((session) => session.request('posteriorReference', { data, samples }));
+      return { reference, workerMs };
+    });
+    page.onRequest('calibration', async () => {
+      const { answer: calibration, workerMs } = await this.timed((session) => session.request('posteriorCalibration', {}));
+      return { calibration, workerMs };
+    });
   }
 
   onReady(): Promise<void> {
     return this.sendSession();
-  }
-
-  async onMessage(received: unknown): Promise<void> {
-    const message = received as FromPosteriorWebview;
-    switch (message?.type) {
-      case 'refreshSteps':
-        await this.relay(async (session) => {
-          await session.request('steps', {});
-          this.postSession(session);
-        });
-        break;
-      case 'loadStep':
-        await this.relay(async (session) => {
-          await session.request('load', { step: message.step });
-          this.postSession(session);
-        });
-        break;
-      case 'example':
-        await this.relay(async (session) => {
-          const example = await session.request('posteriorExample', { index: message.index });
-          this.post({ type: 'example', example });
-        });
-        break;
-      case 'posterior': {
-        const { requestId, data, samples, view } = message;
-        await this.relay(async (session) => {
-          const started = performance.now();
-          const result = await session.request('posteriorSamples', { data, samples, view });
-          this.post({ type: 'posterior', requestId, result, workerMs: performance.now() - started });
-        }, requestId);
-        break;
-      }
-      case 'reference': {
-        const { requestId, data, samples } = message;
-        await this.relay(async (session) => {
-          const started = performance.now();
-          const reference = await session.request('posteriorReference', { data, samples });
-          this.post({ type: 'reference', requestId, reference, workerMs: performance.now() - started });
-        }, requestId);
-        break;
-      }
-      case 'calibration': {
-        const { requestId } = message;
-        await this.relay(async (session) => {
-          const started = performance.now();
-          const calibration = await session.request('posteriorCalibration', {});
-          this.post({ type: 'calibration', requestId, calibration, workerMs: performance.now() - started });
-        }, requestId);
-        break;
-      }
-    }
   }
 
   /** The session of this panel's run, opened on first use (at the run's latest checkpoint). */
@@ -192,22 +167,40 @@ class PosteriorPanel implements PanelController {
 
   private postSession(session: SessionClient): void {
     const run = this.runId ? this.deps.runs.readRun(this.runId) : undefined;
-    this.post({ type: 'session', runId: this.runId ?? '', runName: run?.name ?? this.runId ?? '', step: session.step, steps: session.steps });
+    this.notify('session', { runId: this.runId ?? '', runName: run?.name ?? this.runId ?? '', step: session.step, steps: session.steps });
   }
 
-  /** Runs `work` on the session; any failure goes to the webview as a message, never a stack trace. */
-  private async relay(work: (session: SessionClient) => Promise<void>, requestId?: number): Promise<void> {
+  /** Runs `work` on the session; any failure goes to the page as a message, never a stack trace. */
+  private async relay(work: (session: SessionClient) => Promise<void>): Promise<void> {
     try {
       await work(await this.openSession());
     } catch (error) {
-      if (isSessionGone(error)) this.session = undefined;
-      this.deps.log?.('warn', `Posterior panel (${this.runId ?? 'no run'}): ${errorMessage(error)}`);
-      this.post({ type: 'error', message: errorMessage(error), requestId });
+      this.failed(error);
+      this.notify('error', { message: errorMessage(error) });
     }
   }
 
-  private post(message: ToPosteriorWebview): void {
-    this.panel.page.post(message);
+  /** One of the page's requests, timed host -> worker -> host; a failure rejects it with the reason. */
+  private async timed<T>(ask: (session: SessionClient) => Promise<T>): Promise<{ answer: T; workerMs: number }> {
+    try {
+      const session = await this.openSession();
+      const started = performance.now();
+      const answer = await ask(session);
+      return { answer, workerMs: performance.now() - started };
+    } catch (error) {
+      this.failed(error);
+      throw error;
+    }
+  }
+
+  private failed(error: unknown): void {
+    if (isSessionGone(error)) this.session = undefined;
+    this.deps.log?.('warn', `Posterior panel (${this.runId ?? 'no run'}): ${errorMessage(error)}`);
+  }
+
+  /** To the page, when it listens. */
+  private notify<K extends keyof PosteriorNotifications & string>(method: K, params: PosteriorNotifications[K]['params']): void {
+    this.panel.page.channel.notify(method, params);
   }
 
   dispose(): void {

@@ -11,13 +11,13 @@ import type { RunSummary } from '../../protocol';
 import {
   ATTENTION_VIEW_TYPE,
   DEFAULT_SUMMARY_EXAMPLES,
-  RETRIEVAL_MODELS,
   type AttentionColumn,
   type AttentionPanelState,
   type AttentionSelection,
-  type FromAttentionWebview,
-  type ToAttentionWebview,
-} from '../attentionProtocol';
+  type FromAttentionPage,
+  type ToAttentionPage,
+} from '../../protocol/attention';
+import { RETRIEVAL_MODELS } from '../../core/labPanels';
 import { registerTrainComparison } from '../attentionComparison';
 import type { EngineHost } from '../engineHost';
 import { errorMessage } from '../../shared/errors';
@@ -66,7 +66,9 @@ export const registerAttentionPanel: PanelRegistration = (deps) => {
   ];
 };
 
-export function attentionProvider(deps: AttentionDeps): PanelProvider<AttentionTarget> {
+type AttentionNotifications = ToAttentionPage['notifications'];
+
+export function attentionProvider(deps: AttentionDeps): PanelProvider<AttentionTarget, ToAttentionPage, FromAttentionPage> {
   return {
     viewType: ATTENTION_VIEW_TYPE,
     title: 'Attention',
@@ -178,14 +180,28 @@ class AttentionPanel implements PanelController {
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
-    private readonly panel: PanelContext<AttentionTarget>,
+    private readonly panel: PanelContext<AttentionTarget, ToAttentionPage, FromAttentionPage>,
     private readonly deps: AttentionDeps,
     target: AttentionTarget,
   ) {
     this.columns = target.runIds.map((runId) => ({ runId, generation: 0 }));
     this.selection = target.selection ?? { split: '', index: 0, summaryExamples: DEFAULT_SUMMARY_EXAMPLES };
     this.updateTitle();
-    this.disposables.push(this.deps.registry.onRunChanged((run) => this.onRunChanged(run)));
+    const page = panel.page.channel;
+    this.disposables.push(
+      this.deps.registry.onRunChanged((run) => this.onRunChanged(run)),
+      page.onNotification('select', ({ selection }) => {
+        if (!isSelection(selection)) return;
+        this.selection = selection;
+        for (const column of this.columns) void this.refresh(column);
+      }),
+      page.onNotification('loadStep', ({ runId, step }) => {
+        const column = this.columns.find((c) => c.runId === runId);
+        if (column) void this.loadStep(column, step);
+      }),
+      page.onNotification('addRun', () => void this.addRun()),
+      page.onNotification('removeRun', ({ runId }) => this.removeRun(runId)),
+    );
     for (const column of this.columns) void this.open(column);
   }
 
@@ -197,30 +213,9 @@ class AttentionPanel implements PanelController {
     }
   }
 
-  onMessage(received: unknown): void {
-    const message = received as FromAttentionWebview;
-    switch (message?.type) {
-      case 'select':
-        if (!isSelection(message.selection)) return;
-        this.selection = message.selection;
-        for (const column of this.columns) void this.refresh(column);
-        break;
-      case 'loadStep': {
-        const column = this.columns.find((c) => c.runId === message.runId);
-        if (column) void this.loadStep(column, message.step);
-        break;
-      }
-      case 'addRun':
-        void this.addRun();
-        break;
-      case 'removeRun':
-        this.removeRun(message.runId);
-        break;
-    }
-  }
-
-  private post(message: ToAttentionWebview): void {
-    this.panel.page.post(message);
+  /** To the page, when it listens. */
+  private notify<K extends keyof AttentionNotifications & string>(method: K, params: AttentionNotifications[K]['params']): void {
+    this.panel.page.channel.notify(method, params);
   }
 
   private columnState(column: Column): AttentionColumn {
@@ -239,11 +234,11 @@ class AttentionPanel implements PanelController {
   }
 
   private sendState(): void {
-    this.post({ type: 'state', columns: this.columns.map((c) => this.columnState(c)), splits: this.splits, selection: this.selection });
+    this.notify('state', { columns: this.columns.map((c) => this.columnState(c)), splits: this.splits, selection: this.selection });
   }
 
   private sendColumn(column: Column): void {
-    this.post({ type: 'column', column: this.columnState(column) });
+    this.notify('column', { column: this.columnState(column) });
   }
 
   /** Opens the column's session (once at a time); records why when it cannot. */
@@ -287,20 +282,20 @@ class AttentionPanel implements PanelController {
     const generation = ++column.generation;
     const { split, index, summaryExamples } = this.selection;
     if (!split) return;
-    this.post({ type: 'busy', runId: column.runId, what: 'example' });
+    this.notify('busy', { runId: column.runId, what: 'example' });
     try {
       const example = await session.request('attentionExample', { split, index });
       if (generation !== column.generation) return;
-      this.post({ type: 'example', runId: column.runId, example });
+      this.notify('example', { runId: column.runId, example });
       const key = `${session.step}\n${split}\n${summaryExamples}`;
       if (column.summaryKey === key) return;
-      this.post({ type: 'busy', runId: column.runId, what: 'summary' });
+      this.notify('busy', { runId: column.runId, what: 'summary' });
       const summary = await session.request('selectionSummary', { split, examples: summaryExamples });
       if (generation !== column.generation) return;
       column.summaryKey = key;
-      this.post({ type: 'summary', runId: column.runId, summary });
+      this.notify('summary', { runId: column.runId, summary });
     } catch (error) {
-      if (generation === column.generation) this.post({ type: 'error', runId: column.runId, message: errorMessage(error) });
+      if (generation === column.generation) this.notify('error', { runId: column.runId, message: errorMessage(error) });
     }
   }
 
@@ -309,7 +304,7 @@ class AttentionPanel implements PanelController {
     try {
       await column.session.request('load', { step });
     } catch (error) {
-      this.post({ type: 'error', runId: column.runId, message: `Cannot load step ${step}: ${errorMessage(error)}` });
+      this.notify('error', { runId: column.runId, message: `Cannot load step ${step}: ${errorMessage(error)}` });
       return;
     }
     column.summaryKey = undefined;

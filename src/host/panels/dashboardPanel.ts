@@ -7,14 +7,15 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { BackendInfo, FromWebview, MetricRecord, RunSummary, ToWebview } from '../../protocol';
+import type { BackendInfo, MetricRecord, RunSummary } from '../../protocol';
+import { DASHBOARD_VIEW_TYPE, type FromDashboardPage, type RunsState, type ToDashboardPage } from '../../protocol/dashboard';
 import { buildMetricsCsv } from '../../shared/csv';
 import type { Disposable } from '../../shared/disposable';
 import { errorMessage } from '../../shared/errors';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
 import { registerPanel, type PanelRegistration } from './registration';
 
-export const DASHBOARD_VIEW_TYPE = 'modelLab.dashboard';
+export { DASHBOARD_VIEW_TYPE };
 
 /** Everything the dashboard and the Live view read or ask for. */
 export interface RunDataSource {
@@ -43,7 +44,7 @@ export interface RunDataSource {
 export const registerDashboardPanel: PanelRegistration = (deps) => registerPanel(deps, deps.dashboards);
 
 /** A dashboard shows a set of runs (their ids); the same set in another order is the same dashboard. */
-export function dashboardProvider(context: vscode.ExtensionContext, source: RunDataSource): PanelProvider<string[]> {
+export function dashboardProvider(context: vscode.ExtensionContext, source: RunDataSource): PanelProvider<string[], ToDashboardPage, FromDashboardPage> {
   return {
     viewType: DASHBOARD_VIEW_TYPE,
     title: 'Model Lab Dashboard',
@@ -88,7 +89,7 @@ class DashboardPanel implements PanelController {
   private readonly disposables: Disposable[] = [];
 
   constructor(
-    private readonly panel: PanelContext<string[]>,
+    private readonly panel: PanelContext<string[], ToDashboardPage, FromDashboardPage>,
     private readonly context: vscode.ExtensionContext,
     private readonly source: RunDataSource,
     private readonly runIds: string[],
@@ -97,45 +98,41 @@ class DashboardPanel implements PanelController {
     this.updateTitle();
     this.disposables.push(
       source.onMetrics((runId, records) => {
-        if (this.runIds.includes(runId)) this.post({ type: 'metrics', runId, records });
+        if (this.runIds.includes(runId)) this.page.notify('metrics', { runId, records });
       }),
       source.onRunChanged((run) => {
         if (!this.runIds.includes(run.id)) return;
         this.knownNames.set(run.id, run.name);
         if (this.missing.includes(run.id)) this.sendState(); // it came back
-        else this.post({ type: 'runStatus', run });
+        else this.page.notify('runStatus', { run });
         this.updateTitle();
       }),
     );
     if (source.onDidChange) this.disposables.push(source.onDidChange(() => this.checkAvailability()));
+    this.disposables.push(...this.listen());
   }
 
   onReady(): void {
     this.sendState();
   }
 
-  onMessage(received: unknown): void {
-    const message = received as FromWebview;
-    switch (message?.type) {
-      case 'exportCsv':
-        void this.exportCsv().catch((error) => showError('Could not export the metrics', error));
-        break;
-      case 'saveImage':
-        void this.saveImage(message).catch((error) => showError('Could not save the image', error));
-        break;
-      case 'stopRun':
-        if (this.runIds.includes(message.runId)) this.source.stopRun(message.runId);
-        break;
-      case 'resumeRun':
-        if (this.runIds.includes(message.runId)) this.source.resumeRun(message.runId);
-        break;
-      case 'openDashboard':
-        break; // the dashboard is already open
-    }
+  /** The page's intents. */
+  private listen(): Disposable[] {
+    const page = this.page;
+    return [
+      page.onNotification('exportCsv', () => void this.exportCsv().catch((error) => showError('Could not export the metrics', error))),
+      page.onNotification('saveImage', (image) => void this.saveImage(image).catch((error) => showError('Could not save the image', error))),
+      page.onNotification('stopRun', ({ runId }) => {
+        if (this.runIds.includes(runId)) this.source.stopRun(runId);
+      }),
+      page.onNotification('resumeRun', ({ runId }) => {
+        if (this.runIds.includes(runId)) this.source.resumeRun(runId);
+      }),
+    ];
   }
 
-  private post(message: ToWebview): void {
-    this.panel.page.post(message);
+  private get page(): PanelContext<string[], ToDashboardPage, FromDashboardPage>['page']['channel'] {
+    return this.panel.page.channel;
   }
 
   /** Reads every shown run from the source and replays it; reports runs that are gone. */
@@ -161,8 +158,9 @@ class DashboardPanel implements PanelController {
       const backend = attempt(() => this.source.readBackend?.(id));
       if (backend) backends[id] = backend;
     }
-    this.post({ type: 'state', runs, metrics, specs, backends });
-    for (const message of problems) this.post({ type: 'error', message });
+    const state: RunsState = { runs, metrics, specs, backends };
+    this.page.notify('state', state);
+    for (const message of problems) this.page.notify('error', { message });
     this.updateTitle();
   }
 
@@ -202,7 +200,7 @@ class DashboardPanel implements PanelController {
     void vscode.window.showInformationMessage(`Model Lab: metrics exported to ${target.fsPath}`);
   }
 
-  private async saveImage(message: Extract<FromWebview, { type: 'saveImage' }>): Promise<void> {
+  private async saveImage(message: FromDashboardPage['notifications']['saveImage']['params']): Promise<void> {
     if (message.format !== 'png') {
       // The charts are canvases (uPlot): there is no vector drawing to save.
       void vscode.window.showWarningMessage('Model Lab: charts can be saved as PNG only.');

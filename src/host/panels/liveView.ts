@@ -9,8 +9,8 @@ import * as vscode from 'vscode';
 import { sampleRows, type SampleMatrix } from '../../shared/sampleMatrix';
 import { trialView } from '../../core/relational/panelData';
 import type { SessionClient } from '../../engine/engine';
-import type { BackendInfo, FromWebview, RunSummary, ToWebview } from '../../protocol';
-import type { FromLiveMiniature, LabMiniature, ToLiveMiniature } from '../../../webview/live/miniatureProtocol';
+import type { BackendInfo, RunSummary } from '../../protocol';
+import { LIVE_VIEW_ID, type FromLivePage, type LabMiniature, type ToLivePage } from '../../protocol/live';
 import type { Disposable } from '../../shared/disposable';
 import { errorMessage } from '../../shared/errors';
 import type { RunDataSource } from './dashboardPanel';
@@ -20,7 +20,9 @@ import { labPanelOf, type LabPanel } from '../../core/labPanels';
 import type { PanelDeps } from './registration';
 import { WebviewPage } from './webviewPage';
 
-export const LIVE_VIEW_ID = 'modelLab.live';
+export { LIVE_VIEW_ID };
+
+type LiveNotifications = ToLivePage['notifications'];
 
 const isActive = (run: RunSummary | undefined): boolean => run?.state === 'running' || run?.state === 'queued';
 
@@ -35,7 +37,7 @@ export interface LiveViewDeps {
 export class LiveViewProvider implements vscode.WebviewViewProvider {
   private view: vscode.WebviewView | undefined;
   /** The page in `view` (the editor panels' page machinery); its `ready` says whether messages reach it. */
-  private page: WebviewPage | undefined;
+  private page: WebviewPage<ToLivePage, FromLivePage> | undefined;
   /** The run the user picked; undefined = follow the active run. */
   private selectedRunId: string | undefined;
   private shown: RunSummary | undefined;
@@ -49,13 +51,13 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
     private readonly deps: LiveViewDeps,
   ) {
     if (deps.engine) {
-      const miniatures = new LabMiniatureFeed(deps.engine, source, (message) => this.post(message), deps.log);
+      const miniatures = new LabMiniatureFeed(deps.engine, source, (message) => this.notify('miniature', message), deps.log);
       this.miniatures = miniatures;
       this.subscriptions.push(miniatures, vscode.workspace.onDidGrantWorkspaceTrust(() => miniatures.show(this.shown, { replay: true })));
     }
     this.subscriptions.push(
       source.onMetrics((runId, records) => {
-        if (runId === this.shown?.id) this.post({ type: 'metrics', runId, records });
+        if (runId === this.shown?.id) this.notify('metrics', { runId, records });
       }),
       source.onRunChanged((run) => this.onRunChanged(run)),
     );
@@ -66,7 +68,7 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
   resolveWebviewView(view: vscode.WebviewView): void {
     this.page?.dispose();
     this.view = view;
-    const page = new WebviewPage({
+    const page = new WebviewPage<ToLivePage, FromLivePage>({
       webview: view.webview,
       extensionUri: this.context.extensionUri,
       bundle: 'live',
@@ -74,10 +76,10 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
       name: 'Live view',
       isVisible: () => view.visible,
       onReady: () => this.refresh(),
-      onMessage: (message) => this.onMessage(message as FromWebview | FromLiveMiniature),
       log: this.deps.log,
     });
     this.page = page;
+    this.listen(page);
     // A hidden view's webview is torn down; it says 'ready' again when shown.
     const visibility = view.onDidChangeVisibility(() => page.visibilityChanged());
     const disposal = view.onDidDispose(() => {
@@ -104,29 +106,21 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
     for (const s of this.subscriptions.splice(0)) s.dispose();
   }
 
-  private onMessage(message: FromWebview | FromLiveMiniature): void {
-    switch (message?.type) {
-      case 'openDashboard': {
-        const runId = message.runId ?? this.shown?.id;
-        if (runId) this.deps.dashboards.show([runId]);
-        break;
-      }
-      case 'stopRun':
-        this.source.stopRun(message.runId);
-        break;
-      case 'resumeRun':
-        this.source.resumeRun(message.runId);
-        break;
-      case 'openLab':
-        this.miniatures?.openLab(message.runId);
-        break;
-    }
+  /** The page's intents (its channel closes with the page). */
+  private listen(page: WebviewPage<ToLivePage, FromLivePage>): void {
+    page.channel.onNotification('openDashboard', (params) => {
+      const runId = params.runId ?? this.shown?.id;
+      if (runId) this.deps.dashboards.show([runId]);
+    });
+    page.channel.onNotification('stopRun', ({ runId }) => this.source.stopRun(runId));
+    page.channel.onNotification('resumeRun', ({ runId }) => this.source.resumeRun(runId));
+    page.channel.onNotification('openLab', ({ runId }) => this.miniatures?.openLab(runId));
   }
 
   private onRunChanged(run: RunSummary): void {
     if (run.id === this.shown?.id) {
       this.shown = run;
-      this.post({ type: 'runStatus', run });
+      this.notify('runStatus', { run });
       this.updateDescription();
       if (this.page?.ready) this.miniatures?.show(run);
     } else if (!this.shown || (isActive(run) && !isActive(this.shown)) || (run.state === 'running' && this.shown.state === 'queued')) {
@@ -162,14 +156,13 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
     const backends: Record<string, BackendInfo> = {};
     const backend = run && attempt(() => this.source.readBackend?.(run.id));
     if (run && backend) backends[run.id] = backend;
-    this.post({
-      type: 'state',
+    this.notify('state', {
       runs: run ? [run] : [],
       metrics: run ? { [run.id]: attempt(() => this.source.readMetrics(run.id)) ?? [] } : {},
       specs: {},
       backends,
     });
-    if (notice) this.post({ type: 'error', message: notice });
+    if (notice) this.notify('error', { message: notice });
     this.miniatures?.show(run, { replay: true });
   }
 
@@ -177,8 +170,9 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
     if (this.view) this.view.description = this.shown?.name;
   }
 
-  private post(message: ToWebview | ToLiveMiniature): void {
-    this.page?.post(message);
+  /** To the page, when it listens. */
+  private notify<K extends keyof LiveNotifications & string>(method: K, params: LiveNotifications[K]['params']): void {
+    this.page?.channel.notify(method, params);
   }
 }
 
@@ -241,7 +235,7 @@ class LabMiniatureFeed implements Disposable {
   constructor(
     private readonly engine: NonNullable<LiveViewDeps['engine']>,
     private readonly source: RunDataSource,
-    private readonly send: (message: ToLiveMiniature) => void,
+    private readonly send: (message: LiveNotifications['miniature']['params']) => void,
     private readonly log?: Log,
   ) {}
 
@@ -250,10 +244,10 @@ class LabMiniatureFeed implements Disposable {
     if (run?.id !== this.run?.id) {
       this.reset();
       this.run = run;
-      this.send({ type: 'miniature', runId: run?.id });
+      this.send({ runId: run?.id });
     } else {
       this.run = run;
-      if (options.replay) this.send({ type: 'miniature', runId: run?.id, miniature: this.latest });
+      if (options.replay) this.send({ runId: run?.id, miniature: this.latest });
     }
     if (run && labOf(attempt(() => this.source.readSpec(run.id)))) this.schedule(options.replay === true);
   }
@@ -313,7 +307,7 @@ class LabMiniatureFeed implements Disposable {
       if (this.run?.id !== run.id) return;
       this.latest = miniature;
       this.lastProblem = '';
-      this.send({ type: 'miniature', runId: run.id, miniature });
+      this.send({ runId: run.id, miniature });
     } catch (error) {
       if (this.run?.id !== run.id) return; // its session was closed because the shown run changed
       if (/inference session (is closed|ended)|engine has been shut down/.test(errorMessage(error))) this.session = undefined;

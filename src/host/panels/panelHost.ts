@@ -52,8 +52,6 @@ export interface PanelProvider<Target, Local extends Messages = Messages, Remote
 export interface PanelController {
   /** The page (re)loaded and listens: send it the full state. */
   onReady(): void | Promise<void>;
-  /** A message of the page's own `{ type }` union (pages not on the channel yet). */
-  onMessage?(message: unknown): void | Promise<void>;
   /** The panel closed: release what the controller holds (sessions, timers). */
   dispose(): void;
 }
@@ -61,7 +59,7 @@ export interface PanelController {
 /** What the host gives a controller. */
 export interface PanelContext<Target, Local extends Messages = Messages, Remote extends PageMessages = PageMessages> {
   /** Messages to and from the page; posts nothing while the page is not ready. */
-  readonly page: Pick<WebviewPage<Local, Remote>, 'channel' | 'post' | 'ready'>;
+  readonly page: Pick<WebviewPage<Local, Remote>, 'channel' | 'ready'>;
   setTitle(title: string): void;
   /** The panel now shows another target (e.g. a run was added): `show` finds it under the new key. */
   setTarget(target: Target): void;
@@ -129,7 +127,6 @@ export class PanelHost<Target, Local extends Messages = Messages, Remote extends
       ...provider.page,
       isVisible: () => panel.visible,
       onReady: () => settle(controller?.onReady()),
-      onMessage: (message) => settle(controller?.onMessage?.(message)),
       log: env.log,
     });
     const subscriptions = [

@@ -13,14 +13,22 @@ import type { SessionClient } from '../../engine/engine';
 import type { EngineHost } from '../engineHost';
 import { logError, type Log } from '../output';
 import type { RunRegistry } from '../runRegistry';
-import type { FromSimilarity, SimilarityRunInfo, SimilarityTarget, ToSimilarity } from '../similarityProtocol';
+import {
+  SIMILARITY_VIEW_TYPE,
+  type FromSimilarityPage,
+  type SimilarityRunInfo,
+  type SimilarityTarget,
+  type ToSimilarityPage,
+} from '../../protocol/similarity';
 import type { SweepSummary } from '../../runs/sweeps';
 import { ensureTrusted, ensureTrustedToLookInside } from '../trust';
 import { labPanelOf } from '../../core/labPanels';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
 import { panelHost, registerPanel, type PanelRegistration } from './registration';
 
-export const SIMILARITY_VIEW_TYPE = 'modelLab.similarity';
+export { SIMILARITY_VIEW_TYPE };
+
+type SimilarityNotifications = ToSimilarityPage['notifications'];
 const COMMAND = 'modelLab.openSimilarity';
 /** Trials per kind averaged for the class-average matrices. */
 const TRIALS_PER_KIND = 64;
@@ -43,7 +51,10 @@ export const registerSimilarityPanel: PanelRegistration = (deps) => {
 };
 
 /** `show` opens another panel of this kind (a sweep's member). */
-export function similarityProvider(deps: SimilarityDeps, show: (target: SimilarityTarget) => void): PanelProvider<SimilarityTarget> {
+export function similarityProvider(
+  deps: SimilarityDeps,
+  show: (target: SimilarityTarget) => void,
+): PanelProvider<SimilarityTarget, ToSimilarityPage, FromSimilarityPage> {
   return {
     viewType: SIMILARITY_VIEW_TYPE,
     title: 'Similarity',
@@ -100,12 +111,17 @@ class SimilarityPanel implements PanelController {
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
-    private readonly panel: PanelContext<SimilarityTarget>,
+    private readonly panel: PanelContext<SimilarityTarget, ToSimilarityPage, FromSimilarityPage>,
     private readonly deps: SimilarityDeps,
     private readonly target: SimilarityTarget,
     private readonly show: (target: SimilarityTarget) => void,
   ) {
     panel.setTitle(this.title());
+    const page = panel.page.channel;
+    this.disposables.push(
+      page.onNotification('showTrial', ({ split, index }) => void this.reporting(() => this.sendTrial(split, index))),
+      page.onNotification('openRun', ({ runId }) => this.show({ kind: 'run', runId })),
+    );
     if (target.kind === 'sweep') {
       const refresh = (runId: string) => this.sweepMemberChanged(runId);
       this.disposables.push(
@@ -129,32 +145,19 @@ class SimilarityPanel implements PanelController {
     });
   }
 
-  onMessage(received: unknown): Promise<void> {
-    const message = received as FromSimilarity;
-    return this.reporting(async () => {
-      switch (message?.type) {
-        case 'showTrial':
-          await this.sendTrial(message.split, message.index);
-          break;
-        case 'openRun':
-          this.show({ kind: 'run', runId: message.runId });
-          break;
-      }
-    });
-  }
-
   /** Any failure goes to the page as a message, never a stack trace. */
   private async reporting(work: () => Promise<void>): Promise<void> {
     try {
       await work();
     } catch (error) {
-      this.post({ type: 'status', message: '' });
-      this.post({ type: 'error', message: logError(this.deps.log, 'Similarity panel', error) });
+      this.notify('status', { message: '' });
+      this.notify('error', { message: logError(this.deps.log, 'Similarity panel', error) });
     }
   }
 
-  private post(message: ToSimilarity): void {
-    this.panel.page.post(message);
+  /** To the page, when it listens. */
+  private notify<K extends keyof SimilarityNotifications & string>(method: K, params: SimilarityNotifications[K]['params']): void {
+    this.panel.page.channel.notify(method, params);
   }
 
   // ------------------------------------------------------------------ a run
@@ -169,10 +172,10 @@ class SimilarityPanel implements PanelController {
     }
     const folder = imageFolderOf(spec);
     if (folder && !ensureTrusted('read object images', `this run's objects are the PNG images of ${folder}, outside Model Lab's own files. Trust this workspace to show them.`)) {
-      this.post({ type: 'status', message: `Restricted Mode: this run's objects come from ${folder}; trust the workspace to show them.` });
+      this.notify('status', { message: `Restricted Mode: this run's objects come from ${folder}; trust the workspace to show them.` });
       return;
     }
-    this.post({ type: 'status', message: 'Loading the latest checkpoint in a worker…' });
+    this.notify('status', { message: 'Loading the latest checkpoint in a worker…' });
     this.session ??= this.deps.engineHost.openSession(run.dir);
     const session = await this.session.catch((error: unknown) => {
       this.session = undefined;
@@ -191,7 +194,7 @@ class SimilarityPanel implements PanelController {
       unseen: spec.model.name === 'corelnet' && spec.model.normalisation !== 'softmax' ? 'upper' : 'none',
       hasSimilarity: spec.model.name === 'corelnet',
     };
-    this.post({ type: 'run', run: info });
+    this.notify('run', { run: info });
     await this.sendTrial(splits.includes('test') ? 'test' : splits[0], 0);
   }
 
@@ -200,16 +203,16 @@ class SimilarityPanel implements PanelController {
     if (!Number.isSafeInteger(index) || index < 0) throw new Error(`the trial index must be a whole number >= 0, got ${index}`);
     const session = await this.session;
     const example = await session.request('example', { split, index });
-    this.post({ type: 'trial', trial: trialView(example) });
+    this.notify('trial', { trial: trialView(example) });
     const spec = this.deps.registry.readSpec(this.target.runId) as ResolvedSpec | undefined;
     if (spec?.model.name === 'corelnet' && this.averagesFor !== split) {
       this.averagesFor = split;
-      this.post({ type: 'status', message: `Averaging the similarity matrix over ${TRIALS_PER_KIND} ${split} trials of each kind…` });
+      this.notify('status', { message: `Averaging the similarity matrix over ${TRIALS_PER_KIND} ${split} trials of each kind…` });
       const averages = await session.request('similarityAverages', { split, perKind: TRIALS_PER_KIND });
-      this.post({ type: 'averages', split, averages });
-      this.post({ type: 'status', message: '' });
+      this.notify('averages', { split, averages });
+      this.notify('status', { message: '' });
     } else if (spec?.model.name !== 'corelnet') {
-      this.post({ type: 'status', message: '' });
+      this.notify('status', { message: '' });
     }
   }
 
@@ -233,7 +236,7 @@ class SimilarityPanel implements PanelController {
     if (this.target.kind !== 'sweep') return;
     const sweep = this.sweep();
     if (!sweep) {
-      this.post({ type: 'error', message: `The sweep ${this.target.sweepId} no longer exists (its folder was deleted or cannot be read).` });
+      this.notify('error', { message: `The sweep ${this.target.sweepId} no longer exists (its folder was deleted or cannot be read).` });
       return;
     }
     const { registry } = this.deps;
@@ -245,8 +248,7 @@ class SimilarityPanel implements PanelController {
       records: registry.readRun(member.runId) ? registry.readMetrics(member.runId) : [],
     }));
     const grid = sweepGrid(sweep.record.sweep.grid, members, sweep.record.sweep.report?.metric ?? 'eval/test/accuracy');
-    this.post({
-      type: 'sweep',
+    this.notify('sweep', {
       sweepId: sweep.id,
       name: sweep.record.name,
       grid,

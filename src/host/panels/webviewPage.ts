@@ -8,7 +8,7 @@
  * nothing posted in between needs queuing, and a page never sees half a state.
  */
 import type * as vscode from 'vscode';
-import { Channel, type Messages, type Notification, type Port } from '../../protocol/channel';
+import { Channel, type Messages, type Notification } from '../../protocol/channel';
 import type { Log } from '../../shared/log';
 import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
 import { webviewPort, whenReady } from './webviewPort';
@@ -31,8 +31,6 @@ export interface WebviewPageOptions {
   isVisible: () => boolean;
   /** The page (re)loaded and listens: send it the full state. */
   onReady: () => void;
-  /** A message of the page's own `{ type }` union, for pages that do not speak through the channel yet. */
-  onMessage?: (message: unknown) => void;
   log?: Log;
 }
 
@@ -50,14 +48,9 @@ export class WebviewPage<Local extends Messages = Messages, Remote extends PageM
       isVisible: options.isVisible,
       onReload: (reload, waitedMs) => this.warn(`The ${options.name} did not load within ${waitedMs} ms; loading it again (reload ${reload}).`),
     });
-    const port = whenReady(envelopesOf(webviewPort(webview)), () => this.loader.ready);
+    const port = whenReady(webviewPort(webview), () => this.loader.ready);
     this.channel = new Channel<Local, Remote>(port, { onProblem: (problem) => this.warn(`${options.name}: ${problem}`) });
-    this.subscriptions.push(
-      this.loader,
-      this.channel,
-      this.channel.onNotification('ready', () => this.pageSaidReady()),
-      webview.onDidReceiveMessage((message: unknown) => this.receiveUntyped(message)),
-    );
+    this.subscriptions.push(this.loader, this.channel, this.channel.onNotification('ready', () => this.pageSaidReady()));
   }
 
   /** True between the page's 'ready' and its teardown (hidden) or next load. */
@@ -75,11 +68,6 @@ export class WebviewPage<Local extends Messages = Messages, Remote extends PageM
     this.loader.visibilityChanged();
   }
 
-  /** Posts a message of the page's own `{ type }` union, when the page listens. */
-  post(message: unknown): void {
-    if (this.loader.ready) void this.options.webview.postMessage(message);
-  }
-
   dispose(): void {
     for (const subscription of this.subscriptions.splice(0)) subscription.dispose();
   }
@@ -89,27 +77,8 @@ export class WebviewPage<Local extends Messages = Messages, Remote extends PageM
     this.options.onReady();
   }
 
-  /** A page not on the channel yet says `{ type: 'ready' }` and sends its own `{ type }` messages. */
-  private receiveUntyped(message: unknown): void {
-    if (isEnvelopeLike(message)) return; // the channel's
-    if ((message as { type?: unknown } | undefined)?.type === 'ready') this.pageSaidReady();
-    else this.options.onMessage?.(message);
-  }
-
   private warn(message: string): void {
     if (this.options.log) this.options.log('warn', message);
     else console.warn(`Model Lab: ${message}`);
   }
-}
-
-const isEnvelopeLike = (message: unknown): boolean => typeof message === 'object' && message !== null && 'kind' in message;
-
-/** The channel sees only envelope-shaped messages; the rest belong to the page's own union. */
-function envelopesOf(port: Port): Port {
-  return {
-    post: (envelope) => port.post(envelope),
-    onReceive: (listener) => port.onReceive((message) => {
-      if (isEnvelopeLike(message)) listener(message);
-    }),
-  };
 }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { SessionClient } from '../../src/engine/engine';
 import { Channel, CHANNEL_CLOSED, type Envelope, type Messages, type Notification, type Port, type Request } from '../../src/protocol/channel';
 
 // Two vocabularies, as a panel page and its host would have them.
@@ -175,3 +176,17 @@ test('a disposed request handler no longer answers; a second handler for one met
   registration.dispose();
   await assert.rejects(page.request('square', { x: 6 }), /unknown request/);
 });
+
+// Compile-time only (npm run typecheck): an inference session's reply is typed by the request's
+// kind, so no call site casts it (src/protocol/worker.ts InspectionRequests).
+export function sessionRepliesAreTyped(session: SessionClient): Promise<unknown>[] {
+  const splits: Promise<string[]> = session.request('splits', {});
+  const loaded: Promise<{ step: number }> = session.request('load', { step: 10 });
+  // @ts-expect-error a kind no session answers
+  const unknown = session.request('nope', {});
+  // @ts-expect-error another kind's params
+  const wrongParams = session.request('load', { split: 'train' });
+  // @ts-expect-error a reply is not another kind's reply
+  const wrongReply: Promise<number[]> = session.request('splits', {});
+  return [splits, loaded, unknown, wrongParams, wrongReply];
+}

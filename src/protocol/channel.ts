@@ -162,7 +162,15 @@ export class Channel<Local extends Messages, Remote extends Messages> {
   private dispatchNotification(method: string, params: unknown): void {
     const handlers = this.notificationHandlers.get(method);
     if (!handlers || handlers.size === 0) return this.problem(`ignored the notification '${method}': nothing listens to it`);
-    for (const handler of [...handlers]) handler(params);
+    for (const handler of [...handlers]) {
+      // The params are the other side's (a page's are untrusted): a handler that chokes on them
+      // is reported, and the other handlers still run.
+      try {
+        handler(params);
+      } catch (error) {
+        this.problem(`the notification '${method}' failed: ${errorMessage(error)}`);
+      }
+    }
   }
 
   private async answer(id: number, method: string, params: unknown): Promise<void> {

@@ -113,6 +113,24 @@ test('malformed messages, unknown notifications and stray replies are ignored an
   assert.deepEqual(clicks, [7]);
 });
 
+test('a notification handler that throws on the params it got is reported, and the other handlers still run', () => {
+  const far = handPort();
+  const problems: string[] = [];
+  const channel = new Channel<ToPage, FromPage>(far.port, { onProblem: (problem) => problems.push(problem) });
+  const clicks: number[] = [];
+  channel.onNotification('clicked', ({ at }) => {
+    if (typeof at !== 'number') throw new Error('at is not a number');
+    clicks.push(at);
+  });
+  channel.onNotification('clicked', () => clicks.push(-1));
+  assert.doesNotThrow(() => far.deliver({ kind: 'notification', method: 'clicked' })); // no params: destructuring throws
+  assert.doesNotThrow(() => far.deliver({ kind: 'notification', method: 'clicked', params: { at: 'x' } }));
+  assert.deepEqual(clicks, [-1, -1]);
+  assert.equal(problems.length, 2);
+  assert.match(problems[0], /clicked/);
+  assert.match(problems[1], /at is not a number/);
+});
+
 test('dispose rejects pending requests, stops listening, and later requests fail at once', async () => {
   const far = handPort();
   const channel = new Channel<FromPage, ToPage>(far.port);

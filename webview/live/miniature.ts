@@ -2,7 +2,7 @@
  * The lab miniature in the Live view: a small key picture of the shown run's lab (a heatmap of
  * the retrieval selection or of a similarity matrix, or a scatter of posterior samples), a
  * one-line caption and a button to the lab's full panel. The host computes the data
- * (src/host/liveView.ts); this only draws it on a canvas in theme colours.
+ * (src/protocol/live.ts LabMiniature); this only draws it on a canvas in theme colours.
  *
  * Test hooks on the slot: data-testid="live-lab-miniature", data-kind, data-step, and for the
  * heatmaps data-rows, data-cols and data-argmax (each row's largest column, JSON).

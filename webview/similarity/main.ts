@@ -1,6 +1,6 @@
 /**
- * Similarity panel (host: src/host/panels/similarityPanel.ts; messages: src/protocol/similarity.ts). On a run: the objects of one trial in a
- * row, the matrix CoRelNet's decoder reads as a heatmap with its numbers, the prediction against
+ * Similarity panel (messages: src/protocol/similarity.ts). On a run: the objects of one trial in
+ * a row, the matrix CoRelNet's decoder reads as a heatmap with its numbers, the prediction against
  * the truth, and the class-average matrices. On a sweep: held-out accuracy over m per model and
  * task, mean ± sd over seeds (min-max on hover), as a table and as a chart. Renders only.
  */

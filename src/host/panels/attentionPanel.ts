@@ -17,7 +17,8 @@ import {
   type FromAttentionPage,
   type ToAttentionPage,
 } from '../../protocol/attention';
-import { RETRIEVAL_MODELS } from '../../core/labPanels';
+import { labOf } from '../../core/labList';
+import { retrievalLab } from '../../core/retrieval/manifest';
 import { registerTrainComparison } from '../attentionComparison';
 import type { EngineHost } from '../engineHost';
 import { errorMessage } from '../../shared/errors';
@@ -104,8 +105,9 @@ function modelOf(registry: RunRegistry, runId: string): { name?: string; options
 function problemOf(registry: RunRegistry, run: RunSummary): string | undefined {
   const model = modelOf(registry, run.id).name;
   if (model === undefined) return `the experiment of run "${run.name}" cannot be read`;
-  if (!(RETRIEVAL_MODELS as readonly string[]).includes(model)) {
-    return `run "${run.name}" uses model '${model}'; the Attention composition panel shows ${RETRIEVAL_MODELS.join(' and ')} runs`;
+  if (labOf(registry.readSpec(run.id))?.id !== retrievalLab.id) {
+    const models = retrievalLab.models.map((m) => m.name).join(' and ');
+    return `run "${run.name}" uses model '${model}'; the Attention composition panel shows ${models} runs`;
   }
   return undefined;
 }

@@ -16,7 +16,8 @@ import { errorMessage } from '../../shared/errors';
 import type { RunDataSource } from './dashboardPanel';
 import type { Log } from '../output';
 import { activeByPreference } from '../runsTreeModel';
-import { labPanelOf, type LabPanel } from '../../core/labPanels';
+import type { LabMiniatureManifest } from '../../core/labManifest';
+import { labOf, specNames } from '../../core/labList';
 import type { PanelDeps } from './registration';
 import { WebviewPage } from './webviewPage';
 
@@ -198,20 +199,20 @@ function attempt<T>(read: () => T): T | undefined {
 const MINIATURE_REFRESH_MS = 10_000;
 const POSTERIOR_SAMPLES = 200;
 
-type Lab = LabPanel;
+/** The picture a run's lab draws in the Live view, and the button that opens its panel. */
+interface Miniature {
+  kind: LabMiniatureManifest['kind'];
+  open: LabMiniature['open'];
+}
 
-const LAB_PANELS: Record<Lab, LabMiniature['open']> = {
-  attention: { command: 'modelLab.openAttention', label: 'Open Attention' },
-  posterior: { command: 'modelLab.openPosterior', label: 'Open Posterior' },
-  similarity: { command: 'modelLab.openSimilarity', label: 'Open Similarity' },
-};
-
-/** The lab whose miniature fits the run, from its resolved experiment; undefined: none. */
-function labOf(spec: unknown): Lab | undefined {
-  const lab = labPanelOf(spec);
-  // A relational run's miniature is its similarity matrix: CoRelNet's alone has one.
-  if (lab === 'similarity' && (spec as { model?: { name?: unknown } }).model?.name !== 'corelnet') return undefined;
-  return lab;
+/** The miniature that fits the run, from its lab's manifest; undefined: none. */
+function miniatureOf(spec: unknown): Miniature | undefined {
+  const lab = labOf(spec);
+  const names = specNames(spec);
+  if (!lab?.miniature || !lab.panel || !names) return undefined;
+  // E.g. a relational run's miniature is its similarity matrix: CoRelNet's alone has one.
+  if (lab.miniature.shows && !lab.miniature.shows(names)) return undefined;
+  return { kind: lab.miniature.kind, open: { command: lab.panel.command, label: lab.miniature.openLabel } };
 }
 
 /**
@@ -249,7 +250,7 @@ class LabMiniatureFeed implements Disposable {
       this.run = run;
       if (options.replay) this.send({ runId: run?.id, miniature: this.latest });
     }
-    if (run && labOf(attempt(() => this.source.readSpec(run.id)))) this.schedule(options.replay === true);
+    if (run && miniatureOf(attempt(() => this.source.readSpec(run.id)))) this.schedule(options.replay === true);
   }
 
   /** The miniature's button: the lab's full panel for this run. */
@@ -290,7 +291,7 @@ class LabMiniatureFeed implements Disposable {
 
   private async look(): Promise<void> {
     const run = this.run;
-    const lab = run && labOf(attempt(() => this.source.readSpec(run.id)));
+    const lab = run && miniatureOf(attempt(() => this.source.readSpec(run.id)));
     // Restricted Mode: no session on a run folder that may have come with the workspace; the
     // miniature appears once the workspace is trusted (see onDidGrantWorkspaceTrust below).
     if (!run || !lab || !vscode.workspace.isTrusted) return;
@@ -333,11 +334,11 @@ class LabMiniatureFeed implements Disposable {
     }
   }
 
-  private async compute(lab: Lab, runId: string, session: SessionClient): Promise<LabMiniature> {
+  private async compute(lab: Miniature, runId: string, session: SessionClient): Promise<LabMiniature> {
     const step = session.step;
     const modelName = (attempt(() => this.source.readSpec(runId)) as { model?: { name?: unknown } } | undefined)?.model?.name;
-    const open = LAB_PANELS[lab];
-    switch (lab) {
+    const open = lab.open;
+    switch (lab.kind) {
       case 'attention': {
         const splits = await session.request('splits', {});
         // The held-out split, as the Attention panel opens: that is where composition shows.

@@ -22,7 +22,8 @@ import {
 } from '../../protocol/similarity';
 import type { SweepSummary } from '../../runs/sweeps';
 import { ensureTrusted, ensureTrustedToLookInside } from '../trust';
-import { labPanelOf } from '../../core/labPanels';
+import { labOf } from '../../core/labList';
+import { hasSimilarityMatrix, relationalLab, unseenSimilarity } from '../../core/relational/manifest';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
 import { panelHost, registerPanel, type PanelRegistration } from './registration';
 
@@ -90,7 +91,7 @@ async function pickTarget(registry: RunRegistry): Promise<SimilarityTarget | und
   }));
   const runs = registry
     .listRuns()
-    .filter((run) => labPanelOf(registry.readSpec(run.id)) === 'similarity')
+    .filter((run) => labOf(registry.readSpec(run.id))?.id === relationalLab.id)
     .map((run) => ({ label: run.name, description: run.state, detail: run.experiment, target: { kind: 'run', runId: run.id } as SimilarityTarget }));
   if (sweeps.length + runs.length === 0) {
     void vscode.window.showInformationMessage('Model Lab: there is no relational run or sweep yet (train a relational-* template or sweep first).');
@@ -167,7 +168,7 @@ class SimilarityPanel implements PanelController {
     const run = this.deps.registry.readRun(this.target.runId);
     if (!run) throw new Error(`run ${this.target.runId} no longer exists`);
     const spec = this.deps.registry.readSpec(run.id) as ResolvedSpec | undefined;
-    if (!spec || labPanelOf(spec) !== 'similarity') {
+    if (!spec || labOf(spec)?.id !== relationalLab.id) {
       throw new Error(`run "${run.name}" is not a relational run (task ${spec?.task.name ?? 'unknown'}): the similarity panel shows same-diff, rmts, dist3 and identity-rules runs`);
     }
     const folder = imageFolderOf(spec);
@@ -191,8 +192,8 @@ class SimilarityPanel implements PanelController {
       step: session.step,
       splits,
       classNames: classNames(spec.task.name),
-      unseen: spec.model.name === 'corelnet' && spec.model.normalisation !== 'softmax' ? 'upper' : 'none',
-      hasSimilarity: spec.model.name === 'corelnet',
+      unseen: unseenSimilarity(spec),
+      hasSimilarity: hasSimilarityMatrix(spec),
     };
     this.notify('run', { run: info });
     await this.sendTrial(splits.includes('test') ? 'test' : splits[0], 0);
@@ -205,13 +206,14 @@ class SimilarityPanel implements PanelController {
     const example = await session.request('example', { split, index });
     this.notify('trial', { trial: trialView(example) });
     const spec = this.deps.registry.readSpec(this.target.runId) as ResolvedSpec | undefined;
-    if (spec?.model.name === 'corelnet' && this.averagesFor !== split) {
+    const hasSimilarity = spec !== undefined && hasSimilarityMatrix(spec);
+    if (hasSimilarity && this.averagesFor !== split) {
       this.averagesFor = split;
       this.notify('status', { message: `Averaging the similarity matrix over ${TRIALS_PER_KIND} ${split} trials of each kind…` });
       const averages = await session.request('similarityAverages', { split, perKind: TRIALS_PER_KIND });
       this.notify('averages', { split, averages });
       this.notify('status', { message: '' });
-    } else if (spec?.model.name !== 'corelnet') {
+    } else if (!hasSimilarity) {
       this.notify('status', { message: '' });
     }
   }

@@ -13,7 +13,6 @@ import {
   SelectionSummaryBuilder,
   summarizeSelection,
   type AttentionExample,
-  type SelectionSummary,
 } from '../../src/core/retrieval/attentionSummary';
 import type { ExampleView } from '../../src/core/inference';
 import { openInference } from '../../src/core/inference';
@@ -203,21 +202,21 @@ test('the worker session answers the panel\'s requests: splits, attentionExample
     const opened = await sessions.open('s1', runDir);
     assert.deepEqual(opened.steps, [2, 4]);
     assert.deepEqual(await sessions.request('s1', 'splits', {}), ['train', 'ood']);
-    const example = (await sessions.request('s1', 'attentionExample', { split: 'ood', index: 5 })) as AttentionExample;
+    const example = await sessions.request('s1', 'attentionExample', { split: 'ood', index: 5 });
     assert.deepEqual([example.tokens, example.searches, example.retrievals, example.truthSearches, example.truthRetrievals], [10, 2, 4, 2, 3]);
     assert.equal(example.step, 4);
     // The same example as the generic 'example' request, read the panel's way.
-    const raw = (await sessions.request('s1', 'example', { split: 'ood', index: 5 })) as ExampleView;
+    const raw = await sessions.request('s1', 'example', { split: 'ood', index: 5 });
     assert.deepEqual(example.selection, raw.inspect.retrievalSelection);
-    const summary = (await sessions.request('s1', 'selectionSummary', { split: 'ood', examples: 6 })) as SelectionSummary;
+    const summary = await sessions.request('s1', 'selectionSummary', { split: 'ood', examples: 6 });
     assert.equal(summary.tokens, 60);
     assert.equal(summary.maxInformation, Math.log2(3));
     const views = [];
-    for (let i = 0; i < 6; i++) views.push(attentionExample((await sessions.request('s1', 'example', { split: 'ood', index: i })) as ExampleView, 3));
+    for (let i = 0; i < 6; i++) views.push(attentionExample(await sessions.request('s1', 'example', { split: 'ood', index: i }), 3));
     const expected = summarizeSelection(views, 3);
     assert.deepEqual(summary, expected, 'the worker summarises examples 0 .. n-1 of the split');
     await sessions.request('s1', 'load', { step: 2 });
-    const earlier = (await sessions.request('s1', 'selectionSummary', { split: 'ood', examples: 6 })) as SelectionSummary;
+    const earlier = await sessions.request('s1', 'selectionSummary', { split: 'ood', examples: 6 });
     assert.equal(earlier.step, 2);
     await assert.rejects(sessions.request('s1', 'selectionSummary', { split: 'ood', examples: 0 }), /whole number from 1/);
     await assert.rejects(sessions.request('s1', 'attentionExample', { split: 'nope', index: 0 }), /unknown split/);

@@ -9,7 +9,8 @@
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import type { RecordedOptions } from './registry';
 import type { FileOptions } from './spec/schema';
-import type { ExperimentKind } from './spec/types';
+import type { MemoryShape } from './memoryShape';
+import type { ExperimentKind, ResolvedSpec } from './spec/types';
 
 /** A task, model or objective as the validator and the editor see it: no factory. */
 export interface ComponentManifest<Name extends string = string, Options extends TObject = TObject> {
@@ -23,6 +24,8 @@ export interface ComponentManifest<Name extends string = string, Options extends
   readonly files?: FileOptions<Static<Options>>;
   /** Options a task records in the resolved spec (e.g. the values a named rule stands for). */
   readonly recorded?: RecordedOptions<Static<Options>>;
+  /** A model's shape for the training memory estimate (src/core/memoryEstimate.ts); none: no estimate. */
+  readonly memory?: (spec: ResolvedSpec) => MemoryShape;
 }
 
 /** Declares a component, keeping its name as a literal type (the factories are checked against it). */

@@ -10,9 +10,13 @@
  *                token of the model's width, 4 per entry of every attention map, and for the
  *                relational conv encoder 50k numbers per object image; times batchSize, and
  *                twice over (forward values and their gradients).
- * Models it does not know get no estimate (and no refusal).
+ * Each lab's manifest gives its models' shapes (src/core/<lab>/memory.ts); a model without one
+ * gets no estimate (and no refusal).
  */
 import * as os from 'node:os';
+import type { ComponentManifest } from './labManifest';
+import { LABS } from './labList';
+import type { MemoryShape } from './memoryShape';
 import type { ResolvedSpec } from './spec/types';
 
 const FLOAT_BYTES = 4;
@@ -36,96 +40,18 @@ export interface MemoryEstimate {
   blame: string;
 }
 
-type Options = Record<string, unknown>;
-const num = (options: Options, key: string, fallback: number): number => (typeof options[key] === 'number' ? (options[key] as number) : fallback);
-
-interface Shape {
-  parameters: number;
-  activationsPerExample: number;
-  /** Pointer of the width option (blamed when parameters dominate). */
-  width: string;
-}
-
-function retrievalShape(spec: ResolvedSpec): Shape {
-  const task = spec.task;
-  const model = spec.model;
-  const tokens = num(task, 'seqLen', 10);
-  const vs = num(task, 'searchFeatures', 8);
-  const vp = num(task, 'retrievalFeatures', 8);
-  const features = vs + vp + vs * vp;
-  const d = num(model, 'dim', 64);
-  const searchDim = num(model, 'searchDim', d);
-  const valueDim = num(model, 'valueDim', d);
-  const maps = model.name === 'compositional-attention' ? num(model, 'searches', 2) * (1 + num(model, 'retrievals', 4)) : num(model, 'heads', 2);
-  const width = Math.max(d, searchDim, valueDim);
-  return {
-    parameters: features * d + 4 * d * d + 3 * d * (searchDim + valueDim),
-    activationsPerExample: 16 * tokens * width + 4 * maps * tokens * tokens,
-    width: '/model/dim',
-  };
-}
-
-/** The relational tasks' longest sequence (dist3, identity-rules): 9 objects. */
-const RELATIONAL_OBJECTS = 9;
-const ENCODER_PARAMETERS = 200_000;
-const ENCODER_ACTIVATIONS_PER_OBJECT = 50_000;
-const OBJECT_FEATURES = 128;
-
-function relationalShape(spec: ResolvedSpec): Shape {
-  const model = spec.model;
-  const t = RELATIONAL_OBJECTS;
-  const base = { parameters: ENCODER_PARAMETERS, activationsPerExample: t * ENCODER_ACTIVATIONS_PER_OBJECT };
-  switch (model.name) {
-    case 'relational-transformer': {
-      const ff = num(model, 'feedForward', 512);
-      const heads = num(model, 'heads', 8) * (1 + num(model, 'retrievals', 8));
-      return {
-        parameters: base.parameters + 6 * OBJECT_FEATURES * OBJECT_FEATURES + 2 * OBJECT_FEATURES * ff,
-        activationsPerExample: base.activationsPerExample + t * (16 * OBJECT_FEATURES + 3 * ff) + 4 * heads * t * t,
-        width: '/model/feedForward',
-      };
-    }
-    case 'relational-lstm': {
-      const h = num(model, 'hidden', 512);
-      return {
-        parameters: base.parameters + 4 * h * (OBJECT_FEATURES + h + 1),
-        activationsPerExample: base.activationsPerExample + 16 * t * h,
-        width: '/model/hidden',
-      };
-    }
-    default: // corelnet: a T x T similarity and a small decoder
-      return { ...base, parameters: base.parameters + 2 * OBJECT_FEATURES * OBJECT_FEATURES + 256 * t * t, width: '/model' };
+/** The model's shape as its lab's manifest estimates it (src/core/<lab>/memory.ts). */
+function shapeOf(spec: ResolvedSpec): MemoryShape | undefined {
+  for (const lab of LABS) {
+    const model: ComponentManifest | undefined = lab.models.find((m) => m.name === spec.model.name);
+    if (model) return model.memory?.(spec);
   }
+  return undefined;
 }
-
-function posteriorShape(spec: ResolvedSpec): Shape {
-  const task = spec.task;
-  const model = spec.model;
-  const points = num(task, 'contextMax', 127) + num(task, 'heldOut', 100);
-  const d = num(model, 'dim', 64);
-  const layers = num(model, 'layers', 2);
-  const ff = num(model, 'feedForward', 128);
-  const heads = num(model, 'heads', 4);
-  const flow = num(model, 'flowBlocks', 6) * num(model, 'flowHidden', 64);
-  return {
-    parameters: layers * (4 * d * d + 2 * d * ff) + 4 * flow * num(model, 'flowHidden', 64),
-    activationsPerExample: layers * (points * (16 * d + 3 * ff) + 4 * heads * points * points) + 16 * flow,
-    width: '/model/dim',
-  };
-}
-
-const SHAPES: Record<string, (spec: ResolvedSpec) => Shape> = {
-  'multi-head-attention': retrievalShape,
-  'compositional-attention': retrievalShape,
-  corelnet: relationalShape,
-  'relational-transformer': relationalShape,
-  'relational-lstm': relationalShape,
-  'amortized-posterior': posteriorShape,
-};
 
 /** The estimate for a resolved spec, or undefined for a model family it does not know. */
 export function estimateTrainingMemory(spec: ResolvedSpec): MemoryEstimate | undefined {
-  const shape = SHAPES[spec.model.name]?.(spec);
+  const shape = shapeOf(spec);
   if (!shape) return undefined;
   const batchSize = spec.training.batchSize;
   const parameterBytes = shape.parameters * COPIES_PER_PARAMETER * FLOAT_BYTES;

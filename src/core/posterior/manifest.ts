@@ -4,6 +4,7 @@
  * it. No TensorFlow.js here: the factories and request handlers are in runtime.ts.
  */
 import { component, type LabManifest, type LearnedVerdict } from '../labManifest';
+import { posteriorShape } from './memory';
 import {
   amortizedPosteriorOptions,
   forwardKlOptions,
@@ -52,6 +53,7 @@ export const amortizedPosteriorModel = component({
   description:
     'Amortized posterior q(theta | D): a data-set encoder (transformer, DeepSets or GRU) and a posterior family (diagonal Gaussian or normalising flow). One forward pass per data set.',
   options: amortizedPosteriorOptions,
+  memory: posteriorShape,
 });
 
 export const forwardKlObjective = component({

@@ -5,6 +5,7 @@
  * runtime.ts.
  */
 import { component, type LabManifest, type SpecNames } from '../labManifest';
+import { relationalShape } from './memory';
 import { objectFolderFiles } from './objectFiles';
 import { corelnetOptions, crossEntropyOptions, relationalLstmOptions, relationalTaskOptions, relationalTransformerOptions } from './options';
 
@@ -41,6 +42,7 @@ export const corelnetModel = component({
   name: 'corelnet',
   description: 'CoRelNet: conv encoder, context normalisation, similarity matrix Z Z^T, masked row softmax, MLP decoder that sees only the relations (Kerg et al. 2022).',
   options: corelnetOptions,
+  memory: relationalShape,
 });
 
 export const relationalTransformerModel = component({
@@ -48,12 +50,14 @@ export const relationalTransformerModel = component({
   description:
     'Transformer baseline of the relational tasks: the same conv encoder, one self-attention layer (multi-head with 8 heads, or compositional with 8 searches), mean over objects, MLP head.',
   options: relationalTransformerOptions,
+  memory: relationalShape,
 });
 
 export const relationalLstmModel = component({
   name: 'relational-lstm',
   description: 'LSTM baseline of the relational tasks: the same conv encoder, an LSTM over the objects, the last state to the classes.',
   options: relationalLstmOptions,
+  memory: relationalShape,
 });
 
 export const crossEntropyObjective = component({

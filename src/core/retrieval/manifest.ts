@@ -5,6 +5,7 @@
  */
 import { component, type LabManifest } from '../labManifest';
 import { recordCoefficientValues } from './coefficients';
+import { retrievalShape } from './memory';
 import { compositionalRetrievalOptions, contextualRetrievalOptions, l1Options, multiHeadRetrievalOptions } from './options';
 
 export const contextualRetrievalTask = component({
@@ -19,6 +20,7 @@ export const multiHeadRetrievalModel = component({
   name: 'multi-head-attention',
   description: 'MLP encoder, one multi-head attention layer (searches rigidly paired with retrievals), MLP decoder.',
   options: multiHeadRetrievalOptions,
+  memory: retrievalShape,
 });
 
 export const compositionalRetrievalModel = component({
@@ -26,6 +28,7 @@ export const compositionalRetrievalModel = component({
   description:
     'MLP encoder, one compositional attention layer (S searches, R retrievals, each token picks a retrieval per search), MLP decoder.',
   options: compositionalRetrievalOptions,
+  memory: retrievalShape,
 });
 
 export const l1Objective = component({

@@ -8,15 +8,24 @@ import { Channel, type Notification, type Request } from '../../src/protocol/cha
 import { PanelHost, type PanelContext, type PanelController, type PanelProvider } from '../../src/host/panels/panelHost';
 import { FakeWindow, fakeUri, type FakeWebviewPanel } from '../helpers/fakeVscode';
 import type * as vscode from 'vscode';
+import type { LabManifest } from '../../src/core/labManifest';
 
 // ------------------------------------------------------------------ the fixture lab
 
-/** The part of a lab manifest the panel host reads. */
+/** The fixture lab's manifest: its panel entry gives the provider its view type and first title. */
 const fixtureManifest = {
   id: 'fixture',
   title: 'Fixture lab',
-  panel: { viewType: 'modelLab.fixture', command: 'modelLab.openFixture', title: 'Fixture' },
-} as const;
+  description: 'A lab that exists only in this test.',
+  tasks: [],
+  models: [],
+  objectives: [],
+  panel: { viewType: 'modelLab.fixture', title: 'Fixture', command: 'modelLab.openFixture' },
+  commands: [{ id: 'modelLab.openFixture', title: 'Open Fixture', icon: 'beaker', menus: [] }],
+  templates: { prefix: 'fixture-', label: 'Fixture' },
+  runContext: 'fixture',
+  hasLearned: () => ({ verdict: 'unknown', reason: 'a fixture learns nothing' }),
+} as const satisfies LabManifest;
 
 interface FixtureTarget {
   runId: string;

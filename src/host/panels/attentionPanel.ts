@@ -9,7 +9,6 @@ import * as vscode from 'vscode';
 import type { SessionClient } from '../../engine/engine';
 import type { RunSummary } from '../../protocol';
 import {
-  ATTENTION_VIEW_TYPE,
   DEFAULT_SUMMARY_EXAMPLES,
   type AttentionColumn,
   type AttentionPanelState,
@@ -71,8 +70,8 @@ type AttentionNotifications = ToAttentionPage['notifications'];
 
 export function attentionProvider(deps: AttentionDeps): PanelProvider<AttentionTarget, ToAttentionPage, FromAttentionPage> {
   return {
-    viewType: ATTENTION_VIEW_TYPE,
-    title: 'Attention',
+    viewType: retrievalLab.panel.viewType,
+    title: retrievalLab.panel.title,
     page: { bundle: 'attention', title: 'Attention composition', name: 'Attention panel' },
     targetFromState: (state) => {
       const saved = state as Partial<AttentionPanelState> | undefined;

@@ -13,7 +13,7 @@ import type { RunSummary } from '../../protocol';
 import type { RunDataSource } from './dashboardPanel';
 import { errorMessage } from '../../shared/errors';
 import type { Log } from '../output';
-import { POSTERIOR_VIEW_TYPE, type FromPosteriorPage, type PosteriorViewState, type ToPosteriorPage } from '../../protocol/posterior';
+import { type FromPosteriorPage, type PosteriorViewState, type ToPosteriorPage } from '../../protocol/posterior';
 import { runDescription, runIdOfCommandArg } from '../runsTreeModel';
 import { ensureTrustedToLookInside } from '../trust';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
@@ -50,8 +50,8 @@ type PosteriorNotifications = ToPosteriorPage['notifications'];
 
 export function posteriorProvider(deps: PosteriorPanelDeps): PanelProvider<PosteriorTarget, ToPosteriorPage, FromPosteriorPage> {
   return {
-    viewType: POSTERIOR_VIEW_TYPE,
-    title: 'Posterior',
+    viewType: posteriorLab.panel.viewType,
+    title: posteriorLab.panel.title,
     page: { bundle: 'posterior', title: 'Model Lab Posterior', name: 'Posterior panel' },
     targetFromState: (state) => {
       const runId = (state as Partial<PosteriorViewState> | undefined)?.runId;

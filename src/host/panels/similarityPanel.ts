@@ -14,7 +14,6 @@ import type { EngineHost } from '../engineHost';
 import { logError, type Log } from '../output';
 import type { RunRegistry } from '../runRegistry';
 import {
-  SIMILARITY_VIEW_TYPE,
   type FromSimilarityPage,
   type SimilarityRunInfo,
   type SimilarityTarget,
@@ -26,8 +25,6 @@ import { labOf } from '../../core/labList';
 import { hasSimilarityMatrix, relationalLab, unseenSimilarity } from '../../core/relational/manifest';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
 import { panelHost, registerPanel, type PanelRegistration } from './registration';
-
-export { SIMILARITY_VIEW_TYPE };
 
 type SimilarityNotifications = ToSimilarityPage['notifications'];
 const COMMAND = 'modelLab.openSimilarity';
@@ -57,8 +54,8 @@ export function similarityProvider(
   show: (target: SimilarityTarget) => void,
 ): PanelProvider<SimilarityTarget, ToSimilarityPage, FromSimilarityPage> {
   return {
-    viewType: SIMILARITY_VIEW_TYPE,
-    title: 'Similarity',
+    viewType: relationalLab.panel.viewType,
+    title: relationalLab.panel.title,
     page: { bundle: 'similarity', title: 'Similarity', name: 'Similarity panel' },
     targetFromState: (state) => {
       const target = (state as { target?: SimilarityTarget } | undefined)?.target;

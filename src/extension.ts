@@ -8,12 +8,12 @@ import { registerCommands } from './host/commands';
 import { SpecDiagnostics } from './host/diagnostics';
 import { EngineHost } from './host/engineHost';
 import { createOutputChannel, logTo } from './host/output';
-import { registerAttentionPanel } from './host/panels/attentionPanel';
-import { dashboardProvider, registerDashboardPanel } from './host/panels/dashboardPanel';
+import { attentionPanel } from './host/panels/attentionPanel';
+import { dashboardPanel, dashboardProvider } from './host/panels/dashboardPanel';
 import { registerLiveView } from './host/panels/liveView';
-import { registerPosteriorPanel } from './host/panels/posteriorPanel';
-import { panelHost, type PanelDeps, type PanelRegistration } from './host/panels/registration';
-import { registerSimilarityPanel } from './host/panels/similarityPanel';
+import { posteriorPanel } from './host/panels/posteriorPanel';
+import { panelHost, type PanelDeps, type PanelModule } from './host/panels/registration';
+import { similarityPanel } from './host/panels/similarityPanel';
 import { RunRegistry } from './host/runRegistry';
 import { RunsTree } from './host/runsTree';
 import { RunsWatcher } from './host/runsWatcher';
@@ -21,8 +21,8 @@ import { SETTINGS_SECTION } from './host/settings';
 import { StatusBar } from './host/statusBar';
 import { TrainingController } from './host/training';
 
-/** Every editor panel: each registers its serializer and the commands that open it. */
-const PANELS: readonly PanelRegistration[] = [registerDashboardPanel, registerAttentionPanel, registerPosteriorPanel, registerSimilarityPanel];
+/** Every editor panel: each registers its serializer and the commands that open it; a lab's also draws its Live miniature. */
+const PANELS: readonly PanelModule[] = [dashboardPanel, attentionPanel, posteriorPanel, similarityPanel];
 
 let engineHost: EngineHost | undefined;
 
@@ -43,7 +43,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const hostEngine = engineHost;
   const dashboards = panelHost({ context, log }, dashboardProvider(context, registry));
   const panelDeps: PanelDeps = { context, registry, engineHost: hostEngine, training, log, dashboards };
-  const liveView = registerLiveView(panelDeps);
+  const liveView = registerLiveView(panelDeps, PANELS);
   const tree = new RunsTree(registry, (runId) => liveView.showRun(runId));
 
   context.subscriptions.push(
@@ -55,7 +55,7 @@ export function activate(context: vscode.ExtensionContext): void {
     tree,
     registerTrainCodeLens(),
     ...registerCommands({ context, registry, training, tree, liveView, dashboards, output, log }),
-    ...PANELS.flatMap((register) => register(panelDeps)),
+    ...PANELS.flatMap((panel) => panel.register(panelDeps)),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration(SETTINGS_SECTION)) hostEngine.settingsChanged();
     }),

@@ -16,6 +16,7 @@ import {
   type FromAttentionPage,
   type ToAttentionPage,
 } from '../../protocol/attention';
+import type { SpecNames } from '../../core/labManifest';
 import { labOf } from '../../core/labList';
 import { retrievalLab } from '../../core/retrieval/manifest';
 import { registerTrainComparison } from '../attentionComparison';
@@ -26,7 +27,7 @@ import type { RunRegistry } from '../runRegistry';
 import { runDescription, runIdOfCommandArg } from '../runsTreeModel';
 import { ensureTrustedToLookInside } from '../trust';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
-import { panelHost, registerPanel, type PanelRegistration } from './registration';
+import { panelHost, registerPanel, type DrawMiniature, type PanelModule, type PanelRegistration } from './registration';
 
 export interface AttentionDeps {
   registry: RunRegistry;
@@ -65,6 +66,30 @@ export const registerAttentionPanel: PanelRegistration = (deps) => {
     registerTrainComparison(deps),
   ];
 };
+
+/** The Attention panel in the panel list, with its lab's picture in the Live view. */
+export const attentionPanel: PanelModule = {
+  register: registerAttentionPanel,
+  miniature: { lab: retrievalLab.id, draw: drawSelectionMiniature },
+};
+
+/** The Live view's picture of a retrieval run: the retrieval each search picks, per token, in example 0. */
+async function drawSelectionMiniature(session: SessionClient, spec: SpecNames): ReturnType<DrawMiniature> {
+  const splits = await session.request('splits', {});
+  // The held-out split, as the Attention panel opens: that is where composition shows.
+  const split = splits[splits.length - 1];
+  const example = await session.request('attentionExample', { split, index: 0 });
+  return {
+    caption: `retrieval selection, ${split} example 0, step ${session.step}`,
+    picture: {
+      kind: 'attention',
+      matrix: example.selection.map((token) => token.flat()),
+      searches: example.searches,
+      retrievals: example.retrievals,
+      groupPrefix: spec.model.name === 'multi-head-attention' ? 'h' : 's',
+    },
+  };
+}
 
 type AttentionNotifications = ToAttentionPage['notifications'];
 

@@ -13,7 +13,7 @@ import { buildMetricsCsv } from '../../shared/csv';
 import type { Disposable } from '../../shared/disposable';
 import { errorMessage } from '../../shared/errors';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
-import { registerPanel, type PanelRegistration } from './registration';
+import { registerPanel, type PanelModule, type PanelRegistration } from './registration';
 
 export { DASHBOARD_VIEW_TYPE };
 
@@ -42,6 +42,9 @@ export interface RunDataSource {
  * open dashboards.
  */
 export const registerDashboardPanel: PanelRegistration = (deps) => registerPanel(deps, deps.dashboards);
+
+/** The dashboard in the panel list. */
+export const dashboardPanel: PanelModule = { register: registerDashboardPanel };
 
 /** A dashboard shows a set of runs (their ids); the same set in another order is the same dashboard. */
 export function dashboardProvider(context: vscode.ExtensionContext, source: RunDataSource): PanelProvider<string[], ToDashboardPage, FromDashboardPage> {

@@ -3,11 +3,10 @@
  * the user selected (`showRun(id)`), or with no selection the active run (else the newest).
  * When another run starts training while the shown one is idle, the view switches to it.
  * For runs of a lab with a panel (attention, posterior, CoRelNet similarity) it also shows the
- * lab's miniature: a key picture computed by an inference session on the latest checkpoint.
+ * lab's miniature: a key picture computed by an inference session on the latest checkpoint,
+ * drawn by the lab's panel module (`PanelModule.miniature`), so the view itself knows no lab.
  */
 import * as vscode from 'vscode';
-import { sampleRows, type SampleMatrix } from '../../shared/sampleMatrix';
-import { trialView } from '../../core/relational/panelData';
 import type { SessionClient } from '../../engine/engine';
 import type { BackendInfo, RunSummary } from '../../protocol';
 import { LIVE_VIEW_ID, type FromLivePage, type LabMiniature, type ToLivePage } from '../../protocol/live';
@@ -16,9 +15,9 @@ import { errorMessage } from '../../shared/errors';
 import type { RunDataSource } from './dashboardPanel';
 import type { Log } from '../output';
 import { activeByPreference } from '../runsTreeModel';
-import type { LabMiniatureManifest } from '../../core/labManifest';
+import type { SpecNames } from '../../core/labManifest';
 import { labOf, specNames } from '../../core/labList';
-import type { PanelDeps } from './registration';
+import type { DrawMiniature, PanelDeps, PanelModule } from './registration';
 import { WebviewPage } from './webviewPage';
 
 export { LIVE_VIEW_ID };
@@ -32,6 +31,8 @@ export interface LiveViewDeps {
   engine?: { openSession(runDir: string, step?: number): Promise<SessionClient> };
   /** Opens the dashboard of a run (the view's button). */
   dashboards: Pick<PanelDeps['dashboards'], 'show'>;
+  /** Each lab's picture of a run, by lab id (the panels' `miniature`). */
+  miniatures?: ReadonlyMap<string, DrawMiniature>;
   log?: Log;
 }
 
@@ -52,7 +53,8 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
     private readonly deps: LiveViewDeps,
   ) {
     if (deps.engine) {
-      const miniatures = new LabMiniatureFeed(deps.engine, source, (message) => this.notify('miniature', message), deps.log);
+      const drawings = deps.miniatures ?? new Map<string, DrawMiniature>();
+      const miniatures = new LabMiniatureFeed(deps.engine, source, drawings, (message) => this.notify('miniature', message), deps.log);
       this.miniatures = miniatures;
       this.subscriptions.push(miniatures, vscode.workspace.onDidGrantWorkspaceTrust(() => miniatures.show(this.shown, { replay: true })));
     }
@@ -177,10 +179,14 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
   }
 }
 
-/** Registers the provider for the `modelLab.live` webview view and returns it (for showRun). */
-export function registerLiveView(deps: Pick<PanelDeps, 'context' | 'registry' | 'engineHost' | 'dashboards' | 'log'>): LiveViewProvider {
+/** Registers the provider for the `modelLab.live` webview view and returns it (for showRun); `panels` draw their labs' miniatures. */
+export function registerLiveView(
+  deps: Pick<PanelDeps, 'context' | 'registry' | 'engineHost' | 'dashboards' | 'log'>,
+  panels: readonly PanelModule[],
+): LiveViewProvider {
   const { context } = deps;
-  const provider = new LiveViewProvider(context, deps.registry, { engine: deps.engineHost, dashboards: deps.dashboards, log: deps.log });
+  const miniatures = new Map(panels.flatMap((panel) => (panel.miniature ? [[panel.miniature.lab, panel.miniature.draw] as const] : [])));
+  const provider = new LiveViewProvider(context, deps.registry, { engine: deps.engineHost, dashboards: deps.dashboards, miniatures, log: deps.log });
   context.subscriptions.push(vscode.window.registerWebviewViewProvider(LIVE_VIEW_ID, provider));
   return provider;
 }
@@ -197,22 +203,23 @@ function attempt<T>(read: () => T): T | undefined {
 
 /** While a run trains, a new checkpoint is looked for at most this often. */
 const MINIATURE_REFRESH_MS = 10_000;
-const POSTERIOR_SAMPLES = 200;
 
-/** The picture a run's lab draws in the Live view, and the button that opens its panel. */
+/** How a run's lab draws it in the Live view, and the button that opens its panel. */
 interface Miniature {
-  kind: LabMiniatureManifest['kind'];
+  spec: SpecNames;
+  draw: DrawMiniature;
   open: LabMiniature['open'];
 }
 
-/** The miniature that fits the run, from its lab's manifest; undefined: none. */
-function miniatureOf(spec: unknown): Miniature | undefined {
+/** The miniature that fits the run, from its lab's manifest and panel; undefined: none. */
+function miniatureOf(spec: unknown, drawings: ReadonlyMap<string, DrawMiniature>): Miniature | undefined {
   const lab = labOf(spec);
   const names = specNames(spec);
-  if (!lab?.miniature || !lab.panel || !names) return undefined;
+  const draw = lab && drawings.get(lab.id);
+  if (!lab?.miniature || !lab.panel || !names || !draw) return undefined;
   // E.g. a relational run's miniature is its similarity matrix: CoRelNet's alone has one.
   if (lab.miniature.shows && !lab.miniature.shows(names)) return undefined;
-  return { kind: lab.miniature.kind, open: { command: lab.panel.command, label: lab.miniature.openLabel } };
+  return { spec: names, draw, open: { command: lab.panel.command, label: lab.miniature.openLabel } };
 }
 
 /**
@@ -236,6 +243,7 @@ class LabMiniatureFeed implements Disposable {
   constructor(
     private readonly engine: NonNullable<LiveViewDeps['engine']>,
     private readonly source: RunDataSource,
+    private readonly drawings: ReadonlyMap<string, DrawMiniature>,
     private readonly send: (message: LiveNotifications['miniature']['params']) => void,
     private readonly log?: Log,
   ) {}
@@ -250,7 +258,7 @@ class LabMiniatureFeed implements Disposable {
       this.run = run;
       if (options.replay) this.send({ runId: run?.id, miniature: this.latest });
     }
-    if (run && miniatureOf(attempt(() => this.source.readSpec(run.id)))) this.schedule(options.replay === true);
+    if (run && this.miniatureOf(run)) this.schedule(options.replay === true);
   }
 
   /** The miniature's button: the lab's full panel for this run. */
@@ -291,7 +299,7 @@ class LabMiniatureFeed implements Disposable {
 
   private async look(): Promise<void> {
     const run = this.run;
-    const lab = run && miniatureOf(attempt(() => this.source.readSpec(run.id)));
+    const lab = run && this.miniatureOf(run);
     // Restricted Mode: no session on a run folder that may have come with the workspace; the
     // miniature appears once the workspace is trusted (see onDidGrantWorkspaceTrust below).
     if (!run || !lab || !vscode.workspace.isTrusted) return;
@@ -304,7 +312,7 @@ class LabMiniatureFeed implements Disposable {
       const newest = steps[steps.length - 1];
       if (newest !== undefined && newest !== session.step) await session.request('load', { step: newest });
       if (this.latest?.step === session.step) return;
-      const miniature = await this.compute(lab, run.id, session);
+      const miniature: LabMiniature = { runId: run.id, step: session.step, open: lab.open, ...(await lab.draw(session, lab.spec)) };
       if (this.run?.id !== run.id) return;
       this.latest = miniature;
       this.lastProblem = '';
@@ -334,52 +342,8 @@ class LabMiniatureFeed implements Disposable {
     }
   }
 
-  private async compute(lab: Miniature, runId: string, session: SessionClient): Promise<LabMiniature> {
-    const step = session.step;
-    const modelName = (attempt(() => this.source.readSpec(runId)) as { model?: { name?: unknown } } | undefined)?.model?.name;
-    const open = lab.open;
-    switch (lab.kind) {
-      case 'attention': {
-        const splits = await session.request('splits', {});
-        // The held-out split, as the Attention panel opens: that is where composition shows.
-        const split = splits[splits.length - 1];
-        const example = await session.request('attentionExample', { split, index: 0 });
-        return {
-          runId, step, open,
-          caption: `retrieval selection, ${split} example 0, step ${step}`,
-          picture: {
-            kind: 'attention',
-            matrix: example.selection.map((token) => token.flat()),
-            searches: example.searches,
-            retrievals: example.retrievals,
-            groupPrefix: modelName === 'multi-head-attention' ? 'h' : 's',
-          },
-        };
-      }
-      case 'posterior': {
-        const example = await session.request('posteriorExample', { index: 0 });
-        const result = await session.request('posteriorSamples', { data: example.data, samples: POSTERIOR_SAMPLES, seed: 0 });
-        const dims = Math.min(2, example.theta.length);
-        const cut = (samples: SampleMatrix) => sampleRows(samples, dims);
-        const axes = example.task.thetaNames.slice(0, dims);
-        return {
-          runId, step, open,
-          caption: `posterior of ${axes.join(', ')}: network${result.exact ? ' vs exact' : ''}, data set 0, step ${step}`,
-          picture: { kind: 'posterior', axes, network: cut(result.samples), ...(result.exact ? { exact: cut(result.exact.samples) } : {}), truth: example.theta.slice(0, dims) },
-        };
-      }
-      case 'similarity': {
-        const splits = await session.request('splits', {});
-        const split = splits.includes('test') ? 'test' : splits[0];
-        const trial = trialView(await session.request('example', { split, index: 0 }));
-        if (!trial.similarity) throw new Error('the model returned no similarity matrix');
-        return {
-          runId, step, open,
-          caption: `similarity matrix, ${split} trial 0${trial.kind ? ` (${trial.kind})` : ''}, step ${step}`,
-          picture: { kind: 'similarity', matrix: trial.similarity },
-        };
-      }
-    }
+  private miniatureOf(run: RunSummary): Miniature | undefined {
+    return miniatureOf(attempt(() => this.source.readSpec(run.id)), this.drawings);
   }
 
   private report(run: RunSummary, error: unknown): void {

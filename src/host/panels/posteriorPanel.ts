@@ -17,7 +17,8 @@ import { type FromPosteriorPage, type PosteriorViewState, type ToPosteriorPage }
 import { runDescription, runIdOfCommandArg } from '../runsTreeModel';
 import { ensureTrustedToLookInside } from '../trust';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
-import { panelHost, registerPanel, type PanelRegistration } from './registration';
+import { sampleRows, type SampleMatrix } from '../../shared/sampleMatrix';
+import { panelHost, registerPanel, type DrawMiniature, type PanelModule, type PanelRegistration } from './registration';
 
 export const OPEN_POSTERIOR_COMMAND = 'modelLab.openPosterior';
 
@@ -45,6 +46,27 @@ export const registerPosteriorPanel: PanelRegistration = (deps) => {
     },
   });
 };
+
+/** The Posterior panel in the panel list, with its lab's picture in the Live view. */
+export const posteriorPanel: PanelModule = {
+  register: registerPosteriorPanel,
+  miniature: { lab: posteriorLab.id, draw: drawPosteriorMiniature },
+};
+
+const MINIATURE_SAMPLES = 200;
+
+/** The Live view's picture of a posterior run: network samples (against the exact ones) for simulated data set 0. */
+async function drawPosteriorMiniature(session: SessionClient): ReturnType<DrawMiniature> {
+  const example = await session.request('posteriorExample', { index: 0 });
+  const result = await session.request('posteriorSamples', { data: example.data, samples: MINIATURE_SAMPLES, seed: 0 });
+  const dims = Math.min(2, example.theta.length);
+  const cut = (samples: SampleMatrix) => sampleRows(samples, dims);
+  const axes = example.task.thetaNames.slice(0, dims);
+  return {
+    caption: `posterior of ${axes.join(', ')}: network${result.exact ? ' vs exact' : ''}, data set 0, step ${session.step}`,
+    picture: { kind: 'posterior', axes, network: cut(result.samples), ...(result.exact ? { exact: cut(result.exact.samples) } : {}), truth: example.theta.slice(0, dims) },
+  };
+}
 
 type PosteriorNotifications = ToPosteriorPage['notifications'];
 

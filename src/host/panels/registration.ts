@@ -1,10 +1,14 @@
 /**
- * How a panel joins the extension: every editor panel module exports one `PanelRegistration`
- * (its serializer and the commands that open it), and src/extension.ts registers them through
- * one list. An open command resolves to the target to show (or undefined when the user cancelled
- * or was told why not); the panel host reveals or creates the panel.
+ * How a panel joins the extension: every editor panel module exports one `PanelModule` (its
+ * registration: serializer and the commands that open it; for a lab panel, the lab's picture in
+ * the Live view), and src/extension.ts registers them through one list. An open command resolves
+ * to the target to show (or undefined when the user cancelled or was told why not); the panel
+ * host reveals or creates the panel.
  */
 import * as vscode from 'vscode';
+import type { SpecNames } from '../../core/labManifest';
+import type { SessionClient } from '../../engine/engine';
+import type { LabMiniature } from '../../protocol/live';
 import type { EngineHost } from '../engineHost';
 import { logError, type Log } from '../output';
 import type { RunRegistry } from '../runRegistry';
@@ -26,6 +30,16 @@ export interface PanelDeps {
 
 /** The one registration shape: returns what the extension disposes on deactivation. */
 export type PanelRegistration = (deps: PanelDeps) => vscode.Disposable[];
+
+/** A lab's picture of a run in the Live view, from an inference session on its latest checkpoint. */
+export type DrawMiniature = (session: SessionClient, spec: SpecNames) => Promise<Pick<LabMiniature, 'caption' | 'picture'>>;
+
+/** One entry of the panel list (src/extension.ts). */
+export interface PanelModule {
+  register: PanelRegistration;
+  /** The Live view's picture of a run of this panel's lab (`lab`: the manifest's id; it declares the miniature). */
+  miniature?: { lab: string; draw: DrawMiniature };
+}
 
 /** Opens a panel from a command's arguments: the target to show, or undefined. */
 // Command arguments are whatever VS Code passes (tree node, id, nothing): `...args: any[]` (allowed by the lint config).

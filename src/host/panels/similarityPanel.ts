@@ -24,7 +24,7 @@ import { ensureTrusted, ensureTrustedToLookInside } from '../trust';
 import { labOf } from '../../core/labList';
 import { hasSimilarityMatrix, relationalLab, unseenSimilarity } from '../../core/relational/manifest';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
-import { panelHost, registerPanel, type PanelRegistration } from './registration';
+import { panelHost, registerPanel, type DrawMiniature, type PanelModule, type PanelRegistration } from './registration';
 
 type SimilarityNotifications = ToSimilarityPage['notifications'];
 const COMMAND = 'modelLab.openSimilarity';
@@ -47,6 +47,24 @@ export const registerSimilarityPanel: PanelRegistration = (deps) => {
     },
   });
 };
+
+/** The Similarity panel in the panel list, with its lab's picture in the Live view. */
+export const similarityPanel: PanelModule = {
+  register: registerSimilarityPanel,
+  miniature: { lab: relationalLab.id, draw: drawSimilarityMiniature },
+};
+
+/** The Live view's picture of a relational run: the similarity matrix of trial 0 (the manifest says which models have one). */
+async function drawSimilarityMiniature(session: SessionClient): ReturnType<DrawMiniature> {
+  const splits = await session.request('splits', {});
+  const split = splits.includes('test') ? 'test' : splits[0];
+  const trial = trialView(await session.request('example', { split, index: 0 }));
+  if (!trial.similarity) throw new Error('the model returned no similarity matrix');
+  return {
+    caption: `similarity matrix, ${split} trial 0${trial.kind ? ` (${trial.kind})` : ''}, step ${session.step}`,
+    picture: { kind: 'similarity', matrix: trial.similarity },
+  };
+}
 
 /** `show` opens another panel of this kind (a sweep's member). */
 export function similarityProvider(

@@ -9,6 +9,7 @@
  */
 import type * as vscode from 'vscode';
 import { Channel, type Messages, type Notification } from '../../protocol/channel';
+import type { Disposable } from '../../shared/disposable';
 import type { Log } from '../../shared/log';
 import { buildWebviewHtml, WebviewPageLoader, webviewOptions } from './webviewHtml';
 import { webviewPort, whenReady } from './webviewPort';
@@ -38,7 +39,7 @@ export class WebviewPage<Local extends Messages = Messages, Remote extends PageM
   /** To and from the page; posts nothing while the page is not ready. */
   readonly channel: Channel<Local, Remote>;
   private readonly loader: WebviewPageLoader;
-  private readonly subscriptions: { dispose(): void }[] = [];
+  private readonly subscriptions: Disposable[] = [];
 
   constructor(private readonly options: WebviewPageOptions) {
     const { webview, extensionUri } = options;

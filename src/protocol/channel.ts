@@ -10,6 +10,7 @@
  * thrown: webview messages are untrusted input. Pure TypeScript (no DOM, node or vscode): the
  * host, the worker and the webviews bundle it.
  */
+import type { Disposable } from '../shared/disposable';
 import { errorMessage } from '../shared/errors';
 
 /** A request whose reply type travels with it (the fields are phantom: types only). */
@@ -40,7 +41,7 @@ export type Envelope =
 /** Where envelopes go and come from: a worker thread, a webview's postMessage, a page's window. */
 export interface Port {
   post(envelope: Envelope): void;
-  onReceive(listener: (message: unknown) => void): { dispose(): void };
+  onReceive(listener: (message: unknown) => void): Disposable;
 }
 
 export interface ChannelOptions {
@@ -67,7 +68,7 @@ export class Channel<Local extends Messages, Remote extends Messages> {
   // Maps, not objects: a method named `__proto__` or `toString` must find no handler.
   private readonly requestHandlers = new Map<string, Handler>();
   private readonly notificationHandlers = new Map<string, Set<Handler>>();
-  private readonly subscription: { dispose(): void };
+  private readonly subscription: Disposable;
   private disposed = false;
 
   constructor(
@@ -105,7 +106,7 @@ export class Channel<Local extends Messages, Remote extends Messages> {
   onRequest<K extends keyof RequestsOf<Remote> & string>(
     method: K,
     handler: (params: RequestsOf<Remote>[K]['params']) => RequestsOf<Remote>[K]['reply'] | Promise<RequestsOf<Remote>[K]['reply']>,
-  ): { dispose(): void } {
+  ): Disposable {
     if (this.requestHandlers.has(method)) throw new Error(`Channel: a handler for request '${method}' is already registered`);
     this.requestHandlers.set(method, handler as Handler);
     return {
@@ -119,7 +120,7 @@ export class Channel<Local extends Messages, Remote extends Messages> {
   onNotification<K extends keyof NotificationsOf<Remote> & string>(
     method: K,
     handler: (params: NotificationsOf<Remote>[K]['params']) => void,
-  ): { dispose(): void } {
+  ): Disposable {
     let handlers = this.notificationHandlers.get(method);
     if (!handlers) this.notificationHandlers.set(method, (handlers = new Set()));
     const registered = handler as Handler;

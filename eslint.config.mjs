@@ -2,8 +2,8 @@
 // ones), and the import boundaries between the layers (README "Development", issue 19):
 //   - `vscode` only in the extension host: never in core, engine, runs, shared, protocol, the CLI
 //     or a webview;
-//   - host code and webview code never import each other: what both need lives in src/shared
-//     or src/protocol;
+//   - host code and webview code never import each other (nor does a webview import the engine
+//     or the run store, which need Node): what both sides need lives in src/shared or src/protocol;
 //   - TensorFlow.js never in the host, shared, protocol, a webview or a lab's manifest, so the
 //     extension bundle carries no tfjs and reading a spec loads no model.
 // `npm run lint` runs it, and `npm test` runs that first. test/unit/lintBoundaries.test.ts checks
@@ -26,8 +26,14 @@ const noTfjs = (who) => ({
 const noWebview = {
   patterns: [{ regex: '^(\\.\\./)+webview(/|$)', message: `Extension code never imports webview code: share it through src/shared or src/protocol ${BOUNDARY}.` }],
 };
-const noHost = {
-  patterns: [{ regex: '^(\\.\\./)+src/host(/|$)', message: `Webview code never imports host code: share it through src/shared or src/protocol ${BOUNDARY}.` }],
+// The extension side runs in Node (and the host in VS Code's); a page runs in a browser.
+const noExtensionSide = {
+  patterns: [
+    {
+      regex: '^(\\.\\./)+src/(host|engine|runs|extension|cli)(/|$)',
+      message: `Webview code never imports host, engine or run-store code: share it through src/shared or src/protocol ${BOUNDARY}.`,
+    },
+  ],
 };
 
 /**
@@ -88,5 +94,5 @@ export default defineConfig(
   restrict(['src/protocol/**/*.ts'], noWebview, noVscode('src/protocol'), noTfjs('src/protocol')),
   restrict(['src/host/**/*.ts', 'src/extension.ts'], noWebview, noTfjs('The extension host')),
   restrict(['src/core/**/manifest.ts'], noWebview, noVscode('A lab manifest'), noTfjs('A lab manifest')),
-  restrict(['webview/**/*.ts'], noHost, noVscode('Webview code'), noTfjs('Webview code')),
+  restrict(['webview/**/*.ts'], noExtensionSide, noVscode('Webview code'), noTfjs('Webview code')),
 );

@@ -77,9 +77,10 @@ export const unseenSimilarity = (spec: SpecNames): 'upper' | 'none' =>
   hasSimilarityMatrix(spec) && spec.model.normalisation !== 'softmax' ? 'upper' : 'none';
 
 /**
- * Chance is 0.5 on same-diff and rmts, 0.25 on dist3 and identity-rules; the CoRelNet templates
- * reach 0.98-1.0 within 300-500 steps, and a baseline that fits its training objects does so
- * too on the training split (examples/relational-sweep.lab.json). 0.8 on the training split is
+ * Chance is 0.5 on same-diff and rmts, 0.25 on dist3 and identity-rules. CoRelNet is perfect even
+ * on held-out objects with the official code (docs/research/relational-corelnet.md) and the
+ * templates reach 0.98-1.0 within 300-500 steps; a baseline that fits its training objects does
+ * so on the training split too (examples/relational-sweep.lab.json). 0.8 on the training split is
  * 0.3 above chance on the two-class tasks and more than three times chance on the four-class
  * ones: the model has learned the relation on the objects it trained on. The test split (unseen
  * objects) is what the lab studies, so it is not part of the rule.

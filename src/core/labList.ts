@@ -1,7 +1,8 @@
 /**
  * The labs, as their manifests: the one list. A new lab adds one line here (and its runtime to
- * src/core/labs.ts, which the worker loads). Every question about a run's lab goes through
- * `labOf`: the Runs view's context value, the panels' pickers, the Live miniature.
+ * src/core/labs.ts, which the worker loads, and its request types to src/core/labRequests.ts).
+ * Every question about a run's lab goes through `labOf`: the Runs view's context value, the
+ * panels' pickers, the Live miniature, which lab answers an inspection request.
  * Pure: no TensorFlow.js, no vscode (the extension host bundles it).
  */
 import type { LabManifest, SpecNames } from './labManifest';

@@ -15,11 +15,23 @@ export { Type, type Static };
 
 /** The options object of one task, model or objective (`name` excluded: the schema adds it). */
 export function componentOptions<P extends TProperties>(properties: P): TObject<P> {
-  const schema = Type.Object(properties);
+  const schema = Type.Object(withTypeFirst(properties));
   const required = ((schema.required ?? []) as string[]).filter((key) => (properties[key] as { default?: unknown }).default === undefined);
   const { required: _all, ...rest } = schema;
   // Spread keeps TypeBox's symbol keys (its own bookkeeping; JSON and Ajv never see them).
   return (required.length > 0 ? { ...rest, required } : rest) as TObject<P>;
+}
+
+/**
+ * Each field's `type` (and an array's `items`) first, as the schemas were written before TypeBox
+ * (which puts them after the options): dist/experiment.schema.json stays byte for byte the same.
+ */
+function withTypeFirst<P extends TProperties>(properties: P): P {
+  const reordered = Object.entries(properties).map(([key, field]) => {
+    const { type, items, ...rest } = field as { type?: unknown; items?: unknown };
+    return [key, { ...(type !== undefined ? { type } : {}), ...(items !== undefined ? { items } : {}), ...rest }];
+  });
+  return Object.fromEntries(reordered) as P;
 }
 
 /**

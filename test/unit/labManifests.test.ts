@@ -13,6 +13,9 @@ import { findModel, modelEntries, objectiveEntries, taskEntries } from '../../sr
 import { train } from '../../src/core/train';
 import { InferenceSessions } from '../../src/engine/sessions';
 import { DiskRunSink, createRun } from '../../src/runs/store';
+import { ATTENTION_VIEW_TYPE } from '../../src/protocol/attention';
+import { POSTERIOR_VIEW_TYPE } from '../../src/protocol/posterior';
+import { SIMILARITY_VIEW_TYPE } from '../../src/protocol/similarity';
 import { useWasmBackend } from '../helpers/backend';
 import { retrievalSpec } from '../helpers/specs';
 
@@ -67,6 +70,14 @@ test('every manifest is joined to its runtime: one factory per component, reques
   assert.equal(inspectionRequest('attentionExample')?.lab, 'retrieval');
   assert.equal(inspectionRequest('example'), undefined, 'the session answers example itself');
   assert.ok(findModel('corelnet')?.create, 'the worker registry builds models');
+});
+
+test("each panel's view type is the one its page's protocol names, and each panel command is one of its lab's commands", () => {
+  const viewTypes = Object.fromEntries(LABS.map((lab) => [lab.id, lab.panel?.viewType]));
+  assert.deepEqual(viewTypes, { retrieval: ATTENTION_VIEW_TYPE, relational: SIMILARITY_VIEW_TYPE, posterior: POSTERIOR_VIEW_TYPE });
+  for (const lab of LABS) {
+    if (lab.panel) assert.ok(lab.commands.some((command) => command.id === lab.panel!.command), lab.id);
+  }
 });
 
 test('hasLearned: each lab states its rule on the final metrics, and says when it cannot judge', () => {

@@ -59,13 +59,12 @@ export interface PanelController {
 /** What the host gives a controller. */
 export interface PanelContext<Target, Local extends Messages = Messages, Remote extends PageMessages = PageMessages> {
   /** Messages to and from the page; posts nothing while the page is not ready. */
-  readonly page: Pick<WebviewPage<Local, Remote>, 'channel' | 'ready'>;
+  readonly page: Pick<WebviewPage<Local, Remote>, 'channel'>;
   setTitle(title: string): void;
   /** The panel now shows another target (e.g. a run was added): `show` finds it under the new key. */
   setTarget(target: Target): void;
   /** Targets of every open panel of this kind, this one included. */
   openTargets(): Target[];
-  readonly log?: Log;
 }
 
 // vscode.ViewColumn.Active, without importing 'vscode' at run time (see the header).
@@ -144,7 +143,6 @@ export class PanelHost<Target, Local extends Messages = Messages, Remote extends
         setTitle: (title) => (panel.title = title),
         setTarget: (next) => (entry.target = next),
         openTargets: () => this.targets(),
-        log: env.log,
       });
     } catch (error) {
       panel.dispose(); // leaves the open set through onDidDispose

@@ -10,14 +10,14 @@ import { instantiateTemplate, listTemplates, TemplateError, TEMPLATE_SUFFIX, typ
 import type { RunSummary } from '../protocol';
 import { RunLockedError } from '../runs/ownership';
 import { deleteRun, updateRunMeta } from '../runs/reader';
-import { isLabFile } from './diagnostics';
+import { isLabFile } from './editor/diagnostics';
 import type { LiveViewProvider } from './panels/liveView';
 import type { PanelDeps } from './panels/registration';
 import { logError, type Log } from './output';
-import type { RunRegistry } from './runRegistry';
-import type { RunsTree, RunsTreeNode } from './runsTree';
-import { isActive, isResumable, parseTags, runDescription, runIdOfCommandArg } from './runsTreeModel';
-import type { TrainingController } from './training';
+import type { RunRegistry } from './runs/runRegistry';
+import type { RunsTree, RunsTreeNode } from './runs/runsTree';
+import { isActive, isResumable, parseTags, runDescription, runIdOfCommandArg } from './runs/runsTreeModel';
+import type { TrainingController } from './training/training';
 
 export const WALKTHROUGH_ID = 'modelLab.gettingStarted';
 

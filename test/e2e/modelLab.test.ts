@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { missingFeature, openSession, type Needs, type Session } from './harness';
 import { modelLabVsix } from './paths';
 import { parseSpec } from '../../src/core/spec/validate';
-import { problemMessage } from '../../src/host/specProblems';
+import { problemMessage } from '../../src/host/editor/specProblems';
 import {
   checkpointSteps,
   listRunDirs,

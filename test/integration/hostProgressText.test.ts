@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MetricRecord } from '../../src/protocol';
-import { formatNumber, latestLoss, progressText } from '../../src/host/progressText';
+import { formatNumber, latestLoss, progressText } from '../../src/host/training/progressText';
 
 test('latest loss: the newest record that has one, train/loss preferred', () => {
   const records: MetricRecord[] = [

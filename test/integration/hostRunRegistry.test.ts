@@ -7,7 +7,7 @@ import { parseSpec } from '../../src/core/spec/validate';
 import type { ResolvedSpec } from '../../src/core/spec/types';
 import type { JobOutcome, ProgressListener, TrainingJob } from '../../src/engine/engine';
 import type { MetricRecord, RunSummary } from '../../src/protocol';
-import { RunRegistry } from '../../src/host/runRegistry';
+import { RunRegistry } from '../../src/host/runs/runRegistry';
 import { STATUS_FILE } from '../../src/runs/layout';
 import { deleteRun, updateRunMeta } from '../../src/runs/reader';
 import { createRun, DiskRunSink, type RunEnvironment } from '../../src/runs/store';

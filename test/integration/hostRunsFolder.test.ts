@@ -10,7 +10,7 @@ import {
   isInside,
   resolveRunsFolder,
   type WorkspaceFolderInfo,
-} from '../../src/host/runsFolder';
+} from '../../src/host/runs/runsFolder';
 
 const root = path.resolve('/ws');
 const folder = (name: string, runsDirectory = '.model-lab/runs', at = path.join(root, name)): WorkspaceFolderInfo => ({

@@ -16,7 +16,7 @@ import {
   runIdOfCommandArg,
   runTooltipLines,
   STATE_ICONS,
-} from '../../src/host/runsTreeModel';
+} from '../../src/host/runs/runsTreeModel';
 
 function run(id: string, experiment: string, createdAt: string, patch: Partial<RunSummary> = {}): RunSummary {
   return {

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { parseSpec } from '../../src/core/spec/validate';
 import type { SpecProblem } from '../../src/core/spec/types';
-import { Debouncer, type Timers } from '../../src/host/debouncer';
+import { Debouncer, type Timers } from '../../src/host/editor/debouncer';
 import {
   hasJsonSyntaxErrors,
   LIVE_CHECK_DELAY_MS,
@@ -14,8 +14,8 @@ import {
   liveSpecProblems,
   trainProblems,
   type ProblemSink,
-} from '../../src/host/liveSpecProblems';
-import { problemMessage, problemRange, textLike, type PlainRange, type TextLike } from '../../src/host/specProblems';
+} from '../../src/host/editor/liveSpecProblems';
+import { problemMessage, problemRange, textLike, type PlainRange, type TextLike } from '../../src/host/editor/specProblems';
 
 /** A stand-in for vscode.TextDocument written independently of `textLike` (line splitting, not offsets). */
 function fakeDocument(text: string): TextLike {

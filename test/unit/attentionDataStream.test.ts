@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { dataStreamDifferences } from '../../src/host/attentionDataStream';
+import { dataStreamDifferences } from '../../src/host/training/attentionDataStream';
 import { loadSpecFile } from '../../src/core/spec/validate';
 import { retrievalSpec } from '../helpers/specs';
 

@@ -4,9 +4,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunSummary } from '../../src/protocol';
-import { groupBySweep, sweepDescription } from '../../src/host/runsTreeModel';
+import { groupBySweep, sweepDescription } from '../../src/host/runs/runsTreeModel';
 import { isSweepFolder, listSweepFolders } from '../../src/runs/sweeps';
-import { RunRegistry } from '../../src/host/runRegistry';
+import { RunRegistry } from '../../src/host/runs/runRegistry';
 import { createRun } from '../../src/runs/store';
 import { parseSpec } from '../../src/core/spec/validate';
 

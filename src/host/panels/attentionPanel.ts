@@ -19,12 +19,12 @@ import {
 import type { SpecNames } from '../../core/labManifest';
 import { labOf } from '../../core/labList';
 import { retrievalLab } from '../../core/retrieval/manifest';
-import { registerTrainComparison } from '../attentionComparison';
-import type { EngineHost } from '../engineHost';
+import { registerTrainComparison } from '../training/attentionComparison';
+import type { EngineHost } from '../training/engineHost';
 import { errorMessage } from '../../shared/errors';
 import type { Log } from '../output';
-import type { RunRegistry } from '../runRegistry';
-import { runDescription, runIdOfCommandArg } from '../runsTreeModel';
+import type { RunRegistry } from '../runs/runRegistry';
+import { runDescription, runIdOfCommandArg } from '../runs/runsTreeModel';
 import { ensureTrustedToLookInside } from '../trust';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
 import { panelHost, registerPanel, type DrawMiniature, type PanelModule, type PanelRegistration } from './registration';

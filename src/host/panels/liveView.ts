@@ -14,7 +14,7 @@ import type { Disposable } from '../../shared/disposable';
 import { errorMessage } from '../../shared/errors';
 import type { RunDataSource } from './dashboardPanel';
 import type { Log } from '../output';
-import { activeByPreference } from '../runsTreeModel';
+import { activeByPreference } from '../runs/runsTreeModel';
 import type { SpecNames } from '../../core/labManifest';
 import { labOf, specNames } from '../../core/labList';
 import type { DrawMiniature, PanelDeps, PanelModule } from './registration';

@@ -14,7 +14,7 @@ import type { RunDataSource } from './dashboardPanel';
 import { errorMessage } from '../../shared/errors';
 import type { Log } from '../output';
 import { type FromPosteriorPage, type PosteriorViewState, type ToPosteriorPage } from '../../protocol/posterior';
-import { runDescription, runIdOfCommandArg } from '../runsTreeModel';
+import { runDescription, runIdOfCommandArg } from '../runs/runsTreeModel';
 import { ensureTrustedToLookInside } from '../trust';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
 import { sampleRows, type SampleMatrix } from '../../shared/sampleMatrix';

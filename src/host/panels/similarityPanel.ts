@@ -10,9 +10,9 @@ import * as vscode from 'vscode';
 import { sweepGrid, trialView } from '../../core/relational/panelData';
 import type { ResolvedSpec } from '../../core/spec/types';
 import type { SessionClient } from '../../engine/engine';
-import type { EngineHost } from '../engineHost';
+import type { EngineHost } from '../training/engineHost';
 import { logError, type Log } from '../output';
-import type { RunRegistry } from '../runRegistry';
+import type { RunRegistry } from '../runs/runRegistry';
 import {
   type FromSimilarityPage,
   type SimilarityRunInfo,

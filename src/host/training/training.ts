@@ -7,29 +7,29 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isSweepText, loadSpecFile } from '../core/spec/validate';
-import { ensureTrusted } from './trust';
+import { isSweepText, loadSpecFile } from '../../core/spec/validate';
+import { ensureTrusted } from '../trust';
 import { readFileSync } from 'node:fs';
 import { memoryLimitSetting, trainSweep } from './sweepTraining';
-import { checkMemory } from '../engine/launch';
-import { collectStaleTemps } from '../runs/staleTemps';
-import { readRunRecord, readSpec, readStatus } from '../runs/reader';
-import { SpecError, type ResolvedSpec } from '../core/spec/types';
-import type { TrainingJob } from '../engine/engine';
-import type { BackendInfo, RunSummary } from '../protocol';
-import { createRun } from '../runs/runFolder';
-import { runEnvironment } from '../engine/environment';
-import type { SpecDiagnostics } from './diagnostics';
+import { checkMemory } from '../../engine/launch';
+import { collectStaleTemps } from '../../runs/staleTemps';
+import { readRunRecord, readSpec, readStatus } from '../../runs/reader';
+import { SpecError, type ResolvedSpec } from '../../core/spec/types';
+import type { TrainingJob } from '../../engine/engine';
+import type { BackendInfo, RunSummary } from '../../protocol';
+import { createRun } from '../../runs/runFolder';
+import { runEnvironment } from '../../engine/environment';
+import type { SpecDiagnostics } from '../editor/diagnostics';
 import { SettingsError, type EngineHost } from './engineHost';
-import { logError, type Log } from './output';
+import { logError, type Log } from '../output';
 import { latestLoss, progressText } from './progressText';
-import { formatDuration, ProgressSampler, progressSamples } from '../shared/progress';
-import type { RunActions, RunRegistry } from './runRegistry';
-import { checkWritableFolder, resolveRunsFolder } from './runsFolder';
-import { isActive, isResumable } from './runsTreeModel';
-import { SETTINGS_SECTION } from './settings';
-import { workspaceFolderInfos } from './workspaceFolders';
-import { RunLockedError } from '../runs/ownership';
+import { formatDuration, ProgressSampler, progressSamples } from '../../shared/progress';
+import type { RunActions, RunRegistry } from '../runs/runRegistry';
+import { checkWritableFolder, resolveRunsFolder } from '../runs/runsFolder';
+import { isActive, isResumable } from '../runs/runsTreeModel';
+import { SETTINGS_SECTION } from '../settings';
+import { workspaceFolderInfos } from '../runs/workspaceFolders';
+import { RunLockedError } from '../../runs/ownership';
 
 export interface TrainingDeps {
   engineHost: EngineHost;
@@ -294,7 +294,7 @@ function showSettingsError(message: string, setting: string): Thenable<void> {
   });
 }
 
-/** A sweep file trains all its members (src/host/sweepTraining.ts); an unreadable file is the train path's to report. */
+/** A sweep file trains all its members (src/host/training/sweepTraining.ts); an unreadable file is the train path's to report. */
 function isSweepFile(file: string): boolean {
   try {
     return isSweepText(readFileSync(file, 'utf8'));

@@ -6,17 +6,17 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { SpecError } from '../core/spec/types';
-import { launchSweep, RunFolderError, type LaunchedSweep, type LoadedSweep } from '../engine/launch';
-import { SWEEP_CONFIRM_MEMBERS } from '../core/sweep';
-import type { BackendInfo } from '../protocol';
-import type { SpecDiagnostics } from './diagnostics';
+import { SpecError } from '../../core/spec/types';
+import { launchSweep, RunFolderError, type LaunchedSweep, type LoadedSweep } from '../../engine/launch';
+import { SWEEP_CONFIRM_MEMBERS } from '../../core/sweep';
+import type { BackendInfo } from '../../protocol';
+import type { SpecDiagnostics } from '../editor/diagnostics';
 import type { EngineHost } from './engineHost';
-import { logError, type Log } from './output';
-import type { RunRegistry } from './runRegistry';
-import { checkWritableFolder, resolveRunsFolder } from './runsFolder';
-import { SETTINGS_SECTION } from './settings';
-import { workspaceFolderInfos } from './workspaceFolders';
+import { logError, type Log } from '../output';
+import type { RunRegistry } from '../runs/runRegistry';
+import { checkWritableFolder, resolveRunsFolder } from '../runs/runsFolder';
+import { SETTINGS_SECTION } from '../settings';
+import { workspaceFolderInfos } from '../runs/workspaceFolders';
 
 export interface SweepTrainingDeps {
   engineHost: EngineHost;

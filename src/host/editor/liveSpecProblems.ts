@@ -17,9 +17,9 @@
  */
 import { dirname, resolve as resolvePath } from 'node:path';
 import { findNodeAtLocation, parseTree, type ParseError } from 'jsonc-parser';
-import { isSweepText, parseSpec, parseSweepSpec, type SweepFileReader } from '../core/spec/validate';
-import type { SpecProblem } from '../core/spec/types';
-import { INPUT_LIMITS, readUserFile } from '../core/userFiles';
+import { isSweepText, parseSpec, parseSweepSpec, type SweepFileReader } from '../../core/spec/validate';
+import type { SpecProblem } from '../../core/spec/types';
+import { INPUT_LIMITS, readUserFile } from '../../core/userFiles';
 import { Debouncer, type Timers } from './debouncer';
 
 export const LIVE_CHECK_DELAY_MS = 300;

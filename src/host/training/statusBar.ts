@@ -5,13 +5,13 @@
  * output, which says why it was chosen). Also keeps the `modelLab.hasActiveRun` context key for menus.
  */
 import * as vscode from 'vscode';
-import { kernelSummary } from '../engine/kernelSummary';
-import type { BackendInfo, RunSummary } from '../protocol';
+import { kernelSummary } from '../../engine/kernelSummary';
+import type { BackendInfo, RunSummary } from '../../protocol';
 import { describeBackend, type EngineHost } from './engineHost';
-import { ProgressSampler, progressSamples, timingParts } from '../shared/progress';
+import { ProgressSampler, progressSamples, timingParts } from '../../shared/progress';
 import { latestLoss, progressText } from './progressText';
-import type { RunRegistry } from './runRegistry';
-import { activeByPreference, isActive } from './runsTreeModel';
+import type { RunRegistry } from '../runs/runRegistry';
+import { activeByPreference, isActive } from '../runs/runsTreeModel';
 
 export class StatusBar implements vscode.Disposable {
   private readonly runItem = vscode.window.createStatusBarItem('modelLab.activeRun', vscode.StatusBarAlignment.Left, 10);

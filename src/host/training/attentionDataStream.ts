@@ -4,7 +4,7 @@
  * also depend on `evalBatches`. Two specs with equal seed, task and these training fields train
  * and evaluate on identical examples, whatever their models. (No 'vscode' import: unit-tested.)
  */
-import type { ResolvedSpec } from '../core/spec/types';
+import type { ResolvedSpec } from '../../core/spec/types';
 
 type Named = { file: string; spec: Pick<ResolvedSpec, 'seed' | 'task' | 'training'> };
 

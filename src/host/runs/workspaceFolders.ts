@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { WorkspaceFolderInfo } from './runsFolder';
-import { readRunsDirectory, SETTINGS_SECTION } from './settings';
+import { readRunsDirectory, SETTINGS_SECTION } from '../settings';
 
 export function workspaceFolderInfos(): { folders: WorkspaceFolderInfo[]; problems: string[] } {
   const folders: WorkspaceFolderInfo[] = [];

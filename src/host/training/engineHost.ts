@@ -5,14 +5,14 @@
  */
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { Engine, type SessionClient, type TrainingJob } from '../engine/engine';
-import type { LoadedSweep } from '../engine/launch';
-import { expandSweepOffThread } from '../engine/sweepExpansion';
-import type { BackendInfo } from '../protocol';
-import { errorMessage } from '../shared/errors';
-import type { Log } from './output';
-import { SESSIONS_NEED_TRUST } from './trust';
-import { engineOptionsFrom, readEngineSettings, sameEngineSettings, SETTINGS_SECTION, type EngineSettings } from './settings';
+import { Engine, type SessionClient, type TrainingJob } from '../../engine/engine';
+import type { LoadedSweep } from '../../engine/launch';
+import { expandSweepOffThread } from '../../engine/sweepExpansion';
+import type { BackendInfo } from '../../protocol';
+import { errorMessage } from '../../shared/errors';
+import type { Log } from '../output';
+import { SESSIONS_NEED_TRUST } from '../trust';
+import { engineOptionsFrom, readEngineSettings, sameEngineSettings, SETTINGS_SECTION, type EngineSettings } from '../settings';
 
 /** Settings that cannot be used; the message lists each problem. */
 export class SettingsError extends Error {

@@ -3,7 +3,7 @@
  * descriptions, tooltips, icons and menu context values. `runsTree.ts` only turns these into
  * `vscode.TreeItem`s. No 'vscode' import.
  */
-import type { RunState, RunSummary } from '../protocol';
+import type { RunState, RunSummary } from '../../protocol';
 
 export interface ExperimentGroup {
   experiment: string;

@@ -12,17 +12,17 @@
  * `onMetrics` gives every record exactly once. No 'vscode' import.
  */
 import * as path from 'node:path';
-import type { BackendInfo, MetricRecord, RunSummary } from '../protocol';
-import type { TrainingJob } from '../engine/engine';
-import type { RunDataSource } from './panels/dashboardPanel';
-import { readJsonFile } from '../runs/atomic';
-import { ENVIRONMENT_FILE, runFile } from '../runs/layout';
-import { listRuns, readMetrics, readRun, readSpec } from '../runs/reader';
+import type { BackendInfo, MetricRecord, RunSummary } from '../../protocol';
+import type { TrainingJob } from '../../engine/engine';
+import type { RunDataSource } from '../panels/dashboardPanel';
+import { readJsonFile } from '../../runs/atomic';
+import { ENVIRONMENT_FILE, runFile } from '../../runs/layout';
+import { listRuns, readMetrics, readRun, readSpec } from '../../runs/reader';
 import { isActive } from './runsTreeModel';
-import { isSweepFolder, listSweepFolders, type SweepSummary } from '../runs/sweeps';
-import type { Disposable } from '../shared/disposable';
-import { errorMessage } from '../shared/errors';
-import type { Log } from '../shared/log';
+import { isSweepFolder, listSweepFolders, type SweepSummary } from '../../runs/sweeps';
+import type { Disposable } from '../../shared/disposable';
+import { errorMessage } from '../../shared/errors';
+import type { Log } from '../../shared/log';
 
 /** What stop/resume do; provided by the training controller (it owns the engine). */
 export interface RunActions {

@@ -9,10 +9,10 @@
  * "Refresh Runs" and whenever the window regains focus.
  */
 import * as vscode from 'vscode';
-import type { Log } from './output';
+import type { Log } from '../output';
 import type { RunRegistry } from './runRegistry';
 import { allRunsDirs } from './runsFolder';
-import { SETTINGS_SECTION } from './settings';
+import { SETTINGS_SECTION } from '../settings';
 import { workspaceFolderInfos } from './workspaceFolders';
 
 const DEBOUNCE_MS = 300;

@@ -8,10 +8,10 @@
  */
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import type { SpecError, SpecProblem } from '../core/spec/types';
+import type { SpecError, SpecProblem } from '../../core/spec/types';
 import { LiveSpecProblems, trainProblems, type LabDocument } from './liveSpecProblems';
-import { errorMessage } from '../shared/errors';
-import type { Log } from './output';
+import { errorMessage } from '../../shared/errors';
+import type { Log } from '../output';
 import { problemMessage, problemRange, textLike, type TextLike } from './specProblems';
 
 export const LAB_FILE_SUFFIX = '.lab.json';

@@ -8,12 +8,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { loadSpecFile } from '../core/spec/validate';
-import { SpecError, type ResolvedSpec } from '../core/spec/types';
+import { loadSpecFile } from '../../core/spec/validate';
+import { SpecError, type ResolvedSpec } from '../../core/spec/types';
 import { dataStreamDifferences } from './attentionDataStream';
-import { logError, type Log } from './output';
-import type { PanelDeps } from './panels/registration';
-import type { RunRegistry } from './runRegistry';
+import { logError, type Log } from '../output';
+import type { PanelDeps } from '../panels/registration';
+import type { RunRegistry } from '../runs/runRegistry';
 import type { TrainingController } from './training';
 
 export interface ComparisonDeps {

@@ -4,9 +4,9 @@
  * in `runsTreeModel.ts`; this file only builds tree items.
  */
 import * as vscode from 'vscode';
-import type { RunSummary } from '../protocol';
+import type { RunSummary } from '../../protocol';
 import type { RunRegistry } from './runRegistry';
-import { labOf } from '../core/labList';
+import { labOf } from '../../core/labList';
 import {
   groupByExperiment,
   groupBySweep,

@@ -2,8 +2,8 @@
  * Short progress texts (notification, status bar): step counts, the latest loss and, when
  * measured, speed and time left (src/shared/progress.ts). No 'vscode' import.
  */
-import type { MetricRecord } from '../protocol';
-import { formatDuration, formatRate, type ProgressEstimate } from '../shared/progress';
+import type { MetricRecord } from '../../protocol';
+import { formatDuration, formatRate, type ProgressEstimate } from '../../shared/progress';
 
 /** The newest value of a training loss among metric records (`train/loss`, else any `*loss`). */
 export function latestLoss(records: readonly MetricRecord[]): number | undefined {

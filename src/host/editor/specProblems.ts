@@ -3,7 +3,7 @@
  * turned into a 0-based range of a document. No 'vscode' import: `vscode.TextDocument`
  * satisfies `TextLike`, and `textLike()` builds one from plain text.
  */
-import type { SpecProblem } from '../core/spec/types';
+import type { SpecProblem } from '../../core/spec/types';
 
 export interface PlainPosition {
   line: number;

@@ -3,10 +3,10 @@
  * Training happens in worker threads owned by the engine (src/engine); the host orchestrates.
  */
 import * as vscode from 'vscode';
-import { registerTrainCodeLens } from './host/codeLens';
+import { registerTrainCodeLens } from './host/editor/codeLens';
 import { registerCommands } from './host/commands';
-import { SpecDiagnostics } from './host/diagnostics';
-import { EngineHost } from './host/engineHost';
+import { SpecDiagnostics } from './host/editor/diagnostics';
+import { EngineHost } from './host/training/engineHost';
 import { createOutputChannel, logTo } from './host/output';
 import { attentionPanel } from './host/panels/attentionPanel';
 import { dashboardPanel, dashboardProvider } from './host/panels/dashboardPanel';
@@ -14,12 +14,12 @@ import { registerLiveView } from './host/panels/liveView';
 import { posteriorPanel } from './host/panels/posteriorPanel';
 import { panelHost, type PanelDeps, type PanelModule } from './host/panels/registration';
 import { similarityPanel } from './host/panels/similarityPanel';
-import { RunRegistry } from './host/runRegistry';
-import { RunsTree } from './host/runsTree';
-import { RunsWatcher } from './host/runsWatcher';
+import { RunRegistry } from './host/runs/runRegistry';
+import { RunsTree } from './host/runs/runsTree';
+import { RunsWatcher } from './host/runs/runsWatcher';
 import { SETTINGS_SECTION } from './host/settings';
-import { StatusBar } from './host/statusBar';
-import { TrainingController } from './host/training';
+import { StatusBar } from './host/training/statusBar';
+import { TrainingController } from './host/training/training';
 
 /** Every editor panel: each registers its serializer and the commands that open it; a lab's also draws its Live miniature. */
 const PANELS: readonly PanelModule[] = [dashboardPanel, attentionPanel, posteriorPanel, similarityPanel];

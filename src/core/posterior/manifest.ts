@@ -3,6 +3,7 @@
  * docs/research/amortized-posterior.md): what the host, the validator and package.json know about
  * it. No TensorFlow.js here: the factories and request handlers are in runtime.ts.
  */
+import { POSTERIOR_VIEW_TYPE } from '../../protocol/posterior';
 import { component, type LabManifest, type LearnedVerdict } from '../labManifest';
 import { posteriorShape } from './memory';
 import {
@@ -109,7 +110,7 @@ export const posteriorLab = {
   tasks: [gaussianMeanTask, gaussianMixtureTask, linearRegressionTask, linearClassificationTask, nonlinearRegressionTask, nonlinearClassificationTask],
   models: [amortizedPosteriorModel],
   objectives: [forwardKlObjective, reverseKlObjective],
-  panel: { viewType: 'modelLab.posterior', title: 'Posterior', command: 'modelLab.openPosterior' },
+  panel: { viewType: POSTERIOR_VIEW_TYPE, title: 'Posterior', command: 'modelLab.openPosterior' },
   commands: [{ id: 'modelLab.openPosterior', title: 'Open Posterior', icon: 'symbol-misc', menus: [{ where: 'runs', group: '1_open@6' }] }],
   miniature: { kind: 'posterior', openLabel: 'Open Posterior' },
   templates: { prefix: 'posterior-', label: 'Amortized posteriors' },

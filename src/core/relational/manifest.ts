@@ -4,6 +4,7 @@
  * package.json know about it. No TensorFlow.js here: the factories and request handlers are in
  * runtime.ts.
  */
+import { SIMILARITY_VIEW_TYPE } from '../../protocol/similarity';
 import { component, type LabManifest, type SpecNames } from '../labManifest';
 import { relationalShape } from './memory';
 import { objectFolderFiles } from './objectFiles';
@@ -95,7 +96,7 @@ export const relationalLab = {
   tasks: [sameDiffTask, rmtsTask, dist3Task, identityRulesTask],
   models: [corelnetModel, relationalTransformerModel, relationalLstmModel],
   objectives: [crossEntropyObjective],
-  panel: { viewType: 'modelLab.similarity', title: 'Similarity', command: 'modelLab.openSimilarity' },
+  panel: { viewType: SIMILARITY_VIEW_TYPE, title: 'Similarity', command: 'modelLab.openSimilarity' },
   commands: [
     {
       id: 'modelLab.openSimilarity',

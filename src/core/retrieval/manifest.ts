@@ -3,6 +3,7 @@
  * docs/research/compositional-attention.md): what the host, the validator and package.json know
  * about it. No TensorFlow.js here: the factories and request handlers are in runtime.ts.
  */
+import { ATTENTION_VIEW_TYPE } from '../../protocol/attention';
 import { component, type LabManifest } from '../labManifest';
 import { recordCoefficientValues } from './coefficients';
 import { retrievalShape } from './memory';
@@ -55,7 +56,7 @@ export const retrievalLab = {
   tasks: [contextualRetrievalTask],
   models: [multiHeadRetrievalModel, compositionalRetrievalModel],
   objectives: [l1Objective],
-  panel: { viewType: 'modelLab.attention', title: 'Attention', command: 'modelLab.openAttention' },
+  panel: { viewType: ATTENTION_VIEW_TYPE, title: 'Attention', command: 'modelLab.openAttention' },
   commands: [
     { id: 'modelLab.openAttention', title: 'Open Attention Composition', icon: 'type-hierarchy', menus: [{ where: 'runs', group: '1_open@4' }] },
     { id: 'modelLab.compareAttention', title: 'Compare Attention', icon: 'split-horizontal', menus: [{ where: 'runs', group: '1_open@5' }] },

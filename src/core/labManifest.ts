@@ -71,7 +71,7 @@ export interface LabPanelManifest {
 /** The Live view's small picture of a run of this lab. */
 export interface LabMiniatureManifest {
   /** Which picture the Live view draws (`webview/live`). */
-  readonly kind: 'attention' | 'posterior' | 'similarity';
+  readonly kind: 'attention' | 'posterior' | 'similarity' | 'sampler';
   /** The open button's label. */
   readonly openLabel: string;
   /** Whether a run of this lab has the picture (e.g. only CoRelNet has a similarity matrix); default: all. */

@@ -2,7 +2,8 @@
  * The Live view's messages (webview/live <-> src/host's Live view provider): the selected or
  * active run at a glance (the dashboard's run notifications, ./dashboard.ts) and its lab
  * miniature, a small key picture of the run's lab (attention selection, posterior samples,
- * similarity matrix) computed by the host from the run's latest checkpoint.
+ * similarity matrix, sampler samples over the target's contours) computed by the host from the
+ * run's latest checkpoint.
  */
 import type { Messages, Notification } from './channel';
 import type { RunNotifications } from './dashboard';
@@ -38,7 +39,20 @@ export interface SimilarityMiniature {
   matrix: number[][];
 }
 
-export type MiniaturePicture = AttentionMiniature | PosteriorMiniature | SimilarityMiniature;
+/** Samples of a diffusion sampler over its target's log-density (two coordinates), with the mixture's modes. */
+export interface SamplerMiniature {
+  kind: 'sampler';
+  /** Names of the two plotted coordinates. */
+  axes: [string, string];
+  /** [n][2]. */
+  samples: number[][];
+  /** log R on a grid x grid lattice over `range` (index b * grid + a, a along the first axis); very negative where R is 0. */
+  landscape: { grid: number; range: [[number, number], [number, number]]; logDensity: number[] };
+  /** Mixture targets: the component means, [k][2]. */
+  modes?: number[][];
+}
+
+export type MiniaturePicture = AttentionMiniature | PosteriorMiniature | SimilarityMiniature | SamplerMiniature;
 
 export interface LabMiniature {
   runId: string;

@@ -1,20 +1,23 @@
 /**
  * The lab miniature in the Live view: a small key picture of the shown run's lab (a heatmap of
- * the retrieval selection or of a similarity matrix, or a scatter of posterior samples), a
+ * the retrieval selection or of a similarity matrix, a scatter of posterior samples, or a
+ * sampler's samples over its target's log-density), a
  * one-line caption and a button to the lab's full panel. The host computes the data
  * (src/protocol/live.ts LabMiniature); this only draws it on a canvas in theme colours.
  *
  * Test hooks on the slot: data-testid="live-lab-miniature", data-kind, data-step, and for the
- * heatmaps data-rows, data-cols and data-argmax (each row's largest column, JSON).
+ * heatmaps data-rows, data-cols and data-argmax (each row's largest column, JSON); for the
+ * sampler data-samples and data-modes (counts).
  */
 import { el } from '../common/dom';
 import { withAlpha, type ThemeColors } from '../common/theme';
-import type { AttentionMiniature, LabMiniature, PosteriorMiniature, SimilarityMiniature } from '../../src/protocol/live';
+import type { AttentionMiniature, LabMiniature, PosteriorMiniature, SamplerMiniature, SimilarityMiniature } from '../../src/protocol/live';
 
 const TITLES: Record<LabMiniature['picture']['kind'], string> = {
   attention: 'Attention',
   posterior: 'Posterior',
   similarity: 'Similarity',
+  sampler: 'Sampler',
 };
 const MAX_HEIGHT = 180;
 
@@ -42,12 +45,15 @@ export class MiniatureView {
   show(miniature: LabMiniature | undefined): void {
     this.miniature = miniature;
     this.slot.hidden = !miniature;
-    for (const key of ['kind', 'step', 'rows', 'cols', 'argmax']) delete this.slot.dataset[key];
+    for (const key of ['kind', 'step', 'rows', 'cols', 'argmax', 'samples', 'modes']) delete this.slot.dataset[key];
     if (!miniature) return;
     const { picture } = miniature;
     this.slot.dataset.kind = picture.kind;
     this.slot.dataset.step = String(miniature.step);
-    if (picture.kind !== 'posterior') {
+    if (picture.kind === 'sampler') {
+      this.slot.dataset.samples = String(picture.samples.length);
+      this.slot.dataset.modes = String(picture.modes?.length ?? 0);
+    } else if (picture.kind !== 'posterior') {
       this.slot.dataset.rows = String(picture.matrix.length);
       this.slot.dataset.cols = String(picture.matrix[0]?.length ?? 0);
       this.slot.dataset.argmax = JSON.stringify(picture.matrix.map((row) => row.indexOf(Math.max(...row))));
@@ -74,7 +80,12 @@ export class MiniatureView {
     const picture = this.miniature?.picture;
     const width = Math.floor(this.slot.clientWidth);
     if (!picture || width <= 0) return;
-    const size = picture.kind === 'posterior' ? { width, height: Math.min(MAX_HEIGHT, Math.round(width * 0.6)), cell: 0 } : heatmapSize(picture, width);
+    const size =
+      picture.kind === 'posterior'
+        ? { width, height: Math.min(MAX_HEIGHT, Math.round(width * 0.6)), cell: 0 }
+        : picture.kind === 'sampler'
+          ? { width, height: Math.min(MAX_HEIGHT, width), cell: 0 }
+          : heatmapSize(picture, width);
     const ratio = window.devicePixelRatio || 1;
     this.canvas.width = Math.round(size.width * ratio);
     this.canvas.height = Math.round(size.height * ratio);
@@ -87,6 +98,7 @@ export class MiniatureView {
     ctx.font = `${Math.max(10, this.theme.fontSize - 2)}px ${this.theme.fontFamily}`;
     ctx.textBaseline = 'middle';
     if (picture.kind === 'posterior') drawScatter(ctx, picture, size, this.theme);
+    else if (picture.kind === 'sampler') drawSamplerScatter(ctx, picture, size, this.theme);
     else drawHeatmap(ctx, picture, size.cell, this.theme);
   }
 }
@@ -213,4 +225,54 @@ function drawScatter(ctx: CanvasRenderingContext2D, picture: PosteriorMiniature,
     ctx.fillText(label, x, y);
     x += ctx.measureText(label).width + 12;
   }
+}
+
+// ------------------------------------------------------------------ sampler samples over the landscape
+
+/** The target's density exp(log R - max) shaded in the second chart colour, samples as dots in the first, modes as rings. */
+function drawSamplerScatter(ctx: CanvasRenderingContext2D, picture: SamplerMiniature, size: { width: number; height: number }, theme: ThemeColors): void {
+  const { grid, range, logDensity } = picture.landscape;
+  // Square in data units: the landscape's box, as large as fits beside the axis names.
+  const room = { w: size.width - LABEL_BAND - 4, h: size.height - LABEL_BAND - 4 };
+  const spanX = range[0][1] - range[0][0] || 1;
+  const spanY = range[1][1] - range[1][0] || 1;
+  const scale = Math.min(room.w / spanX, room.h / spanY);
+  const plot = { x: LABEL_BAND + (room.w - spanX * scale) / 2, y: 4, w: spanX * scale, h: spanY * scale };
+  const px = (v: number) => plot.x + ((v - range[0][0]) / spanX) * plot.w;
+  const py = (v: number) => plot.y + (1 - (v - range[1][0]) / spanY) * plot.h;
+  const top = Math.max(...logDensity.filter(Number.isFinite));
+  const cellW = plot.w / grid;
+  const cellH = plot.h / grid;
+  for (let b = 0; b < grid; b++) {
+    for (let a = 0; a < grid; a++) {
+      const density = Math.exp(logDensity[b * grid + a] - top);
+      if (!(density > 0.002)) continue;
+      ctx.fillStyle = withAlpha(theme.series[1], 0.55 * Math.sqrt(density));
+      ctx.fillRect(plot.x + a * cellW, plot.y + plot.h - (b + 1) * cellH, cellW + 0.5, cellH + 0.5);
+    }
+  }
+  ctx.strokeStyle = theme.grid;
+  ctx.strokeRect(plot.x + 0.5, plot.y + 0.5, plot.w - 1, plot.h - 1);
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(plot.x, plot.y, plot.w, plot.h);
+  ctx.clip();
+  ctx.fillStyle = withAlpha(theme.series[0], 0.7);
+  for (const [x, y] of picture.samples) ctx.fillRect(px(x) - 1.5, py(y) - 1.5, 3, 3);
+  ctx.strokeStyle = theme.foreground;
+  ctx.lineWidth = 1;
+  for (const [x, y] of picture.modes ?? []) {
+    ctx.beginPath();
+    ctx.arc(px(x), py(y), 3.5, 0, 2 * Math.PI);
+    ctx.stroke();
+  }
+  ctx.restore();
+  ctx.fillStyle = theme.muted;
+  ctx.textAlign = 'center';
+  ctx.fillText(picture.axes[0], plot.x + plot.w / 2, plot.y + plot.h + LABEL_BAND / 2 + 1);
+  ctx.save();
+  ctx.translate(plot.x - LABEL_BAND / 2, plot.y + plot.h / 2);
+  ctx.rotate(-Math.PI / 2);
+  ctx.fillText(picture.axes[1], 0, 0);
+  ctx.restore();
 }

@@ -4,8 +4,8 @@
 //     or a webview;
 //   - host code and webview code never import each other (nor does a webview import the engine
 //     or the run store, which need Node): what both sides need lives in src/shared or src/protocol;
-//   - TensorFlow.js never in the host, shared, protocol, a webview or a lab's manifest, so the
-//     extension bundle carries no tfjs and reading a spec loads no model.
+//   - TensorFlow.js never in the host, the launch path (src/app), shared, protocol, a webview or a
+//     lab's manifest, so the extension bundle carries no tfjs and reading a spec loads no model.
 // `npm run lint` runs it, and `npm test` runs that first. test/unit/lintBoundaries.test.ts checks
 // that a deliberate violation of each boundary is reported.
 import js from '@eslint/js';
@@ -89,6 +89,7 @@ export default defineConfig(
   restrict(['src/cli.ts'], noWebview, noVscode('The CLI')),
   restrict(['src/core/**/*.ts'], noWebview, noVscode('src/core')),
   restrict(['src/engine/**/*.ts'], noWebview, noVscode('src/engine')),
+  restrict(['src/app/**/*.ts'], noWebview, noVscode('src/app'), noTfjs('src/app')),
   restrict(['src/runs/**/*.ts'], noWebview, noVscode('src/runs')),
   restrict(['src/shared/**/*.ts'], noWebview, noVscode('src/shared'), noTfjs('src/shared')),
   restrict(['src/protocol/**/*.ts'], noWebview, noVscode('src/protocol'), noTfjs('src/protocol')),

@@ -26,7 +26,7 @@ import { instantiateTemplate, listTemplates, TemplateError } from './core/spec/t
 import { Engine, type TrainingJob } from './engine/engine';
 import { MODEL_LAB_VERSION } from './engine/environment';
 import { kernelSummary } from './engine/kernelSummary';
-import { launchRun, launchSweep, RunFolderError, type LaunchedSweep } from './engine/launch';
+import { launchRun, launchSweep, RunFolderError, type LaunchedSweep } from './app/launch';
 import { checkpointSource } from './runs/checkpointSource';
 import { listRuns, readMetrics, readRun, readRunRecord, readSpec, readStatus } from './runs/reader';
 import { RunLockedError, withOwnerLock } from './runs/ownership';

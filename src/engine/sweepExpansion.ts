@@ -4,14 +4,17 @@
  * (or the same SpecError) that loadSweepFile would give in-thread.
  */
 import { SpecError, type SpecProblem } from '../core/spec/types';
-import type { LoadedSweep } from './launch';
+import type { LoadedSweep } from '../core/spec/validate';
 import { describeWorkerError, startLimitedWorker } from './workerLimits';
 
 export type SweepExpansionReply = { ok: true; loaded: LoadedSweep } | { ok: false; problems?: SpecProblem[]; message?: string };
 
-/** `loadSweepFile(specFile)` in a worker thread running `workerScript` (dist/sweepExpansion.js). */
-export async function expandSweepOffThread(specFile: string, workerScript: string): Promise<LoadedSweep> {
-  const worker = startLimitedWorker(workerScript, { workerData: { specFile } });
+/**
+ * `loadSweepFile(specFile)` in a worker thread running `workerScript` (dist/sweepExpansion.js);
+ * with `text` (the file already read by the caller), `sweepFromText(text, specFile)`.
+ */
+export async function expandSweepOffThread(specFile: string, workerScript: string, text?: string): Promise<LoadedSweep> {
+  const worker = startLimitedWorker(workerScript, { workerData: { specFile, ...(text !== undefined ? { text } : {}) } });
   const answered = new Promise<SweepExpansionReply>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', (error) => reject(new Error(`expanding the sweep failed: ${describeWorkerError(error)}`)));

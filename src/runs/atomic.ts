@@ -61,22 +61,28 @@ export function writeFileDurable(file: string, data: string | Uint8Array): void 
   }
 }
 
-/** Replace `file` atomically: temp file in the same folder, fsync, rename over the old one. */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+/**
+ * Replace `file` atomically: temp file in the same folder, fsync, rename over the old one. The
+ * one temp-then-rename of the run store. `durable: false` skips both fsyncs (the rename stays
+ * atomic): for files a power loss makes stale anyway, such as the owner lock's owner.json.
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array, options: { durable?: boolean } = {}): void {
+  const durable = options.durable ?? true;
   const dir = path.dirname(file);
   const temp = path.join(dir, `${TEMP_PREFIX}${path.basename(file)}-${tempSuffix()}`);
   try {
-    writeFileDurable(temp, data);
+    if (durable) writeFileDurable(temp, data);
+    else fs.writeFileSync(temp, data);
     renameWithRetry(temp, file);
   } catch (error) {
     fs.rmSync(temp, { force: true });
     throw error;
   }
-  fsyncDir(dir);
+  if (durable) fsyncDir(dir);
 }
 
-export function writeJsonAtomic(file: string, value: unknown): void {
-  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+export function writeJsonAtomic(file: string, value: unknown, options: { durable?: boolean } = {}): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', options);
 }
 
 /**

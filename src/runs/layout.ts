@@ -130,6 +130,18 @@ export function snapshotFile(runDir: string, name: string): string {
   return path.join(snapshotsDir(runDir), `${name}.json`);
 }
 
+/**
+ * `20250131-142501` in local time: what a person expects to see at the start of a run's or a
+ * sweep's folder name (the one timestamp of both).
+ */
+export function folderTimestamp(date: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${date.getFullYear()}${two(date.getMonth() + 1)}${two(date.getDate())}-` +
+    `${two(date.getHours())}${two(date.getMinutes())}${two(date.getSeconds())}`
+  );
+}
+
 /** A unique-enough suffix for temp names shared by several processes. */
 export function tempSuffix(): string {
   return `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;

@@ -17,7 +17,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunFileError, errorCode, errorMessage, removeDirAtomic, renameWithRetry, sleepSync } from './atomic';
+import { RunFileError, errorCode, errorMessage, removeDirAtomic, sleepSync, writeJsonAtomic } from './atomic';
 import { TEMP_PREFIX, tempSuffix } from './layout';
 import { isOwnerAlive, ownStartTime, type LivenessContext, type OwnerIdentity } from './liveness';
 import { readRegularFile } from './safeFiles';
@@ -216,14 +216,7 @@ export function acquireOwnerLock(runDir: string, options: AcquireOptions = {}): 
  * loss the lock is stale anyway, and a sweep takes thousands of locks on the host's thread.
  */
 function writeOwnerFile(dir: string, record: OwnerRecord): void {
-  const temp = path.join(dir, `${TEMP_PREFIX}${OWNER_FILE}-${tempSuffix()}`);
-  try {
-    fs.writeFileSync(temp, JSON.stringify(record, null, 2) + '\n');
-    renameWithRetry(temp, path.join(dir, OWNER_FILE));
-  } catch (error) {
-    fs.rmSync(temp, { force: true });
-    throw error;
-  }
+  writeJsonAtomic(path.join(dir, OWNER_FILE), record, { durable: false });
 }
 
 const TEMP_LOCK_PREFIX = `${TEMP_PREFIX}owner-`;

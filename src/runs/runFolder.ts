@@ -31,6 +31,7 @@ import {
   SPEC_FILE,
   STATUS_FILE,
   TEMP_PREFIX,
+  folderTimestamp,
   runFile,
   snapshotFile,
   snapshotsDir,
@@ -45,15 +46,6 @@ import { parseStatusRecord } from './records';
 import { assertFolderInside } from './safeFiles';
 
 export type { RunEnvironment } from './layout';
-
-/** `20250131-142501` in local time: what a person expects to see in a folder name. */
-function timestamp(date: Date): string {
-  const two = (n: number) => String(n).padStart(2, '0');
-  return (
-    `${date.getFullYear()}${two(date.getMonth() + 1)}${two(date.getDate())}-` +
-    `${two(date.getHours())}${two(date.getMinutes())}${two(date.getSeconds())}`
-  );
-}
 
 /** The experiment name made safe for a folder name on every OS. */
 function folderSafe(name: string): string {
@@ -99,7 +91,7 @@ export function createRun(
   }
 
   const createdAt = new Date();
-  const baseId = `${timestamp(createdAt)}-${folderSafe(spec.name)}`;
+  const baseId = `${folderTimestamp(createdAt)}-${folderSafe(spec.name)}`;
   const tempDir = path.join(runsDir, `${TEMP_PREFIX}${baseId}-${tempSuffix()}`);
   try {
     fs.mkdirSync(tempDir);

@@ -1,6 +1,6 @@
 /**
  * Collecting the `.tmp-*` folders a killed process left in a runs folder: runs it was creating
- * or deleting, and sweeps it was staging (see src/engine/launch.ts). A temp name ends in the
+ * or deleting, and sweeps it was staging (see src/runs/sweeps.ts). A temp name ends in the
  * creator's pid and a random part (`tempSuffix`); a folder is collected only when that pid is
  * gone and the folder says it was made on this host (a runs folder on a network drive may be
  * shared with machines whose pids mean nothing here).

@@ -19,7 +19,7 @@ import { SpecError, type ResolvedSpec } from '../../src/core/spec/types';
 import { loadSpecFile } from '../../src/core/spec/validate';
 import { INPUT_LIMITS, InputFileError, readUserFile } from '../../src/core/userFiles';
 import type { Engine } from '../../src/engine/engine';
-import { launchRun } from '../../src/engine/launch';
+import { launchRun } from '../../src/app/launch';
 
 const root = join(__dirname, '..', '..');
 const example = (name: string) => loadSpecFile(join(root, 'examples', name));

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { hostname, tmpdir } from 'node:os';
 import { basename, join, sep } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { launchSweep, RunFolderError } from '../../src/engine/launch';
+import { launchSweep, RunFolderError } from '../../src/app/launch';
 import type { TrainingJob } from '../../src/engine/engine';
 import { collectStaleTemps } from '../../src/runs/staleTemps';
 import {

@@ -88,18 +88,36 @@ export function isSweepText(text: string): boolean {
 const SWEEP_NOT_A_RUN =
   "this file is a sweep (kind 'sweep'): it trains many runs, start it with `model-lab sweep` or Model Lab: Train in VS Code";
 
-export function loadSpecFile(file: string): ResolvedSpec {
+/** The text of an experiment or sweep file (bounded, regular file); an unreadable one is a SpecError. */
+function readSpecText(file: string, what: 'experiment file' | 'sweep file'): string {
   let text: string;
   try {
-    text = readUserFile(file, 'experiment file', INPUT_LIMITS.specBytes).toString('utf8');
+    text = readUserFile(file, what, INPUT_LIMITS.specBytes).toString('utf8');
   } catch (error) {
-    throw new SpecError(file, [{ path: '', message: `cannot read the experiment file: it ${(error as InputFileError).reason}` }]);
+    throw new SpecError(file, [{ path: '', message: `cannot read the ${what}: it ${(error as InputFileError).reason}` }]);
   }
   // A byte-order mark is not JSON, but editors on some platforms write one.
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+export function loadSpecFile(file: string): ResolvedSpec {
+  return specFromText(readSpecText(file, 'experiment file'), file);
+}
+
+/** The resolved spec of an experiment file's text, or a SpecError with every problem located. */
+export function specFromText(text: string, file: string): ResolvedSpec {
   const { spec, problems } = parseSpec(text, file);
   if (!spec) throw new SpecError(file, problems);
   return spec;
+}
+
+/**
+ * An experiment file read once, whichever kind it is: a sweep's text (for sweepFromText, which
+ * the extension runs off its thread) or a run's resolved spec.
+ */
+export function loadExperimentFile(file: string): { kind: 'sweep'; text: string } | { kind: 'run'; spec: ResolvedSpec } {
+  const text = readSpecText(file, 'experiment file');
+  return isSweepText(text) ? { kind: 'sweep', text } : { kind: 'run', spec: specFromText(text, file) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -570,15 +588,16 @@ export function parseSweepSpec(text: string, file: string, readFile: SweepFileRe
   return { sweep, members: resolvedMembers, problems: [] };
 }
 
+/** A sweep file expanded and validated: the sweep and every member's resolved spec. */
+export type LoadedSweep = { sweep: ResolvedSweep; members: ResolvedSweepMember[] };
+
 /** Reads and validates a sweep file from disk; the base file is read relative to it. */
-export function loadSweepFile(file: string): { sweep: ResolvedSweep; members: ResolvedSweepMember[] } {
-  let text: string;
-  try {
-    text = readUserFile(file, 'sweep file', INPUT_LIMITS.specBytes).toString('utf8');
-  } catch (error) {
-    throw new SpecError(file, [{ path: '', message: `cannot read the sweep file: it ${(error as InputFileError).reason}` }]);
-  }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+export function loadSweepFile(file: string): LoadedSweep {
+  return sweepFromText(readSpecText(file, 'sweep file'), file);
+}
+
+/** A sweep file's text, expanded and validated; the base file is read relative to `file`. */
+export function sweepFromText(text: string, file: string): LoadedSweep {
   const readRelative: SweepFileReader = (relative) =>
     readUserFile(resolvePath(dirname(file), relative), 'base experiment', INPUT_LIMITS.specBytes).toString('utf8').replace(/^\uFEFF/, '');
   const { sweep, members, problems } = parseSweepSpec(text, file, readRelative);

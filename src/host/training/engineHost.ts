@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { Engine, type SessionClient, type TrainingJob } from '../../engine/engine';
-import type { LoadedSweep } from '../../engine/launch';
+import type { LoadedSweep } from '../../app/launch';
 import { expandSweepOffThread } from '../../engine/sweepExpansion';
 import type { BackendInfo } from '../../protocol';
 import { errorMessage } from '../../shared/errors';
@@ -25,15 +25,7 @@ export class SettingsError extends Error {
 export function describeBackend(info: BackendInfo): string {
   const requested = info.requested !== info.name ? ` (requested ${info.requested})` : '';
   const fallback = info.fallbackReason ? `; fallback because ${info.fallbackReason}` : '';
-  const onKernels = [
-    info.batchedMatMulKernel && 'matrix products',
-    info.stridedConvKernels && 'convolution gradients',
-    info.maskedAttentionKernel && 'masked attention',
-    info.layerNormKernel && 'layer normalisation',
-    info.denseKernel && 'dense layers',
-    info.copyKernel && 'concatenation and slicing',
-    info.adamKernel && 'Adam',
-  ].filter(Boolean);
+  const onKernels = (info.kernels ?? []).filter((kernel) => kernel.active).map((kernel) => kernel.label ?? kernel.name);
   const kernel = onKernels.length > 0 ? `, Model Lab wasm kernels for ${onKernels.join(', ')}` : '';
   return `${info.name}${requested}, TensorFlow.js ${info.version}${kernel}${fallback}`;
 }
@@ -105,9 +97,9 @@ export class EngineHost implements vscode.Disposable {
     return this.get().openSession(runDir, step);
   }
 
-  /** Reads, expands and validates a sweep file in a short-lived thread (a large grid never blocks the host). */
-  expandSweep(specFile: string): Promise<LoadedSweep> {
-    return expandSweepOffThread(specFile, path.join(this.extensionPath, 'dist', 'sweepExpansion.js'));
+  /** Expands and validates a sweep file (its `text`, already read) in a short-lived thread (a large grid never blocks the host). */
+  expandSweep(specFile: string, text: string): Promise<LoadedSweep> {
+    return expandSweepOffThread(specFile, path.join(this.extensionPath, 'dist', 'sweepExpansion.js'), text);
   }
 
   isIdle(): boolean {

@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { SpecError } from '../../core/spec/types';
-import { launchSweep, RunFolderError, type LaunchedSweep, type LoadedSweep } from '../../engine/launch';
+import { launchSweep, RunFolderError, type LaunchedSweep, type LoadedSweep } from '../../app/launch';
 import { SWEEP_CONFIRM_MEMBERS } from '../../core/sweep';
 import type { BackendInfo } from '../../protocol';
 import type { SpecDiagnostics } from '../editor/diagnostics';
@@ -28,13 +28,14 @@ export interface SweepTrainingDeps {
 /** Command id of the similarity panel, offered when a sweep ends. */
 const OPEN_SIMILARITY = 'modelLab.openSimilarity';
 
-export async function trainSweep(specFile: string, deps: SweepTrainingDeps, startEngine: () => Promise<BackendInfo | undefined>): Promise<void> {
+/** `text`: the sweep file as the training controller read it (src/app/launch.ts: read once). */
+export async function trainSweep(specFile: string, text: string, deps: SweepTrainingDeps, startEngine: () => Promise<BackendInfo | undefined>): Promise<void> {
   const name = path.basename(specFile);
   let loaded: LoadedSweep;
   try {
     // Located problems before any run starts; expanded and validated once, in a thread of its own
     // (the grid is counted first and capped at MAX_SWEEP_MEMBERS), never on the extension host.
-    loaded = await deps.engineHost.expandSweep(specFile);
+    loaded = await deps.engineHost.expandSweep(specFile, text);
   } catch (error) {
     if (error instanceof SpecError) return showProblems(name, error, deps.diagnostics);
     throw error;

@@ -7,18 +7,14 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isSweepText, loadSpecFile } from '../../core/spec/validate';
+import { loadExperimentFile } from '../../core/spec/validate';
 import { ensureTrusted } from '../trust';
-import { readFileSync } from 'node:fs';
 import { memoryLimitSetting, trainSweep } from './sweepTraining';
-import { checkMemory } from '../../engine/launch';
-import { collectStaleTemps } from '../../runs/staleTemps';
+import { launchRun, RunFolderError, type LaunchedRun } from '../../app/launch';
 import { readRunRecord, readSpec, readStatus } from '../../runs/reader';
-import { SpecError, type ResolvedSpec } from '../../core/spec/types';
+import { SpecError } from '../../core/spec/types';
 import type { TrainingJob } from '../../engine/engine';
 import type { BackendInfo, RunSummary } from '../../protocol';
-import { createRun } from '../../runs/runFolder';
-import { runEnvironment } from '../../engine/environment';
 import type { SpecDiagnostics } from '../editor/diagnostics';
 import { SettingsError, type EngineHost } from './engineHost';
 import { logError, type Log } from '../output';
@@ -52,26 +48,14 @@ export class TrainingController implements RunActions {
       void vscode.window.showWarningMessage(`Model Lab: ${name} has unsaved changes that could not be saved; training was not started.`);
       return;
     }
-    if (isSweepFile(specFile)) return trainSweep(specFile, this.deps, () => this.startEngine());
-
-    let spec: ResolvedSpec;
+    let experiment: ReturnType<typeof loadExperimentFile>;
     try {
-      spec = loadSpecFile(specFile);
+      experiment = loadExperimentFile(specFile); // the one read of the file
     } catch (error) {
-      if (error instanceof SpecError) {
-        await this.deps.diagnostics.showSpecError(error);
-        const count = error.problems.length;
-        void vscode.window
-          .showErrorMessage(
-            `Model Lab: ${name} has ${count} problem${count === 1 ? '' : 's'}; fix ${count === 1 ? 'it' : 'them'} before training. ` +
-              `First: ${error.problems[0]?.path || '/'}: ${error.problems[0]?.message ?? 'invalid experiment file'}`,
-            'Show Problems',
-          )
-          .then((choice) => choice && vscode.commands.executeCommand('workbench.actions.view.problems'));
-        return;
-      }
+      if (error instanceof SpecError) return this.showSpecProblems(name, error);
       throw error;
     }
+    if (experiment.kind === 'sweep') return trainSweep(specFile, experiment.text, this.deps, () => this.startEngine());
 
     const { folders, problems } = workspaceFolderInfos();
     const where = resolveRunsFolder(specFile, folders);
@@ -89,31 +73,49 @@ export class TrainingController implements RunActions {
       return;
     }
 
-    const backend = await this.startEngine();
-    if (!backend) return;
+    if (!(await this.startEngine())) return;
+    let launched: LaunchedRun;
     try {
-      checkMemory(specFile, spec, backend.name, memoryLimitSetting());
+      launched = await launchRun(this.deps.engineHost, {
+        specFile,
+        loaded: experiment.spec,
+        runsDir: where.runsDir,
+        workers: this.workers(),
+        memoryLimitMB: memoryLimitSetting(),
+      });
     } catch (error) {
-      if (!(error instanceof SpecError)) throw error;
-      await this.deps.diagnostics.showSpecError(error);
-      const first = error.problems[0];
-      void vscode.window
-        .showErrorMessage(`Model Lab: ${name}: ${first?.path || '/'}: ${first?.message}. Nothing was started.`, 'Show Problems')
-        .then((choice) => choice && vscode.commands.executeCommand('workbench.actions.view.problems'));
+      if (error instanceof SpecError) {
+        // Only what a run can check is left here (the memory estimate): nothing was created.
+        await this.deps.diagnostics.showSpecError(error);
+        const first = error.problems[0];
+        void vscode.window
+          .showErrorMessage(`Model Lab: ${name}: ${first?.path || '/'}: ${first?.message}. Nothing was started.`, 'Show Problems')
+          .then((choice) => choice && vscode.commands.executeCommand('workbench.actions.view.problems'));
+        return;
+      }
+      if (error instanceof RunFolderError) {
+        const message = logError(this.deps.log, `Creating a run for ${specFile}`, error);
+        void showSettingsError(`Model Lab: ${message}`, `${SETTINGS_SECTION}.runsDirectory`);
+        return;
+      }
+      this.reportStartFailure(specFile, error);
       return;
     }
-    collectStaleTemps(where.runsDir);
+    this.deps.log('info', `Run ${path.basename(launched.runDir)} created for ${specFile} in ${where.runsDir}`);
+    this.follow(launched.runDir, launched.job, false);
+  }
 
-    let runDir: string;
-    try {
-      runDir = createRun(where.runsDir, spec, { specFile, environment: runEnvironment(backend, this.workers()) });
-    } catch (error) {
-      const message = logError(this.deps.log, `Creating a run for ${specFile}`, error);
-      void showSettingsError(`Model Lab: ${message}`, `${SETTINGS_SECTION}.runsDirectory`);
-      return;
-    }
-    this.deps.log('info', `Run ${path.basename(runDir)} created for ${specFile} in ${where.runsDir}`);
-    this.start(runDir, false);
+  /** The file's problems in the Problems panel, and the first one in a notification. */
+  private async showSpecProblems(name: string, error: SpecError): Promise<void> {
+    await this.deps.diagnostics.showSpecError(error);
+    const count = error.problems.length;
+    void vscode.window
+      .showErrorMessage(
+        `Model Lab: ${name} has ${count} problem${count === 1 ? '' : 's'}; fix ${count === 1 ? 'it' : 'them'} before training. ` +
+          `First: ${error.problems[0]?.path || '/'}: ${error.problems[0]?.message ?? 'invalid experiment file'}`,
+        'Show Problems',
+      )
+      .then((choice) => choice && vscode.commands.executeCommand('workbench.actions.view.problems'));
   }
 
   /** Continue a cancelled, interrupted or failed run from its last checkpoint. */
@@ -189,17 +191,26 @@ export class TrainingController implements RunActions {
     try {
       job = this.deps.engineHost.startTraining(runDir, resume);
     } catch (error) {
-      if (error instanceof RunLockedError) {
-        // Trained elsewhere (the command line, another window): the message names that process.
-        void vscode.window.showWarningMessage(`Model Lab: ${error.message}.`);
-        return;
-      }
-      const message = logError(this.deps.log, `Starting ${runDir}`, error);
-      void vscode.window.showErrorMessage(`Model Lab: training could not start: ${message}`);
+      this.reportStartFailure(runDir, error);
       return;
     }
+    this.follow(runDir, job, resume);
+  }
+
+  private reportStartFailure(what: string, error: unknown): void {
+    if (error instanceof RunLockedError) {
+      // Trained elsewhere (the command line, another window): the message names that process.
+      void vscode.window.showWarningMessage(`Model Lab: ${error.message}.`);
+      return;
+    }
+    const message = logError(this.deps.log, `Starting ${what}`, error);
+    void vscode.window.showErrorMessage(`Model Lab: training could not start: ${message}`);
+  }
+
+  /** The registry follows the job (live progress and metrics); a notification shows it start. */
+  private follow(runDir: string, job: TrainingJob, resume: boolean): void {
     this.deps.registry.trackJob(runDir, job, resume);
-    void this.follow(path.basename(runDir), job);
+    void this.notify(path.basename(runDir), job);
   }
 
   /**
@@ -207,7 +218,7 @@ export class TrainingController implements RunActions {
    * otherwise cover the panels for the whole run; the status bar item and its Stop button take
    * over), then a message with its outcome.
    */
-  private async follow(runId: string, job: TrainingJob): Promise<void> {
+  private async notify(runId: string, job: TrainingJob): Promise<void> {
     const { registry } = this.deps;
     const runName = () => registry.readRun(runId)?.name ?? runId;
     await vscode.window.withProgress(
@@ -292,13 +303,4 @@ function showSettingsError(message: string, setting: string): Thenable<void> {
   return vscode.window.showErrorMessage(message, 'Open Settings').then((choice) => {
     if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', setting);
   });
-}
-
-/** A sweep file trains all its members (src/host/training/sweepTraining.ts); an unreadable file is the train path's to report. */
-function isSweepFile(file: string): boolean {
-  try {
-    return isSweepText(readFileSync(file, 'utf8'));
-  } catch {
-    return false;
-  }
 }

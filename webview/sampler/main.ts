@@ -19,6 +19,7 @@ import type {
 import { appendPoint } from '../../src/shared/series';
 import { MetricChart, type ChartLine } from '../common/charts';
 import { pageChannel, saveState, savedState } from '../common/channel';
+import { CheckpointSlider } from '../common/checkpointSlider';
 import { el } from '../common/dom';
 import { formatValue, onThemeChange, readThemeColors } from '../common/theme';
 import { drawLandscape, landscapeColors } from './landscapePlot';
@@ -62,8 +63,10 @@ let samplesShown = 0;
 const app = document.getElementById('app')!;
 const title = el('h1', {}, 'Sampler');
 const subtitle = el('span', { class: 'subtitle', 'data-testid': 'run-description' });
-const stepRange = <HTMLInputElement>el('input', { type: 'range', id: 'step-range', min: '0', max: '0', step: '1', 'aria-label': 'Checkpoint step', 'data-testid': 'step-scrubber' });
-const stepLabel = el('span', { class: 'step-label', 'data-testid': 'step' }, 'step –');
+const checkpoints = new CheckpointSlider({
+  load: (chosen) => host.notify('loadStep', { step: chosen }),
+  refresh: () => host.notify('refreshSteps', {}),
+});
 const sampleSelect = <HTMLSelectElement>el('select', { id: 'samples', 'aria-label': 'Number of samples', 'data-testid': 'samples-select' },
   ...SAMPLE_CHOICES.map((n) => el('option', { value: String(n) }, String(n))));
 sampleSelect.value = String(samples);
@@ -91,10 +94,7 @@ const historyNote = el('p', { class: 'help', 'data-testid': 'history-note' });
 app.append(
   el('header', { class: 'toolbar' },
     el('div', { class: 'titles' }, title, subtitle),
-    el('div', { class: 'controls' },
-      el('label', { for: 'step-range' }, 'Checkpoint'), stepRange, stepLabel,
-      el('label', { for: 'samples' }, 'Samples'), sampleSelect,
-      pairControls)),
+    el('div', { class: 'controls' }, ...checkpoints.elements, el('label', { for: 'samples' }, 'Samples'), sampleSelect, pairControls)),
   note,
   messages,
   el('div', { class: 'plots' },
@@ -132,12 +132,9 @@ function onSession(message: ToSamplerPage['notifications']['session']['params'])
   run = message.run;
   subtitle.textContent = `${run.runName} · ${run.objective}${run.exploration ? ' + exploration' : ''}${run.localSearch ? ' + local search' : ''} · ${run.model}`;
   steps = message.steps;
-  stepRange.max = String(Math.max(0, steps.length - 1));
-  stepRange.value = String(Math.max(0, steps.indexOf(message.step)));
-  stepRange.disabled = steps.length < 2;
   const stepChanged = step !== message.step;
   step = message.step;
-  stepLabel.textContent = `step ${step}${steps.length ? ` (${steps.indexOf(step) + 1} of ${steps.length})` : ''}`;
+  checkpoints.show(step, steps);
   bufferToggle.hidden = !run.localSearch;
   renderNote();
   if (changedRun) void loadTarget();
@@ -207,11 +204,6 @@ function onMetrics(series: Record<string, StepSeries>, replace: boolean): void {
 
 // ------------------------------------------------------------------ controls
 
-stepRange.addEventListener('change', () => {
-  const chosen = steps[Number(stepRange.value)];
-  if (chosen !== undefined && chosen !== step) host.notify('loadStep', { step: chosen });
-});
-stepRange.addEventListener('focus', () => host.notify('refreshSteps', {}));
 sampleSelect.addEventListener('change', () => {
   samples = Number(sampleSelect.value);
   persist();

@@ -5,19 +5,15 @@
  * is editing. The host computes nothing; it opens the session, relays, times the round trip to
  * the worker, and restores the panel after a window reload.
  */
-import * as vscode from 'vscode';
-import { labOf } from '../../core/labList';
 import { posteriorLab } from '../../core/posterior/manifest';
 import type { SessionClient } from '../../engine/engine';
-import type { RunSummary } from '../../protocol';
 import type { RunDataSource } from './dashboardPanel';
-import { errorMessage } from '../../shared/errors';
 import type { Log } from '../output';
 import { type FromPosteriorPage, type PosteriorViewState, type ToPosteriorPage } from '../../protocol/posterior';
-import { runDescription, runIdOfCommandArg } from '../runs/runsTreeModel';
 import { ensureTrustedToLookInside } from '../trust';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
 import { sampleRows, type SampleMatrix } from '../../shared/sampleMatrix';
+import { pickLabRun, RunSession, type LabRunKind } from './runSession';
 import { panelHost, registerPanel, type DrawMiniature, type PanelModule, type PanelRegistration } from './registration';
 
 export const OPEN_POSTERIOR_COMMAND = 'modelLab.openPosterior';
@@ -41,7 +37,7 @@ export const registerPosteriorPanel: PanelRegistration = (deps) => {
   return registerPanel(deps, host, {
     [OPEN_POSTERIOR_COMMAND]: async (arg?: unknown) => {
       if (!ensureTrustedToLookInside()) return undefined;
-      const run = await runFrom(arg, runs);
+      const run = await pickLabRun(arg, runs, POSTERIOR_RUNS);
       return run && { runId: run.id };
     },
   });
@@ -84,51 +80,23 @@ export function posteriorProvider(deps: PosteriorPanelDeps): PanelProvider<Poste
   };
 }
 
-/** Posterior runs are those of the posterior lab (src/core/posterior/manifest.ts). */
-function isPosteriorRun(runs: PosteriorPanelDeps['runs'], run: RunSummary): boolean {
-  try {
-    return labOf(runs.readSpec(run.id))?.id === posteriorLab.id;
-  } catch {
-    return false;
-  }
-}
-
-/** The run of a Runs-tree node, a run id, or one the user picks among the posterior runs. */
-async function runFrom(arg: unknown, runs: PosteriorPanelDeps['runs']): Promise<RunSummary | undefined> {
-  const id = runIdOfCommandArg(arg);
-  if (id !== undefined) {
-    const run = runs.readRun(id);
-    if (!run) void vscode.window.showWarningMessage(`Model Lab: run ${id} no longer exists.`);
-    else if (!isPosteriorRun(runs, run)) {
-      void vscode.window.showWarningMessage(`Model Lab: run "${run.name}" is not a posterior run: the Posterior panel needs a 'posterior-*' task.`);
-      return undefined;
-    }
-    return run;
-  }
-  const candidates = runs.listRuns().filter((run) => isPosteriorRun(runs, run));
-  if (candidates.length === 0) {
-    void vscode.window.showInformationMessage('Model Lab: no posterior runs yet. Train one of the posterior-*.lab.json experiments first.');
-    return undefined;
-  }
-  const picked = await vscode.window.showQuickPick(
-    candidates.map((run) => ({ label: run.name, description: runDescription(run), detail: run.experiment, run })),
-    { placeHolder: 'Select a posterior run to explore', matchOnDescription: true, matchOnDetail: true },
-  );
-  return picked?.run;
-}
-
-/** A session that ended (engine restarted, worker gone) must be reopened, not reused. */
-const isSessionGone = (error: unknown) => /inference session (is closed|ended)|engine has been shut down/.test(errorMessage(error));
+const POSTERIOR_RUNS: LabRunKind = {
+  lab: posteriorLab.id,
+  noun: 'posterior',
+  needs: "the Posterior panel needs a 'posterior-*' task",
+  trainFirst: 'one of the posterior-*.lab.json experiments',
+};
 
 /** One open Posterior panel: its run's inference session, and the relay to it. */
 class PosteriorPanel implements PanelController {
-  private session?: Promise<SessionClient>;
+  private readonly session: RunSession;
 
   constructor(
     private readonly panel: PanelContext<PosteriorTarget, ToPosteriorPage, FromPosteriorPage>,
     private readonly deps: PosteriorPanelDeps,
     private readonly runId: string | undefined,
   ) {
+    this.session = new RunSession({ runId, runs: deps.runs, engine: deps.engine, log: deps.log, panel: 'Posterior' });
     const run = runId ? deps.runs.readRun(runId) : undefined;
     panel.setTitle(`Posterior: ${run?.name ?? runId ?? 'no run'}`);
     const page = panel.page.channel;
@@ -165,21 +133,6 @@ class PosteriorPanel implements PanelController {
     return this.sendSession();
   }
 
-  /** The session of this panel's run, opened on first use (at the run's latest checkpoint). */
-  private openSession(): Promise<SessionClient> {
-    if (!this.runId) return Promise.reject(new Error('this panel was restored without its run; open it again with "Model Lab: Open Posterior"'));
-    const run = this.deps.runs.readRun(this.runId);
-    if (!run) return Promise.reject(new Error(`run ${this.runId} no longer exists`));
-    if (!this.session) {
-      const opening = this.deps.engine.openSession(run.dir);
-      this.session = opening;
-      opening.catch(() => {
-        if (this.session === opening) this.session = undefined; // let the next request try again
-      });
-    }
-    return this.session;
-  }
-
   private async sendSession(): Promise<void> {
     await this.relay(async (session) => {
       await session.request('steps', {}); // a run still training may have saved more
@@ -193,31 +146,13 @@ class PosteriorPanel implements PanelController {
   }
 
   /** Runs `work` on the session; any failure goes to the page as a message, never a stack trace. */
-  private async relay(work: (session: SessionClient) => Promise<void>): Promise<void> {
-    try {
-      await work(await this.openSession());
-    } catch (error) {
-      this.failed(error);
-      this.notify('error', { message: errorMessage(error) });
-    }
+  private relay(work: (session: SessionClient) => Promise<void>): Promise<void> {
+    return this.session.relay(work, (message) => this.notify('error', { message }));
   }
 
   /** One of the page's requests, timed host -> worker -> host; a failure rejects it with the reason. */
-  private async timed<T>(ask: (session: SessionClient) => Promise<T>): Promise<{ answer: T; workerMs: number }> {
-    try {
-      const session = await this.openSession();
-      const started = performance.now();
-      const answer = await ask(session);
-      return { answer, workerMs: performance.now() - started };
-    } catch (error) {
-      this.failed(error);
-      throw error;
-    }
-  }
-
-  private failed(error: unknown): void {
-    if (isSessionGone(error)) this.session = undefined;
-    this.deps.log?.('warn', `Posterior panel (${this.runId ?? 'no run'}): ${errorMessage(error)}`);
+  private timed<T>(ask: (session: SessionClient) => Promise<T>): Promise<{ answer: T; workerMs: number }> {
+    return this.session.timed(ask);
   }
 
   /** To the page, when it listens. */
@@ -226,7 +161,6 @@ class PosteriorPanel implements PanelController {
   }
 
   dispose(): void {
-    void this.session?.then((session) => session.close(), () => undefined);
-    this.session = undefined;
+    this.session.close();
   }
 }

@@ -20,16 +20,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const sources = join(root, 'src/kernels');
 export const PREBUILT = join(root, 'src/kernels/prebuilt');
 
-/** Each kernel: its source in src/kernels, its module in dist/, and what runs without it. */
-export const KERNELS = [
-  { source: 'batchedMatMul.c', output: 'batched-matmul.wasm', fallback: 'tf.matMul' },
-  { source: 'stridedConv.c', output: 'strided-conv.wasm', fallback: 'stride-1 convolutions for the conv gradients' },
-  { source: 'maskedAttention.c', output: 'masked-attention.wasm', fallback: 'tfjs ops for the posterior transformer\'s attention' },
-  { source: 'layerNorm.c', output: 'layer-norm.wasm', fallback: 'tfjs ops for layer normalisation' },
-  { source: 'dense.c', output: 'dense.wasm', fallback: 'tfjs ops for dense layers' },
-  { source: 'copy.c', output: 'copy.wasm', fallback: 'tfjs\'s JavaScript Concat, Slice and SplitV' },
-  { source: 'adam.c', output: 'adam.wasm', fallback: 'tfjs ops for Adam\'s update' },
-];
+/**
+ * Each kernel: its source in src/kernels, its module in dist/, and what runs without it, from the
+ * kernel table (src/core/kernels/kernels.json, which src/core/kernels/index.ts reads too).
+ */
+export const KERNELS = JSON.parse(readFileSync(join(root, 'src/core/kernels/kernels.json'), 'utf8')).map(({ id, source, fallback }) => ({ source, output: `${id}.wasm`, fallback }));
 
 /** The one compiler the committed binaries come from: its version is written into every module. */
 export const PINNED = { clang: 'Debian clang version 14.0.6', lld: 'Debian LLD 14.0.6' };
@@ -95,7 +90,7 @@ function differFromPrebuilt(dir) {
 }
 
 /**
- * Puts the seven kernels into dist/ for the build: compiled when the pinned compiler is installed
+ * Puts the kernels into dist/ for the build: compiled when the pinned compiler is installed
  * (so a changed .c takes effect at once), otherwise copied from src/kernels/prebuilt. Returns the
  * one line the build prints about them.
  */
@@ -161,7 +156,7 @@ function check() {
     const differing = differFromPrebuilt(temp);
     if (differing.length > 0 || stray.length > 0) {
       if (differing.length > 0) console.error(`kernels: ${differing.join(', ')} in ${relative(root, PREBUILT)} differ from a fresh build of src/kernels/*.c with ${compiler.clang}`);
-      if (stray.length > 0) console.error(`kernels: ${stray.join(', ')} in ${relative(root, PREBUILT)} belong to no kernel in scripts/kernels.mjs`);
+      if (stray.length > 0) console.error(`kernels: ${stray.join(', ')} in ${relative(root, PREBUILT)} belong to no kernel in src/core/kernels/kernels.json`);
       console.error(`fix: npm run kernels:update (${INSTALL_HINT}) and commit src/kernels/prebuilt`);
       process.exit(1);
     }

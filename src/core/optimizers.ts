@@ -4,7 +4,7 @@
  * step count (as PyTorch does), so a run resumed from a checkpoint continues bit for bit.
  */
 import * as tf from '@tensorflow/tfjs';
-import { adamKernelActive, adamUpdate } from './kernels/adam';
+import { adamUpdate } from './kernels/adam';
 import type { Parameter } from './registry';
 import type { NamedTensor } from './sink';
 import type { TrainingSpec } from './spec/types';
@@ -49,22 +49,13 @@ class Adam implements Optimizer {
     const { beta1, beta2, epsilon } = ADAM;
     const stepSize = this.learningRate(this.steps) / (1 - beta1 ** this.steps);
     const correction = Math.sqrt(1 - beta2 ** this.steps);
-    const onKernel = adamKernelActive();
     this.parameters.forEach(({ variable }, i) => {
-      const gradient = gradients[i];
       const m = this.firstMoments[i];
       const v = this.secondMoments[i];
-      if (onKernel) {
-        const [updated, firstMoment, secondMoment] = adamUpdate(variable, gradient, m, v, { beta1, beta2, epsilon, correction, stepSize });
-        m.assign(firstMoment);
-        v.assign(secondMoment);
-        variable.assign(updated);
-        return;
-      }
-      m.assign(tf.add(tf.mul(m, beta1), tf.mul(gradient, 1 - beta1)));
-      v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(gradient), 1 - beta2)));
-      const denominator = tf.add(tf.div(tf.sqrt(v), correction), epsilon);
-      variable.assign(tf.sub(variable, tf.mul(tf.div(m, denominator), stepSize)));
+      const [updated, firstMoment, secondMoment] = adamUpdate(variable, gradients[i], m, v, { beta1, beta2, epsilon, correction, stepSize });
+      m.assign(firstMoment);
+      v.assign(secondMoment);
+      variable.assign(updated);
     });
   }
 

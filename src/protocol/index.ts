@@ -8,7 +8,7 @@
 
 // ---------------------------------------------------------------- shared data (src/shared)
 
-export type { Backend, BackendInfo, BackendSetting, KernelFlag, KernelStatus } from '../shared/backend';
+export type { Backend, BackendInfo, BackendSetting, KernelStatus } from '../shared/backend';
 export type { ChartSeries, MetricRecord, RunState, RunSummary } from '../shared/runs';
 
 // ---------------------------------------------------------------- host <-> worker (training internals)

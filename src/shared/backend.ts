@@ -16,34 +16,17 @@ export interface BackendInfo {
   fallbackReason?: string;
   /** tfjs version string. */
   version: string;
-  /** Whether matrix products run on Model Lab's wasm kernel (dist/batched-matmul.wasm) instead of tfjs's. */
-  batchedMatMulKernel?: boolean;
-  /** Whether the relational encoder's convolution gradients run on Model Lab's wasm kernels (dist/strided-conv.wasm). */
-  stridedConvKernels?: boolean;
-  /** Whether tf.clone shares the buffer instead of copying it (src/core/kernels/sharedIdentity.ts). */
-  sharedIdentity?: boolean;
-  /** Whether the posterior transformer's attention runs on Model Lab's wasm kernel (dist/masked-attention.wasm). */
-  maskedAttentionKernel?: boolean;
-  /** Whether layer normalisation runs on Model Lab's wasm kernel (dist/layer-norm.wasm). */
-  layerNormKernel?: boolean;
-  /** Whether dense layers (product, bias, ReLU) run on Model Lab's wasm kernel (dist/dense.wasm). */
-  denseKernel?: boolean;
-  /** Whether Concat, Slice and SplitV run on Model Lab's wasm kernel (dist/copy.wasm). */
-  copyKernel?: boolean;
-  /** Whether Adam's update runs on Model Lab's wasm kernel (dist/adam.wasm). */
-  adamKernel?: boolean;
-  /** Why a kernel is not in use, when one is not. */
+  /** Why a kernel (or the sharing Identity, src/core/kernels/sharedIdentity.ts) is not in use, when one is not. */
   kernelReason?: string;
   /** Model Lab's wasm kernels (wasm backend only), each on or with why not: `kernelSummary` (src/engine/kernelSummary.ts) says it in a line. */
   kernels?: KernelStatus[];
 }
 
-/** One of Model Lab's wasm kernels: its name (dist/<name>.wasm), and why it is off when it is. */
+/** One of Model Lab's wasm kernels (src/core/kernels/kernels.json): its id (dist/<name>.wasm), and why it is off when it is. */
 export interface KernelStatus {
   name: string;
+  /** What it computes, as the user reads it ("matrix products"); absent in runs recorded before it was. */
+  label?: string;
   active: boolean;
   reason?: string;
 }
-
-/** The BackendInfo fields that say whether one of Model Lab's kernels is in use. */
-export type KernelFlag = 'batchedMatMulKernel' | 'stridedConvKernels' | 'sharedIdentity' | 'maskedAttentionKernel' | 'layerNormKernel' | 'denseKernel' | 'copyKernel' | 'adamKernel';

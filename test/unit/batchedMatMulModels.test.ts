@@ -75,35 +75,36 @@ for (const { template, model } of CASES) {
 }
 
 const wasm: BackendInfo = { name: 'wasm', requested: 'auto', version: tf.version.tfjs };
+/** Whether the backend info lists kernel `id` as on. */
+const kernelOn = (info: BackendInfo, id: string) => info.kernels?.find(({ name }) => name === id)?.active;
 
 test('selectKernels: on by default on wasm where built, off on request, absent on other backends', () => {
   const off = selectKernels(wasm, 'off');
-  assert.equal(off.batchedMatMulKernel, false);
-  assert.equal(off.stridedConvKernels, false);
-  assert.equal(off.sharedIdentity, false);
+  assert.equal(kernelOn(off, 'batched-matmul'), false);
+  assert.equal(kernelOn(off, 'strided-conv'), false);
   assert.ok(!sharedIdentityEnabled());
-  assert.equal(off.maskedAttentionKernel, false);
+  assert.equal(kernelOn(off, 'masked-attention'), false);
   assert.ok(!maskedAttentionKernelActive());
-  assert.equal(off.layerNormKernel, false);
+  assert.equal(kernelOn(off, 'layer-norm'), false);
   assert.ok(!layerNormKernelActive());
-  assert.equal(off.denseKernel, false);
+  assert.equal(kernelOn(off, 'dense'), false);
   assert.ok(!denseKernelActive());
-  assert.equal(off.copyKernel, false);
+  assert.equal(kernelOn(off, 'copy'), false);
   assert.ok(!copyKernelActive());
-  assert.equal(off.adamKernel, false);
+  assert.equal(kernelOn(off, 'adam'), false);
   assert.ok(!adamKernelActive());
   assert.ok(!stridedConvKernelsActive());
   assert.match(off.kernelReason ?? '', /MODEL_LAB_KERNELS=off/);
   for (const name of ['node', 'cpu'] as const) assert.deepEqual(selectKernels({ ...wasm, name }, undefined), { ...wasm, name });
   const auto = selectKernels(wasm, undefined);
-  assert.equal(auto.batchedMatMulKernel, missing === undefined);
-  assert.equal(auto.stridedConvKernels, loadStridedConvKernels() === undefined);
-  assert.equal(auto.sharedIdentity, true);
-  assert.equal(auto.maskedAttentionKernel, loadMaskedAttentionKernel() === undefined);
-  assert.equal(auto.layerNormKernel, loadLayerNormKernel() === undefined);
-  assert.equal(auto.denseKernel, loadDenseKernel() === undefined);
-  assert.equal(auto.copyKernel, loadCopyKernel() === undefined);
-  assert.equal(auto.adamKernel, loadAdamKernel() === undefined);
+  assert.equal(kernelOn(auto, 'batched-matmul'), missing === undefined);
+  assert.equal(kernelOn(auto, 'strided-conv'), loadStridedConvKernels() === undefined);
+  assert.ok(sharedIdentityEnabled());
+  assert.equal(kernelOn(auto, 'masked-attention'), loadMaskedAttentionKernel() === undefined);
+  assert.equal(kernelOn(auto, 'layer-norm'), loadLayerNormKernel() === undefined);
+  assert.equal(kernelOn(auto, 'dense'), loadDenseKernel() === undefined);
+  assert.equal(kernelOn(auto, 'copy'), loadCopyKernel() === undefined);
+  assert.equal(kernelOn(auto, 'adam'), loadAdamKernel() === undefined);
   if (missing) assert.match(auto.kernelReason ?? '', /was not built/);
   disableBatchedMatMulKernel();
   disableStridedConvKernels();

@@ -3,13 +3,11 @@
  * dist/adam.wasm): as tfjs ops it is 13 kernels per parameter and step (about 500 dispatches a
  * step for the posterior transformer's 39 parameters), each a pass over the parameter. The kernel
  * does the same float32 operations in the same order, so its results are bit for bit those of
- * the ops (test/unit/adamKernel.test.ts). The worker turns it on with the other kernels
- * (src/engine/kernels.ts); src/core/optimizers.ts uses it when it is active.
+ * the ops (test/unit/adamKernel.test.ts). `adamUpdate` is the op src/core/optimizers.ts calls: on
+ * the kernel when it is on (src/core/kernels/index.ts), as those ops otherwise.
  */
 import * as tf from '@tensorflow/tfjs';
-import { RegisteredKernels, type HeapKernel, type KernelArgs } from './wasmModule';
-
-export const ADAM_FILE = 'adam.wasm';
+import { fusedOp, RegisteredKernels, type HeapKernel, type KernelArgs } from './wasmModule';
 
 const UPDATE = 'ModelLabAdam';
 
@@ -40,7 +38,8 @@ function updateKernel(kernel: HeapKernel<KernelExports>, { inputs: { p, g, m, v 
   return [pOut, mOut, vOut];
 }
 
-const kernels = new RegisteredKernels<KernelExports>(ADAM_FILE, { [UPDATE]: updateKernel });
+export const adamKernels = new RegisteredKernels<KernelExports>('adam', { [UPDATE]: updateKernel });
+const kernels = adamKernels;
 
 export const loadAdamKernel = (candidates?: string[]): string | undefined => kernels.load(candidates);
 export const enableAdamKernel = (candidates?: string[]): string | undefined => kernels.enable(candidates);
@@ -50,7 +49,17 @@ export const adamKernelActive = (): boolean => kernels.active();
 /** Updates the kernel has computed in this process. */
 export const adamKernelCalls = (): number => kernels.calls;
 
-/** [parameter, first moment, second moment] after one Adam step from gradient g (kernel only: adamKernelActive). */
-export function adamUpdate(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, step: AdamStep): [tf.Tensor, tf.Tensor, tf.Tensor] {
-  return tf.engine().runKernel(UPDATE, { p, g, m, v }, step as unknown as tf.NamedAttrMap) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
-}
+type Update = (p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, step: AdamStep) => [tf.Tensor, tf.Tensor, tf.Tensor];
+
+const updateOnKernel: Update = (p, g, m, v, step) =>
+  tf.engine().runKernel(UPDATE, { p, g, m, v }, step as unknown as tf.NamedAttrMap) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
+
+const updateOnOps: Update = (p, g, m, v, { beta1, beta2, epsilon, correction, stepSize }) => {
+  const firstMoment = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+  const secondMoment = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
+  const denominator = tf.add(tf.div(tf.sqrt(secondMoment), correction), epsilon);
+  return [tf.sub(p, tf.mul(tf.div(firstMoment, denominator), stepSize)), firstMoment, secondMoment];
+};
+
+/** [parameter, first moment, second moment] after one Adam step from gradient g. */
+export const adamUpdate = fusedOp([adamKernels], updateOnKernel, updateOnOps);

@@ -9,13 +9,14 @@
  * product and takes any transpose flags at full speed (bench/README.md, "Results (2026-12-06)").
  *
  * Every float32 product without broadcasting takes the kernel; broadcast products go to tfjs's
- * own kernel. The worker turns it on once per process (`enableBatchedMatMulKernel`, recorded in
+ * own kernel. The worker turns it on once per process (src/core/kernels/index.ts, recorded in
  * the run's environment); tests and in-process CLI commands keep tfjs's kernel unless they enable it.
+ *
+ * Models call tf.matMul. What changes with the kernel is chosen here, when it is turned on or off:
+ * the gradient of a 2-D product (below), and two row-wise products of compositional attention.
  */
 import * as tf from '@tensorflow/tfjs';
-import { RegisteredKernels, type HeapKernel, type KernelArgs } from './wasmModule';
-
-export const KERNEL_FILE = 'batched-matmul.wasm';
+import { fusedOp, RegisteredKernels, type HeapKernel, type KernelArgs } from './wasmModule';
 
 interface KernelExports {
   batched_matmul(a: number, b: number, c: number, pack: number, batch: number, m: number, n: number, k: number, transposeA: number, transposeB: number): void;
@@ -49,7 +50,8 @@ function batchMatMul(kernel: HeapKernel<KernelExports>, args: BatchMatMulArgs, t
   return c;
 }
 
-const kernels = new RegisteredKernels<KernelExports>(KERNEL_FILE, { BatchMatMul: batchMatMul });
+export const batchedMatMulKernels = new RegisteredKernels<KernelExports>('batched-matmul', { BatchMatMul: batchMatMul });
+const kernels = batchedMatMulKernels;
 
 /** Compiles the kernel once; returns undefined when compiled, otherwise the reason it could not be. */
 export const loadBatchedMatMulKernel = (candidates?: string[]): string | undefined => kernels.load(candidates);
@@ -70,3 +72,52 @@ export const batchedMatMulKernelEnabled = (): boolean => kernels.enabled();
 export const batchedMatMulKernelActive = (): boolean => kernels.active();
 
 export const batchedMatMulKernelCalls = (): number => kernelCalls;
+
+/**
+ * Gradient of a plain 2-D product y = a b. tfjs's own gradient runs `matMul` with transpose flags
+ * (`matMul(dy, b, false, true)`, `matMul(a, dy, true, false)`), which tfjs's wasm kernel runs on a
+ * slow path, about 10x slower than a plain product of the same size (bench/README.md); ours takes
+ * them at full speed. So without our kernel the gradient uses untransposed products,
+ * da = dy b^T and db = a^T dy, and tfjs's gradient serves every other case. Registered
+ * process-wide, once, when this module loads: it changes speed, not values beyond float rounding
+ * order, and every model that multiplies 2-D matrices benefits.
+ */
+function registerMatMulGradient(): void {
+  const builtin = tf.getGradient('BatchMatMul');
+  if (!builtin || (builtin as { untransposed?: boolean }).untransposed) return;
+  const untransposed: tf.GradFunc = (dy, saved, attrs) => {
+    const [a, b] = saved;
+    const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+    if (transposeA || transposeB || a.rank !== 2 || b.rank !== 2) return builtin.gradFunc(dy, saved, attrs);
+    const upstream = dy as tf.Tensor2D;
+    return {
+      a: () => tf.matMul(upstream, tf.transpose(b as tf.Tensor2D)),
+      b: () => tf.matMul(tf.transpose(a as tf.Tensor2D), upstream),
+    };
+  };
+  const config: tf.GradConfig & { untransposed: boolean } = {
+    kernelName: 'BatchMatMul',
+    inputsToSave: ['a', 'b'],
+    untransposed: true,
+    gradFunc: fusedOp([batchedMatMulKernels], builtin.gradFunc, untransposed),
+  };
+  tf.registerGradient(config);
+}
+registerMatMulGradient();
+
+/**
+ * keys [n, R, d] . query [n, 1, d] -> [n, R]: tiny batched products, which run fast on Model Lab's
+ * matMul kernel only (tfjs's own takes a slow path for them); otherwise a product-and-sum.
+ */
+export const rowDotProducts = fusedOp(
+  [batchedMatMulKernels],
+  (keys: tf.Tensor3D, query: tf.Tensor3D): tf.Tensor2D => tf.matMul(keys, query, false, true).reshape([keys.shape[0], keys.shape[1]]),
+  (keys: tf.Tensor3D, query: tf.Tensor3D): tf.Tensor2D => tf.sum(tf.mul(query, keys), -1),
+);
+
+/** sum_r weights[i, r] rows[i, r]: weights [n, R], rows [n, R, d] -> [n, d]; a batched product on the kernel, as rowDotProducts. */
+export const weightedRowSums = fusedOp(
+  [batchedMatMulKernels],
+  (weights: tf.Tensor2D, rows: tf.Tensor3D): tf.Tensor2D => tf.matMul(weights.reshape([rows.shape[0], 1, rows.shape[1]]) as tf.Tensor3D, rows).reshape([rows.shape[0], rows.shape[2]]),
+  (weights: tf.Tensor2D, rows: tf.Tensor3D): tf.Tensor2D => tf.sum(tf.mul(weights.reshape([rows.shape[0], rows.shape[1], 1]), rows), 1),
+);

@@ -5,12 +5,10 @@
  * concatenated token projection ([256, 10, 96] into 64 and 32) took about 9% of a step
  * (bench/README.md). Replaces tfjs's kernels of those names for 4-byte dtypes (float32, int32);
  * other dtypes go to tfjs's own. The worker turns it on with the other kernels
- * (src/engine/kernels.ts); tests and in-process CLI commands keep tfjs's unless they enable it.
+ * (src/core/kernels/index.ts); tests and in-process CLI commands keep tfjs's unless they enable it.
  */
 import * as tf from '@tensorflow/tfjs';
 import { RegisteredKernels, type HeapKernel, type KernelArgs } from './wasmModule';
-
-export const COPY_FILE = 'copy.wasm';
 
 interface KernelExports {
   copy_rows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, width: number): void;
@@ -113,7 +111,8 @@ function concat(kernel: Kernel, args: KernelArgs<{ axis: number | number[] }>, t
   return out;
 }
 
-const kernels = new RegisteredKernels<KernelExports>(COPY_FILE, { Concat: concat, Slice: slice, SplitV: splitV });
+export const copyKernels = new RegisteredKernels<KernelExports>('copy', { Concat: concat, Slice: slice, SplitV: splitV });
+const kernels = copyKernels;
 
 export const loadCopyKernel = (candidates?: string[]): string | undefined => kernels.load(candidates);
 export const enableCopyKernel = (candidates?: string[]): string | undefined => kernels.enable(candidates);

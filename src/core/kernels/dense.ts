@@ -4,12 +4,11 @@
  * as the matMul kernel). As tfjs ops a layer is three kernels forward (product, broadcast add,
  * ReLU) and six backward; the bias add and ReLU alone were about 15% of a multi-head attention
  * step (bench/README.md). Registered with tfjs's wasm backend under Model Lab's own names and
- * wrapped in a custom gradient; src/core/layers/linear.ts uses it when it is active.
+ * wrapped in a custom gradient. `dense` is the op src/core/layers/linear.ts calls: on the kernel
+ * when it is on (src/core/kernels/index.ts), as tfjs ops otherwise.
  */
 import * as tf from '@tensorflow/tfjs';
-import { RegisteredKernels, type HeapKernel, type KernelArgs } from './wasmModule';
-
-export const DENSE_FILE = 'dense.wasm';
+import { fusedOp, RegisteredKernels, type HeapKernel, type KernelArgs } from './wasmModule';
 
 const FORWARD = 'ModelLabDense';
 const BACKWARD = 'ModelLabDenseGrad';
@@ -54,11 +53,12 @@ function biasReluBackwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { y
   return [dx, dbias];
 }
 
-const kernels = new RegisteredKernels<KernelExports>(DENSE_FILE, {
+export const denseKernels = new RegisteredKernels<KernelExports>('dense', {
   [FORWARD]: forwardKernel,
   [BACKWARD]: backwardKernel,
   [BIAS_RELU_BACKWARD]: biasReluBackwardKernel,
 });
+const kernels = denseKernels;
 
 export const loadDenseKernel = (candidates?: string[]): string | undefined => kernels.load(candidates);
 export const enableDenseKernel = (candidates?: string[]): string | undefined => kernels.enable(candidates);
@@ -68,11 +68,8 @@ export const denseKernelActive = (): boolean => kernels.active();
 /** Forward and backward passes the kernel has computed in this process. */
 export const denseKernelCalls = (): number => kernels.calls;
 
-/**
- * act(x w + bias) for x [M, in], w [in, out], bias [out], act = ReLU when `relu`, else identity.
- * On the kernel only (denseKernelActive); differentiable in x, w and bias.
- */
-export function denseOnKernel(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D, relu: boolean): tf.Tensor2D {
+/** On the kernel (float32 with a bias only): differentiable in x, w and bias. */
+function denseOnKernel(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D, relu: boolean): tf.Tensor2D {
   const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, weight, b] = args as tf.Tensor[];
     const y = tf.engine().runKernel(FORWARD, { x: input, w: weight, bias: b }, { relu }) as tf.Tensor;
@@ -89,8 +86,37 @@ export function denseOnKernel(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D,
 
 /**
  * [dx, dbias] of y = relu(x + bias) over the last axis, from y and dy: the backward of a layer whose
- * product is not a matrix product (a convolution). On the kernel only (denseKernelActive).
+ * product is not a matrix product (the strided convolution's fused op). On the kernel only.
  */
 export function biasReluGradient(y: tf.Tensor, dy: tf.Tensor): [tf.Tensor, tf.Tensor1D] {
   return tf.engine().runKernel(BIAS_RELU_BACKWARD, { y, dy }) as unknown as [tf.Tensor, tf.Tensor1D];
 }
+
+/**
+ * y [M, out] + bias [out]. The gradient of the bias is 1^T dy as a product: tfjs's own gradient
+ * of the broadcast add is sum(dy, 0), which the wasm backend runs through a transpose, about
+ * 13x slower than the product at [4096, 32] (bench/README.md).
+ */
+const addRowBias = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [y, bias] = inputs as tf.Tensor[];
+  return {
+    value: tf.add(y, bias),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
+      const upstream = dy as tf.Tensor2D;
+      return [upstream, tf.reshape(tf.matMul(tf.ones([1, upstream.shape[0]]), upstream), bias.shape)];
+    },
+  };
+}) as (y: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
+
+function denseOnOps(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D | undefined, relu: boolean): tf.Tensor {
+  const product = bias ? addRowBias(tf.matMul(x, w), bias) : tf.matMul(x, w);
+  return relu ? tf.relu(product) : product;
+}
+
+/** act(x w + bias) for x [M, in], w [in, out], bias [out] (or none), act = ReLU when `relu`, else identity. */
+export const dense = fusedOp(
+  [denseKernels],
+  (x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D | undefined, relu: boolean): tf.Tensor =>
+    bias && x.dtype === 'float32' ? denseOnKernel(x, w, bias, relu) : denseOnOps(x, w, bias, relu),
+  denseOnOps,
+);

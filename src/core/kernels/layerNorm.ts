@@ -4,12 +4,11 @@
  * and their gradients) it is about two dozen kernels per layer and step, each a pass over the
  * activations: about 15% of the posterior transformer's step (bench/README.md). Registered with
  * tfjs's wasm backend under Model Lab's own names and wrapped in a custom gradient, like
- * maskedAttention.ts; the worker turns it on with the other kernels (src/engine/kernels.ts).
+ * maskedAttention.ts. `layerNorm` is the op src/core/layers/layerNorm.ts calls: on the kernel when
+ * it is on (src/core/kernels/index.ts), as those ops otherwise.
  */
 import * as tf from '@tensorflow/tfjs';
-import { RegisteredKernels, type HeapKernel, type KernelArgs } from './wasmModule';
-
-export const LAYER_NORM_FILE = 'layer-norm.wasm';
+import { fusedOp, RegisteredKernels, type HeapKernel, type KernelArgs } from './wasmModule';
 
 const FORWARD = 'ModelLabLayerNorm';
 const BACKWARD = 'ModelLabLayerNormGrad';
@@ -39,7 +38,8 @@ function backwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, gain, 
   return [dx, dgain, dbias];
 }
 
-const kernels = new RegisteredKernels<KernelExports>(LAYER_NORM_FILE, { [FORWARD]: forwardKernel, [BACKWARD]: backwardKernel });
+export const layerNormKernels = new RegisteredKernels<KernelExports>('layer-norm', { [FORWARD]: forwardKernel, [BACKWARD]: backwardKernel });
+const kernels = layerNormKernels;
 
 export const loadLayerNormKernel = (candidates?: string[]): string | undefined => kernels.load(candidates);
 export const enableLayerNormKernel = (candidates?: string[]): string | undefined => kernels.enable(candidates);
@@ -49,11 +49,8 @@ export const layerNormKernelActive = (): boolean => kernels.active();
 /** Forward and backward passes the kernel has computed in this process. */
 export const layerNormKernelCalls = (): number => kernels.calls;
 
-/**
- * (x - mean) / sqrt(var + epsilon) * gain + bias over the last axis of x, gain and bias [dim].
- * On the kernel only (layerNormKernelActive); differentiable in x, gain and bias.
- */
-export function layerNormOnKernel(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, epsilon: number): tf.Tensor {
+/** On the kernel: differentiable in x, gain and bias. */
+function layerNormOnKernel(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, epsilon: number): tf.Tensor {
   const normalise = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, g, b] = args as tf.Tensor[];
     (args[3] as tf.GradSaveFunc)([input, g]);
@@ -65,3 +62,11 @@ export function layerNormOnKernel(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor
   }) as (x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
   return normalise(x, gain, bias);
 }
+
+function layerNormOnOps(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, epsilon: number): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, epsilon))), gain), bias);
+}
+
+/** (x - mean) / sqrt(var + epsilon) * gain + bias over the last axis of x, gain and bias [dim]. */
+export const layerNorm = fusedOp([layerNormKernels], layerNormOnKernel, layerNormOnOps);

@@ -97,16 +97,22 @@ export type KernelFunction<T> = (kernel: HeapKernel<T>, args: KernelArgs<never>,
  * replacing it while enabled: compiled once, instantiated on each backend it runs on, and
  * counting its calls (tests check the kernels really ran).
  */
-export class RegisteredKernels<T> {
+export class RegisteredKernels<T> implements Switchable {
+  /** dist/<id>.wasm, the module src/kernels/<source> builds into (src/core/kernels/kernels.json). */
+  readonly file: string;
   private module: WebAssembly.Module | undefined;
   private readonly instances = new WeakMap<WasmBackend, HeapKernel<T>>();
   private replaced: Map<string, tf.KernelConfig | undefined> | undefined;
+  private readonly switched: (() => void)[] = [];
   calls = 0;
 
   constructor(
-    private readonly file: string,
+    /** The kernel's id in the table (src/core/kernels/kernels.json). */
+    readonly id: string,
     private readonly kernels: Record<string, KernelFunction<T>>,
-  ) {}
+  ) {
+    this.file = `${id}.wasm`;
+  }
 
   /** Compiles the module once; returns undefined when compiled, otherwise the reason it could not be. */
   load(candidates: string[] = defaultKernelPaths(this.file)): string | undefined {
@@ -143,6 +149,7 @@ export class RegisteredKernels<T> {
       };
       tfRegisterKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
     }
+    for (const listener of this.switched) listener();
     return undefined;
   }
 
@@ -153,6 +160,11 @@ export class RegisteredKernels<T> {
       if (original) tfRegisterKernel(original);
     }
     this.replaced = undefined;
+    for (const listener of this.switched) listener();
+  }
+
+  onSwitch(listener: () => void): void {
+    this.switched.push(listener);
   }
 
   enabled(): boolean {
@@ -172,4 +184,28 @@ export class RegisteredKernels<T> {
     }
     return instance;
   }
+}
+
+/** Kernels that can be turned on and off, and say so (RegisteredKernels, the sharing Identity). */
+export interface Switchable {
+  enabled(): boolean;
+  /** Calls `listener` after every enable or disable that changed something. */
+  onSwitch(listener: () => void): void;
+}
+
+/**
+ * An op with two implementations: on Model Lab's kernels when all of `needs` are on, otherwise
+ * tfjs's op chain. The implementation is chosen when those kernels are turned on or off
+ * (src/core/kernels/index.ts), not per call, so models call the op without knowing which serves
+ * it. The kernels are registered for the wasm backend only: a process that has left it since
+ * (a test switching to cpu) gets the op chain, at the cost of one string comparison per call.
+ */
+export function fusedOp<F extends (...args: never[]) => unknown>(needs: readonly Switchable[], onKernels: F, onOps: F): F {
+  let chosen = onOps;
+  const choose = () => {
+    chosen = needs.every((kernels) => kernels.enabled()) ? onKernels : onOps;
+  };
+  for (const kernels of needs) kernels.onSwitch(choose);
+  choose();
+  return ((...args: Parameters<F>) => (chosen === onKernels && tfGetBackend() !== 'wasm' ? onOps : chosen)(...args)) as F;
 }

@@ -13,7 +13,7 @@
  * `out_proj`), kernels stored [in, out].
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchedMatMulKernelActive } from '../kernels/batchedMatMul';
+import { rowDotProducts, weightedRowSums } from '../kernels';
 import type { Parameter } from '../registry';
 import type { Rng } from '../rng';
 import { Linear } from './linear';
@@ -160,17 +160,12 @@ export class CompositionalAttention {
     } else {
       const retrievalQuery = this.retrievalQuery.apply(x).reshape([perTokenSearch, 1, ds]).div(Math.sqrt(ds)) as tf.Tensor3D;
       const retrievalKeys = this.retrievalKey.apply(pairingRows) as tf.Tensor3D; // k[s, r]: [B*N*S, R, ds]
-      // q_s . k[s, r]: tiny batched products, which run fast on Model Lab's matMul kernel only
-      // (tfjs's own takes a slow path for them); otherwise a product-and-sum.
-      const scores = batchedMatMulKernelActive() ? tf.matMul(retrievalKeys, retrievalQuery, false, true) : tf.sum(tf.mul(retrievalQuery, retrievalKeys), -1);
-      const selectionScores = scores.reshape([batch, tokens, S, R]);
+      const selectionScores = rowDotProducts(retrievalKeys, retrievalQuery).reshape([batch, tokens, S, R]);
       retrievalSelection = compete(selectionScores) as tf.Tensor4D;
     }
 
     // 5. h_s = sum_r alpha[s, r] O[s, r], then the output projection.
-    const selected = batchedMatMulKernelActive()
-      ? tf.matMul(retrievalSelection.reshape([perTokenSearch, 1, R]) as tf.Tensor3D, pairingRows)
-      : tf.sum(tf.mul(retrievalSelection.reshape([perTokenSearch, R, 1]), pairingRows), 1);
+    const selected = weightedRowSums(retrievalSelection.reshape([perTokenSearch, R]), pairingRows);
     let merged = selected.reshape([batch, tokens, S * dv]);
     if (this.tokenProjection) merged = tf.concat([merged, this.tokenProjection.apply(x)], -1);
     return { output: this.out.apply(merged) as tf.Tensor3D, searchMaps, retrievalSelection };

@@ -1,11 +1,11 @@
 /**
  * Layer normalisation over the last axis with a learned gain and bias, as PyTorch's
  * `nn.LayerNorm` (biased variance, eps 1e-5 inside the square root; parameters `<name>.weight`
- * and `<name>.bias`). One wasm kernel each way where Model Lab's kernels are on
- * (kernels/layerNorm.ts), tfjs ops otherwise.
+ * and `<name>.bias`): the layerNorm op (kernels/layerNorm.ts, one wasm kernel each way where
+ * Model Lab's kernels are on).
  */
 import * as tf from '@tensorflow/tfjs';
-import { layerNormKernelActive, layerNormOnKernel } from '../kernels/layerNorm';
+import { layerNorm } from '../kernels/layerNorm';
 import type { Parameter } from '../registry';
 
 const EPSILON = 1e-5;
@@ -20,9 +20,7 @@ export class LayerNorm {
   }
 
   apply(x: tf.Tensor): tf.Tensor {
-    if (layerNormKernelActive()) return layerNormOnKernel(x, this.gain, this.bias, EPSILON);
-    const { mean, variance } = tf.moments(x, -1, true);
-    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, EPSILON))), this.gain), this.bias);
+    return layerNorm(x, this.gain, this.bias, EPSILON);
   }
 
   parameters(): Parameter[] {

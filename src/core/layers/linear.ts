@@ -1,17 +1,11 @@
 /**
  * A dense layer with PyTorch's default initialisation (weight and bias ~ U(-1/sqrt(in), 1/sqrt(in))),
  * so that our models start where the reference implementations start. The kernel is stored
- * [in, out] (PyTorch stores [out, in]; checkpoint exchange transposes).
- *
- * Speed: tfjs's own gradient of `matMul` asks for transposed products (`matMul(dy, W, false, true)`,
- * `matMul(x, dy, true, false)`), which the wasm backend runs on a slow path, about 10x slower
- * than a plain product of the same size (bench/README.md). Unless Model Lab's wasm matMul kernel
- * is on (it takes transpose flags at full speed), this module replaces that gradient for 2-D
- * products with explicit transposes.
+ * [in, out] (PyTorch stores [out, in]; checkpoint exchange transposes). It computes with the dense
+ * op (src/core/kernels/dense.ts: one wasm kernel each way where Model Lab's kernels are on).
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchedMatMulKernelActive } from '../kernels/batchedMatMul';
-import { denseKernelActive, denseOnKernel } from '../kernels/dense';
+import { dense } from '../kernels';
 import type { Parameter } from '../registry';
 import type { Rng } from '../rng';
 
@@ -45,13 +39,7 @@ export class Linear {
 
   private applyWith(x: tf.Tensor, relu: boolean): tf.Tensor {
     const flat = x.reshape([-1, this.inputs]) as tf.Tensor2D;
-    let y: tf.Tensor;
-    if (this.bias && denseKernelActive() && x.dtype === 'float32') {
-      y = denseOnKernel(flat, this.kernel as tf.Tensor2D, this.bias as tf.Tensor1D, relu);
-    } else {
-      const product = this.bias ? addRowBias(tf.matMul(flat, this.kernel), this.bias) : tf.matMul(flat, this.kernel);
-      y = relu ? tf.relu(product) : product;
-    }
+    const y = dense(flat, this.kernel as tf.Tensor2D, this.bias as tf.Tensor1D | undefined, relu);
     return y.reshape([...x.shape.slice(0, -1), this.outputs]);
   }
 
@@ -61,51 +49,6 @@ export class Linear {
     return own;
   }
 }
-
-/**
- * Gradient of a plain 2-D product y = a b with untransposed products: da = dy b^T, db = a^T dy,
- * where tfjs's own gradient (kept for every other case) runs `matMul` with transpose flags.
- * Registered process-wide, once, when this module loads: it changes speed, not values beyond
- * float rounding order, and every model that multiplies 2-D matrices benefits.
- */
-function registerUntransposedMatMulGradient(): void {
-  const builtin = tf.getGradient('BatchMatMul');
-  if (!builtin || (builtin as { untransposed?: boolean }).untransposed) return;
-  const config: tf.GradConfig & { untransposed: boolean } = {
-    kernelName: 'BatchMatMul',
-    inputsToSave: ['a', 'b'],
-    untransposed: true,
-    gradFunc: (dy, saved, attrs) => {
-      const [a, b] = saved;
-      const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
-      // On Model Lab's kernel tfjs's own gradient, with its transpose flags, is the fast one.
-      if (transposeA || transposeB || a.rank !== 2 || b.rank !== 2 || batchedMatMulKernelActive()) return builtin.gradFunc(dy, saved, attrs);
-      const upstream = dy as tf.Tensor2D;
-      return {
-        a: () => tf.matMul(upstream, tf.transpose(b as tf.Tensor2D)),
-        b: () => tf.matMul(tf.transpose(a as tf.Tensor2D), upstream),
-      };
-    },
-  };
-  tf.registerGradient(config);
-}
-registerUntransposedMatMulGradient();
-
-/**
- * y [M, out] + bias [out]. The gradient of the bias is 1^T dy as a product: tfjs's own gradient
- * of the broadcast add is sum(dy, 0), which the wasm backend runs through a transpose, about
- * 13x slower than the product at [4096, 32] (bench/README.md).
- */
-const addRowBias = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [y, bias] = inputs as tf.Tensor[];
-  return {
-    value: tf.add(y, bias),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
-      const upstream = dy as tf.Tensor2D;
-      return [upstream, tf.reshape(tf.matMul(tf.ones([1, upstream.shape[0]]), upstream), bias.shape)];
-    },
-  };
-}) as (y: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
 
 /** Linear -> ReLU -> Linear, named like PyTorch's `nn.Sequential` (`<name>.0`, `<name>.2`). */
 export class TwoLayerMlp {

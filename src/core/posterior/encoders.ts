@@ -10,7 +10,7 @@
  *   (not permutation invariant: the contrast the notes ask for).
  */
 import * as tf from '@tensorflow/tfjs';
-import { maskedAttention, maskedAttentionKernelActive } from '../kernels/maskedAttention';
+import { maskedAttention } from '../kernels';
 import type { Parameter } from '../registry';
 import type { Rng } from '../rng';
 import { LayerNorm } from '../layers/layerNorm';
@@ -47,8 +47,6 @@ export function createEncoder(name: string, tokenDim: number, options: EncoderOp
   }
 }
 
-const NEGATIVE_INFINITY_LOGIT = -1e9;
-
 /** Multi-head self-attention where padded tokens are never attended to. */
 class MaskedSelfAttention {
   readonly query: Linear;
@@ -71,22 +69,10 @@ class MaskedSelfAttention {
    * x [B, T, D] where keyMask [B, T] is 1 -> [B, Tq, D].
    */
   apply(x: tf.Tensor, keyMask: tf.Tensor, queries: tf.Tensor = x): tf.Tensor {
-    const [batch, tokens] = x.shape;
-    const queryCount = queries.shape[1]!;
     // The 1/sqrt(headDim) scale goes on the queries, not on the [B, H, Tq, T] scores: fewer numbers to scale.
     const scaled = tf.mul(this.query.apply(queries), 1 / Math.sqrt(this.headDim));
-    if (maskedAttentionKernelActive()) {
-      const attended = maskedAttention(scaled as tf.Tensor3D, this.key.apply(x) as tf.Tensor3D, this.value.apply(x) as tf.Tensor3D, keyMask as tf.Tensor2D, this.heads);
-      return this.out.apply(attended);
-    }
-    const split = (t: tf.Tensor, count: number) => tf.transpose(tf.reshape(t, [batch, count, this.heads, this.headDim]), [0, 2, 1, 3]);
-    const q = split(scaled, queryCount);
-    const k = split(this.key.apply(x), tokens);
-    const v = split(this.value.apply(x), tokens);
-    const padding = tf.reshape(tf.mul(tf.sub(1, keyMask), NEGATIVE_INFINITY_LOGIT), [batch, 1, 1, tokens]);
-    const scores = tf.add(tf.matMul(q, k, false, true), padding);
-    const merged = tf.reshape(tf.transpose(tf.matMul(tf.softmax(scores), v), [0, 2, 1, 3]), [batch, queryCount, this.dim]);
-    return this.out.apply(merged);
+    const attended = maskedAttention(scaled as tf.Tensor3D, this.key.apply(x) as tf.Tensor3D, this.value.apply(x) as tf.Tensor3D, keyMask as tf.Tensor2D, this.heads);
+    return this.out.apply(attended);
   }
 
   parameters(): Parameter[] {

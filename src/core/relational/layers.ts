@@ -7,8 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Parameter } from '../registry';
 import type { Rng } from '../rng';
 import { Linear } from '../layers/linear';
-import { biasReluGradient, denseKernelActive } from '../kernels/dense';
-import { stridedConvBiasRelu, stridedConvFilterGradient, stridedConvInputGradient, stridedConvKernelsActive } from '../kernels/stridedConv';
+import { stridedConv, stridedConvRelu } from '../kernels';
 
 /** Overwrites a variable with N(0, std^2) draws from `rng`. */
 export function initNormal(variable: tf.Variable, std: number, rng: Rng): void {
@@ -35,11 +34,9 @@ export function xavier(layer: Linear, rng: Rng, gain = 1): Linear {
 }
 
 /**
- * Conv2d with a 4 x 4 kernel, stride 2 and padding 1 (32 -> 16 -> 8 -> 4): tf.conv2d, whose
- * gradient is replaced below because the wasm backend has no kernel for the gradient of the
- * filter and a slow generic one for the gradient of the input (bench/README.md, "Relational
- * training speed"). The kernel is stored [4 * 4 * in, out], tf.conv2d's [4, 4, in, out] filter
- * flattened.
+ * Conv2d with a 4 x 4 kernel, stride 2 and padding 1 (32 -> 16 -> 8 -> 4): the stridedConv op
+ * (src/core/kernels/stridedConv.ts, which also gives it a gradient the wasm backend runs fast). The
+ * kernel is stored [4 * 4 * in, out], tf.conv2d's [4, 4, in, out] filter flattened.
  */
 export class StridedConv2d {
   static readonly KERNEL = 4;
@@ -51,117 +48,17 @@ export class StridedConv2d {
 
   /** x [N, H, W, in] with H and W even -> [N, H / 2, W / 2, out] */
   apply(x: tf.Tensor4D): tf.Tensor4D {
-    const k = StridedConv2d.KERNEL;
-    const filter = this.linear.kernel.reshape([k, k, this.inChannels, this.outChannels]) as tf.Tensor4D;
-    return tf.add(tf.conv2d(x, filter, 2, STRIDED_PADDING), this.linear.bias!) as tf.Tensor4D;
+    return stridedConv(x, this.linear.kernel as tf.Tensor2D, this.linear.bias as tf.Tensor1D);
   }
 
-  /**
-   * relu(apply(x)). On Model Lab's kernels it is one kernel forward (convolution, bias and ReLU)
-   * and three backward (ReLU mask with the bias gradient, the input and filter gradients), instead
-   * of four ops and seven. With `xIsData` (the encoder's first layer, whose input is the images)
-   * no input gradient is computed on the kernels: zeros stand in for it.
-   */
+  /** relu(apply(x)), fused on Model Lab's kernels; with `xIsData` (the images) no input gradient is computed there. */
   applyRelu(x: tf.Tensor4D, xIsData = false): tf.Tensor4D {
-    if (!stridedConvKernelsActive() || !denseKernelActive()) return tf.relu(this.apply(x));
-    const k = StridedConv2d.KERNEL;
-    const convolve = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const [input, kernel, bias] = args as [tf.Tensor4D, tf.Tensor2D, tf.Tensor1D];
-      const filter = kernel.reshape([k, k, this.inChannels, this.outChannels]) as tf.Tensor4D;
-      const y = stridedConvBiasRelu(input, filter, bias);
-      (args[3] as tf.GradSaveFunc)([input, filter, y]);
-      return {
-        value: y,
-        gradFunc: (dy: tf.Tensor | tf.Tensor[], [savedX, savedFilter, savedY]: tf.Tensor[]) => {
-          const [dyPre, dbias] = biasReluGradient(savedY, dy as tf.Tensor);
-          const dfilter = stridedConvFilterGradient(savedX as tf.Tensor4D, dyPre as tf.Tensor4D).reshape(kernel.shape);
-          const dx = xIsData ? tf.zerosLike(savedX) : stridedConvInputGradient(dyPre as tf.Tensor4D, savedFilter as tf.Tensor4D);
-          return [dx, dfilter, dbias];
-        },
-      };
-    }) as (x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor) => tf.Tensor4D;
-    return convolve(x, this.linear.kernel, this.linear.bias!);
+    return stridedConvRelu(x, this.linear.kernel as tf.Tensor2D, this.linear.bias as tf.Tensor1D, xIsData);
   }
 
   parameters(): Parameter[] {
     return this.linear.parameters();
   }
-}
-
-const STRIDED_PADDING: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 1], [1, 1], [0, 0]];
-
-/**
- * Gradient of Conv2D for the 4 x 4, stride 2, padding 1 case (NHWC, no dilation), written as
- * plain stride-1 convolutions, which the wasm backend runs on its fast path:
- *   filter: dW[ki, kj, c, o] = sum_{n,i,j} xpad[n, 2i + ki, 2j + kj, c] dy[n, i, j, o], a
- *           convolution of xpad (batch and channels swapped) with dy as filter, dilation 2;
- *   input:  dx = dy with zeros inserted between rows and columns (undoing the stride), padded,
- *           convolved with the kernel flipped in space and with in/out swapped.
- * tfjs calls a gradient only for inputs on the path to the variables, so the encoder's first
- * layer (input = data) skips dx. Where Model Lab's wasm kernels are on, both gradients run on them
- * instead (src/core/kernels/stridedConv.ts: no zero insertion, no transposes). Every other Conv2D
- * keeps tfjs's own gradient. Registered process-wide, once, like the 2-D matMul gradient in
- * layers/linear.ts.
- */
-function registerStridedConvGradient(): void {
-  const builtin = tf.getGradient('Conv2D');
-  if (!builtin || (builtin as { strided?: boolean }).strided) return;
-  const config: tf.GradConfig & { strided: boolean } = {
-    kernelName: 'Conv2D',
-    inputsToSave: ['x', 'filter'],
-    strided: true,
-    gradFunc: (dy, saved, attrs) => {
-      const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
-      const { strides, pad, dataFormat, dilations } = attrs as {
-        strides: number | number[];
-        pad: unknown;
-        dataFormat: string;
-        dilations: number | number[];
-      };
-      const same = (value: number | number[], n: number) => (Array.isArray(value) ? value.every((v) => v === n) : value === n);
-      const handled =
-        x.rank === 4 &&
-        filter.shape[0] === 4 &&
-        filter.shape[1] === 4 &&
-        same(strides, 2) &&
-        same(dilations ?? 1, 1) &&
-        (dataFormat ?? 'NHWC') === 'NHWC' &&
-        JSON.stringify(pad) === JSON.stringify(STRIDED_PADDING) &&
-        x.shape[1] % 2 === 0 &&
-        x.shape[2] % 2 === 0;
-      if (!handled) return builtin.gradFunc(dy, saved, attrs);
-      const onKernels = stridedConvKernelsActive();
-      return {
-        x: () => (onKernels ? stridedConvInputGradient : convInputGradient)(dy as tf.Tensor4D, filter),
-        filter: () => (onKernels ? stridedConvFilterGradient : convFilterGradient)(x, dy as tf.Tensor4D),
-      };
-    },
-  };
-  tf.registerGradient(config);
-}
-registerStridedConvGradient();
-
-/** dW [4, 4, C, out] of the stride-2, padding-1 convolution, from x [N, H, W, C] and dy [N, H/2, W/2, out]. */
-function convFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
-  const channelsFirst = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]).transpose([3, 1, 2, 0]) as tf.Tensor4D; // [C, H+2, W+2, N]
-  const dyFilter = dy.transpose([1, 2, 0, 3]) as tf.Tensor4D; // [H/2, W/2, N, out]
-  return tf.conv2d(channelsFirst, dyFilter, 1, 'valid', 'NHWC', 2).transpose([1, 2, 0, 3]); // [C, 4, 4, out] -> [4, 4, C, out]
-}
-
-/**
- * dx [N, H, W, C] of the stride-2, padding-1 convolution, from dy [N, H/2, W/2, out] and w [4, 4, C, out].
- * (Tried: one 2 x 2 convolution giving the four parities as channels, then depthToSpace; 2.4x
- * slower on wasm, whose depthToSpace is a generic copy.)
- */
-function convInputGradient(dy: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
-  const [n, outH, outW, out] = dy.shape;
-  // Zeros after each column, then after each row: dyz[2i, 2j] = dy[i, j], [N, H, W, out].
-  const columns = tf.pad(dy.reshape([n * outH * outW, 1, out]), [[0, 0], [0, 1], [0, 0]]);
-  const dilated = tf.pad(columns.reshape([n * outH, 1, 2 * outW * out]), [[0, 0], [0, 1], [0, 0]]);
-  // dx[p] = sum_k dyz[p + 1 - k] w[k] = sum_k' dyz[p - 2 + k'] w[3 - k']: pad 2 before, 1 after.
-  const padded = tf.pad(dilated.reshape([n, 2 * outH, 2 * outW, out]), [[0, 0], [2, 1], [2, 1], [0, 0]]) as tf.Tensor4D;
-  const flipped = tf.reverse(w, [0, 1]).transpose([0, 1, 3, 2]) as tf.Tensor4D; // [4, 4, out, C]
-  return tf.conv2d(padded, flipped, 1, 'valid');
 }
 
 /**

@@ -40,9 +40,9 @@ export const landscapeColors = (theme: ThemeColors): LandscapeColors => ({
   modes: theme.foreground,
 });
 
-const CONTOUR_LEVELS = 8;
+const CONTOUR_LEVELS = 5;
 /** log R drops by this much over the drawn levels: the top of a mixture's landscape, not its tails. */
-const CONTOUR_DEPTH = 12;
+const CONTOUR_DEPTH = 8;
 
 /** The box shown: the landscape's, else the target's range over the two coordinates. */
 export function plotRange(input: Pick<LandscapeInput, 'target' | 'landscape' | 'dims'>): [[number, number], [number, number]] {

@@ -21,7 +21,7 @@ import { MetricChart, type ChartLine } from '../common/charts';
 import { pageChannel, saveState, savedState } from '../common/channel';
 import { CheckpointSlider } from '../common/checkpointSlider';
 import { el } from '../common/dom';
-import { formatValue, onThemeChange, readThemeColors } from '../common/theme';
+import { formatValue, onThemeChange, readThemeColors, runStyle } from '../common/theme';
 import { drawLandscape, landscapeColors } from './landscapePlot';
 import { drawModeBars } from './modeBars';
 import { trainingNote } from './trainingNote';
@@ -80,7 +80,7 @@ const landscapeCanvas = <HTMLCanvasElement>el('canvas', { 'data-testid': 'landsc
 const playButton = el('vscode-button', { icon: 'play', 'data-testid': 'play', title: 'Animate the trajectories from the start point x₀ to the samples', disabled: '' }, 'Play trajectories');
 const timeRange = <HTMLInputElement>el('input', { type: 'range', id: 'time-range', min: '0', max: '0', step: '1', 'aria-label': 'Trajectory time step', 'data-testid': 'time-scrubber' });
 const timeLabel = el('span', { class: 'step-label', 'data-testid': 'time' }, 't –');
-const bufferToggle = el('vscode-checkbox', { checked: '', hidden: '', 'data-testid': 'buffer-toggle', label: 'Replay buffer' }, 'Replay buffer');
+const bufferToggle = el('vscode-checkbox', { checked: '', hidden: '', 'data-testid': 'buffer-toggle', label: 'Replay buffer' });
 const landscapeLegend = el('div', { class: 'legend', 'data-testid': 'landscape-legend' });
 const landscapeNote = el('p', { class: 'help', 'data-testid': 'landscape-note' });
 const estimates = el('table', { class: 'summary', 'data-testid': 'estimates', 'aria-label': 'log Z estimates at this checkpoint' });
@@ -88,7 +88,9 @@ const modeCard = el('section', { class: 'card', 'aria-label': 'Samples per mode'
 const modeCanvas = <HTMLCanvasElement>el('canvas', { 'data-testid': 'mode-bars', role: 'img' });
 const modeNote = el('p', { class: 'help', 'data-testid': 'mode-note' });
 const logZBox = el('div', { 'data-testid': 'logz-over-training' });
+const logZLegend = el('div', { class: 'legend' });
 const modesBox = el('div', { 'data-testid': 'modes-over-training' });
+const modesLegend = el('div', { class: 'legend' });
 const historyNote = el('p', { class: 'help', 'data-testid': 'history-note' });
 
 app.append(
@@ -117,8 +119,8 @@ modeCard.append(el('div', { class: 'card-head' }, el('h2', {}, 'Samples per mode
 const chartView = () => ({ theme, smoothing: 0, logScale: false });
 const logZChart = new MetricChart('log-z', chartView(), 180);
 const modesChart = new MetricChart('modes-covered', chartView(), 180);
-logZBox.append(el('h3', {}, 'log Z estimates'), logZChart.root);
-modesBox.append(el('h3', {}, 'Modes covered'), modesChart.root);
+logZBox.append(el('h3', {}, 'log Z estimates'), logZLegend, logZChart.root);
+modesBox.append(el('h3', {}, 'Modes covered'), modesLegend, modesChart.root);
 
 // ------------------------------------------------------------------ messages
 
@@ -150,6 +152,7 @@ async function loadTarget(): Promise<void> {
     fillPairControls(target);
     title.textContent = `Sampler · ${target.name}`;
     renderLegend();
+    renderHistory(); // the true log Z line needs the target
     requestLandscape();
     requestSamples();
   } catch (error) {
@@ -296,19 +299,20 @@ function renderNote(): void {
   note.hidden = text === '';
 }
 
+function legendItem(color: string, kind: 'fill' | 'line' | 'dot' | 'cross', text: string): HTMLElement {
+  const swatch = el('span', { class: `legend-swatch ${kind}`, 'aria-hidden': 'true' });
+  swatch.style.setProperty('--swatch', color); // CSSOM, allowed by the page's policy
+  return el('span', { class: 'legend-item' }, swatch, text);
+}
+
 function renderLegend(): void {
-  const item = (color: string, kind: string, text: string) => {
-    const swatch = el('span', { class: `legend-swatch ${kind}`, 'aria-hidden': 'true' });
-    swatch.style.setProperty('--swatch', color);
-    return el('span', { class: 'legend-item' }, swatch, text);
-  };
   const items = [
-    item(colors.density, 'fill', 'target density exp(−E), with contours of log R'),
-    item(colors.samples, 'dot', 'samples of the sampler'),
-    item(colors.trajectories, 'line', 'trajectories from x₀'),
+    legendItem(colors.density, 'fill', 'target density exp(−E), with contours of log R'),
+    legendItem(colors.samples, 'dot', 'samples of the sampler'),
+    legendItem(colors.trajectories, 'line', 'trajectories from x₀'),
   ];
-  if (run?.localSearch) items.push(item(colors.buffer, 'dot', 'replay buffer (local search)'));
-  if (target?.mixture) items.push(item(colors.modes, 'cross', 'mode means'));
+  if (run?.localSearch) items.push(legendItem(colors.buffer, 'dot', 'replay buffer (local search)'));
+  if (target?.mixture) items.push(legendItem(colors.modes, 'cross', 'mode means'));
   landscapeLegend.replaceChildren(...items);
 }
 
@@ -365,8 +369,18 @@ function renderHistory(): void {
   const modeNames = names.filter((name) => /modes?-covered|modes$/i.test(name));
   const lines = (chosen: string[]): ChartLine[] =>
     chosen.map((name, colorIndex) => ({ runId: name, label: name, colorIndex, ...metrics[name] }));
-  logZChart.update(chartView(), lines(logZNames), logZNames[0]);
+  const logZLines = lines(logZNames);
+  const logged = logZLines.flatMap((line) => line.steps);
+  if (target?.logZ.known && logged.length > 0) {
+    // The true value as a flat line over the logged steps: the estimates should approach it from below.
+    const span = [Math.min(...logged), Math.max(...logged)];
+    logZLines.push({ runId: 'true log Z', label: 'true log Z', colorIndex: logZLines.length, steps: span, values: span.map(() => (target!.logZ as { value: number }).value) });
+  }
+  logZChart.update(chartView(), logZLines, logZNames[0]);
   modesChart.update(chartView(), lines(modeNames), modeNames[0]);
+  const legend = (chartLines: ChartLine[]) => chartLines.map((line) => legendItem(runStyle(theme, line.colorIndex).color, 'line', line.label));
+  logZLegend.replaceChildren(...legend(logZLines));
+  modesLegend.replaceChildren(...legend(lines(modeNames)));
   const truth = target?.logZ.known ? ` True log Z: ${formatValue(target.logZ.value)}.` : '';
   historyNote.textContent = names.length === 0
     ? 'No metrics logged yet.'

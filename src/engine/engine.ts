@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { Channel, type Port } from '../protocol/channel';
 import type { BackendInfo, BackendSetting, MetricRecord } from '../protocol';
-import type { FromWorker, InspectionKind, InspectionParams, InspectionReply, ToWorker } from '../protocol/worker';
+import type { FromWorker, InspectionKind, InspectionParams, InspectionReply, JobProgressDetail, ToWorker } from '../protocol/worker';
 import { OWNER_HEARTBEAT_INTERVAL_MS, acquireOwnerLock, type OwnerLock } from '../runs/ownership';
 import { RunFolderSink } from '../runs/runFolder';
 import { errorMessage } from '../shared/errors';
@@ -29,7 +29,8 @@ export interface EngineOptions {
 }
 
 export type JobOutcome = { state: 'completed' | 'cancelled' | 'failed'; error?: string };
-export type ProgressListener = (step: number, totalSteps: number, records: MetricRecord[]) => void;
+/** `detail`: where the records are in metrics.jsonl and the training time (absent from older senders). */
+export type ProgressListener = (step: number, totalSteps: number, records: MetricRecord[], detail?: JobProgressDetail) => void;
 
 export interface TrainingJob {
   readonly jobId: string;
@@ -281,11 +282,11 @@ class JobRecord implements TrainingJob {
     this.requestCancel(this);
   }
 
-  progress(step: number, totalSteps: number, records: MetricRecord[], report: (message: string) => void): void {
+  progress(step: number, totalSteps: number, records: MetricRecord[], detail: JobProgressDetail | undefined, report: (message: string) => void): void {
     for (const listener of this.listeners) {
       // A faulty listener must not take down the host's message handling for the other jobs.
       try {
-        listener(step, totalSteps, records);
+        listener(step, totalSteps, records, detail);
       } catch (error) {
         report(`A progress listener of ${this.runDir} failed: ${errorMessage(error)}`);
       }
@@ -417,8 +418,8 @@ class WorkerSlot {
       this.isReady = true;
       resolveReady(backend);
     });
-    this.channel.onNotification('progress', ({ jobId, step, totalSteps, metrics }) => {
-      if (this.job?.jobId === jobId) this.job.progress(step, totalSteps, metrics, (m) => events.log('error', m));
+    this.channel.onNotification('progress', ({ jobId, step, totalSteps, metrics, detail }) => {
+      if (this.job?.jobId === jobId) this.job.progress(step, totalSteps, metrics, detail, (m) => events.log('error', m));
     });
     this.channel.onNotification('finished', ({ jobId, state, error }) => {
       const job = this.job;

@@ -7,6 +7,7 @@ import { gradientWorkersOf, type GradientPeer } from '../core/gradientShards';
 import { train } from '../core/train';
 import type { Checkpoint } from '../core/sink';
 import type { BackendInfo, MetricRecord } from '../protocol';
+import type { JobProgressDetail } from '../protocol/worker';
 import { loadCheckpointToResume } from '../runs/checkpoints';
 import { readSpec } from '../runs/reader';
 import { DiskRunSink, recordEnvironment } from '../runs/store';
@@ -21,7 +22,7 @@ export interface TrainingJobContext {
   shouldStop: () => boolean;
   /** True when the stop came from the engine shutting down (window reload or close), not a user. */
   stoppedByShutdown: () => boolean;
-  onProgress: (step: number, totalSteps: number, records: MetricRecord[]) => void;
+  onProgress: (step: number, totalSteps: number, records: MetricRecord[], detail: JobProgressDetail) => void;
   /** Details for the log only (stack traces never reach the user-facing error). */
   logError: (message: string) => void;
   /** Something the user should know that does not stop the job (a damaged checkpoint skipped). */
@@ -63,7 +64,12 @@ export async function runTrainingJob(runDir: string, run: TrainingJobRun, contex
       resumeFrom,
       gradientPeer,
       shouldStop: context.shouldStop,
-      onProgress: (step, records) => context.onProgress(step, totalSteps, records),
+      // train() appends the records through the sink, then reports them: the sink knows where they went.
+      onProgress: (step, records) =>
+        context.onProgress(step, totalSteps, records, {
+          ...(sink?.lastAppended ? { metrics: sink.lastAppended } : {}),
+          ...(records.length > 0 ? { elapsedMs: records[records.length - 1].time } : {}),
+        }),
     });
     // A run stopped because VS Code went away is resumable work, not a user's decision to stop.
     const interrupted = result.state === 'cancelled' && context.stoppedByShutdown();

@@ -49,6 +49,17 @@ export type SessionRequestsOnWire = {
   [K in keyof SessionTable]: Request<{ sessionId: string; params: SessionTable[K]['params'] }, SessionTable[K]['reply']>;
 };
 
+/**
+ * What a progress message tells the host beyond the step: where its records were written in the
+ * run's metrics.jsonl (byte offsets, `nextOffset` the file's size after them), so the host's run
+ * registry appends them and moves its read cursor past them instead of reading the file back, and
+ * the training time so far (status.json's `elapsedMs`), so it need not re-read status.json either.
+ */
+export interface JobProgressDetail {
+  metrics?: { fromOffset: number; nextOffset: number };
+  elapsedMs?: number;
+}
+
 /** Host -> worker. */
 export interface ToWorker extends Messages {
   requests: SessionRequestsOnWire;
@@ -68,7 +79,8 @@ export interface FromWorker extends Messages {
   notifications: {
     /** The backend is up; messages sent before wait for it. */
     ready: Notification<{ backend: BackendInfo }>;
-    progress: Notification<{ jobId: string; step: number; totalSteps: number; metrics: MetricRecord[] }>;
+    /** The training loop's new records; `detail` says where they are in metrics.jsonl (see JobProgressDetail). */
+    progress: Notification<{ jobId: string; step: number; totalSteps: number; metrics: MetricRecord[]; detail?: JobProgressDetail }>;
     finished: Notification<{ jobId: string; state: 'completed' | 'cancelled' | 'failed'; error?: string }>;
     log: Notification<{ level: LogLevel; message: string }>;
   };

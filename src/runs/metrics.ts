@@ -19,9 +19,17 @@ export function encodeMetricLines(records: MetricRecord[]): string {
   return records.map((record) => JSON.stringify(record) + '\n').join('');
 }
 
-export function appendMetricLines(file: string, records: MetricRecord[]): void {
-  if (records.length === 0) return;
-  fs.appendFileSync(file, encodeMetricLines(records));
+/**
+ * Appends the records as whole lines in one write. Returns where they are in the file (nothing
+ * for no records): from `fromOffset` to `nextOffset`, the file's size after the write (one writer
+ * at a time, see src/runs/ownership.ts), so a reader told this need not read them back.
+ */
+export function appendMetricLines(file: string, records: MetricRecord[]): { fromOffset: number; nextOffset: number } | undefined {
+  if (records.length === 0) return undefined;
+  const text = encodeMetricLines(records);
+  fs.appendFileSync(file, text);
+  const nextOffset = fs.statSync(file).size;
+  return { fromOffset: nextOffset - Buffer.byteLength(text), nextOffset };
 }
 
 /** Why `value` is not a MetricRecord, or undefined when it is one (NaN restored from null). */

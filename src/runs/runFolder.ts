@@ -207,6 +207,11 @@ export class RunFolderSink implements Omit<RunSink, 'saveCheckpoint'> {
   /** True when the sink took the lock itself, and so releases it on close. */
   private readonly ownsLock: boolean;
   private lockCheckedAt = Date.now();
+  /**
+   * Where the last appendMetrics put its records in metrics.jsonl (byte offsets): the training
+   * job sends it with its progress message, so the host appends them without reading them back.
+   */
+  lastAppended?: { fromOffset: number; nextOffset: number };
 
   constructor(
     protected readonly runDir: string,
@@ -237,7 +242,7 @@ export class RunFolderSink implements Omit<RunSink, 'saveCheckpoint'> {
   appendMetrics(records: MetricRecord[]): void {
     this.assertOpen('append metrics');
     this.assertOwner();
-    appendMetricLines(this.metricsFile, records);
+    this.lastAppended = appendMetricLines(this.metricsFile, records);
   }
 
   /**

@@ -3,17 +3,22 @@
  * the `RunDataSource` the Runs tree, the dashboard and the Live view read from.
  *
  * Sources of change, all funnelled into `onRunChanged` / `onMetrics`:
- * - training jobs of this window (`trackJob`): progress events, then the final state;
+ * - training jobs of this window (`trackJob`): progress messages, then the final state. A
+ *   message carries the new records with where they were written in metrics.jsonl, the step and
+ *   the training time, so the registry appends the records and moves its read cursor past them:
+ *   neither metrics.jsonl nor run.json/status.json is read per message (the file is read only to
+ *   catch up: a resumed job's earlier records, or a message that does not follow on);
  * - other processes (the CLI, another window): run folders appearing or disappearing
  *   (`refresh`, driven by a file watcher) and a poll of runs that are active on disk, which also
  *   turns a run whose owner died into 'interrupted' (its heartbeat goes stale without any file
  *   changing, so no watcher would notice).
- * Metrics are read from disk incrementally (by byte offset), so `readMetrics` followed by
- * `onMetrics` gives every record exactly once. No 'vscode' import.
+ * Metrics of other processes' runs are read from disk incrementally (by byte offset); either
+ * way `readMetrics` followed by `onMetrics` gives every record exactly once. No 'vscode' import.
  */
 import * as path from 'node:path';
 import type { BackendInfo, MetricRecord, RunSummary } from '../../protocol';
 import type { TrainingJob } from '../../engine/engine';
+import type { JobProgressDetail } from '../../protocol/worker';
 import type { RunDataSource } from '../panels/dashboardPanel';
 import { readJsonFile } from '../../runs/atomic';
 import { ENVIRONMENT_FILE, runFile } from '../../runs/layout';
@@ -36,6 +41,8 @@ export interface RunRegistryOptions {
   pollIntervalMs?: number;
   /** Progress-only changes of a run are announced at most this often. */
   progressThrottleMs?: number;
+  /** Reads metrics.jsonl from a byte offset (default: src/runs/reader.ts readMetrics); tests count the reads. */
+  metricsReader?: (runDir: string, fromOffset: number) => { records: MetricRecord[]; nextOffset: number };
 }
 
 interface MetricsCache {
@@ -49,6 +56,12 @@ interface TrackedJob {
   started: boolean;
   step: number;
   totalSteps: number;
+  /**
+   * The metrics cache is a prefix of the run's metrics.jsonl, so a message's records that follow
+   * on from it can be appended without reading the file. A new run's file starts empty; a resumed
+   * run's is read once its worker has cut the records after its checkpoint (its first message).
+   */
+  inStep: boolean;
 }
 
 type Listener<T extends unknown[]> = (...args: T) => void;
@@ -82,9 +95,11 @@ export class RunRegistry implements RunDataSource {
   private readonly pollTimer?: NodeJS.Timeout;
   private readonly log: Log;
   private readonly progressThrottleMs: number;
+  private readonly metricsReader: (runDir: string, fromOffset: number) => { records: MetricRecord[]; nextOffset: number };
 
   constructor(options: RunRegistryOptions = {}) {
     this.log = options.log ?? (() => undefined);
+    this.metricsReader = options.metricsReader ?? readMetrics;
     this.progressThrottleMs = options.progressThrottleMs ?? 500;
     const pollIntervalMs = options.pollIntervalMs ?? 2_000;
     if (pollIntervalMs > 0) {
@@ -139,7 +154,7 @@ export class RunRegistry implements RunDataSource {
   readMetrics(runId: string): MetricRecord[] {
     const run = this.runs.get(runId);
     if (!run) return [];
-    this.tailMetrics(run);
+    if (!this.jobs.get(runId)?.inStep) this.tailMetrics(run); // a job's own records come with its messages
     return [...(this.metrics.get(runId)?.records ?? [])];
   }
 
@@ -195,16 +210,19 @@ export class RunRegistry implements RunDataSource {
     const runId = path.basename(runDir);
     this.addRunsDir(path.dirname(runDir));
     if (resume) this.metrics.delete(runId); // resuming rewrites metrics.jsonl after the checkpoint step
-    const tracked: TrackedJob = { job, started: false, step: 0, totalSteps: 0 };
+    // A new run (src/app/launch.ts created it just now) has an empty metrics.jsonl.
+    else if (!this.metrics.has(runId)) this.metrics.set(runId, { records: [], nextOffset: 0 });
+    const tracked: TrackedJob = { job, started: false, step: 0, totalSteps: 0, inStep: !resume };
     this.jobs.set(runId, tracked);
     this.reread(runId, runDir, true);
-    job.onProgress((step, totalSteps) => {
+    job.onProgress((step, totalSteps, records, detail) => {
       tracked.started = true;
       tracked.step = step;
       tracked.totalSteps = totalSteps;
       const run = this.runs.get(runId);
-      if (run) this.tailMetrics(run, true);
-      this.reread(runId, runDir, false);
+      if (!run) return;
+      this.appendJobMetrics(run, tracked, records, detail);
+      this.store(this.overlay({ ...run, state: 'running', ...(detail?.elapsedMs !== undefined ? { elapsedMs: detail.elapsedMs } : {}) }), false);
     });
     void job.done.then((outcome) => {
       this.jobs.delete(runId);
@@ -341,12 +359,35 @@ export class RunRegistry implements RunDataSource {
     this.listChanged.fire();
   }
 
+  /**
+   * A job's records from its progress message: appended when they follow on from the cache
+   * (the read cursor moves past them, nothing is read), skipped when a read from disk already
+   * has them, else the file is read from the cursor (the job's first message after a resume, or
+   * a sender that does not say where the records are).
+   */
+  private appendJobMetrics(run: RunSummary, tracked: TrackedJob, records: MetricRecord[], detail: JobProgressDetail | undefined): void {
+    const cache = this.metrics.get(run.id);
+    const at = detail?.metrics;
+    if (tracked.inStep && cache && at) {
+      if (at.fromOffset === cache.nextOffset) {
+        cache.records.push(...records);
+        cache.nextOffset = at.nextOffset;
+        if (records.length > 0) this.metricsAppended.fire(run.id, records);
+        return;
+      }
+      if (at.nextOffset <= cache.nextOffset) return;
+    }
+    this.tailMetrics(run, true);
+    // A message comes after the worker's rewind (a resume's cut): from here on the cache is the file's.
+    tracked.inStep = this.metrics.has(run.id);
+  }
+
   /** Read what was appended to metrics.jsonl since the last read; announce it when asked. */
   private tailMetrics(run: RunSummary, announce = false): void {
     const cache = this.metrics.get(run.id) ?? { records: [], nextOffset: 0 };
     let read: { records: MetricRecord[]; nextOffset: number };
     try {
-      read = readMetrics(run.dir, cache.nextOffset);
+      read = this.metricsReader(run.dir, cache.nextOffset);
     } catch (error) {
       this.log('warn', `Cannot read the metrics of run ${run.id}: ${errorMessage(error)}`);
       return;

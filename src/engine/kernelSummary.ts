@@ -20,3 +20,9 @@ export function kernelSummary(backend: Partial<BackendInfo>, { reasons = true }:
   for (const { name, reason = 'no reason recorded' } of missing) byReason.set(reason, [...(byReason.get(reason) ?? []), name]);
   return `${count} (missing: ${[...byReason].map(([reason, names]) => `${names.join(', ')} (${reason})`).join(', ')})`;
 }
+
+/** What the backend's active kernels compute, in the table's order, as the host's log line names them ("matrix products", ...). */
+export function kernelsInUse(backend: Partial<BackendInfo>): string[] {
+  if (!Array.isArray(backend.kernels)) return [];
+  return backend.kernels.filter((kernel) => kernel.active).map((kernel) => kernel.label ?? kernel.name);
+}

@@ -12,7 +12,7 @@ import { disableLayerNormKernel } from '../../src/core/kernels/layerNorm';
 import { disableMaskedAttentionKernel } from '../../src/core/kernels/maskedAttention';
 import { disableSharedIdentity } from '../../src/core/kernels/sharedIdentity';
 import { disableStridedConvKernels } from '../../src/core/kernels/stridedConv';
-import { kernelSummary } from '../../src/engine/kernelSummary';
+import { kernelsInUse, kernelSummary } from '../../src/engine/kernelSummary';
 import { selectKernels } from '../../src/engine/kernels';
 import type { BackendInfo, KernelStatus } from '../../src/protocol';
 import { useWasmBackend } from '../helpers/backend';
@@ -64,6 +64,10 @@ test('selectKernels records the seven wasm kernels the build puts into dist/, by
       // An inactive kernel always says why.
       assert.equal(kernel.reason === undefined, kernel.active, kernel.name);
     }
+    // The host's log line names what the active ones compute, in the table's order.
+    assert.deepEqual(kernelsInUse(on), LABELS.filter((_, i) => on.kernels?.[i].active));
+    if (on.kernels?.every(({ active }) => active)) assert.deepEqual(kernelsInUse(on), LABELS);
+    assert.deepEqual(kernelsInUse(off), []);
   } finally {
     for (const disable of [disableBatchedMatMulKernel, disableStridedConvKernels, disableSharedIdentity, disableMaskedAttentionKernel, disableLayerNormKernel, disableDenseKernel, disableCopyKernel, disableAdamKernel]) disable();
   }

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { Engine, type SessionClient, type TrainingJob } from '../../engine/engine';
 import type { LoadedSweep } from '../../app/launch';
+import { kernelsInUse } from '../../engine/kernelSummary';
 import { expandSweepOffThread } from '../../engine/sweepExpansion';
 import type { BackendInfo } from '../../protocol';
 import { errorMessage } from '../../shared/errors';
@@ -25,7 +26,7 @@ export class SettingsError extends Error {
 export function describeBackend(info: BackendInfo): string {
   const requested = info.requested !== info.name ? ` (requested ${info.requested})` : '';
   const fallback = info.fallbackReason ? `; fallback because ${info.fallbackReason}` : '';
-  const onKernels = (info.kernels ?? []).filter((kernel) => kernel.active).map((kernel) => kernel.label ?? kernel.name);
+  const onKernels = kernelsInUse(info);
   const kernel = onKernels.length > 0 ? `, Model Lab wasm kernels for ${onKernels.join(', ')}` : '';
   return `${info.name}${requested}, TensorFlow.js ${info.version}${kernel}${fallback}`;
 }

@@ -7,9 +7,10 @@ import { parseSpec } from '../../src/core/spec/validate';
 import type { ResolvedSpec } from '../../src/core/spec/types';
 import type { JobOutcome, ProgressListener, TrainingJob } from '../../src/engine/engine';
 import type { MetricRecord, RunSummary } from '../../src/protocol';
+import type { JobProgressDetail } from '../../src/protocol/worker';
 import { RunRegistry } from '../../src/host/runs/runRegistry';
 import { STATUS_FILE } from '../../src/runs/layout';
-import { deleteRun, updateRunMeta } from '../../src/runs/reader';
+import { deleteRun, readMetrics, updateRunMeta } from '../../src/runs/reader';
 import { createRun, DiskRunSink, type RunEnvironment } from '../../src/runs/store';
 
 const template = fs.readFileSync(path.join(__dirname, '..', '..', 'templates', 'retrieval-mha-quick.lab.json'), 'utf8');
@@ -41,8 +42,8 @@ class ScriptedJob implements TrainingJob {
   onProgress(cb: ProgressListener): void {
     this.listeners.push(cb);
   }
-  progress(step: number, total: number, records: MetricRecord[]): void {
-    for (const listener of this.listeners) listener(step, total, records);
+  progress(step: number, total: number, records: MetricRecord[], detail?: JobProgressDetail): void {
+    for (const listener of this.listeners) listener(step, total, records, detail);
   }
   cancel(): void {
     this.cancelled = true;
@@ -166,6 +167,88 @@ test('a job of this window: queued until it starts, live steps, then the final s
   assert.equal(registry.readRun(runId)?.step, 20);
   assert.deepEqual(metrics, [10, 20]);
   assert.deepEqual(registry.activeJobRunIds(), []);
+});
+
+test('a job of this window: records come from its messages (offsets in metrics.jsonl), the file is read only to catch up', async () => {
+  const runsDir = path.join(tmp, 'runs');
+  const runDir = createRun(runsDir, spec('messages'), { environment });
+  const runId = path.basename(runDir);
+  const reads: number[] = [];
+  const counting = new RunRegistry({
+    pollIntervalMs: 0,
+    progressThrottleMs: 0,
+    metricsReader: (dir, fromOffset) => (reads.push(fromOffset), readMetrics(dir, fromOffset)),
+  });
+  try {
+    counting.setRunsDirs([runsDir]);
+    const job = new ScriptedJob(runDir);
+    const announced: number[][] = [];
+    counting.onMetrics((id, records) => id === runId && announced.push(records.map((r) => r.step)));
+    counting.trackJob(runDir, job, false);
+    const sink = new DiskRunSink(runDir);
+    sink.setState('running');
+    const send = (step: number, records: MetricRecord[]) => {
+      sink.appendMetrics(records);
+      job.progress(step, 30, records, { metrics: sink.lastAppended, elapsedMs: step * 100 });
+    };
+
+    send(2, [record(1, 0.9), record(2, 0.8)]);
+    assert.deepEqual(reads, [], 'appended from the message');
+    assert.deepEqual(announced, [[1, 2]]);
+    assert.deepEqual(counting.readMetrics(runId).map((r) => r.step), [1, 2]);
+    assert.deepEqual(reads, [], 'readMetrics answers from what the messages brought');
+    assert.equal(counting.readRun(runId)?.step, 2);
+    assert.equal(counting.readRun(runId)?.elapsedMs, 200, 'the training time comes with the message');
+    assert.equal(counting.readRun(runId)?.state, 'running');
+
+    // A message lost on the way: the next one does not follow on, so the file is read from the cursor.
+    sink.appendMetrics([record(3, 0.7)]);
+    send(4, [record(4, 0.6)]);
+    assert.equal(reads.length, 1);
+    assert.deepEqual(announced, [[1, 2], [3, 4]]);
+    send(5, [record(5, 0.5)]);
+    assert.equal(reads.length, 1, 'in step again: no read');
+    assert.deepEqual(counting.readMetrics(runId).map((r) => r.step), [1, 2, 3, 4, 5]);
+
+    sink.setState('completed');
+    sink.close();
+    job.finish({ state: 'completed' });
+    await job.done;
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(counting.readRun(runId)?.state, 'completed');
+    assert.deepEqual(announced.flat(), [1, 2, 3, 4, 5], 'every record once');
+  } finally {
+    counting.dispose();
+  }
+});
+
+test('a resumed job of this window catches up from disk after its worker cut the records past the checkpoint', async () => {
+  const runsDir = path.join(tmp, 'runs');
+  const runDir = createRun(runsDir, spec('resumed'), { environment });
+  const runId = path.basename(runDir);
+  const first = new DiskRunSink(runDir);
+  first.appendMetrics([record(1, 0.9), record(2, 0.8), record(3, 0.7), record(4, 0.6)]);
+  first.setState('cancelled');
+  first.close();
+  registry.setRunsDirs([runsDir]);
+  assert.deepEqual(registry.readMetrics(runId).map((r) => r.step), [1, 2, 3, 4]);
+
+  const job = new ScriptedJob(runDir);
+  registry.trackJob(runDir, job, true);
+  const sink = new DiskRunSink(runDir);
+  sink.setState('running');
+  sink.rewindTo(2); // the checkpoint is at step 2: records 3 and 4 go
+  const send = (step: number, records: MetricRecord[]) => {
+    sink.appendMetrics(records);
+    job.progress(step, 30, records, { metrics: sink.lastAppended, elapsedMs: step });
+  };
+  send(3, [record(3, 0.5)]);
+  assert.deepEqual(registry.readMetrics(runId).map((r) => [r.step, r.values['train/loss']]), [[1, 0.9], [2, 0.8], [3, 0.5]]);
+  send(4, [record(4, 0.4)]);
+  assert.deepEqual(registry.readMetrics(runId).map((r) => [r.step, r.values['train/loss']]), [[1, 0.9], [2, 0.8], [3, 0.5], [4, 0.4]]);
+  sink.close();
+  job.finish({ state: 'cancelled' });
+  await job.done;
 });
 
 test('refresh notices runs created, renamed and deleted by others', () => {

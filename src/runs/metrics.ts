@@ -20,6 +20,18 @@ export function encodeMetricLines(records: MetricRecord[]): string {
 }
 
 /**
+ * The records as a reader of metrics.jsonl gets them back (a non-finite value as NaN), for a
+ * reader told them some other way (a progress message) that must see what the file says.
+ */
+export function asReadBack(records: MetricRecord[]): MetricRecord[] {
+  const finite = (record: MetricRecord) => Object.values(record.values).every(Number.isFinite);
+  if (records.every(finite)) return records;
+  return records.map((record) =>
+    finite(record) ? record : { ...record, values: Object.fromEntries(Object.entries(record.values).map(([name, value]) => [name, Number.isFinite(value) ? value : NaN])) },
+  );
+}
+
+/**
  * Appends the records as whole lines in one write. Returns where they are in the file (nothing
  * for no records): from `fromOffset` to `nextOffset`, the file's size after the write (one writer
  * at a time, see src/runs/ownership.ts), so a reader told this need not read them back.

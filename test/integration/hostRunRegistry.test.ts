@@ -209,6 +209,10 @@ test('a job of this window: records come from its messages (offsets in metrics.j
     send(5, [record(5, 0.5)]);
     assert.equal(reads.length, 1, 'in step again: no read');
     assert.deepEqual(counting.readMetrics(runId).map((r) => r.step), [1, 2, 3, 4, 5]);
+    // What the file says, not what the message said: a non-finite value reads back as NaN.
+    send(6, [{ step: 6, time: 6, values: { 'train/loss': Infinity } }]);
+    assert.deepEqual(counting.readMetrics(runId), readMetrics(runDir).records);
+    assert.ok(Number.isNaN(counting.readMetrics(runId).at(-1)?.values['train/loss']));
 
     sink.setState('completed');
     sink.close();
@@ -216,7 +220,7 @@ test('a job of this window: records come from its messages (offsets in metrics.j
     await job.done;
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(counting.readRun(runId)?.state, 'completed');
-    assert.deepEqual(announced.flat(), [1, 2, 3, 4, 5], 'every record once');
+    assert.deepEqual(announced.flat(), [1, 2, 3, 4, 5, 6], 'every record once');
   } finally {
     counting.dispose();
   }

@@ -23,6 +23,7 @@ import type { RunDataSource } from '../panels/dashboardPanel';
 import { readJsonFile } from '../../runs/atomic';
 import { ENVIRONMENT_FILE, runFile } from '../../runs/layout';
 import { listRuns, readMetrics, readRun, readSpec } from '../../runs/reader';
+import { asReadBack } from '../../runs/metrics';
 import { isActive } from './runsTreeModel';
 import { isSweepFolder, listSweepFolders, type SweepSummary } from '../../runs/sweeps';
 import type { Disposable } from '../../shared/disposable';
@@ -370,9 +371,10 @@ export class RunRegistry implements RunDataSource {
     const at = detail?.metrics;
     if (tracked.inStep && cache && at) {
       if (at.fromOffset === cache.nextOffset) {
-        cache.records.push(...records);
+        const written = asReadBack(records); // Infinity, say, as the file gives it back: NaN
+        cache.records.push(...written);
         cache.nextOffset = at.nextOffset;
-        if (records.length > 0) this.metricsAppended.fire(run.id, records);
+        if (written.length > 0) this.metricsAppended.fire(run.id, written);
         return;
       }
       if (at.nextOffset <= cache.nextOffset) return;

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/engine/backend';
-import { disableBatchedMatMulKernel, enableBatchedMatMulKernel } from '../../src/core/kernels/batchedMatMul';
+import { batchedMatMulKernels } from '../../src/core/kernels/batchedMatMul';
 
 interface Request {
   wasmDir: string;
@@ -71,12 +71,12 @@ function time(f: () => tf.Tensor, calls: number, beforeEach: () => void): number
 async function main() {
   const request = JSON.parse(process.argv[2]) as Request;
   const backend = await selectBackend('wasm', { wasmDir: request.wasmDir });
-  const problem = enableBatchedMatMulKernel([request.kernel]);
+  const problem = batchedMatMulKernels.enable([request.kernel]);
   if (problem) throw new Error(problem);
   // The same tf.matMul call on tfjs's BatchMatMul kernel, then on ours.
   const onKernel = (ours: boolean, f: () => tf.Tensor) => () => {
-    if (ours) enableBatchedMatMulKernel([request.kernel]);
-    else disableBatchedMatMulKernel();
+    if (ours) batchedMatMulKernels.enable([request.kernel]);
+    else batchedMatMulKernels.disable();
     return f();
   };
   const rows = [];

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { adamKernelCalls, disableAdamKernel, enableAdamKernel, loadAdamKernel } from '../../src/core/kernels/adam';
+import { adamKernels } from '../../src/core/kernels/adam';
 import { createOptimizer } from '../../src/core/optimizers';
 import type { Parameter } from '../../src/core/registry';
 import type { TrainingSpec } from '../../src/core/spec/types';
 import { useWasmBackend } from '../helpers/backend';
 
 // Without dist/ built (npm run build puts the kernels there) the tests are skipped with the reason.
-const missing = loadAdamKernel();
+const missing = adamKernels.load();
 if (missing) console.log(`Adam kernel tests skipped: ${missing}`);
 const options = { skip: missing };
 
@@ -35,21 +35,21 @@ for (const schedule of ['constant', 'cosine'] as const) {
   test(`Adam on the kernel gives the tfjs ops' bits, parameters and moments (${schedule} schedule)`, options, async () => {
     await useWasmBackend();
     const ops = train(schedule, 4);
-    assert.equal(enableAdamKernel(), undefined);
+    assert.equal(adamKernels.enable(), undefined);
     try {
-      const before = adamKernelCalls();
+      const before = adamKernels.calls;
       const kernel = train(schedule, 4);
-      assert.equal(adamKernelCalls() - before, 4 * SHAPES.length);
+      assert.equal(adamKernels.calls - before, 4 * SHAPES.length);
       kernel.forEach((values, i) => assert.deepEqual(values, ops[i], `tensor ${i}`));
     } finally {
-      disableAdamKernel();
+      adamKernels.disable();
     }
   });
 }
 
 test('Adam on the kernel frees what it replaces: no tensor leak over steps', options, async () => {
   await useWasmBackend();
-  assert.equal(enableAdamKernel(), undefined);
+  assert.equal(adamKernels.enable(), undefined);
   try {
     const parameters: Parameter[] = [{ name: 'w', variable: tf.variable(tf.ones([8, 8])) }];
     const optimizer = createOptimizer(training('constant'), parameters);
@@ -60,6 +60,6 @@ test('Adam on the kernel frees what it replaces: no tensor leak over steps', opt
     assert.equal(tf.memory().numTensors, tensors);
     parameters[0].variable.dispose();
   } finally {
-    disableAdamKernel();
+    adamKernels.disable();
   }
 });

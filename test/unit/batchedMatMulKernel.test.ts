@@ -1,26 +1,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { batchedMatMulKernelEnabled, disableBatchedMatMulKernel, enableBatchedMatMulKernel, loadBatchedMatMulKernel } from '../../src/core/kernels/batchedMatMul';
+import { batchedMatMulKernels } from '../../src/core/kernels/batchedMatMul';
 import { useWasmBackend } from '../helpers/backend';
 import { relativeError } from '../helpers/kernels';
 
 // The kernel comes with the build (npm run build puts it into dist/): without it these tests
 // are skipped with the loader's reason, and tf.matMul keeps tfjs's kernel.
-const missing = loadBatchedMatMulKernel();
+const missing = batchedMatMulKernels.load();
 if (missing) console.log(`batchedMatMul kernel tests skipped: ${missing}`);
 const options = { skip: missing };
 
 /** max |actual - expected| / max |expected|: relative to the tensor's scale, as dot products cancel. */
 /** f once on tfjs's BatchMatMul and once on ours, same inputs. */
 function bothKernels<T>(f: () => T): { tfjs: T; ours: T } {
-  disableBatchedMatMulKernel();
+  batchedMatMulKernels.disable();
   const tfjs = f();
-  assert.equal(enableBatchedMatMulKernel(), undefined);
+  assert.equal(batchedMatMulKernels.enable(), undefined);
   try {
     return { tfjs, ours: f() };
   } finally {
-    disableBatchedMatMulKernel();
+    batchedMatMulKernels.disable();
   }
 }
 
@@ -92,18 +92,18 @@ test('broadcast products stay with tfjs and give its results', options, async ()
 test('a shape mismatch is still tfjs\'s located error; enable and disable are idempotent; no tensor leaks', options, async () => {
   await useWasmBackend();
   const before = tf.memory().numTensors;
-  assert.equal(enableBatchedMatMulKernel(), undefined);
-  assert.equal(enableBatchedMatMulKernel(), undefined);
-  assert.ok(batchedMatMulKernelEnabled());
+  assert.equal(batchedMatMulKernels.enable(), undefined);
+  assert.equal(batchedMatMulKernels.enable(), undefined);
+  assert.ok(batchedMatMulKernels.enabled());
   try {
     tf.tidy(() => {
       assert.throws(() => tf.matMul(tf.zeros([2, 3, 4]), tf.zeros([2, 5, 6])), /inner shapes \(4\) and \(5\)/);
       tf.matMul(tf.ones([4, 3, 5]), tf.ones([4, 5, 2])).dataSync();
     });
   } finally {
-    disableBatchedMatMulKernel();
-    disableBatchedMatMulKernel();
+    batchedMatMulKernels.disable();
+    batchedMatMulKernels.disable();
   }
-  assert.ok(!batchedMatMulKernelEnabled());
+  assert.ok(!batchedMatMulKernels.enabled());
   assert.equal(tf.memory().numTensors, before);
 });

@@ -4,20 +4,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildExperiment, trainingBatchRng } from '../../src/core/experiment';
-import { adamKernelActive, disableAdamKernel, loadAdamKernel } from '../../src/core/kernels/adam';
-import { copyKernelActive, disableCopyKernel, loadCopyKernel } from '../../src/core/kernels/copy';
-import { denseKernelActive, disableDenseKernel, loadDenseKernel } from '../../src/core/kernels/dense';
-import { disableLayerNormKernel, layerNormKernelActive, loadLayerNormKernel } from '../../src/core/kernels/layerNorm';
-import { disableMaskedAttentionKernel, loadMaskedAttentionKernel, maskedAttentionKernelActive } from '../../src/core/kernels/maskedAttention';
+import { adamKernels } from '../../src/core/kernels/adam';
+import { copyKernels } from '../../src/core/kernels/copy';
+import { denseKernels } from '../../src/core/kernels/dense';
+import { layerNormKernels } from '../../src/core/kernels/layerNorm';
+import { maskedAttentionKernels } from '../../src/core/kernels/maskedAttention';
 import { disableSharedIdentity, sharedIdentityEnabled } from '../../src/core/kernels/sharedIdentity';
-import { disableStridedConvKernels, loadStridedConvKernels, stridedConvKernelsActive } from '../../src/core/kernels/stridedConv';
-import { batchedMatMulKernelCalls, disableBatchedMatMulKernel, enableBatchedMatMulKernel, loadBatchedMatMulKernel } from '../../src/core/kernels/batchedMatMul';
+import { stridedConvKernels } from '../../src/core/kernels/stridedConv';
+import { batchedMatMulKernelCalls, batchedMatMulKernels } from '../../src/core/kernels/batchedMatMul';
 import { parseSpec } from '../../src/core/spec/validate';
 import { selectKernels } from '../../src/engine/kernels';
 import type { BackendInfo } from '../../src/protocol';
 import { useWasmBackend } from '../helpers/backend';
 
-const missing = loadBatchedMatMulKernel();
+const missing = batchedMatMulKernels.load();
 const options = { skip: missing };
 
 /** The loss and every parameter's gradient of one training batch of `template`, kernel on or off. */
@@ -26,8 +26,8 @@ function lossAndGradients(template: string, kernel: boolean, modelOverrides: Rec
   const { spec, problems } = parseSpec(fs.readFileSync(file, 'utf8'), file);
   assert.ok(spec, JSON.stringify(problems));
   Object.assign(spec.model, modelOverrides);
-  if (kernel) assert.equal(enableBatchedMatMulKernel(), undefined);
-  else disableBatchedMatMulKernel();
+  if (kernel) assert.equal(batchedMatMulKernels.enable(), undefined);
+  else batchedMatMulKernels.disable();
   try {
     const { task, model, objective } = buildExperiment(spec);
     const batch = task.batch(8, task.splits[0], trainingBatchRng(spec, 1));
@@ -41,7 +41,7 @@ function lossAndGradients(template: string, kernel: boolean, modelOverrides: Rec
     model.parameters.forEach((p) => p.variable.dispose());
     return result;
   } finally {
-    disableBatchedMatMulKernel();
+    batchedMatMulKernels.disable();
   }
 }
 
@@ -84,36 +84,36 @@ test('selectKernels: on by default on wasm where built, off on request, absent o
   assert.equal(kernelOn(off, 'strided-conv'), false);
   assert.ok(!sharedIdentityEnabled());
   assert.equal(kernelOn(off, 'masked-attention'), false);
-  assert.ok(!maskedAttentionKernelActive());
+  assert.ok(!maskedAttentionKernels.active());
   assert.equal(kernelOn(off, 'layer-norm'), false);
-  assert.ok(!layerNormKernelActive());
+  assert.ok(!layerNormKernels.active());
   assert.equal(kernelOn(off, 'dense'), false);
-  assert.ok(!denseKernelActive());
+  assert.ok(!denseKernels.active());
   assert.equal(kernelOn(off, 'copy'), false);
-  assert.ok(!copyKernelActive());
+  assert.ok(!copyKernels.active());
   assert.equal(kernelOn(off, 'adam'), false);
-  assert.ok(!adamKernelActive());
-  assert.ok(!stridedConvKernelsActive());
+  assert.ok(!adamKernels.active());
+  assert.ok(!stridedConvKernels.active());
   assert.match(off.kernelReason ?? '', /MODEL_LAB_KERNELS=off/);
   for (const name of ['node', 'cpu'] as const) assert.deepEqual(selectKernels({ ...wasm, name }, undefined), { ...wasm, name });
   const auto = selectKernels(wasm, undefined);
   assert.equal(kernelOn(auto, 'batched-matmul'), missing === undefined);
-  assert.equal(kernelOn(auto, 'strided-conv'), loadStridedConvKernels() === undefined);
+  assert.equal(kernelOn(auto, 'strided-conv'), stridedConvKernels.load() === undefined);
   assert.ok(sharedIdentityEnabled());
-  assert.equal(kernelOn(auto, 'masked-attention'), loadMaskedAttentionKernel() === undefined);
-  assert.equal(kernelOn(auto, 'layer-norm'), loadLayerNormKernel() === undefined);
-  assert.equal(kernelOn(auto, 'dense'), loadDenseKernel() === undefined);
-  assert.equal(kernelOn(auto, 'copy'), loadCopyKernel() === undefined);
-  assert.equal(kernelOn(auto, 'adam'), loadAdamKernel() === undefined);
+  assert.equal(kernelOn(auto, 'masked-attention'), maskedAttentionKernels.load() === undefined);
+  assert.equal(kernelOn(auto, 'layer-norm'), layerNormKernels.load() === undefined);
+  assert.equal(kernelOn(auto, 'dense'), denseKernels.load() === undefined);
+  assert.equal(kernelOn(auto, 'copy'), copyKernels.load() === undefined);
+  assert.equal(kernelOn(auto, 'adam'), adamKernels.load() === undefined);
   if (missing) assert.match(auto.kernelReason ?? '', /was not built/);
-  disableBatchedMatMulKernel();
-  disableStridedConvKernels();
+  batchedMatMulKernels.disable();
+  stridedConvKernels.disable();
   disableSharedIdentity();
-  disableMaskedAttentionKernel();
-  disableLayerNormKernel();
-  disableAdamKernel();
-  disableDenseKernel();
-  disableCopyKernel();
+  maskedAttentionKernels.disable();
+  layerNormKernels.disable();
+  adamKernels.disable();
+  denseKernels.disable();
+  copyKernels.disable();
 });
 
 test('selectKernels rejects a value other than on or off, naming the variable', () => {

@@ -1,25 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { copyKernelCalls, disableCopyKernel, enableCopyKernel, loadCopyKernel } from '../../src/core/kernels/copy';
+import { copyKernels } from '../../src/core/kernels/copy';
 import { useWasmBackend } from '../helpers/backend';
 
 // Without dist/ built (npm run build puts the kernels there) the tests are skipped with the reason.
-const missing = loadCopyKernel();
+const missing = copyKernels.load();
 if (missing) console.log(`copy kernel tests skipped: ${missing}`);
 const options = { skip: missing };
 
 /** Values (and shapes) of f's tensors with tfjs's kernels, then with ours; asserts ours ran. */
 function bothWays(f: () => tf.Tensor[]): { ops: tf.Tensor[]; kernel: tf.Tensor[] } {
   const ops = f();
-  assert.equal(enableCopyKernel(), undefined);
+  assert.equal(copyKernels.enable(), undefined);
   try {
-    const calls = copyKernelCalls();
+    const calls = copyKernels.calls;
     const kernel = f();
-    assert.ok(copyKernelCalls() > calls, 'the kernel ran');
+    assert.ok(copyKernels.calls > calls, 'the kernel ran');
     return { ops, kernel };
   } finally {
-    disableCopyKernel();
+    copyKernels.disable();
   }
 }
 
@@ -87,11 +87,11 @@ test('Concat on the kernel leaves empty inputs out and other dtypes and bad shap
       tf.concat([tf.tensor1d([1, 0], 'bool'), tf.tensor1d([1], 'bool')]),
     ]);
     assertSame(kernel, ops);
-    assert.equal(enableCopyKernel(), undefined);
+    assert.equal(copyKernels.enable(), undefined);
     try {
       assert.throws(() => tf.concat([tf.zeros([2, 3]), tf.zeros([3, 3])], 1), /shape/i);
     } finally {
-      disableCopyKernel();
+      copyKernels.disable();
     }
   });
 });

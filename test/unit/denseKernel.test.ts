@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { denseKernelCalls, disableDenseKernel, enableDenseKernel, loadDenseKernel } from '../../src/core/kernels/dense';
+import { denseKernels } from '../../src/core/kernels/dense';
 import { Linear } from '../../src/core/layers/linear';
 import { createRng } from '../../src/core/rng';
 import { disableSharedIdentity, enableSharedIdentity } from '../../src/core/kernels/sharedIdentity';
@@ -9,7 +9,7 @@ import { useWasmBackend } from '../helpers/backend';
 import { opsThenKernel, relativeError } from '../helpers/kernels';
 
 // Without dist/ built (npm run build puts the kernels there) the tests are skipped with the reason.
-const missing = loadDenseKernel();
+const missing = denseKernels.load();
 if (missing) console.log(`dense kernel tests skipped: ${missing}`);
 const options = { skip: missing };
 
@@ -34,12 +34,12 @@ for (const { shape, outputs } of CASES) {
         const apply = (input: tf.Tensor) => (relu ? layer.applyRelu(input) : layer.apply(input));
         const loss = (input: tf.Tensor) => tf.sum(tf.mul(apply(input), weights)) as tf.Scalar;
         const run = () => {
-          const calls = denseKernelCalls();
+          const calls = denseKernels.calls;
           const { grads } = tf.variableGrads(() => loss(x));
           const dx = tf.grads(loss)([x])[0];
-          return { y: apply(x), grads, dx, calls: denseKernelCalls() - calls };
+          return { y: apply(x), grads, dx, calls: denseKernels.calls - calls };
         };
-        const { ops, kernel } = opsThenKernel({ enable: () => enableDenseKernel(), disable: disableDenseKernel }, run);
+        const { ops, kernel } = opsThenKernel({ enable: () => denseKernels.enable(), disable: () => denseKernels.disable() }, run);
         assert.equal(ops.calls, 0);
         assert.equal(kernel.calls, 5, 'forward (3) and backward (2) ran on the kernel');
         if (relu) assert.ok(ops.y.less(0.0001).any().dataSync()[0], 'some outputs are cut by the ReLU');
@@ -62,7 +62,7 @@ for (const relu of [false, true]) {
   test(`dense layer gradients of a dy near underflow are those of the same dy at normal size, scaled${relu ? ' (ReLU)' : ''}`, options, async () => {
     await useWasmBackend();
     const layer = new Linear('layer', 24, 16, createRng(5));
-    assert.equal(enableDenseKernel(), undefined);
+    assert.equal(denseKernels.enable(), undefined);
     assert.equal(enableSharedIdentity(), undefined); // as in the worker (test/helpers/kernels.ts)
     try {
       tf.tidy(() => {
@@ -83,7 +83,7 @@ for (const relu of [false, true]) {
         }
       });
     } finally {
-      disableDenseKernel();
+      denseKernels.disable();
       disableSharedIdentity();
       tf.dispose(layer.parameters().map((p) => p.variable));
     }

@@ -4,14 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { disableAdamKernel } from '../../src/core/kernels/adam';
-import { disableBatchedMatMulKernel } from '../../src/core/kernels/batchedMatMul';
-import { disableCopyKernel } from '../../src/core/kernels/copy';
-import { disableDenseKernel } from '../../src/core/kernels/dense';
-import { disableLayerNormKernel } from '../../src/core/kernels/layerNorm';
-import { disableMaskedAttentionKernel } from '../../src/core/kernels/maskedAttention';
-import { disableSharedIdentity } from '../../src/core/kernels/sharedIdentity';
-import { disableStridedConvKernels } from '../../src/core/kernels/stridedConv';
+import { disableKernels } from '../../src/core/kernels';
 import { kernelsInUse, kernelSummary } from '../../src/engine/kernelSummary';
 import { selectKernels } from '../../src/engine/kernels';
 import type { BackendInfo, KernelStatus } from '../../src/protocol';
@@ -69,6 +62,6 @@ test('selectKernels records the seven wasm kernels the build puts into dist/, by
     if (on.kernels?.every(({ active }) => active)) assert.deepEqual(kernelsInUse(on), LABELS);
     assert.deepEqual(kernelsInUse(off), []);
   } finally {
-    for (const disable of [disableBatchedMatMulKernel, disableStridedConvKernels, disableSharedIdentity, disableMaskedAttentionKernel, disableLayerNormKernel, disableDenseKernel, disableCopyKernel, disableAdamKernel]) disable();
+    disableKernels();
   }
 });

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { disableLayerNormKernel, enableLayerNormKernel, layerNormKernelCalls, loadLayerNormKernel } from '../../src/core/kernels/layerNorm';
+import { layerNormKernels } from '../../src/core/kernels/layerNorm';
 import { LayerNorm } from '../../src/core/layers/layerNorm';
 import { useWasmBackend } from '../helpers/backend';
 import { opsThenKernel, relativeError } from '../helpers/kernels';
 
 // Without dist/ built (npm run build puts the kernels there) the tests are skipped with the reason.
-const missing = loadLayerNormKernel();
+const missing = layerNormKernels.load();
 if (missing) console.log(`layer norm kernel tests skipped: ${missing}`);
 const options = { skip: missing };
 
@@ -24,12 +24,12 @@ for (const shape of [[4, 9, 32], [6, 128], [5, 7]]) {
       const x = tf.randomNormal(shape, 3, 2, 'float32', 1);
       const weights = tf.randomNormal(shape, 0, 1, 'float32', 2);
       const run = () => {
-        const calls = layerNormKernelCalls();
+        const calls = layerNormKernels.calls;
         const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(norm.apply(x), weights)) as tf.Scalar);
         const dx = tf.grads((input: tf.Tensor) => tf.sum(tf.mul(norm.apply(input), weights)))([x])[0];
-        return { y: norm.apply(x), value, grads, dx, calls: layerNormKernelCalls() - calls };
+        return { y: norm.apply(x), value, grads, dx, calls: layerNormKernels.calls - calls };
       };
-      const { ops, kernel } = opsThenKernel({ enable: () => enableLayerNormKernel(), disable: disableLayerNormKernel }, run);
+      const { ops, kernel } = opsThenKernel({ enable: () => layerNormKernels.enable(), disable: () => layerNormKernels.disable() }, run);
       assert.equal(ops.calls, 0);
       assert.ok(kernel.calls >= 4, 'forward and backward ran on the kernel');
       assert.ok(relativeError(kernel.y, ops.y) < 1e-5, `y off by ${relativeError(kernel.y, ops.y)}`);

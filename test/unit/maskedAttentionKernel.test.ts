@@ -2,11 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import {
-  disableMaskedAttentionKernel,
-  enableMaskedAttentionKernel,
-  loadMaskedAttentionKernel,
   maskedAttention,
-  maskedAttentionKernelCalls,
+  maskedAttentionKernels,
 } from '../../src/core/kernels/maskedAttention';
 import { disableSharedIdentity, enableSharedIdentity } from '../../src/core/kernels/sharedIdentity';
 import { MultiHeadAttention } from '../../src/core/layers/multiHeadAttention';
@@ -16,18 +13,18 @@ import { relativeError } from '../helpers/kernels';
 
 // The kernel comes with the build (npm run build puts it into dist/): without it these tests
 // are skipped with the loader's reason, and the posterior transformer keeps tfjs's ops.
-const missing = loadMaskedAttentionKernel();
+const missing = maskedAttentionKernels.load();
 if (missing) console.log(`masked attention kernel tests skipped: ${missing}`);
 const options = { skip: missing };
 
 /** Both kernels the worker turns on together (see maskedAttention.ts on the saved inputs). */
 function enableKernels(): void {
-  assert.equal(enableMaskedAttentionKernel(), undefined);
+  assert.equal(maskedAttentionKernels.enable(), undefined);
   assert.equal(enableSharedIdentity(), undefined);
 }
 
 function disableKernels(): void {
-  disableMaskedAttentionKernel();
+  maskedAttentionKernels.disable();
   disableSharedIdentity();
 }
 
@@ -69,9 +66,9 @@ for (const { name, batch, queries, keys, heads, headDim, valid } of CASES) {
         const weights = tf.randomNormal([batch, queries, width], 0, 1, 'float32', 4);
         const loss = (f: typeof reference) => (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
           tf.sum(tf.mul(f(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D, mask, heads), weights));
-        const calls = maskedAttentionKernelCalls();
+        const calls = maskedAttentionKernels.calls;
         const ours = tf.grads(loss(maskedAttention))([q, k, v]);
-        assert.equal(maskedAttentionKernelCalls() - calls, 2, 'forward and backward ran on the kernel');
+        assert.equal(maskedAttentionKernels.calls - calls, 2, 'forward and backward ran on the kernel');
         const expected = tf.grads(loss(reference))([q, k, v]);
         const value = relativeError(maskedAttention(q, k, v, mask, heads), reference(q, k, v, mask, heads));
         assert.ok(value < 1e-5, `output off by ${value}`);
@@ -116,10 +113,10 @@ for (const { maskDiagonal, concat } of [{ maskDiagonal: true, concat: true }, { 
       const x = tf.randomNormal([3, 7, 16], 0, 1, 'float32', 1) as tf.Tensor3D;
       const weights = tf.randomNormal([3, 7, 16], 0, 1, 'float32', 2);
       const run = (maps: boolean) => {
-        const calls = maskedAttentionKernelCalls();
+        const calls = maskedAttentionKernels.calls;
         const loss = () => tf.sum(tf.mul(layer.apply(x, { maps }).output, weights)) as tf.Scalar;
         const { value, grads } = tf.variableGrads(loss);
-        return { value: value.dataSync()[0], grads, calls: maskedAttentionKernelCalls() - calls };
+        return { value: value.dataSync()[0], grads, calls: maskedAttentionKernels.calls - calls };
       };
       const ops = run(true);
       enableKernels();

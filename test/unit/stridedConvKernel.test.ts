@@ -2,23 +2,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import {
-  disableStridedConvKernels,
-  enableStridedConvKernels,
-  loadStridedConvKernels,
   stridedConvFilterGradient,
   stridedConvInputGradient,
-  stridedConvKernelCalls,
-  stridedConvKernelsActive,
+  stridedConvKernels,
 } from '../../src/core/kernels/stridedConv';
 import { StridedConv2d } from '../../src/core/relational/layers';
 import { createRng } from '../../src/core/rng';
-import { disableDenseKernel, enableDenseKernel } from '../../src/core/kernels/dense';
+import { denseKernels } from '../../src/core/kernels/dense';
 import { useWasmBackend } from '../helpers/backend';
 import { opsThenKernel, relativeError } from '../helpers/kernels';
 
 // The kernels come with the build (npm run build puts them into dist/): without them these
 // tests are skipped with the loader's reason, and the gradients keep the stride-1 convolutions.
-const missing = loadStridedConvKernels();
+const missing = stridedConvKernels.load();
 if (missing) console.log(`strided conv kernel tests skipped: ${missing}`);
 const options = { skip: missing };
 
@@ -28,16 +24,16 @@ function gradientsBothWays(shape: [number, number, number, number], out: number,
   const filter = tf.randomNormal([4, 4, shape[3], out], 0, 1, 'float32', seed + 1) as tf.Tensor4D;
   const weights = tf.randomNormal([shape[0], shape[1] / 2, shape[2] / 2, out], 0, 1, 'float32', seed + 2);
   const grads = () => tf.grads((input: tf.Tensor, w: tf.Tensor) => tf.conv2d(input as tf.Tensor4D, w as tf.Tensor4D, 2, [[0, 0], [1, 1], [1, 1], [0, 0]]).mul(weights).sum())([x, filter]);
-  disableStridedConvKernels();
+  stridedConvKernels.disable();
   const fallback = grads();
-  assert.equal(enableStridedConvKernels(), undefined);
+  assert.equal(stridedConvKernels.enable(), undefined);
   try {
-    const callsBefore = stridedConvKernelCalls();
+    const callsBefore = stridedConvKernels.calls;
     const kernels = grads();
-    assert.equal(stridedConvKernelCalls() - callsBefore, 2, 'both gradients ran on the kernels');
+    assert.equal(stridedConvKernels.calls - callsBefore, 2, 'both gradients ran on the kernels');
     return { fallback, kernels };
   } finally {
-    disableStridedConvKernels();
+    stridedConvKernels.disable();
   }
 }
 
@@ -70,19 +66,19 @@ test('the encoder layer trains on the kernels: same gradients, no leaked tensors
   const x = tf.randomNormal([4, 16, 16, 4], 0, 1, 'float32', 7) as tf.Tensor4D;
   const step = () => tf.variableGrads(() => tf.relu(conv.apply(x)).square().mean() as tf.Scalar);
   const before = step();
-  assert.equal(enableStridedConvKernels(), undefined);
+  assert.equal(stridedConvKernels.enable(), undefined);
   try {
-    assert.ok(stridedConvKernelsActive());
+    assert.ok(stridedConvKernels.active());
     const tensors = tf.memory().numTensors;
     const after = step();
     for (const name of Object.keys(before.grads)) assert.ok(relativeError(after.grads[name], before.grads[name]) < 1e-5, name);
     tf.dispose([after.value, ...Object.values(after.grads)]);
     assert.equal(tf.memory().numTensors, tensors);
   } finally {
-    disableStridedConvKernels();
+    stridedConvKernels.disable();
     tf.dispose([before.value, ...Object.values(before.grads), x, ...conv.parameters().map((p) => p.variable)]);
   }
-  assert.ok(!stridedConvKernelsActive());
+  assert.ok(!stridedConvKernels.active());
 });
 
 // The encoder's three layers as conv + bias + ReLU: fused forward and kernel backward (dense.wasm's
@@ -107,9 +103,9 @@ for (const { shape, out, xIsData } of [
         const dx = xIsData ? undefined : tf.grads((input: tf.Tensor) => tf.sum(tf.mul(layer.applyRelu(input as tf.Tensor4D), weights)))([x])[0];
         return { y: layer.applyRelu(x, xIsData), grads, dx };
       };
-      const { ops, kernel } = opsThenKernel({ enable: () => enableDenseKernel() ?? enableStridedConvKernels(), disable: () => (disableDenseKernel(), disableStridedConvKernels()) }, () => {
-        const calls = stridedConvKernelCalls();
-        return { ...run(), calls: stridedConvKernelCalls() - calls };
+      const { ops, kernel } = opsThenKernel({ enable: () => denseKernels.enable() ?? stridedConvKernels.enable(), disable: () => (denseKernels.disable(), stridedConvKernels.disable()) }, () => {
+        const calls = stridedConvKernels.calls;
+        return { ...run(), calls: stridedConvKernels.calls - calls };
       });
       assert.equal(ops.calls, 0);
       assert.ok(kernel.calls >= (xIsData ? 1 : 3), 'the gradients ran on the kernels');
@@ -130,7 +126,7 @@ for (const { shape, out, xIsData } of [
 // back (src/kernels/underflow.h). Then its gradients are exactly those of a normal dy, scaled.
 test('gradients of a dy near underflow are exact: those of the same dy at normal size, scaled', options, async () => {
   await useWasmBackend();
-  assert.equal(enableStridedConvKernels(), undefined);
+  assert.equal(stridedConvKernels.enable(), undefined);
   try {
     tf.tidy(() => {
       const tiny = tf.scalar(2 ** -120);
@@ -148,6 +144,6 @@ test('gradients of a dy near underflow are exact: those of the same dy at normal
       }
     });
   } finally {
-    disableStridedConvKernels();
+    stridedConvKernels.disable();
   }
 });

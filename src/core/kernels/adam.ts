@@ -38,16 +38,8 @@ function updateKernel(kernel: HeapKernel<KernelExports>, { inputs: { p, g, m, v 
   return [pOut, mOut, vOut];
 }
 
+/** Its registration with tfjs (load, enable, disable, active, calls), which the table turns on (index.ts). */
 export const adamKernels = new RegisteredKernels<KernelExports>('adam', { [UPDATE]: updateKernel });
-const kernels = adamKernels;
-
-export const loadAdamKernel = (candidates?: string[]): string | undefined => kernels.load(candidates);
-export const enableAdamKernel = (candidates?: string[]): string | undefined => kernels.enable(candidates);
-export const disableAdamKernel = (): void => kernels.disable();
-/** Whether the current backend runs Adam's update on the kernel. */
-export const adamKernelActive = (): boolean => kernels.active();
-/** Updates the kernel has computed in this process. */
-export const adamKernelCalls = (): number => kernels.calls;
 
 type Update = (p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, step: AdamStep) => [tf.Tensor, tf.Tensor, tf.Tensor];
 

@@ -50,27 +50,10 @@ function batchMatMul(kernel: HeapKernel<KernelExports>, args: BatchMatMulArgs, t
   return c;
 }
 
+/** Its registration with tfjs (load, enable, disable, active, calls), which the table turns on (index.ts). */
 export const batchedMatMulKernels = new RegisteredKernels<KernelExports>('batched-matmul', { BatchMatMul: batchMatMul });
-const kernels = batchedMatMulKernels;
 
-/** Compiles the kernel once; returns undefined when compiled, otherwise the reason it could not be. */
-export const loadBatchedMatMulKernel = (candidates?: string[]): string | undefined => kernels.load(candidates);
-
-/**
- * Makes the kernel tfjs's wasm BatchMatMul for this process (every tf.matMul, including those of
- * tfjs's own gradients, dispatches to it). Returns undefined when it is on, otherwise why it
- * could not be (not built, or not compilable).
- */
-export const enableBatchedMatMulKernel = (candidates?: string[]): string | undefined => kernels.enable(candidates);
-
-/** Gives the BatchMatMul kernel back to tfjs. */
-export const disableBatchedMatMulKernel = (): void => kernels.disable();
-
-export const batchedMatMulKernelEnabled = (): boolean => kernels.enabled();
-
-/** Whether products of the current backend run on the kernel (it is registered for wasm only). */
-export const batchedMatMulKernelActive = (): boolean => kernels.active();
-
+/** Products the kernel computed (its `calls` also counts the broadcast ones it left to tfjs). */
 export const batchedMatMulKernelCalls = (): number => kernelCalls;
 
 /**

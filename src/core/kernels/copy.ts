@@ -111,13 +111,6 @@ function concat(kernel: Kernel, args: KernelArgs<{ axis: number | number[] }>, t
   return out;
 }
 
+/** Its registration with tfjs (load, enable, disable, active, calls), which the table turns on (index.ts). */
 export const copyKernels = new RegisteredKernels<KernelExports>('copy', { Concat: concat, Slice: slice, SplitV: splitV });
-const kernels = copyKernels;
 
-export const loadCopyKernel = (candidates?: string[]): string | undefined => kernels.load(candidates);
-export const enableCopyKernel = (candidates?: string[]): string | undefined => kernels.enable(candidates);
-export const disableCopyKernel = (): void => kernels.disable();
-/** Whether the current backend runs Concat, Slice and SplitV on the kernel. */
-export const copyKernelActive = (): boolean => kernels.active();
-/** Concat, Slice and SplitV calls in this process, tfjs's fallbacks included. */
-export const copyKernelCalls = (): number => kernels.calls;

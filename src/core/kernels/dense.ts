@@ -53,20 +53,12 @@ function biasReluBackwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { y
   return [dx, dbias];
 }
 
+/** Its registration with tfjs (load, enable, disable, active, calls), which the table turns on (index.ts). */
 export const denseKernels = new RegisteredKernels<KernelExports>('dense', {
   [FORWARD]: forwardKernel,
   [BACKWARD]: backwardKernel,
   [BIAS_RELU_BACKWARD]: biasReluBackwardKernel,
 });
-const kernels = denseKernels;
-
-export const loadDenseKernel = (candidates?: string[]): string | undefined => kernels.load(candidates);
-export const enableDenseKernel = (candidates?: string[]): string | undefined => kernels.enable(candidates);
-export const disableDenseKernel = (): void => kernels.disable();
-/** Whether the current backend runs dense layers on the kernel. */
-export const denseKernelActive = (): boolean => kernels.active();
-/** Forward and backward passes the kernel has computed in this process. */
-export const denseKernelCalls = (): number => kernels.calls;
 
 /** On the kernel (float32 with a bias only): differentiable in x, w and bias. */
 function denseOnKernel(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D, relu: boolean): tf.Tensor2D {

@@ -38,16 +38,8 @@ function backwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, gain, 
   return [dx, dgain, dbias];
 }
 
+/** Its registration with tfjs (load, enable, disable, active, calls), which the table turns on (index.ts). */
 export const layerNormKernels = new RegisteredKernels<KernelExports>('layer-norm', { [FORWARD]: forwardKernel, [BACKWARD]: backwardKernel });
-const kernels = layerNormKernels;
-
-export const loadLayerNormKernel = (candidates?: string[]): string | undefined => kernels.load(candidates);
-export const enableLayerNormKernel = (candidates?: string[]): string | undefined => kernels.enable(candidates);
-export const disableLayerNormKernel = (): void => kernels.disable();
-/** Whether the current backend runs layer normalisation on the kernel. */
-export const layerNormKernelActive = (): boolean => kernels.active();
-/** Forward and backward passes the kernel has computed in this process. */
-export const layerNormKernelCalls = (): number => kernels.calls;
 
 /** On the kernel: differentiable in x, gain and bias. */
 function layerNormOnKernel(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, epsilon: number): tf.Tensor {

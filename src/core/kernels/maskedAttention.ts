@@ -58,16 +58,8 @@ function backwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { q, k, v, 
   return [dq, dk, dv];
 }
 
+/** Its registration with tfjs (load, enable, disable, active, calls), which the table turns on (index.ts). */
 export const maskedAttentionKernels = new RegisteredKernels<KernelExports>('masked-attention', { [FORWARD]: forwardKernel, [BACKWARD]: backwardKernel });
-const kernels = maskedAttentionKernels;
-
-export const loadMaskedAttentionKernel = (candidates?: string[]): string | undefined => kernels.load(candidates);
-export const enableMaskedAttentionKernel = (candidates?: string[]): string | undefined => kernels.enable(candidates);
-export const disableMaskedAttentionKernel = (): void => kernels.disable();
-/** Whether the current backend runs masked attention on the kernel. */
-export const maskedAttentionKernelActive = (): boolean => kernels.active();
-/** Forward and backward passes the kernel has computed in this process. */
-export const maskedAttentionKernelCalls = (): number => kernels.calls;
 
 /** On the kernel: differentiable in q, k and v. */
 function maskedAttentionOnKernel(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, keyMask: tf.Tensor2D, heads: number, maskDiagonal = false): tf.Tensor3D {

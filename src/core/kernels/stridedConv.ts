@@ -63,20 +63,12 @@ function filterGradientKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, 
   return dw;
 }
 
+/** Its registration with tfjs (load, enable, disable, active, calls), which the table turns on (index.ts). */
 export const stridedConvKernels = new RegisteredKernels<KernelExports>('strided-conv', {
   [FORWARD]: forwardKernel,
   [INPUT_GRADIENT]: inputGradientKernel,
   [FILTER_GRADIENT]: filterGradientKernel,
 });
-const kernels = stridedConvKernels;
-
-export const loadStridedConvKernels = (candidates?: string[]): string | undefined => kernels.load(candidates);
-export const enableStridedConvKernels = (candidates?: string[]): string | undefined => kernels.enable(candidates);
-export const disableStridedConvKernels = (): void => kernels.disable();
-/** Whether the current backend runs these gradients on the kernels. */
-export const stridedConvKernelsActive = (): boolean => kernels.active();
-/** Forward passes and gradients the kernels have computed in this process (tests check they are really used). */
-export const stridedConvKernelCalls = (): number => kernels.calls;
 
 /** relu(conv(x, filter) + bias), the 4 x 4, stride-2, padding-1 convolution, on the kernel (only when on; not differentiable). */
 function stridedConvBiasReluOnKernel(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D): tf.Tensor4D {

@@ -1,6 +1,6 @@
 /** Builds task + model + objective from a resolved spec through the registry. */
 import './labs';
-import { findModel, findObjective, findTask, type Model, type Objective, type Task } from './registry';
+import { findModel, findObjective, findTask, type Batch, type BatchRequest, type Model, type Objective, type Task } from './registry';
 import { createRng } from './rng';
 import type { ComponentSpec, ResolvedSpec } from './spec/types';
 
@@ -33,6 +33,11 @@ export function buildExperiment(spec: ResolvedSpec): Experiment {
     for (const p of model.parameters) p.variable.dispose();
     throw error;
   }
+}
+
+/** A step's batch: the objective's own draw from the model when it has one (a sampler's trajectories), else the task's data. */
+export function drawBatch({ task, model, objective }: Experiment, request: BatchRequest): Batch {
+  return objective.drawBatch ? objective.drawBatch(model, request) : task.batch(request.size, request.split, request.rng);
 }
 
 /** Every data stream is keyed by (seed, purpose, ...): resuming at any step replays the same data. */

@@ -7,7 +7,7 @@
  * the same with a worker thread (src/engine/gradientPeer.ts) or in-process (tests).
  */
 import * as tf from '@tensorflow/tfjs';
-import { buildExperiment, type Experiment } from './experiment';
+import { buildExperiment, drawBatch, type Experiment } from './experiment';
 import type { Parameter } from './registry';
 import { createRng } from './rng';
 import type { ResolvedSpec } from './spec/types';
@@ -29,9 +29,10 @@ export const gradientWorkersOf = (spec: ResolvedSpec): number => spec.training.g
 export const shardBatchRng = (spec: ResolvedSpec, step: number, shard: number) => createRng(spec.seed, 'train', step, 'shard', shard);
 
 /** Loss tensor and gradient tensors of shard `shard` of `step` (call inside tf.tidy). */
-export function shardGradients(spec: ResolvedSpec, { task, model, objective }: Experiment, step: number, shard: number) {
+export function shardGradients(spec: ResolvedSpec, experiment: Experiment, step: number, shard: number) {
+  const { task, model, objective } = experiment;
   const size = spec.training.batchSize / gradientWorkersOf(spec);
-  const batch = task.batch(size, task.splits[0], shardBatchRng(spec, step, shard));
+  const batch = drawBatch(experiment, { size, split: task.splits[0], rng: shardBatchRng(spec, step, shard), step, purpose: 'train' });
   const variables = model.parameters.map((p) => p.variable);
   const { value, grads } = tf.variableGrads(() => objective.loss(model.forward(batch.inputs, true).output, batch.targets, batch, step), variables);
   tf.dispose([batch.inputs, batch.targets]);

@@ -9,8 +9,9 @@ import type { LabManifest, SpecNames } from './labManifest';
 import { posteriorLab } from './posterior/manifest';
 import { relationalLab } from './relational/manifest';
 import { retrievalLab } from './retrieval/manifest';
+import { samplerLab } from './sampler/manifest';
 
-export const LABS = [retrievalLab, relationalLab, posteriorLab] as const satisfies readonly LabManifest[];
+export const LABS = [retrievalLab, relationalLab, posteriorLab, samplerLab] as const satisfies readonly LabManifest[];
 
 export type LabId = (typeof LABS)[number]['id'];
 

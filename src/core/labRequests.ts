@@ -6,7 +6,8 @@
 import type { PosteriorRequests } from './posterior/requests';
 import type { RelationalRequests } from './relational/requests';
 import type { RetrievalRequests } from './retrieval/requests';
+import type { SamplerRequests } from './sampler/requests';
 
-export type { PosteriorRequests, RelationalRequests, RetrievalRequests };
+export type { PosteriorRequests, RelationalRequests, RetrievalRequests, SamplerRequests };
 
-export type LabRequests = RetrievalRequests & RelationalRequests & PosteriorRequests;
+export type LabRequests = RetrievalRequests & RelationalRequests & PosteriorRequests & SamplerRequests;

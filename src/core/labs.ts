@@ -11,8 +11,9 @@ import { posteriorRuntime } from './posterior/runtime';
 import { findModel, findObjective, findTask, registerModel, registerObjective, registerTask } from './registry';
 import { relationalRuntime } from './relational/runtime';
 import { retrievalRuntime } from './retrieval/runtime';
+import { samplerRuntime } from './sampler/runtime';
 
-export const LAB_RUNTIMES: readonly LabRuntime[] = [retrievalRuntime, relationalRuntime, posteriorRuntime];
+export const LAB_RUNTIMES: readonly LabRuntime[] = [retrievalRuntime, relationalRuntime, posteriorRuntime, samplerRuntime];
 
 for (const runtime of LAB_RUNTIMES) {
   for (const [name, create] of Object.entries(runtime.tasks)) registerTask({ ...findTask(name)!, create });

@@ -57,6 +57,22 @@ export interface Objective {
   loss(output: tf.Tensor, targets: tf.Tensor, batch?: Batch, step?: number): tf.Scalar;
   /** Evaluation metrics (scalars), averaged over evaluation batches. Names without split prefix. */
   metrics(output: tf.Tensor, targets: tf.Tensor, batch?: Batch): Record<string, tf.Scalar>;
+  /**
+   * For an objective whose examples are drawn by the model being trained (a sampler's
+   * trajectories come from its own policy): draws the batch in place of the task's `batch`,
+   * outside the gradient tape. Deterministic in `request.rng` and the model's weights.
+   */
+  drawBatch?(model: Model, request: BatchRequest): Batch;
+}
+
+/** What the training loop asks of a batch: its size, split, random stream, and the step it serves. */
+export interface BatchRequest {
+  size: number;
+  split: string;
+  rng: Rng;
+  /** The 1-based training step, or the step being evaluated. */
+  step: number;
+  purpose: 'train' | 'eval';
 }
 
 export interface BuildContext {

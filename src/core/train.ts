@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MetricRecord } from '../protocol';
-import { buildExperiment, evaluationBatchRng, trainingBatchRng, type Experiment } from './experiment';
+import { buildExperiment, drawBatch, evaluationBatchRng, trainingBatchRng, type Experiment } from './experiment';
 import { gradientWorkersOf, shardGradients, type GradientPeer } from './gradientShards';
 import { createOptimizer, restoreWeights, type Optimizer } from './optimizers';
 import type { Checkpoint, RunSink } from './sink';
@@ -89,7 +89,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (gradientPeer) {
         nextSum = await dataParallelStep(spec, experiment, optimizer, gradientPeer, step, lossSum);
       } else {
-        const batch = task.batch(training.batchSize, trainSplit, trainingBatchRng(spec, step));
+        const batch = drawBatch(experiment, { size: training.batchSize, split: trainSplit, rng: trainingBatchRng(spec, step), step, purpose: 'train' });
         nextSum = tf.tidy(() => {
           const { value, grads } = tf.variableGrads(
             () => objective.loss(model.forward(batch.inputs, true).output, batch.targets, batch, step),
@@ -156,12 +156,13 @@ function restore(checkpoint: Checkpoint, { model }: Experiment, optimizer: Optim
 }
 
 /** Mean of each objective metric over `evalBatches` fresh batches per split: `eval/<split>/<metric>`. */
-export async function evaluate(spec: ResolvedSpec, { task, model, objective }: Experiment, step: number) {
+export async function evaluate(spec: ResolvedSpec, experiment: Experiment, step: number) {
+  const { task, model, objective } = experiment;
   const values: Record<string, number> = {};
   for (const split of task.splits) {
     const sums = new Map<string, tf.Scalar>();
     for (let b = 0; b < spec.training.evalBatches; b++) {
-      const batch = task.batch(spec.training.batchSize, split, evaluationBatchRng(spec, split, step, b));
+      const batch = drawBatch(experiment, { size: spec.training.batchSize, split, rng: evaluationBatchRng(spec, split, step, b), step, purpose: 'eval' });
       tf.tidy(() => {
         const metrics = objective.metrics(model.forward(batch.inputs, false).output, batch.targets, batch);
         for (const [name, value] of Object.entries(metrics)) {

@@ -15,6 +15,7 @@ import { InferenceSessions } from '../../src/engine/sessions';
 import { DiskRunSink, createRun } from '../../src/runs/store';
 import { ATTENTION_VIEW_TYPE } from '../../src/protocol/attention';
 import { POSTERIOR_VIEW_TYPE } from '../../src/protocol/posterior';
+import { SAMPLER_VIEW_TYPE } from '../../src/protocol/sampler';
 import { SIMILARITY_VIEW_TYPE } from '../../src/protocol/similarity';
 import { useWasmBackend } from '../helpers/backend';
 import { retrievalSpec } from '../helpers/specs';
@@ -47,10 +48,14 @@ test('the manifests declare the option schemas, descriptions and hooks the labs 
   // JSON drops TypeBox's symbol keys (its own bookkeeping, which neither Ajv nor VS Code sees).
   const one = (e: { name: string; description: string; options: unknown; kinds?: unknown; files?: unknown; recorded?: { keys: readonly string[] } }) =>
     JSON.parse(JSON.stringify({ name: e.name, description: e.description, options: e.options, ...(e.kinds ? { kinds: e.kinds } : {}), ...(e.files ? { files: true } : {}), ...(e.recorded ? { recorded: e.recorded.keys } : {}) }));
-  const declared = (role: 'tasks' | 'models' | 'objectives') => LABS.flatMap((lab) => lab[role] as readonly Parameters<typeof one>[0][]).map(one);
+  // The labs that existed before manifests (labs added since, e.g. the sampler, are not in the fixture).
+  const earlier = LABS.filter((lab) => ['retrieval', 'relational', 'posterior'].includes(lab.id));
+  const declared = (role: 'tasks' | 'models' | 'objectives') => earlier.flatMap((lab) => lab[role] as readonly Parameters<typeof one>[0][]).map(one);
   assert.deepEqual({ tasks: declared('tasks'), models: declared('models'), objectives: declared('objectives') }, before);
   // The registry (what validation and the schema writer read) holds them in the same order.
-  const registered = { tasks: taskEntries().map(one), models: modelEntries().map(one), objectives: objectiveEntries().map(one) };
+  const known = new Set(earlier.flatMap((lab) => [...lab.tasks, ...lab.models, ...lab.objectives].map((c) => c.name)));
+  const old = <E extends { name: string }>(entries: E[]) => entries.filter((e) => known.has(e.name));
+  const registered = { tasks: old(taskEntries()).map(one), models: old(modelEntries()).map(one), objectives: old(objectiveEntries()).map(one) };
   assert.deepEqual(registered, before);
 });
 
@@ -63,8 +68,9 @@ test('every manifest is joined to its runtime: one factory per component, reques
     assert.deepEqual(Object.keys(runtime.objectives).sort(), manifest.objectives.map((o) => o.name).sort(), manifest.id);
   }
   assert.deepEqual(inspectionRequestKinds().sort(), [
-    'attentionExample', 'posteriorCalibration', 'posteriorExample', 'posteriorReference', 'posteriorSamples', 'selectionSummary', 'similarityAverages',
+    'attentionExample', 'posteriorCalibration', 'posteriorExample', 'posteriorReference', 'posteriorSamples', 'samplerLandscape', 'samplerSamples', 'samplerTarget', 'selectionSummary', 'similarityAverages',
   ]);
+  assert.equal(inspectionRequest('samplerSamples')?.lab, 'sampler');
   assert.equal(inspectionRequest('similarityAverages')?.lab, 'relational');
   assert.equal(inspectionRequest('posteriorSamples')?.lab, 'posterior');
   assert.equal(inspectionRequest('attentionExample')?.lab, 'retrieval');
@@ -74,7 +80,7 @@ test('every manifest is joined to its runtime: one factory per component, reques
 
 test("each panel's view type is the one its page's protocol names, and each panel command is one of its lab's commands", () => {
   const viewTypes = Object.fromEntries(LABS.map((lab) => [lab.id, lab.panel?.viewType]));
-  assert.deepEqual(viewTypes, { retrieval: ATTENTION_VIEW_TYPE, relational: SIMILARITY_VIEW_TYPE, posterior: POSTERIOR_VIEW_TYPE });
+  assert.deepEqual(viewTypes, { retrieval: ATTENTION_VIEW_TYPE, relational: SIMILARITY_VIEW_TYPE, posterior: POSTERIOR_VIEW_TYPE, sampler: SAMPLER_VIEW_TYPE });
   for (const lab of LABS) {
     if (lab.panel) assert.ok(lab.commands.some((command) => command.id === lab.panel!.command), lab.id);
   }
@@ -93,6 +99,10 @@ test('hasLearned: each lab states its rule on the final metrics, and says when i
   assert.equal(posterior.hasLearned({ 'eval/train/predictive-accuracy': 0.9 }).verdict, 'learned');
   assert.equal(posterior.hasLearned({ 'eval/train/predictive-accuracy': 0.52 }).verdict, 'not-yet');
   assert.equal(posterior.hasLearned({ 'eval/train/predictive-l2': 0.4 }).verdict, 'unknown', 'no exact floor: no verdict');
+  const sampler = LABS.find((lab) => lab.id === 'sampler')!;
+  assert.equal(sampler.hasLearned({ 'eval/train/modes-covered': 21, 'eval/train/modes-total': 25 }).verdict, 'learned');
+  assert.equal(sampler.hasLearned({ 'eval/train/modes-covered': 9, 'eval/train/modes-total': 25 }).verdict, 'not-yet');
+  assert.equal(sampler.hasLearned({ 'eval/train/log-z-elbo': -1 }).verdict, 'unknown', 'no modes (not a mixture): no verdict');
   assert.match(posterior.hasLearned({ 'eval/train/predictive-l2': 2.05, 'eval/train/exact-predictive-l2': 2.01 }).reason, /1\.02x/);
 });
 
@@ -122,7 +132,7 @@ test('inspection requests dispatch through the lab registry; another lab\'s requ
     );
     await assert.rejects(
       sessions.request('s', 'nope' as 'steps', {}),
-      /Unknown inference request kind: nope \(known: example, steps, load, splits, attentionExample, selectionSummary, similarityAverages, posteriorSamples, posteriorReference, posteriorCalibration, posteriorExample\)/,
+      /Unknown inference request kind: nope \(known: example, steps, load, splits, attentionExample, selectionSummary, similarityAverages, posteriorSamples, posteriorReference, posteriorCalibration, posteriorExample, samplerTarget, samplerSamples, samplerLandscape\)/,
     );
     // The session still answers after refusing.
     assert.deepEqual(await sessions.request('s', 'steps', {}), [2]);

@@ -1,0 +1,177 @@
+/**
+ * The sampler's losses as objectives. Their batches are trajectories drawn by the sampler itself
+ * (`drawBatch`, outside the gradient tape): the T transitions of the batch become the rows the
+ * network sees in one pass (inputs (x_i, t_i[, grad log R]), targets x_{i+1} - x_i), so losses
+ * that detach the states need no backpropagation through time.
+ *
+ * With every term but the network's drift fixed by the draw, for trajectory k
+ *   log Z + sum log p_F - sum log p_B - log R = log Z - Q_k - c_k,
+ *   Q_k = sum_i |x_{i+1} - x_i - dt mu(x_i, t_i)|^2 / (2 t_scale dt),
+ *   c_k = log p_B + log R - (the constant of sum log p_F),
+ * c_k summed in double precision before it becomes float32.
+ * - trajectory balance (TB): mean (log Z - Q - c)^2 / 2;
+ * - VarGrad: the batch's variance of (Q + c) / 2: TB with log Z replaced by the batch mean (its
+ *   gradient equals the official code's, which detaches that mean).
+ * Evaluation batches carry no transitions: their metrics come from fresh on-policy trajectories.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createRng } from '../rng';
+import type { Batch, BatchRequest, BuildContext, Model, Objective } from '../registry';
+import { effectiveSampleShare, logMeanExp, mmd, modeCounts, slicedW2 } from './metrics';
+import type { TrajectoryBalanceOptions, VarGradOptions } from './options';
+import { DiffusionSampler } from './sampler';
+import { isSamplerTask, type SamplerTarget } from './targets';
+import { backwardTrajectories, finalStates, forwardLogNormaliser, forwardTrajectories, transitionIncrements, transitionInputs, type Trajectories } from './trajectories';
+
+export interface SamplerBatch extends Batch {
+  sampler: {
+    /** Training: c_k per trajectory; evaluation: undefined. */
+    offsets?: Float32Array;
+    trajectories: number;
+    steps: number;
+    tScale: number;
+    logZ: () => tf.Scalar;
+    /** Evaluation only: the metrics, computed when the batch was drawn. */
+    metrics?: Record<string, number>;
+  };
+}
+
+const isSamplerBatch = (batch: Batch | undefined): batch is SamplerBatch => batch !== undefined && 'sampler' in batch;
+
+/** Exploration's standard deviation at `step`: linear from `exploration` to 0 over `decaySteps` (0: constant). */
+export const explorationAt = (exploration: number, decaySteps: number, step: number) =>
+  decaySteps <= 0 ? exploration : exploration * Math.max(0, 1 - step / decaySteps);
+
+/** Per-trajectory TB residual log Z - Q - c [n] from the network's drifts over the batch's transitions. */
+export function trajectoryBalanceResiduals(drift: tf.Tensor, increments: tf.Tensor, batch: SamplerBatch): tf.Tensor1D {
+  const { trajectories, steps, tScale, offsets, logZ } = batch.sampler;
+  if (!offsets) throw new Error('trajectory balance needs a training batch of trajectories');
+  const dt = 1 / steps;
+  const residual = tf.sub(increments, tf.mul(drift, dt));
+  const q = tf.div(tf.sum(tf.reshape(tf.sum(tf.square(residual), 1), [trajectories, steps]), 1), 2 * tScale * dt);
+  return tf.sub(tf.sub(logZ(), q), tf.tensor1d(offsets)) as tf.Tensor1D;
+}
+
+/** The training batch: trajectories of the policy with exploration, as transitions. */
+export function trainingBatch(sampler: DiffusionSampler, tr: Trajectories): SamplerBatch {
+  const { n, steps, dimension: d } = tr;
+  const constant = forwardLogNormaliser(d, steps, sampler.tScale);
+  const offsets = Float32Array.from(tr.logR, (logR, k) => logR + tr.logPB[k] - constant);
+  return {
+    inputs: tf.tensor3d(transitionInputs(sampler, tr), [n, steps, sampler.inputWidth]),
+    targets: tf.tensor2d(transitionIncrements(tr), [n * steps, d]),
+    sampler: { offsets, trajectories: n, steps, tScale: sampler.tScale, logZ: () => sampler.logZ() },
+  };
+}
+
+/** Energy evaluations (log R or its gradient) of one on-policy training batch of n trajectories. */
+export const energyEvaluationsPerStep = (sampler: DiffusionSampler, n: number) => n * (1 + (sampler.langevin ? sampler.steps : 0));
+
+interface Truth {
+  samples: Float32Array;
+  bandwidth: number;
+}
+
+/**
+ * The evaluation's metrics from `count` fresh on-policy trajectories (and as many exact samples,
+ * where the target has them); `request.size` is the training batch size (energy evaluations so far).
+ */
+export function evaluationMetrics(sampler: DiffusionSampler, target: SamplerTarget, count: number, request: BatchRequest, truth: Truth | undefined): Record<string, number> {
+  const tr = forwardTrajectories(sampler, target, count, request.rng);
+  const logW = tr.logWeights;
+  let sum = 0;
+  for (const v of logW) sum += v;
+  const metrics: Record<string, number> = {
+    'log-z-elbo': sum / count,
+    'log-z-iw': logMeanExp(logW),
+    'log-z-learned': sampler.learnedLogZ(),
+    ess: effectiveSampleShare(logW),
+    'energy-evaluations': request.step * energyEvaluationsPerStep(sampler, request.size),
+  };
+  if (target.logZ.known) {
+    metrics['delta-log-z-elbo'] = target.logZ.value - metrics['log-z-elbo'];
+    metrics['delta-log-z-iw'] = Math.abs(target.logZ.value - metrics['log-z-iw']);
+  }
+  const samples = finalStates(tr);
+  const modes = modeCounts(target, samples);
+  if (modes) {
+    metrics['modes-covered'] = modes.covered;
+    metrics['modes-total'] = modes.counts.length;
+  }
+  if (truth) {
+    const d = target.dimension;
+    const back = backwardTrajectories(sampler, target, truth.samples, count, request.rng);
+    let eubo = 0;
+    for (const v of back.logWeights) eubo += v;
+    metrics.eubo = eubo / count;
+    metrics['sliced-w2'] = slicedW2(samples, truth.samples, d, request.rng);
+    metrics.mmd = mmd(samples, truth.samples, d, truth.bandwidth);
+  }
+  return metrics;
+}
+
+/** Median distance between exact samples: the MMD kernel's bandwidth (fixed per run). */
+function medianDistance(samples: Float32Array, d: number): number {
+  const n = Math.min(samples.length / d, 200);
+  const distances: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let k = i + 1; k < n; k++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += (samples[i * d + j] - samples[k * d + j]) ** 2;
+      distances.push(Math.sqrt(s));
+    }
+  }
+  distances.sort((a, b) => a - b);
+  return distances[Math.floor(distances.length / 2)] || 1;
+}
+
+type LossOf = (residuals: tf.Tensor1D) => tf.Scalar;
+
+function samplerObjective(name: string, options: TrajectoryBalanceOptions, context: BuildContext, lossOf: LossOf): Objective {
+  const { task, spec } = context;
+  if (!isSamplerTask(task)) throw new Error(`objective '${name}' needs a sampler target (task names starting with 'sampler-'), got task '${spec.task.name}'`);
+  const target = task.target;
+  let truth: Truth | undefined;
+  const truthOf = (): Truth | undefined => {
+    if (!target.sample) return undefined;
+    if (!truth) {
+      const samples = target.sample(options.evalSamples, createRng(spec.seed, 'sampler-truth'));
+      truth = { samples, bandwidth: medianDistance(samples, target.dimension) };
+    }
+    return truth;
+  };
+  const requireSampler = (model: Model): DiffusionSampler => {
+    if (!(model instanceof DiffusionSampler)) throw new Error(`objective '${name}' trains model 'diffusion-sampler', got '${spec.model.name}'`);
+    return model;
+  };
+  return {
+    drawBatch(model, request): SamplerBatch {
+      const sampler = requireSampler(model);
+      if (request.purpose === 'train') {
+        const exploration = explorationAt(options.exploration, options.explorationDecaySteps, request.step);
+        return trainingBatch(sampler, forwardTrajectories(sampler, target, request.size, request.rng, exploration));
+      }
+      const metrics = evaluationMetrics(sampler, target, options.evalSamples, { ...request, size: spec.training.batchSize }, truthOf());
+      return {
+        inputs: tf.zeros([1, sampler.inputWidth]),
+        targets: tf.zeros([1, target.dimension]),
+        sampler: { trajectories: 0, steps: sampler.steps, tScale: sampler.tScale, logZ: () => sampler.logZ(), metrics },
+      };
+    },
+    loss(output, targets, batch) {
+      if (!isSamplerBatch(batch)) throw new Error(`objective '${name}' needs the batch it draws itself (trajectories of the sampler)`);
+      return lossOf(trajectoryBalanceResiduals(output, targets, batch));
+    },
+    metrics(_output, _targets, batch) {
+      if (!isSamplerBatch(batch) || !batch.sampler.metrics) throw new Error(`objective '${name}' evaluates on the batch it draws itself`);
+      return Object.fromEntries(Object.entries(batch.sampler.metrics).map(([key, value]) => [key, tf.scalar(value)]));
+    },
+  };
+}
+
+export const trajectoryBalanceLoss: LossOf = (r) => tf.mean(tf.mul(tf.square(r), 0.5)) as tf.Scalar;
+/** The batch variance of the residuals / 2: log Z drops out, replaced by the batch mean. */
+export const varGradLoss: LossOf = (r) => tf.mean(tf.mul(tf.square(tf.sub(r, tf.mean(r))), 0.5)) as tf.Scalar;
+
+export const createTrajectoryBalance = (options: TrajectoryBalanceOptions, context: BuildContext) => samplerObjective('trajectory-balance', options, context, trajectoryBalanceLoss);
+export const createVarGrad = (options: VarGradOptions, context: BuildContext) => samplerObjective('vargrad', options, context, varGradLoss);

@@ -1,0 +1,92 @@
+/**
+ * The option schemas of the sampler lab's targets (tasks), sampler (model) and losses
+ * (objectives), in TypeBox: each schema is the JSON schema experiment files are checked against,
+ * `Static<...>` the options' type. No TensorFlow.js: the manifest, and through it the extension
+ * host, import this file. Defaults follow the paper's official code (GFNOrg/gfn-diffusion) except
+ * where a laptop CPU needs smaller numbers; each such default says so
+ * (docs/research/diffusion-samplers.md).
+ */
+import { componentOptions, Type, type Static } from '../options';
+
+const modeRuleOptions = (radius: number, share: number, why: string) => ({
+  modeRadius: Type.Number({
+    exclusiveMinimum: 0,
+    default: radius,
+    description: `Modes covered: the radius around a component's mean within which a sample counts for it (${why}).`,
+  }),
+  modeShare: Type.Number({
+    exclusiveMinimum: 0,
+    maximum: 1,
+    default: share,
+    description: 'Modes covered: a mode counts when at least this share of all samples lies within modeRadius of its mean.',
+  }),
+});
+
+export const gmm25Options = componentOptions({
+  ...modeRuleOptions(1.5, 0.01, 'default 1.5, 2.7 standard deviations of a component; the share default 0.01 is a quarter of the 1/25 a perfect sampler puts there'),
+});
+export const gmm40Options = componentOptions({
+  ...modeRuleOptions(4, 0.00625, 'default 4, 3 standard deviations of a component; the share default 0.00625 is a quarter of 1/40'),
+});
+export const funnelOptions = componentOptions({
+  dim: Type.Integer({ minimum: 2, maximum: 100, default: 10, description: 'Dimension: x1 ~ N(0, 3^2), then dim - 1 coordinates ~ N(0, exp(x1)) (the paper: 10).' }),
+});
+export const manywellOptions = componentOptions({
+  dim: Type.Integer({ minimum: 2, maximum: 100, multipleOf: 2, default: 32, description: 'Dimension, even: dim / 2 independent double wells (the paper: 32).' }),
+});
+
+export type Gmm25Options = Static<typeof gmm25Options>;
+export type Gmm40Options = Static<typeof gmm40Options>;
+export type FunnelOptions = Static<typeof funnelOptions>;
+export type ManywellOptions = Static<typeof manywellOptions>;
+
+export const diffusionSamplerOptions = componentOptions({
+  steps: Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    default: 100,
+    description: 'Time steps T of a trajectory (dt = 1/T). The paper: 100; fewer steps are proportionally faster per iteration.',
+  }),
+  tScale: Type.Number({
+    exclusiveMinimum: 0,
+    default: 5,
+    description: "Variance per unit time sigma^2 of the forward noise and of the Brownian-bridge backward policy (the paper: 5 for 25GMM, 1 for Funnel and Manywell).",
+  }),
+  hidden: Type.Integer({ minimum: 4, maximum: 1024, default: 64, description: 'Width of the time embedding, the state embedding and the hidden layers (the paper: 64).' }),
+  harmonics: Type.Integer({ minimum: 1, maximum: 512, default: 64, description: 'Fourier time features: sin and cos of t * f + phase for f in linspace(0.1, 100, harmonics), phases learned (the paper: 64).' }),
+  langevin: Type.Boolean({
+    default: false,
+    description: 'Langevin parametrisation: drift += NN(t) * clip(grad log R(x), +-100) (one energy gradient per state and step).',
+  }),
+});
+export type DiffusionSamplerOptions = Static<typeof diffusionSamplerOptions>;
+
+const trainingMethodOptions = () => ({
+  exploration: Type.Number({
+    minimum: 0,
+    default: 0,
+    description:
+      'Exploration: the sampling policy of training trajectories adds this standard deviation per step to the noise (variance e^2 added to t_scale dt), decayed linearly to 0 by explorationDecaySteps. 0: on-policy. The paper explores with 0.1-0.2.',
+  }),
+  explorationDecaySteps: Type.Integer({
+    minimum: 0,
+    default: 5000,
+    description: 'Steps over which exploration decays linearly to 0 (the paper: 5000); 0: constant exploration.',
+  }),
+  logZLearningRate: Type.Number({
+    exclusiveMinimum: 0,
+    default: 0.1,
+    description: "Adam's learning rate for the scalar log Z (the paper: 0.1, beside 0.001 for the network: training.learningRate). Implemented as log Z = (this / training.learningRate) * v with v trained at training.learningRate: Adam's steps do not depend on the scale of a gradient.",
+  }),
+  evalSamples: Type.Integer({
+    minimum: 10,
+    maximum: 10000,
+    default: 1000,
+    description: 'Trajectories per evaluation (log Z estimates, ESS, sliced W2, MMD, modes covered); training.evalBatches should be 1.',
+  }),
+});
+
+export const trajectoryBalanceOptions = componentOptions({ ...trainingMethodOptions() });
+export const varGradOptions = componentOptions({ ...trainingMethodOptions() });
+export type TrajectoryBalanceOptions = Static<typeof trajectoryBalanceOptions>;
+export type VarGradOptions = Static<typeof varGradOptions>;

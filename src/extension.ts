@@ -13,6 +13,7 @@ import { dashboardPanel, dashboardProvider } from './host/panels/dashboardPanel'
 import { registerLiveView } from './host/panels/liveView';
 import { posteriorPanel } from './host/panels/posteriorPanel';
 import { panelHost, type PanelDeps, type PanelModule } from './host/panels/registration';
+import { samplerPanel } from './host/panels/samplerPanel';
 import { similarityPanel } from './host/panels/similarityPanel';
 import { RunRegistry } from './host/runs/runRegistry';
 import { RunsTree } from './host/runs/runsTree';
@@ -22,7 +23,7 @@ import { StatusBar } from './host/training/statusBar';
 import { TrainingController } from './host/training/training';
 
 /** Every editor panel: each registers its serializer and the commands that open it; a lab's also draws its Live miniature. */
-const PANELS: readonly PanelModule[] = [dashboardPanel, attentionPanel, posteriorPanel, similarityPanel];
+const PANELS: readonly PanelModule[] = [dashboardPanel, attentionPanel, posteriorPanel, similarityPanel, samplerPanel];
 
 let engineHost: EngineHost | undefined;
 

@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '../rng';
 import type { Batch, BatchRequest, BuildContext, Model, Objective } from '../registry';
+import { mala, ReplayBuffer } from './localSearch';
 import { effectiveSampleShare, logMeanExp, mmd, modeCounts, slicedW2 } from './metrics';
 import type { TrajectoryBalanceOptions, VarGradOptions } from './options';
 import { DiffusionSampler } from './sampler';
@@ -64,8 +65,22 @@ export function trainingBatch(sampler: DiffusionSampler, tr: Trajectories): Samp
   };
 }
 
-/** Energy evaluations (log R or its gradient) of one on-policy training batch of n trajectories. */
+/** Energy evaluations (log R or its gradient) of one training batch of n trajectories, forward or backward. */
 export const energyEvaluationsPerStep = (sampler: DiffusionSampler, n: number) => n * (1 + (sampler.langevin ? sampler.steps : 0));
+
+/** Whether step `step` (1-based) trains on buffer samples: the even steps, with local search on. */
+export const isBufferStep = (options: TrajectoryBalanceOptions, step: number) => options.localSearch && step % 2 === 0;
+/** Whether a buffer step first runs a local search (the official code's `it % ls_cycle < 2` on its 0-based count). */
+export const runsLocalSearch = (options: TrajectoryBalanceOptions, step: number) => isBufferStep(options, step) && (step - 1) % options.localSearchEvery < 2;
+
+/** Energy evaluations of steps 1..step: the training batches' and the local searches' (computed, so a resumed run counts the same). */
+export function energyEvaluationsUpTo(sampler: DiffusionSampler, options: TrajectoryBalanceOptions, batchSize: number, step: number): number {
+  let total = step * energyEvaluationsPerStep(sampler, batchSize);
+  if (options.localSearch) {
+    for (let s = 2; s <= step; s += 2) if (runsLocalSearch(options, s)) total += batchSize * (options.localSearchSteps + 1);
+  }
+  return total;
+}
 
 interface Truth {
   samples: Float32Array;
@@ -76,7 +91,7 @@ interface Truth {
  * The evaluation's metrics from `count` fresh on-policy trajectories (and as many exact samples,
  * where the target has them); `request.size` is the training batch size (energy evaluations so far).
  */
-export function evaluationMetrics(sampler: DiffusionSampler, target: SamplerTarget, count: number, request: BatchRequest, truth: Truth | undefined): Record<string, number> {
+export function evaluationMetrics(sampler: DiffusionSampler, target: SamplerTarget, count: number, request: BatchRequest, truth: Truth | undefined, options: TrajectoryBalanceOptions): Record<string, number> {
   const tr = forwardTrajectories(sampler, target, count, request.rng);
   const logW = tr.logWeights;
   let sum = 0;
@@ -86,7 +101,7 @@ export function evaluationMetrics(sampler: DiffusionSampler, target: SamplerTarg
     'log-z-iw': logMeanExp(logW),
     'log-z-learned': sampler.learnedLogZ(),
     ess: effectiveSampleShare(logW),
-    'energy-evaluations': request.step * energyEvaluationsPerStep(sampler, request.size),
+    'energy-evaluations': energyEvaluationsUpTo(sampler, options, request.size, request.step),
   };
   if (target.logZ.known) {
     metrics['delta-log-z-elbo'] = target.logZ.value - metrics['log-z-elbo'];
@@ -140,6 +155,27 @@ function samplerObjective(name: string, options: TrajectoryBalanceOptions, conte
     }
     return truth;
   };
+  // Local search's buffers: the sampler's samples, and the states MALA accepted from them.
+  const buffers = { policy: new ReplayBuffer(target.dimension, options.bufferSize, options.rankWeight), searched: new ReplayBuffer(target.dimension, options.bufferSize, options.rankWeight) };
+  const trainingDraw = (sampler: DiffusionSampler, request: BatchRequest): SamplerBatch => {
+    const { step, rng, size } = request;
+    if (isBufferStep(options, step)) {
+      if (runsLocalSearch(options, step) && buffers.policy.size > 0) {
+        const found = mala(target, buffers.policy.sample(size, rng), size, rng, {
+          steps: options.localSearchSteps,
+          burnIn: options.localSearchBurnIn,
+          stepSize: options.localSearchStepSize,
+          targetAcceptance: options.targetAcceptance,
+        });
+        buffers.searched.add(found.accepted, found.acceptedLogR);
+      }
+      // Until a search has found something (e.g. right after a resume) the step stays on-policy.
+      if (buffers.searched.size > 0) return trainingBatch(sampler, backwardTrajectories(sampler, target, buffers.searched.sample(size, rng), size, rng));
+    }
+    const tr = forwardTrajectories(sampler, target, size, rng, explorationAt(options.exploration, options.explorationDecaySteps, step));
+    if (options.localSearch) buffers.policy.add(finalStates(tr), tr.logR);
+    return trainingBatch(sampler, tr);
+  };
   const requireSampler = (model: Model): DiffusionSampler => {
     if (!(model instanceof DiffusionSampler)) throw new Error(`objective '${name}' trains model 'diffusion-sampler', got '${spec.model.name}'`);
     return model;
@@ -147,11 +183,8 @@ function samplerObjective(name: string, options: TrajectoryBalanceOptions, conte
   return {
     drawBatch(model, request): SamplerBatch {
       const sampler = requireSampler(model);
-      if (request.purpose === 'train') {
-        const exploration = explorationAt(options.exploration, options.explorationDecaySteps, request.step);
-        return trainingBatch(sampler, forwardTrajectories(sampler, target, request.size, request.rng, exploration));
-      }
-      const metrics = evaluationMetrics(sampler, target, options.evalSamples, { ...request, size: spec.training.batchSize }, truthOf());
+      if (request.purpose === 'train') return trainingDraw(sampler, request);
+      const metrics = evaluationMetrics(sampler, target, options.evalSamples, { ...request, size: spec.training.batchSize }, truthOf(), options);
       return {
         inputs: tf.zeros([1, sampler.inputWidth]),
         targets: tf.zeros([1, target.dimension]),

@@ -78,6 +78,22 @@ const trainingMethodOptions = () => ({
     default: 0.1,
     description: "Adam's learning rate for the scalar log Z (the paper: 0.1, beside 0.001 for the network: training.learningRate). Implemented as log Z = (this / training.learningRate) * v with v trained at training.learningRate: Adam's steps do not depend on the scale of a gradient.",
   }),
+  localSearch: Type.Boolean({
+    default: false,
+    description:
+      'Local search with a replay buffer: odd steps train on-policy and put their samples in a buffer; even steps train on backward-policy trajectories from a second buffer, which every localSearchEvery steps receives the states MALA accepts from a rank-prioritised batch of the first. The buffers are not part of checkpoints: a resumed run starts them empty.',
+  }),
+  localSearchEvery: Type.Integer({ minimum: 2, default: 100, description: 'Steps between local searches (the paper: 100).' }),
+  localSearchSteps: Type.Integer({ minimum: 1, default: 200, description: 'MALA steps per local search (the paper: 200), on training.batchSize chains.' }),
+  localSearchBurnIn: Type.Integer({ minimum: 0, default: 100, description: 'MALA steps whose accepted states are not kept (the paper: 100).' }),
+  localSearchStepSize: Type.Number({ exclusiveMinimum: 0, default: 0.001, description: "MALA's initial step size (the paper: 0.001), adapted by 1% a step towards targetAcceptance." }),
+  targetAcceptance: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.574, description: "MALA's target acceptance rate (the paper: 0.574)." }),
+  bufferSize: Type.Integer({ minimum: 1, default: 600000, description: 'Capacity of each replay buffer (the paper: 600,000); the oldest samples leave first.' }),
+  rankWeight: Type.Number({
+    exclusiveMinimum: 0,
+    default: 0.01,
+    description: 'Rank-prioritised replay: a sample of rank r (0: the highest log R) of N is drawn with weight 1 / (rankWeight N + r) (the paper: 0.01).',
+  }),
   evalSamples: Type.Integer({
     minimum: 10,
     maximum: 10000,

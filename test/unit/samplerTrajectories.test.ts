@@ -163,3 +163,27 @@ test('a sampler run is seeded: the same spec and seed give the same losses and m
   assert.equal(last['eval/train/energy-evaluations'], 4 * 16);
   assert.equal(last['eval/train/modes-total'], 25);
 });
+
+test('Langevin parametrisation: at initialisation the drift is 0.01 clip(grad log R, +-100); the TB gradient through its scale matches central differences', () => {
+  const target = gmm25Target({ modeRadius: 1.5, modeShare: 0.01 });
+  const sampler = new DiffusionSampler(2, { steps: 4, tScale: 5, hidden: 16, harmonics: 8, langevin: true }, 100, createRng(0, 'init'));
+  // At (60, 0) the nearest mean is (10, 0): grad log R = -(50, 0) / 0.3, clipped to -100.
+  const points = [[60, 0], [4, 6]];
+  const grad = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(target.logDensity(x as tf.Tensor2D)))(tf.tensor2d(points)).arraySync() as number[][]);
+  const drift = tf.tidy(() => sampler.drift(tf.tensor2d(points), tf.tensor1d([0.25]), tf.tensor2d(grad)).arraySync() as number[][]);
+  assert.ok(Math.abs(drift[0][0] - 0.01 * -100) < 1e-6, `clipped: ${drift[0][0]}`);
+  points.forEach((_, k) => [0, 1].forEach((j) => assert.ok(Math.abs(drift[k][j] - 0.01 * Math.max(-100, Math.min(100, grad[k][j]))) < 1e-5)));
+
+  const batch = trainingBatch(sampler, forwardTrajectories(sampler, target, 16, createRng(9)));
+  const bias = sampler.parameters.find((p) => p.name === 'langevin.6.bias')!.variable;
+  const loss = () => trajectoryBalanceLoss(trajectoryBalanceResiduals(sampler.forward(batch.inputs).output, batch.targets, batch));
+  const analytic = tf.tidy(() => tf.variableGrads(loss, [bias]).grads[bias.name].dataSync()[0]);
+  const at = (value: number) => tf.tidy(() => {
+    bias.assign(tf.fill(bias.shape, value));
+    return loss().dataSync()[0];
+  });
+  const h = 1e-3;
+  const numeric = (at(0.01 + h) - at(0.01 - h)) / (2 * h);
+  assert.ok(Math.abs(numeric - analytic) < 2e-2 * Math.max(1, Math.abs(analytic)), `autodiff ${analytic}, differences ${numeric}`);
+  tf.dispose([batch.inputs, batch.targets]);
+});

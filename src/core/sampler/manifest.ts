@@ -13,6 +13,7 @@ import {
   gmm25Options,
   gmm40Options,
   manywellOptions,
+  pisOptions,
   trajectoryBalanceOptions,
   varGradOptions,
 } from './options';
@@ -58,6 +59,13 @@ export const varGradObjective = component({
   options: varGradOptions,
 });
 
+export const pisObjective = component({
+  name: 'pis',
+  description:
+    'PIS (path integral sampler): the reverse KL sum log p_F - sum log p_B - log R on reparameterised trajectories, backpropagated through all T steps (grad log R of the Langevin parametrisation is not differentiated). On-policy; no log Z parameter (log-z-learned stays 0). Same metrics as trajectory-balance.',
+  options: pisOptions,
+});
+
 /**
  * The issue's bar for the lab's benchmark: the best method covers at least 20 of 25 modes of
  * 25GMM. For any mixture a run has learned when it covers 80% of the modes. The official code
@@ -80,10 +88,10 @@ export const samplerLab = {
   id: 'sampler',
   title: 'Diffusion samplers',
   description:
-    'Diffusion samplers of unnormalised densities (25GMM, GMM-40, Funnel, Manywell) trained by trajectory balance or VarGrad, with exploration; log Z estimates, ESS, W2, MMD and modes covered.',
+    'Diffusion samplers of unnormalised densities (25GMM, GMM-40, Funnel, Manywell) trained by trajectory balance (with exploration and local search), VarGrad or PIS; log Z estimates, ESS, W2, MMD and modes covered.',
   tasks: [gmm25Task, gmm40Task, funnelTask, manywellTask],
   models: [diffusionSamplerModel],
-  objectives: [trajectoryBalanceObjective, varGradObjective],
+  objectives: [trajectoryBalanceObjective, varGradObjective, pisObjective],
   panel: { viewType: SAMPLER_VIEW_TYPE, title: 'Sampler', command: 'modelLab.openSampler' },
   commands: [{ id: 'modelLab.openSampler', title: 'Open Sampler', icon: 'graph-scatter', menus: [{ where: 'runs', group: '1_open@7' }] }],
   miniature: { kind: 'sampler', openLabel: 'Open Sampler' },

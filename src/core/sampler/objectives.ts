@@ -18,8 +18,9 @@ import * as tf from '@tensorflow/tfjs';
 import { createRng } from '../rng';
 import type { Batch, BatchRequest, BuildContext, Model, Objective } from '../registry';
 import { mala, ReplayBuffer } from './localSearch';
+import { pisLoss, pisNoise } from './pis';
 import { effectiveSampleShare, logMeanExp, mmd, modeCounts, slicedW2 } from './metrics';
-import type { TrajectoryBalanceOptions, VarGradOptions } from './options';
+import type { PisOptions, TrajectoryBalanceOptions, VarGradOptions } from './options';
 import { DiffusionSampler } from './sampler';
 import { isSamplerTask, type SamplerTarget } from './targets';
 import { backwardTrajectories, finalStates, forwardLogNormaliser, forwardTrajectories, transitionIncrements, transitionInputs, type Trajectories } from './trajectories';
@@ -34,6 +35,8 @@ export interface SamplerBatch extends Batch {
     logZ: () => tf.Scalar;
     /** Evaluation only: the metrics, computed when the batch was drawn. */
     metrics?: Record<string, number>;
+    /** PIS: the loss, simulated in the gradient tape from the batch's noise. */
+    pisLoss?: () => tf.Scalar;
   };
 }
 
@@ -140,7 +143,8 @@ function medianDistance(samples: Float32Array, d: number): number {
   return distances[Math.floor(distances.length / 2)] || 1;
 }
 
-type LossOf = (residuals: tf.Tensor1D) => tf.Scalar;
+/** A loss of the TB residuals, or 'pis' (reparameterised trajectories, no residuals). */
+type LossOf = ((residuals: tf.Tensor1D) => tf.Scalar) | 'pis';
 
 function samplerObjective(name: string, options: TrajectoryBalanceOptions, context: BuildContext, lossOf: LossOf): Objective {
   const { task, spec } = context;
@@ -159,6 +163,14 @@ function samplerObjective(name: string, options: TrajectoryBalanceOptions, conte
   const buffers = { policy: new ReplayBuffer(target.dimension, options.bufferSize, options.rankWeight), searched: new ReplayBuffer(target.dimension, options.bufferSize, options.rankWeight) };
   const trainingDraw = (sampler: DiffusionSampler, request: BatchRequest): SamplerBatch => {
     const { step, rng, size } = request;
+    if (lossOf === 'pis') {
+      const noise = pisNoise(sampler, size, rng);
+      return {
+        inputs: tf.zeros([1, sampler.inputWidth]),
+        targets: tf.zeros([1, target.dimension]),
+        sampler: { trajectories: size, steps: sampler.steps, tScale: sampler.tScale, logZ: () => sampler.logZ(), pisLoss: () => pisLoss(sampler, target, noise, size) },
+      };
+    }
     if (isBufferStep(options, step)) {
       if (runsLocalSearch(options, step) && buffers.policy.size > 0) {
         const found = mala(target, buffers.policy.sample(size, rng), size, rng, {
@@ -193,6 +205,11 @@ function samplerObjective(name: string, options: TrajectoryBalanceOptions, conte
     },
     loss(output, targets, batch) {
       if (!isSamplerBatch(batch)) throw new Error(`objective '${name}' needs the batch it draws itself (trajectories of the sampler)`);
+      if (lossOf === 'pis') {
+        if (!batch.sampler.pisLoss) throw new Error(`objective '${name}' needs its own training batch (the noise of its trajectories)`);
+        // log Z has no part in PIS: a zero term keeps it in the graph (the loop's optimizer updates every parameter with a gradient).
+        return tf.add(batch.sampler.pisLoss(), tf.mul(batch.sampler.logZ(), 0)) as tf.Scalar;
+      }
       return lossOf(trajectoryBalanceResiduals(output, targets, batch));
     },
     metrics(_output, _targets, batch) {
@@ -202,9 +219,13 @@ function samplerObjective(name: string, options: TrajectoryBalanceOptions, conte
   };
 }
 
-export const trajectoryBalanceLoss: LossOf = (r) => tf.mean(tf.mul(tf.square(r), 0.5)) as tf.Scalar;
+export const trajectoryBalanceLoss = (r: tf.Tensor1D) => tf.mean(tf.mul(tf.square(r), 0.5)) as tf.Scalar;
 /** The batch variance of the residuals / 2: log Z drops out, replaced by the batch mean. */
-export const varGradLoss: LossOf = (r) => tf.mean(tf.mul(tf.square(tf.sub(r, tf.mean(r))), 0.5)) as tf.Scalar;
+export const varGradLoss = (r: tf.Tensor1D) => tf.mean(tf.mul(tf.square(tf.sub(r, tf.mean(r))), 0.5)) as tf.Scalar;
 
 export const createTrajectoryBalance = (options: TrajectoryBalanceOptions, context: BuildContext) => samplerObjective('trajectory-balance', options, context, trajectoryBalanceLoss);
 export const createVarGrad = (options: VarGradOptions, context: BuildContext) => samplerObjective('vargrad', options, context, varGradLoss);
+
+/** PIS trains on-policy, without log Z (its learned log Z stays at 0), exploration or local search. */
+const PIS_METHOD = { exploration: 0, explorationDecaySteps: 0, logZLearningRate: 0.1, localSearch: false, localSearchEvery: 100, localSearchSteps: 0, localSearchBurnIn: 0, localSearchStepSize: 0.001, targetAcceptance: 0.574, bufferSize: 1, rankWeight: 0.01 };
+export const createPis = (options: PisOptions, context: BuildContext) => samplerObjective('pis', { ...PIS_METHOD, ...options }, context, 'pis');

@@ -106,3 +106,8 @@ export const trajectoryBalanceOptions = componentOptions({ ...trainingMethodOpti
 export const varGradOptions = componentOptions({ ...trainingMethodOptions() });
 export type TrajectoryBalanceOptions = Static<typeof trajectoryBalanceOptions>;
 export type VarGradOptions = Static<typeof varGradOptions>;
+
+export const pisOptions = componentOptions({
+  evalSamples: Type.Integer({ minimum: 10, maximum: 10000, default: 1000, description: 'Trajectories per evaluation (log Z estimates, ESS, sliced W2, MMD, modes covered); training.evalBatches should be 1.' }),
+});
+export type PisOptions = Static<typeof pisOptions>;

@@ -5,7 +5,7 @@
 import type { RequestHandlers } from '../inspection';
 import { labRuntime } from '../labRuntime';
 import { samplerLab } from './manifest';
-import { createTrajectoryBalance, createVarGrad } from './objectives';
+import { createPis, createTrajectoryBalance, createVarGrad } from './objectives';
 import { samplerLandscapeAnswer, samplerSamplesAnswer, samplerTargetAnswer } from './panelData';
 import type { SamplerRequests } from './requests';
 import { createDiffusionSampler } from './sampler';
@@ -22,7 +22,7 @@ export const samplerRuntime = labRuntime(
   {
     tasks: samplerTaskFactories,
     models: { 'diffusion-sampler': createDiffusionSampler },
-    objectives: { 'trajectory-balance': createTrajectoryBalance, vargrad: createVarGrad },
+    objectives: { 'trajectory-balance': createTrajectoryBalance, vargrad: createVarGrad, pis: createPis },
   },
   requests,
 );

@@ -53,7 +53,7 @@ test('the manifests declare the option schemas, descriptions and hooks the labs 
   const declared = (role: 'tasks' | 'models' | 'objectives') => earlier.flatMap((lab) => lab[role] as readonly Parameters<typeof one>[0][]).map(one);
   assert.deepEqual({ tasks: declared('tasks'), models: declared('models'), objectives: declared('objectives') }, before);
   // The registry (what validation and the schema writer read) holds them in the same order.
-  const known = new Set(earlier.flatMap((lab) => [...lab.tasks, ...lab.models, ...lab.objectives].map((c) => c.name)));
+  const known = new Set<string>(earlier.flatMap((lab) => [...lab.tasks, ...lab.models, ...lab.objectives].map((c) => c.name)));
   const old = <E extends { name: string }>(entries: E[]) => entries.filter((e) => known.has(e.name));
   const registered = { tasks: old(taskEntries()).map(one), models: old(modelEntries()).map(one), objectives: old(objectiveEntries()).map(one) };
   assert.deepEqual(registered, before);

@@ -31,7 +31,7 @@ function trainedSamplerWorkspace(template: string): { folder: string; runDir: st
   const spec = JSON.parse(readFileSync(join(repoRoot, 'templates', template), 'utf8')) as Record<string, any>;
   spec.name = RUN_NAME;
   spec.description = `Written by the e2e test: ${template}, 200 steps, a checkpoint every 50.`;
-  spec.training = { ...spec.training, steps: 200, logEvery: 25, evalEvery: 100, checkpointEvery: 50 };
+  spec.training = { ...spec.training, steps: 200, logEvery: 25, evalEvery: 100, checkpointEvery: 50, keepCheckpoints: 10 };
   writeFileSync(join(folder, `${RUN_NAME}.lab.json`), JSON.stringify(spec, null, 2));
   const runs = join(folder, '.model-lab', 'runs');
   mkdirSync(runs, { recursive: true });
@@ -58,20 +58,20 @@ interface PanelReading {
 }
 
 async function readPanel(frame: Frame): Promise<PanelReading> {
+  // No helper functions inside: tsx would wrap them with a __name helper the page lacks.
   return frame.evaluate(() => {
-    const canvas = document.querySelector<HTMLElement>('[data-testid="landscape"]')!;
-    const bars = document.querySelector<HTMLElement>('[data-testid="mode-bars"]');
-    const number = (value: string | undefined) => Number(value ?? NaN);
+    const canvas = document.querySelector<HTMLElement>('[data-testid="landscape"]')!.dataset;
+    const bars = document.querySelector<HTMLElement>('[data-testid="mode-bars"]')?.dataset ?? {};
     return {
-      results: number(canvas.dataset.results ?? '0'),
-      step: number(canvas.dataset.step),
-      samples: number(canvas.dataset.samples),
-      trajectories: number(canvas.dataset.trajectories),
-      time: number(canvas.dataset.time),
-      steps: number(canvas.dataset.steps),
+      results: Number(canvas.results ?? 0),
+      step: Number(canvas.step ?? NaN),
+      samples: Number(canvas.samples ?? NaN),
+      trajectories: Number(canvas.trajectories ?? NaN),
+      time: Number(canvas.time ?? NaN),
+      steps: Number(canvas.steps ?? NaN),
       note: document.querySelector('[data-testid="training-note"]')?.textContent ?? '',
-      modes: number(bars?.dataset.modes),
-      covered: number(bars?.dataset.covered),
+      modes: Number(bars.modes ?? NaN),
+      covered: Number(bars.covered ?? NaN),
     };
   });
 }
@@ -83,16 +83,18 @@ test('Sampler panel: samples over the 25GMM contours, a checkpoint scrubbed, tra
   const { folder, runDir } = trainedSamplerWorkspace(template!);
   const steps = checkpointSteps(runDir);
   assert.ok(steps.length >= 2, `the run saved checkpoints: ${steps}`);
+  // The Runs view groups runs under their experiment's name; a run's row is labelled by its id.
+  const runId = runDir.split(/[\\/]/).pop()!;
   const session = await openSession({ name: 'sampler-panel', vsix: modelLabVsix, workspaceFrom: folder });
   const { workbench } = session;
   try {
     // The Runs view lists the run; its context menu offers the Sampler panel.
     await workbench.openViewContainer('Model Lab');
-    await waitFor(async () => (await workbench.treeRows('Runs')).some((row) => row.startsWith(`${RUN_NAME},`)), {
+    await waitFor(async () => (await workbench.treeRows('Runs')).some((row) => row.startsWith(`${runId},`)), {
       timeoutMs: 60_000,
-      what: `the run ${RUN_NAME} in the Runs view`,
+      what: `the run ${runId} in the Runs view`,
     });
-    const entries = await workbench.openRowContextMenu('Runs', `${RUN_NAME},`);
+    const entries = await workbench.openRowContextMenu('Runs', `${runId},`);
     assert.ok(entries.includes(OPEN_SAMPLER), entries.join(' | '));
     assert.ok(!entries.includes('Open Posterior'), `no other lab's panel: ${entries.join(' | ')}`);
     await workbench.chooseContextMenuItem(OPEN_SAMPLER);
@@ -188,7 +190,16 @@ test('Sampler panel: samples over the 25GMM contours, a checkpoint scrubbed, tra
     assert.equal(shown.samples, 300);
     assert.equal(shown.modes, 25);
     assert.match(shown.caption, new RegExp(`samples over log R \\(.+\\), step ${lastStep}, \\d+ of 25 modes`));
+    const live = await workbench.webviewFrame('Live');
+    await live.locator('[data-testid="live-open-lab"]').scrollIntoViewIfNeeded();
     console.log(`screenshot: ${await workbench.screenshotView('Live', 'sampler-live-miniature')}`);
+
+    // Its button opens the Sampler panel of the run (already open: revealed).
+    await live.locator('[data-testid="live-open-lab"]').click();
+    await waitFor(async () => ((await workbench.editorTabTitles()).filter((title) => title.startsWith('Sampler:')).length === 1 ? true : undefined), {
+      timeoutMs: 30_000,
+      what: 'one Sampler panel tab',
+    });
   } catch (error) {
     await workbench.screenshot('failure').catch(() => {});
     throw error;

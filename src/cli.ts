@@ -11,6 +11,7 @@ import { exportCheckpoint, importCheckpoint, WeightsLayoutError } from './core/w
 import { SafetensorsError } from './core/weights/safetensors';
 import { PosteriorInputError, posteriorSamples } from './core/posterior/cli';
 import { calibrate } from './core/posterior/calibration';
+import { describeRunSamples, MAX_SAMPLER_SAMPLES, SamplerInputError, samplesOfRun } from './core/sampler/cli';
 import { writeCheckpoint } from './runs/checkpoints';
 import { readJsonFile, writeFileAtomic } from './runs/atomic';
 import { SpecError } from './core/spec/types';
@@ -565,6 +566,28 @@ function buildProgram(): Command {
       lines.push(`coverage   ${result.coverage.levels.map((level, i) => `${level.toFixed(1)}: ${result.coverage.mean[i].toFixed(2)}`).join('  ')}`);
       lines.push(result.verdict.text);
       process.stdout.write(`${lines.join('\n')}\n`);
+    });
+
+  program
+    .command('sample')
+    .description('samples of a trained diffusion sampler at a checkpoint, with their log-weights and log Z estimates (seeded)')
+    .argument('<run>', RUN_ARGUMENT)
+    .option('--out <dir>', OUT_HELP)
+    .option('--n <n>', `number of samples (default 1000, at most ${MAX_SAMPLER_SAMPLES})`, parsePositiveInteger('--n', MAX_SAMPLER_SAMPLES), 1000)
+    .option('--step <n>', 'checkpoint step (default: the latest)', parseStep)
+    .option('--seed <n>', 'seed of the trajectories (default 0)', (value: string) => {
+      const n = Number(value);
+      if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--seed must be an integer >= 0, got '${shorten(value)}'`);
+      return n;
+    }, 0)
+    .option('--json', 'print one JSON object {step, seed, coordinates, samples, logWeights, logZ}')
+    .action(async (run: string, options: { n: number; step?: number; seed: number; json?: boolean; out?: string }) => {
+      const runDir = runDirOf(run, options.out);
+      await useInProcessBackend();
+      const result = await samplesOfRun(readSpec(runDir), checkpointSource(runDir), options).catch((error: unknown) => {
+        throw error instanceof SamplerInputError ? new UsageError(error.message) : error;
+      });
+      process.stdout.write(`${options.json ? JSON.stringify(result) : describeRunSamples(result)}\n`);
     });
 
   return program;

@@ -102,6 +102,27 @@ export function fakePosteriorMiniature(runId: string, step: number): LabMiniatur
   };
 }
 
+/** Sampler: 300 samples around the central 9 of 25GMM's modes, over the mixture's log-density on a 48 x 48 grid. */
+export function fakeSamplerMiniature(runId: string, step: number): LabMiniature {
+  const rand = random(7);
+  const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  const modes = [-10, -5, 0, 5, 10].flatMap((a) => [-10, -5, 0, 5, 10].map((b) => [a, b]));
+  const inner = modes.filter(([a, b]) => Math.abs(a) <= 5 && Math.abs(b) <= 5);
+  const samples = Array.from({ length: 300 }, (_, i) => [inner[i % 9][0] + 0.55 * normal(), inner[i % 9][1] + 0.55 * normal()]);
+  const grid = 48;
+  const at = (i: number) => -14 + (28 * i) / (grid - 1);
+  const logDensity = Array.from({ length: grid * grid }, (_, k) => {
+    const [x, y] = [at(k % grid), at(Math.floor(k / grid))];
+    return Math.log(modes.reduce((sum, [a, b]) => sum + Math.exp(-((x - a) ** 2 + (y - b) ** 2) / 0.6), 0) / (25 * 0.6 * Math.PI));
+  });
+  return {
+    runId, step,
+    caption: `samples over log R (x1, x2), step ${step}, 9 of 25 modes`,
+    open: { command: 'modelLab.openSampler', label: 'Open Sampler' },
+    picture: { kind: 'sampler', axes: ['x1', 'x2'], samples, landscape: { grid, range: [[-14, 14], [-14, 14]], logDensity }, modes },
+  };
+}
+
 /** Similarity: 6 objects, pairs (0,1), (2,3), (4,5) alike. */
 export function fakeSimilarityMiniature(runId: string, step: number): LabMiniature {
   const matrix = Array.from({ length: 6 }, (_, i) => Array.from({ length: 6 }, (_, j) => (i === j ? 1 : Math.floor(i / 2) === Math.floor(j / 2) ? 0.8 : 0.1 * ((i + j) % 3))));

@@ -18,7 +18,7 @@ import type { Envelope, Notification } from '../../src/protocol/channel';
 import type { FromDashboardPage, ToDashboardPage } from '../../src/protocol/dashboard';
 import type { FromLivePage, ToLivePage } from '../../src/protocol/live';
 import { createNonce, renderWebviewPage } from '../../src/host/panels/webviewHtml';
-import { fakeAttentionMiniature, fakeBackend, fakeMetrics, fakePosteriorMiniature, fakeSimilarityMiniature, twoRunState } from './fakeData';
+import { fakeAttentionMiniature, fakeBackend, fakeMetrics, fakePosteriorMiniature, fakeSamplerMiniature, fakeSimilarityMiniature, twoRunState } from './fakeData';
 import { THEMES } from './themes';
 
 /** A page's notifications written flat, `{ type: method, ...params }`, as the checks below read them. */
@@ -295,7 +295,7 @@ async function main(): Promise<void> {
     const done700 = { ...done, state: 'completed' as const };
     await send(page, { type: 'state', runs: [done700], metrics: { [done.id]: state.metrics[done.id] }, specs: {} });
     await page.waitForSelector('[data-testid="chart-train/loss"] canvas');
-    for (const miniature of [fakeAttentionMiniature(done.id, 1000), fakePosteriorMiniature(done.id, 1000), fakeSimilarityMiniature(done.id, 1000)]) {
+    for (const miniature of [fakeAttentionMiniature(done.id, 1000), fakePosteriorMiniature(done.id, 1000), fakeSimilarityMiniature(done.id, 1000), fakeSamplerMiniature(done.id, 1000)]) {
       const kind = miniature.picture.kind;
       if (theme === 'light' && kind !== 'attention') continue;
       await send(page, { type: 'miniature', runId: done.id, miniature });

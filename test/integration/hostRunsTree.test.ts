@@ -171,10 +171,15 @@ test("the Runs view's context menu offers a lab's panels only on that lab's runs
         })
         .map((item) => item.command),
     );
-  const labCommands = { attention: ['modelLab.openAttention', 'modelLab.compareAttention'], posterior: ['modelLab.openPosterior'], similarity: ['modelLab.openSimilarity'] };
+  const labCommands = {
+    attention: ['modelLab.openAttention', 'modelLab.compareAttention'],
+    posterior: ['modelLab.openPosterior'],
+    similarity: ['modelLab.openSimilarity'],
+    sampler: ['modelLab.openSampler'],
+  };
   const states: RunState[] = ['queued', 'running', 'completed', 'cancelled', 'interrupted', 'failed'];
   for (const state of states) {
-    for (const lab of [undefined, 'attention', 'posterior', 'similarity'] as const) {
+    for (const lab of [undefined, 'attention', 'posterior', 'similarity', 'sampler'] as const) {
       const commands = offered(runContextValue(run('r', 'e', '2025-01-01T00:00:00Z', { state }), lab));
       for (const [panel, ids] of Object.entries(labCommands)) {
         for (const id of ids) assert.equal(commands.has(id), panel === lab, `${id} on a ${state} ${lab ?? 'lab-less'} run`);
@@ -192,7 +197,7 @@ test('every single-run template belongs to the lab whose panel shows it', () => 
   for (const file of readdirSync(templates)) {
     const spec = JSON.parse(readFileSync(join(templates, file), 'utf8'));
     if (spec.kind !== 'train') continue;
-    const expected = file.startsWith('retrieval-') ? 'attention' : file.startsWith('posterior-') ? 'posterior' : 'similarity';
+    const expected = file.startsWith('retrieval-') ? 'attention' : file.startsWith('posterior-') ? 'posterior' : file.startsWith('sampler-') ? 'sampler' : 'similarity';
     assert.equal(labOf(spec)?.runContext, expected, file);
   }
   assert.equal(labOf({ task: { name: 'something-else' }, model: { name: 'x' } }), undefined);

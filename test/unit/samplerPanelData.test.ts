@@ -17,19 +17,22 @@ import { samplerLandscapeAnswer, samplerSamplesAnswer, samplerTargetAnswer, Samp
 
 const T_SCALE = 5;
 const STEPS = 10;
-const spec: ResolvedSpec = {
+const baseSpec: ResolvedSpec = {
   formatVersion: 1,
   kind: 'train',
   name: 'panel-sampler',
   seed: 0,
   task: { name: 'sampler-gmm25', modeRadius: 1.5, modeShare: 0.01 },
   model: { name: 'diffusion-sampler', steps: STEPS, tScale: T_SCALE, hidden: 16, harmonics: 8, langevin: false },
-  objective: { name: 'trajectory-balance', exploration: 0, explorationDecaySteps: 5000, logZLearningRate: 0.1, evalSamples: 100 },
+  objective: {
+    name: 'trajectory-balance', exploration: 0, explorationDecaySteps: 5000, logZLearningRate: 0.1, evalSamples: 100,
+    localSearch: false, localSearchEvery: 100, localSearchSteps: 60, localSearchBurnIn: 20, localSearchStepSize: 0.001, targetAcceptance: 0.574, bufferSize: 1000, rankWeight: 0.01,
+  },
   training: { steps: 100, batchSize: 32, learningRate: 1e-3, optimizer: 'adam', logEvery: 10, evalEvery: 100, evalBatches: 1, checkpointEvery: 100, keepCheckpoints: 1 },
 };
 
 /** The freshly initialised weights as a step-0 checkpoint, served by a session at step 0. */
-function untrainedSession(): { session: InspectionSession; dispose(): void } {
+function untrainedSession(spec: ResolvedSpec = baseSpec): { session: InspectionSession; dispose(): void } {
   const experiment = buildExperiment(spec);
   const weights = experiment.model.parameters.map(({ name, variable }) => ({ name, tensor: tf.clone(variable) }));
   disposeExperiment(experiment);
@@ -139,5 +142,38 @@ test('the landscape is the mixture\'s log-density on the grid; bad requests are 
     await assert.rejects(samplerLandscapeAnswer(session, { dims: [0, 2], grid: 8 }), /samplerLandscape: dims must be two different coordinate indices in 0\.\.1, got \[0,2\]/);
   } finally {
     dispose();
+  }
+});
+
+test('with local search on, the samples come with the states MALA accepts from them (the run\'s settings), seeded; none with it off', async () => {
+  await useWasmBackend();
+  const spec: ResolvedSpec = { ...baseSpec, objective: { ...baseSpec.objective, localSearch: true } };
+  const { session, dispose } = untrainedSession(spec);
+  try {
+    const result = await samplerSamplesAnswer(session, { n: 300, seed: 1 });
+    const buffer = result.buffer!;
+    assert.ok(buffer, 'local search states');
+    assert.equal(buffer.dim, 2);
+    // 100 chains x (60 - 20 - 1) steps after burn-in, thinned to at most 3000.
+    assert.ok(buffer.count > 100 && buffer.count <= 3000, `${buffer.count} states`);
+    assert.ok(buffer.values.every(Number.isFinite));
+    // MALA moves Brownian samples towards the modes: closer to their nearest mean on average.
+    const means = (await samplerTargetAnswer(session)).mixture!.means;
+    const nearest = (values: Float32Array, count: number) => {
+      let total = 0;
+      for (let i = 0; i < count; i++) total += Math.min(...means.map(([a, b]) => Math.hypot(values[i * 2] - a, values[i * 2 + 1] - b)));
+      return total / count;
+    };
+    assert.ok(nearest(buffer.values, buffer.count) < nearest(result.samples.values, 100), 'the search moves towards the modes');
+    const again = await samplerSamplesAnswer(session, { n: 300, seed: 1 });
+    assert.deepEqual(again.buffer!.values, buffer.values, 'same seed, same search');
+  } finally {
+    dispose();
+  }
+  const off = untrainedSession();
+  try {
+    assert.equal((await samplerSamplesAnswer(off.session, { n: 300, seed: 1 })).buffer, undefined, 'local search off: no states');
+  } finally {
+    off.dispose();
   }
 });

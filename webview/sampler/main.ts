@@ -80,7 +80,7 @@ const landscapeCanvas = <HTMLCanvasElement>el('canvas', { 'data-testid': 'landsc
 const playButton = el('vscode-button', { icon: 'play', 'data-testid': 'play', title: 'Animate the trajectories from the start point x₀ to the samples', disabled: '' }, 'Play trajectories');
 const timeRange = <HTMLInputElement>el('input', { type: 'range', id: 'time-range', min: '0', max: '0', step: '1', 'aria-label': 'Trajectory time step', 'data-testid': 'time-scrubber' });
 const timeLabel = el('span', { class: 'step-label', 'data-testid': 'time' }, 't –');
-const bufferToggle = el('vscode-checkbox', { checked: '', hidden: '', 'data-testid': 'buffer-toggle', label: 'Replay buffer' });
+const bufferToggle = el('vscode-checkbox', { checked: '', hidden: '', 'data-testid': 'buffer-toggle', label: 'Local search' });
 const landscapeLegend = el('div', { class: 'legend', 'data-testid': 'landscape-legend' });
 const landscapeNote = el('p', { class: 'help', 'data-testid': 'landscape-note' });
 const estimates = el('table', { class: 'summary', 'data-testid': 'estimates', 'aria-label': 'log Z estimates at this checkpoint' });
@@ -311,7 +311,7 @@ function renderLegend(): void {
     legendItem(colors.samples, 'dot', 'samples of the sampler'),
     legendItem(colors.trajectories, 'line', 'trajectories from x₀'),
   ];
-  if (run?.localSearch) items.push(legendItem(colors.buffer, 'dot', 'replay buffer (local search)'));
+  if (run?.localSearch) items.push(legendItem(colors.buffer, 'dot', 'local search: states MALA accepts from the samples'));
   if (target?.mixture) items.push(legendItem(colors.modes, 'cross', 'mode means'));
   landscapeLegend.replaceChildren(...items);
 }
@@ -326,10 +326,11 @@ function renderLandscape(): void {
   const slice = target.dimension > 2
     ? ` The contours are a slice through the other ${target.dimension - 2} coordinates at 0; the samples are projected.`
     : '';
+  // The run's replay buffers are not saved in checkpoints: the search is run again here, with the run's settings.
   const buffer = run?.localSearch
     ? result?.buffer
-      ? ` Replay buffer: ${result.buffer.count} states.`
-      : ' Local search is on, but this checkpoint holds no buffer samples.'
+      ? ` Local search: ${result.buffer.count} states MALA accepted after burn-in, started from the first 100 samples with the run's settings: what the run's replay buffer receives from them.`
+      : ' Local search is on, but MALA accepted no state from these samples.'
     : '';
   landscapeNote.textContent = `${names[dims[0]]} against ${names[dims[1]]}.${slice}${buffer}`;
 }

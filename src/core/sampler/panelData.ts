@@ -2,21 +2,30 @@
  * The answers to the Sampler panel's inspection requests (src/core/sampler/requests.ts), computed
  * in the worker on the session's checkpoint: the target's description, samples of the sampler with
  * their log-weights, log Z estimates, samples per mode and the first trajectories in full, and the
- * target's log-density on a grid over two coordinates. Parameters come from a webview (untrusted):
+ * target's log-density on a grid over two coordinates. With local search on, `buffer` holds what the
+ * run's search puts in its replay buffer from these samples (MALA with the run's settings): the
+ * buffers themselves are not part of checkpoints (src/core/sampler/options.ts), so the panel shows
+ * the search, run anew at this checkpoint. Parameters come from a webview (untrusted):
  * each is checked here and a bad one is refused with a message that names it. Plain data out.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { InspectionSession } from '../inspection';
 import { createRng } from '../rng';
+import type { SampleMatrix } from '../../shared/sampleMatrix';
+import type { ResolvedSpec } from '../spec/types';
+import { mala } from './localSearch';
 import { logZEstimates, modeCounts } from './metrics';
 import { openSampler } from './open';
 import type { SamplerLandscape, SamplerRequests, SamplerSamples, SamplerTargetInfo } from './requests';
-import { describeTarget, logDensityGrid } from './targets';
+import { describeTarget, logDensityGrid, type SamplerTarget } from './targets';
 import { sampleTrajectories } from './trajectories';
 
 export const MAX_PANEL_SAMPLES = 10_000;
 export const MAX_PANEL_TRAJECTORIES = 64;
 export const MAX_LANDSCAPE_GRID = 256;
+/** Local search for the panel: chains started from the first samples, and at most this many accepted states shown. */
+export const LOCAL_SEARCH_CHAINS = 100;
+export const LOCAL_SEARCH_SHOWN = 3000;
 
 /** A request the panel (or a caller of the session) got wrong: said in words, never a stack trace. */
 export class SamplerPanelInputError extends Error {}
@@ -50,6 +59,7 @@ export async function samplerSamplesAnswer(session: InspectionSession, params: P
   const drawn = sampleTrajectories(sampler, target, n, createRng(seed, 'sampler-panel'), { keep: trajectories });
   const d = target.dimension;
   const perMode = modeCounts(target, drawn.final);
+  const buffer = localSearchStates(session.spec, target, drawn.final, n, seed);
   return {
     step: session.inference.step,
     samples: { count: n, dim: d, values: drawn.final },
@@ -58,7 +68,36 @@ export async function samplerSamplesAnswer(session: InspectionSession, params: P
     ...(trajectories > 0 && drawn.paths ? { trajectories: { count: drawn.paths.length / d, dim: d, values: drawn.paths } } : {}),
     steps: sampler.steps,
     ...(perMode ? { perMode } : {}),
+    ...(buffer ? { buffer } : {}),
   };
+}
+
+/**
+ * The states MALA accepts after burn-in from the first samples, with the run's local-search
+ * settings (undefined when the run has local search off, or nothing was accepted); evenly thinned
+ * to at most LOCAL_SEARCH_SHOWN.
+ */
+export function localSearchStates(spec: ResolvedSpec, target: SamplerTarget, samples: Float32Array, n: number, seed: number): SampleMatrix | undefined {
+  const options = spec.objective as Record<string, unknown>;
+  if (options.localSearch !== true) return undefined;
+  const number = (key: string, fallback: number) => (typeof options[key] === 'number' && Number.isFinite(options[key]) ? (options[key] as number) : fallback);
+  const d = target.dimension;
+  const chains = Math.min(n, LOCAL_SEARCH_CHAINS);
+  const found = mala(target, samples.slice(0, chains * d), chains, createRng(seed, 'sampler-panel-local-search'), {
+    steps: number('localSearchSteps', 200),
+    burnIn: number('localSearchBurnIn', 100),
+    stepSize: number('localSearchStepSize', 0.001),
+    targetAcceptance: number('targetAcceptance', 0.574),
+  });
+  const count = found.accepted.length / d;
+  if (count === 0) return undefined;
+  const shown = Math.min(count, LOCAL_SEARCH_SHOWN);
+  const values = new Float32Array(shown * d);
+  for (let i = 0; i < shown; i++) {
+    const from = Math.floor((i * count) / shown);
+    values.set(found.accepted.subarray(from * d, (from + 1) * d), i * d);
+  }
+  return { count: shown, dim: d, values };
 }
 
 export async function samplerLandscapeAnswer(session: InspectionSession, params: Params<'samplerLandscape'>): Promise<SamplerLandscape> {

@@ -6,9 +6,11 @@
  */
 import { SAMPLER_VIEW_TYPE } from '../../protocol/sampler';
 import { component, type LabManifest, type LearnedVerdict } from '../labManifest';
+import { checkCoordinateNames, ExpressionError, parseExpression, readsCoordinates } from './expression';
 import { samplerShape } from './memory';
 import {
   diffusionSamplerOptions,
+  expressionTargetOptions,
   funnelOptions,
   gmm25Options,
   gmm40Options,
@@ -37,6 +39,30 @@ export const manywellTask = component({
   name: 'sampler-manywell',
   description: 'Target Manywell (32-D): 16 independent double wells, log R(x1, x2) = -x1^4 + 6 x1^2 + x1/2 - x2^2/2. log Z = 164.696; exact samples.',
   options: manywellOptions,
+});
+
+export const expressionTask = component({
+  name: 'sampler-expression',
+  description: 'A user-defined target: log R written as an expression over named coordinates (task.logDensity, task.coordinates). No known log Z, no exact samples.',
+  options: expressionTargetOptions,
+  // Checked while the spec is validated, so a bad expression is a located problem (in the editor too), not a failed run.
+  recorded: {
+    keys: [],
+    fill(options) {
+      const names = checkCoordinateNames(options.coordinates);
+      if (names) return [{ path: '/coordinates', message: names }];
+      if (!(options.range[0] < options.range[1])) return [{ path: '/range', message: `range [${options.range.join(', ')}] must have low < high` }];
+      try {
+        if (!readsCoordinates(parseExpression(options.logDensity, options.coordinates))) {
+          return [{ path: '/logDensity', message: 'the expression reads none of the coordinates: a constant is not a density' }];
+        }
+        return [];
+      } catch (error) {
+        if (error instanceof ExpressionError) return [{ path: '/logDensity', message: error.message }];
+        throw error;
+      }
+    },
+  },
 });
 
 export const diffusionSamplerModel = component({
@@ -89,7 +115,7 @@ export const samplerLab = {
   title: 'Diffusion samplers',
   description:
     'Diffusion samplers of unnormalised densities (25GMM, GMM-40, Funnel, Manywell) trained by trajectory balance (with exploration and local search), VarGrad or PIS; log Z estimates, ESS, W2, MMD and modes covered.',
-  tasks: [gmm25Task, gmm40Task, funnelTask, manywellTask],
+  tasks: [gmm25Task, gmm40Task, funnelTask, manywellTask, expressionTask],
   models: [diffusionSamplerModel],
   objectives: [trajectoryBalanceObjective, varGradObjective, pisObjective],
   panel: { viewType: SAMPLER_VIEW_TYPE, title: 'Sampler', command: 'modelLab.openSampler' },

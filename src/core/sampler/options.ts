@@ -35,6 +35,23 @@ export const manywellOptions = componentOptions({
   dim: Type.Integer({ minimum: 2, maximum: 100, multipleOf: 2, default: 32, description: 'Dimension, even: dim / 2 independent double wells (the paper: 32).' }),
 });
 
+export const expressionTargetOptions = componentOptions({
+  logDensity: Type.String({
+    minLength: 1,
+    maxLength: 4000,
+    description:
+      "log R(x) as an expression over the coordinates, e.g. '-(x1**2 + x2**2) / 2': numbers, the coordinates, pi, e, + - * / ** (power), and exp, log, log1p, sqrt, abs, sin, cos, tanh, sigmoid, softplus, square, logsumexp(a, b, ...), min, max. It is compiled to tensor operations (gradients by autodiff), never evaluated as code; it has no known normaliser.",
+  }),
+  coordinates: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), {
+    minItems: 1,
+    maxItems: 100,
+    default: ['x1', 'x2'],
+    description: 'The coordinates’ names, in order (the dimension is their number).',
+  }),
+  range: Type.Array(Type.Number(), { minItems: 2, maxItems: 2, default: [-10, 10], description: 'The box [low, high] per coordinate that the Sampler panel shows.' }),
+});
+
+export type ExpressionTargetOptions = Static<typeof expressionTargetOptions>;
 export type Gmm25Options = Static<typeof gmm25Options>;
 export type Gmm40Options = Static<typeof gmm40Options>;
 export type FunnelOptions = Static<typeof funnelOptions>;

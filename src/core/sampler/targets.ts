@@ -8,7 +8,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch, Task } from '../registry';
 import type { Rng } from '../rng';
-import type { FunnelOptions, Gmm25Options, Gmm40Options, ManywellOptions } from './options';
+import { expressionTarget } from './expressionTarget';
+import type { ExpressionTargetOptions, FunnelOptions, Gmm25Options, Gmm40Options, ManywellOptions } from './options';
 import type { ModeRule, SamplerTargetInfo, TargetLogZ, TargetMixture } from './requests';
 
 export interface SamplerTarget {
@@ -207,6 +208,7 @@ export const samplerTaskFactories = {
   'sampler-gmm40': (o: Gmm40Options) => new SamplerTask(gmm40Target(o)),
   'sampler-funnel': (o: FunnelOptions) => new SamplerTask(funnelTarget(o)),
   'sampler-manywell': (o: ManywellOptions) => new SamplerTask(manywellTarget(o)),
+  'sampler-expression': (o: ExpressionTargetOptions) => new SamplerTask(expressionTarget(o)),
 };
 
 /** The Sampler panel's description of a target. */

@@ -92,8 +92,8 @@ export function parseExpression(text: string, coordinates: readonly string[]): E
       case 'BinaryExpression': {
         const operator = node.operator as string;
         if (!(OPERATORS as readonly string[]).includes(operator)) {
-          const hint = operator === '^' ? ': write powers as **' : '';
-          throw new ExpressionError(`operator '${operator}'${hint} is not allowed (${allowed})`);
+          const hint = operator === '^' ? ': write powers as **' : ` (${allowed})`;
+          throw new ExpressionError(`operator '${operator}' is not allowed${hint}`);
         }
         // jsep reads -x ** 2 as (-x) ** 2 where Python and mathematics read -(x ** 2) (JavaScript refuses it): say so rather than guess.
         if (operator === '**' && (node.left as jsep.Expression).type === 'UnaryExpression') {

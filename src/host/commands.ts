@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { groupTemplatesByLab, templateSummary } from '../core/spec/templateGroups';
 import { instantiateTemplate, listTemplates, TemplateError, TEMPLATE_SUFFIX, type TemplateInfo } from '../core/spec/templates';
 import type { RunSummary } from '../protocol';
 import { RunLockedError } from '../runs/ownership';
@@ -278,7 +279,7 @@ async function newExperiment(templatesDir: string): Promise<void> {
   }
   const template = (
     await vscode.window.showQuickPick(
-      templates.map((info) => ({ label: info.name, detail: info.description, info })),
+      templatePickItems(templates),
       // ignoreFocusOut: from the walkthrough, focus returns to its page and would close the pick.
       { placeHolder: 'Select a template for the new experiment', matchOnDetail: true, ignoreFocusOut: true },
     )
@@ -312,6 +313,14 @@ async function newExperiment(templatesDir: string): Promise<void> {
   }
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(target));
   await vscode.window.showTextDocument(doc);
+}
+
+/** One separator per lab (its manifest's templates label), then its templates: name and first sentence. */
+function templatePickItems(templates: readonly TemplateInfo[]): (vscode.QuickPickItem & { info?: TemplateInfo })[] {
+  return groupTemplatesByLab(templates).flatMap((group) => [
+    { label: group.label, kind: vscode.QuickPickItemKind.Separator },
+    ...group.templates.map((info) => ({ label: info.name, detail: templateSummary(info.description), info })),
+  ]);
 }
 
 /** `<template>.lab.json`, or `<template>-2.lab.json`, … when taken. */

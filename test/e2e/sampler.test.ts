@@ -1,8 +1,9 @@
-// The Sampler panel in a real VS Code: a short 25GMM trajectory-balance run trained by the CLI in
-// the test's setup, opened from the run's context menu in the Runs view; the samples over the
-// target's contours at the last checkpoint, a checkpoint scrubbed back to the first (whose note
-// says how little it is trained), the trajectory animation played, and the Live view's miniature
-// of the run. Screenshots of each step go to test-results/e2e/sampler-panel/.
+// The Sampler panel in a real VS Code: a short 25GMM run (trajectory balance + exploration + local
+// search) trained by the CLI in the test's setup, opened from the run's context menu in the Runs
+// view; the samples over the target's contours at the last checkpoint with the states local search
+// accepts beside them, a checkpoint scrubbed back to the first (whose note says how little it is
+// trained), the trajectory animation played, and the Live view's miniature of the run.
+// Screenshots of each step go to test-results/e2e/sampler-panel/.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,10 +20,10 @@ const OPEN_SAMPLER = 'Open Sampler';
 const slowdown = Number(process.env.MODEL_LAB_E2E_SLOWDOWN ?? 1);
 const minutes = (n: number) => Math.round(n * 60_000 * slowdown);
 
-/** The 25GMM trajectory-balance template (the plain one: no exploration, no local search). */
+/** The 25GMM template with local search (its panel shows the most). */
 function gmm25Template(): string | undefined {
   const names = readdirSync(join(repoRoot, 'templates')).filter((name) => /^sampler-.*(gmm-?25|25-?gmm)/i.test(name) && !/sweep/.test(name));
-  return names.find((name) => /-tb\.lab\.json$/.test(name)) ?? names.sort()[0];
+  return names.find((name) => /-local-search\.lab\.json$/.test(name));
 }
 
 /** A workspace with a short 25GMM run trained by the CLI into its .model-lab/runs; returns it and the run folder. */
@@ -47,6 +48,7 @@ function trainedSamplerWorkspace(template: string): { folder: string; runDir: st
 
 interface PanelReading {
   results: number;
+  buffer: number;
   step: number;
   samples: number;
   trajectories: number;
@@ -64,6 +66,7 @@ async function readPanel(frame: Frame): Promise<PanelReading> {
     const bars = document.querySelector<HTMLElement>('[data-testid="mode-bars"]')?.dataset ?? {};
     return {
       results: Number(canvas.results ?? 0),
+      buffer: Number(canvas.buffer ?? NaN),
       step: Number(canvas.step ?? NaN),
       samples: Number(canvas.samples ?? NaN),
       trajectories: Number(canvas.trajectories ?? NaN),
@@ -77,7 +80,7 @@ async function readPanel(frame: Frame): Promise<PanelReading> {
 }
 
 const template = gmm25Template();
-const skip = missingFeature({ commands: ['Model Lab: Open Sampler'], views: ['Runs', 'Live'] }) ?? (template ? undefined : 'no sampler 25GMM template in templates/');
+const skip = missingFeature({ commands: ['Model Lab: Open Sampler'], views: ['Runs', 'Live'] }) ?? (template ? undefined : 'no 25GMM local-search template in templates/');
 
 test('Sampler panel: samples over the 25GMM contours, a checkpoint scrubbed, trajectories animated, and the Live miniature', { skip: skip ?? false, timeout: minutes(14) }, async () => {
   const { folder, runDir } = trainedSamplerWorkspace(template!);
@@ -126,6 +129,9 @@ test('Sampler panel: samples over the 25GMM contours, a checkpoint scrubbed, tra
     assert.equal(reading.modes, 25, 'one bar per mode of 25GMM');
     assert.ok(reading.covered >= 0 && reading.covered <= 25, `modes covered: ${reading.covered}`);
     assert.match(reading.note, new RegExp(`step ${lastStep}`));
+    assert.ok(reading.buffer > 0, `local search is on: the states it accepts are drawn (${reading.buffer})`);
+    assert.match((await frame.textContent('[data-testid="run-description"]')) ?? '', /\+ exploration \+ local search/);
+    assert.match((await frame.textContent('[data-testid="landscape-note"]')) ?? '', /Local search: \d+ states MALA accepted/);
     await frame.waitForSelector('[data-testid="elbo"]', { timeout: 30_000 });
     assert.match((await frame.textContent('[data-testid="true-logz"]')) ?? '', /^0$/, '25GMM is normalised: log Z = 0');
     console.log(`last checkpoint: ${JSON.stringify(reading)}; ELBO ${await frame.textContent('[data-testid="elbo"]')}`);

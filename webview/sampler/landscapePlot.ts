@@ -73,8 +73,9 @@ export function drawLandscape(canvas: HTMLCanvasElement, input: LandscapeInput, 
   const { result } = input;
   let trajectories = 0;
   if (result) {
-    if (input.showBuffer && result.buffer) dots(ctx, frame, result.buffer, input.dims, withAlpha(colors.buffer, 0.6), 2.4);
     const finished = !input.playing && input.time >= result.steps;
+    // While the paths move, everything that is not a path steps back.
+    if (input.showBuffer && result.buffer) dots(ctx, frame, result.buffer, input.dims, withAlpha(colors.buffer, finished ? 0.6 : 0.12), 2.4);
     dots(ctx, frame, result.samples, input.dims, withAlpha(colors.samples, finished ? 0.55 : 0.12), 2.4);
     if (result.trajectories) trajectories = drawTrajectories(ctx, frame, result.trajectories, result.steps, input, colors, finished);
   }

@@ -17,6 +17,9 @@ function packageWith(present: string[], args: string[] = []) {
   try {
     mkdirSync(join(project, 'scripts'));
     for (const script of ['package.mjs', 'kernels.mjs']) copyFileSync(join(root, 'scripts', script), join(project, 'scripts', script));
+    // The kernel table the scripts read (src/core/kernels/kernels.json).
+    mkdirSync(join(project, 'src/core/kernels'), { recursive: true });
+    copyFileSync(join(root, 'src/core/kernels/kernels.json'), join(project, 'src/core/kernels/kernels.json'));
     mkdirSync(join(project, 'dist'));
     for (const name of present) writeFileSync(join(project, 'dist', `${name}.wasm`), '');
     return spawnSync(process.execPath, [join(project, 'scripts', 'package.mjs'), ...args], { cwd: project, encoding: 'utf8' });

@@ -5,6 +5,7 @@
  */
 import type { BackendInfo } from '../shared/backend';
 import type { MetricRecord, RunSummary } from '../shared/runs';
+import type { XAxis } from '../shared/series';
 import type { Messages, Notification } from './channel';
 
 export const DASHBOARD_VIEW_TYPE = 'modelLab.dashboard';
@@ -15,6 +16,10 @@ export interface DashboardState {
   smoothing: number;
   logScale: boolean;
   onlyDiffering: boolean;
+  /** Step or wall-clock time on the x axes (absent in state saved before it existed: step). */
+  xAxis?: XAxis;
+  /** The metrics drawn together in the overlay chart (two or more show it). */
+  overlay?: string[];
 }
 
 /** The runs' full state: sent after `ready` and whenever the shown runs change (replay after hide). */

@@ -10,26 +10,87 @@ export interface StepSeries {
   values: number[];
 }
 
+/** A stored series also keeps each point's wall-clock time (ms since the run started). */
+export interface TimedSeries extends StepSeries {
+  times: number[];
+}
+
+/** What a chart's x axis measures: training steps, or wall-clock time since the run started. */
+export type XAxis = 'step' | 'time';
+
+/** The x axis title a chart shows. */
+export const X_AXIS_TITLES: Record<XAxis, string> = { step: 'step', time: 'wall-clock time (s)' };
+
 /**
  * Appends a point, first dropping every point at or after its step. A resumed run restarts
  * from its last checkpoint and logs those steps again: the later values are the real
  * continuation. The same rule makes a replayed record (disk read + live event) a no-op.
  */
-export function appendPoint(series: StepSeries, step: number, value: number): void {
+export function appendPoint(series: StepSeries | TimedSeries, step: number, value: number, time?: number): void {
   const { steps, values } = series;
+  const times = 'times' in series ? series.times : undefined;
   if (steps.length > 0 && steps[steps.length - 1] >= step) {
     let keep = steps.length;
     while (keep > 0 && steps[keep - 1] >= step) keep--;
     steps.length = keep;
     values.length = keep;
+    if (times) times.length = keep;
   }
   steps.push(step);
   values.push(value);
+  times?.push(time ?? NaN);
+}
+
+/**
+ * The series with its x values on `axis`: steps as they are, or wall-clock seconds. Points without
+ * a finite time (a record that lacks one) are left out of a time axis rather than put at 0.
+ */
+export function onXAxis(series: TimedSeries, axis: XAxis): StepSeries {
+  if (axis === 'step') return { steps: series.steps, values: series.values };
+  const steps: number[] = [];
+  const values: number[] = [];
+  series.times.forEach((time, i) => {
+    if (!Number.isFinite(time)) return;
+    steps.push(time / 1000);
+    values.push(series.values[i]);
+  });
+  return { steps, values };
+}
+
+/** One curve of an overlay chart: a metric of a run, with its legend label and colour slot. */
+export interface OverlayLine extends StepSeries {
+  runId: string;
+  metric: string;
+  label: string;
+  colorIndex: number;
+}
+
+/**
+ * The curves of one chart that overlays several metrics (training and held-out loss together) of
+ * the shown runs, metric-major: each (metric, run) pair present gets its own colour slot, so the
+ * slots stay put as points arrive. The legend says the metric, and the run when there are several.
+ */
+export function overlayLines(
+  runs: readonly { id: string; displayName: string }[],
+  metrics: readonly string[],
+  seriesOf: (runId: string, metric: string) => TimedSeries | undefined,
+  axis: XAxis,
+): OverlayLine[] {
+  const lines: OverlayLine[] = [];
+  metrics.forEach((metric, m) => {
+    runs.forEach((run, r) => {
+      const series = seriesOf(run.id, metric);
+      if (!series) return;
+      const label = runs.length > 1 ? `${run.displayName} · ${metric}` : metric;
+      lines.push({ runId: run.id, metric, label, colorIndex: m * runs.length + r, ...onXAxis(series, axis) });
+    });
+  });
+  return lines;
 }
 
 /** Metric series of several runs, filled from full replays and live increments alike. */
 export class MetricStore {
-  private readonly runs = new Map<string, Map<string, StepSeries>>();
+  private readonly runs = new Map<string, Map<string, TimedSeries>>();
 
   /** Adds records of a run; returns the metric names that changed. */
   append(runId: string, records: readonly MetricRecord[]): Set<string> {
@@ -43,10 +104,10 @@ export class MetricStore {
       for (const [metric, value] of Object.entries(record.values)) {
         let series = byMetric.get(metric);
         if (!series) {
-          series = { steps: [], values: [] };
+          series = { steps: [], values: [], times: [] };
           byMetric.set(metric, series);
         }
-        appendPoint(series, record.step, value);
+        appendPoint(series, record.step, value, record.time);
         changed.add(metric);
       }
     }
@@ -57,7 +118,7 @@ export class MetricStore {
     this.runs.clear();
   }
 
-  series(runId: string, metric: string): StepSeries | undefined {
+  series(runId: string, metric: string): TimedSeries | undefined {
     return this.runs.get(runId)?.get(metric);
   }
 

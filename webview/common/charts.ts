@@ -20,6 +20,8 @@ export const MARKED_POINTS_MAX = 20;
 export interface ChartLine extends StepSeries {
   runId: string;
   label: string;
+  /** The line's metric when the chart overlays several (its test hook names it); else the chart's. */
+  metric?: string;
   /** Position of the run among the shown runs: picks its colour, the same in every chart. */
   colorIndex: number;
 }
@@ -43,6 +45,8 @@ export class MetricChart {
   private readonly resizeObserver: ResizeObserver;
   /** Set when log scale was asked for but the data has values <= 0. */
   logUnavailable = false;
+  /** Axis titles (x: what the x values measure, y: the metric names); none when undefined. */
+  private axisTitles: { x: string; y: string } | undefined;
 
   constructor(
     readonly metric: string,
@@ -73,6 +77,13 @@ export class MetricChart {
     this.lines = lines;
     this.updateTestData(newestRunId);
     this.render();
+  }
+
+  /** Titles both axes (drawn by uPlot; also on the root as data-x-title / data-y-title for tests). */
+  setAxisTitles(titles: { x: string; y: string }): void {
+    this.axisTitles = titles;
+    this.root.dataset.xTitle = titles.x;
+    this.root.dataset.yTitle = titles.y;
   }
 
   setView(view: ChartView): void {
@@ -127,7 +138,7 @@ export class MetricChart {
     const values = this.lines.flatMap((l) => l.values).filter((v) => Number.isFinite(v));
     this.logUnavailable = logScale && values.some((v) => v <= 0);
     const useLog = logScale && !this.logUnavailable;
-    const key = JSON.stringify([this.lines.map((l) => [l.runId, l.label, l.colorIndex]), smoothing > 0, useLog, this.view.theme]);
+    const key = JSON.stringify([this.lines.map((l) => [l.runId, l.label, l.colorIndex]), smoothing > 0, useLog, this.view.theme, this.axisTitles]);
     const data = this.buildData(smoothing);
     if (this.plot && key === this.shapeKey) {
       this.plot.setData(data, !this.zoomed);
@@ -163,7 +174,7 @@ export class MetricChart {
       grid: { stroke: theme.grid, width: 1 },
       ticks: { stroke: theme.grid, width: 1 },
     });
-    const series: uPlot.Series[] = [{ label: 'step' }];
+    const series: uPlot.Series[] = [{ label: this.axisTitles?.x ?? 'step' }];
     for (const line of this.lines) {
       const { color, dash } = runStyle(theme, line.colorIndex);
       const base = { label: line.label, spanGaps: true, dash, points: { show: false } };
@@ -177,13 +188,21 @@ export class MetricChart {
       series,
       legend: { show: false },
       scales: { x: { time: false }, y: useLog ? { distr: 3 } : {} },
-      axes: [axis(), { ...axis(), size: 56, values: (_u, splits) => splits.map((v) => (v == null ? '' : formatValue(v))) }],
+      axes: [
+        { ...axis(), ...this.axisTitle('x', font) },
+        { ...axis(), size: 56, values: (_u, splits) => splits.map((v) => (v == null ? '' : formatValue(v))), ...this.axisTitle('y', font) },
+      ],
       cursor: { drag: { x: true, y: false }, points: { show: false } },
       hooks: {
         setCursor: [(u) => this.updateReadout(u)],
         setSelect: [(u) => { if (u.select.width > 0) this.zoomed = true; }],
       },
     };
+  }
+
+  private axisTitle(which: 'x' | 'y', font: string): Partial<uPlot.Axis> {
+    const label = this.axisTitles?.[which];
+    return label ? { label, labelFont: font, labelSize: 18, labelGap: 2 } : {};
   }
 
   private currentWidth(): number {
@@ -203,7 +222,8 @@ export class MetricChart {
       return;
     }
     const perRun = this.view.smoothing > 0 ? 2 : 1;
-    const parts = [`step ${u.data[0][idx]}`];
+    const x = u.data[0][idx];
+    const parts = [`${this.axisTitles?.x ?? 'step'} ${this.axisTitles && this.axisTitles.x !== 'step' ? formatValue(x) : x}`];
     this.lines.forEach((line, i) => {
       const raw = u.data[1 + i * perRun][idx];
       if (raw == null) return;
@@ -229,7 +249,7 @@ export class MetricChart {
     this.testData.replaceChildren(
       ...this.lines.map((line) => {
         const el = document.createElement('span');
-        el.dataset.testid = `series-${line.runId}-${this.metric}`;
+        el.dataset.testid = `series-${line.runId}-${line.metric ?? this.metric}`;
         el.dataset.points = String(line.steps.length);
         if (line.values.length > 0) el.dataset.last = String(line.values[line.values.length - 1]);
         return el;

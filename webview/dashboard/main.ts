@@ -1,15 +1,16 @@
 /**
- * Training dashboard: one chart per metric with the shown runs overlaid, a smoothing control,
- * the runs with their state, and the hyperparameters that tell them apart. The host owns the
+ * Training dashboard: one chart per metric with the shown runs overlaid, an overlay chart of the
+ * metrics the user ticks (training and held-out loss together), step or wall-clock x axes, a
+ * smoothing control, the runs with their state, and the hyperparameters that tell them apart. The host owns the
  * data: it replays everything in a 'state' notification after 'ready' and streams 'metrics'
  * while a run trains (src/protocol/dashboard.ts). This page only renders and sends intents (export, save image, stop, resume).
  */
 import type { DashboardState, FromDashboardPage, ToDashboardPage } from '../../src/protocol/dashboard';
-import type { RunSummary } from '../../src/shared/runs';
+import { runDisplayName, type RunSummary } from '../../src/shared/runs';
 import { pageChannel, loadState, saveState } from '../common/channel';
 import { MetricChart, type ChartLine, type ChartView } from '../common/charts';
 import { buildParamTable } from '../common/params';
-import { MetricStore } from '../../src/shared/series';
+import { MetricStore, onXAxis, overlayLines, X_AXIS_TITLES, type XAxis } from '../../src/shared/series';
 import { progressLine, ProgressSampler, progressSamples } from '../../src/shared/progress';
 import { formatValue, onThemeChange, readThemeColors, runStyle } from '../common/theme';
 import { el, setRunSwatch, stateBadge } from '../common/dom';
@@ -20,7 +21,7 @@ const CHART_HEIGHT = 220;
 const SVG_NOTE = 'Save as PNG. Charts are drawn on a canvas, so there is no SVG export.';
 
 const host = pageChannel<FromDashboardPage, ToDashboardPage>();
-const persisted = loadState<DashboardState>({ runIds: [], smoothing: 0.6, logScale: false, onlyDiffering: false });
+const persisted = loadState<DashboardState>({ runIds: [], smoothing: 0.6, logScale: false, onlyDiffering: false, xAxis: 'step', overlay: [] });
 let runs: RunSummary[] = [];
 let specs: Record<string, unknown> = {};
 let received = false;
@@ -29,6 +30,11 @@ const store = new MetricStore();
 const samplers = new Map<string, ProgressSampler>();
 const charts = new Map<string, { card: HTMLElement; chart: MetricChart; note: HTMLElement }>();
 let view: ChartView = { theme: readThemeColors(), smoothing: persisted.smoothing, logScale: persisted.logScale };
+let xAxis: XAxis = persisted.xAxis === 'time' ? 'time' : 'step';
+/** The metrics of the overlay chart, in the order they were ticked. */
+let overlay: string[] = Array.isArray(persisted.overlay) ? persisted.overlay.filter((m) => typeof m === 'string') : [];
+/** The overlay chart, present while two or more metrics are ticked. */
+let overlayChart: { card: HTMLElement; chart: MetricChart; title: HTMLElement } | undefined;
 
 // ------------------------------------------------------------------ layout
 
@@ -44,6 +50,8 @@ const smoothingField = <FormControl>el('vscode-textfield', {
 smoothingField.setAttribute('value', String(persisted.smoothing));
 const logScaleBox = <FormControl>el('vscode-checkbox', { id: 'log-scale', label: 'Log scale (y)' });
 if (persisted.logScale) logScaleBox.setAttribute('checked', '');
+const wallClockBox = <FormControl>el('vscode-checkbox', { id: 'wall-clock', label: 'Wall-clock time (x)', title: 'Time since each run started on the x axes, instead of the step' });
+if (xAxis === 'time') wallClockBox.setAttribute('checked', '');
 const exportButton = el('vscode-button', {
   id: 'export-csv', icon: 'export', secondary: '', 'aria-label': 'Export the metrics of the shown runs as CSV',
   title: 'Export the metrics of the shown runs as CSV',
@@ -66,6 +74,7 @@ app.append(
       el('div', { class: 'smoothing', title: 'Exponential moving average of each curve (TensorBoard-style, debiased). The raw curve stays visible, faint.' },
         el('label', { for: 'smoothing-range' }, 'Smoothing'), smoothingRange, smoothingField),
       logScaleBox,
+      wallClockBox,
       exportButton)),
   messages,
   runList,
@@ -88,6 +97,11 @@ smoothingField.addEventListener('change', () => {
 });
 logScaleBox.addEventListener('change', () => {
   view = { ...view, logScale: logScaleBox.checked };
+  persist();
+  updateAllCharts();
+});
+wallClockBox.addEventListener('change', () => {
+  xAxis = wallClockBox.checked ? 'time' : 'step';
   persist();
   updateAllCharts();
 });
@@ -114,6 +128,8 @@ function persist(): void {
     smoothing: view.smoothing,
     logScale: view.logScale,
     onlyDiffering: onlyDifferingBox.checked === true,
+    xAxis,
+    overlay,
   });
 }
 
@@ -168,13 +184,13 @@ function renderRuns(): void {
       setRunSwatch(swatch, runStyle(view.theme, index));
       const actions = el('span', { class: 'run-actions' });
       if (run.state === 'running' || run.state === 'queued') {
-        actions.append(runButton('debug-stop', `Stop run ${run.name}`, 'Stop', () => host.notify('stopRun', { runId: run.id })));
+        actions.append(runButton('debug-stop', `Stop run ${runDisplayName(run)}`, 'Stop', () => host.notify('stopRun', { runId: run.id })));
       } else if (run.state === 'cancelled' || run.state === 'interrupted' || run.state === 'failed') {
-        actions.append(runButton('debug-continue', `Resume run ${run.name} from its last checkpoint`, 'Resume', () => host.notify('resumeRun', { runId: run.id })));
+        actions.append(runButton('debug-continue', `Resume run ${runDisplayName(run)} from its last checkpoint`, 'Resume', () => host.notify('resumeRun', { runId: run.id })));
       }
       return el('li', { class: 'run', 'data-testid': `run-${run.id}` },
         swatch,
-        el('span', { class: 'run-name', title: run.id }, run.name),
+        el('span', { class: 'run-name', title: run.id }, runDisplayName(run)),
         stateBadge(run.state),
         el('span', { class: 'run-step', 'data-testid': `run-progress-${run.id}` }, runProgress(run)),
         run.error ? el('span', { class: 'run-error', title: run.error }, run.error) : '',
@@ -223,6 +239,7 @@ function scheduleChartUpdate(): void {
     const known = [...dirty].every((m) => charts.has(m));
     if (!known) syncCharts();
     else for (const metric of dirty) updateChart(metric);
+    if ([...dirty].some((m) => overlay.includes(m))) updateOverlay();
     dirty.clear();
     if (emptyNote.textContent && store.metricNames().length > 0) renderRuns();
   });
@@ -243,6 +260,7 @@ function syncCharts(): void {
     if (!entry) entry = createChartCard(metric);
     chartGrid.append(entry.card); // append moves: keeps display order
   }
+  syncOverlay();
   updateAllCharts();
   renderRuns();
 }
@@ -257,8 +275,17 @@ function createChartCard(metric: string): { card: HTMLElement; chart: MetricChar
     if (data) host.notify('saveImage', { format: 'png', data, name: metric });
   });
   const note = el('span', { class: 'chart-note' });
+  const overlayBox = <FormControl>el('vscode-checkbox', {
+    label: 'Overlay', 'data-testid': `overlay-toggle-${metric}`, title: `Draw ${metric} in the overlay chart, with the other ticked metrics`,
+  });
+  if (overlay.includes(metric)) overlayBox.setAttribute('checked', '');
+  overlayBox.addEventListener('change', () => {
+    overlay = overlayBox.checked ? [...overlay.filter((m) => m !== metric), metric] : overlay.filter((m) => m !== metric);
+    persist();
+    syncOverlay();
+  });
   const card = el('article', { class: 'chart-card', 'aria-label': metric },
-    el('header', {}, el('h2', {}, metric), note, save),
+    el('header', {}, el('h2', {}, metric), note, overlayBox, save),
     chart.root);
   const entry = { card, chart, note };
   charts.set(metric, entry);
@@ -267,6 +294,50 @@ function createChartCard(metric: string): { card: HTMLElement; chart: MetricChar
 
 function updateAllCharts(): void {
   for (const metric of charts.keys()) updateChart(metric);
+  updateOverlay();
+}
+
+/** Shows the overlay chart first in the grid while two or more metrics are ticked; removes it otherwise. */
+function syncOverlay(): void {
+  if (shownOverlay().length < 2) {
+    overlayChart?.chart.destroy();
+    overlayChart?.card.remove();
+    overlayChart = undefined;
+    return;
+  }
+  if (!overlayChart) {
+    const chart = new MetricChart('overlay', view, CHART_HEIGHT);
+    const title = el('h2', {});
+    const save = el('vscode-button', {
+      icon: 'file-media', 'icon-only': '', secondary: '', 'aria-label': 'Save the overlay chart as PNG', title: SVG_NOTE,
+    });
+    save.addEventListener('click', () => {
+      const data = chart.toPng(shownOverlay().join(' · '));
+      if (data) host.notify('saveImage', { format: 'png', data, name: 'overlay' });
+    });
+    const card = el('article', { class: 'chart-card overlay-card', 'aria-label': 'Overlay of the ticked metrics', 'data-testid': 'overlay-card' },
+      el('header', {}, title, save),
+      chart.root);
+    overlayChart = { card, chart, title };
+  }
+  chartGrid.prepend(overlayChart.card);
+  updateOverlay();
+}
+
+/** The ticked metrics these runs have (a restored state may name metrics they lack). */
+function shownOverlay(): string[] {
+  return overlay.filter((metric) => charts.has(metric));
+}
+
+function updateOverlay(): void {
+  if (!overlayChart) return;
+  const { chart, title } = overlayChart;
+  const metrics = shownOverlay();
+  title.textContent = metrics.join(' · ');
+  chart.setAxisTitles({ x: X_AXIS_TITLES[xAxis], y: metrics.join(', ') });
+  const shown = runs.map((run) => ({ id: run.id, displayName: runDisplayName(run) }));
+  const lines: ChartLine[] = overlayLines(shown, metrics, (runId, metric) => store.series(runId, metric), xAxis);
+  chart.update(view, lines, runs[runs.length - 1]?.id);
 }
 
 function updateChart(metric: string): void {
@@ -275,8 +346,9 @@ function updateChart(metric: string): void {
   const lines: ChartLine[] = [];
   runs.forEach((run, colorIndex) => {
     const series = store.series(run.id, metric);
-    if (series) lines.push({ runId: run.id, label: run.name, colorIndex, steps: series.steps, values: series.values });
+    if (series) lines.push({ runId: run.id, label: runDisplayName(run), colorIndex, ...onXAxis(series, xAxis) });
   });
+  entry.chart.setAxisTitles({ x: X_AXIS_TITLES[xAxis], y: metric });
   entry.chart.update(view, lines, runs[runs.length - 1]?.id);
   entry.note.textContent = entry.chart.logUnavailable ? 'linear: values ≤ 0' : latestSummary(lines);
 }
@@ -298,7 +370,7 @@ function renderParams(): void {
     ...runs.map((run, index) => {
       const swatch = el('span', { class: 'swatch', 'aria-hidden': 'true' });
       setRunSwatch(swatch, runStyle(view.theme, index));
-      return el('th', { scope: 'col' }, swatch, run.name);
+      return el('th', { scope: 'col' }, swatch, runDisplayName(run));
     }));
   const rows = table.keys
     .filter((key) => !onlyDiffering || table.differing.has(key))
@@ -308,7 +380,7 @@ function renderParams(): void {
         el('th', { scope: 'row' }, differs ? el('span', { class: 'differs-mark', title: 'Differs between runs' }, '≠ ') : '', key),
         ...table.columns.map((column) => el('td', {}, column[key] ?? '—')));
     });
-  const missing = runs.filter((r) => specs[r.id] === undefined).map((r) => r.name);
+  const missing = runs.filter((r) => specs[r.id] === undefined).map((r) => runDisplayName(r));
   paramTable.replaceChildren(
     el('thead', {}, head),
     el('tbody', {}, ...rows),

@@ -6,7 +6,7 @@
  */
 import type { FromLivePage, ToLivePage } from '../../src/protocol/live';
 import type { BackendInfo } from '../../src/shared/backend';
-import type { RunSummary } from '../../src/shared/runs';
+import { runDisplayName, type RunSummary } from '../../src/shared/runs';
 import { pageChannel } from '../common/channel';
 import { MetricChart, type ChartView } from '../common/charts';
 import { el, stateBadge } from '../common/dom';
@@ -129,7 +129,7 @@ function renderRun(): void {
   empty.textContent = received ? 'No run yet. Start training from an experiment file (*.lab.json) to follow it here.' : 'Loading…';
   if (!run) return;
   details.dataset.runId = run.id;
-  title.textContent = run.name;
+  title.textContent = runDisplayName(run);
   title.title = run.id;
   badge.dataset.state = run.state;
   badge.replaceChildren(stateBadge(run.state));
@@ -171,7 +171,7 @@ function renderChart(): void {
     chartSlot.replaceChildren(chart.root);
   }
   const series = store.series(run.id, metric)!;
-  chart.update(view, [{ runId: run.id, label: run.name, colorIndex: 0, steps: series.steps, values: series.values }], run.id);
+  chart.update(view, [{ runId: run.id, label: runDisplayName(run), colorIndex: 0, steps: series.steps, values: series.values }], run.id);
   const n = series.values.length;
   chartTitle.textContent = n ? `${metric}: ${formatValue(series.values[n - 1])} at step ${series.steps[n - 1]}` : metric;
 }

@@ -9,6 +9,7 @@
 import * as vscode from 'vscode';
 import type { SessionClient } from '../../engine/engine';
 import type { BackendInfo, RunSummary } from '../../protocol';
+import { runDisplayName } from '../../shared/runs';
 import { LIVE_VIEW_ID, type FromLivePage, type LabMiniature, type ToLivePage } from '../../protocol/live';
 import type { Disposable } from '../../shared/disposable';
 import { errorMessage } from '../../shared/errors';
@@ -170,7 +171,7 @@ export class LiveViewProvider implements vscode.WebviewViewProvider {
   }
 
   private updateDescription(): void {
-    if (this.view) this.view.description = this.shown?.name;
+    if (this.view) this.view.description = this.shown && runDisplayName(this.shown);
   }
 
   /** To the page, when it listens. */

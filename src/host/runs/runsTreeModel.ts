@@ -4,6 +4,7 @@
  * `vscode.TreeItem`s. No 'vscode' import.
  */
 import type { RunState, RunSummary } from '../../protocol';
+import { runDisplayName } from '../../shared/runs';
 
 export interface ExperimentGroup {
   experiment: string;
@@ -111,19 +112,8 @@ export function isResumable(run: RunSummary): boolean {
   return run.state === 'cancelled' || run.state === 'interrupted' || run.state === 'failed';
 }
 
-const DEFAULT_ID = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})-(.*)$/;
-
-/**
- * The tree label. A run not renamed is called by its id (`20250131-142501-<experiment>[-n]`);
- * under its experiment's group the date and time are what tell runs apart, so show those.
- */
-export function runLabel(run: RunSummary): string {
-  const match = run.name === run.id ? DEFAULT_ID.exec(run.id) : null;
-  if (!match) return run.name;
-  const [, year, month, day, hours, minutes, seconds, rest] = match;
-  const counter = rest.startsWith(`${run.experiment}-`) ? /^\d+$/.exec(rest.slice(run.experiment.length + 1))?.[0] : undefined;
-  return `${year}-${month}-${day} ${hours}:${minutes}:${seconds}${counter ? ` #${counter}` : ''}`;
-}
+/** The tree label: the run's display name, without the experiment its group already names. */
+export const runLabel = (run: RunSummary): string => runDisplayName(run, { experimentShown: true });
 
 export function stepText(run: RunSummary): string {
   return run.totalSteps > 0 ? `${run.step}/${run.totalSteps}` : `${run.step}`;

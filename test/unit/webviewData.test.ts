@@ -67,8 +67,8 @@ describe('appendPoint / MetricStore', () => {
     const store = new MetricStore();
     const changed = store.append('a', [rec(1, { 'train/loss': 2 }), rec(2, { 'train/loss': 1.5, 'eval/id/l1': 0.7 })]);
     assert.deepEqual([...changed].sort(), ['eval/id/l1', 'train/loss']);
-    assert.deepEqual(store.series('a', 'train/loss'), { steps: [1, 2], values: [2, 1.5] });
-    assert.deepEqual(store.series('a', 'eval/id/l1'), { steps: [2], values: [0.7] });
+    assert.deepEqual(store.series('a', 'train/loss'), { steps: [1, 2], values: [2, 1.5], times: [10, 20] });
+    assert.deepEqual(store.series('a', 'eval/id/l1'), { steps: [2], values: [0.7], times: [20] });
     assert.equal(store.series('b', 'train/loss'), undefined);
   });
 
@@ -77,7 +77,7 @@ describe('appendPoint / MetricStore', () => {
     const records = [rec(1, { 'train/loss': 2 }), rec(2, { 'train/loss': 1 })];
     store.append('a', records);
     store.append('a', records.slice(1));
-    assert.deepEqual(store.series('a', 'train/loss'), { steps: [1, 2], values: [2, 1] });
+    assert.deepEqual(store.series('a', 'train/loss'), { steps: [1, 2], values: [2, 1], times: [10, 20] });
   });
 
   it('latest() gives the last value of each metric under a prefix', () => {

@@ -42,3 +42,10 @@ test('the detail line is the first sentence: no measured times or scores from fu
     assert.doesNotMatch(summary, /\bmeasured\b|\bminutes\b|bench\//i, `${template.name}: ${summary}`);
   }
 });
+
+test('template descriptions say what trains and what to watch; measured times and scores live in bench/README.md', () => {
+  const benchNote = /\bmeasured\b|bench\/|\d (ms|s) per step|2-core|one CPU core|calm machine|busy machine|minutes here|\bsession\b/i;
+  for (const template of listTemplates(join(__dirname, '../../templates'))) {
+    assert.doesNotMatch(template.description, benchNote, template.name);
+  }
+});

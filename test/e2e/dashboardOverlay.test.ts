@@ -46,6 +46,9 @@ interface OverlayReading {
   yTitle: string;
   /** data-testid suffix (metric) -> points, of the overlay chart's series of the run. */
   series: Record<string, number>;
+  legend: string[];
+  /** False once the page was rebuilt (the marker set before a reload is gone). */
+  marked: boolean;
 }
 
 async function readOverlay(frame: Frame, runId: string): Promise<OverlayReading> {
@@ -63,6 +66,8 @@ async function readOverlay(frame: Frame, runId: string): Promise<OverlayReading>
       xTitle: chart?.dataset.xTitle ?? '',
       yTitle: chart?.dataset.yTitle ?? '',
       series,
+      legend: [...(card?.querySelectorAll('[data-testid="overlay-legend"] li') ?? [])].map((li) => li.textContent ?? ''),
+      marked: (window as unknown as { beforeReload?: boolean }).beforeReload === true,
     };
   }, runId);
 }
@@ -116,6 +121,7 @@ test('dashboard: training loss and held-out L1 overlaid in one chart with axis t
     assert.equal(reading.title, `train/loss · ${heldOut}`);
     assert.equal(reading.xTitle, 'step');
     assert.equal(reading.yTitle, `train/loss, ${heldOut}`);
+    assert.deepEqual(reading.legend, ['train/loss', heldOut], 'a legend says which colour is which metric');
     console.log(`overlay: ${JSON.stringify(reading)}; screenshot: ${await workbench.screenshot('overlay-step')}`);
 
     // Wall-clock x axis: the overlay (and every chart) titles it, with the same points.
@@ -133,13 +139,16 @@ test('dashboard: training loss and held-out L1 overlaid in one chart with axis t
 
     // The choices live in the page's saved state: a rebuilt page (panel moved out of view and
     // back, the webview reloaded by the command) shows the overlay and the wall-clock axis again.
+    await frame.evaluate(() => {
+      (window as unknown as { beforeReload?: boolean }).beforeReload = true;
+    });
     await workbench.runCommand('Developer: Reload Webviews');
     const reloaded = await waitFor(
       async () => {
         const found = await workbench.webviewFrame(tab, { timeoutMs: 10_000 }).catch(() => undefined);
         if (!found) return undefined;
         const now = await readOverlay(found, runId).catch(() => undefined);
-        return now?.shown && Object.keys(now.series).length === 2 ? now : undefined;
+        return now && !now.marked && now.shown && Object.keys(now.series).length === 2 ? now : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 500, what: 'the overlay chart after the webview reloaded' },
     );

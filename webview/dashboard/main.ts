@@ -34,7 +34,7 @@ let xAxis: XAxis = persisted.xAxis === 'time' ? 'time' : 'step';
 /** The metrics of the overlay chart, in the order they were ticked. */
 let overlay: string[] = Array.isArray(persisted.overlay) ? persisted.overlay.filter((m) => typeof m === 'string') : [];
 /** The overlay chart, present while two or more metrics are ticked. */
-let overlayChart: { card: HTMLElement; chart: MetricChart; title: HTMLElement } | undefined;
+let overlayChart: { card: HTMLElement; chart: MetricChart; title: HTMLElement; legend: HTMLElement } | undefined;
 
 // ------------------------------------------------------------------ layout
 
@@ -315,10 +315,12 @@ function syncOverlay(): void {
       const data = chart.toPng(shownOverlay().join(' · '));
       if (data) host.notify('saveImage', { format: 'png', data, name: 'overlay' });
     });
+    const legend = el('ul', { class: 'overlay-legend', 'data-testid': 'overlay-legend', 'aria-label': 'Curves of the overlay chart' });
     const card = el('article', { class: 'chart-card overlay-card', 'aria-label': 'Overlay of the ticked metrics', 'data-testid': 'overlay-card' },
       el('header', {}, title, save),
+      legend,
       chart.root);
-    overlayChart = { card, chart, title };
+    overlayChart = { card, chart, title, legend };
   }
   chartGrid.prepend(overlayChart.card);
   updateOverlay();
@@ -331,13 +333,21 @@ function shownOverlay(): string[] {
 
 function updateOverlay(): void {
   if (!overlayChart) return;
-  const { chart, title } = overlayChart;
+  const { chart, title, legend } = overlayChart;
   const metrics = shownOverlay();
   title.textContent = metrics.join(' · ');
   chart.setAxisTitles({ x: X_AXIS_TITLES[xAxis], y: metrics.join(', ') });
   const shown = runs.map((run) => ({ id: run.id, displayName: runDisplayName(run) }));
   const lines: ChartLine[] = overlayLines(shown, metrics, (runId, metric) => store.series(runId, metric), xAxis);
   chart.update(view, lines, runs[runs.length - 1]?.id);
+  // Colours here stand for metrics (and runs), not runs alone as elsewhere: say which is which.
+  legend.replaceChildren(
+    ...lines.map((line) => {
+      const swatch = el('span', { class: 'swatch', 'aria-hidden': 'true' });
+      setRunSwatch(swatch, runStyle(view.theme, line.colorIndex));
+      return el('li', {}, swatch, line.label);
+    }),
+  );
 }
 
 function updateChart(metric: string): void {

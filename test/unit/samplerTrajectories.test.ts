@@ -217,7 +217,7 @@ test('PIS: for N(0, t_scale I) with zero drift the loss is -log Z on every noise
   });
 });
 
-test('PIS and VarGrad train through the loop (finite losses; PIS leaves log Z at 0)', async () => {
+test('PIS and VarGrad train through the loop (finite losses, no tensor left behind; PIS leaves log Z at 0)', async () => {
   for (const objective of [{ name: 'pis', evalSamples: 20 }, { name: 'vargrad', evalSamples: 20 }]) {
     const { spec, problems } = parseSpec(
       JSON.stringify({
@@ -234,7 +234,10 @@ test('PIS and VarGrad train through the loop (finite losses; PIS leaves log Z at
     );
     assert.deepEqual(problems, []);
     const sink = new MemorySink();
+    const tensorsBefore = tf.memory().numTensors;
     await train({ spec: spec!, sink, shouldStop: () => false });
+    for (const checkpoint of sink.checkpoints.values()) tf.dispose([...checkpoint.weights, ...checkpoint.optimizer].map((t) => t.tensor));
+    assert.equal(tf.memory().numTensors, tensorsBefore, `${objective.name}: no tensor left behind by a run`);
     const values = sink.values();
     assert.ok(values.filter(([, v]) => 'train/loss' in v).every(([, v]) => Number.isFinite(v['train/loss'])), objective.name);
     if (objective.name === 'pis') assert.equal(values.at(-1)![1]['eval/train/log-z-learned'], 0);

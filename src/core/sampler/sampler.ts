@@ -72,7 +72,7 @@ export class DiffusionSampler implements Model {
     this.joint = [new Linear('joint.1', hidden, hidden, rng), new Linear('joint.3', hidden, hidden, rng)];
     this.output = new Linear('joint.5', hidden, dimension, rng);
     zeroFill(this.output, 0);
-    this.logZParameter = tf.variable(tf.scalar(0));
+    this.logZParameter = tf.tidy(() => tf.variable(tf.scalar(0)));
     const parameters: Parameter[] = [
       { name: 'time.phase', variable: this.timeFeatures.phase },
       ...this.time.flatMap((l) => l.parameters()),

@@ -225,6 +225,18 @@ async function main(): Promise<void> {
     await page.locator('#params').scrollIntoViewIfNeeded();
     await shoot(page, 'dashboard-dark-smoothed');
 
+    // Overlay: two ticked metrics of both runs in one chart, a legend per curve, kept in setState.
+    await page.click('[data-testid="overlay-toggle-train/loss"]');
+    await page.click('[data-testid="overlay-toggle-eval/ood/l1"]');
+    await page.waitForSelector('[data-testid="overlay-card"] [data-testid="chart-overlay"] canvas');
+    await settle(page);
+    const legend = await page.$$eval('[data-testid="overlay-legend"] li', (els) => els.map((e) => e.textContent ?? ''));
+    check(legend.length === 4 && legend.every((l) => / · (train\/loss|eval\/ood\/l1)$/.test(l)), `overlay legend: run · metric for 2 runs x 2 metrics ${JSON.stringify(legend)}`);
+    const overlayState = await page.evaluate(() => (window as unknown as { __state: { overlay?: string[] } }).__state.overlay);
+    check(JSON.stringify(overlayState) === JSON.stringify(['train/loss', 'eval/ood/l1']), `setState keeps the overlay ${JSON.stringify(overlayState)}`);
+    await page.locator('[data-testid="overlay-card"]').scrollIntoViewIfNeeded();
+    await shoot(page, 'dashboard-dark-overlay');
+
     // Keyboard: controls are reachable with Tab.
     await page.click('h1'); // moves the sequential focus starting point to the top
     const focusable: string[] = [];

@@ -1,5 +1,5 @@
-// The dashboard's overlay chart in a real VS Code: a short retrieval run trained by the CLI in the
-// test's setup, its dashboard opened from the palette, the training loss and a held-out metric
+// The New Experiment picker grouped by lab, then the dashboard's overlay chart in a real VS Code:
+// a short retrieval run trained by the CLI in the test's setup, its dashboard opened from the palette, the training loss and a held-out metric
 // ticked into one chart (both curves there, axis titles naming the step and both metrics), then
 // the wall-clock x axis, and the choices kept when the page is rebuilt (the panel hidden and shown).
 // Screenshots go to test-results/e2e/dashboard-overlay/.
@@ -16,6 +16,7 @@ import { waitFor } from './waitFor';
 
 const RUN_NAME = 'e2e-overlay';
 const OPEN_RUN = 'Model Lab: Open Run';
+const NEW_EXPERIMENT = 'Model Lab: New Experiment from Template';
 const slowdown = Number(process.env.MODEL_LAB_E2E_SLOWDOWN ?? 1);
 const minutes = (n: number) => Math.round(n * 60_000 * slowdown);
 
@@ -77,9 +78,9 @@ function pointsOf(runDir: string, metric: string): number {
   return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter((line) => line.trim() && metric in JSON.parse(line).values).length;
 }
 
-const skip = missingFeature({ commands: [OPEN_RUN] });
+const skip = missingFeature({ commands: [OPEN_RUN, NEW_EXPERIMENT] });
 
-test('dashboard: training loss and held-out L1 overlaid in one chart with axis titles, a wall-clock axis, choices kept', { skip: skip ?? false, timeout: minutes(10) }, async () => {
+test('templates grouped by lab in the picker; dashboard: training loss and held-out L1 overlaid in one chart with axis titles, a wall-clock axis, choices kept', { skip: skip ?? false, timeout: minutes(10) }, async () => {
   const { folder, runDir } = trainedWorkspace();
   const runId = runDir.split(/[\\/]/).pop()!;
   const heldOut = Object.keys(JSON.parse(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').pop()!).values)
@@ -89,6 +90,30 @@ test('dashboard: training loss and held-out L1 overlaid in one chart with axis t
   const session = await openSession({ name: 'dashboard-overlay', vsix: modelLabVsix, workspaceFrom: folder });
   const { workbench } = session;
   try {
+    // The template picker: a separator per lab (the manifests' labels), a name and one line each.
+    await workbench.runCommand(NEW_EXPERIMENT);
+    const picker = await waitFor(
+      async () => {
+        const rows = await workbench.page.locator('.quick-input-widget .monaco-list-row').evaluateAll((els) =>
+          els.map((row) => ({
+            separator: row.querySelector('.quick-input-list-separator')?.textContent?.trim() ?? '',
+            label: row.querySelector('.label-name')?.textContent?.trim() ?? '',
+            // The detail line's element has no stable class across VS Code versions: the row's text holds it.
+            text: row.textContent ?? '',
+          })),
+        );
+        return rows.some((row) => row.label === 'retrieval-mha-quick') ? rows : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the template picker' },
+    );
+    console.log(`template picker rows: ${JSON.stringify(picker)}; screenshot: ${await workbench.screenshot('template-picker')}`);
+    const separators = picker.map((row) => row.separator).filter(Boolean);
+    assert.ok(separators.includes('Compositional attention'), `the retrieval lab's separator: ${JSON.stringify(separators)}`);
+    const quick = picker.find((row) => row.label === 'retrieval-mha-quick')!;
+    assert.match(quick.text, /A first try: Contextual Retrieval/);
+    assert.doesNotMatch(quick.text, /measured|minutes|per step|Use retrieval-mha for a real run/i, 'the detail line is the first sentence only');
+    await workbench.page.keyboard.press('Escape');
+
     await workbench.runCommand(OPEN_RUN);
     await workbench.pickQuickItem(runId);
     const tab = `Dashboard: ${runId}`;

@@ -82,6 +82,8 @@ test('the baselines train a few steps on rmts with per-pair context normalisatio
 });
 
 test('the relational templates and examples are valid experiment files', () => {
+  const benchReadme = readFileSync(join(__dirname, '../../bench/README.md'), 'utf8');
+  const templateMeasurements = benchReadme.slice(benchReadme.indexOf('Template measurements')).split('\n');
   for (const folder of ['templates', 'examples']) {
     const dir = join(__dirname, '../..', folder);
     const files = readdirSync(dir).filter((f) => f.startsWith('relational-') && f.endsWith('.lab.json'));
@@ -93,7 +95,11 @@ test('the relational templates and examples are valid experiment files', () => {
       }
       const spec = loadSpecFile(join(dir, file));
       assert.equal(spec.objective.name, 'cross-entropy', file);
-      assert.match(spec.description ?? '', /minute/, `${file} says how long it takes`);
+      // How long a template takes is measured, not promised in its description (issue 22): the
+      // measured time lives in bench/README.md's "Template measurements".
+      const measurement = templateMeasurements.find((line) => line.startsWith(`- \`${file.replace('.lab.json', '')}\``));
+      if (folder === 'templates') assert.match(measurement ?? '', /minute/, `bench/README.md says how long ${file} takes`);
+      else assert.match(spec.description ?? '', /minute/, `${file} says how long it takes`);
     }
   }
 });

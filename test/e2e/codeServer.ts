@@ -39,6 +39,11 @@ export function createProfile(settings: Record<string, unknown> = {}, parentDir 
     join(userDataDir, 'User', 'settings.json'),
     JSON.stringify({ ...defaultSettings, ...settings }, null, 2),
   );
+  // The same settings as the remote machine's: code-server's window is a remote one, where VS Code
+  // may drop machine-scoped settings (modelLab.workers is machine-overridable) from the User file
+  // once the extension's schema is known; a run then saw 1 worker instead of the scenario's 2.
+  mkdirSync(join(userDataDir, 'Machine'), { recursive: true });
+  writeFileSync(join(userDataDir, 'Machine', 'settings.json'), JSON.stringify(settings, null, 2));
   return { root, userDataDir, extensionsDir, configFile: join(root, 'code-server.yaml') };
 }
 

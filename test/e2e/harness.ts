@@ -1,6 +1,6 @@
 // One call gives a scenario a real VS Code with an extension installed, a fresh copy of a
 // workspace, and Chromium on it; `close()` stops all of it and keeps logs with the screenshots.
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import {
@@ -24,6 +24,8 @@ export interface SessionOptions {
   workspaceFrom?: string;
   /** Extra user settings. */
   settings?: Record<string, unknown>;
+  /** Settings of the workspace folder (`.vscode/settings.json` in the temp workspace). */
+  workspaceSettings?: Record<string, unknown>;
   /**
    * Open the workspace untrusted, in Restricted Mode (workspace trust on, no startup prompt).
    * Every other scenario runs with workspace trust off, as if every folder were trusted.
@@ -54,6 +56,10 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     : {};
   const profile = createProfile({ ...trustSettings, ...options.settings });
   const workspace = copyWorkspace(options.workspaceFrom ?? join(repoRoot, 'examples'));
+  if (options.workspaceSettings) {
+    mkdirSync(join(workspace, '.vscode'), { recursive: true });
+    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify(options.workspaceSettings, null, 2));
+  }
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
   const close = async (): Promise<void> => {

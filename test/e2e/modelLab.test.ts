@@ -46,11 +46,11 @@ function scenario(
   needs: Needs,
   timeoutMs: number,
   body: (session: Session) => Promise<void>,
-  options: { settings?: Record<string, unknown> } = {},
+  options: { settings?: Record<string, unknown>; workspaceSettings?: Record<string, unknown> } = {},
 ): void {
   const skip = missingFeature(needs);
   test(name, { skip: skip ?? false, timeout: timeoutMs }, async () => {
-    const session = await openSession({ name: slug(name), vsix: modelLabVsix, settings: options.settings });
+    const session = await openSession({ name: slug(name), vsix: modelLabVsix, settings: options.settings, workspaceSettings: options.workspaceSettings });
     try {
       await body(session);
     } catch (error) {
@@ -289,7 +289,9 @@ scenario(
     assert.equal(runState(second), 'cancelled', 'the stopped run stays cancelled');
     await workbench.screenshot('second-run-cancelled');
   },
-  { settings: { 'modelLab.workers': 2 } },
+  // In the user's settings, as a user would set it, and in the folder's: a machine-overridable
+  // setting is not always visible from the User file in code-server's remote window.
+  { settings: { 'modelLab.workers': 2 }, workspaceSettings: { 'modelLab.workers': 2 } },
 );
 
 /** Opens the run's dashboard from the palette and returns the webview document. */

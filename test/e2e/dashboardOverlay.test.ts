@@ -4,14 +4,13 @@
 // the wall-clock x axis, and the choices kept when the page is rebuilt (the panel hidden and shown).
 // Screenshots go to test-results/e2e/dashboard-overlay/.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { missingFeature, openSession } from './harness';
-import { modelLabVsix, repoRoot } from './paths';
+import { cliTrainedWorkspace } from './cliTrained';
+import { modelLabVsix } from './paths';
 import { waitFor } from './waitFor';
 
 const RUN_NAME = 'e2e-overlay';
@@ -22,22 +21,13 @@ const minutes = (n: number) => Math.round(n * 60_000 * slowdown);
 
 /** A workspace with a 60-step retrieval run (loss every 5 steps, held-out L1 every 20) trained by the CLI. */
 function trainedWorkspace(): { folder: string; runDir: string } {
-  const folder = mkdtempSync(join(tmpdir(), 'model-lab-overlay-'));
-  const spec = JSON.parse(readFileSync(join(repoRoot, 'templates', 'retrieval-mha-quick.lab.json'), 'utf8')) as Record<string, any>;
-  spec.name = RUN_NAME;
-  spec.description = 'Written by the e2e test: retrieval-mha-quick, 60 steps.';
-  spec.training = { ...spec.training, steps: 60, logEvery: 5, evalEvery: 20, evalBatches: 1, checkpointEvery: 60 };
-  writeFileSync(join(folder, `${RUN_NAME}.lab.json`), JSON.stringify(spec, null, 2));
-  const runs = join(folder, '.model-lab', 'runs');
-  mkdirSync(runs, { recursive: true });
-  const result = spawnSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), 'train', `${RUN_NAME}.lab.json`, '--out', runs], {
-    cwd: folder,
-    encoding: 'utf8',
-    env: { ...process.env, MODEL_LAB_BACKEND: 'wasm' },
-    timeout: minutes(4),
+  return cliTrainedWorkspace({
+    template: 'retrieval-mha-quick.lab.json',
+    name: RUN_NAME,
+    description: 'Written by the e2e test: retrieval-mha-quick, 60 steps.',
+    training: { steps: 60, logEvery: 5, evalEvery: 20, evalBatches: 1, checkpointEvery: 60 },
+    timeoutMs: minutes(4),
   });
-  assert.equal(result.status, 0, `model-lab train failed: ${result.stderr}`);
-  return { folder, runDir: result.stdout.trim().split('\n').pop()! };
 }
 
 interface OverlayReading {

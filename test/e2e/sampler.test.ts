@@ -5,13 +5,12 @@
 // trained), the trajectory animation played, and the Live view's miniature of the run.
 // Screenshots of each step go to test-results/e2e/sampler-panel/.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { missingFeature, openSession } from './harness';
+import { cliTrainedWorkspace } from './cliTrained';
 import { modelLabVsix, repoRoot } from './paths';
 import { checkpointSteps, waitFor } from './waitFor';
 
@@ -28,22 +27,13 @@ function gmm25Template(): string | undefined {
 
 /** A workspace with a short 25GMM run trained by the CLI into its .model-lab/runs; returns it and the run folder. */
 function trainedSamplerWorkspace(template: string): { folder: string; runDir: string } {
-  const folder = mkdtempSync(join(tmpdir(), 'model-lab-sampler-'));
-  const spec = JSON.parse(readFileSync(join(repoRoot, 'templates', template), 'utf8')) as Record<string, any>;
-  spec.name = RUN_NAME;
-  spec.description = `Written by the e2e test: ${template}, 200 steps, a checkpoint every 50.`;
-  spec.training = { ...spec.training, steps: 200, logEvery: 25, evalEvery: 100, checkpointEvery: 50, keepCheckpoints: 10 };
-  writeFileSync(join(folder, `${RUN_NAME}.lab.json`), JSON.stringify(spec, null, 2));
-  const runs = join(folder, '.model-lab', 'runs');
-  mkdirSync(runs, { recursive: true });
-  const result = spawnSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), 'train', `${RUN_NAME}.lab.json`, '--out', runs], {
-    cwd: folder,
-    encoding: 'utf8',
-    env: { ...process.env, MODEL_LAB_BACKEND: 'wasm' },
-    timeout: minutes(6),
+  return cliTrainedWorkspace({
+    template,
+    name: RUN_NAME,
+    description: `Written by the e2e test: ${template}, 200 steps, a checkpoint every 50.`,
+    training: { steps: 200, logEvery: 25, evalEvery: 100, checkpointEvery: 50, keepCheckpoints: 10 },
+    timeoutMs: minutes(6),
   });
-  assert.equal(result.status, 0, `model-lab train failed: ${result.stderr}`);
-  return { folder, runDir: result.stdout.trim().split('\n').pop()! };
 }
 
 interface PanelReading {

@@ -2,6 +2,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MetricRecord } from '../../src/protocol';
 import type { Checkpoint, RunSink } from '../../src/core/sink';
+import assert from 'node:assert/strict';
+import { parseSpec } from '../../src/core/spec/validate';
+import { train } from '../../src/core/train';
 
 export class MemorySink implements RunSink {
   records: MetricRecord[] = [];
@@ -30,4 +33,13 @@ export class MemorySink implements RunSink {
   values(): Array<[number, Record<string, number>]> {
     return this.records.map((r) => [r.step, r.values]);
   }
+}
+
+/** Trains an experiment file's text to its end in memory and returns its metric values by step. */
+export async function trainedValues(text: string, file: string): Promise<Array<[number, Record<string, number>]>> {
+  const { spec, problems } = parseSpec(text, file);
+  assert.deepEqual(problems, []);
+  const sink = new MemorySink();
+  await train({ spec: spec!, sink, shouldStop: () => false });
+  return sink.values();
 }

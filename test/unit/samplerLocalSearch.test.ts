@@ -8,12 +8,10 @@ import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { createRng } from '../../src/core/rng';
-import { parseSpec } from '../../src/core/spec/validate';
-import { train } from '../../src/core/train';
 import { mala, ReplayBuffer } from '../../src/core/sampler/localSearch';
 import type { SamplerTarget } from '../../src/core/sampler/targets';
 import { useWasmBackend } from '../helpers/backend';
-import { MemorySink } from '../helpers/memorySink';
+import { trainedValues } from '../helpers/memorySink';
 
 before(useWasmBackend);
 
@@ -74,13 +72,7 @@ test('trajectory balance with local search: alternating steps run, seeded, and e
     objective: { name: 'trajectory-balance', exploration: 0.2, localSearch: true, localSearchEvery: 2, localSearchSteps: 5, localSearchBurnIn: 1, evalSamples: 40 },
     training: { steps: 4, batchSize: 16, learningRate: 0.001, logEvery: 1, evalEvery: 4, evalBatches: 1, checkpointEvery: 4 },
   });
-  const runOnce = async () => {
-    const { spec, problems } = parseSpec(text, 'ls.lab.json');
-    assert.deepEqual(problems, []);
-    const sink = new MemorySink();
-    await train({ spec: spec!, sink, shouldStop: () => false });
-    return sink.values();
-  };
+  const runOnce = () => trainedValues(text, 'ls.lab.json');
   const first = await runOnce();
   assert.deepEqual(await runOnce(), first);
   for (const [, values] of first) if ('train/loss' in values) assert.ok(Number.isFinite(values['train/loss']));

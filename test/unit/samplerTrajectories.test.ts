@@ -18,7 +18,7 @@ import { gmm25Target, type SamplerTarget } from '../../src/core/sampler/targets'
 import { pisLoss, pisNoise } from '../../src/core/sampler/pis';
 import { backwardLogProbability, forwardTrajectories, policyLogProbability, type Trajectories } from '../../src/core/sampler/trajectories';
 import { useWasmBackend } from '../helpers/backend';
-import { MemorySink } from '../helpers/memorySink';
+import { MemorySink, trainedValues } from '../helpers/memorySink';
 
 before(useWasmBackend);
 
@@ -148,13 +148,7 @@ test('a sampler run is seeded: the same spec and seed give the same losses and m
     objective: { name: 'trajectory-balance', exploration: 0.2, evalSamples: 40 },
     training: { steps: 4, batchSize: 16, learningRate: 0.001, logEvery: 2, evalEvery: 4, evalBatches: 1, checkpointEvery: 4 },
   });
-  const runOnce = async () => {
-    const { spec, problems } = parseSpec(text, 'seeded.lab.json');
-    assert.deepEqual(problems, []);
-    const sink = new MemorySink();
-    await train({ spec: spec!, sink, shouldStop: () => false });
-    return sink.values();
-  };
+  const runOnce = () => trainedValues(text, 'seeded.lab.json');
   const first = await runOnce();
   assert.deepEqual(await runOnce(), first);
   const last = first.at(-1)![1];

@@ -538,6 +538,24 @@ scenario(
 const problemRows = (rows: string[]) => rows.filter((row) => /\bline \d+\b/i.test(row));
 
 /** Puts the cursor at a 1-based line and column of the active editor, through Go to Line (Ctrl+G). */
+/**
+ * Does `act`, then polls `check` for a few seconds; while nothing comes, does `act` again. For
+ * editor widgets that answer once and do not ask again when their provider becomes ready.
+ */
+async function retriedUntil<T>(
+  act: () => Promise<void>,
+  check: () => Promise<T | undefined>,
+  options: { timeoutMs: number; what: () => string },
+): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    await act();
+    const value = await waitFor(check, { timeoutMs: 5_000, what: options.what }).catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() >= deadline) throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what()}`);
+  }
+}
+
 async function goToPosition(workbench: Workbench, line: number, column: number): Promise<void> {
   await workbench.page.keyboard.press('Control+G');
   const input = workbench.page.locator('.quick-input-widget .quick-input-box input');
@@ -599,31 +617,41 @@ scenario(
     await workbench.screenshot('broken-problems');
 
     // Completion and hover still come from the contributed schema.
+    // The JSON language service may answer before it has loaded the contributed schema ("No
+    // suggestions"), and a shown widget never asks again: each try places the cursor and asks anew.
     const model = positionOf(text, '"multi-head-attention"');
-    await goToPosition(workbench, model.line, model.column + 1);
-    await workbench.page.keyboard.press('Control+Space');
     const suggestions = workbench.page.locator('.suggest-widget .monaco-list-row');
-    const offered = await waitFor(
+    let seenLabels: string[] = [];
+    const offered = await retriedUntil(
       async () => {
-        const labels = await suggestions.evaluateAll((rows) => rows.map((row) => row.getAttribute('aria-label') ?? row.textContent ?? ''));
-        return labels.some((label) => label.includes('compositional-attention')) ? labels : undefined;
+        await workbench.page.keyboard.press('Escape');
+        await goToPosition(workbench, model.line, model.column + 1);
+        await workbench.page.keyboard.press('Control+Space');
       },
-      { timeoutMs: 30_000, what: 'model names offered by completion in the model name' },
+      async () => {
+        seenLabels = await suggestions.evaluateAll((rows) => rows.map((row) => row.getAttribute('aria-label') ?? row.textContent ?? ''));
+        return seenLabels.some((label) => label.includes('compositional-attention')) ? seenLabels : undefined;
+      },
+      { timeoutMs: 60_000, what: () => `model names offered by completion in the model name (last rows ${JSON.stringify(seenLabels)})` },
     );
     assert.ok(offered.some((label) => label.includes('multi-head-attention')), `completion offers model names: ${JSON.stringify(offered)}`);
     await workbench.screenshot('broken-completion');
     await workbench.page.keyboard.press('Escape');
 
     const steps = positionOf(text, '"steps"');
-    await goToPosition(workbench, steps.line, steps.column + 2);
-    await workbench.page.keyboard.press('Control+K');
-    await workbench.page.keyboard.press('Control+I');
-    const hover = await waitFor(
+    let seenHovers: string[] = [];
+    const hover = await retriedUntil(
       async () => {
-        const texts = await workbench.page.locator('.monaco-hover-content').evaluateAll((nodes) => nodes.map((node) => node.textContent ?? ''));
-        return texts.find((t) => t.includes('Number of optimisation steps'));
+        await workbench.page.keyboard.press('Escape');
+        await goToPosition(workbench, steps.line, steps.column + 2);
+        await workbench.page.keyboard.press('Control+K');
+        await workbench.page.keyboard.press('Control+I');
       },
-      { timeoutMs: 30_000, what: 'the hover of "steps" showing its description' },
+      async () => {
+        seenHovers = await workbench.page.locator('.monaco-hover-content').evaluateAll((nodes) => nodes.map((node) => node.textContent ?? ''));
+        return seenHovers.find((t) => t.includes('Number of optimisation steps'));
+      },
+      { timeoutMs: 60_000, what: () => `the hover of "steps" showing its description (last ${JSON.stringify(seenHovers)})` },
     );
     assert.match(hover, /Default/);
     await workbench.screenshot('broken-hover');

@@ -7,6 +7,7 @@
 import { SAMPLER_VIEW_TYPE } from '../../protocol/sampler';
 import { component, type LabManifest, type LearnedVerdict } from '../labManifest';
 import { checkCoordinateNames, ExpressionError, parseExpression, readsCoordinates } from './expression';
+import { checkGmmOptions } from './gmmOptions';
 import { samplerShape } from './memory';
 import {
   diffusionSamplerOptions,
@@ -14,6 +15,7 @@ import {
   funnelOptions,
   gmm25Options,
   gmm40Options,
+  gmmOptions,
   manywellOptions,
   pisOptions,
   trajectoryBalanceOptions,
@@ -29,6 +31,14 @@ export const gmm40Task = component({
   name: 'sampler-gmm40',
   description: "Target GMM-40 (iDEM): 40 equal components with iDEM's fixed means in [-40, 40]^2, std softplus(1) = 1.3133 per axis. log Z = 0; exact samples; modes covered.",
   options: gmm40Options,
+});
+export const gmmTask = component({
+  name: 'sampler-gmm',
+  description:
+    'Target: a Gaussian mixture you write (task.means, task.weights, task.std; the defaults are 25GMM). log Z = log of the weight sum (0 when the weights are 1/K, the default); exact samples; modes covered. The Sampler panel writes one when you drag a mode and fine-tune.',
+  options: gmmOptions,
+  // Shapes JSON schema cannot say (rows as long as each other, one weight per mean), as located problems; omitted weights recorded.
+  recorded: { keys: [], fill: checkGmmOptions },
 });
 export const funnelTask = component({
   name: 'sampler-funnel',
@@ -114,8 +124,8 @@ export const samplerLab = {
   id: 'sampler',
   title: 'Diffusion samplers',
   description:
-    'Diffusion samplers of unnormalised densities (25GMM, GMM-40, Funnel, Manywell) trained by trajectory balance (with exploration and local search), VarGrad or PIS; log Z estimates, ESS, W2, MMD and modes covered.',
-  tasks: [gmm25Task, gmm40Task, funnelTask, manywellTask, expressionTask],
+    'Diffusion samplers of unnormalised densities (25GMM, GMM-40, your own mixture, Funnel, Manywell, your own expression) trained by trajectory balance (with exploration and local search), VarGrad or PIS; log Z estimates, ESS, W2, MMD and modes covered.',
+  tasks: [gmm25Task, gmm40Task, gmmTask, funnelTask, manywellTask, expressionTask],
   models: [diffusionSamplerModel],
   objectives: [trajectoryBalanceObjective, varGradObjective, pisObjective],
   panel: { viewType: SAMPLER_VIEW_TYPE, title: 'Sampler', command: 'modelLab.openSampler' },

@@ -7,6 +7,7 @@
  * (docs/research/diffusion-samplers.md).
  */
 import { componentOptions, Type, type Static } from '../options';
+import { GMM25_MEANS, GMM25_STD, MAX_GMM_COMPONENTS, MAX_GMM_DIMENSION } from './mixtures';
 
 const modeRuleOptions = (radius: number, share: number, why: string) => ({
   modeRadius: Type.Number({
@@ -28,6 +29,30 @@ export const gmm25Options = componentOptions({
 export const gmm40Options = componentOptions({
   ...modeRuleOptions(4, 0.00625, 'default 4, 3 standard deviations of a component; the share default 0.00625 is a quarter of 1/40'),
 });
+/** A mixture the user writes: its defaults are 25GMM's, so `{ "name": "sampler-gmm" }` is 25GMM (named 'gmm'). */
+export const gmmOptions = componentOptions({
+  means: Type.Array(Type.Array(Type.Number({ minimum: -1e6, maximum: 1e6 }), { minItems: 1, maxItems: MAX_GMM_DIMENSION }), {
+    minItems: 1,
+    maxItems: MAX_GMM_COMPONENTS,
+    default: GMM25_MEANS,
+    description: "The components' means, one row of coordinates each (all rows as long: the dimension). Default: 25GMM's grid {-10, -5, 0, 5, 10}^2.",
+  }),
+  weights: Type.Optional(
+    Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 1e6 }), {
+      minItems: 1,
+      maxItems: MAX_GMM_COMPONENTS,
+      description: 'One positive weight per component. Omitted: 1/K each (recorded in the run). They need not sum to 1: log Z = log of their sum.',
+    }),
+  ),
+  std: Type.Number({
+    exclusiveMinimum: 0,
+    maximum: 1e6,
+    default: GMM25_STD,
+    description: "Every component's standard deviation per axis (isotropic). Default: 25GMM's sqrt(0.3) = 0.5477.",
+  }),
+  ...modeRuleOptions(1.5, 0.01, "default 1.5, 25GMM's"),
+});
+
 export const funnelOptions = componentOptions({
   dim: Type.Integer({ minimum: 2, maximum: 100, default: 10, description: 'Dimension: x1 ~ N(0, 3^2), then dim - 1 coordinates ~ N(0, exp(x1)) (the paper: 10).' }),
 });
@@ -54,6 +79,7 @@ export const expressionTargetOptions = componentOptions({
 export type ExpressionTargetOptions = Static<typeof expressionTargetOptions>;
 export type Gmm25Options = Static<typeof gmm25Options>;
 export type Gmm40Options = Static<typeof gmm40Options>;
+export type GmmOptions = Static<typeof gmmOptions>;
 export type FunnelOptions = Static<typeof funnelOptions>;
 export type ManywellOptions = Static<typeof manywellOptions>;
 

@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Batch, Task } from '../registry';
 import type { Rng } from '../rng';
 import { expressionTarget } from './expressionTarget';
-import type { ExpressionTargetOptions, FunnelOptions, Gmm25Options, Gmm40Options, ManywellOptions } from './options';
+import { GMM25_MEANS, GMM25_STD, GMM40_MEANS, GMM40_STD, mixtureRange } from './mixtures';
+import type { ExpressionTargetOptions, FunnelOptions, Gmm25Options, Gmm40Options, GmmOptions, ManywellOptions } from './options';
 import type { ModeRule, SamplerTargetInfo, TargetLogZ, TargetMixture } from './requests';
 
 export interface SamplerTarget {
@@ -30,30 +31,52 @@ export interface SamplerTarget {
 const LOG_2PI = Math.log(2 * Math.PI);
 const coordinateNames = (d: number) => Array.from({ length: d }, (_, i) => `x${i + 1}`);
 
-/** An equal-weight mixture of isotropic Gaussians N(mean_k, std^2 I): normalised, log Z = 0. */
-export function gaussianMixtureTarget(name: string, means: number[][], std: number, rule: ModeRule, range: [number, number]): SamplerTarget {
+/**
+ * A mixture of isotropic Gaussians sum_k w_k N(mean_k, std^2 I). Weights default to 1/K each
+ * (normalised, log Z = 0); any positive weights are allowed, unnormalised: log Z = log sum_k w_k.
+ */
+export function gaussianMixtureTarget(
+  name: string,
+  means: number[][],
+  std: number,
+  rule: ModeRule,
+  range: readonly [number, number][],
+  weights?: readonly number[],
+): SamplerTarget {
   const k = means.length;
   const d = means[0].length;
+  const w = weights ? [...weights] : new Array<number>(k).fill(1 / k);
+  const total = w.reduce((sum, value) => sum + value, 0);
   const flatMeans = Float32Array.from(means.flat());
-  const constant = -0.5 * d * (LOG_2PI + 2 * Math.log(std)) - Math.log(k);
+  const logWeights = Float32Array.from(w, Math.log);
+  const constant = -0.5 * d * (LOG_2PI + 2 * Math.log(std));
+  // Equal weights draw a component with one rng.int (as 25GMM always has: its seeded samples stay the same).
+  const equal = w.every((value) => value === w[0]);
+  const cumulative = w.map((_, i) => w.slice(0, i + 1).reduce((sum, value) => sum + value, 0) / total);
+  const component = (rng: Rng) => {
+    if (equal) return rng.int(k);
+    const u = rng.next();
+    const found = cumulative.findIndex((c) => u < c);
+    return found < 0 ? k - 1 : found;
+  };
   return {
     name,
     dimension: d,
     coordinates: coordinateNames(d),
-    logZ: { known: true, value: 0 },
-    mixture: { means, weights: new Array<number>(k).fill(1 / k), std },
+    logZ: { known: true, value: equal && w[0] === 1 / k ? 0 : Math.log(total) },
+    mixture: { means, weights: w, std },
     modeRule: rule,
-    range: new Array(d).fill(range),
+    range: range.map(([a, b]) => [a, b] as [number, number]),
     logDensity: (x) =>
       tf.tidy(() => {
         const centred = tf.sub(tf.expandDims(x, 1), tf.tensor3d(flatMeans, [1, k, d])); // [n, K, d]
-        const exponents = tf.mul(tf.sum(tf.square(centred), 2), -0.5 / (std * std)); // [n, K]
+        const exponents = tf.add(tf.mul(tf.sum(tf.square(centred), 2), -0.5 / (std * std)), tf.tensor2d(logWeights, [1, k])); // [n, K]
         return tf.add(tf.logSumExp(exponents, 1), constant) as tf.Tensor1D;
       }),
     sample(n, rng) {
       const out = new Float32Array(n * d);
       for (let i = 0; i < n; i++) {
-        const mean = means[rng.int(k)];
+        const mean = means[component(rng)];
         for (let j = 0; j < d; j++) out[i * d + j] = mean[j] + std * rng.normal();
       }
       return out;
@@ -61,27 +84,16 @@ export function gaussianMixtureTarget(name: string, means: number[][], std: numb
   };
 }
 
-/** 25GMM: the grid {-10, -5, 0, 5, 10}^2, covariance 0.3 I (gfn-diffusion's twenty_five_gmm.py). */
-export const GMM25_MEANS = [-10, -5, 0, 5, 10].flatMap((a) => [-10, -5, 0, 5, 10].map((b) => [a, b]));
-export const GMM25_STD = Math.sqrt(0.3);
+export { GMM25_MEANS, GMM25_STD, GMM40_MEANS, GMM40_STD } from './mixtures';
 
-/** GMM-40: the 40 means of iDEM's code (fixed seed, uniform in [-40, 40]^2), std softplus(1) per axis. */
-export const GMM40_MEANS = [
-  [-0.2995, 21.4577], [-32.9218, -29.4376], [-15.4062, 10.7263], [-0.7925, 31.7156], [-3.5498, 10.5845],
-  [-12.0885, -7.8626], [-38.2139, -26.4913], [-16.4889, 1.4817], [15.8134, 24.0009], [-27.1176, -17.4185],
-  [14.5287, 33.2155], [-8.232, 29.9325], [-6.4473, 4.2326], [36.219, -37.1068], [-25.1815, -10.1266],
-  [-15.592, 34.56], [-25.9272, -18.4133], [-27.9456, -37.4624], [-23.3496, 34.3839], [17.8487, 19.3869],
-  [2.1037, -20.5073], [6.7674, -37.3478], [-28.9026, -20.6212], [25.2375, 23.4529], [-17.7398, -1.4433],
-  [25.5824, 39.7653], [15.8753, 5.4037], [26.8195, -23.5521], [7.4538, -31.0122], [-27.7234, -20.6633],
-  [18.0989, 16.0864], [-23.6941, 12.0843], [21.9589, -5.0487], [1.5273, 9.2682], [24.8151, 38.4078],
-  [-30.8249, -14.6588], [15.7204, 33.142], [34.8083, 35.2943], [7.9606, -34.7833], [3.6797, -25.0242],
-];
-export const GMM40_STD = Math.log1p(Math.E); // softplus(1) = 1.3133
-
+const square = (range: [number, number], d = 2): [number, number][] => new Array(d).fill(range);
 export const gmm25Target = (o: Gmm25Options) =>
-  gaussianMixtureTarget('gmm25', GMM25_MEANS, GMM25_STD, { radius: o.modeRadius, share: o.modeShare }, [-13, 13]);
+  gaussianMixtureTarget('gmm25', GMM25_MEANS, GMM25_STD, { radius: o.modeRadius, share: o.modeShare }, square([-13, 13]));
 export const gmm40Target = (o: Gmm40Options) =>
-  gaussianMixtureTarget('gmm40', GMM40_MEANS, GMM40_STD, { radius: o.modeRadius, share: o.modeShare }, [-50, 50]);
+  gaussianMixtureTarget('gmm40', GMM40_MEANS, GMM40_STD, { radius: o.modeRadius, share: o.modeShare }, square([-50, 50]));
+/** A mixture the user writes (or edits in the Sampler panel): `sampler-gmm`; its defaults are 25GMM's. */
+export const gmmTarget = (o: GmmOptions) =>
+  gaussianMixtureTarget('gmm', o.means, o.std, { radius: o.modeRadius, share: o.modeShare }, mixtureRange(o.means, o.std), o.weights);
 
 /** Neal's funnel: x1 ~ N(0, 3^2), x_i | x1 ~ N(0, exp(x1)) for i = 2..d. Normalised. */
 export const FUNNEL_STD = 3;
@@ -206,6 +218,7 @@ export const isSamplerTask = (task: Task): task is SamplerTask => task instanceo
 export const samplerTaskFactories = {
   'sampler-gmm25': (o: Gmm25Options) => new SamplerTask(gmm25Target(o)),
   'sampler-gmm40': (o: Gmm40Options) => new SamplerTask(gmm40Target(o)),
+  'sampler-gmm': (o: GmmOptions) => new SamplerTask(gmmTarget(o)),
   'sampler-funnel': (o: FunnelOptions) => new SamplerTask(funnelTarget(o)),
   'sampler-manywell': (o: ManywellOptions) => new SamplerTask(manywellTarget(o)),
   'sampler-expression': (o: ExpressionTargetOptions) => new SamplerTask(expressionTarget(o)),

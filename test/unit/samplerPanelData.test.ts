@@ -177,3 +177,71 @@ test('with local search on, the samples come with the states MALA accepts from t
     off.dispose();
   }
 });
+
+test('an edited mixture (a mode dragged, its weight changed): the landscape is the edited mixture\'s, computed in the session; bad edits refused by name', async () => {
+  await useWasmBackend();
+  const { session, dispose } = untrainedSession();
+  try {
+    const target = await samplerTargetAnswer(session);
+    const { means, weights, std } = target.mixture!;
+    const moved = means.map((mean) => [...mean]);
+    const centre = moved.findIndex(([x, y]) => x === 0 && y === 0);
+    moved[centre] = [2.5, 2.5];
+    const reweighted = weights.map((w, k) => (k === centre ? 0.5 : w));
+    const edit = { kind: 'mixture' as const, means: moved, weights: reweighted };
+    const grid = 11;
+    const range: [[number, number], [number, number]] = [[-2.5, 2.5], [-2.5, 2.5]];
+    const edited = await samplerLandscapeAnswer(session, { dims: [0, 1], grid, range, edit });
+    const logMixture = (x: number, y: number) =>
+      Math.log(moved.reduce((sum, [mx, my], k) => sum + (reweighted[k] * Math.exp(-((x - mx) ** 2 + (y - my) ** 2) / (2 * std * std))) / (2 * Math.PI * std * std), 0));
+    for (const [a, b] of [[0, 0], [5, 5], [10, 10], [10, 0], [3, 8]]) {
+      const [x, y] = [-2.5 + 0.5 * a, -2.5 + 0.5 * b];
+      const got = edited.logDensity[b * grid + a];
+      assert.ok(Math.abs(got - logMixture(x, y)) < 1e-3 * Math.max(1, Math.abs(logMixture(x, y))), `(${x}, ${y}): ${got} vs ${logMixture(x, y)}`);
+    }
+    // The top of the edited landscape is where the mode was dragged; the run's own has it at (0, 0).
+    const top = (values: Float32Array) => values.indexOf(Math.max(...values));
+    assert.equal(top(edited.logDensity), 10 * grid + 10, 'maximum at (2.5, 2.5)');
+    assert.equal(top((await samplerLandscapeAnswer(session, { dims: [0, 1], grid, range })).logDensity), 5 * grid + 5, 'without the edit: at (0, 0)');
+
+    const refused = async (bad: unknown, message: RegExp) =>
+      assert.rejects(samplerLandscapeAnswer(session, { dims: [0, 1], grid: 4, edit: bad as typeof edit }), (error: Error) => error instanceof SamplerPanelInputError && message.test(error.message));
+    await refused({ ...edit, means: moved.slice(1) }, /^samplerLandscape: edit\.means must be 25 means \(one per component of the target\), got 24/);
+    await refused({ ...edit, means: moved.map((m, k) => (k === 3 ? [m[0], Number.NaN] : m)) }, /^samplerLandscape: edit\.means\[3\] must be 2 finite numbers/);
+    await refused({ ...edit, means: moved.map((m, k) => (k === 4 ? [1, 2, 3] : m)) }, /^samplerLandscape: edit\.means\[4\] must be 2 finite numbers/);
+    await refused({ ...edit, weights: reweighted.map((w, k) => (k === 2 ? 0 : w)) }, /^samplerLandscape: edit\.weights\[2\] must be a positive number/);
+    await refused({ ...edit, weights: 'heavy' }, /^samplerLandscape: edit\.weights must be 25 weights/);
+    await refused({ kind: 'expression', logDensity: '-x1**2' }, /^samplerLandscape: target 'gmm25' is not an expression/);
+    await refused({ kind: 'drop tables' }, /^samplerLandscape: edit\.kind must be 'mixture' or 'expression'/);
+  } finally {
+    dispose();
+  }
+});
+
+test('an edited expression target: the landscape is the new expression\'s; a malformed one is refused with the parser\'s words', async () => {
+  await useWasmBackend();
+  const spec: ResolvedSpec = { ...baseSpec, task: { name: 'sampler-expression', logDensity: '-(x1**2 + x2**2) / 2', coordinates: ['x1', 'x2'], range: [-4, 4] } };
+  const { session, dispose } = untrainedSession(spec);
+  try {
+    const range: [[number, number], [number, number]] = [[-4, 4], [-4, 4]];
+    const edited = await samplerLandscapeAnswer(session, { dims: [0, 1], grid: 5, range, edit: { kind: 'expression', logDensity: '-((x1 - 2)**2 + x2**2) / 2' } });
+    for (const [a, b] of [[0, 0], [3, 2], [4, 1]]) {
+      const [x, y] = [-4 + 2 * a, -4 + 2 * b];
+      assert.ok(Math.abs(edited.logDensity[b * 5 + a] - -((x - 2) ** 2 + y ** 2) / 2) < 1e-4, `(${x}, ${y})`);
+    }
+    await assert.rejects(
+      samplerLandscapeAnswer(session, { dims: [0, 1], grid: 4, edit: { kind: 'expression', logDensity: 'x1 ^ 2' } }),
+      (error: Error) => error instanceof SamplerPanelInputError && /^samplerLandscape: edit\.logDensity: operator '\^' is not allowed/.test(error.message),
+    );
+    await assert.rejects(
+      samplerLandscapeAnswer(session, { dims: [0, 1], grid: 4, edit: { kind: 'expression', logDensity: '3' } }),
+      (error: Error) => error instanceof SamplerPanelInputError && /reads none of the coordinates/.test(error.message),
+    );
+    await assert.rejects(
+      samplerLandscapeAnswer(session, { dims: [0, 1], grid: 4, edit: { kind: 'mixture', means: [[0, 0]], weights: [1] } }),
+      /^Error: samplerLandscape: target 'expression' is not a mixture|samplerLandscape: target 'expression' is not a mixture/,
+    );
+  } finally {
+    dispose();
+  }
+});

@@ -4,7 +4,7 @@
  * what was written. It has no known normaliser and no exact samples, and says so.
  */
 import * as tf from '@tensorflow/tfjs';
-import { parseExpression, readsCoordinates, type Expression } from './expression';
+import { ExpressionError, parseExpression, readsCoordinates, type Expression } from './expression';
 import type { ExpressionTargetOptions } from './options';
 import type { SamplerTarget } from './targets';
 
@@ -83,7 +83,7 @@ export function compileExpression(expression: Expression, x: tf.Tensor2D): tf.Te
 export function expressionTarget(options: ExpressionTargetOptions): SamplerTarget {
   const { coordinates, logDensity, range } = options;
   const expression = parseExpression(logDensity, coordinates);
-  if (!readsCoordinates(expression)) throw new Error('task.logDensity reads none of the coordinates: a constant is not a density');
+  if (!readsCoordinates(expression)) throw new ExpressionError('task.logDensity reads none of the coordinates: a constant is not a density');
   return {
     name: 'expression',
     dimension: coordinates.length,

@@ -17,7 +17,9 @@ import { mala } from './localSearch';
 import { logZEstimates, modeCounts } from './metrics';
 import { openSampler } from './open';
 import type { SamplerLandscape, SamplerRequests, SamplerSamples, SamplerTargetInfo } from './requests';
-import { describeTarget, logDensityGrid, type SamplerTarget } from './targets';
+import { ExpressionError } from './expression';
+import { checkTargetEdit } from './targetEdit';
+import { describeTarget, editedTarget, logDensityGrid, type SamplerTarget } from './targets';
 import { sampleTrajectories } from './trajectories';
 
 export const MAX_PANEL_SAMPLES = 10_000;
@@ -103,7 +105,21 @@ export function localSearchStates(spec: ResolvedSpec, target: SamplerTarget, sam
 export async function samplerLandscapeAnswer(session: InspectionSession, params: Params<'samplerLandscape'>): Promise<SamplerLandscape> {
   const { target } = await openedAtStep(session);
   const { dims, grid, range, slice } = checkLandscapeParams(params, target.dimension, target.range);
-  return { dims, grid, range, slice, logDensity: logDensityGrid(target, dims, grid, range, slice) };
+  const shown = landscapeTarget(target, (params as { edit?: unknown } | undefined)?.edit);
+  return { dims, grid, range, slice, logDensity: logDensityGrid(shown, dims, grid, range, slice) };
+}
+
+/** The run's target, or the target as the panel's edit (untrusted) makes it. */
+export function landscapeTarget(target: SamplerTarget, edit: unknown): SamplerTarget {
+  if (edit === undefined) return target;
+  const checked = checkTargetEdit(edit, target, 'samplerLandscape');
+  if ('problem' in checked) throw new SamplerPanelInputError(checked.problem);
+  try {
+    return editedTarget(target, checked.edit);
+  } catch (error) {
+    if (error instanceof ExpressionError) throw new SamplerPanelInputError(`samplerLandscape: edit.logDensity: ${error.message}`);
+    throw error;
+  }
 }
 
 // ------------------------------------------------------------------ parameter checks

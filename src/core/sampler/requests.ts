@@ -13,7 +13,7 @@ export type TargetLogZ = { known: true; value: number } | { known: false; why: s
 export interface TargetMixture {
   /** Component means, one row of `dimension` numbers each. */
   means: number[][];
-  /** Component weights, summing to 1. */
+  /** Component weights, positive (1/K each for the built-in mixtures; a user's need not sum to 1: log Z = log of their sum). */
   weights: number[];
   /** Per-axis standard deviation of every component. */
   std: number;
@@ -24,6 +24,15 @@ export interface ModeRule {
   radius: number;
   share: number;
 }
+
+/**
+ * The Sampler panel's edit of a run's target: a mixture's means (dragged) and weights (one per
+ * component, as many as the target has), or an expression target's log-density. The contours of
+ * the edited target are computed in the worker; "Fine-tune from this checkpoint" trains under it.
+ */
+export type TargetEdit =
+  | { kind: 'mixture'; means: number[][]; weights: number[] }
+  | { kind: 'expression'; logDensity: string };
 
 export interface SamplerTargetInfo {
   /** The task's target name, e.g. `gmm25`, `funnel`, `expression`. */
@@ -95,10 +104,11 @@ export interface SamplerRequests {
   samplerSamples: Request<{ n: number; seed?: number; trajectories?: number }, SamplerSamples>;
   /**
    * The unnormalised log-density on a grid x grid lattice over coordinates dims (grid at most 256),
-   * over `range` (default the target's) with the other coordinates at `slice` (default 0).
+   * over `range` (default the target's) with the other coordinates at `slice` (default 0), of the
+   * run's target or, with `edit`, of the target so edited.
    */
   samplerLandscape: Request<
-    { dims: [number, number]; grid: number; range?: [[number, number], [number, number]]; slice?: number[] },
+    { dims: [number, number]; grid: number; range?: [[number, number], [number, number]]; slice?: number[]; edit?: TargetEdit },
     SamplerLandscape
   >;
 }

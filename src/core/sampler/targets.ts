@@ -11,7 +11,7 @@ import type { Rng } from '../rng';
 import { expressionTarget } from './expressionTarget';
 import { GMM25_MEANS, GMM25_STD, GMM40_MEANS, GMM40_STD, mixtureRange } from './mixtures';
 import type { ExpressionTargetOptions, FunnelOptions, Gmm25Options, Gmm40Options, GmmOptions, ManywellOptions } from './options';
-import type { ModeRule, SamplerTargetInfo, TargetLogZ, TargetMixture } from './requests';
+import type { ModeRule, SamplerTargetInfo, TargetEdit, TargetLogZ, TargetMixture } from './requests';
 
 export interface SamplerTarget {
   readonly name: string;
@@ -94,6 +94,20 @@ export const gmm40Target = (o: Gmm40Options) =>
 /** A mixture the user writes (or edits in the Sampler panel): `sampler-gmm`; its defaults are 25GMM's. */
 export const gmmTarget = (o: GmmOptions) =>
   gaussianMixtureTarget('gmm', o.means, o.std, { radius: o.modeRadius, share: o.modeShare }, mixtureRange(o.means, o.std), o.weights);
+
+/**
+ * The target as the Sampler panel edited it (the edit already checked against it, targetEdit.ts):
+ * a mixture with the edit's means and weights (the run's std, mode rule and view), or an
+ * expression over the same coordinates. A bad expression throws ExpressionError.
+ */
+export function editedTarget(target: SamplerTarget, edit: TargetEdit): SamplerTarget {
+  if (edit.kind === 'mixture') {
+    if (!target.mixture || !target.modeRule) throw new Error(`target '${target.name}' is not a mixture`);
+    return gaussianMixtureTarget(target.name, edit.means, target.mixture.std, target.modeRule, target.range, edit.weights);
+  }
+  const [low, high] = target.range[0];
+  return expressionTarget({ coordinates: [...target.coordinates], logDensity: edit.logDensity, range: [low, high] });
+}
 
 /** Neal's funnel: x1 ~ N(0, 3^2), x_i | x1 ~ N(0, exp(x1)) for i = 2..d. Normalised. */
 export const FUNNEL_STD = 3;

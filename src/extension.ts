@@ -12,6 +12,7 @@ import { attentionPanel } from './host/panels/attentionPanel';
 import { dashboardPanel, dashboardProvider } from './host/panels/dashboardPanel';
 import { registerLiveView } from './host/panels/liveView';
 import { posteriorPanel } from './host/panels/posteriorPanel';
+import { runsTablePanel } from './host/panels/runsTablePanel';
 import { panelHost, type PanelDeps, type PanelModule } from './host/panels/registration';
 import { samplerPanel } from './host/panels/samplerPanel';
 import { similarityPanel } from './host/panels/similarityPanel';
@@ -23,7 +24,7 @@ import { StatusBar } from './host/training/statusBar';
 import { TrainingController } from './host/training/training';
 
 /** Every editor panel: each registers its serializer and the commands that open it; a lab's also draws its Live miniature. */
-const PANELS: readonly PanelModule[] = [dashboardPanel, attentionPanel, posteriorPanel, similarityPanel, samplerPanel];
+const PANELS: readonly PanelModule[] = [dashboardPanel, attentionPanel, posteriorPanel, similarityPanel, samplerPanel, runsTablePanel];
 
 let engineHost: EngineHost | undefined;
 

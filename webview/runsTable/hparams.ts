@@ -1,0 +1,101 @@
+/**
+ * The HParams view's geometry, pure (no DOM): an axis per column (numbers on a linear or, when
+ * they span two decades or more and are all positive, a log scale; text as evenly spaced
+ * categories), the scatter's points (a metric against one hyperparameter, one point per run)
+ * and the parallel coordinates' polylines (one per run over several hyperparameters and the
+ * metric). Positions are fractions in [0, 1]; the view turns them into pixels.
+ */
+import { ticks as linearTicks } from 'd3-array';
+import type { Column, TableRow } from './tableModel';
+import { formatValue } from '../common/theme';
+
+export interface Axis {
+  column: string;
+  label: string;
+  kind: 'linear' | 'log' | 'categorical';
+  /** Where a value sits on the axis, 0 (low) .. 1 (high); undefined when the run lacks it. */
+  position(value: number | string | undefined): number | undefined;
+  ticks: { at: number; label: string }[];
+}
+
+/** Numbers spanning this ratio or more (all positive) get a log axis: learning rates, weight decays. */
+const LOG_RATIO = 100;
+const MAX_CATEGORY_TICKS = 12;
+
+export function buildAxis(column: Column, rows: readonly TableRow[]): Axis {
+  const values = rows.map((row) => row.cells[column.id]).filter((v) => v !== undefined && !(typeof v === 'number' && !Number.isFinite(v)));
+  const base = { column: column.id, label: column.label };
+  if (values.length > 0 && values.every((v) => typeof v === 'number')) {
+    const numbers = values as number[];
+    let min = Math.min(...numbers);
+    let max = Math.max(...numbers);
+    if (min > 0 && max / min >= LOG_RATIO) return logAxis(base, min, max);
+    if (min === max) [min, max] = min === 0 ? [-1, 1] : [min - Math.abs(min) * 0.1, max + Math.abs(max) * 0.1];
+    const span = max - min;
+    return {
+      ...base,
+      kind: 'linear',
+      position: (v) => (typeof v === 'number' && Number.isFinite(v) ? (v - min) / span : undefined),
+      ticks: linearTicks(min, max, 5).map((t) => ({ at: (t - min) / span, label: formatValue(t) })),
+    };
+  }
+  // Text (or a mix): categories in natural order, evenly spaced, each in the middle of its band.
+  const categories = [...new Set(values.map(String))].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  const at = (index: number) => (categories.length === 1 ? 0.5 : index / (categories.length - 1));
+  const every = Math.ceil(categories.length / MAX_CATEGORY_TICKS);
+  return {
+    ...base,
+    kind: 'categorical',
+    position: (v) => {
+      const index = v === undefined ? -1 : categories.indexOf(String(v));
+      return index < 0 ? undefined : at(index);
+    },
+    ticks: categories.flatMap((label, index) => (index % every === 0 ? [{ at: at(index), label }] : [])),
+  };
+}
+
+function logAxis(base: { column: string; label: string }, min: number, max: number): Axis {
+  const low = Math.log10(min);
+  const span = Math.log10(max) - low;
+  const decades: number[] = [];
+  for (let p = Math.ceil(low); p <= Math.floor(low + span); p++) decades.push(10 ** p);
+  return {
+    ...base,
+    kind: 'log',
+    position: (v) => (typeof v === 'number' && v > 0 ? (Math.log10(v) - low) / span : undefined),
+    ticks: decades.map((t) => ({ at: (Math.log10(t) - low) / span, label: formatValue(t) })),
+  };
+}
+
+export interface ScatterPoint {
+  runId: string;
+  x: number;
+  y: number;
+}
+
+/** One point per run that has both values; `omitted` counts the runs that lack one. */
+export function scatterPoints(rows: readonly TableRow[], x: Axis, y: Axis): { points: ScatterPoint[]; omitted: number } {
+  const points: ScatterPoint[] = [];
+  for (const row of rows) {
+    const px = x.position(row.cells[x.column]);
+    const py = y.position(row.cells[y.column]);
+    if (px !== undefined && py !== undefined) points.push({ runId: row.id, x: px, y: py });
+  }
+  return { points, omitted: rows.length - points.length };
+}
+
+export interface ParallelLine {
+  runId: string;
+  /** Position on each axis, in axis order. */
+  positions: number[];
+}
+
+/** One polyline per run that has a value on every axis; `omitted` counts the others. */
+export function parallelLines(rows: readonly TableRow[], axes: readonly Axis[]): { lines: ParallelLine[]; omitted: number } {
+  const lines: ParallelLine[] = [];
+  for (const row of rows) {
+    const positions = axes.map((axis) => axis.position(row.cells[axis.column]));
+    if (positions.every((p) => p !== undefined)) lines.push({ runId: row.id, positions: positions as number[] });
+  }
+  return { lines, omitted: rows.length - lines.length };
+}

@@ -1,8 +1,11 @@
 /**
  * A labelled heatmap on a canvas, in theme colours: cell colour runs from the editor background
- * (0) to the theme's first chart colour (1). Rows and columns carry labels and axis titles; a
- * highlighted row or column, rings and crosses mark what the hover shows. Pixel-exact on HiDPI.
+ * (the map's lowest value) to the theme's first chart colour (its highest: auto-contrast,
+ * webview/common/colorScale.ts), with a colour bar under the map printing that range. Rows and
+ * columns carry labels and axis titles; a highlighted row or column, rings and crosses mark what
+ * the hover shows. Pixel-exact on HiDPI.
  */
+import { autoScale, onScale, scaleText, type ColorScale } from '../common/colorScale';
 import { rgbaWord, rgbOf, type ThemeColors } from '../common/theme';
 
 export interface Marker {
@@ -15,7 +18,7 @@ export interface Marker {
 export interface HeatmapSpec {
   rows: number;
   cols: number;
-  /** Value in [0, 1] (NaN: no data, drawn hatched). */
+  /** The cell's value (NaN: no data, drawn hatched); colours span the map's own min..max. */
   value: (row: number, col: number) => number;
   rowLabels: string[];
   colLabels: string[];
@@ -38,9 +41,13 @@ export interface HeatmapLayout {
   cell: number;
   rows: number;
   cols: number;
+  /** The values the colours span (printed on the colour bar under the map). */
+  scale: ColorScale;
 }
 
 const TOP = 6;
+/** The colour bar under a map: its height and the gap above it. */
+const BAR = { height: 8, gap: 4 };
 
 /** Draws `spec` on `canvas` (resizing it) and returns where the cells are, for hit testing. */
 export function drawHeatmap(canvas: HTMLCanvasElement, spec: HeatmapSpec, theme: ThemeColors): HeatmapLayout {
@@ -56,13 +63,19 @@ export function drawHeatmap(canvas: HTMLCanvasElement, spec: HeatmapSpec, theme:
   const left = titleBand + labelWidth;
   // Wide enough for the column title, centred under narrow maps (e.g. two retrievals).
   const width = Math.ceil(Math.max(left + spec.cols * spec.cell, left + (spec.cols * spec.cell) / 2 + measure(spec.colTitle) / 2)) + 4;
-  const height = TOP + spec.rows * spec.cell + (theme.fontSize + 4) + titleBand;
+  const barTop = TOP + spec.rows * spec.cell + (theme.fontSize + 4) + titleBand + BAR.gap;
+  const height = barTop + BAR.height + theme.fontSize + 6;
   const ratio = window.devicePixelRatio || 1;
   canvas.width = Math.round(width * ratio);
   canvas.height = Math.round(height * ratio);
   canvas.style.width = `${width}px`;
   canvas.style.height = `${height}px`;
-  const layout = { left, top: TOP, cell: spec.cell, rows: spec.rows, cols: spec.cols };
+  const values = cellValues(spec);
+  const scale = autoScale(values);
+  const [low, high] = scaleText(scale);
+  canvas.dataset.scaleMin = low;
+  canvas.dataset.scaleMax = high;
+  const layout = { left, top: TOP, cell: spec.cell, rows: spec.rows, cols: spec.cols, scale };
   if (!ctx) return layout;
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   ctx.clearRect(0, 0, width, height);
@@ -70,11 +83,12 @@ export function drawHeatmap(canvas: HTMLCanvasElement, spec: HeatmapSpec, theme:
   const { cell } = spec;
   ctx.fillStyle = theme.background;
   ctx.fillRect(left, TOP, spec.cols * cell, spec.rows * cell);
-  const values = cellValues(spec);
-  drawCells(ctx, canvas, spec, values, left, theme.series[0]);
+  const shades = values.map((v) => onScale(scale, v));
+  drawCells(ctx, canvas, spec, shades, left, theme.series[0]);
   for (let r = 0; r < spec.rows; r++) {
     for (let c = 0; c < spec.cols; c++) {
       const v = values[r * spec.cols + c];
+      const shade = shades[r * spec.cols + c];
       const x = left + c * cell;
       const y = TOP + r * cell;
       if (Number.isNaN(v)) {
@@ -85,7 +99,7 @@ export function drawHeatmap(canvas: HTMLCanvasElement, spec: HeatmapSpec, theme:
         ctx.stroke();
       }
       if (spec.cellText && !Number.isNaN(v)) {
-        ctx.fillStyle = v > 0.55 ? theme.background : theme.foreground;
+        ctx.fillStyle = shade > 0.55 ? theme.background : theme.foreground;
         ctx.font = font;
         ctx.textAlign = 'center';
         ctx.textBaseline = 'middle';
@@ -157,6 +171,17 @@ export function drawHeatmap(canvas: HTMLCanvasElement, spec: HeatmapSpec, theme:
   ctx.textBaseline = 'top';
   ctx.fillText(spec.rowTitle, 0, 0);
   ctx.restore();
+
+  // The colour bar: the range the colours span, so a faint map is not mistaken for a sharp one.
+  const barWidth = Math.max(60, Math.min(160, spec.cols * cell));
+  drawColorBar(ctx, { x: left, y: barTop, width: barWidth, height: BAR.height }, theme);
+  ctx.font = font;
+  ctx.fillStyle = theme.muted;
+  ctx.textBaseline = 'top';
+  ctx.textAlign = 'left';
+  ctx.fillText(low, left, barTop + BAR.height + 2);
+  ctx.textAlign = 'right';
+  ctx.fillText(high, left + barWidth, barTop + BAR.height + 2);
   return layout;
 }
 
@@ -213,24 +238,16 @@ export function cellAt(layout: HeatmapLayout, canvas: HTMLCanvasElement, event: 
   return { row, col };
 }
 
-/** A horizontal colour bar 0 .. 1 for the legend. */
-export function drawColorBar(canvas: HTMLCanvasElement, theme: ThemeColors, width = 120, height = 10): void {
-  const ratio = window.devicePixelRatio || 1;
-  canvas.width = Math.round(width * ratio);
-  canvas.height = Math.round(height * ratio);
-  canvas.style.width = `${width}px`;
-  canvas.style.height = `${height}px`;
-  const ctx = canvas.getContext('2d');
-  if (!ctx) return;
-  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+/** A horizontal colour bar from the scale's first colour (left) to its last (right). */
+function drawColorBar(ctx: CanvasRenderingContext2D, box: { x: number; y: number; width: number; height: number }, theme: ThemeColors): void {
   ctx.fillStyle = theme.background;
-  ctx.fillRect(0, 0, width, height);
+  ctx.fillRect(box.x, box.y, box.width, box.height);
   ctx.fillStyle = theme.series[0];
-  for (let x = 0; x < width; x++) {
-    ctx.globalAlpha = x / (width - 1);
-    ctx.fillRect(x, 0, 1, height);
+  for (let x = 0; x < box.width; x++) {
+    ctx.globalAlpha = x / (box.width - 1);
+    ctx.fillRect(box.x + x, box.y, 1, box.height);
   }
   ctx.globalAlpha = 1;
   ctx.strokeStyle = theme.grid;
-  ctx.strokeRect(0.5, 0.5, width - 1, height - 1);
+  ctx.strokeRect(box.x + 0.5, box.y + 0.5, box.width - 1, box.height - 1);
 }

@@ -19,7 +19,7 @@ import { errorMessage } from '../../src/shared/errors';
 import { pageChannel, saveState, savedState } from '../common/channel';
 import { el, stateBadge } from '../common/dom';
 import { onThemeChange, readThemeColors, type ThemeColors } from '../common/theme';
-import { cellAt, drawColorBar, drawHeatmap, type HeatmapLayout, type HeatmapSpec, type Marker } from './heatmap';
+import { cellAt, drawHeatmap, type HeatmapLayout, type HeatmapSpec, type Marker } from './heatmap';
 import './main.css';
 
 const MAP_CELL = 18;
@@ -64,7 +64,6 @@ const summaryField = <FormControl>el('vscode-textfield', {
 });
 const addRunButton = el('vscode-button', { icon: 'split-horizontal', secondary: '', 'data-testid': 'add-run', title: 'Show another run beside this one (e.g. multi-head attention next to compositional attention)' }, 'Compare with…');
 addRunButton.addEventListener('click', () => host.notify('addRun', {}));
-const colorBar = <HTMLCanvasElement>el('canvas', { class: 'color-bar', 'aria-hidden': 'true' });
 const messages = el('div', { id: 'messages', role: 'status', 'aria-live': 'polite' });
 const grid = el('section', { class: 'columns', 'aria-label': 'Runs' });
 
@@ -77,7 +76,7 @@ app.append(
       el('label', { for: 'summary-examples' }, 'Summary over'), summaryField, el('span', {}, 'examples'),
       addRunButton)),
   el('div', { class: 'legend' },
-    el('span', {}, 'probability 0'), colorBar, el('span', {}, '1'),
+    el('span', { 'data-testid': 'color-scale-note' }, 'Colours span each map\'s own lowest to highest probability (the bar under it prints them).'),
     el('span', { class: 'legend-item' }, el('span', { class: 'mark ring', 'aria-hidden': 'true' }), 'what the model picked (argmax)'),
     el('span', { class: 'legend-item' }, el('span', { class: 'mark cross', 'aria-hidden': 'true' }, '✕'), 'ground truth'),
     el('span', { class: 'legend-note' },
@@ -453,10 +452,8 @@ function range(n: number): number[] {
 
 onThemeChange(() => {
   theme = readThemeColors();
-  drawColorBar(colorBar, theme);
   paintAll();
 });
-drawColorBar(colorBar, theme);
 
 host.onNotification('state', (message) => {
   columns = message.columns;

@@ -15,6 +15,7 @@ import type {
   ToSimilarityPage,
   TrialView,
 } from '../../src/protocol/similarity';
+import { autoScale, onScale, scaleText } from '../common/colorScale';
 import { pageChannel, saveState } from '../common/channel';
 import { el } from '../common/dom';
 import { onThemeChange, readThemeColors } from '../common/theme';
@@ -251,6 +252,12 @@ function drawMatrix(canvas: HTMLCanvasElement, matrix: number[][], options: { ce
   const dpr = window.devicePixelRatio || 1;
   const width = margin + n * cell + 8;
   const height = margin + n * cell + legend + 22;
+  const shown = (i: number, j: number) => !(options.unseen === 'upper' && j > i);
+  // Auto-contrast over the cells the decoder sees: colours span their own min..max.
+  const scale = autoScale(matrix.flatMap((row, i) => row.filter((_, j) => shown(i, j))));
+  const [low, high] = scaleText(scale);
+  canvas.dataset.scaleMin = low;
+  canvas.dataset.scaleMax = high;
   canvas.width = width * dpr;
   canvas.height = height * dpr;
   canvas.style.width = `${width}px`;
@@ -268,21 +275,22 @@ function drawMatrix(canvas: HTMLCanvasElement, matrix: number[][], options: { ce
     for (let j = 0; j < n; j++) {
       const x = margin + j * cell;
       const y = margin + i * cell;
-      if (options.unseen === 'upper' && j > i) {
+      if (!shown(i, j)) {
         ctx.strokeStyle = theme.grid;
         ctx.strokeRect(x + 0.5, y + 0.5, cell - 1, cell - 1);
         continue;
       }
       const value = matrix[i][j];
-      ctx.fillStyle = colour(value);
+      const shade = onScale(scale, value);
+      ctx.fillStyle = colour(shade);
       ctx.fillRect(x, y, cell - 1, cell - 1);
       if (options.numbers && cell >= 26) {
-        ctx.fillStyle = value > 0.6 ? '#000' : '#fff';
+        ctx.fillStyle = shade > 0.6 ? '#000' : '#fff';
         ctx.fillText(value.toFixed(2), x + cell / 2, y + cell / 2);
       }
     }
   }
-  // Colour scale 0 .. 1 under the matrix.
+  // The colour bar under the matrix, labelled with the values it spans.
   const top = margin + n * cell + 8;
   const span = n * cell;
   for (let k = 0; k < span; k++) {
@@ -291,9 +299,9 @@ function drawMatrix(canvas: HTMLCanvasElement, matrix: number[][], options: { ce
   }
   ctx.fillStyle = theme.muted;
   ctx.textAlign = 'left';
-  ctx.fillText('0', margin, top + legend + 4);
+  ctx.fillText(low, margin, top + legend + 4);
   ctx.textAlign = 'right';
-  ctx.fillText('1', margin + span, top + legend + 4);
+  ctx.fillText(high, margin + span, top + legend + 4);
 }
 
 // ------------------------------------------------------------------ rendering: a sweep

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { repoRoot } from './paths';
 
 export interface CliTrainedRun {
@@ -26,14 +26,35 @@ export function cliTrainedWorkspace(run: CliTrainedRun): { folder: string; runDi
   spec.description = run.description;
   spec.training = { ...(spec.training as Record<string, unknown>), ...run.training };
   writeFileSync(join(folder, `${run.name}.lab.json`), JSON.stringify(spec, null, 2));
+  return { folder, runDir: runCli(folder, 'train', `${run.name}.lab.json`, run.timeoutMs) };
+}
+
+/**
+ * A workspace holding a sweep of the template trained by the CLI: its members differ in the
+ * spec values `grid` lists (JSON pointer -> values). Returns the folder and the members' run folders.
+ */
+export function cliTrainedSweep(run: CliTrainedRun & { grid: Record<string, unknown[]> }): { folder: string; runDirs: string[] } {
+  const folder = mkdtempSync(join(tmpdir(), `model-lab-${run.name}-`));
+  const base = JSON.parse(readFileSync(join(repoRoot, 'templates', run.template), 'utf8')) as Record<string, unknown>;
+  for (const key of ['formatVersion', 'kind', 'name', 'description']) delete base[key];
+  base.training = { ...(base.training as Record<string, unknown>), ...run.training };
+  const sweep = { formatVersion: 1, kind: 'sweep', name: run.name, description: run.description, base, grid: run.grid };
+  writeFileSync(join(folder, `${run.name}.lab.json`), JSON.stringify(sweep, null, 2));
+  const sweepDir = runCli(folder, 'sweep', `${run.name}.lab.json`, run.timeoutMs);
+  const members = (JSON.parse(readFileSync(join(sweepDir, 'sweep.json'), 'utf8')) as { members: { runId: string }[] }).members;
+  return { folder, runDirs: members.map((member) => join(dirname(sweepDir), member.runId)) };
+}
+
+/** `model-lab <command> <file> --out <folder>/.model-lab/runs` in `folder`; the last line of stdout (the run or sweep folder). */
+function runCli(folder: string, command: 'train' | 'sweep', file: string, timeoutMs: number): string {
   const runs = join(folder, '.model-lab', 'runs');
   mkdirSync(runs, { recursive: true });
-  const result = spawnSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), 'train', `${run.name}.lab.json`, '--out', runs], {
+  const result = spawnSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), command, file, '--out', runs], {
     cwd: folder,
     encoding: 'utf8',
     env: { ...process.env, MODEL_LAB_BACKEND: 'wasm' },
-    timeout: run.timeoutMs,
+    timeout: timeoutMs,
   });
-  assert.equal(result.status, 0, `model-lab train failed: ${result.stderr}`);
-  return { folder, runDir: result.stdout.trim().split('\n').pop()! };
+  assert.equal(result.status, 0, `model-lab ${command} failed: ${result.stderr}`);
+  return result.stdout.trim().split('\n').pop()!;
 }

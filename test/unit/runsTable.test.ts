@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import type { MetricRecord, RunSummary } from '../../src/protocol';
 import type { RunsTableRow } from '../../src/protocol/runsTable';
 import { RunsTableRows } from '../../src/host/runs/runsTableRows';
-import { buildAxis, parallelLines, scatterPoints } from '../../webview/runsTable/hparams';
+import { buildAxis, parallelLines, scatterPoints, tickLabel } from '../../webview/runsTable/hparams';
 import {
   availableColumns, defaultColumns, matchesFilter, parseFilter, sortRows, toTableRow, type TableRow,
 } from '../../webview/runsTable/tableModel';
@@ -129,6 +129,7 @@ test('HParams axes: log for a learning rate over decades, categories for text, p
   const scatter = scatterPoints(rows, lr, accuracy);
   assert.deepEqual(scatter.points.map((p) => [p.runId, p.x]), [['run-1', 0], ['run-2', 0.5]]);
   assert.equal(scatter.omitted, 1, 'run-10 has no accuracy');
+  assert.deepEqual([0.0005, 0.75, 1e-7, 2e6].map(tickLabel), ['0.0005', '0.75', '1e-7', '2e6']);
   const parallel = parallelLines(rows, [lr, optimizer, accuracy]);
   assert.deepEqual(parallel.lines.map((l) => l.runId), ['run-1', 'run-2']);
   assert.deepEqual(parallel.lines[1].positions.slice(0, 2), [0.5, 1]);

@@ -5,9 +5,8 @@
  * and the parallel coordinates' polylines (one per run over several hyperparameters and the
  * metric). Positions are fractions in [0, 1]; the view turns them into pixels.
  */
-import { ticks as linearTicks } from 'd3-array';
+import { nice, ticks as linearTicks } from 'd3-array';
 import type { Column, TableRow } from './tableModel';
-import { formatValue } from '../common/theme';
 
 export interface Axis {
   column: string;
@@ -31,12 +30,13 @@ export function buildAxis(column: Column, rows: readonly TableRow[]): Axis {
     let max = Math.max(...numbers);
     if (min > 0 && max / min >= LOG_RATIO) return logAxis(base, min, max);
     if (min === max) [min, max] = min === 0 ? [-1, 1] : [min - Math.abs(min) * 0.1, max + Math.abs(max) * 0.1];
+    [min, max] = nice(min, max, 5); // round ends, so the extreme runs sit on labelled ticks
     const span = max - min;
     return {
       ...base,
       kind: 'linear',
       position: (v) => (typeof v === 'number' && Number.isFinite(v) ? (v - min) / span : undefined),
-      ticks: linearTicks(min, max, 5).map((t) => ({ at: (t - min) / span, label: formatValue(t) })),
+      ticks: linearTicks(min, max, 5).map((t) => ({ at: (t - min) / span, label: tickLabel(t) })),
     };
   }
   // Text (or a mix): categories in natural order, evenly spaced, each in the middle of its band.
@@ -63,8 +63,15 @@ function logAxis(base: { column: string; label: string }, min: number, max: numb
     ...base,
     kind: 'log',
     position: (v) => (typeof v === 'number' && v > 0 ? (Math.log10(v) - low) / span : undefined),
-    ticks: decades.map((t) => ({ at: (Math.log10(t) - low) / span, label: formatValue(t) })),
+    ticks: decades.map((t) => ({ at: (Math.log10(t) - low) / span, label: tickLabel(t) })),
   };
+}
+
+/** `0.0005`, `0.75`, `1e-7`: ticks are round numbers, so a short plain form reads best. */
+export function tickLabel(value: number): string {
+  const abs = Math.abs(value);
+  if (abs !== 0 && (abs < 1e-4 || abs >= 1e6)) return value.toExponential().replace(/\.?0+e/, 'e').replace('e+', 'e');
+  return String(Number(value.toPrecision(6)));
 }
 
 export interface ScatterPoint {

@@ -12,6 +12,9 @@ import { rgbOf, type ThemeColors } from '../common/theme';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const MARGIN = { top: 16, right: 24, bottom: 44, left: 64 };
+/** Axis ends sit this fraction of the plot inside its edges: points at an extreme stay whole. */
+const INSET = 0.05;
+const inset = (t: number): number => INSET + t * (1 - 2 * INSET);
 
 export interface PlotContext {
   theme: ThemeColors;
@@ -51,8 +54,8 @@ export function drawScatter(rows: readonly TableRow[], x: Axis, y: Axis, context
   const { theme, width, height } = context;
   const plotW = Math.max(40, width - MARGIN.left - MARGIN.right);
   const plotH = Math.max(40, height - MARGIN.top - MARGIN.bottom);
-  const px = (t: number) => MARGIN.left + t * plotW;
-  const py = (t: number) => MARGIN.top + (1 - t) * plotH;
+  const px = (t: number) => MARGIN.left + inset(t) * plotW;
+  const py = (t: number) => MARGIN.top + (1 - inset(t)) * plotH;
   const svg = svgEl('svg', { width, height, role: 'img', 'aria-label': `${y.label} against ${x.label}, one point per run`, 'data-testid': 'hparams-scatter' });
   const grid = svgEl('g', { stroke: theme.grid });
   const labels = svgEl('g', { fill: theme.muted, 'font-size': theme.fontSize - 2, 'font-family': theme.fontFamily });
@@ -90,7 +93,7 @@ export function drawParallel(rows: readonly TableRow[], axes: readonly Axis[], c
   const plotW = Math.max(40, width - MARGIN.left - MARGIN.right);
   const plotH = Math.max(40, height - MARGIN.top - MARGIN.bottom);
   const ax = (i: number) => MARGIN.left + (axes.length === 1 ? plotW / 2 : (i / (axes.length - 1)) * plotW);
-  const py = (t: number) => MARGIN.top + (1 - t) * plotH;
+  const py = (t: number) => MARGIN.top + (1 - inset(t)) * plotH;
   const svg = svgEl('svg', { width, height, role: 'img', 'aria-label': `Parallel coordinates over ${axes.map((a) => a.label).join(', ')}`, 'data-testid': 'hparams-parallel' });
   const { lines, omitted } = parallelLines(rows, axes);
   const byId = new Map(rows.map((row) => [row.id, row]));
@@ -109,11 +112,13 @@ export function drawParallel(rows: readonly TableRow[], axes: readonly Axis[], c
   const axisGroup = svgEl('g', { 'font-size': theme.fontSize - 2, 'font-family': theme.fontFamily });
   axes.forEach((axis, i) => {
     const x = ax(i);
+    // Tick labels right of each axis, left of the last one (the plot's right edge).
+    const last = i === axes.length - 1 && axes.length > 1;
     axisGroup.append(svgEl('line', { x1: x, x2: x, y1: MARGIN.top, y2: MARGIN.top + plotH, stroke: theme.muted }));
     for (const tick of axis.ticks) {
       axisGroup.append(
         svgEl('line', { x1: x - 3, x2: x + 3, y1: py(tick.at), y2: py(tick.at), stroke: theme.muted }),
-        svgEl('text', { x: x + 5, y: py(tick.at) + 4, fill: theme.muted }, tick.label),
+        svgEl('text', { x: last ? x - 5 : x + 5, y: py(tick.at) + 4, fill: theme.muted, 'text-anchor': last ? 'end' : 'start' }, tick.label),
       );
     }
     const anchor = i === 0 ? 'start' : i === axes.length - 1 ? 'end' : 'middle';

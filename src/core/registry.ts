@@ -10,6 +10,7 @@ import { LABS } from './labList';
 import type { ResolvedSpec } from './spec/types';
 import type { FileOptions } from './spec/schema';
 import type { Rng } from './rng';
+import type { NamedTensor } from './sink';
 
 /** A JSON-schema fragment for one component's options (with `default`s and descriptions). */
 export type OptionsSchema = Record<string, unknown>;
@@ -63,6 +64,13 @@ export interface Objective {
    * outside the gradient tape. Deterministic in `request.rng` and the model's weights.
    */
   drawBatch?(model: Model, request: BatchRequest): Batch;
+  /**
+   * Training state beyond the weights that a resumed run needs to match an uninterrupted one (a
+   * sampler's replay buffers): saved with every checkpoint, as tensors the caller disposes.
+   */
+  saveState?(): NamedTensor[];
+  /** Takes back what `saveState` gave (untrusted: from a file; a clear error on wrong names, shapes or values). */
+  restoreState?(state: readonly NamedTensor[]): void;
 }
 
 /** What the training loop asks of a batch: its size, split, random stream, and the step it serves. */

@@ -18,6 +18,8 @@ export interface Checkpoint {
   optimizer: NamedTensor[];
   /** Small JSON state of the training loop (e.g. a partially filled loss window), so resume is exact. */
   loop?: Record<string, number>;
+  /** The objective's own state (`Objective.saveState`, e.g. a sampler's replay buffers), when it has one. */
+  objectiveState?: NamedTensor[];
 }
 
 export interface RunSink {

@@ -70,12 +70,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       lossCount,
       elapsed: elapsed(),
     };
-    await sink.saveCheckpoint({
-      step,
-      weights: model.parameters.map((p) => ({ name: p.name, tensor: p.variable })),
-      optimizer: optimizer.state().tensors,
-      loop,
-    });
+    const objectiveState = objective.saveState?.();
+    try {
+      await sink.saveCheckpoint({
+        step,
+        weights: model.parameters.map((p) => ({ name: p.name, tensor: p.variable })),
+        optimizer: optimizer.state().tensors,
+        loop,
+        ...(objectiveState ? { objectiveState } : {}),
+      });
+    } finally {
+      if (objectiveState) tf.dispose(objectiveState.map((s) => s.tensor));
+    }
   };
 
   try {
@@ -148,8 +154,10 @@ async function dataParallelStep(spec: ResolvedSpec, experiment: Experiment, opti
   }
 }
 
-function restore(checkpoint: Checkpoint, { model }: Experiment, optimizer: Optimizer) {
+function restore(checkpoint: Checkpoint, { model, objective }: Experiment, optimizer: Optimizer) {
   restoreWeights(model.parameters, checkpoint.weights);
+  // A checkpoint written before the objective kept state (or without it) restores an empty one.
+  objective.restoreState?.(checkpoint.objectiveState ?? []);
   const loop = checkpoint.loop ?? {};
   optimizer.restore(checkpoint.optimizer, loop.optimizerSteps ?? checkpoint.step);
   return { step: checkpoint.step, lossCount: loop.lossCount ?? 0, elapsedBefore: loop.elapsed ?? 0 };

@@ -1,5 +1,6 @@
 /**
- * Checkpoint folders: `checkpoints/step-00000500/` with the model weights and the optimizer state.
+ * Checkpoint folders: `checkpoints/step-00000500/` with the model weights, the optimizer state and,
+ * for objectives that keep one, the objective's state (a sampler's replay buffers).
  * A checkpoint is built in a temp folder and renamed into place, so it is complete or absent.
  * checkpoint.json records the sha256 of every other file, checked on load, so a checkpoint
  * damaged later (disk, copy, hand edit) is refused instead of resumed from.
@@ -12,6 +13,7 @@ import { RunFileError, errorMessage, fsyncDir, readJsonFile, removeDirAtomic, re
 import { describeValue } from './errors';
 import {
   CHECKPOINT_INFO_FILE,
+  OBJECTIVE_GROUP,
   OPTIMIZER_GROUP,
   TEMP_PREFIX,
   WEIGHTS_GROUP,
@@ -35,10 +37,11 @@ export async function writeCheckpoint(runDir: string, checkpoint: Checkpoint): P
   try {
     await saveNamedTensors(tempDir, WEIGHTS_GROUP, checkpoint.weights);
     await saveNamedTensors(tempDir, OPTIMIZER_GROUP, checkpoint.optimizer);
+    if (checkpoint.objectiveState) await saveNamedTensors(tempDir, OBJECTIVE_GROUP, checkpoint.objectiveState);
     const info: CheckpointInfo = {
       step: checkpoint.step,
       ...(checkpoint.loop ? { loop: checkpoint.loop } : {}),
-      sha256: Object.fromEntries(CHECKSUMMED_FILES.map((name) => [name, sha256(path.join(tempDir, name))])),
+      sha256: Object.fromEntries(checksummedFiles(tempDir).map((name) => [name, sha256(path.join(tempDir, name))])),
     };
     writeFileDurable(path.join(tempDir, CHECKPOINT_INFO_FILE), JSON.stringify(info, null, 2) + '\n');
     fsyncDir(tempDir);
@@ -68,12 +71,16 @@ export async function loadCheckpoint(runDir: string, step: number): Promise<Chec
   // bytes their manifest describes), so a file grown to gigabytes is refused, not read and hashed.
   const weights = await loadNamedTensors(dir, WEIGHTS_GROUP);
   let optimizer: Checkpoint['optimizer'] = [];
+  let objectiveState: Checkpoint['objectiveState'];
   try {
     optimizer = await loadNamedTensors(dir, OPTIMIZER_GROUP);
+    // Bounded like the weights (by the bytes its manifest describes); its meaning is checked by the objective.
+    const objectiveManifest = `${OBJECTIVE_GROUP}.json`;
+    if (fs.existsSync(path.join(dir, objectiveManifest)) || info.sha256?.[objectiveManifest] !== undefined) objectiveState = await loadNamedTensors(dir, OBJECTIVE_GROUP);
     if (info.sha256) verifyChecksums(dir, info.sha256);
-    return { step, weights, optimizer, ...(loop ? { loop } : {}) };
+    return { step, weights, optimizer, ...(loop ? { loop } : {}), ...(objectiveState ? { objectiveState } : {}) };
   } catch (error) {
-    for (const { tensor } of [...weights, ...optimizer]) tensor.dispose();
+    for (const { tensor } of [...weights, ...optimizer, ...(objectiveState ?? [])]) tensor.dispose();
     throw error;
   }
 }
@@ -97,8 +104,9 @@ export async function loadCheckpointToResume(runDir: string, step: number | unde
   return undefined;
 }
 
-/** The files of a checkpoint whose hash checkpoint.json records (every one but itself). */
-const CHECKSUMMED_FILES = [WEIGHTS_GROUP, OPTIMIZER_GROUP].flatMap((group) => [`${group}.json`, `${group}.bin`]);
+/** The files of a checkpoint whose hash checkpoint.json records (every one but itself; the objective's only where it has state). */
+const checksummedFiles = (dir: string) =>
+  [WEIGHTS_GROUP, OPTIMIZER_GROUP, ...(fs.existsSync(path.join(dir, `${OBJECTIVE_GROUP}.json`)) ? [OBJECTIVE_GROUP] : [])].flatMap((group) => [`${group}.json`, `${group}.bin`]);
 
 function sha256(file: string): string {
   return crypto.createHash('sha256').update(readRegularFile(file, MAX_WEIGHTS_BYTES)).digest('hex');
@@ -106,7 +114,7 @@ function sha256(file: string): string {
 
 /** Throws a RunFileError naming the first file whose content is not what was written. */
 function verifyChecksums(dir: string, recorded: Record<string, string>): void {
-  for (const name of CHECKSUMMED_FILES) {
+  for (const name of checksummedFiles(dir)) {
     const file = path.join(dir, name);
     if (typeof recorded[name] !== 'string') throw new RunFileError(path.join(dir, CHECKPOINT_INFO_FILE), `no sha256 recorded for ${name}`);
     if (sha256(file) !== recorded[name]) throw new RunFileError(file, 'content does not match the sha256 recorded when it was written (damaged)');

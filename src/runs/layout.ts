@@ -8,7 +8,7 @@
  *     environment.json    RunEnvironment: backend, versions, workers (replaced atomically)
  *     status.json         RunStatusRecord: state, progress, heartbeat (replaced atomically)
  *     metrics.jsonl       one MetricRecord per line, append-only
- *     checkpoints/step-00000500/{weights,optimizer}.{json,bin} + checkpoint.json (step, loop state, sha256s)
+ *     checkpoints/step-00000500/{weights,optimizer[,objective]}.{json,bin} + checkpoint.json (step, loop state, sha256s)
  *     owner.lock/owner.json   the process that writes the run (src/runs/ownership.ts)
  *     snapshots/<name>.json   views' data (replaced atomically)
  *   <runsDir>/.tmp-*      runs being created or deleted: never listed
@@ -42,6 +42,8 @@ export const TEMP_PREFIX = '.tmp-';
 /** Inside a checkpoint folder: each group is `<group>.json` (manifest) + `<group>.bin`. */
 export const WEIGHTS_GROUP = 'weights';
 export const OPTIMIZER_GROUP = 'optimizer';
+/** The objective's own state (e.g. a sampler's replay buffers), only in checkpoints of objectives that have one. */
+export const OBJECTIVE_GROUP = 'objective';
 /** Inside a checkpoint folder: the step and the training loop's JSON state. */
 export const CHECKPOINT_INFO_FILE = 'checkpoint.json';
 

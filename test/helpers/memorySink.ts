@@ -27,6 +27,7 @@ export class MemorySink implements RunSink {
       weights: copy(checkpoint.weights),
       optimizer: copy(checkpoint.optimizer),
       loop: { ...checkpoint.loop },
+      ...(checkpoint.objectiveState ? { objectiveState: copy(checkpoint.objectiveState) } : {}),
     });
   }
   /** Loss values only (times differ between runs). */

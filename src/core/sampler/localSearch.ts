@@ -4,6 +4,8 @@
  * log R, is improved by MALA (Metropolis-adjusted Langevin, its step adapted towards a target
  * acceptance rate) and the accepted states after burn-in join a second buffer, from which the
  * off-policy training steps draw their end points (trajectories then come from the backward policy).
+ * The buffers travel in checkpoints (`contents` / `restore`), so a resumed run draws what an
+ * uninterrupted one would.
  */
 import type { Rng } from '../rng';
 import type { SamplerTarget } from './targets';
@@ -28,13 +30,39 @@ export class ReplayBuffer {
     const d = this.dimension;
     for (let i = 0; i < logR.length; i++) {
       this.samples.push(points.slice(i * d, (i + 1) * d));
-      this.logR.push(logR[i]);
+      // float32, as a checkpoint stores it: a resumed run ranks exactly the same values.
+      this.logR.push(Math.fround(logR[i]));
     }
     const excess = this.logR.length - this.capacity;
     if (excess > 0) {
       this.samples.splice(0, excess);
       this.logR.splice(0, excess);
     }
+    this.cumulative = undefined;
+  }
+
+  /** Every sample, oldest first (row-major size x d), and their log R: what a checkpoint stores. */
+  contents(): { points: Float32Array; logR: Float32Array } {
+    const points = new Float32Array(this.size * this.dimension);
+    this.samples.forEach((sample, i) => points.set(sample, i * this.dimension));
+    return { points, logR: Float32Array.from(this.logR) };
+  }
+
+  /**
+   * Replaces the contents with a checkpoint's (untrusted: sizes and values are checked, and an
+   * error says which of `what` is wrong and what was expected).
+   */
+  restore(points: Float32Array, logR: Float32Array, what: string): void {
+    const d = this.dimension;
+    const n = logR.length;
+    if (n > this.capacity) throw new Error(`${what}: holds ${n} samples, more than the buffer's capacity ${this.capacity} (objective.bufferSize)`);
+    if (points.length !== n * d) throw new Error(`${what}: expected ${n} points of dimension ${d} (${n * d} values) beside its ${n} log R values, got ${points.length} values`);
+    const badPoint = points.findIndex((v) => !Number.isFinite(v));
+    if (badPoint >= 0) throw new Error(`${what}: point ${Math.floor(badPoint / d)} has a coordinate ${points[badPoint]}, expected a finite number`);
+    const badLogR = logR.findIndex((v) => Number.isNaN(v) || v === Infinity);
+    if (badLogR >= 0) throw new Error(`${what}: log R of sample ${badLogR} is ${logR[badLogR]}, expected a number below +Infinity`);
+    this.samples = Array.from({ length: n }, (_, i) => points.slice(i * d, (i + 1) * d));
+    this.logR = Array.from(logR);
     this.cumulative = undefined;
   }
 

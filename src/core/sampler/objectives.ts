@@ -15,10 +15,11 @@
  * Evaluation batches carry no transitions: their metrics come from fresh on-policy trajectories.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createRng } from '../rng';
+import { createRng, type Rng } from '../rng';
 import type { Batch, BatchRequest, BuildContext, Model, Objective } from '../registry';
 import { mala, ReplayBuffer } from './localSearch';
 import { pisLoss, pisNoise } from './pis';
+import { exactW2 } from './transport';
 import { effectiveSampleShare, logMeanExp, mmd, modeCounts, slicedW2 } from './metrics';
 import type { PisOptions, TrajectoryBalanceOptions, VarGradOptions } from './options';
 import { DiffusionSampler } from './sampler';
@@ -90,34 +91,40 @@ interface Truth {
   bandwidth: number;
 }
 
+/** The metrics of a set of on-policy trajectories: log Z estimates, ESS, their gaps to a known log Z, modes covered. */
+function trajectoryMetrics(sampler: DiffusionSampler, target: SamplerTarget, tr: Trajectories): Record<string, number> {
+  const logW = tr.logWeights;
+  let sum = 0;
+  for (const v of logW) sum += v;
+  const metrics: Record<string, number> = {
+    'log-z-elbo': sum / tr.n,
+    'log-z-iw': logMeanExp(logW),
+    'log-z-learned': sampler.learnedLogZ(),
+    ess: effectiveSampleShare(logW),
+  };
+  if (target.logZ.known) {
+    metrics['delta-log-z-elbo'] = target.logZ.value - metrics['log-z-elbo'];
+    metrics['delta-log-z-iw'] = Math.abs(target.logZ.value - metrics['log-z-iw']);
+  }
+  const modes = modeCounts(target, finalStates(tr));
+  if (modes) {
+    metrics['modes-covered'] = modes.covered;
+    metrics['modes-total'] = modes.counts.length;
+  }
+  return metrics;
+}
+
 /**
  * The evaluation's metrics from `count` fresh on-policy trajectories (and as many exact samples,
  * where the target has them); `request.size` is the training batch size (energy evaluations so far).
  */
 export function evaluationMetrics(sampler: DiffusionSampler, target: SamplerTarget, count: number, request: BatchRequest, truth: Truth | undefined, options: TrajectoryBalanceOptions): Record<string, number> {
   const tr = forwardTrajectories(sampler, target, count, request.rng);
-  const logW = tr.logWeights;
-  let sum = 0;
-  for (const v of logW) sum += v;
-  const metrics: Record<string, number> = {
-    'log-z-elbo': sum / count,
-    'log-z-iw': logMeanExp(logW),
-    'log-z-learned': sampler.learnedLogZ(),
-    ess: effectiveSampleShare(logW),
-    'energy-evaluations': energyEvaluationsUpTo(sampler, options, request.size, request.step),
-  };
-  if (target.logZ.known) {
-    metrics['delta-log-z-elbo'] = target.logZ.value - metrics['log-z-elbo'];
-    metrics['delta-log-z-iw'] = Math.abs(target.logZ.value - metrics['log-z-iw']);
-  }
-  const samples = finalStates(tr);
-  const modes = modeCounts(target, samples);
-  if (modes) {
-    metrics['modes-covered'] = modes.covered;
-    metrics['modes-total'] = modes.counts.length;
-  }
+  const metrics = trajectoryMetrics(sampler, target, tr);
+  metrics['energy-evaluations'] = energyEvaluationsUpTo(sampler, options, request.size, request.step);
   if (truth) {
     const d = target.dimension;
+    const samples = finalStates(tr);
     const back = backwardTrajectories(sampler, target, truth.samples, count, request.rng);
     let eubo = 0;
     for (const v of back.logWeights) eubo += v;
@@ -126,6 +133,29 @@ export function evaluationMetrics(sampler: DiffusionSampler, target: SamplerTarg
     metrics.mmd = mmd(samples, truth.samples, d, truth.bandwidth);
   }
   return metrics;
+}
+
+/** Points on each side of the exact W2 computed at the end of a run: 2,000 (the issue's), or twice evalSamples when that is fewer (small test runs). */
+export const exactW2Points = (options: Pick<TrajectoryBalanceOptions, 'evalSamples'>) => Math.min(2000, 2 * options.evalSamples);
+
+/**
+ * Exact W2 (optimal transport) between `samples` and as many exact samples of the target drawn
+ * from `rng`, and the seconds the draw and the transport took (not a logged metric: metrics are
+ * the same on every run of a spec and seed; bench/sampler.ts prints it).
+ */
+export function exactW2To(target: SamplerTarget, samples: Float32Array, rng: Rng): { w2: number; seconds: number } | undefined {
+  if (!target.sample) return undefined;
+  const started = performance.now();
+  const truth = target.sample(samples.length / target.dimension, rng);
+  const w2 = exactW2(samples, truth, target.dimension);
+  return { w2, seconds: (performance.now() - started) / 1000 };
+}
+
+/** The end of a run: `n` fresh on-policy trajectories' metrics, their exact W2 and its seconds (where the target has exact samples). */
+export function finalEvaluation(sampler: DiffusionSampler, target: SamplerTarget, n: number, rng: Rng): Record<string, number> {
+  const tr = forwardTrajectories(sampler, target, n, rng);
+  const transport = exactW2To(target, finalStates(tr), rng);
+  return { ...trajectoryMetrics(sampler, target, tr), ...(transport ? { w2: transport.w2, 'w2-seconds': transport.seconds } : {}) };
 }
 
 /** Median distance between exact samples: the MMD kernel's bandwidth (fixed per run). */
@@ -141,6 +171,43 @@ function medianDistance(samples: Float32Array, d: number): number {
   }
   distances.sort((a, b) => a - b);
   return distances[Math.floor(distances.length / 2)] || 1;
+}
+
+/**
+ * Local search's buffers in checkpoints: `replay/<buffer>/points` [n, d] and `replay/<buffer>/log-r`
+ * [n] per buffer, float32. Restoring checks names, shapes, capacity and values (a checkpoint is a
+ * file like any other); a checkpoint without them (written before buffers were saved) leaves the
+ * buffers empty, as they were then.
+ */
+function localSearchState(buffers: Record<'policy' | 'searched', ReplayBuffer>, d: number): Pick<Objective, 'saveState' | 'restoreState'> {
+  const names = Object.keys(buffers).flatMap((buffer) => [`replay/${buffer}/points`, `replay/${buffer}/log-r`]);
+  return {
+    saveState: () =>
+      Object.entries(buffers).flatMap(([buffer, replay]) => {
+        const { points, logR } = replay.contents();
+        return [
+          { name: `replay/${buffer}/points`, tensor: tf.tensor2d(points, [replay.size, d]) },
+          { name: `replay/${buffer}/log-r`, tensor: tf.tensor1d(logR) },
+        ];
+      }),
+    restoreState(state) {
+      if (state.length === 0) return;
+      const byName = new Map(state.map((s) => [s.name, s.tensor]));
+      const unknown = state.find((s) => !names.includes(s.name));
+      if (unknown) throw new Error(`checkpoint objective state: unknown tensor '${unknown.name.slice(0, 80)}' (expected ${names.join(', ')})`);
+      for (const [buffer, replay] of Object.entries(buffers)) {
+        const what = `checkpoint replay buffer '${buffer}'`;
+        const points = byName.get(`replay/${buffer}/points`);
+        const logR = byName.get(`replay/${buffer}/log-r`);
+        if (!points || !logR) throw new Error(`${what}: expected tensors replay/${buffer}/points and replay/${buffer}/log-r`);
+        if (points.dtype !== 'float32' || logR.dtype !== 'float32') throw new Error(`${what}: expected float32 tensors, got ${points.dtype} and ${logR.dtype}`);
+        if (points.rank !== 2 || points.shape[1] !== d || logR.rank !== 1 || logR.shape[0] !== points.shape[0]) {
+          throw new Error(`${what}: expected points [n, ${d}] and log R [n], got [${points.shape.join(', ')}] and [${logR.shape.join(', ')}]`);
+        }
+        replay.restore(points.dataSync() as Float32Array, logR.dataSync() as Float32Array, what);
+      }
+    },
+  };
 }
 
 /** A loss of the TB residuals, or 'pis' (reparameterised trajectories, no residuals). */
@@ -188,15 +255,20 @@ function samplerObjective(name: string, options: TrajectoryBalanceOptions, conte
     if (options.localSearch) buffers.policy.add(finalStates(tr), tr.logR);
     return trainingBatch(sampler, tr);
   };
+  const bufferState = localSearchState(buffers, target.dimension);
   const requireSampler = (model: Model): DiffusionSampler => {
     if (!(model instanceof DiffusionSampler)) throw new Error(`objective '${name}' trains model 'diffusion-sampler', got '${spec.model.name}'`);
     return model;
   };
   return {
+    ...(options.localSearch ? bufferState : {}),
     drawBatch(model, request): SamplerBatch {
       const sampler = requireSampler(model);
       if (request.purpose === 'train') return trainingDraw(sampler, request);
       const metrics = evaluationMetrics(sampler, target, options.evalSamples, { ...request, size: spec.training.batchSize }, truthOf(), options);
+      // The last evaluation adds the exact W2 on fresh samples (2,000 with the default evalSamples; up to 15 s of transport).
+      const transport = request.step === spec.training.steps && exactW2To(target, finalStates(forwardTrajectories(sampler, target, exactW2Points(options), request.rng)), request.rng);
+      if (transport) metrics.w2 = transport.w2;
       return {
         inputs: tf.zeros([1, sampler.inputWidth]),
         targets: tf.zeros([1, target.dimension]),

@@ -124,7 +124,7 @@ const trainingMethodOptions = () => ({
   localSearch: Type.Boolean({
     default: false,
     description:
-      'Local search with a replay buffer: odd steps train on-policy and put their samples in a buffer; even steps train on backward-policy trajectories from a second buffer, which every localSearchEvery steps receives the states MALA accepts from a rank-prioritised batch of the first. The buffers are not part of checkpoints: a resumed run starts them empty.',
+      'Local search with a replay buffer: odd steps train on-policy and put their samples in a buffer; even steps train on backward-policy trajectories from a second buffer, which every localSearchEvery steps receives the states MALA accepts from a rank-prioritised batch of the first. Both buffers are saved in checkpoints (at most bufferSize samples each), so a resumed run keeps them.',
   }),
   localSearchEvery: Type.Integer({ minimum: 2, default: 100, description: 'Steps between local searches (the paper: 100).' }),
   localSearchSteps: Type.Integer({ minimum: 1, default: 200, description: 'MALA steps per local search (the paper: 200), on training.batchSize chains.' }),
@@ -141,7 +141,7 @@ const trainingMethodOptions = () => ({
     minimum: 10,
     maximum: 10000,
     default: 1000,
-    description: 'Trajectories per evaluation (log Z estimates, ESS, sliced W2, MMD, modes covered); training.evalBatches should be 1.',
+    description: 'Trajectories per evaluation (log Z estimates, ESS, sliced W2, MMD, modes covered); training.evalBatches should be 1. The last evaluation adds the exact W2 (optimal transport) on min(2000, 2 x evalSamples) fresh and exact samples.',
   }),
 });
 
@@ -151,6 +151,11 @@ export type TrajectoryBalanceOptions = Static<typeof trajectoryBalanceOptions>;
 export type VarGradOptions = Static<typeof varGradOptions>;
 
 export const pisOptions = componentOptions({
-  evalSamples: Type.Integer({ minimum: 10, maximum: 10000, default: 1000, description: 'Trajectories per evaluation (log Z estimates, ESS, sliced W2, MMD, modes covered); training.evalBatches should be 1.' }),
+  evalSamples: Type.Integer({
+    minimum: 10,
+    maximum: 10000,
+    default: 1000,
+    description: 'Trajectories per evaluation (log Z estimates, ESS, sliced W2, MMD, modes covered); training.evalBatches should be 1. The last evaluation adds the exact W2 on min(2000, 2 x evalSamples) points.',
+  }),
 });
 export type PisOptions = Static<typeof pisOptions>;

@@ -5,11 +5,11 @@
  * arrays to webviews as such). The run's description and its metrics over training come from the
  * host (spec.json and metrics.jsonl); everything computed on a checkpoint is a request of the page.
  */
-import type { SamplerLandscape, SamplerSamples, SamplerTargetInfo } from '../core/sampler/requests';
+import type { SamplerLandscape, SamplerSamples, SamplerTargetInfo, TargetEdit } from '../core/sampler/requests';
 import type { StepSeries } from '../shared/series';
 import type { Messages, Notification, Request } from './channel';
 
-export type { LogZEstimates, ModeRule, SamplerLandscape, SamplerSamples, SamplerTargetInfo, TargetLogZ, TargetMixture } from '../core/sampler/requests';
+export type { LogZEstimates, ModeRule, SamplerLandscape, SamplerSamples, SamplerTargetInfo, TargetEdit, TargetLogZ, TargetMixture } from '../core/sampler/requests';
 export type { SampleMatrix } from '../shared/sampleMatrix';
 export type { StepSeries } from '../shared/series';
 
@@ -29,6 +29,10 @@ export interface SamplerRunInfo {
   localSearch: boolean;
   /** Exploration noise on (its decay is part of training). */
   exploration: boolean;
+  /** An expression target's log R as written (the panel's editor starts from it). */
+  logDensity?: string;
+  /** The run this one was started from (`init`), when it was. */
+  init?: { run: string; step?: number };
 }
 
 /** What the page keeps with setState (restores the panel after a reload). */
@@ -61,11 +65,17 @@ export interface FromSamplerPage extends Messages {
     target: Request<Record<string, never>, { target: SamplerTargetInfo }>;
     /** Samples with log-weights and `trajectories` full paths at the shown checkpoint. */
     samples: Request<{ n: number; seed?: number; trajectories?: number }, { result: SamplerSamples; workerMs: number }>;
-    /** log R on a grid over two coordinates (the contours under the samples). */
+    /** log R on a grid over two coordinates (the contours under the samples); with `edit`, of the target as the user edited it. */
     landscape: Request<
-      { dims: [number, number]; grid: number; range?: [[number, number], [number, number]]; slice?: number[] },
+      { dims: [number, number]; grid: number; range?: [[number, number], [number, number]]; slice?: number[]; edit?: TargetEdit },
       { landscape: SamplerLandscape; workerMs: number }
     >;
+    /**
+     * "Fine-tune from this checkpoint": the host writes an experiment file next to the run's with
+     * the edited target and `init: { run, step }`, trains it, and opens its Sampler panel beside
+     * this one. Answers the new run and the file (its name); rejects with the reason, in words.
+     */
+    fineTune: Request<{ step: number; edit: TargetEdit }, { runId: string; file: string }>;
   };
   notifications: {
     /** The page listens: send the session and the metrics. */

@@ -4,7 +4,10 @@
  * on, the mixture's modes, and the trajectories from the start point x_0 up to time index `time`
  * (the animation moves `time` from 0 to T).
  *
- * Test hooks on the canvas: data-samples, data-buffer, data-trajectories, data-time, data-steps.
+ * The modes drawn are the target's, or the edited ones (TargetEditor), the selected one circled.
+ *
+ * Test hooks on the canvas: data-samples, data-buffer, data-trajectories, data-time, data-steps,
+ * and where the plot is: data-frame (left, top, width, height in CSS pixels), data-x-range, data-y-range.
  */
 import type { SampleMatrix, SamplerLandscape, SamplerSamples, SamplerTargetInfo } from '../../src/protocol/sampler';
 import { clipTo, drawAxes, drawCross, prepareCanvas, toPx, type Frame } from '../posterior/canvas';
@@ -22,6 +25,9 @@ export interface LandscapeInput {
   /** While the animation plays, the final samples give way to the moving trajectory heads. */
   playing: boolean;
   showBuffer: boolean;
+  /** The modes to draw instead of the target's (an edit); the selected one is circled. */
+  modes?: number[][];
+  selectedMode?: number;
 }
 
 export interface LandscapeColors {
@@ -50,7 +56,8 @@ export function plotRange(input: Pick<LandscapeInput, 'target' | 'landscape' | '
   return [input.target.range[input.dims[0]], input.target.range[input.dims[1]]];
 }
 
-export function drawLandscape(canvas: HTMLCanvasElement, input: LandscapeInput, theme: ThemeColors, colors: LandscapeColors): void {
+/** Draws the picture; returns where the plot is (for the target editor's hit tests). */
+export function drawLandscape(canvas: HTMLCanvasElement, input: LandscapeInput, theme: ThemeColors, colors: LandscapeColors): Frame {
   const width = Math.max(240, canvas.clientWidth);
   const height = Math.min(640, Math.max(240, Math.round(width * 0.8)));
   const { ctx } = prepareCanvas(canvas, height);
@@ -81,16 +88,25 @@ export function drawLandscape(canvas: HTMLCanvasElement, input: LandscapeInput, 
   }
   ctx.strokeStyle = colors.modes;
   ctx.lineWidth = 1.2;
-  for (const mean of input.target.mixture?.means ?? []) {
+  (input.modes ?? input.target.mixture?.means ?? []).forEach((mean, k) => {
     const [px, py] = toPx(frame, mean[input.dims[0]], mean[input.dims[1]]);
     drawCross(ctx, px, py, 3.5);
-  }
+    if (k === input.selectedMode) {
+      ctx.beginPath();
+      ctx.arc(px, py, 8, 0, 2 * Math.PI);
+      ctx.stroke();
+    }
+  });
   ctx.restore();
   canvas.dataset.samples = String(result?.samples.count ?? 0);
   canvas.dataset.buffer = String(input.showBuffer ? (result?.buffer?.count ?? 0) : 0);
   canvas.dataset.trajectories = String(trajectories);
   canvas.dataset.time = String(input.time);
   canvas.dataset.steps = String(result?.steps ?? 0);
+  canvas.dataset.frame = [frame.left, frame.top, frame.width, frame.height].join(',');
+  canvas.dataset.xRange = frame.x.join(',');
+  canvas.dataset.yRange = frame.y.join(',');
+  return frame;
 }
 
 /** exp(log R - max) as an image in the density colour (alpha by density), then contour lines of log R. */

@@ -4,7 +4,9 @@
  * of more dimensions), the trajectories from the start point x_0 to the samples (animated), the
  * replay buffer beside the policy's samples when local search is on, samples per mode as bars
  * for mixtures, this checkpoint's log Z estimates, and log Z and modes covered over training from
- * the run's metrics. The checkpoint slider loads another step in the worker's session.
+ * the run's metrics. The checkpoint slider loads another step in the worker's session. The target
+ * editor (targetEditor.ts) moves a mixture's modes or rewrites an expression, and fine-tunes the
+ * sampler under the edited target from the shown checkpoint (a new run, its panel beside this one).
  */
 import type {
   FromSamplerPage,
@@ -14,6 +16,7 @@ import type {
   SamplerTargetInfo,
   SamplerViewState,
   StepSeries,
+  TargetEdit,
   ToSamplerPage,
 } from '../../src/protocol/sampler';
 import { appendPoint } from '../../src/shared/series';
@@ -24,6 +27,7 @@ import { el } from '../common/dom';
 import { formatValue, onThemeChange, readThemeColors, runStyle } from '../common/theme';
 import { drawLandscape, landscapeColors } from './landscapePlot';
 import { drawModeBars } from './modeBars';
+import { TargetEditor } from './targetEditor';
 import { trainingNote } from './trainingNote';
 import './main.css';
 
@@ -57,6 +61,10 @@ let colors = landscapeColors(theme);
 let samplesAsked: object | undefined;
 let landscapeAsked: object | undefined;
 let samplesShown = 0;
+let landscapesShown = 0;
+/** A landscape request is in flight; `landscapeWanted`: another was asked meanwhile (dragging), sent when it answers. */
+let landscapeInFlight = false;
+let landscapeWanted = false;
 
 // ------------------------------------------------------------------ layout
 
@@ -115,6 +123,12 @@ app.append(
     historyNote),
 );
 modeCard.append(el('div', { class: 'card-head' }, el('h2', {}, 'Samples per mode')), el('div', { class: 'canvas-box' }, modeCanvas), modeNote);
+const editor = new TargetEditor(landscapeCanvas, {
+  changed: () => requestLandscape(),
+  redraw: () => renderLandscape(),
+  fineTune: (edit) => fineTune(edit),
+});
+modeCard.before(editor.card);
 
 const chartView = () => ({ theme, smoothing: 0, logScale: false });
 const logZChart = new MetricChart('log-z', chartView(), 180);
@@ -132,7 +146,8 @@ function onSession(message: ToSamplerPage['notifications']['session']['params'])
   const changedRun = runId !== message.run.runId || !target;
   runId = message.run.runId;
   run = message.run;
-  subtitle.textContent = `${run.runName} · ${run.objective}${run.exploration ? ' + exploration' : ''}${run.localSearch ? ' + local search' : ''} · ${run.model}`;
+  const from = run.init ? ` · fine-tuned from ${run.init.run}${run.init.step !== undefined ? ` at step ${run.init.step}` : ''}` : '';
+  subtitle.textContent = `${run.runName} · ${run.objective}${run.exploration ? ' + exploration' : ''}${run.localSearch ? ' + local search' : ''} · ${run.model}${from}`;
   steps = message.steps;
   const stepChanged = step !== message.step;
   step = message.step;
@@ -150,6 +165,7 @@ async function loadTarget(): Promise<void> {
     target = answer.target;
     if (dims.some((d) => d >= target!.dimension) || dims[0] === dims[1]) dims = [0, Math.min(1, target.dimension - 1)];
     fillPairControls(target);
+    editor.setTarget(target, run?.logDensity);
     title.textContent = `Sampler · ${target.name}`;
     renderLegend();
     renderHistory(); // the true log Z line needs the target
@@ -162,16 +178,41 @@ async function loadTarget(): Promise<void> {
 
 function requestLandscape(): void {
   if (!target) return;
+  if (landscapeInFlight) {
+    landscapeWanted = true;
+    return;
+  }
   const asked = {};
   landscapeAsked = asked;
-  host.request('landscape', { dims, grid: LANDSCAPE_GRID }).then(
-    (answer) => {
-      if (asked !== landscapeAsked) return;
-      landscape = answer.landscape;
-      renderLandscape();
-    },
-    (error: Error) => showMessage(error.message),
-  );
+  landscapeInFlight = true;
+  const edit = editor.edit();
+  host
+    .request('landscape', { dims, grid: LANDSCAPE_GRID, range: [target.range[dims[0]], target.range[dims[1]]], ...(edit ? { edit } : {}) })
+    .then(
+      (answer) => {
+        if (asked !== landscapeAsked) return;
+        landscape = answer.landscape;
+        landscapesShown++;
+        landscapeCanvas.dataset.landscapeEdited = String(edit !== undefined);
+        renderLandscape();
+      },
+      (error: Error) => showMessage(error.message),
+    )
+    .finally(() => {
+      landscapeInFlight = false;
+      if (landscapeWanted) {
+        landscapeWanted = false;
+        requestLandscape();
+      }
+    });
+}
+
+/** Asks the host to fine-tune this run under the edit from the shown checkpoint. */
+async function fineTune(edit: TargetEdit): Promise<string> {
+  const shownStep = step;
+  const { runId: started, file } = await host.request('fineTune', { step: shownStep, edit });
+  landscapeCanvas.dataset.fineTuned = started;
+  return `Run ${started} fine-tunes this sampler from step ${shownStep} under the edited target (${file}); its Sampler panel opens beside this one.`;
 }
 
 function requestSamples(): void {
@@ -312,14 +353,17 @@ function renderLegend(): void {
     legendItem(colors.trajectories, 'line', 'trajectories from x₀'),
   ];
   if (run?.localSearch) items.push(legendItem(colors.buffer, 'dot', 'local search: states MALA accepts from the samples'));
-  if (target?.mixture) items.push(legendItem(colors.modes, 'cross', 'mode means'));
+  if (target?.mixture) items.push(legendItem(colors.modes, 'cross', 'mode means (drag one to move it)'));
   landscapeLegend.replaceChildren(...items);
 }
 
 function renderLandscape(): void {
   if (!target) return;
-  drawLandscape(landscapeCanvas, { target, landscape, result, dims, time, playing, showBuffer }, theme, colors);
+  const { means: modes, selected: selectedMode } = editor.modes();
+  const frame = drawLandscape(landscapeCanvas, { target, landscape, result, dims, time, playing, showBuffer, modes, selectedMode }, theme, colors);
+  editor.setView(frame, dims);
   landscapeCanvas.dataset.results = String(samplesShown);
+  landscapeCanvas.dataset.landscapes = String(landscapesShown);
   landscapeCanvas.dataset.step = String(result?.step ?? -1);
   timeLabel.textContent = result ? `t ${time} of ${result.steps}` : 't –';
   const names = target.coordinates;

@@ -67,8 +67,9 @@ export interface PanelContext<Target, Local extends Messages = Messages, Remote 
   openTargets(): Target[];
 }
 
-// vscode.ViewColumn.Active, without importing 'vscode' at run time (see the header).
+// vscode.ViewColumn.Active and .Beside, without importing 'vscode' at run time (see the header).
 const ACTIVE_COLUMN = -1 as vscode.ViewColumn;
+const BESIDE_COLUMN = -2 as vscode.ViewColumn;
 
 interface OpenPanel<Target> {
   panel: vscode.WebviewPanel;
@@ -94,8 +95,8 @@ export class PanelHost<Target, Local extends Messages = Messages, Remote extends
     });
   }
 
-  /** Reveals the panel showing `target`, or opens a new one. */
-  show(target: Target): void {
+  /** Reveals the panel showing `target`, or opens a new one (`beside`: in the editor group beside the active one, to compare). */
+  show(target: Target, options: { beside?: boolean } = {}): void {
     const key = this.provider.keyOf(target);
     const existing = key === undefined ? undefined : [...this.open].find((p) => this.provider.keyOf(p.target) === key);
     if (existing) {
@@ -103,7 +104,8 @@ export class PanelHost<Target, Local extends Messages = Messages, Remote extends
       return;
     }
     // No retainContextWhenHidden: a shown page says 'ready' and gets the full state again.
-    const panel = this.env.window.createWebviewPanel(this.provider.viewType, this.provider.title, ACTIVE_COLUMN, webviewOptions(this.env.extensionUri));
+    const column = options.beside ? BESIDE_COLUMN : ACTIVE_COLUMN;
+    const panel = this.env.window.createWebviewPanel(this.provider.viewType, this.provider.title, column, webviewOptions(this.env.extensionUri));
     this.attach(panel, target);
   }
 

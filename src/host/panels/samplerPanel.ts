@@ -3,9 +3,12 @@
  * holds an inference session in the engine (a worker thread) on one of the run's checkpoints and
  * relays the page's requests to it (the target, samples with their trajectories, the log-density
  * landscape under them); it also sends the run's metrics over training (log Z estimates, modes
- * covered) from metrics.jsonl, live while the run trains. The host computes nothing itself.
+ * covered) from metrics.jsonl, live while the run trains, and follows its newest checkpoint
+ * while the page shows the newest. The host computes nothing itself. "Fine-tune from this
+ * checkpoint" writes and trains a new experiment (samplerFineTune.ts) and opens its panel beside.
  * This module also draws the sampler lab's picture in the Live view.
  */
+import * as vscode from 'vscode';
 import { samplerLab } from '../../core/sampler/manifest';
 import type { SessionClient } from '../../engine/engine';
 import type { MetricRecord } from '../../protocol';
@@ -19,16 +22,19 @@ import type { Log } from '../output';
 import { ensureTrustedToLookInside } from '../trust';
 import type { RunDataSource } from './dashboardPanel';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
+import { fineTuneRun, type FineTuneDeps } from './samplerFineTune';
 import { pickLabRun, RunSession, type LabRunKind } from './runSession';
 import { panelHost, registerPanel, type DrawMiniature, type PanelModule, type PanelRegistration } from './registration';
 
 export const OPEN_SAMPLER_COMMAND = 'modelLab.openSampler';
 
 export interface SamplerPanelDeps {
-  runs: Pick<RunDataSource, 'listRuns' | 'readRun' | 'readSpec' | 'readMetrics' | 'onMetrics'>;
+  runs: Pick<RunDataSource, 'listRuns' | 'readRun' | 'readSpec' | 'readMetrics' | 'onMetrics' | 'onRunChanged'>;
   /** EngineHost: sessions run in the engine's workers. */
   engine: { openSession(runDir: string, step?: number): Promise<SessionClient> };
   log?: Log;
+  /** "Fine-tune from this checkpoint": the Train path and the panel beside (absent: the page's request is refused). */
+  fineTune?: Omit<FineTuneDeps, 'runs'>;
 }
 
 /** The run a panel shows; undefined when it was restored without one (it says so). */
@@ -38,7 +44,12 @@ interface SamplerTarget {
 
 export const registerSamplerPanel: PanelRegistration = (deps) => {
   const runs = deps.registry;
-  const host = panelHost(deps, samplerProvider({ runs, engine: deps.engineHost, log: deps.log }));
+  const fineTune: Omit<FineTuneDeps, 'runs'> = {
+    train: (file) => deps.training.train(vscode.Uri.file(file)),
+    folderOf: (run) => vscode.workspace.getWorkspaceFolder(vscode.Uri.file(run.dir))?.uri.fsPath,
+    showBeside: (runId) => host.show({ runId }, { beside: true }),
+  };
+  const host = panelHost(deps, samplerProvider({ runs, engine: deps.engineHost, log: deps.log, fineTune }));
   return registerPanel(deps, host, {
     [OPEN_SAMPLER_COMMAND]: async (arg?: unknown) => {
       if (!ensureTrustedToLookInside()) return undefined;
@@ -105,7 +116,7 @@ const SAMPLER_RUNS: LabRunKind = {
 export function samplerRunInfo(runId: string, runName: string, spec: unknown): SamplerRunInfo {
   const record = (value: unknown): Record<string, unknown> => (value && typeof value === 'object' ? (value as Record<string, unknown>) : {});
   const s = record(spec);
-  const [task, model, objective, training] = [record(s.task), record(s.model), record(s.objective), record(s.training)];
+  const [task, model, objective, training, init] = [record(s.task), record(s.model), record(s.objective), record(s.training), record(s.init)];
   const name = (part: Record<string, unknown>) => (typeof part.name === 'string' ? part.name : '?');
   const on = (value: unknown) => (value && typeof value === 'object' ? record(value).enabled !== false : value === true || (typeof value === 'number' && value > 0));
   const option = (key: string) => objective[key] ?? model[key] ?? training[key];
@@ -118,6 +129,8 @@ export function samplerRunInfo(runId: string, runName: string, spec: unknown): S
     trainingSteps: typeof training.steps === 'number' ? training.steps : 0,
     localSearch: on(option('localSearch')),
     exploration: on(option('exploration')),
+    ...(typeof task.logDensity === 'string' ? { logDensity: task.logDensity } : {}),
+    ...(typeof init.run === 'string' ? { init: { run: init.run, ...(typeof init.step === 'number' ? { step: init.step } : {}) } } : {}),
   };
 }
 
@@ -136,7 +149,11 @@ function seriesOf(records: readonly MetricRecord[], into: Record<string, StepSer
 /** One open Sampler panel: its run's inference session, the relay to it, and the run's metrics. */
 class SamplerPanel implements PanelController {
   private readonly session: RunSession;
-  private readonly metricsSubscription: Disposable;
+  private readonly subscriptions: Disposable[];
+  /** The page shows the newest checkpoint (or none yet): a newer one saved by the training run is loaded. */
+  private following = true;
+  private checking?: Promise<void>;
+  private checkAgain = false;
 
   constructor(
     private readonly panel: PanelContext<SamplerTarget, ToSamplerPage, FromSamplerPage>,
@@ -148,7 +165,11 @@ class SamplerPanel implements PanelController {
     panel.setTitle(`Sampler: ${run?.name ?? runId ?? 'no run'}`);
     const page = panel.page.channel;
     page.onNotification('refreshSteps', () => void this.reload((session) => session.request('steps', {})));
-    page.onNotification('loadStep', ({ step }) => void this.reload((session) => session.request('load', { step })));
+    page.onNotification('loadStep', ({ step }) =>
+      void this.reload(async (session) => {
+        await session.request('load', { step });
+        this.following = step === session.steps[session.steps.length - 1];
+      }));
     page.onRequest('target', async () => ({ target: (await this.session.timed((session) => session.request('samplerTarget', {}))).answer }));
     page.onRequest('samples', async (params) => {
       const { answer: result, workerMs } = await this.session.timed((session) => session.request('samplerSamples', params));
@@ -158,10 +179,49 @@ class SamplerPanel implements PanelController {
       const { answer: landscape, workerMs } = await this.session.timed((session) => session.request('samplerLandscape', params));
       return { landscape, workerMs };
     });
-    // New points while the run trains; new checkpoints reach the page when it asks (refreshSteps).
-    this.metricsSubscription = deps.runs.onMetrics((id, records) => {
-      if (id === this.runId && records.length > 0) this.notify('metrics', { series: seriesOf(records), replace: false });
+    page.onRequest('fineTune', async (params) => {
+      if (!deps.fineTune) throw new Error('fine-tuning is not available in this window');
+      const fineTune = { ...deps.fineTune, runs: deps.runs };
+      return (await this.session.timed((session) => fineTuneRun(fineTune, this.runId, session, params))).answer;
     });
+    // New points while the run trains, and its newer checkpoints while the page shows the newest.
+    this.subscriptions = [
+      deps.runs.onMetrics((id, records) => {
+        if (id !== this.runId || records.length === 0) return;
+        this.notify('metrics', { series: seriesOf(records), replace: false });
+        this.followNewest();
+      }),
+      deps.runs.onRunChanged((changed) => {
+        if (changed.id === this.runId) this.followNewest();
+      }),
+    ];
+  }
+
+  /** Loads the run's newest checkpoint when the page follows it; quiet before the first one is saved. */
+  private followNewest(): void {
+    if (!this.following) return;
+    if (this.checking) {
+      this.checkAgain = true;
+      return;
+    }
+    this.checking = this.session
+      .relay(
+        async (session) => {
+          const shown = session.step;
+          await session.request('steps', {});
+          const newest = session.steps[session.steps.length - 1];
+          if (newest !== undefined && newest !== shown && this.following) await session.request('load', { step: newest });
+          this.postSession(session);
+        },
+        () => undefined, // no checkpoint yet: the page said so when it opened
+      )
+      .finally(() => {
+        this.checking = undefined;
+        if (this.checkAgain) {
+          this.checkAgain = false;
+          this.followNewest();
+        }
+      });
   }
 
   onReady(): Promise<void> {
@@ -204,7 +264,7 @@ class SamplerPanel implements PanelController {
   }
 
   dispose(): void {
-    this.metricsSubscription.dispose();
+    for (const subscription of this.subscriptions) subscription.dispose();
     this.session.close();
   }
 }

@@ -1,0 +1,91 @@
+/**
+ * "Fine-tune from this checkpoint" in the Sampler panel, host side: the page's request (untrusted)
+ * is checked against the run's session (the step is one of its checkpoints, the edit fits its
+ * target), the experiment (src/core/sampler/targetEdit.ts) is validated as a file before it is
+ * written next to the run's experiment file (never over another file), then trained through the
+ * host's Train path, and the new run's Sampler panel opens beside this one. No `vscode` here: the
+ * Train path and the panel come in as functions (samplerPanel.ts), so tests drive it with fakes.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { checkTargetEdit, fineTuneExperiment } from '../../core/sampler/targetEdit';
+import { parseSpec } from '../../core/spec/validate';
+import type { SessionClient } from '../../engine/engine';
+import type { RunSummary } from '../../protocol';
+import type { RunDataSource } from './dashboardPanel';
+
+export interface FineTuneDeps {
+  runs: Pick<RunDataSource, 'listRuns' | 'readRun' | 'readSpec'>;
+  /** The folder the experiment file goes to when the run's own file is gone: the run's workspace folder. */
+  folderOf(run: RunSummary): string | undefined;
+  /** The host's Train path on an experiment file (it reports its own failures to the user). */
+  train(file: string): Promise<void>;
+  /** Opens a run's Sampler panel beside the one asking. */
+  showBeside(runId: string): void;
+}
+
+/** A request the page got wrong, or a fine-tune that cannot start: said in words. */
+export class FineTuneError extends Error {}
+
+const MAX_FILE_ATTEMPTS = 100;
+
+export async function fineTuneRun(
+  deps: FineTuneDeps,
+  runId: string | undefined,
+  session: Pick<SessionClient, 'steps' | 'request'>,
+  params: unknown,
+): Promise<{ runId: string; file: string }> {
+  const run = runId ? deps.runs.readRun(runId) : undefined;
+  if (!runId || !run) throw new FineTuneError(`fineTune: run ${runId ?? '(none)'} no longer exists`);
+  const { step, edit } = (params ?? {}) as Record<string, unknown>;
+  if (typeof step !== 'number' || !session.steps.includes(step)) {
+    throw new FineTuneError(`fineTune: step must be one of the run's checkpoints (${session.steps.join(', ')}), got ${JSON.stringify(step) ?? String(step)}`);
+  }
+  const target = await session.request('samplerTarget', {});
+  const checked = checkTargetEdit(edit, target, 'fineTune');
+  if ('problem' in checked) throw new FineTuneError(checked.problem);
+
+  const spec = deps.runs.readSpec(runId) as Record<string, unknown>;
+  const folder = experimentFolder(deps, run);
+  const base = `${typeof spec.name === 'string' ? spec.name : runId}-finetune`;
+  const experiment = fineTuneExperiment(spec, target, checked.edit, { run: runId, step }, base);
+  const text = `${JSON.stringify(experiment, null, 2)}\n`;
+  const file = writeNewFile(folder, `${base}-step${step}`, text);
+  const known = new Set(deps.runs.listRuns().map((r) => r.id));
+  await deps.train(file);
+  const started = deps.runs.listRuns().find((r) => !known.has(r.id) && r.specFile !== undefined && path.resolve(r.specFile) === file);
+  if (!started) throw new FineTuneError(`${path.basename(file)} was written but its training did not start (the notification says why)`);
+  deps.showBeside(started.id);
+  return { runId: started.id, file: path.basename(file) };
+}
+
+/** Beside the run's experiment file when it still exists, else in the run's workspace folder. */
+function experimentFolder(deps: FineTuneDeps, run: RunSummary): string {
+  const beside = run.specFile ? path.dirname(path.resolve(run.specFile)) : undefined;
+  if (beside && fs.existsSync(beside) && fs.statSync(beside).isDirectory()) return beside;
+  const folder = deps.folderOf(run);
+  if (!folder) throw new FineTuneError(`fineTune: no folder to write the experiment file to (run ${run.id} is outside the workspace)`);
+  return folder;
+}
+
+/**
+ * Validates the text as an experiment file, then writes it to `<stem>.lab.json` (or -2, -3, ...
+ * when taken) without replacing any file; returns its absolute path.
+ */
+function writeNewFile(folder: string, stem: string, text: string): string {
+  const { problems } = parseSpec(text, path.resolve(folder, `${stem}.lab.json`));
+  if (problems.length > 0) {
+    const first = problems[0];
+    throw new FineTuneError(`the fine-tune experiment is not valid, nothing was written: ${first.path || '/'}: ${first.message}`);
+  }
+  for (let attempt = 1; attempt <= MAX_FILE_ATTEMPTS; attempt++) {
+    const file = path.resolve(folder, `${stem}${attempt === 1 ? '' : `-${attempt}`}.lab.json`);
+    try {
+      fs.writeFileSync(file, text, { flag: 'wx' }); // 'wx': never over an existing file
+      return file;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  throw new FineTuneError(`fineTune: ${stem}.lab.json and ${MAX_FILE_ATTEMPTS - 1} numbered names are taken in ${folder}`);
+}

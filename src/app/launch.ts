@@ -14,12 +14,14 @@ import { SpecError, type ResolvedSpec } from '../core/spec/types';
 import { createRun } from '../runs/runFolder';
 import { createSweepFolder } from '../runs/sweeps';
 import { runEnvironment } from '../engine/environment';
+import { findInitRun } from '../runs/initRun';
+import { weightLayoutDifference } from '../core/weightLayout';
 import type { Engine, TrainingJob } from '../engine/engine';
 
 export type { LoadedSweep } from '../core/spec/validate';
 
 /** What launching needs of the engine (the extension's EngineHost is one too). */
-export type LaunchEngine = Pick<Engine, 'startTraining' | 'backendInfo'>;
+export type LaunchEngine = Pick<Engine, 'startTraining' | 'backendInfo' | 'weightLayout'>;
 
 export interface LaunchOptions {
   specFile: string;
@@ -54,8 +56,8 @@ export function resolveSpecWithOverrides(specFile: string, steps?: number, loade
  * already, refuses a spec too large for the machine, creates the run folder and queues it.
  */
 export async function launchRun(engine: LaunchEngine, options: LaunchOptions & { loaded?: ResolvedSpec }): Promise<LaunchedRun> {
-  const spec = resolveSpecWithOverrides(options.specFile, options.steps, options.loaded);
   const backend = await engine.backendInfo();
+  const spec = await resolveInit(engine, options.specFile, options.runsDir, resolveSpecWithOverrides(options.specFile, options.steps, options.loaded));
   checkMemory(options.specFile, spec, backend.name, options.memoryLimitMB);
   collectStaleTemps(options.runsDir);
   let runDir: string;
@@ -68,6 +70,30 @@ export async function launchRun(engine: LaunchEngine, options: LaunchOptions & {
     throw new RunFolderError((error as Error).message);
   }
   return { runDir, spec, job: engine.startTraining(runDir, false) };
+}
+
+/**
+ * The spec with its `init` resolved (the step it starts from, the newest checkpoint when the file
+ * names none), after checking that the run and checkpoint exist in `runsDir` and that the model
+ * the spec builds has the same weight names and shapes as that checkpoint (a worker builds it):
+ * a SpecError at `/init/run` or `/init/step` otherwise, before any run folder exists.
+ */
+export async function resolveInit(
+  engine: Pick<LaunchEngine, 'weightLayout'>,
+  specFile: string,
+  runsDir: string,
+  spec: ResolvedSpec,
+  member?: { sweep: ResolvedSweep; member: SweepMember },
+): Promise<ResolvedSpec> {
+  if (!spec.init) return spec;
+  const found = findInitRun(runsDir, spec.init);
+  if ('message' in found) throw specErrorAt(specFile, found, member);
+  const difference = weightLayoutDifference(await engine.weightLayout(spec), found.weights);
+  if (difference) {
+    const message = `the model's weights do not match those of run '${spec.init.run}' at step ${found.step}: ${difference}`;
+    throw specErrorAt(specFile, { path: '/init/run', message }, member);
+  }
+  return { ...spec, init: { run: spec.init.run, step: found.step } };
 }
 
 /**
@@ -102,9 +128,9 @@ export async function launchSweep(engine: LaunchEngine, options: LaunchOptions &
   }
   const backend = await engine.backendInfo();
   const environment = runEnvironment(backend, options.workers);
-  const specs = members.map((member) =>
-    options.steps === undefined ? member.spec : { ...member.spec, training: { ...member.spec.training, steps: options.steps } },
-  );
+  const specs = await Promise.all(members.map((member) =>
+    resolveInit(engine, options.specFile, options.runsDir, options.steps === undefined ? member.spec : { ...member.spec, training: { ...member.spec.training, steps: options.steps } }, { sweep, member }),
+  ));
   members.forEach((member, i) => checkMemory(options.specFile, specs[i], backend.name, options.memoryLimitMB, { sweep, member }));
   const createdAt = new Date();
   const record: Omit<SweepRecord, 'id' | 'members'> = {

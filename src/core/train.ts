@@ -8,7 +8,8 @@ import type { MetricRecord } from '../protocol';
 import { buildExperiment, drawBatch, evaluationBatchRng, trainingBatchRng, type Experiment } from './experiment';
 import { gradientWorkersOf, shardGradients, type GradientPeer } from './gradientShards';
 import { createOptimizer, restoreWeights, type Optimizer } from './optimizers';
-import type { Checkpoint, RunSink } from './sink';
+import type { Checkpoint, NamedTensor, RunSink } from './sink';
+import { weightLayoutDifference } from './weightLayout';
 import type { ResolvedSpec } from './spec/types';
 
 export interface TrainOptions {
@@ -16,6 +17,8 @@ export interface TrainOptions {
   sink: RunSink;
   /** Continue after `resumeFrom.step`. */
   resumeFrom?: Checkpoint;
+  /** Start from these model weights (spec `init`) with a fresh optimizer at step 0; ignored when resuming. */
+  initWeights?: readonly NamedTensor[];
   /** Polled every step; true ends the loop with state 'cancelled' after a final checkpoint. */
   shouldStop: () => boolean;
   /** Called with the records just appended to the sink. */
@@ -33,7 +36,7 @@ export interface TrainResult {
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  const { spec, sink, resumeFrom, shouldStop, onProgress, gradientPeer } = options;
+  const { spec, sink, resumeFrom, initWeights, shouldStop, onProgress, gradientPeer } = options;
   const training = spec.training;
   if (gradientWorkersOf(spec) > 1 && !gradientPeer) throw new Error(`training.gradientWorkers ${gradientWorkersOf(spec)} needs a gradient worker, and none was started`);
   const experiment = buildExperiment(spec);
@@ -47,6 +50,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let lossSum = tf.scalar(0);
   let lossCount = 0;
   let elapsedBefore = 0;
+  if (initWeights && !resumeFrom) startFrom(initWeights, experiment, spec);
   if (resumeFrom) {
     ({ step, lossCount, elapsedBefore } = restore(resumeFrom, experiment, optimizer));
     lossSum.dispose();
@@ -152,6 +156,16 @@ async function dataParallelStep(spec: ResolvedSpec, experiment: Experiment, opti
   } finally {
     tf.dispose([local.loss, ...local.gradients]);
   }
+}
+
+/** `init`: the model takes another run's weights, refused in words when a name or shape differs. */
+function startFrom(weights: readonly NamedTensor[], { model }: Experiment, spec: ResolvedSpec): void {
+  const difference = weightLayoutDifference(
+    model.parameters.map(({ name, variable }) => ({ name, shape: variable.shape })),
+    weights.map(({ name, tensor }) => ({ name, shape: tensor.shape })),
+  );
+  if (difference) throw new Error(`init: the model's weights do not match run ${spec.init?.run} at step ${spec.init?.step}: ${difference}`);
+  restoreWeights(model.parameters, weights);
 }
 
 function restore(checkpoint: Checkpoint, { model, objective }: Experiment, optimizer: Optimizer) {

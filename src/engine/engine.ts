@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { Channel, type Port } from '../protocol/channel';
 import type { BackendInfo, BackendSetting, MetricRecord } from '../protocol';
+import type { ResolvedSpec } from '../core/spec/types';
+import type { WeightShape } from '../core/weightLayout';
 import type { FromWorker, InspectionKind, InspectionParams, InspectionReply, JobProgressDetail, ToWorker } from '../protocol/worker';
 import { OWNER_HEARTBEAT_INTERVAL_MS, acquireOwnerLock, type OwnerLock } from '../runs/ownership';
 import { RunFolderSink } from '../runs/runFolder';
@@ -97,6 +99,12 @@ export class Engine {
     );
     await session.opened;
     return session;
+  }
+
+  /** The weight names and shapes of the model `spec` builds, from a worker (the host loads no TensorFlow.js). */
+  weightLayout(spec: ResolvedSpec): Promise<WeightShape[]> {
+    if (this.disposed) return Promise.reject(new Error(SHUT_DOWN));
+    return this.slotForSession().channel.request('weightLayout', { sessionId: '', params: { spec } });
   }
 
   /** The backend of the first worker (started if need be); a worker that dies before 'ready' rejects. */

@@ -2,13 +2,18 @@
  * One training job inside a worker: from a run folder the host created to a final state.
  * The run store records everything on disk; the host only hears progress and the outcome.
  */
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { gradientWorkersOf, type GradientPeer } from '../core/gradientShards';
-import { train } from '../core/train';
-import type { Checkpoint } from '../core/sink';
+import { buildExperiment } from '../core/experiment';
+import { disposeExperiment, train } from '../core/train';
+import type { InitSpec, ResolvedSpec } from '../core/spec/types';
+import type { WeightShape } from '../core/weightLayout';
+import type { Checkpoint, NamedTensor } from '../core/sink';
 import type { BackendInfo, MetricRecord } from '../protocol';
 import type { JobProgressDetail } from '../protocol/worker';
-import { loadCheckpointToResume } from '../runs/checkpoints';
+import { loadCheckpoint, loadCheckpointToResume } from '../runs/checkpoints';
+import { isPlainFileName } from '../runs/safeFiles';
 import { readSpec } from '../runs/reader';
 import { DiskRunSink, recordEnvironment } from '../runs/store';
 import { errorDetail, errorMessage } from '../shared/errors';
@@ -45,6 +50,7 @@ export interface TrainingJobRun {
 export async function runTrainingJob(runDir: string, run: TrainingJobRun, context: TrainingJobContext): Promise<TrainingOutcome> {
   let sink: DiskRunSink | undefined;
   let resumeFrom: Checkpoint | undefined;
+  let initWeights: NamedTensor[] | undefined;
   let gradientPeer: GradientPeer | undefined;
   try {
     const spec = readSpec(runDir);
@@ -53,6 +59,8 @@ export async function runTrainingJob(runDir: string, run: TrainingJobRun, contex
     sink.setState('running');
     // Resuming a run that never reached a (usable) checkpoint starts it from the beginning.
     if (run.resume) resumeFrom = await loadCheckpointToResume(runDir, run.resumeStep, context.warn);
+    // A run with `init` starts from that run's weights; resumed, from its own checkpoint instead.
+    if (!resumeFrom && spec.init) initWeights = await loadInitWeights(runDir, spec.init);
 
     const totalSteps = spec.training.steps;
     if (gradientWorkersOf(spec) > 1) {
@@ -62,6 +70,7 @@ export async function runTrainingJob(runDir: string, run: TrainingJobRun, contex
       spec,
       sink,
       resumeFrom,
+      ...(initWeights ? { initWeights } : {}),
       gradientPeer,
       shouldStop: context.shouldStop,
       // train() appends the records through the sink, then reports them: the sink knows where they went.
@@ -85,6 +94,36 @@ export async function runTrainingJob(runDir: string, run: TrainingJobRun, contex
     closeQuietly(sink, context.logError);
     // Checkpoint tensors are owned by the caller; train() has copied what it needs by now.
     if (resumeFrom) tf.dispose([...resumeFrom.weights, ...resumeFrom.optimizer].map((named) => named.tensor));
+    if (initWeights) tf.dispose(initWeights.map((named) => named.tensor));
+  }
+}
+
+/**
+ * The model weights of the checkpoint `init` names: a run beside this one (the launch resolved
+ * its step). Its files are checked as a resume's are (sha256); a missing one says which run and
+ * step. The rest of the checkpoint (optimizer, objective state) is not used: freed at once.
+ */
+async function loadInitWeights(runDir: string, init: InitSpec): Promise<NamedTensor[]> {
+  if (!isPlainFileName(init.run) || init.step === undefined) {
+    throw new Error(`spec.json's init ${JSON.stringify(init).slice(0, 200)} is not a run id with a resolved step`);
+  }
+  const from = path.join(path.dirname(runDir), init.run);
+  try {
+    const { weights, ...unused } = await loadCheckpoint(from, init.step);
+    tf.dispose(Object.values(unused).flatMap((value) => (Array.isArray(value) ? (value as NamedTensor[]).map((named) => named.tensor) : [])));
+    return weights;
+  } catch (error) {
+    throw new Error(`cannot start from run ${init.run} at step ${init.step} (init): ${errorMessage(error)}`, { cause: error });
+  }
+}
+
+/** The weight names and shapes of the model `spec` builds (built, read, disposed). */
+export function modelWeightShapes(spec: ResolvedSpec): WeightShape[] {
+  const experiment = buildExperiment(spec);
+  try {
+    return experiment.model.parameters.map(({ name, variable }) => ({ name, shape: variable.shape }));
+  } finally {
+    disposeExperiment(experiment);
   }
 }
 

@@ -11,7 +11,7 @@ import { Channel, type Port } from '../protocol/channel';
 import type { FromWorker, InspectionKind, InspectionParams, InspectionReply, ToWorker } from '../protocol/worker';
 import { selectBackend } from './backend';
 import { INSPECTION_KINDS, InferenceSessions, NoCheckpointYetError } from './sessions';
-import { runTrainingJob } from './trainingJob';
+import { modelWeightShapes, runTrainingJob } from './trainingJob';
 import { errorDetail, errorMessage } from '../shared/errors';
 import type { Log } from '../shared/log';
 
@@ -73,6 +73,7 @@ engine.onNotification('cancel', ({ jobId }) => {
   if (flag) flag.stop = true;
 });
 engine.onRequest('openSession', ({ sessionId, params }) => track(openSession(sessionId, params.runDir, params.step)));
+engine.onRequest('weightLayout', ({ params }) => modelWeightShapes(params.spec));
 for (const kind of INSPECTION_KINDS) serveInspection(kind);
 engine.onNotification('closeSession', ({ sessionId }) => sessions.close(sessionId));
 engine.onNotification('shutdown', () => void shutdown());

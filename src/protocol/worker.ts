@@ -11,6 +11,8 @@
  */
 import type { ExampleView } from '../core/inference';
 import type { LabRequests } from '../core/labRequests';
+import type { ResolvedSpec } from '../core/spec/types';
+import type { WeightShape } from '../core/weightLayout';
 import type { BackendInfo } from '../shared/backend';
 import type { LogLevel } from '../shared/log';
 import type { MetricRecord } from '../shared/runs';
@@ -37,8 +39,13 @@ export type InspectionRequests = SessionRequests & LabRequests;
 interface SessionTable extends SessionRequests, LabRequests {
   /** Load a run at `step` (default: its newest checkpoint); the session answers requests until closed. */
   openSession: Request<{ runDir: string; step?: number }, { step: number; steps: number[] }>;
+  /**
+   * Answered outside any session (its `sessionId` is not looked at): the weight names and shapes
+   * of the model `spec` builds, which the launch compares with the checkpoint `init` names.
+   */
+  weightLayout: Request<{ spec: ResolvedSpec }, WeightShape[]>;
 }
-export type InspectionKind = Exclude<keyof SessionTable, 'openSession'>;
+export type InspectionKind = Exclude<keyof SessionTable, 'openSession' | 'weightLayout'>;
 // Indexed into SessionTable (not InspectionRequests) so that TypeScript sees a request's params
 // and reply on the wire as the same types as at the call site, for a kind not known yet.
 export type InspectionParams<K extends InspectionKind> = SessionTable[K]['params'];

@@ -15,6 +15,7 @@
  */
 import * as path from 'node:path';
 import type { BackendInfo, RunState } from '../protocol';
+import type { RunInit } from '../shared/runs';
 
 /** Version of this folder layout; stored in run.json. A reader refuses newer versions. */
 export const RUN_FORMAT_VERSION = 1;
@@ -69,6 +70,8 @@ export interface RunRecord {
   createdAt: string;
   notes: string;
   tags: string[];
+  /** The run and checkpoint step it started from (spec `init`, step resolved); absent for a fresh start. */
+  init?: RunInit;
 }
 
 /** status.json */

@@ -90,6 +90,7 @@ export function readRun(runDir: string): RunSummary {
     step: status?.step ?? 0,
     totalSteps: status?.totalSteps ?? 0,
     ...(status?.elapsedMs !== undefined ? { elapsedMs: status.elapsedMs } : {}),
+    ...(record?.init !== undefined ? { init: record.init } : {}),
   };
   if (!record || !status || problems.length > 0) {
     return { ...base, state: 'failed', error: `Broken run folder: ${problems.join('; ')}` };

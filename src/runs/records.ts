@@ -3,6 +3,7 @@
  * hand-edited or foreign file gives a located error instead of `undefined` deep in the UI.
  */
 import type { RunState } from '../protocol';
+import type { RunInit } from '../shared/runs';
 import { RunFileError } from './atomic';
 import { describeValue } from './errors';
 import { RUN_FORMAT_VERSION, type RunRecord, type RunStatusRecord } from './layout';
@@ -52,8 +53,12 @@ export function parseRunRecord(file: string, value: unknown): RunRecord {
     createdAt: field(file, object, 'createdAt', isString, 'an ISO date string'),
     notes: field(file, object, 'notes', isString, 'a string'),
     tags: field(file, object, 'tags', isStringArray, 'an array of strings'),
+    ...(object.init !== undefined ? { init: field(file, object, 'init', isRunInit, 'an object {"run": run id, "step": integer >= 0}') } : {}),
   };
 }
+
+const isRunInit = (v: unknown): v is RunInit =>
+  typeof v === 'object' && v !== null && typeof (v as RunInit).run === 'string' && isNonNegativeInteger((v as RunInit).step);
 
 /**
  * status.json has no format version yet (version 1); a later format that adds one must be

@@ -113,6 +113,7 @@ export function createRun(
         createdAt: createdAt.toISOString(),
         notes: '',
         tags: [],
+        ...(spec.init?.step !== undefined ? { init: { run: spec.init.run, step: spec.init.step } } : {}),
       };
       writeJsonAtomic(runFile(tempDir, RUN_FILE), record);
       try {

@@ -7,19 +7,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { NamedTensor } from '../core/sink';
-import { RunFileError, errorMessage, readJsonFile, writeFileDurable } from './atomic';
+import { RunFileError, errorMessage, writeFileDurable } from './atomic';
 import { describeValue } from './errors';
-import { MAX_WEIGHTS_BYTES, isPlainFileName, readRegularFile } from './safeFiles';
-
-const MANIFEST_FORMAT = 'model-lab-weights';
-const MANIFEST_VERSION = 1;
-
-interface WeightsManifestFile {
-  format: typeof MANIFEST_FORMAT;
-  formatVersion: number;
-  modelTopology?: unknown;
-  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-}
+import { MAX_WEIGHTS_BYTES, readRegularFile } from './safeFiles';
+import { MANIFEST_FORMAT, MANIFEST_VERSION, readManifest, type WeightsManifestFile } from './weightsManifest';
 
 function joinWeightData(data: tf.io.WeightData): Uint8Array {
   const buffers = Array.isArray(data) ? data : [data];
@@ -84,36 +75,6 @@ export function folderIOHandler(dir: string, group: string): FolderIOHandler {
       };
     },
   };
-}
-
-/** The manifest, checked for shape: it decides which files are read and how many bytes they hold. */
-function readManifest(manifestPath: string): WeightsManifestFile {
-  const manifest = readJsonFile(manifestPath) as Partial<WeightsManifestFile> | null;
-  if (manifest?.format !== MANIFEST_FORMAT || !Array.isArray(manifest.weightsManifest)) {
-    throw new RunFileError(manifestPath, `not a ${MANIFEST_FORMAT} manifest`);
-  }
-  if (typeof manifest.formatVersion !== 'number' || manifest.formatVersion > MANIFEST_VERSION) {
-    throw new RunFileError(manifestPath, `written by a newer Model Lab (format ${describeValue(manifest.formatVersion)})`);
-  }
-  manifest.weightsManifest.forEach((group, g) => {
-    const where = `weightsManifest[${g}]`;
-    if (typeof group !== 'object' || group === null || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
-      throw new RunFileError(manifestPath, `${where} should be an object with "paths" and "weights" lists`);
-    }
-    group.paths.forEach((name, p) => {
-      if (!isPlainFileName(name)) {
-        const shown = describeValue(name);
-        throw new RunFileError(manifestPath, `${where}.paths[${p}] should be a plain file name in the checkpoint folder, got ${shown}`);
-      }
-    });
-    group.weights.forEach((spec, w) => {
-      const entry = spec as Partial<tf.io.WeightsManifestEntry> | null;
-      if (typeof entry !== 'object' || entry === null || typeof entry.name !== 'string' || typeof entry.dtype !== 'string' || !Array.isArray(entry.shape)) {
-        throw new RunFileError(manifestPath, `${where}.weights[${w}] should be {name, shape, dtype}`);
-      }
-    });
-  });
-  return manifest as WeightsManifestFile;
 }
 
 /**

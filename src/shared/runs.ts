@@ -15,6 +15,13 @@ export interface MetricRecord {
   values: Record<string, number>;
 }
 
+/** Where a run started from (its spec's `init`, with the checkpoint step resolved): run.json's `init`. */
+export interface RunInit {
+  /** The run id (folder name) in the same runs folder. */
+  run: string;
+  step: number;
+}
+
 export interface RunSummary {
   id: string;
   dir: string;
@@ -30,6 +37,8 @@ export interface RunSummary {
   error?: string;
   /** Training time so far (status.json); absent in runs written before it was recorded. */
   elapsedMs?: number;
+  /** The run and step it started from (run.json `init`); absent for a fresh start. */
+  init?: RunInit;
 }
 
 /** One metric of one run as a chart draws it (src/shared/series.ts builds them). */

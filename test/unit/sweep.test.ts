@@ -230,6 +230,7 @@ test('every sweep template trains the same models as the single-run templates (n
 const fakeEngine = {
   backendInfo: async () => ({ name: 'cpu' as const, requested: 'cpu' as const, version: 'test' }),
   startTraining: (runDir: string) => ({ runDir }) as unknown as TrainingJob,
+  weightLayout: () => Promise.reject(new Error('these sweeps have no init')),
 };
 
 function sweepFile(dir: string, overrides: Record<string, unknown> = {}): string {

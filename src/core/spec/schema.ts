@@ -152,6 +152,10 @@ export function topLevelSchema(component: (role: ComponentRole) => Schema = loos
         patternErrorMessage: `must be ${NAME_PATTERN_MESSAGE}`,
       },
       description: documented({ type: 'string' }, 'Free text shown with the experiment and its runs.'),
+      recommendedSteps: documented(
+        { type: 'integer', minimum: 1 },
+        "Informational: how many training steps a run of this experiment was measured to need before its lab's panel shows what it learned (the lab's rule). A panel whose run has not learned yet quotes it; `training.steps` decides how long a run trains.",
+      ),
       seed: documented(
         { type: 'integer', minimum: 0, default: 0 },
         'Seed of every random choice (data, initialisation): same seed, same run.',
@@ -165,9 +169,34 @@ export function topLevelSchema(component: (role: ComponentRole) => Schema = loos
         properties: withDefaultsInHover(TRAINING_PROPERTIES),
         defaultSnippets: [{ label: 'training with every default', body: trainingDefaults() }],
       },
+      init: INIT_SCHEMA,
     },
   });
 }
+
+/** A run id: a plain folder name of the runs folder (no '/', no '..'). */
+export const RUN_ID_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9._-]*$';
+
+const INIT_SCHEMA: Schema = {
+  ...documented(
+    { type: 'object', required: ['run'] },
+    "Start from another run's model weights instead of a fresh initialisation: fine-tuning or continuing a run. The new run has its own optimizer (fresh), its own step 0 and its own seed; the task and objective may differ, the model's weights must have the same names and shapes.",
+  ),
+  additionalProperties: false,
+  properties: {
+    run: {
+      ...documented(
+        { type: 'string', pattern: RUN_ID_PATTERN, maxLength: 200 },
+        'The run to start from: its id (folder name, as `model-lab list` prints it) in the runs folder the new run goes to.',
+      ),
+      patternErrorMessage: "must be a run id (a folder name of the runs folder: letters, digits, '.', '_' or '-', no '/')",
+    },
+    step: documented(
+      { type: 'integer', minimum: 0 },
+      "A checkpoint step of that run. Omitted: its newest checkpoint; the run records the step it started from (spec.json and run.json).",
+    ),
+  },
+};
 
 /** First pass of the validator: an object with a string `name`; options are checked per entry. */
 function looseComponentSchema(role: ComponentRole): Schema {
@@ -335,7 +364,7 @@ function withSweepAlternative(train: Schema): Schema {
     if: { properties: { kind: { const: 'sweep' } }, required: ['kind'] },
     then: {
       required: sweep.required,
-      not: { anyOf: ['task', 'model', 'objective', 'training', 'seed'].map((key) => ({ required: [key] })) },
+      not: { anyOf: ['task', 'model', 'objective', 'training', 'seed', 'init'].map((key) => ({ required: [key] })) },
     },
     else: { required, not: { anyOf: ['base', 'grid', 'exclude', 'report'].map((key) => ({ required: [key] })) } },
   };

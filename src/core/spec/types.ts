@@ -32,6 +32,16 @@ export interface TrainingSpec {
   keepCheckpoints: number;
 }
 
+/**
+ * `init`: start from another run's model weights (fine-tuning, continuing). `run` is a run id in
+ * the runs folder the new run goes to; `step` one of its checkpoints (omitted: the newest, and
+ * the launch records the step it resolved to, so spec.json always names one checkpoint).
+ */
+export interface InitSpec {
+  run: string;
+  step?: number;
+}
+
 export interface ResolvedSpec {
   formatVersion: number;
   kind: ExperimentKind;
@@ -42,6 +52,8 @@ export interface ResolvedSpec {
   model: ComponentSpec;
   objective: ComponentSpec;
   training: TrainingSpec;
+  /** Start from these model weights instead of a fresh initialisation (kind 'train'). */
+  init?: InitSpec;
 }
 
 /** A problem in a spec file, located by JSON pointer and (when the text is known) by offset. */

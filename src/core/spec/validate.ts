@@ -183,6 +183,9 @@ function withoutRecordedOptions(spec: Json): Json {
 function checkKind(spec: Json): Unlocated[] {
   const kind = spec.kind;
   if (kind !== 'train' && kind !== 'sample') return []; // reported by the top level
+  if (kind !== 'train' && spec.init !== undefined) {
+    return [{ path: '/init', message: `init (start from another run's weights) applies to kind 'train' only, got kind '${kind}'`, at: 'key' }];
+  }
   const models = registeredEntries('model');
   const supporting = models.filter((m) => kindsOf(m).includes(kind)).map((m) => m.name);
   if (supporting.length === 0) {

@@ -10,6 +10,8 @@ import type { LoadedSweep } from '../../app/launch';
 import { kernelsInUse } from '../../engine/kernelSummary';
 import { expandSweepOffThread } from '../../engine/sweepExpansion';
 import type { BackendInfo } from '../../protocol';
+import type { ResolvedSpec } from '../../core/spec/types';
+import type { WeightShape } from '../../core/weightLayout';
 import { errorMessage } from '../../shared/errors';
 import type { Log } from '../output';
 import { SESSIONS_NEED_TRUST } from '../trust';
@@ -90,6 +92,11 @@ export class EngineHost implements vscode.Disposable {
       if (this.recreatePending && this.activeJobs.size === 0) void this.retire('settings changed while training');
     });
     return job;
+  }
+
+  /** The weight names and shapes of the model `spec` builds (a worker builds it): the launch checks `init` with them. */
+  weightLayout(spec: ResolvedSpec): Promise<WeightShape[]> {
+    return this.get().weightLayout(spec);
   }
 
   /** Refused in Restricted Mode: a run folder that came with the workspace is untrusted input. */

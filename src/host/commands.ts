@@ -17,7 +17,8 @@ import type { PanelDeps } from './panels/registration';
 import { logError, type Log } from './output';
 import type { RunRegistry } from './runs/runRegistry';
 import type { RunsTree, RunsTreeNode } from './runs/runsTree';
-import { isActive, isResumable, parseTags, runDescription, runIdOfCommandArg } from './runs/runsTreeModel';
+import { isActive, isResumable, parseTags, runIdOfCommandArg, runPickItem } from './runs/runsTreeModel';
+import { runDisplayName } from '../shared/runs';
 import type { TrainingController } from './training/training';
 
 export const WALKTHROUGH_ID = 'modelLab.gettingStarted';
@@ -127,7 +128,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const run = await runFrom(arg, 'Select a run to annotate');
       if (!run) return;
       const notes = await vscode.window.showInputBox({
-        title: `Notes for ${run.name}`,
+        title: `Notes for ${runDisplayName(run)}`,
         value: run.notes,
         prompt: 'What this run tries or shows (empty to clear).',
       });
@@ -140,7 +141,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const run = await runFrom(arg, 'Select a run to tag');
       if (!run) return;
       const input = await vscode.window.showInputBox({
-        title: `Tags for ${run.name}`,
+        title: `Tags for ${runDisplayName(run)}`,
         value: run.tags.join(', '),
         prompt: 'Tags separated by commas or spaces, e.g. baseline, lr-sweep (empty to clear).',
         validateInput: (value) => {
@@ -165,11 +166,11 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const active = runs.filter(isActive);
       if (active.length > 0) {
         void vscode.window.showWarningMessage(
-          `Model Lab: ${active.map((run) => `"${run.name}"`).join(', ')} ${active.length === 1 ? 'is' : 'are'} training; stop ${active.length === 1 ? 'it' : 'them'} before deleting.`,
+          `Model Lab: ${active.map((run) => `"${runDisplayName(run)}"`).join(', ')} ${active.length === 1 ? 'is' : 'are'} training; stop ${active.length === 1 ? 'it' : 'them'} before deleting.`,
         );
         return;
       }
-      const what = runs.length === 1 ? `run "${runs[0].name}"` : `${runs.length} runs`;
+      const what = runs.length === 1 ? `run "${runDisplayName(runs[0])}"` : `${runs.length} runs`;
       const choice = await vscode.window.showWarningMessage(
         `Delete ${what}?`,
         { modal: true, detail: `Its metrics and checkpoints are removed from disk permanently:\n${runs.map((run) => run.dir).join('\n')}` },
@@ -182,7 +183,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         } catch (error) {
           // Started training elsewhere (CLI, another window) since the check above: not ours to delete.
           if (!(error instanceof RunLockedError)) throw error;
-          void vscode.window.showWarningMessage(`Model Lab: run "${run.name}" was not deleted: ${error.message}.`);
+          void vscode.window.showWarningMessage(`Model Lab: run "${runDisplayName(run)}" was not deleted: ${error.message}.`);
           continue;
         }
         log('info', `Run ${run.id} deleted (${run.dir}).`);
@@ -208,7 +209,7 @@ interface RunPick extends vscode.QuickPickItem {
 }
 
 function runPicks(runs: readonly RunSummary[]): RunPick[] {
-  return runs.map((run) => ({ label: run.name, description: runDescription(run), detail: run.experiment, run }));
+  return runs.map((run) => ({ ...runPickItem(run), run }));
 }
 
 async function pickRun(runs: readonly RunSummary[], placeHolder: string): Promise<RunSummary | undefined> {

@@ -15,6 +15,7 @@ import { readSpec } from '../../src/runs/reader';
 import { useWasmBackend } from '../helpers/backend';
 import { missingFeature, openSession } from './harness';
 import { modelLabVsix } from './paths';
+import { displayNameOf } from './runNames';
 import { listRunDirs, waitFor, waitForRunState, checkpointSteps } from './waitFor';
 
 const COMMANDS = {
@@ -144,9 +145,10 @@ test('Train Comparison, then compositional and multi-head attention side by side
     await workbench.runCommand('View: Close Primary Side Bar');
     const [left, right] = [runIdOf(compositional), runIdOf(multiHead)];
     await workbench.runCommand(COMMANDS.compareAttention);
-    await workbench.pickQuickItem(left);
-    await workbench.pickQuickItem(right);
-    const title = `Attention: ${left} vs ${right}`;
+    // Picked, and the tab titled, by the runs' display names; the page's test ids are their ids.
+    await workbench.pickQuickItem(displayNameOf(compositional));
+    await workbench.pickQuickItem(displayNameOf(multiHead));
+    const title = `Attention: ${displayNameOf(compositional)} vs ${displayNameOf(multiHead)}`;
     await workbench.editorTab(title).first().waitFor({ state: 'visible', timeout: 30_000 });
     let frame = await workbench.webviewFrame(title);
     const firstReading = await waitFor(async () => {

@@ -11,6 +11,7 @@ import type { Frame } from 'playwright-core';
 import { missingFeature, openSession } from './harness';
 import { cliTrainedWorkspace } from './cliTrained';
 import { modelLabVsix } from './paths';
+import { displayNameOf } from './runNames';
 import { waitFor } from './waitFor';
 
 const RUN_NAME = 'e2e-overlay';
@@ -105,8 +106,10 @@ test('templates grouped by lab in the picker; dashboard: training loss and held-
     await workbench.page.keyboard.press('Escape');
 
     await workbench.runCommand(OPEN_RUN);
-    await workbench.pickQuickItem(runId);
-    const tab = `Dashboard: ${runId}`;
+    // The run is picked, and its tab titled, by its display name (experiment and start time), not its folder id.
+    await workbench.pickQuickItem(displayNameOf(runDir));
+    const tab = `Dashboard: ${displayNameOf(runDir)}`;
+    assert.notEqual(displayNameOf(runDir), runId);
     await workbench.editorTab(tab).first().waitFor({ state: 'visible', timeout: 30_000 });
     const frame = await waitFor(
       async () => {

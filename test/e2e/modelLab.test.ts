@@ -7,6 +7,7 @@ import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { missingFeature, openSession, type Needs, type Session } from './harness';
 import { modelLabVsix } from './paths';
+import { displayNameOf } from './runNames';
 import { parseSpec } from '../../src/core/spec/validate';
 import { problemMessage } from '../../src/host/editor/specProblems';
 import {
@@ -230,7 +231,7 @@ scenario(
     await waitFor(() => readMetricLines(runDir).length >= 3, { timeoutMs: minutes(2), what: '3 metric records' });
 
     await workbench.runCommand(COMMANDS.stop);
-    await workbench.pickQuickItem(runIdOf(runDir));
+    await workbench.pickQuickItem(displayNameOf(runDir));
     await waitForRunState(runDir, ['cancelled'], minutes(1));
 
     const status = readStatus(runDir) as { step: number; totalSteps: number };
@@ -261,7 +262,7 @@ scenario(
     await workbench.screenshot('two-runs-training');
 
     await workbench.runCommand(COMMANDS.stop);
-    await workbench.pickQuickItem(runIdOf(second));
+    await workbench.pickQuickItem(displayNameOf(second));
     await waitForRunState(second, ['cancelled'], minutes(1));
     const firstAtStop = (readStatus(first) as { step: number }).step;
 
@@ -294,11 +295,11 @@ scenario(
   { settings: { 'modelLab.workers': 2 }, workspaceSettings: { 'modelLab.workers': 2 } },
 );
 
-/** Opens the run's dashboard from the palette and returns the webview document. */
-async function openDashboard(workbench: Workbench, runId: string) {
+/** Opens the run's dashboard from the palette (the run picked, and the tab titled, by its display name) and returns the webview document. */
+async function openDashboard(workbench: Workbench, runDir: string) {
   await workbench.runCommand(COMMANDS.openRun);
-  await workbench.pickQuickItem(runId);
-  const title = `Dashboard: ${runId}`;
+  await workbench.pickQuickItem(displayNameOf(runDir));
+  const title = `Dashboard: ${displayNameOf(runDir)}`;
   await workbench.editorTab(title).first().waitFor({ state: 'visible', timeout: 30_000 });
   return { title, frame: await workbench.webviewFrame(title) };
 }
@@ -403,7 +404,7 @@ scenario(
     const runDir = await trainFromPalette(session, writeLongSpec(session.workspace));
     const runId = runIdOf(runDir);
     await waitFor(() => readMetricLines(runDir).length >= 2, { timeoutMs: minutes(2), what: '2 metric records' });
-    const { title } = await openDashboard(workbench, runId);
+    const { title } = await openDashboard(workbench, runDir);
 
     const first = await waitFor(() => readSeries(workbench, title, runId), {
       timeoutMs: 60_000,
@@ -471,7 +472,7 @@ scenario(
     // Its Open Dashboard button opens this run's dashboard, with the same curve.
     const frame = await workbench.webviewFrame('Live');
     await frame.locator('[data-testid="live-open-dashboard"]').click();
-    const title = `Dashboard: ${runId}`;
+    const title = `Dashboard: ${displayNameOf(runDir)}`;
     await workbench.editorTab(title).first().waitFor({ state: 'visible', timeout: 30_000 });
     const dashboard = await waitFor(
       async () => {
@@ -493,7 +494,7 @@ scenario(
     const { workbench } = session;
     const runDir = await trainFromPalette(session, writeLongSpec(session.workspace));
     const runId = runIdOf(runDir);
-    const { title } = await openDashboard(workbench, runId);
+    const { title } = await openDashboard(workbench, runDir);
     await waitFor(() => checkpointSteps(runDir).length > 0, { timeoutMs: minutes(3), what: 'a first checkpoint' });
     const before = readStatus(runDir) as { step: number; pid: number };
 
@@ -517,7 +518,7 @@ scenario(
     assert.ok(interruptedAt >= before.step);
 
     await workbench.runCommand(COMMANDS.resume);
-    await workbench.pickQuickItem(runId);
+    await workbench.pickQuickItem(displayNameOf(runDir));
     const resumed = await waitFor(
       () => {
         const status = readStatus(runDir) as { state: string; step: number; pid: number } | undefined;

@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { openSession } from './harness';
 import { modelLabVsix, repoRoot } from './paths';
+import { displayNameOf } from './runNames';
 import { waitFor } from './waitFor';
 
 const OPEN_SIMILARITY = 'Model Lab: Open Similarity';
@@ -74,8 +75,9 @@ test('a sweep trained from the CLI: grouped in the Runs view, its m-grid, and a 
     // A CoRelNet member: one trial and the class averages, computed by a worker on its checkpoint.
     const member = record.members.find((m) => m.label === 'corelnet.m95.s0')!;
     await workbench.runCommand(OPEN_SIMILARITY, { timeoutMs: 30_000 });
-    await workbench.pickQuickItem(member.runId);
-    const runFrame = await workbench.webviewFrame(`Similarity: ${member.runId}`, { timeoutMs: 60_000 });
+    const memberName = displayNameOf(join(folder, '.model-lab', 'runs', member.runId));
+    await workbench.pickQuickItem(memberName);
+    const runFrame = await workbench.webviewFrame(`Similarity: ${memberName}`, { timeoutMs: 60_000 });
     await runFrame.waitForSelector('[data-testid="similarity-objects"] canvas', { timeout: 60_000 });
     assert.equal(await count(runFrame, '[data-testid="similarity-objects"] canvas'), 2, 'same-diff shows two objects');
     assert.ok(await runFrame.isVisible('[data-testid="similarity-matrix"]'));
@@ -99,8 +101,9 @@ test('a sweep trained from the CLI: grouped in the Runs view, its m-grid, and a 
     // A transformer member has no similarity matrix: the panel says so and shows its self-attention.
     const baseline = record.members.find((m) => m.label === 'relational-transformer.m95.s0')!;
     await workbench.runCommand(OPEN_SIMILARITY, { timeoutMs: 30_000 });
-    await workbench.pickQuickItem(baseline.runId);
-    const baselineFrame = await workbench.webviewFrame(`Similarity: ${baseline.runId}`, { timeoutMs: 60_000 });
+    const baselineName = displayNameOf(join(folder, '.model-lab', 'runs', baseline.runId));
+    await workbench.pickQuickItem(baselineName);
+    const baselineFrame = await workbench.webviewFrame(`Similarity: ${baselineName}`, { timeoutMs: 60_000 });
     await baselineFrame.waitForSelector('[data-testid="similarity-objects"] canvas', { timeout: 60_000 });
     assert.ok(await baselineFrame.isVisible('[data-testid="similarity-matrix"]'), 'the attention map is drawn');
     assert.match((await baselineFrame.getAttribute('[data-testid="similarity-matrix"]', 'aria-label')) ?? '', /Self-attention 2 by 2, mean over heads/);

@@ -123,6 +123,8 @@ test('runs table: display names, a filter (with a located mistake) hides a run, 
     }, { timeoutMs: 10_000, what: 'the hover readout naming the run' });
     assert.match(readout, /eval\/ood\/l1/);
     console.log(`hparams readout: ${readout}; screenshot: ${await workbench.screenshot('hparams')}`);
+    await frame.locator('[data-testid="hparams-parallel"]').scrollIntoViewIfNeeded();
+    console.log(`screenshot: ${await workbench.screenshot('hparams-parallel')}`);
 
     // Tick the two shown runs and overlay them in the dashboard.
     await frame.click('[data-testid="tab-table"]');

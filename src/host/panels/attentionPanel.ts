@@ -22,6 +22,7 @@ import { retrievalLab } from '../../core/retrieval/manifest';
 import { registerTrainComparison } from '../training/attentionComparison';
 import type { EngineHost } from '../training/engineHost';
 import { errorMessage } from '../../shared/errors';
+import { runDisplayName } from '../../shared/runs';
 import type { Log } from '../output';
 import type { RunRegistry } from '../runs/runRegistry';
 import { runDescription, runIdOfCommandArg } from '../runs/runsTreeModel';
@@ -128,10 +129,10 @@ function modelOf(registry: RunRegistry, runId: string): { name?: string; options
 /** Why a run cannot be shown in the panel, or undefined. */
 function problemOf(registry: RunRegistry, run: RunSummary): string | undefined {
   const model = modelOf(registry, run.id).name;
-  if (model === undefined) return `the experiment of run "${run.name}" cannot be read`;
+  if (model === undefined) return `the experiment of run "${runDisplayName(run)}" cannot be read`;
   if (labOf(registry.readSpec(run.id))?.id !== retrievalLab.id) {
     const models = retrievalLab.models.map((m) => m.name).join(' and ');
-    return `run "${run.name}" uses model '${model}'; the Attention composition panel shows ${models} runs`;
+    return `run "${runDisplayName(run)}" uses model '${model}'; the Attention composition panel shows ${models} runs`;
   }
   return undefined;
 }
@@ -161,7 +162,7 @@ async function pickRetrievalRun(registry: RunRegistry, placeHolder: string, excl
     return undefined;
   }
   const picks = runs.map((run) => ({
-    label: run.name,
+    label: runDisplayName(run),
     description: `${modelOf(registry, run.id).name} · ${runDescription(run)}`,
     detail: run.experiment,
     run,
@@ -249,7 +250,7 @@ class AttentionPanel implements PanelController {
     const model = modelOf(this.deps.registry, column.runId);
     return {
       runId: column.runId,
-      runName: run?.name ?? column.runId,
+      runName: run ? runDisplayName(run) : column.runId,
       model: model.name ?? 'unknown model',
       modelDetail: model.name ? modelDetail(model.options) : '',
       state: run?.state ?? 'failed',
@@ -289,7 +290,7 @@ class AttentionPanel implements PanelController {
         }
       } catch (error) {
         column.session = undefined;
-        column.problem = `Cannot load a checkpoint of "${run.name}": ${errorMessage(error)}`;
+        column.problem = `Cannot load a checkpoint of "${runDisplayName(run)}": ${errorMessage(error)}`;
       }
     })().finally(() => {
       column.opening = undefined;
@@ -384,7 +385,10 @@ class AttentionPanel implements PanelController {
 
   /** The tab's title, and the target the panel host finds this panel under, follow the columns. */
   private updateTitle(): void {
-    const names = this.columns.map((c) => this.deps.registry.readRun(c.runId)?.name ?? c.runId);
+    const names = this.columns.map((c) => {
+      const run = this.deps.registry.readRun(c.runId);
+      return run ? runDisplayName(run) : c.runId;
+    });
     this.panel.setTitle(names.length === 0 ? 'Attention' : `Attention: ${names.join(' vs ')}`);
     this.panel.setTarget({ runIds: this.columns.map((c) => c.runId) });
   }

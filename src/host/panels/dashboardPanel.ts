@@ -12,6 +12,7 @@ import { DASHBOARD_VIEW_TYPE, type FromDashboardPage, type RunsState, type ToDas
 import { buildMetricsCsv } from '../../shared/csv';
 import type { Disposable } from '../../shared/disposable';
 import { errorMessage } from '../../shared/errors';
+import { runDisplayName } from '../../shared/runs';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
 import { registerPanel, type PanelModule, type PanelRegistration } from './registration';
 
@@ -105,7 +106,7 @@ class DashboardPanel implements PanelController {
       }),
       source.onRunChanged((run) => {
         if (!this.runIds.includes(run.id)) return;
-        this.knownNames.set(run.id, run.name);
+        this.knownNames.set(run.id, runDisplayName(run));
         if (this.missing.includes(run.id)) this.sendState(); // it came back
         else this.page.notify('runStatus', { run });
         this.updateTitle();
@@ -154,7 +155,7 @@ class DashboardPanel implements PanelController {
         problems.push(`Run ${name ? `"${name}" (${id})` : id} is no longer available: its folder was deleted or cannot be read.`);
         continue;
       }
-      this.knownNames.set(id, run.name);
+      this.knownNames.set(id, runDisplayName(run));
       runs.push(run);
       metrics[id] = attempt(() => this.source.readMetrics(id)) ?? [];
       specs[id] = attempt(() => this.source.readSpec(id));
@@ -191,7 +192,7 @@ class DashboardPanel implements PanelController {
     }
     const metrics = Object.fromEntries(runs.map((r) => [r.id, this.source.readMetrics(r.id)]));
     const csv = buildMetricsCsv(runs, metrics);
-    const base = runs.length === 1 ? runs[0].name : `compare-${runs.length}-runs`;
+    const base = runs.length === 1 ? runDisplayName(runs[0]) : `compare-${runs.length}-runs`;
     const target = await vscode.window.showSaveDialog({
       title: 'Export metrics as CSV',
       defaultUri: defaultSaveUri(runs[0], `${fileSafe(base)}-metrics.csv`),
@@ -215,7 +216,7 @@ class DashboardPanel implements PanelController {
       return;
     }
     const runs = this.shownRuns();
-    const base = [runs.length === 1 ? runs[0].name : 'compare', message.name].filter(Boolean).join('-');
+    const base = [runs.length === 1 ? runDisplayName(runs[0]) : 'compare', message.name].filter(Boolean).join('-');
     const target = await vscode.window.showSaveDialog({
       title: 'Save chart as PNG',
       defaultUri: defaultSaveUri(runs[0], `${fileSafe(base || 'chart')}.png`),

@@ -348,7 +348,7 @@ class LabMiniatureFeed implements Disposable {
   }
 
   private report(run: RunSummary, error: unknown): void {
-    const problem = `The Live view could not draw the lab miniature of "${run.name}": ${errorMessage(error)}`;
+    const problem = `The Live view could not draw the lab miniature of "${runDisplayName(run)}": ${errorMessage(error)}`;
     if (problem === this.lastProblem) return;
     this.lastProblem = problem;
     this.log?.('warn', problem);

@@ -13,6 +13,7 @@ import { type FromPosteriorPage, type PosteriorViewState, type ToPosteriorPage }
 import { ensureTrustedToLookInside } from '../trust';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
 import { sampleRows, type SampleMatrix } from '../../shared/sampleMatrix';
+import { runDisplayName } from '../../shared/runs';
 import { pickLabRun, RunSession, type LabRunKind } from './runSession';
 import { panelHost, registerPanel, type DrawMiniature, type PanelModule, type PanelRegistration } from './registration';
 
@@ -98,7 +99,7 @@ class PosteriorPanel implements PanelController {
   ) {
     this.session = new RunSession({ runId, runs: deps.runs, engine: deps.engine, log: deps.log, panel: 'Posterior' });
     const run = runId ? deps.runs.readRun(runId) : undefined;
-    panel.setTitle(`Posterior: ${run?.name ?? runId ?? 'no run'}`);
+    panel.setTitle(`Posterior: ${run ? runDisplayName(run) : runId ?? 'no run'}`);
     const page = panel.page.channel;
     page.onNotification('refreshSteps', () =>
       void this.relay(async (session) => {
@@ -142,7 +143,7 @@ class PosteriorPanel implements PanelController {
 
   private postSession(session: SessionClient): void {
     const run = this.runId ? this.deps.runs.readRun(this.runId) : undefined;
-    this.notify('session', { runId: this.runId ?? '', runName: run?.name ?? this.runId ?? '', step: session.step, steps: session.steps });
+    this.notify('session', { runId: this.runId ?? '', runName: run ? runDisplayName(run) : this.runId ?? '', step: session.step, steps: session.steps });
   }
 
   /** Runs `work` on the session; any failure goes to the page as a message, never a stack trace. */

@@ -10,7 +10,8 @@ import type { SessionClient } from '../../engine/engine';
 import type { RunSummary } from '../../protocol';
 import { errorMessage } from '../../shared/errors';
 import type { Log } from '../output';
-import { runDescription, runIdOfCommandArg } from '../runs/runsTreeModel';
+import { runIdOfCommandArg, runPickItem } from '../runs/runsTreeModel';
+import { runDisplayName } from '../../shared/runs';
 import type { RunDataSource } from './dashboardPanel';
 
 /** The lab whose runs a panel shows, and how the messages name them. */
@@ -40,7 +41,7 @@ export async function pickLabRun(arg: unknown, runs: Pick<RunDataSource, 'listRu
     const run = runs.readRun(id);
     if (!run) void vscode.window.showWarningMessage(`Model Lab: run ${id} no longer exists.`);
     else if (!isLabRun(runs, run, kind.lab)) {
-      void vscode.window.showWarningMessage(`Model Lab: run "${run.name}" is not a ${kind.noun} run: ${kind.needs}.`);
+      void vscode.window.showWarningMessage(`Model Lab: run "${runDisplayName(run)}" is not a ${kind.noun} run: ${kind.needs}.`);
       return undefined;
     }
     return run;
@@ -51,7 +52,7 @@ export async function pickLabRun(arg: unknown, runs: Pick<RunDataSource, 'listRu
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
-    candidates.map((run) => ({ label: run.name, description: runDescription(run), detail: run.experiment, run })),
+    candidates.map((run) => ({ ...runPickItem(run), run })),
     { placeHolder: `Select a ${kind.noun} run to explore`, matchOnDescription: true, matchOnDetail: true },
   );
   return picked?.run;

@@ -16,6 +16,7 @@ import type { FromSamplerPage, SamplerRunInfo, SamplerViewState, ToSamplerPage }
 import type { SamplerMiniature } from '../../protocol/live';
 import { errorMessage } from '../../shared/errors';
 import { sampleRows } from '../../shared/sampleMatrix';
+import { runDisplayName } from '../../shared/runs';
 import { appendPoint, type StepSeries } from '../../shared/series';
 import type { Disposable } from '../../shared/disposable';
 import type { Log } from '../output';
@@ -162,7 +163,7 @@ class SamplerPanel implements PanelController {
   ) {
     this.session = new RunSession({ runId, runs: deps.runs, engine: deps.engine, log: deps.log, panel: 'Sampler' });
     const run = runId ? deps.runs.readRun(runId) : undefined;
-    panel.setTitle(`Sampler: ${run?.name ?? runId ?? 'no run'}`);
+    panel.setTitle(`Sampler: ${run ? runDisplayName(run) : runId ?? 'no run'}`);
     const page = panel.page.channel;
     page.onNotification('refreshSteps', () => void this.reload((session) => session.request('steps', {})));
     page.onNotification('loadStep', ({ step }) =>
@@ -255,7 +256,7 @@ class SamplerPanel implements PanelController {
     } catch {
       spec = undefined; // the session opened, so the spec was readable a moment ago; the info says '?'
     }
-    this.notify('session', { run: samplerRunInfo(runId, run?.name ?? runId, spec), step: session.step, steps: session.steps });
+    this.notify('session', { run: samplerRunInfo(runId, run ? runDisplayName(run) : runId, spec), step: session.step, steps: session.steps });
   }
 
   /** To the page, when it listens. */

@@ -13,6 +13,8 @@ import type { SessionClient } from '../../engine/engine';
 import type { EngineHost } from '../training/engineHost';
 import { logError, type Log } from '../output';
 import type { RunRegistry } from '../runs/runRegistry';
+import { runPickItem } from '../runs/runsTreeModel';
+import { runDisplayName } from '../../shared/runs';
 import {
   type FromSimilarityPage,
   type SimilarityRunInfo,
@@ -107,7 +109,7 @@ async function pickTarget(registry: RunRegistry): Promise<SimilarityTarget | und
   const runs = registry
     .listRuns()
     .filter((run) => labOf(registry.readSpec(run.id))?.id === relationalLab.id)
-    .map((run) => ({ label: run.name, description: run.state, detail: run.experiment, target: { kind: 'run', runId: run.id } as SimilarityTarget }));
+    .map((run) => ({ ...runPickItem(run), target: { kind: 'run', runId: run.id } as SimilarityTarget }));
   if (sweeps.length + runs.length === 0) {
     void vscode.window.showInformationMessage('Model Lab: there is no relational run or sweep yet (train a relational-* template or sweep first).');
     return undefined;
@@ -149,7 +151,8 @@ class SimilarityPanel implements PanelController {
 
   private title(): string {
     if (this.target.kind === 'sweep') return `Sweep: ${this.deps.registry.readSweep(this.target.sweepId)?.record.name ?? this.target.sweepId}`;
-    return `Similarity: ${this.deps.registry.readRun(this.target.runId)?.name ?? this.target.runId}`;
+    const run = this.deps.registry.readRun(this.target.runId);
+    return `Similarity: ${run ? runDisplayName(run) : this.target.runId}`;
   }
 
   /** The page (re)loaded: the run's trial (and averages, recomputed), or the sweep's grid. */
@@ -184,7 +187,7 @@ class SimilarityPanel implements PanelController {
     if (!run) throw new Error(`run ${this.target.runId} no longer exists`);
     const spec = this.deps.registry.readSpec(run.id) as ResolvedSpec | undefined;
     if (!spec || labOf(spec)?.id !== relationalLab.id) {
-      throw new Error(`run "${run.name}" is not a relational run (task ${spec?.task.name ?? 'unknown'}): the similarity panel shows same-diff, rmts, dist3 and identity-rules runs`);
+      throw new Error(`run "${runDisplayName(run)}" is not a relational run (task ${spec?.task.name ?? 'unknown'}): the similarity panel shows same-diff, rmts, dist3 and identity-rules runs`);
     }
     const folder = imageFolderOf(spec);
     if (folder && !ensureTrusted('read object images', `this run's objects are the PNG images of ${folder}, outside Model Lab's own files. Trust this workspace to show them.`)) {
@@ -200,7 +203,7 @@ class SimilarityPanel implements PanelController {
     const splits = await session.request('splits', {});
     const info: SimilarityRunInfo = {
       runId: run.id,
-      name: run.name,
+      name: runDisplayName(run),
       model: spec.model.name,
       task: spec.task.name,
       ...(typeof spec.task.m === 'number' ? { m: spec.task.m } : {}),

@@ -128,10 +128,16 @@ export function runDescription(run: RunSummary): string {
   return parts.join(' · ');
 }
 
+/** A run in a quick pick: its display name, state and tags, and the folder id (searchable too). */
+export function runPickItem(run: RunSummary): { label: string; description: string; detail: string } {
+  return { label: runDisplayName(run), description: runDescription(run), detail: run.name === run.id ? run.id : `${run.experiment} · ${run.id}` };
+}
+
 /** Tooltip lines (Markdown-safe plain text: the caller escapes). */
 export function runTooltipLines(run: RunSummary): string[] {
+  const shown = runDisplayName(run);
   const lines = [
-    `${run.name}${run.name !== run.id ? ` (${run.id})` : ''}`,
+    `${shown}${shown !== run.id ? ` (${run.id})` : ''}`,
     `Experiment: ${run.experiment}`,
     `State: ${run.state}, step ${stepText(run)}`,
     `Created: ${run.createdAt}`,

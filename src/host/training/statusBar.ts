@@ -12,6 +12,7 @@ import { ProgressSampler, progressSamples, timingParts } from '../../shared/prog
 import { latestLoss, progressText } from './progressText';
 import type { RunRegistry } from '../runs/runRegistry';
 import { activeByPreference, isActive } from '../runs/runsTreeModel';
+import { runDisplayName } from '../../shared/runs';
 
 export class StatusBar implements vscode.Disposable {
   private readonly runItem = vscode.window.createStatusBarItem('modelLab.activeRun', vscode.StatusBarAlignment.Left, 10);
@@ -68,13 +69,14 @@ export class StatusBar implements vscode.Disposable {
     const estimate = this.samplerOf(run.id).estimate(run);
     const progress = run.state === 'queued' ? 'queued' : progressText(run.step, run.totalSteps, this.losses.get(run.id), estimate, 'left');
     const timing = run.state === 'queued' ? [] : timingParts(estimate);
-    this.runItem.text = `${icon} ${run.name}: ${progress}${more}`;
-    this.runItem.tooltip = `Model Lab: ${run.name} (${run.experiment}) is ${run.state}${timing.length ? ` (${timing.join(', ')})` : ''}. Click to open its dashboard.`;
+    const name = runDisplayName(run);
+    this.runItem.text = `${icon} ${name}: ${progress}${more}`;
+    this.runItem.tooltip = `Model Lab: ${name} (${run.experiment}) is ${run.state}${timing.length ? ` (${timing.join(', ')})` : ''}. Click to open its dashboard.`;
     this.runItem.command = { title: 'Open Run', command: 'modelLab.openRun', arguments: [run.id] };
     this.runItem.show();
     this.stopItem.text = '$(debug-stop)';
-    this.stopItem.tooltip = `Stop ${run.name} (Resume continues from its last checkpoint)`;
-    this.stopItem.accessibilityInformation = { label: `Stop run ${run.name}` };
+    this.stopItem.tooltip = `Stop ${name} (Resume continues from its last checkpoint)`;
+    this.stopItem.accessibilityInformation = { label: `Stop run ${name}` };
     this.stopItem.command = { title: 'Stop Run', command: 'modelLab.stop', arguments: [run.id] };
     // Only this window's jobs can be stopped from here (another process's run is stopped there).
     if (ownIds.includes(run.id)) this.stopItem.show();

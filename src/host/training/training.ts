@@ -23,6 +23,7 @@ import { formatDuration, ProgressSampler, progressSamples } from '../../shared/p
 import type { RunActions, RunRegistry } from '../runs/runRegistry';
 import { checkWritableFolder, resolveRunsFolder } from '../runs/runsFolder';
 import { isActive, isResumable } from '../runs/runsTreeModel';
+import { runDisplayName } from '../../shared/runs';
 import { SETTINGS_SECTION } from '../settings';
 import { workspaceFolderInfos } from '../runs/workspaceFolders';
 import { RunLockedError } from '../../runs/ownership';
@@ -128,7 +129,7 @@ export class TrainingController implements RunActions {
     }
     if (!isResumable(run)) {
       const why = isActive(run) ? 'is already training' : run.state === 'completed' ? 'has completed' : `is ${run.state}`;
-      void vscode.window.showInformationMessage(`Model Lab: run "${run.name}" ${why}; nothing to resume.`);
+      void vscode.window.showInformationMessage(`Model Lab: run "${runDisplayName(run)}" ${why}; nothing to resume.`);
       return;
     }
     try {
@@ -137,7 +138,7 @@ export class TrainingController implements RunActions {
       readStatus(run.dir);
       readSpec(run.dir);
     } catch (error) {
-      void vscode.window.showErrorMessage(`Model Lab: run "${run.name}" cannot be resumed: ${(error as Error).message}`);
+      void vscode.window.showErrorMessage(`Model Lab: run "${runDisplayName(run)}" cannot be resumed: ${(error as Error).message}`);
       return;
     }
     if (!(await this.startEngine())) return;
@@ -147,7 +148,7 @@ export class TrainingController implements RunActions {
 
   stop(runId: string): void {
     const run = this.deps.registry.readRun(runId);
-    const label = run ? `"${run.name}"` : runId;
+    const label = run ? `"${runDisplayName(run)}"` : runId;
     const job = this.deps.registry.jobOf(runId);
     if (job) {
       this.deps.log('info', `Stopping run ${runId} (it keeps its last checkpoint and can be resumed).`);
@@ -220,7 +221,10 @@ export class TrainingController implements RunActions {
    */
   private async notify(runId: string, job: TrainingJob): Promise<void> {
     const { registry } = this.deps;
-    const runName = () => registry.readRun(runId)?.name ?? runId;
+    const runName = () => {
+      const run = registry.readRun(runId);
+      return run ? runDisplayName(run) : runId;
+    };
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Training ${runName()}`, cancellable: true },
       (progress, token) => {
@@ -264,7 +268,7 @@ export class TrainingController implements RunActions {
     );
     const outcome = await job.done;
     const run = registry.readRun(runId);
-    const name = run?.name ?? runId;
+    const name = run ? runDisplayName(run) : runId;
     const steps = run ? ` at step ${run.step}/${run.totalSteps}` : '';
     if (outcome.state === 'completed') {
       const duration = run?.elapsedMs !== undefined ? ` in ${formatDuration(run.elapsedMs)}` : '';

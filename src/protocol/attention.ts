@@ -5,6 +5,7 @@
  * The example and summary data come from src/core/retrieval/attentionSummary.ts (computed in the
  * worker, passed through unchanged).
  */
+import type { LearnedNote } from './learned';
 import type { AttentionExample, SelectionSummary } from '../core/retrieval/attentionSummary';
 import type { RunState } from '../shared/runs';
 import type { Messages, Notification } from './channel';
@@ -29,6 +30,8 @@ export interface AttentionColumn {
   steps: number[];
   /** Why the column has no data (no checkpoint yet, not a retrieval model, ...). */
   problem?: string;
+  /** Whether the run has learned yet (its lab's rule on its last metrics); absent: the rule cannot judge. */
+  learned?: LearnedNote;
 }
 
 export interface AttentionSelection {

@@ -3,6 +3,7 @@
  * similarity matrices and class averages, or a sweep's held-out accuracy grid. The data shapes
  * come from src/core/relational/panelData.ts.
  */
+import type { LearnedNote } from './learned';
 import type { ClassAverage, SweepGrid, TrialView } from '../core/relational/panelData';
 import type { Messages, Notification } from './channel';
 
@@ -31,6 +32,8 @@ export interface SimilarityRunInfo {
   unseen: 'upper' | 'none';
   /** False for models without a similarity matrix (baselines): the panel says so. */
   hasSimilarity: boolean;
+  /** Whether the run has learned yet (its lab's rule on its last metrics); absent: the rule cannot judge. */
+  learned?: LearnedNote;
 }
 
 export interface SweepMemberState {

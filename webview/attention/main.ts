@@ -17,7 +17,7 @@ import {
 } from '../../src/protocol/attention';
 import { errorMessage } from '../../src/shared/errors';
 import { pageChannel, saveState, savedState } from '../common/channel';
-import { el, stateBadge } from '../common/dom';
+import { el, learnedLine, stateBadge } from '../common/dom';
 import { onThemeChange, readThemeColors, type ThemeColors } from '../common/theme';
 import { cellAt, drawHeatmap, type HeatmapLayout, type HeatmapSpec, type Marker } from './heatmap';
 import './main.css';
@@ -197,6 +197,7 @@ function buildColumn(column: AttentionColumn): ColumnView {
       stateBadge(column.state),
       remove),
     el('div', { class: 'model-detail' }, `${column.model}: ${column.modelDetail}`),
+    learnedLine(column.learned),
     scrubber(column),
   );
   const problem = column.problem ?? problems.get(column.runId);

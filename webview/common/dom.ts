@@ -32,3 +32,14 @@ export function stateBadge(state: RunState): HTMLElement {
     el('span', { class: `codicon codicon-${STATE_ICONS[state]}`, 'aria-hidden': 'true' }),
     state);
 }
+
+/**
+ * The one line on whether the shown run has learned yet (src/core/learnedNote.ts): nothing when
+ * its lab cannot judge; icon + words, never colour alone.
+ */
+export function learnedLine(note: { verdict: 'learned' | 'not-yet'; text: string } | undefined): HTMLElement | '' {
+  if (!note) return '';
+  return el('p', { class: `learned-note ${note.verdict}`, 'data-testid': 'learned-note', 'data-verdict': note.verdict, role: 'status' },
+    el('span', { class: `codicon codicon-${note.verdict === 'learned' ? 'pass' : 'info'}`, 'aria-hidden': 'true' }),
+    el('span', {}, note.text));
+}

@@ -15,7 +15,7 @@ import type {
   ToPosteriorPage,
 } from '../../src/protocol/posterior';
 import { pageChannel, saveState, savedState } from '../common/channel';
-import { el } from '../common/dom';
+import { el, learnedLine } from '../common/dom';
 import { formatValue, onThemeChange, readThemeColors } from '../common/theme';
 import type { Range } from './canvas';
 import { panelColors } from './colors';
@@ -64,6 +64,7 @@ let resultsShown = 0;
 const app = document.getElementById('app')!;
 const title = el('h1', {}, 'Posterior');
 const subtitle = el('span', { class: 'subtitle', 'data-testid': 'task-description' });
+const learned = el('div', { class: 'learned' });
 const stepRange = <HTMLInputElement>el('input', { type: 'range', id: 'step-range', min: '0', max: '0', step: '1', 'aria-label': 'Checkpoint step', 'data-testid': 'step-scrubber' });
 const stepLabel = el('span', { class: 'step-label', 'data-testid': 'step' }, 'step –');
 const sampleSelect = <HTMLSelectElement>el('select', { id: 'samples', 'aria-label': 'Number of posterior samples', 'data-testid': 'samples-select' },
@@ -102,6 +103,7 @@ app.append(
       el('label', { for: 'step-range' }, 'Checkpoint'), stepRange, stepLabel,
       el('label', { for: 'samples' }, 'Samples'), sampleSelect,
       newDataButton, resetButton)),
+  learned,
   el('div', { class: 'plots' },
     el('section', { class: 'card', 'aria-label': 'Data' },
       el('div', { class: 'card-head' }, el('h2', {}, 'Data'), classPicker, latency),
@@ -130,6 +132,7 @@ function onSession(message: ToPosteriorPage['notifications']['session']['params'
   const changedRun = runId !== message.runId;
   runId = message.runId;
   subtitle.textContent = message.runName;
+  learned.replaceChildren(learnedLine(message.learned));
   steps = message.steps;
   stepRange.max = String(Math.max(0, steps.length - 1));
   stepRange.value = String(Math.max(0, steps.indexOf(message.step)));

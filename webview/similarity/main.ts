@@ -17,7 +17,7 @@ import type {
 } from '../../src/protocol/similarity';
 import { autoScale, onScale, scaleText } from '../common/colorScale';
 import { pageChannel, saveState } from '../common/channel';
-import { el } from '../common/dom';
+import { el, learnedLine } from '../common/dom';
 import { onThemeChange, readThemeColors } from '../common/theme';
 import './main.css';
 
@@ -32,11 +32,12 @@ let sweep: { name: string; grid: SweepGrid; members: SweepMemberState[] } | unde
 const app = document.getElementById('app')!;
 const heading = el('h1', {}, 'Similarity');
 const subtitle = el('p', { class: 'subtitle' });
+const learned = el('div', { class: 'learned' });
 const status = el('p', { class: 'status', role: 'status', 'aria-live': 'polite', 'data-testid': 'similarity-status' });
 const errors = el('div', { class: 'errors', role: 'alert' });
 const runSection = el('section', { class: 'run hidden', 'data-testid': 'similarity-run' });
 const sweepSection = el('section', { class: 'sweep hidden', 'data-testid': 'sweep-section' });
-app.append(el('header', {}, heading, subtitle), status, errors, runSection, sweepSection);
+app.append(el('header', {}, heading, subtitle, learned), status, errors, runSection, sweepSection);
 
 // ------------------------------------------------------------------ run: controls
 
@@ -138,6 +139,7 @@ function renderRunHeader(): void {
   runSection.classList.remove('hidden');
   heading.textContent = `Similarity: ${run.name}`;
   subtitle.textContent = `${run.model} on ${run.task}${run.m !== undefined ? `, m = ${run.m} held out` : ''} · checkpoint at step ${run.step}`;
+  learned.replaceChildren(learnedLine(run.learned));
   const current = splitSelect.value;
   splitSelect.replaceChildren(...run.splits.map((split) => el('option', { value: split }, split === 'test' && run!.m ? `test (${run!.m} unseen objects)` : split)));
   splitSelect.value = run.splits.includes(current) ? current : run.splits.includes('test') ? 'test' : run.splits[0];
@@ -310,6 +312,7 @@ function renderSweep(): void {
   if (!sweep) return;
   sweepSection.classList.remove('hidden');
   heading.textContent = `Sweep: ${sweep.name}`;
+  learned.replaceChildren();
   const { grid } = sweep;
   const done = sweep.members.filter((m) => m.state === 'completed').length;
   subtitle.textContent = `${sweep.members.length} runs, ${done} completed · metric ${grid.metric} (its last value per run)`;

@@ -47,6 +47,8 @@ export interface ResolvedSpec {
   kind: ExperimentKind;
   name: string;
   description?: string;
+  /** Steps a run of this experiment was measured to need to learn (a template's advice; panels quote it). */
+  recommendedSteps?: number;
   seed: number;
   task: ComponentSpec;
   model: ComponentSpec;

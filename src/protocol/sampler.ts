@@ -5,6 +5,7 @@
  * arrays to webviews as such). The run's description and its metrics over training come from the
  * host (spec.json and metrics.jsonl); everything computed on a checkpoint is a request of the page.
  */
+import type { LearnedNote } from './learned';
 import type { SamplerLandscape, SamplerSamples, SamplerTargetInfo, TargetEdit } from '../core/sampler/requests';
 import type { StepSeries } from '../shared/series';
 import type { Messages, Notification, Request } from './channel';
@@ -33,6 +34,8 @@ export interface SamplerRunInfo {
   logDensity?: string;
   /** The run this one was started from (`init`), when it was. */
   init?: { run: string; step?: number };
+  /** Whether the run has learned yet (its lab's rule on its last metrics); absent: the rule cannot judge. */
+  learned?: LearnedNote;
 }
 
 /** What the page keeps with setState (restores the panel after a reload). */

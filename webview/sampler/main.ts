@@ -23,7 +23,7 @@ import { appendPoint } from '../../src/shared/series';
 import { MetricChart, type ChartLine } from '../common/charts';
 import { pageChannel, saveState, savedState } from '../common/channel';
 import { CheckpointSlider } from '../common/checkpointSlider';
-import { el } from '../common/dom';
+import { el, learnedLine } from '../common/dom';
 import { formatValue, onThemeChange, readThemeColors, runStyle } from '../common/theme';
 import { drawLandscape, landscapeColors } from './landscapePlot';
 import { drawModeBars } from './modeBars';
@@ -71,6 +71,7 @@ let landscapeWanted = false;
 const app = document.getElementById('app')!;
 const title = el('h1', {}, 'Sampler');
 const subtitle = el('span', { class: 'subtitle', 'data-testid': 'run-description' });
+const learned = el('div', { class: 'learned' });
 const checkpoints = new CheckpointSlider({
   load: (chosen) => host.notify('loadStep', { step: chosen }),
   refresh: () => host.notify('refreshSteps', {}),
@@ -105,6 +106,7 @@ app.append(
   el('header', { class: 'toolbar' },
     el('div', { class: 'titles' }, title, subtitle),
     el('div', { class: 'controls' }, ...checkpoints.elements, el('label', { for: 'samples' }, 'Samples'), sampleSelect, pairControls)),
+  learned,
   note,
   messages,
   el('div', { class: 'plots' },
@@ -148,6 +150,7 @@ function onSession(message: ToSamplerPage['notifications']['session']['params'])
   run = message.run;
   const from = run.init ? ` · fine-tuned from ${run.init.run}${run.init.step !== undefined ? ` at step ${run.init.step}` : ''}` : '';
   subtitle.textContent = `${run.runName} · ${run.objective}${run.exploration ? ' + exploration' : ''}${run.localSearch ? ' + local search' : ''} · ${run.model}${from}`;
+  learned.replaceChildren(learnedLine(run.learned));
   steps = message.steps;
   const stepChanged = step !== message.step;
   step = message.step;

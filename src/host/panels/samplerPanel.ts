@@ -24,6 +24,7 @@ import { ensureTrustedToLookInside } from '../trust';
 import type { RunDataSource } from './dashboardPanel';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
 import { fineTuneRun, type FineTuneDeps } from './samplerFineTune';
+import { learnedOf } from './learned';
 import { pickLabRun, RunSession, type LabRunKind } from './runSession';
 import { panelHost, registerPanel, type DrawMiniature, type PanelModule, type PanelRegistration } from './registration';
 
@@ -256,7 +257,8 @@ class SamplerPanel implements PanelController {
     } catch {
       spec = undefined; // the session opened, so the spec was readable a moment ago; the info says '?'
     }
-    this.notify('session', { run: samplerRunInfo(runId, run ? runDisplayName(run) : runId, spec), step: session.step, steps: session.steps });
+    const learned = this.runId ? learnedOf(this.deps.runs, this.runId) : {};
+    this.notify('session', { run: { ...samplerRunInfo(runId, run ? runDisplayName(run) : runId, spec), ...learned }, step: session.step, steps: session.steps });
   }
 
   /** To the page, when it listens. */

@@ -4,7 +4,7 @@
 //
 //   npm run bench:compare
 //   node bench/compare.mjs [--steps 100] [--rounds 3] [--backends wasm,cpu,node]
-//                          [--workloads mha,compositional,posterior,corelnet,corelnet-identity]
+//                          [--workloads mha,compositional,posterior,corelnet,corelnet-identity,sampler]
 //                          [--no-check] [--no-parallel] [--one-worker] [--no-install] [--baseline DIR]
 //                          [--torch-default-malloc]
 //
@@ -16,11 +16,14 @@
 //
 // Workloads: mha, compositional (Contextual Retrieval, bench/reference/retrieval.py), posterior
 // (linear regression, posterior.py), corelnet and corelnet-identity (CoRelNet on same-diff and on
-// identity rules, corelnet.py; PyTorch samples its trials from our object images, exported).
+// identity rules, corelnet.py; PyTorch samples its trials from our object images, exported),
+// sampler (diffusion sampler, trajectory balance with exploration on 25GMM, sampler.py; its batches
+// are trajectories of its own policy, so the check replays each step's noise, not batches).
 //
 // Per workload:
 //   check     our initial weights and first 10 batches are exported; PyTorch trains on them and
-//             its first 10 losses must match ours within 1e-4 (else the comparison is void)
+//             its first 10 losses must match ours within 1e-4 (else the comparison is void); the
+//             sampler also its weights after the 10 steps, and each step's noise is exported
 //   ratio     one run at a fixed batch: ours (wasm) and PyTorch (1 and 2 threads, the faster
 //             counts), alternated for --rounds rounds, best of each side
 //   both cores  the same with ours also timed with training.gradientWorkers = 2 (the batch's
@@ -47,7 +50,7 @@ const { values: args } = parseArgs({
     'log-every': { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' },
     backends: { type: 'string', default: 'wasm,cpu,node' },
-    workloads: { type: 'string', default: 'mha,compositional,posterior,corelnet,corelnet-identity' },
+    workloads: { type: 'string', default: 'mha,compositional,posterior,corelnet,corelnet-identity,sampler' },
     'no-check': { type: 'boolean', default: false },
     'no-parallel': { type: 'boolean', default: false },
     'one-worker': { type: 'boolean', default: false },
@@ -62,6 +65,7 @@ const LOG_EVERY = Number(args['log-every']);
 const ROUNDS = Number(args.rounds);
 const CHECK_STEPS = 10;
 const CHECK_TOLERANCE = 1e-4;
+const SAMPLER_TIMED_STEPS = 40;
 const PYTHON = '/usr/bin/python3'; // Debian's, where python3-torch installs (a pyenv python3 may shadow it)
 const WASM_DIR = path.join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
 
@@ -100,7 +104,21 @@ const WORKLOADS = {
   },
   corelnet: relationalWorkload('CoRelNet, same-diff (T=2)', template('relational-same-diff-corelnet')),
   'corelnet-identity': relationalWorkload('CoRelNet, identity rules (T=9)', template('relational-identity-rules-corelnet')),
+  sampler: samplerWorkload('diffusion sampler, TB + exploration (25GMM, T=50)', template('sampler-gmm25-tb-exploration')),
 };
+
+/**
+ * A sampler template as it is (target, sampler, objective with its exploration, batch, constant
+ * Adam lr), but 100 evaluation trajectories: the loop's final evaluation is outside the timed
+ * window and the check, so fewer only shortens the run. Its steps are 3-10x slower than the
+ * other workloads' (T = 50 sequential passes to draw a batch, then 6,400 transitions): it times
+ * SAMPLER_TIMED_STEPS steps, so that bench/compare stays within its time cap.
+ */
+function samplerWorkload(title, lab) {
+  const { task, model, objective, training } = lab;
+  if (training.learningRateSchedule && training.learningRateSchedule !== 'constant') throw new Error(`${lab.name}: expected a constant learning rate`);
+  return { title, reference: 'sampler.py', task, model, objective: { ...objective, evalSamples: 100 }, batchSize: training.batchSize, learningRate: training.learningRate, maxSteps: SAMPLER_TIMED_STEPS };
+}
 
 /**
  * A relational template as it is (task, model, objective, batch 32, constant Adam lr). The
@@ -172,7 +190,7 @@ async function measureWorkload(ours, key, workload, baseline) {
     if (!result.check.ok) throw new Error(`${key}: PyTorch and ours disagree: ${JSON.stringify(result.check)}`);
   }
 
-  const timing = { warmup: WARMUP, steps: STEPS, logEvery: LOG_EVERY };
+  const timing = { warmup: WARMUP, steps: timedSteps(workload), logEvery: LOG_EVERY };
   const torchData = workload.objectsFromExchange ? exchange.dir : undefined;
   const workerCounts = args['one-worker'] ? [1] : [1, 2];
   const oursRuns = { 1: [], 2: [] };
@@ -228,6 +246,12 @@ async function measureWorkload(ours, key, workload, baseline) {
   return result;
 }
 
+/** --steps, or fewer for a workload with `maxSteps` (slow steps: the sampler), in whole loss windows. */
+function timedSteps(workload) {
+  const steps = Math.min(STEPS, workload.maxSteps ?? STEPS);
+  return Math.max(LOG_EVERY, Math.floor(steps / LOG_EVERY) * LOG_EVERY);
+}
+
 /** Our initial weights, first batches and their losses (and a relational task's object images) in `dir`. */
 async function exportExchange(ours, workload) {
   const dir = path.join(tmp, `exchange-${workload.model.name}-${workload.task.name ?? 'retrieval'}`);
@@ -235,12 +259,22 @@ async function exportExchange(ours, workload) {
   return { dir, losses };
 }
 
-/** Same initial weights and batches on both sides: the first losses must agree. */
+/**
+ * Same initial weights and batches (a sampler: the same noise) on both sides: the first losses
+ * must agree, and the weights after them where the reference compares them (`weights`).
+ */
 async function checkAgreement(exported, workload) {
   const reference = await runJson(PYTHON, [referenceOf(workload), 'check', '--exchange', exported.dir]);
   const differences = exported.losses.map((loss, i) => Math.abs(loss - reference.losses[i]));
   const maxDifference = Math.max(...differences);
-  return { ok: maxDifference < CHECK_TOLERANCE && differences.length === CHECK_STEPS, maxDifference, ours: exported.losses, pytorch: reference.losses };
+  const weightsAgree = !reference.weights || reference.weights.maxDifference < CHECK_TOLERANCE;
+  return {
+    ok: maxDifference < CHECK_TOLERANCE && differences.length === CHECK_STEPS && weightsAgree,
+    maxDifference,
+    ours: exported.losses,
+    pytorch: reference.losses,
+    ...(reference.weights ? { weights: reference.weights } : {}),
+  };
 }
 
 function runOurs(bundle, request) {
@@ -352,7 +386,11 @@ function printTable(results) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   console.log('\nsteps/s (higher is better); ratio = ours wasm (1 worker) / faster PyTorch; ratio both cores = faster of ours 1 and 2 gradient workers / faster PyTorch; best of each side over the rounds');
   for (const row of rows) console.log(row.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '));
-  for (const [key, r] of Object.entries(results)) console.log(`${key} rounds (steps/s): ${JSON.stringify(r.rounds)}`);
+  for (const [key, r] of Object.entries(results)) {
+    console.log(`${key} rounds (steps/s): ${JSON.stringify(r.rounds)}`);
+    const weights = r.check?.weights;
+    if (weights) console.log(`${key} check: weights after ${CHECK_STEPS} steps, max |dw| ${weights.maxDifference.toExponential(1)} (${weights.parameter}; largest |w| ${round(weights.largestWeight, 2)})`);
+  }
 }
 
 function round(value, digits = 1) {

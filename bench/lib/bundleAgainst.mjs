@@ -5,14 +5,17 @@ import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 
 /**
- * `entry` of `root`/bench/lib compiled against `sourceRoot`/src into `tmp`/`name`/`name`.js, with
+ * `entry` of `root`/bench/lib (with its sibling modules) compiled against `sourceRoot`/src into `tmp`/`name`/`name`.js, with
  * that tree's gradient worker beside it, and the wasm kernels of `sourceRoot`/dist (a baseline's
  * kernels must match its src), or this repository's when that tree has none; returns the bundle.
  */
 export async function bundleAgainst({ root, sourceRoot, entry, tmp, name }) {
   const tree = path.join(tmp, `${name}-tree`);
   fs.mkdirSync(path.join(tree, 'bench/lib'), { recursive: true });
-  fs.copyFileSync(path.join(root, 'bench/lib', entry), path.join(tree, 'bench/lib', entry));
+  // The entry and the modules beside it that it imports (bench/lib/*.ts).
+  for (const file of fs.readdirSync(path.join(root, 'bench/lib')).filter((f) => f === entry || f.endsWith('.ts'))) {
+    fs.copyFileSync(path.join(root, 'bench/lib', file), path.join(tree, 'bench/lib', file));
+  }
   fs.symlinkSync(path.join(sourceRoot, 'src'), path.join(tree, 'src'));
   const outfile = path.join(tmp, name, `${name}.js`);
   const options = {

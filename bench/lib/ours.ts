@@ -10,7 +10,8 @@
  * the steps between two loss reads (every `logEvery` steps, as a run does), so warm-up and the
  * final evaluation and checkpoint are outside the measured window. `export` writes the initial
  * weights, the first batches and our losses on them (and, for a relational task, the images of its
- * training objects, which the reference samples its own trials from). `profile` runs `steps` steps
+ * training objects, which the reference samples its own trials from; for a sampler target, each
+ * step's noise instead of batches: ./samplerExchange.ts). `profile` runs `steps` steps
  * under `tf.profile` and prints ms per step by kernel and by kernel and input shapes (the loop's
  * first steps and final evaluation included: read it for proportions, `time` for speed).
  */
@@ -24,6 +25,7 @@ import { findModel, type Task } from '../../src/core/registry';
 import { isRelationalTask } from '../../src/core/relational/tasks';
 import { OBJECT_PIXELS, OBJECT_SIZE, objectPixels } from '../../src/core/relational/objectSet';
 import { train } from '../../src/core/train';
+import { exportSamplerExchange } from './samplerExchange';
 import { WorkerGradientPeer } from '../../src/engine/gradientPeer';
 import type { RunSink } from '../../src/core/sink';
 import type { ResolvedSpec } from '../../src/core/spec/types';
@@ -144,6 +146,8 @@ async function exportExchange(request: Request) {
   const { batches = 10, seed = 0, dir } = request;
   if (!dir) throw new Error('export needs dir');
   const spec = specFor(request.workload, seed, { steps: batches, logEvery: 1 });
+  // A sampler's batches are trajectories of its own policy: the exchange carries their noise instead.
+  if (request.workload.task.name?.startsWith('sampler-')) return exportSamplerExchange(spec, dir, request.workload, nullSink);
   const experiment = buildExperiment(spec);
   const chunks: Float32Array[] = [];
   let offset = 0;

@@ -26,15 +26,21 @@ def load_exchange(directory):
     return manifest, take
 
 
-def load_our_weights(model, manifest, take, script):
-    """Our kernels are [in, out]; nn.Linear stores [out, in]. Names must match one to one."""
+def our_state(entries, take):
+    """Our exported parameters as a PyTorch state dict: our kernels are [in, out], nn.Linear stores [out, in]."""
     state = {}
-    for entry in manifest["parameters"]:
+    for entry in entries:
         tensor, name = take(entry), entry["name"]
         if name.endswith(".kernel"):
             state[name[: -len(".kernel")] + ".weight"] = tensor.t().contiguous()
         else:
             state[name] = tensor
+    return state
+
+
+def load_our_weights(model, manifest, take, script):
+    """Names must match one to one."""
+    state = our_state(manifest["parameters"], take)
     differ = set(model.state_dict()) ^ set(state)
     if differ:
         raise SystemExit(f"{script}: parameter names differ from ours: {sorted(differ)}")
@@ -95,8 +101,11 @@ def timed(args, reference):
     batch_size, log_every = workload["batchSize"], args.log_every
     loss_sum, seen, marks = torch.zeros(()), 0, {}
     for step in range(1, args.warmup + args.steps + 1):
-        inputs, targets = batches.batch(batch_size)
-        loss_sum += train_step(model, optimizer, reference.loss, inputs, targets).detach()
+        if hasattr(batches, "step"):  # a reference whose batches its model draws (the sampler's trajectories)
+            loss = batches.step(model, optimizer, batch_size)
+        else:
+            loss = train_step(model, optimizer, reference.loss, *batches.batch(batch_size))
+        loss_sum += loss.detach()
         seen += 1
         if step % log_every == 0:
             last_loss = loss_sum.item() / seen  # the only read of the loss, as on our side
@@ -116,7 +125,9 @@ def timed(args, reference):
 def main(description, reference):
     """`reference` has: script (its path, for messages), loss(output, targets),
     model_for_check(manifest) and model_and_batches(workload, seed, exchange) (exchange: None or
-    (manifest, take) of --exchange; batches.batch(size) -> (inputs, targets) as tensors)."""
+    (manifest, take) of --exchange; batches.batch(size) -> (inputs, targets) as tensors). A
+    reference whose batches come from its own model (the sampler) gives instead its own
+    check(args, reference), and batches.step(model, optimizer, size) -> loss, a whole step."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("mode", choices=["check", "time"])
     parser.add_argument("--exchange", help="folder with exchange.json and exchange.bin (check; time, where the reference draws data from it)")
@@ -128,4 +139,4 @@ def main(description, reference):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--default-malloc", action="store_true", help="time: glibc's malloc as it comes (see keep_freed_memory)")
     args = parser.parse_args()
-    check(args, reference) if args.mode == "check" else timed(args, reference)
+    getattr(reference, "check", check)(args, reference) if args.mode == "check" else timed(args, reference)

@@ -66,8 +66,8 @@ export interface ToSamplerPage extends Messages {
 export interface FromSamplerPage extends Messages {
   requests: {
     target: Request<Record<string, never>, { target: SamplerTargetInfo }>;
-    /** Samples with log-weights and `trajectories` full paths at the shown checkpoint. */
-    samples: Request<{ n: number; seed?: number; trajectories?: number }, { result: SamplerSamples; workerMs: number }>;
+    /** Samples with log-weights and `trajectories` full paths at the shown checkpoint (with `edit`: counted per mode at the edited modes). */
+    samples: Request<{ n: number; seed?: number; trajectories?: number; edit?: TargetEdit }, { result: SamplerSamples; workerMs: number }>;
     /** log R on a grid over two coordinates (the contours under the samples); with `edit`, of the target as the user edited it. */
     landscape: Request<
       { dims: [number, number]; grid: number; range?: [[number, number], [number, number]]; slice?: number[]; edit?: TargetEdit },

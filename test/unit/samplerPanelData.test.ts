@@ -204,6 +204,20 @@ test('an edited mixture (a mode dragged, its weight changed): the landscape is t
     assert.equal(top(edited.logDensity), 10 * grid + 10, 'maximum at (2.5, 2.5)');
     assert.equal(top((await samplerLandscapeAnswer(session, { dims: [0, 1], grid, range })).logDensity), 5 * grid + 5, 'without the edit: at (0, 0)');
 
+    // Samples per mode at the edited modes: the same samples, counted around (2.5, 2.5) for the dragged one.
+    const plain = await samplerSamplesAnswer(session, { n: 500, seed: 2 });
+    const counted = await samplerSamplesAnswer(session, { n: 500, seed: 2, edit });
+    assert.deepEqual(counted.samples.values, plain.samples.values);
+    const within = (cx: number, cy: number) => {
+      let count = 0;
+      for (let i = 0; i < 500; i++) if (Math.hypot(plain.samples.values[2 * i] - cx, plain.samples.values[2 * i + 1] - cy) <= 1.5) count++;
+      return count;
+    };
+    assert.equal(plain.perMode!.counts[centre], within(0, 0));
+    assert.equal(counted.perMode!.counts[centre], within(2.5, 2.5));
+    assert.notEqual(within(0, 0), within(2.5, 2.5));
+    await assert.rejects(samplerSamplesAnswer(session, { n: 5, edit: { kind: 'mixture', means: [], weights: [] } }), /^Error: samplerSamples: edit\.means must be 25 means|samplerSamples: edit\.means must be 25 means/);
+
     const refused = async (bad: unknown, message: RegExp) =>
       assert.rejects(samplerLandscapeAnswer(session, { dims: [0, 1], grid: 4, edit: bad as typeof edit }), (error: Error) => error instanceof SamplerPanelInputError && message.test(error.message));
     await refused({ ...edit, means: moved.slice(1) }, /^samplerLandscape: edit\.means must be 25 means \(one per component of the target\), got 24/);

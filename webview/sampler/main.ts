@@ -62,6 +62,8 @@ let samplesAsked: object | undefined;
 let landscapeAsked: object | undefined;
 let samplesShown = 0;
 let landscapesShown = 0;
+/** The shown samples were counted per mode at the edited modes. */
+let countedEdited = false;
 /** A landscape request is in flight; `landscapeWanted`: another was asked meanwhile (dragging), sent when it answers. */
 let landscapeInFlight = false;
 let landscapeWanted = false;
@@ -128,6 +130,7 @@ modeCard.append(el('div', { class: 'card-head' }, el('h2', {}, 'Samples per mode
 const editor = new TargetEditor(landscapeCanvas, {
   changed: () => requestLandscape(),
   redraw: () => renderLandscape(),
+  settled: () => requestSamples(),
   fineTune: (edit) => fineTune(edit),
 });
 modeCard.before(editor.card);
@@ -223,10 +226,12 @@ function requestSamples(): void {
   const asked = {};
   samplesAsked = asked;
   stopAnimation();
-  host.request('samples', { n: samples, seed: 0, trajectories: TRAJECTORIES }).then(
+  const edit = editor.edit();
+  host.request('samples', { n: samples, seed: 0, trajectories: TRAJECTORIES, ...(edit?.kind === 'mixture' ? { edit } : {}) }).then(
     (answer) => {
       if (asked !== samplesAsked) return;
       result = answer.result;
+      countedEdited = edit?.kind === 'mixture';
       samplesShown++;
       clearMessages();
       time = result.steps;
@@ -407,7 +412,8 @@ function renderModes(): void {
   modeCard.hidden = !perMode;
   if (!perMode || !result) return;
   drawModeBars(modeCanvas, perMode, result.samples.count, theme, colors.samples);
-  modeNote.textContent = `${perMode.covered} of ${perMode.counts.length} modes covered: a mode counts when at least ${(perMode.rule.share * 100).toFixed(1)}% of the samples lie within ${perMode.rule.radius} of its mean (dashed line). Modes numbered in the target's order.`;
+  modeNote.textContent = `${perMode.covered} of ${perMode.counts.length} modes covered: a mode counts when at least ${(perMode.rule.share * 100).toFixed(1)}% of the samples lie within ${perMode.rule.radius} of its mean (dashed line). Modes numbered in the target's order.${countedEdited ? ' Counted at the edited modes: how this sampler covers the edited target before fine-tuning.' : ''}`;
+  modeCanvas.dataset.edited = String(countedEdited);
 }
 
 /** log Z and modes covered over training: the metrics whose names say so (eval and train alike). */

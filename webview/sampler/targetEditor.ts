@@ -20,6 +20,8 @@ export interface TargetEditorHandlers {
   changed(): void;
   /** The modes moved while dragging: redraw now, before the landscape answers. */
   redraw(): void;
+  /** The edit is complete (a drag ended, a weight typed, an expression applied, a reset): count the samples per edited mode. */
+  settled(): void;
   /** Fine-tune under this edit from the shown checkpoint; resolves to a sentence for the status line. */
   fineTune(edit: TargetEdit): Promise<string>;
 }
@@ -108,7 +110,10 @@ export class TargetEditor {
     this.edited = false;
     this.select(undefined);
     this.describe();
-    if (wasEdited) this.handlers.changed();
+    if (wasEdited) {
+      this.handlers.changed();
+      this.handlers.settled();
+    }
   }
 
   private select(index: number | undefined): void {
@@ -152,6 +157,7 @@ export class TargetEditor {
     }
     this.weights[this.selected] = value;
     this.markEdited();
+    this.handlers.settled();
   }
 
   private applyExpression(): void {
@@ -159,6 +165,7 @@ export class TargetEditor {
     if (text === '' || text === this.expression) return;
     this.expression = text;
     this.markEdited();
+    this.handlers.settled();
   }
 
   private async fineTune(): Promise<void> {
@@ -228,5 +235,6 @@ export class TargetEditor {
     this.dragging = false;
     this.canvas.style.cursor = '';
     if (this.canvas.hasPointerCapture(e.pointerId)) this.canvas.releasePointerCapture(e.pointerId);
+    if (this.edited) this.handlers.settled();
   }
 }

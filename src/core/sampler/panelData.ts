@@ -58,9 +58,11 @@ export async function samplerTargetAnswer(session: InspectionSession): Promise<S
 export async function samplerSamplesAnswer(session: InspectionSession, params: Params<'samplerSamples'>): Promise<SamplerSamples> {
   const { n, seed, trajectories } = checkSamplesParams(params);
   const { target, sampler } = await openedAtStep(session);
+  // Samples per mode of the target as the panel edited it: how this sampler covers it before fine-tuning.
+  const counted = landscapeTarget(target, (params as { edit?: unknown } | undefined)?.edit, 'samplerSamples');
   const drawn = sampleTrajectories(sampler, target, n, createRng(seed, 'sampler-panel'), { keep: trajectories });
   const d = target.dimension;
-  const perMode = modeCounts(target, drawn.final);
+  const perMode = modeCounts(counted, drawn.final);
   const buffer = localSearchStates(session.spec, target, drawn.final, n, seed);
   return {
     step: session.inference.step,
@@ -105,19 +107,19 @@ export function localSearchStates(spec: ResolvedSpec, target: SamplerTarget, sam
 export async function samplerLandscapeAnswer(session: InspectionSession, params: Params<'samplerLandscape'>): Promise<SamplerLandscape> {
   const { target } = await openedAtStep(session);
   const { dims, grid, range, slice } = checkLandscapeParams(params, target.dimension, target.range);
-  const shown = landscapeTarget(target, (params as { edit?: unknown } | undefined)?.edit);
+  const shown = landscapeTarget(target, (params as { edit?: unknown } | undefined)?.edit, 'samplerLandscape');
   return { dims, grid, range, slice, logDensity: logDensityGrid(shown, dims, grid, range, slice) };
 }
 
-/** The run's target, or the target as the panel's edit (untrusted) makes it. */
-export function landscapeTarget(target: SamplerTarget, edit: unknown): SamplerTarget {
+/** The run's target, or the target as the panel's edit (untrusted) makes it; `where` names the request in messages. */
+export function landscapeTarget(target: SamplerTarget, edit: unknown, where: string): SamplerTarget {
   if (edit === undefined) return target;
-  const checked = checkTargetEdit(edit, target, 'samplerLandscape');
+  const checked = checkTargetEdit(edit, target, where);
   if ('problem' in checked) throw new SamplerPanelInputError(checked.problem);
   try {
     return editedTarget(target, checked.edit);
   } catch (error) {
-    if (error instanceof ExpressionError) throw new SamplerPanelInputError(`samplerLandscape: edit.logDensity: ${error.message}`);
+    if (error instanceof ExpressionError) throw new SamplerPanelInputError(`${where}: edit.logDensity: ${error.message}`);
     throw error;
   }
 }

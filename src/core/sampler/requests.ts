@@ -99,9 +99,10 @@ export interface SamplerRequests {
   samplerTarget: Request<Record<string, never>, SamplerTargetInfo>;
   /**
    * n samples of the sampler at the session's checkpoint (n at most 10,000; seed default 0), with
-   * their log-weights and the first `trajectories` paths in full (default 0, at most 64).
+   * their log-weights and the first `trajectories` paths in full (default 0, at most 64); with a
+   * mixture `edit`, samples per mode are counted at the edited modes.
    */
-  samplerSamples: Request<{ n: number; seed?: number; trajectories?: number }, SamplerSamples>;
+  samplerSamples: Request<{ n: number; seed?: number; trajectories?: number; edit?: TargetEdit }, SamplerSamples>;
   /**
    * The unnormalised log-density on a grid x grid lattice over coordinates dims (grid at most 256),
    * over `range` (default the target's) with the other coordinates at `slice` (default 0), of the

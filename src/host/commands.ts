@@ -12,6 +12,7 @@ import type { RunSummary } from '../protocol';
 import { RunLockedError } from '../runs/ownership';
 import { deleteRun, updateRunMeta } from '../runs/reader';
 import { isLabFile } from './editor/diagnostics';
+import { OPEN_EXAMPLE_RUN_COMMAND, openExampleRun } from './exampleRunCommand';
 import type { LiveViewProvider } from './panels/liveView';
 import type { PanelDeps } from './panels/registration';
 import { logError, type Log } from './output';
@@ -75,6 +76,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
 
   return [
     command('modelLab.newExperiment', () => newExperiment(templatesDir)),
+    command(OPEN_EXAMPLE_RUN_COMMAND, (lab?: unknown) => openExampleRun({ extensionPath: context.extensionPath, registry }, lab)),
 
     command('modelLab.train', async (arg?: unknown) => {
       const uri = arg instanceof vscode.Uri ? arg : await pickSpecFile();

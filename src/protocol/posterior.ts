@@ -5,6 +5,7 @@
  * forward passes, HMC references and calibrations are requests: the reply comes back to the
  * call that asked, and the page keeps only the latest answer of each kind.
  */
+import type { LearnedNote } from './learned';
 import type { PanelData, PanelView, PosteriorExample, PosteriorPanelResult } from '../core/posterior/panelData';
 import type { PanelCalibration } from '../core/posterior/panelCalibration';
 import type { PanelReference } from '../core/posterior/panelReference';
@@ -31,7 +32,7 @@ export interface ToPosteriorPage extends Messages {
   requests: Record<never, never>;
   notifications: {
     /** The run and the session's checkpoint (sent after 'ready', and after every step change). */
-    session: Notification<{ runId: string; runName: string; step: number; steps: number[] }>;
+    session: Notification<{ runId: string; runName: string; step: number; steps: number[]; learned?: LearnedNote }>;
     example: Notification<{ example: PosteriorExample }>;
     /** Something the page did not ask for failed, or the run cannot be shown. */
     error: Notification<{ message: string }>;

@@ -18,6 +18,7 @@ import {
 } from '../../protocol/attention';
 import type { SpecNames } from '../../core/labManifest';
 import { labOf } from '../../core/labList';
+import { learnedOf } from './learned';
 import { retrievalLab } from '../../core/retrieval/manifest';
 import { registerTrainComparison } from '../training/attentionComparison';
 import type { EngineHost } from '../training/engineHost';
@@ -257,6 +258,7 @@ class AttentionPanel implements PanelController {
       step: column.session?.step,
       steps: column.session?.steps ?? [],
       ...(column.problem ? { problem: column.problem } : {}),
+      ...learnedOf(this.deps.registry, column.runId),
     };
   }
 

@@ -14,13 +14,14 @@ import { ensureTrustedToLookInside } from '../trust';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
 import { sampleRows, type SampleMatrix } from '../../shared/sampleMatrix';
 import { runDisplayName } from '../../shared/runs';
+import { learnedOf } from './learned';
 import { pickLabRun, RunSession, type LabRunKind } from './runSession';
 import { panelHost, registerPanel, type DrawMiniature, type PanelModule, type PanelRegistration } from './registration';
 
 export const OPEN_POSTERIOR_COMMAND = 'modelLab.openPosterior';
 
 export interface PosteriorPanelDeps {
-  runs: Pick<RunDataSource, 'listRuns' | 'readRun' | 'readSpec'>;
+  runs: Pick<RunDataSource, 'listRuns' | 'readRun' | 'readSpec' | 'readMetrics'>;
   /** EngineHost: sessions run in the engine's workers. */
   engine: { openSession(runDir: string, step?: number): Promise<SessionClient> };
   log?: Log;
@@ -143,7 +144,8 @@ class PosteriorPanel implements PanelController {
 
   private postSession(session: SessionClient): void {
     const run = this.runId ? this.deps.runs.readRun(this.runId) : undefined;
-    this.notify('session', { runId: this.runId ?? '', runName: run ? runDisplayName(run) : this.runId ?? '', step: session.step, steps: session.steps });
+    const learned = this.runId ? learnedOf(this.deps.runs, this.runId) : {};
+    this.notify('session', { runId: this.runId ?? '', runName: run ? runDisplayName(run) : this.runId ?? '', step: session.step, steps: session.steps, ...learned });
   }
 
   /** Runs `work` on the session; any failure goes to the page as a message, never a stack trace. */

@@ -23,6 +23,7 @@ import {
 } from '../../protocol/similarity';
 import type { SweepSummary } from '../../runs/sweeps';
 import { ensureTrusted, ensureTrustedToLookInside } from '../trust';
+import { learnedOf } from './learned';
 import { labOf } from '../../core/labList';
 import { hasSimilarityMatrix, relationalLab, unseenSimilarity } from '../../core/relational/manifest';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
@@ -212,6 +213,7 @@ class SimilarityPanel implements PanelController {
       classNames: classNames(spec.task.name),
       unseen: unseenSimilarity(spec),
       hasSimilarity: hasSimilarityMatrix(spec),
+      ...learnedOf(this.deps.registry, run.id),
     };
     this.notify('run', { run: info });
     await this.sendTrial(splits.includes('test') ? 'test' : splits[0], 0);

@@ -1,7 +1,8 @@
 /**
  * The runs table's messages (webview/runsTable <-> src/host/panels/runsTablePanel.ts): one row
  * per run of the workspace (name, lab, state, duration, the last value of every metric and the
- * resolved spec), replayed whole on `ready` and on every change; the page sorts, filters, draws
+ * resolved spec), replayed whole on `ready` and when runs come or go, a run's row alone when it
+ * progresses; the page sorts, filters, draws
  * the HParams view and sends back the runs the user wants overlaid in the dashboard.
  */
 import type { RunState } from '../shared/runs';
@@ -46,7 +47,10 @@ export interface RunsTableState {
 export interface ToRunsTablePage extends Messages {
   requests: Record<never, never>;
   notifications: {
+    /** Every run, newest first: after `ready`, and when runs come or go. */
     rows: Notification<{ rows: RunsTableRow[] }>;
+    /** The rows of runs that progressed or logged metrics (same runs listed). */
+    changedRows: Notification<{ rows: RunsTableRow[] }>;
   };
 }
 

@@ -162,3 +162,28 @@ test('host rows: display name, lab, last metric values, kept up to date from liv
   assert.deepEqual(rows.rows()[0].metrics, { 'train/loss': 1.1, 'eval/ood/l1': 0.3 });
   assert.equal(metricReads, 1, 'metrics.jsonl read once, then followed');
 });
+
+test('host rows: a progressing run resends its own row; a run that appears resends the table', () => {
+  const base = { dir: '/runs/x', experiment: 'mha', state: 'running' as const, step: 1, totalSteps: 10, createdAt: '2026-01-01T00:00:00.000Z', notes: '', tags: [] };
+  const runs: RunSummary[] = [{ ...base, id: 'a', name: 'a' }, { ...base, id: 'b', name: 'b' }];
+  const listeners: { metrics?: (runId: string, records: MetricRecord[]) => void; run?: (run: RunSummary) => void } = {};
+  const source = {
+    listRuns: () => [...runs],
+    readMetrics: () => [],
+    readSpec: () => undefined,
+    onMetrics: (listener: (runId: string, records: MetricRecord[]) => void) => ((listeners.metrics = listener), { dispose: () => undefined }),
+    onRunChanged: (listener: (run: RunSummary) => void) => ((listeners.run = listener), { dispose: () => undefined }),
+  };
+  const rows = new RunsTableRows(source, () => undefined);
+  assert.equal(rows.rows().length, 2);
+  assert.deepEqual(rows.update(), { full: false, rows: [] }, 'nothing changed');
+  listeners.metrics!('b', [{ step: 2, time: 1, values: { 'train/loss': 0.5 } }]);
+  const update = rows.update();
+  assert.equal(update.full, false);
+  assert.deepEqual(update.rows.map((r) => [r.id, r.metrics]), [['b', { 'train/loss': 0.5 }]]);
+  runs.unshift({ ...base, id: 'c', name: 'c' });
+  listeners.run!(runs[0]);
+  const grown = rows.update();
+  assert.equal(grown.full, true);
+  assert.deepEqual(grown.rows.map((r) => r.id), ['c', 'a', 'b']);
+});

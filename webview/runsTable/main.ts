@@ -124,6 +124,12 @@ host.onNotification('rows', ({ rows: incoming }) => {
   for (const id of [...selected]) if (!rows.some((row) => row.id === id)) selected.delete(id);
   applyFilter();
 });
+host.onNotification('changedRows', ({ rows: changed }) => {
+  const byId = new Map(changed.map((row) => [row.id, toTableRow(row)]));
+  rows = rows.map((row) => byId.get(row.id) ?? row);
+  columns = availableColumns(rows);
+  applyFilter();
+});
 host.notify('ready', {});
 
 filterField.addEventListener('input', () => {

@@ -1,8 +1,8 @@
 /**
  * Host side of the runs table (webview/runsTable): one editor panel listing every run of the
  * workspace, with a tab for the HParams view. The host sends the rows (src/host/runs/
- * runsTableRows.ts) on 'ready' and again, coalesced, whenever runs appear, progress or log
- * metrics; the page sorts, filters and draws. Its one intent, "overlay these runs", is checked
+ * runsTableRows.ts) on 'ready' and when runs come or go; while runs progress or log metrics,
+ * only their rows, coalesced; the page sorts, filters and draws. Its one intent, "overlay these runs", is checked
  * (known run ids, bounded count) and opens the dashboard with them.
  */
 import * as vscode from 'vscode';
@@ -70,7 +70,9 @@ class RunsTablePanel implements PanelController {
   private scheduleResend(): void {
     this.resendTimer ??= setTimeout(() => {
       this.resendTimer = undefined;
-      this.send();
+      const update = this.rows.update();
+      if (update.full) this.panel.page.channel.notify('rows', { rows: update.rows });
+      else if (update.rows.length > 0) this.panel.page.channel.notify('changedRows', { rows: update.rows });
     }, RESEND_AFTER_MS);
   }
 

@@ -23,6 +23,10 @@ export class RunsTableRows {
   private readonly last = new Map<string, Record<string, number>>();
   private readonly specs = new Map<string, unknown>();
   private readonly subscriptions: Disposable[] = [];
+  /** Runs whose row changed since the rows were last taken. */
+  private readonly dirty = new Set<string>();
+  /** The run ids of the rows last taken, in order. */
+  private taken = '';
 
   /** `changed` is called after any change that alters the rows (often: the caller coalesces). */
   constructor(private readonly source: RunsTableSource, changed: () => void) {
@@ -30,9 +34,13 @@ export class RunsTableRows {
       source.onMetrics((runId, records) => {
         const known = this.last.get(runId);
         if (known) lastValues(records, known); // unknown runs are read whole when first listed
+        this.dirty.add(runId);
         changed();
       }),
-      source.onRunChanged(() => changed()),
+      source.onRunChanged((run) => {
+        this.dirty.add(run.id);
+        changed();
+      }),
     );
     if (source.onDidChange) this.subscriptions.push(source.onDidChange(() => changed()));
   }
@@ -42,7 +50,22 @@ export class RunsTableRows {
     const runs = this.source.listRuns();
     const present = new Set(runs.map((run) => run.id));
     for (const id of this.last.keys()) if (!present.has(id)) this.forget(id);
+    this.taken = runs.map((run) => run.id).join('\n');
+    this.dirty.clear();
     return runs.map((run) => this.row(run));
+  }
+
+  /**
+   * What changed since the rows were last taken: only the changed rows while the same runs are
+   * listed (a training run's progress resends its row, not the whole table), every row when runs
+   * came or went.
+   */
+  update(): { full: boolean; rows: RunsTableRow[] } {
+    const runs = this.source.listRuns();
+    if (runs.map((run) => run.id).join('\n') !== this.taken) return { full: true, rows: this.rows() };
+    const changed = runs.filter((run) => this.dirty.has(run.id)).map((run) => this.row(run));
+    this.dirty.clear();
+    return { full: false, rows: changed };
   }
 
   private row(run: RunSummary): RunsTableRow {

@@ -32,8 +32,10 @@
 //             skipped with --one-worker
 //   backends  ours on every other backend present (cpu, node), once, fewer steps
 //   parallel  throughput of 2 concurrent runs, ours (2 processes) and PyTorch (2 x 1 thread)
+//   CPU time  the same runs' CPU seconds per step (every thread of the process), ours at 1 worker
+//             against PyTorch at 1 thread: "ratio CPU 1t", less moved by other jobs than wall time
 // Prints a table, then one JSON line: {"workloads": {name: {"ours", "pytorch", "ratio",
-// "ours_2_workers", "ratio_both_cores"}}, "min_ratio", "min_ratio_both_cores"}.
+// "ratio_cpu_1_thread", "ours_2_workers", "ratio_both_cores"}}, "min_ratio", "min_ratio_both_cores"}.
 import { bundleAgainst } from './lib/bundleAgainst.mjs';
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -169,6 +171,7 @@ async function main() {
         ours: round(r.ours),
         pytorch: round(r.pytorch),
         ratio: round(r.ratio, 3),
+        ratio_cpu_1_thread: round(r.ratioCpu, 3),
         ...(r.ours2 !== undefined ? { ours_2_workers: round(r.ours2), ratio_both_cores: round(r.ratioBothCores, 3) } : {}),
       },
     ]),
@@ -196,14 +199,22 @@ async function measureWorkload(ours, key, workload, baseline) {
   const oursRuns = { 1: [], 2: [] };
   const baselineRuns = { 1: [], 2: [] };
   const torchRuns = { 1: [], 2: [] };
+  // CPU seconds per step of ours (1 worker) and PyTorch (1 thread): less moved by others' jobs than wall time.
+  const cpu = { ours: [], pytorch: [] };
   for (let round = 1; round <= ROUNDS; round++) {
     progress(`round ${round}/${ROUNDS}`);
     for (const gradientWorkers of workerCounts) {
       const request = { mode: 'time', backend: 'wasm', workload, ...timing, gradientWorkers };
-      oursRuns[gradientWorkers].push((await runOurs(ours, request)).stepsPerSecond);
+      const run = await runOurs(ours, request);
+      oursRuns[gradientWorkers].push(run.stepsPerSecond);
+      if (gradientWorkers === 1) cpu.ours.push(run.cpuSecondsPerStep);
       if (baseline) baselineRuns[gradientWorkers].push((await runOurs(baseline, request)).stepsPerSecond);
     }
-    for (const threads of [1, 2]) torchRuns[threads].push((await runTorch(workload, threads, timing, torchData)).stepsPerSecond);
+    for (const threads of [1, 2]) {
+      const run = await runTorch(workload, threads, timing, torchData);
+      torchRuns[threads].push(run.stepsPerSecond);
+      if (threads === 1) cpu.pytorch.push(run.cpuSecondsPerStep);
+    }
   }
   const best = (runs) => (runs.length > 0 ? Math.max(...runs) : undefined);
   result.backends.wasm = best(oursRuns[1]);
@@ -213,6 +224,7 @@ async function measureWorkload(ours, key, workload, baseline) {
   result.ratio = result.ours / result.pytorch;
   result.ours2 = best(oursRuns[2]);
   result.ratioBothCores = Math.max(result.ours, result.ours2 ?? 0) / result.pytorch;
+  result.ratioCpu = Math.min(...cpu.pytorch) / Math.min(...cpu.ours);
   if (baseline) {
     result.baseline = best(baselineRuns[1]);
     result.baselineRatio = result.baseline / result.pytorch;
@@ -225,6 +237,7 @@ async function measureWorkload(ours, key, workload, baseline) {
     ...(baseline ? { baseline: rounded(baselineRuns[1]), ...(result.baseline2 !== undefined ? { baseline2Workers: rounded(baselineRuns[2]) } : {}) } : {}),
     pytorch1: rounded(torchRuns[1]),
     pytorch2: rounded(torchRuns[2]),
+    cpuMsPerStep: { ours: cpu.ours.map((s) => round(s * 1000)), pytorch1: cpu.pytorch.map((s) => round(s * 1000)) },
   };
 
   // Other backends: once, on a short window (the cpu backend is slow).
@@ -362,7 +375,7 @@ function printTable(results) {
   const rows = [[
     'workload',
     ...(withBaseline ? ['baseline wasm', 'baseline ratio', ...(withWorkers ? ['baseline 2 workers'] : [])] : []),
-    'ours wasm', 'ours cpu', 'ours node', 'PyTorch 1t', 'PyTorch 2t', 'ratio',
+    'ours wasm', 'ours cpu', 'ours node', 'PyTorch 1t', 'PyTorch 2t', 'ratio', 'ratio CPU 1t',
     ...(withWorkers ? ['ours 2 workers', 'ratio both cores'] : []),
     '2 runs: ours', '2 runs: PyTorch', 'check max |dloss|',
   ]];
@@ -377,6 +390,7 @@ function printTable(results) {
       cell(r.pytorchByThreads[1]),
       cell(r.pytorchByThreads[2]),
       round(r.ratio, 3).toString(),
+      round(r.ratioCpu, 3).toString(),
       ...(withWorkers ? [cell(r.ours2), r.ours2 === undefined ? '-' : round(r.ratioBothCores, 3).toString()] : []),
       cell(r.parallel?.ours),
       cell(r.parallel?.pytorch),
@@ -384,7 +398,7 @@ function printTable(results) {
     ]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  console.log('\nsteps/s (higher is better); ratio = ours wasm (1 worker) / faster PyTorch; ratio both cores = faster of ours 1 and 2 gradient workers / faster PyTorch; best of each side over the rounds');
+  console.log('\nsteps/s (higher is better); ratio = ours wasm (1 worker) / faster PyTorch; ratio CPU 1t = PyTorch 1 thread CPU time per step / ours (1 worker), the least of each side; ratio both cores = faster of ours 1 and 2 gradient workers / faster PyTorch; best of each side over the rounds');
   for (const row of rows) console.log(row.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '));
   for (const [key, r] of Object.entries(results)) {
     console.log(`${key} rounds (steps/s): ${JSON.stringify(r.rounds)}`);

@@ -99,7 +99,7 @@ def timed(args, reference):
     model, batches = reference.model_and_batches(workload, args.seed, exchange)
     optimizer = torch.optim.Adam(model.parameters(), lr=workload["learningRate"])
     batch_size, log_every = workload["batchSize"], args.log_every
-    loss_sum, seen, marks = torch.zeros(()), 0, {}
+    loss_sum, seen, marks, cpu_marks = torch.zeros(()), 0, {}, {}
     for step in range(1, args.warmup + args.steps + 1):
         if hasattr(batches, "step"):  # a reference whose batches its model draws (the sampler's trajectories)
             loss = batches.step(model, optimizer, batch_size)
@@ -111,12 +111,14 @@ def timed(args, reference):
             last_loss = loss_sum.item() / seen  # the only read of the loss, as on our side
             loss_sum, seen = torch.zeros(()), 0
             marks[step] = time.perf_counter()
+            cpu_marks[step] = time.process_time()  # every thread of the process
     start, end = args.warmup, args.warmup + args.steps
     if start not in marks or end not in marks:
         raise SystemExit(f"{reference.script}: warmup and steps must be multiples of log-every")
     print(json.dumps({
         "threads": args.threads,
         "stepsPerSecond": args.steps / (marks[end] - marks[start]),
+        "cpuSecondsPerStep": (cpu_marks[end] - cpu_marks[start]) / args.steps,
         "lastLoss": last_loss,
         "torch": torch.__version__,
     }))

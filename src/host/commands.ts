@@ -19,7 +19,8 @@ import { logError, type Log } from './output';
 import type { RunRegistry } from './runs/runRegistry';
 import type { RunsTree, RunsTreeNode } from './runs/runsTree';
 import { isActive, isResumable, parseTags, runIdOfCommandArg, runPickItem } from './runs/runsTreeModel';
-import { runDisplayName } from '../shared/runs';
+import { continuationChain, runDisplayName } from '../shared/runs';
+import { canContinue } from './training/continueTraining';
 import type { TrainingController } from './training/training';
 
 export const WALKTHROUGH_ID = 'modelLab.gettingStarted';
@@ -91,6 +92,13 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     command('modelLab.resume', async (arg?: RunArg) => {
       const run = await runFrom(arg, 'Select a run to resume from its last checkpoint', isResumable);
       if (run) await training.resume(run.id);
+    }),
+
+    command('modelLab.continueTraining', async (arg?: RunArg) => {
+      const run = await runFrom(arg, 'Select a run to continue training from its last checkpoint', canContinue);
+      const continued = run && (await training.continueRun(run.id));
+      // The dashboard of the whole chain: the new run's curve continues the earlier ones.
+      if (continued) deps.dashboards.show(continuationChain(continued, (id) => registry.readRun(id)).map((r) => r.id));
     }),
 
     command('modelLab.openRun', async (arg?: RunArg) => {

@@ -4,7 +4,9 @@
  * with the same run notifications.
  */
 import type { BackendInfo } from '../shared/backend';
-import type { MetricRecord, RunSummary } from '../shared/runs';
+import type { MetricRecord, RunContinues, RunSummary } from '../shared/runs';
+
+export type { RunContinues } from '../shared/runs';
 import type { XAxis } from '../shared/series';
 import type { Messages, Notification } from './channel';
 
@@ -29,7 +31,14 @@ export interface RunsState {
   specs: Record<string, unknown>;
   /** The backend each run trained on (from its environment), when known. */
   backends?: Record<string, BackendInfo>;
+  /**
+   * Runs that continue another run (spec `init`): where their curve starts on the step axis (the
+   * init steps of their chain added up, src/shared/runs.ts initStepOffset) and the run they
+   * continue, by display name, for the link. Absent: the run starts at step 0 of its own.
+   */
+  continues?: Record<string, RunContinues>;
 }
+
 
 /** What the host tells a page that shows runs (the dashboard and the Live view). A type, not an interface: it must fit `Messages`' index signature. */
 export type RunNotifications = {
@@ -57,5 +66,7 @@ export interface FromDashboardPage extends Messages {
     saveImage: Notification<{ format: 'png' | 'svg'; data: string; name?: string }>;
     stopRun: Notification<{ runId: string }>;
     resumeRun: Notification<{ runId: string }>;
+    /** The link of a run that continues another: open that run (only a shown run's parent is opened). */
+    openParent: Notification<{ runId: string }>;
   };
 }

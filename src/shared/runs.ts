@@ -41,6 +41,52 @@ export interface RunSummary {
   init?: RunInit;
 }
 
+/** At most this many runs are followed up a chain of continuations (a hand-edited loop ends there too). */
+const MAX_CHAIN = 1000;
+
+/**
+ * The runs a run continues (spec `init`), oldest first, ending with the run itself: its parent,
+ * the parent's parent, ... as far as they can be read (a deleted parent ends the chain; so does a
+ * loop a hand-edited run.json could make).
+ */
+export function continuationChain<T extends Pick<RunSummary, 'id' | 'init'>>(run: T, readRun: (runId: string) => T | undefined): T[] {
+  const chain = [run];
+  const seen = new Set([run.id]);
+  for (let at = run; at.init && !seen.has(at.init.run) && chain.length < MAX_CHAIN; ) {
+    const parent = readRun(at.init.run);
+    if (!parent) break;
+    seen.add(parent.id);
+    chain.unshift(parent);
+    at = parent;
+  }
+  return chain;
+}
+
+/**
+ * Where a run's curve starts on the step axis of joined curves: a run that starts from another
+ * run's checkpoint at step N continues that run's curve at N, so its own step s is drawn at N + s;
+ * along a chain of continuations the init steps add up (a deleted parent's own offset is unknown: 0).
+ */
+export function initStepOffset<T extends Pick<RunSummary, 'id' | 'init'>>(run: T, readRun: (runId: string) => T | undefined): number {
+  return continuationChain(run, readRun).reduce((offset, member) => offset + (member.init?.step ?? 0), 0);
+}
+
+/** A run that continues another, as views show it: the run it starts from (id, display name) at `step`, and where its own curve starts. */
+export interface RunContinues {
+  runId: string;
+  name: string;
+  step: number;
+  /** Its step s is drawn at stepOffset + s (initStepOffset). */
+  stepOffset: number;
+}
+
+/** What a view says of a run that continues another (undefined for a fresh start); a deleted parent is named by its id. */
+export function runContinues(run: RunSummary, readRun: (runId: string) => RunSummary | undefined): RunContinues | undefined {
+  if (!run.init) return undefined;
+  const parent = readRun(run.init.run);
+  return { runId: run.init.run, name: parent ? runDisplayName(parent) : run.init.run, step: run.init.step, stepOffset: initStepOffset(run, readRun) };
+}
+
 /** One metric of one run as a chart draws it (src/shared/series.ts builds them). */
 export interface ChartSeries {
   runId: string;

@@ -88,6 +88,14 @@ export function overlayLines(
   return lines;
 }
 
+/**
+ * Records moved `offset` steps along the step axis: a run that continues another from its step N
+ * checkpoint is drawn from N on, so its curve joins the earlier one (src/shared/runs.ts initStepOffset).
+ */
+export function offsetSteps(records: readonly MetricRecord[], offset: number): readonly MetricRecord[] {
+  return offset === 0 ? records : records.map((record) => ({ ...record, step: record.step + offset }));
+}
+
 /** Metric series of several runs, filled from full replays and live increments alike. */
 export class MetricStore {
   private readonly runs = new Map<string, Map<string, TimedSeries>>();

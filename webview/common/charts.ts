@@ -2,7 +2,8 @@
  * One metric, several runs overlaid: a thin wrapper around uPlot (canvas, fast with long live
  * series). It also keeps test hooks in the DOM: the root carries data-testid="chart-<metric>"
  * and data-points (points of the newest run), and one hidden child per run,
- * data-testid="series-<runId>-<metric>", carries data-points and data-last (last raw value).
+ * data-testid="series-<runId>-<metric>", carries data-points, data-last (last raw value) and
+ * data-first-x / data-last-x (the x of its first and last point).
  *
  * uPlot draws on a canvas, so figures export as PNG only; there is no SVG to export.
  */
@@ -252,6 +253,7 @@ export class MetricChart {
         el.dataset.testid = `series-${line.runId}-${line.metric ?? this.metric}`;
         el.dataset.points = String(line.steps.length);
         if (line.values.length > 0) el.dataset.last = String(line.values[line.values.length - 1]);
+        if (line.steps.length > 0) Object.assign(el.dataset, { firstX: String(line.steps[0]), lastX: String(line.steps[line.steps.length - 1]) });
         return el;
       }),
     );

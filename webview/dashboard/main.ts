@@ -5,12 +5,12 @@
  * data: it replays everything in a 'state' notification after 'ready' and streams 'metrics'
  * while a run trains (src/protocol/dashboard.ts). This page only renders and sends intents (export, save image, stop, resume).
  */
-import type { DashboardState, FromDashboardPage, ToDashboardPage } from '../../src/protocol/dashboard';
+import type { DashboardState, FromDashboardPage, RunContinues, ToDashboardPage } from '../../src/protocol/dashboard';
 import { runDisplayName, type RunSummary } from '../../src/shared/runs';
 import { pageChannel, loadState, saveState } from '../common/channel';
 import { MetricChart, type ChartLine, type ChartView } from '../common/charts';
 import { buildParamTable } from '../common/params';
-import { MetricStore, onXAxis, overlayLines, X_AXIS_TITLES, type XAxis } from '../../src/shared/series';
+import { MetricStore, offsetSteps, onXAxis, overlayLines, X_AXIS_TITLES, type XAxis } from '../../src/shared/series';
 import { progressLine, ProgressSampler, progressSamples } from '../../src/shared/progress';
 import { formatValue, onThemeChange, readThemeColors, runStyle } from '../common/theme';
 import { el, setRunSwatch, stateBadge } from '../common/dom';
@@ -24,6 +24,8 @@ const host = pageChannel<FromDashboardPage, ToDashboardPage>();
 const persisted = loadState<DashboardState>({ runIds: [], smoothing: 0.6, logScale: false, onlyDiffering: false, xAxis: 'step', overlay: [] });
 let runs: RunSummary[] = [];
 let specs: Record<string, unknown> = {};
+/** Runs that continue another run: the link to it, and where their curve starts on the step axis. */
+let continues: Record<string, RunContinues> = {};
 let received = false;
 const store = new MetricStore();
 /** Recent (step, training time) samples per shown run: speed and time left in its row. */
@@ -146,9 +148,10 @@ host.onNotification('state', (message) => {
   // Oldest first: each run keeps its colour, and the newest is drawn on top.
   runs = [...message.runs].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   specs = message.specs;
+  continues = message.continues ?? {};
   store.clear();
   samplers.clear();
-  for (const run of runs) store.append(run.id, message.metrics[run.id] ?? []);
+  for (const run of runs) store.append(run.id, offsetSteps(message.metrics[run.id] ?? [], stepOffsetOf(run.id)));
   for (const run of runs) samplerOf(run.id).add(progressSamples(message.metrics[run.id] ?? []));
   messages.replaceChildren();
   persist();
@@ -158,7 +161,7 @@ host.onNotification('state', (message) => {
 });
 host.onNotification('metrics', (message) => {
   if (runs.some((r) => r.id === message.runId)) {
-    for (const metric of store.append(message.runId, message.records)) dirty.add(metric);
+    for (const metric of store.append(message.runId, offsetSteps(message.records, stepOffsetOf(message.runId)))) dirty.add(metric);
     samplerOf(message.runId).add(progressSamples(message.records));
     scheduleChartUpdate();
   }
@@ -193,6 +196,7 @@ function renderRuns(): void {
         el('span', { class: 'run-name', title: run.id }, runDisplayName(run)),
         stateBadge(run.state),
         el('span', { class: 'run-step', 'data-testid': `run-progress-${run.id}` }, runProgress(run)),
+        continuesLink(run),
         run.error ? el('span', { class: 'run-error', title: run.error }, run.error) : '',
         actions);
     }),
@@ -205,6 +209,21 @@ function renderRuns(): void {
         ? 'No metrics logged yet: curves appear as soon as training logs its first step.'
         : '';
   emptyNote.hidden = emptyNote.textContent === '';
+}
+
+/** A continued run's steps are drawn after its parent's: its own step s at offset + s. */
+const stepOffsetOf = (runId: string): number => continues[runId]?.stepOffset ?? 0;
+
+/** `continues <run> at step N`, the run a link that opens it. */
+function continuesLink(run: RunSummary): HTMLElement | '' {
+  const parent = continues[run.id];
+  if (!parent) return '';
+  const link = el('a', { href: '#', 'data-testid': `run-continues-${run.id}`, title: `Open run ${parent.name}` }, parent.name);
+  link.addEventListener('click', (event) => {
+    event.preventDefault();
+    host.notify('openParent', { runId: parent.runId });
+  });
+  return el('span', { class: 'run-continues' }, 'continues ', link, ` at step ${parent.step}`);
 }
 
 function samplerOf(runId: string): ProgressSampler {

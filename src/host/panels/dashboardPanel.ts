@@ -12,7 +12,7 @@ import { DASHBOARD_VIEW_TYPE, type FromDashboardPage, type RunsState, type ToDas
 import { buildMetricsCsv } from '../../shared/csv';
 import type { Disposable } from '../../shared/disposable';
 import { errorMessage } from '../../shared/errors';
-import { runDisplayName } from '../../shared/runs';
+import { runContinues, runDisplayName, type RunContinues } from '../../shared/runs';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
 import { registerPanel, type PanelModule, type PanelRegistration } from './registration';
 
@@ -132,6 +132,10 @@ class DashboardPanel implements PanelController {
       page.onNotification('resumeRun', ({ runId }) => {
         if (this.runIds.includes(runId)) this.source.resumeRun(runId);
       }),
+      page.onNotification('openParent', ({ runId }) => {
+        const isParent = this.shownRuns().some((run) => run.init?.run === runId);
+        if (isParent && attempt(() => this.source.readRun(runId))) void vscode.commands.executeCommand('modelLab.openRun', runId);
+      }),
     ];
   }
 
@@ -145,6 +149,7 @@ class DashboardPanel implements PanelController {
     const metrics: Record<string, MetricRecord[]> = {};
     const specs: Record<string, unknown> = {};
     const backends: Record<string, BackendInfo> = {};
+    const continues: Record<string, RunContinues> = {};
     const problems: string[] = [];
     this.missing = [];
     for (const id of this.runIds) {
@@ -161,8 +166,10 @@ class DashboardPanel implements PanelController {
       specs[id] = attempt(() => this.source.readSpec(id));
       const backend = attempt(() => this.source.readBackend?.(id));
       if (backend) backends[id] = backend;
+      const parent = runContinues(run, (runId) => attempt(() => this.source.readRun(runId)));
+      if (parent) continues[id] = parent;
     }
-    const state: RunsState = { runs, metrics, specs, backends };
+    const state: RunsState = { runs, metrics, specs, backends, continues };
     this.page.notify('state', state);
     for (const message of problems) this.page.notify('error', { message });
     this.updateTitle();

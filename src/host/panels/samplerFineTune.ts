@@ -6,13 +6,12 @@
  * host's Train path, and the new run's Sampler panel opens beside this one. No `vscode` here: the
  * Train path and the panel come in as functions (samplerPanel.ts), so tests drive it with fakes.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkTargetEdit, fineTuneExperiment } from '../../core/sampler/targetEdit';
-import { parseSpec } from '../../core/spec/validate';
 import type { SessionClient } from '../../engine/engine';
 import type { RunSummary } from '../../protocol';
 import type { RunDataSource } from './dashboardPanel';
+import { experimentFolderFor, trainNewFile, writeNewExperimentFile } from '../training/experimentFiles';
 
 export interface FineTuneDeps {
   runs: Pick<RunDataSource, 'listRuns' | 'readRun' | 'readSpec'>;
@@ -26,8 +25,6 @@ export interface FineTuneDeps {
 
 /** A request the page got wrong, or a fine-tune that cannot start: said in words. */
 export class FineTuneError extends Error {}
-
-const MAX_FILE_ATTEMPTS = 100;
 
 export async function fineTuneRun(
   deps: FineTuneDeps,
@@ -50,10 +47,8 @@ export async function fineTuneRun(
   const base = `${typeof spec.name === 'string' ? spec.name : runId}-finetune`;
   const experiment = fineTuneExperiment(spec, target, checked.edit, { run: runId, step }, base);
   const text = `${JSON.stringify(experiment, null, 2)}\n`;
-  const file = writeNewFile(folder, `${base}-step${step}`, text);
-  const known = new Set(deps.runs.listRuns().map((r) => r.id));
-  await deps.train(file);
-  const started = deps.runs.listRuns().find((r) => !known.has(r.id) && r.specFile !== undefined && path.resolve(r.specFile) === file);
+  const file = writeNewExperimentFile(folder, `${base}-step${step}`, text, 'the fine-tune experiment');
+  const started = await trainNewFile(deps.runs, deps.train, file);
   if (!started) throw new FineTuneError(`${path.basename(file)} was written but its training did not start (the notification says why)`);
   deps.showBeside(started.id);
   return { runId: started.id, file: path.basename(file) };
@@ -61,31 +56,7 @@ export async function fineTuneRun(
 
 /** Beside the run's experiment file when it still exists, else in the run's workspace folder. */
 function experimentFolder(deps: FineTuneDeps, run: RunSummary): string {
-  const beside = run.specFile ? path.dirname(path.resolve(run.specFile)) : undefined;
-  if (beside && fs.existsSync(beside) && fs.statSync(beside).isDirectory()) return beside;
-  const folder = deps.folderOf(run);
+  const folder = experimentFolderFor(run, deps.folderOf(run));
   if (!folder) throw new FineTuneError(`fineTune: no folder to write the experiment file to (run ${run.id} is outside the workspace)`);
   return folder;
-}
-
-/**
- * Validates the text as an experiment file, then writes it to `<stem>.lab.json` (or -2, -3, ...
- * when taken) without replacing any file; returns its absolute path.
- */
-function writeNewFile(folder: string, stem: string, text: string): string {
-  const { problems } = parseSpec(text, path.resolve(folder, `${stem}.lab.json`));
-  if (problems.length > 0) {
-    const first = problems[0];
-    throw new FineTuneError(`the fine-tune experiment is not valid, nothing was written: ${first.path || '/'}: ${first.message}`);
-  }
-  for (let attempt = 1; attempt <= MAX_FILE_ATTEMPTS; attempt++) {
-    const file = path.resolve(folder, `${stem}${attempt === 1 ? '' : `-${attempt}`}.lab.json`);
-    try {
-      fs.writeFileSync(file, text, { flag: 'wx' }); // 'wx': never over an existing file
-      return file;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-  throw new FineTuneError(`fineTune: ${stem}.lab.json and ${MAX_FILE_ATTEMPTS - 1} numbered names are taken in ${folder}`);
 }

@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { RunSummary } from '../../protocol';
+import { runDisplayName, type RunInit } from '../../shared/runs';
 import type { RunRegistry } from './runRegistry';
 import { labOf } from '../../core/labList';
 import {
@@ -18,6 +19,7 @@ import {
   runDescription,
   runLabel,
   runTooltipLines,
+  continuesText,
   STATE_COLORS,
   STATE_ICONS,
   type ExperimentGroup,
@@ -107,7 +109,9 @@ export class RunsTree implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
     const run = node.run;
     const item = new vscode.TreeItem(node.memberLabel ?? runLabel(run), vscode.TreeItemCollapsibleState.None);
     item.id = `run:${run.id}`;
-    item.description = runDescription(run);
+    const parent = run.init ? this.registry.readRun(run.init.run) : undefined;
+    const continues = continuesText(run, parent);
+    item.description = continues ? `${runDescription(run)} · ${continues}` : runDescription(run);
     const color = STATE_COLORS[run.state];
     item.iconPath = new vscode.ThemeIcon(STATE_ICONS[run.state], color ? new vscode.ThemeColor(color) : undefined);
     item.contextValue = runContextValue(run, this.labPanel(run.id));
@@ -117,6 +121,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
       if (index === 0) tooltip.appendMarkdown('\n\n');
       else tooltip.appendMarkdown('  \n');
     });
+    if (run.init) appendContinuesLink(tooltip, run.init, parent);
     item.tooltip = tooltip;
     item.accessibilityInformation = { label: `${run.name}, ${run.state}, ${runDescription(run)}` };
     return item;
@@ -152,3 +157,14 @@ function sweepNode(sweep: SweepGroup): RunsTreeNode {
   const runs = sweep.members.flatMap((member) => (member.run ? [member.run] : []));
   return { kind: 'sweep', sweep, group: { experiment: sweep.name, runs } };
 }
+
+/** `Continues <parent> at step N`, the parent a link that opens it (Open Run). */
+function appendContinuesLink(tooltip: vscode.MarkdownString, init: RunInit, parent: RunSummary | undefined): void {
+  const open = `command:modelLab.openRun?${encodeURIComponent(JSON.stringify([init.run]))}`;
+  tooltip.appendMarkdown('Continues ');
+  tooltip.appendMarkdown(`[${escapeMarkdown(parent ? runDisplayName(parent) : init.run)}](${open})`);
+  tooltip.appendText(` at step ${init.step}`);
+  tooltip.isTrusted = { enabledCommands: ['modelLab.openRun'] };
+}
+
+const escapeMarkdown = (text: string): string => text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');

@@ -128,6 +128,15 @@ export function runDescription(run: RunSummary): string {
   return parts.join(' · ');
 }
 
+/**
+ * `continues <display name> at step N` for a run started from another run's checkpoint (its spec's
+ * `init`); the parent's id when it cannot be read (deleted). Undefined for a fresh start.
+ */
+export function continuesText(run: Pick<RunSummary, 'init'>, parent: RunSummary | undefined): string | undefined {
+  if (!run.init) return undefined;
+  return `continues ${parent ? runDisplayName(parent) : run.init.run} at step ${run.init.step}`;
+}
+
 /** A run in a quick pick: its display name, state and tags, and the folder id (searchable too). */
 export function runPickItem(run: RunSummary): { label: string; description: string; detail: string } {
   return { label: runDisplayName(run), description: runDescription(run), detail: run.name === run.id ? run.id : `${run.experiment} · ${run.id}` };

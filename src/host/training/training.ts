@@ -27,6 +27,8 @@ import { runDisplayName } from '../../shared/runs';
 import { SETTINGS_SECTION } from '../settings';
 import { workspaceFolderInfos } from '../runs/workspaceFolders';
 import { RunLockedError } from '../../runs/ownership';
+import { ContinueError, continueTraining, parseStepCount } from './continueTraining';
+import { ExperimentFileError } from './experimentFiles';
 
 export interface TrainingDeps {
   engineHost: EngineHost;
@@ -144,6 +146,27 @@ export class TrainingController implements RunActions {
     if (!(await this.startEngine())) return;
     this.deps.log('info', `Resuming run ${run.id} from its last checkpoint (step ${run.step} was reached before).`);
     this.start(run.dir, true);
+  }
+
+  /**
+   * Continue Training: a new run from this run's last checkpoint with the steps the user asks for
+   * (src/host/training/continueTraining.ts), trained through `train`. Returns the new run.
+   */
+  async continueRun(runId: string): Promise<RunSummary | undefined> {
+    if (!ensureTrusted('continue training', TRAINING_NEEDS_TRUST)) return undefined;
+    try {
+      const continued = await continueTraining({
+        runs: this.deps.registry,
+        folderOf: (run) => vscode.workspace.getWorkspaceFolder(vscode.Uri.file(run.dir))?.uri.fsPath,
+        askSteps: askStepCount,
+        train: (file) => this.train(vscode.Uri.file(file)),
+      }, runId);
+      return continued?.run;
+    } catch (error) {
+      if (!(error instanceof ContinueError || error instanceof ExperimentFileError)) throw error;
+      void vscode.window.showWarningMessage(`Model Lab: ${error.message}.`);
+      return undefined;
+    }
   }
 
   stop(runId: string): void {
@@ -296,6 +319,23 @@ export class TrainingController implements RunActions {
   private showOutput(): void {
     void vscode.commands.executeCommand('modelLab.showOutput');
   }
+}
+
+/** Continue Training's question: how many steps the new run trains (a whole number >= 1). */
+async function askStepCount(run: RunSummary, suggested: number, fromStep: number): Promise<number | undefined> {
+  const answer = await vscode.window.showInputBox({
+    title: `Continue Training ${runDisplayName(run)}`,
+    prompt: `Steps of the new run, which starts from this run's checkpoint at step ${fromStep} (its curve continues there).`,
+    value: String(suggested),
+    ignoreFocusOut: true,
+    validateInput: (text) => {
+      const parsed = parseStepCount(text);
+      return typeof parsed === 'number' ? undefined : parsed.problem;
+    },
+  });
+  if (answer === undefined) return undefined;
+  const parsed = parseStepCount(answer);
+  return typeof parsed === 'number' ? parsed : undefined;
 }
 
 /** How long the progress notification stays once training has started (the status bar takes over). */

@@ -1,5 +1,5 @@
 /**
- * Renders the dashboard and Live webviews in headless Chromium, outside VS Code: the page is the
+ * Renders the dashboard, Live and runs table webviews in headless Chromium, outside VS Code: the page is the
  * one the host builds (same HTML and CSP, from src/host/webviewHtml.ts), acquireVsCodeApi is
  * faked, theme variables are set like VS Code sets them, and the host's messages are posted by
  * hand. Writes screenshots and checks what an e2e test relies on (data-testid attributes,
@@ -17,14 +17,15 @@ import { chromium, type Page } from 'playwright-core';
 import type { Envelope, Notification } from '../../src/protocol/channel';
 import type { FromDashboardPage, ToDashboardPage } from '../../src/protocol/dashboard';
 import type { FromLivePage, ToLivePage } from '../../src/protocol/live';
+import type { FromRunsTablePage, RunsTableRow, ToRunsTablePage } from '../../src/protocol/runsTable';
 import { createNonce, renderWebviewPage } from '../../src/host/panels/webviewHtml';
 import { fakeAttentionMiniature, fakeBackend, fakeMetrics, fakePosteriorMiniature, fakeSamplerMiniature, fakeSimilarityMiniature, twoRunState } from './fakeData';
 import { THEMES } from './themes';
 
 /** A page's notifications written flat, `{ type: method, ...params }`, as the checks below read them. */
 type Flat<N> = { [K in keyof N & string]: { type: K } & (N[K] extends Notification<infer P> ? P : never) }[keyof N & string];
-type ToPage = Flat<ToDashboardPage['notifications']> | Flat<ToLivePage['notifications']>;
-type FromPage = Flat<FromDashboardPage['notifications']> | Flat<FromLivePage['notifications']>;
+type ToPage = Flat<ToDashboardPage['notifications']> | Flat<ToLivePage['notifications']> | Flat<ToRunsTablePage['notifications']>;
+type FromPage = Flat<FromDashboardPage['notifications']> | Flat<FromLivePage['notifications']> | Flat<FromRunsTablePage['notifications']>;
 
 // The package is CommonJS: no top-level await.
 async function main(): Promise<void> {
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
   mkdirSync(assets, { recursive: true });
 
   await esbuild.build({
-    entryPoints: { dashboard: join(root, 'webview/dashboard/main.ts'), live: join(root, 'webview/live/main.ts') },
+    entryPoints: { dashboard: join(root, 'webview/dashboard/main.ts'), live: join(root, 'webview/live/main.ts'), runsTable: join(root, 'webview/runsTable/main.ts') },
     bundle: true,
     platform: 'browser',
     target: 'es2022',
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', origin);
     if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
-    const page = /^\/(dashboard|live)\.html$/.exec(url.pathname);
+    const page = /^\/(dashboard|live|runsTable)\.html$/.exec(url.pathname);
     if (page) {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end(renderWebviewPage({ cspSource: origin, nonce: createNonce(), title: page[1], bundle: page[1], assetUri: (f) => `${origin}/assets/${f}` }));
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
     if (!condition) failures.push(what);
   }
 
-  async function openView(view: 'dashboard' | 'live', theme: keyof typeof THEMES, size: { width: number; height: number }): Promise<{ page: Page; problems: string[] }> {
+  async function openView(view: 'dashboard' | 'live' | 'runsTable', theme: keyof typeof THEMES, size: { width: number; height: number }): Promise<{ page: Page; problems: string[] }> {
     const page = await browser.newPage({ viewport: size, deviceScaleFactor: 1 });
     const problems: string[] = [];
     page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
@@ -349,6 +350,54 @@ async function main(): Promise<void> {
     await send(page, { type: 'state', runs: [], metrics: {}, specs: {} });
     await settle(page);
     await shoot(page, 'live-empty');
+    await page.close();
+  }
+
+  // ------------------------------------------------------------------ runs table
+
+  // A sweep of three learning rates and an unrelated run without the held-out metric.
+  const tableRow = (id: string, learningRate: number, heldOut: number | undefined, state: RunsTableRow['state'] = 'completed'): RunsTableRow => ({
+    id, name: `sweep ${id}`, lab: 'Compositional attention', experiment: 'sweep', state, step: 300, totalSteps: 300,
+    createdAt: `2026-01-01T00:00:0${id.length % 10}.000Z`, durationMs: 12_000,
+    metrics: { 'train/loss': 0.5 + learningRate, ...(heldOut === undefined ? {} : { 'eval/ood/l1': heldOut }) },
+    spec: { name: 'sweep', seed: 0, model: { name: 'multi-head-attention' }, training: { learningRate, optimizer: 'adam' } },
+  });
+  const tableRows = [tableRow('lr-a', 0.0003, 0.71), tableRow('lr-bb', 0.003, 0.64), tableRow('lr-ccc', 0.03, 0.9, 'failed'), tableRow('other', 0.001, undefined, 'running')];
+  for (const theme of Object.keys(THEMES)) {
+    const { page, problems } = await openView('runsTable', theme, { width: 1100, height: 900 });
+    await send(page, { type: 'rows', rows: tableRows });
+    await page.waitForSelector('[data-testid="row-lr-a"]');
+    await settle(page);
+    await page.waitForTimeout(300); // web fonts (codicons) and Lit elements
+    await shoot(page, `runs-table-${theme}`);
+    check((await page.$$('[data-testid^="row-"]')).length === 4, `runs table/${theme}: a row per run`);
+    await page.click('[data-testid="tab-hparams"]');
+    await page.waitForSelector('[data-testid="hparams-parallel"]');
+    await settle(page);
+    check((await page.$$('[data-testid^="scatter-point-"]')).length === 3, `runs table/${theme}: a point per run with the metric (${(await page.$$('[data-testid^="scatter-point-"]')).length})`);
+    check((await page.textContent('[data-testid="scatter-x-title"]')) === 'training.learningRate (log)', `runs table/${theme}: the learning rate over 100x on a log axis`);
+    await shoot(page, `runs-table-hparams-${theme}`);
+    check((await cspViolations(page)).length === 0, `runs table/${theme}: no CSP violation ${JSON.stringify(await cspViolations(page))}`);
+    check(problems.length === 0, `runs table/${theme}: no console error ${JSON.stringify(problems)}`);
+    if (theme === 'dark') {
+      // A live change of one row moves it in the sort; ticking two rows and Overlay posts their ids.
+      await page.click('[data-testid="tab-table"]');
+      await page.click('[data-testid="header-metric:eval/ood/l1"] button');
+      const order = () => page.$$eval('[data-testid^="row-"]', (els) => els.map((e) => e.getAttribute('data-testid')));
+      check(JSON.stringify(await order()) === JSON.stringify(['row-lr-ccc', 'row-lr-a', 'row-lr-bb', 'row-other']), `sorted by eval/ood/l1, highest first, missing last: ${await order()}`);
+      await send(page, { type: 'changedRows', rows: [tableRow('lr-bb', 0.003, 0.95)] });
+      await settle(page);
+      check((await order())[0] === 'row-lr-bb', `a changed row takes its place in the sort: ${await order()}`);
+      await page.click('[data-testid="select-lr-a"]');
+      await page.click('[data-testid="select-lr-bb"]');
+      await page.click('[data-testid="overlay-button"]');
+      const overlay = (await posted(page)).find((m) => m.type === 'overlay') as { runIds?: string[] } | undefined;
+      check(JSON.stringify([...(overlay?.runIds ?? [])].sort()) === JSON.stringify(['lr-a', 'lr-bb']), `Overlay posts the ticked runs: ${JSON.stringify(overlay)}`);
+      await page.locator('[data-testid="filter"] input').fill('train/loss > fast');
+      await settle(page);
+      check(/characters 14-17: expected a number/.test((await page.textContent('[data-testid="filter-error"]')) ?? ''), 'a bad filter is located');
+      await shoot(page, 'runs-table-filter-error');
+    }
     await page.close();
   }
 

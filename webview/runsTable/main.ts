@@ -271,6 +271,8 @@ function formatCell(column: Column, value: CellValue): string {
   if (value === undefined) return '—';
   if (column.id === 'duration' && typeof value === 'number') return formatDuration(value);
   if (column.id === 'created' && typeof value === 'string') return value.replace('T', ' ').replace(/\.\d+Z?$|Z$/, '');
+  // A hyperparameter reads as written in the spec (0.0003, not 3.000e-4); measured values are rounded.
+  if (column.kind === 'param') return String(value);
   return typeof value === 'number' ? formatValue(value) : value;
 }
 

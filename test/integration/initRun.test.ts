@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { launchRun, type LaunchEngine } from '../../src/app/launch';
+import { launchRun, launchSweep, type LaunchEngine } from '../../src/app/launch';
 import { SpecError } from '../../src/core/spec/types';
 import { parseSpec } from '../../src/core/spec/validate';
 import { Engine, type TrainingJob } from '../../src/engine/engine';
@@ -172,6 +172,23 @@ test('a resumed init run continues from its own checkpoint, not from its init (i
   assert.deepEqual(values(interrupted), values(straight));
   const [a, b] = [await weightValues(straight, 20), await weightValues(interrupted, 20)];
   for (const [name, v] of a) assert.deepEqual(b.get(name), v, name);
+});
+
+test('a sweep whose base has init: every member starts from the resolved checkpoint; a bad step is located in the file', async () => {
+  const sweep = (init: Record<string, unknown>) => {
+    const { formatVersion: _f, kind: _k, name: _n, ...base } = experiment({ init });
+    const file = path.join(tmp, 'sweep.lab.json');
+    fs.writeFileSync(file, JSON.stringify({ formatVersion: 1, kind: 'sweep', name: 'init-sweep', base, grid: { '/seed': [1, 2] } }, null, 2));
+    return file;
+  };
+  const launched = await launchSweep(engine, { specFile: sweep({ run: parentId }), runsDir, workers: 1 });
+  assert.deepEqual(launched.members.map((member) => readSpec(member.runDir).init), [{ run: parentId, step: 20 }, { run: parentId, step: 20 }]);
+  await assert.rejects(launchSweep(engine, { specFile: sweep({ run: parentId, step: 3 }), runsDir, workers: 1 }), (error: unknown) => {
+    assert.ok(error instanceof SpecError);
+    assert.equal(error.problems[0].path, '/base/init/step');
+    assert.match(error.problems[0].message, /no checkpoint at step 3/);
+    return true;
+  });
 });
 
 test('launching with an init that cannot be used is a located error, and no run folder is created', async () => {

@@ -1,0 +1,114 @@
+// Continue Training in a real VS Code (issue 22 item 6): a short retrieval run trained by the CLI in
+// the test's setup; from its context menu in the Runs view, Continue Training asks how many steps,
+// writes `<experiment>-continued.lab.json` with init = the run's last checkpoint and trains it;
+// the new run completes, the dashboard of the two shows the continued curve joined to the first
+// (its points from the init step on) with a link to the run it continues, the Runs view says which
+// run it continues, and the link opens that run. Screenshots go to test-results/e2e/continue-training/.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { test } from 'node:test';
+import type { Frame } from 'playwright-core';
+import { missingFeature, openSession } from './harness';
+import { cliTrainedWorkspace } from './cliTrained';
+import { modelLabVsix } from './paths';
+import { displayNameOf } from './runNames';
+import { listRunDirs, readMetricLines, waitFor, waitForNewRun, waitForRunState } from './waitFor';
+
+const RUN_NAME = 'e2e-continue';
+const CONTINUE = 'Continue Training';
+const FIRST_STEPS = 40;
+const MORE_STEPS = 30;
+const slowdown = Number(process.env.MODEL_LAB_E2E_SLOWDOWN ?? 1);
+const minutes = (n: number) => Math.round(n * 60_000 * slowdown);
+
+/** The x range of a run's series in a chart of the dashboard (its hidden test hook), once it has points. */
+async function seriesRange(frame: Frame, runId: string, metric: string): Promise<{ points: number; firstX: number; lastX: number } | undefined> {
+  return frame.evaluate(({ runId, metric }) => {
+    const hook = document.querySelector<HTMLElement>(`[data-testid="chart-${metric}"] [data-testid="series-${runId}-${metric}"]`);
+    if (!hook?.dataset.firstX) return undefined;
+    return { points: Number(hook.dataset.points), firstX: Number(hook.dataset.firstX), lastX: Number(hook.dataset.lastX) };
+  }, { runId, metric });
+}
+
+const skip = missingFeature({ commands: [`Model Lab: ${CONTINUE}`], views: ['Runs'] });
+
+test('Continue Training from the Runs view: a new run from the last checkpoint, its curve joined to the first in the dashboard, linked both ways', { skip: skip ?? false, timeout: minutes(8) }, async () => {
+  const { folder, runDir: firstDir } = cliTrainedWorkspace({
+    template: 'retrieval-mha-quick.lab.json',
+    name: RUN_NAME,
+    description: `Written by the e2e test: retrieval-mha-quick, ${FIRST_STEPS} steps, then continued.`,
+    training: { steps: FIRST_STEPS, logEvery: 5, evalEvery: 20, evalBatches: 1, checkpointEvery: 20 },
+    timeoutMs: minutes(3),
+  });
+  const firstId = basename(firstDir);
+  const firstName = displayNameOf(firstDir);
+  const session = await openSession({ name: 'continue-training', vsix: modelLabVsix, workspaceFrom: folder });
+  const { workbench, workspace } = session;
+  try {
+    await workbench.openViewContainer('Model Lab');
+    await waitFor(async () => (await workbench.treeRows('Runs')).some((row) => row.startsWith(`${firstId},`)), {
+      timeoutMs: 60_000,
+      what: `the run ${firstId} in the Runs view`,
+    });
+    const known = listRunDirs(workspace);
+    const entries = await workbench.openRowContextMenu('Runs', `${firstId},`);
+    assert.ok(entries.includes(CONTINUE), `the context menu of a completed run offers ${CONTINUE}: ${entries.join(' | ')}`);
+    await workbench.chooseContextMenuItem(CONTINUE);
+    console.log(`screenshot: ${await workbench.screenshot('steps-question')}`);
+    await workbench.answerInput(String(MORE_STEPS));
+
+    // The new experiment file beside the first (in the workspace), starting from its last checkpoint.
+    const secondDir = await waitForNewRun(workspace, known, minutes(1));
+    const secondId = basename(secondDir);
+    const file = join(workspace, `${RUN_NAME}-continued.lab.json`);
+    assert.ok(existsSync(file), `${basename(file)} was written`);
+    const written = JSON.parse(readFileSync(file, 'utf8')) as { init?: unknown; training: { steps: number }; name: string };
+    assert.deepEqual(written.init, { run: firstId, step: FIRST_STEPS });
+    assert.equal(written.training.steps, MORE_STEPS);
+    assert.equal(await waitForRunState(secondDir, ['completed', 'failed'], minutes(3)), 'completed');
+    assert.deepEqual(JSON.parse(readFileSync(join(secondDir, 'run.json'), 'utf8')).init, { run: firstId, step: FIRST_STEPS });
+
+    // The dashboard of the two (opened by the command): the second curve starts where the first ended.
+    const tab = 'Compare 2 runs';
+    await workbench.editorTab(tab).first().waitFor({ state: 'visible', timeout: 30_000 });
+    const frame = await waitFor(
+      async () => {
+        const found = await workbench.webviewFrame(tab, { timeoutMs: 10_000 }).catch(() => undefined);
+        return found && (await found.$('[data-testid="chart-train/loss"]').catch(() => null)) ? found : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: 'the dashboard of the two runs' },
+    );
+    const lossPoints = readMetricLines(secondDir).filter((line) => 'train/loss' in line.values).length;
+    let second: Awaited<ReturnType<typeof seriesRange>>;
+    second = await waitFor(
+      async () => {
+        second = await seriesRange(frame, secondId, 'train/loss');
+        return second && second.points === lossPoints ? second : undefined;
+      },
+      { timeoutMs: 60_000, what: () => `every train/loss point of the continued run in the dashboard (${JSON.stringify(second)})` },
+    );
+    const first = await seriesRange(frame, firstId, 'train/loss');
+    assert.deepEqual(first && { firstX: first.firstX, lastX: first.lastX }, { firstX: 5, lastX: FIRST_STEPS });
+    assert.deepEqual({ firstX: second.firstX, lastX: second.lastX }, { firstX: FIRST_STEPS + 5, lastX: FIRST_STEPS + MORE_STEPS }, 'the continued curve is drawn from the init step on');
+    const link = frame.locator(`[data-testid="run-continues-${secondId}"]`);
+    assert.equal(await link.textContent(), firstName);
+    assert.match((await link.locator('xpath=..').textContent()) ?? '', new RegExp(`continues .* at step ${FIRST_STEPS}$`));
+    console.log(`joined series: first ${JSON.stringify(first)}, continued ${JSON.stringify(second)}; screenshot: ${await workbench.screenshot('dashboard-joined')}`);
+
+    // The Runs view says which run the new one continues.
+    const row = await waitFor(async () => (await workbench.treeRows('Runs')).find((label) => label.startsWith(`${secondId},`)), {
+      timeoutMs: 30_000,
+      what: `the run ${secondId} in the Runs view`,
+    });
+    assert.match(row, new RegExp(`continues ${firstName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} at step ${FIRST_STEPS}`));
+    console.log(`runs view row: ${row}; screenshot: ${await workbench.screenshotView('Runs', 'runs-view')}`);
+
+    // The dashboard's link opens the run it continues.
+    await link.click();
+    await workbench.editorTab(`Dashboard: ${firstName}`).first().waitFor({ state: 'visible', timeout: 30_000 });
+    console.log(`screenshot: ${await workbench.screenshot('parent-opened')}`);
+  } finally {
+    await session.close();
+  }
+});

@@ -4,7 +4,7 @@
 //
 //   npm run bench:compare
 //   node bench/compare.mjs [--steps 100] [--rounds 3] [--backends wasm,cpu,node]
-//                          [--workloads mha,compositional,posterior,corelnet,corelnet-identity,sampler]
+//                          [--workloads mha,compositional,posterior,corelnet,corelnet-identity,sampler[,sampler-ls]]
 //                          [--no-check] [--no-parallel] [--one-worker] [--no-install] [--baseline DIR]
 //                          [--torch-default-malloc]
 //
@@ -18,7 +18,8 @@
 // (linear regression, posterior.py), corelnet and corelnet-identity (CoRelNet on same-diff and on
 // identity rules, corelnet.py; PyTorch samples its trials from our object images, exported),
 // sampler (diffusion sampler, trajectory balance with exploration on 25GMM, sampler.py; its batches
-// are trajectories of its own policy, so the check replays each step's noise, not batches).
+// are trajectories of its own policy, so the check replays each step's noise, not batches) and,
+// only when named, sampler-ls (the same with local search: replay buffers and MALA).
 //
 // Per workload:
 //   check     our initial weights and first 10 batches are exported; PyTorch trains on them and
@@ -107,6 +108,12 @@ const WORKLOADS = {
   corelnet: relationalWorkload('CoRelNet, same-diff (T=2)', template('relational-same-diff-corelnet')),
   'corelnet-identity': relationalWorkload('CoRelNet, identity rules (T=9)', template('relational-identity-rules-corelnet')),
   sampler: samplerWorkload('diffusion sampler, TB + exploration (25GMM, T=50)', template('sampler-gmm25-tb-exploration')),
+  // Only when named (--workloads sampler-ls): its window must hold a local search (every 100
+  // steps: at steps 2, 102, ...), so it times --steps (default 100), about 3 minutes more in all.
+  'sampler-ls': {
+    ...samplerWorkload('diffusion sampler, TB + exploration + local search (25GMM, T=50)', template('sampler-gmm25-tb-exploration-local-search')),
+    maxSteps: undefined,
+  },
 };
 
 /**

@@ -2,10 +2,11 @@
 // Model Lab's wasm kernels are missing from dist/: such a VSIX trains several times slower and
 // nothing in it says so. `npm run package -- --allow-slow` packages it anyway.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KERNELS, missingKernels } from './kernels.mjs';
+import { inlineReadmeImages } from './readmeImages.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -29,5 +30,16 @@ if (missing.length > 0) {
 
 mkdirSync(join(root, 'dist-vsix'), { recursive: true }); // vsce does not create its -o folder
 const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
-const packaged = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', 'dist-vsix/model-lab.vsix'], { cwd: root, stdio: 'inherit' });
+// The README's screenshots (media/readme/*, relative links, as GitHub shows them) go into the
+// VSIX's README as data URIs: VS Code shows an installed extension's README in a webview that
+// resolves a relative image against itself (nothing loads), and vsce would need an absolute URL
+// to prefix them with (a repository in package.json, or --baseImagesUrl) that an extension
+// installed from this file has no use for. Its CSP allows data: images.
+const readme = join(root, 'dist', 'readme.md');
+writeFileSync(readme, inlineReadmeImages(readFileSync(join(root, 'README.md'), 'utf8'), root));
+const packaged = spawnSync(
+  process.execPath,
+  [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--readme-path', 'dist/readme.md', '--no-rewrite-relative-links', '-o', 'dist-vsix/model-lab.vsix'],
+  { cwd: root, stdio: 'inherit' },
+);
 process.exit(packaged.status ?? 1);

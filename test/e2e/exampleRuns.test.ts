@@ -3,13 +3,16 @@
 // says the run has learned and shows its pictures. A screenshot of each panel; with
 // MODEL_LAB_README_SCREENSHOTS=1 they also replace the README's (media/readme/). Then the
 // extension's own page shows the README with those screenshots (inlined by npm run package).
+// And a short run's panel says it has not learned yet and how many steps its template
+// recommends, its near-uniform maps stretched to their own range (auto-contrast).
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { LABS, labOf } from '../../src/core/labList';
 import { readSpec } from '../../src/runs/reader';
+import { cliTrainedWorkspace } from './cliTrained';
 import { missingFeature, openSession } from './harness';
 import { modelLabVsix, repoRoot } from './paths';
 import { displayNameOf } from './runNames';
@@ -85,6 +88,34 @@ test("the extension's page shows the README with each lab's screenshot", { skip:
     assert.ok(screenshots.every((img) => img.width > 0), `every screenshot loads: ${JSON.stringify(screenshots)}`);
     await frame.evaluate(() => document.querySelector('img[alt*="example"]')?.scrollIntoView());
     console.log(`screenshot: ${await workbench.screenshot('extension-page')}`);
+  } finally {
+    await session.close();
+  }
+});
+
+test("a short run's panel says it has not learned yet and what its template recommends; its maps are auto-contrasted", { skip: missingFeature({ commands: ['Model Lab: Open Attention Composition'] }) ?? false, timeout: minutes(4) }, async () => {
+  const { folder, runDir } = cliTrainedWorkspace({
+    template: 'retrieval-mha-quick.lab.json',
+    name: 'short-run',
+    description: 'Written by the e2e test: 100 steps, far from learning the task.',
+    training: { steps: 100, evalEvery: 50, checkpointEvery: 100 },
+    timeoutMs: minutes(2),
+  });
+  const recommended = (JSON.parse(readFileSync(join(runDir, 'spec.json'), 'utf8')) as { recommendedSteps: number }).recommendedSteps;
+  const session = await openSession({ name: 'short-run-not-learned', vsix: modelLabVsix, workspaceFrom: folder });
+  const { workbench } = session;
+  try {
+    await workbench.runCommand('Model Lab: Open Attention Composition', { timeoutMs: 60_000 });
+    const name = displayNameOf(runDir);
+    await workbench.pickQuickItem(name);
+    const frame = await workbench.webviewFrame(`Attention: ${name}`, { timeoutMs: minutes(1) });
+    const note = await frame.waitForSelector('[data-testid="learned-note"]', { timeout: minutes(1) });
+    assert.equal(await note.getAttribute('data-verdict'), 'not-yet');
+    assert.match((await note.textContent()) ?? '', new RegExp(`^Not learned yet: eval/train/l1 0\\.\\d+ > 0\\.5 .*Its template recommends ${recommended} steps; this run trains 100\\.$`));
+    const map = await frame.waitForSelector('canvas[data-testid^="searchmap-"][data-scale-max]', { timeout: minutes(1) });
+    const [low, high] = [Number(await map.getAttribute('data-scale-min')), Number(await map.getAttribute('data-scale-max'))];
+    assert.ok(low > 0 && high - low < 0.5, `a short run's attention spans little of 0..1 above its masked zeros, and the colours span that: ${low}..${high}`);
+    console.log(`screenshot: ${await workbench.screenshot('short-run-not-learned')}`);
   } finally {
     await session.close();
   }

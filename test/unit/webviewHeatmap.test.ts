@@ -36,3 +36,12 @@ test('autoScale: a map with one value (or none) keeps a 0..1 scale around it ins
   assert.deepEqual(autoScale([NaN]), { min: 0, max: 1, flat: true });
   assert.equal(onScale(autoScale([0.25, 0.25]), 0.25), 0.25);
 });
+
+test('autoScale skipZeros: masked positions (exact zeros) do not stretch the scale, and still draw as its first colour', () => {
+  const shortRunMap = [0, 0.105, 0.11, 0.118, 0]; // the diagonal masked out
+  const scale = autoScale(shortRunMap, { skipZeros: true });
+  assert.deepEqual(scale, { min: 0.105, max: 0.118, flat: false });
+  assert.equal(onScale(scale, 0), 0);
+  assert.deepEqual(autoScale(shortRunMap), { min: 0, max: 0.118, flat: false }, 'without the option zeros are values');
+  assert.deepEqual(autoScale([0, 1, 1], { skipZeros: true }), { min: 0, max: 1, flat: true }, 'a 0/1 truth map keeps 0..1');
+});

@@ -71,7 +71,7 @@ export function drawHeatmap(canvas: HTMLCanvasElement, spec: HeatmapSpec, theme:
   canvas.style.width = `${width}px`;
   canvas.style.height = `${height}px`;
   const values = cellValues(spec);
-  const scale = autoScale(values);
+  const scale = autoScale(values, { skipZeros: true });
   const [low, high] = scaleText(scale);
   canvas.dataset.scaleMin = low;
   canvas.dataset.scaleMax = high;

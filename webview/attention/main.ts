@@ -76,7 +76,7 @@ app.append(
       el('label', { for: 'summary-examples' }, 'Summary over'), summaryField, el('span', {}, 'examples'),
       addRunButton)),
   el('div', { class: 'legend' },
-    el('span', { 'data-testid': 'color-scale-note' }, 'Colours span each map\'s own lowest to highest probability (the bar under it prints them).'),
+    el('span', { 'data-testid': 'color-scale-note' }, 'Colours span each map\'s own lowest to highest probability, zeros (masked) left out; the bar under it prints them.'),
     el('span', { class: 'legend-item' }, el('span', { class: 'mark ring', 'aria-hidden': 'true' }), 'what the model picked (argmax)'),
     el('span', { class: 'legend-item' }, el('span', { class: 'mark cross', 'aria-hidden': 'true' }, '✕'), 'ground truth'),
     el('span', { class: 'legend-note' },

@@ -14,12 +14,17 @@ export interface ColorScale {
   readonly flat: boolean;
 }
 
-/** The finite min..max of `values` (NaN and infinities are no data); a map with one value keeps 0..1 around it. */
-export function autoScale(values: Iterable<number>): ColorScale {
+/**
+ * The finite min..max of `values` (NaN and infinities are no data); a map with one value keeps
+ * 0..1 around it. `skipZeros`: exact zeros are masked positions, not values (a token's attention
+ * to itself is masked out, so a short run's map would otherwise span 0..0.12 and leave its
+ * 0.09..0.12 structure in one shade); they still draw as the scale's first colour.
+ */
+export function autoScale(values: Iterable<number>, options: { skipZeros?: boolean } = {}): ColorScale {
   let min = Infinity;
   let max = -Infinity;
   for (const value of values) {
-    if (!Number.isFinite(value)) continue;
+    if (!Number.isFinite(value) || (options.skipZeros && value === 0)) continue;
     if (value < min) min = value;
     if (value > max) max = value;
   }

@@ -104,10 +104,31 @@ test('Continue Training from the Runs view: a new run from the last checkpoint, 
     assert.match(row, new RegExp(`continues ${firstName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} at step ${FIRST_STEPS}`));
     console.log(`runs view row: ${row}; screenshot: ${await workbench.screenshotView('Runs', 'runs-view')}`);
 
-    // The dashboard's link opens the run it continues.
+    // The dashboard's link opens the run it continues; so does the link in the run's tooltip in the Runs view.
+    const parentTab = workbench.editorTab(`Dashboard: ${firstName}`);
     await link.click();
-    await workbench.editorTab(`Dashboard: ${firstName}`).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await parentTab.first().waitFor({ state: 'visible', timeout: 30_000 });
     console.log(`screenshot: ${await workbench.screenshot('parent-opened')}`);
+    await workbench.runCommand('View: Close Editor');
+    await parentTab.first().waitFor({ state: 'detached', timeout: 30_000 });
+    const runsPane = workbench.page.locator('.pane').filter({ has: workbench.page.locator('.pane-header .title:text-matches("^Runs$", "i")') });
+    const tooltipLink = workbench.page.locator('.workbench-hover a, .monaco-hover a').filter({ hasText: firstName });
+    let shownTooltip = false;
+    // A hover can close as the pointer travels to it: hover the row and click its link again until the run opens.
+    await waitFor(
+      async () => {
+        if (await parentTab.count()) return true;
+        await runsPane.locator(`.monaco-list-row[aria-label^="${secondId},"]`).first().hover();
+        const visible = await tooltipLink.first().waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false);
+        if (!visible) return undefined;
+        assert.match((await tooltipLink.first().getAttribute('data-href')) ?? '', new RegExp(`^command:modelLab\\.openRun\\?.*${firstId}`));
+        if (!shownTooltip) console.log(`screenshot: ${await workbench.screenshot('runs-view-tooltip')}`);
+        shownTooltip = true;
+        await tooltipLink.first().click({ timeout: 5_000 }).catch(() => undefined);
+        return (await parentTab.count()) > 0 || undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1_000, what: 'the Runs view tooltip\'s link to open the run it continues' },
+    );
   } finally {
     await session.close();
   }

@@ -123,7 +123,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
     });
     if (run.init) appendContinuesLink(tooltip, run.init, parent);
     item.tooltip = tooltip;
-    item.accessibilityInformation = { label: `${run.name}, ${run.state}, ${runDescription(run)}` };
+    item.accessibilityInformation = { label: `${run.name}, ${run.state}, ${item.description}` };
     return item;
   }
 

@@ -404,6 +404,7 @@ function buildProgram(): Command {
         `state      ${summary.state}${summary.error ? `: ${summary.error}` : ''}`,
         `progress   ${progressSummaryText(summary, records)}`,
         `created    ${summary.createdAt}`,
+        ...(summary.init ? [`init       continues run ${summary.init.run} at step ${summary.init.step}`] : []),
         `backend    ${recordedBackend(runDir)}`,
         `checkpoint ${checkpoints.length ? checkpoints.join(', ') : 'none'}`,
         `metrics    ${Object.keys(latest).length ? formatValues(latest) : 'none yet'}`,

@@ -40,7 +40,8 @@ export interface RunsTableState {
   sort?: { column: string; descending: boolean };
   filter?: string;
   tab?: 'table' | 'hparams';
-  hparams?: { metric?: string; param?: string; axes?: string[] };
+  /** `log: false` keeps hyperparameter axes linear (default: log from a 10x span). */
+  hparams?: { metric?: string; param?: string; axes?: string[]; log?: boolean };
 }
 
 /** Host -> page. */

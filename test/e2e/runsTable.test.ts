@@ -2,16 +2,18 @@
 // (learning rates 3e-4, 3e-3, 3e-2) trained by the CLI in the test's setup, the table opened from
 // the palette (every run by its display name, with its learning rate and held-out L1), a filter
 // with a mistake (located error), then one that hides a run, a sort by the held-out metric, the
-// HParams tab (a point and a line per shown run, hovering names the run), and two ticked runs
-// overlaid in the dashboard. Screenshots go to test-results/e2e/runs-table/.
+// HParams tab (a point and a line per shown run, hovering names the run, the learning rate on a
+// log axis that can be turned off), and two ticked runs
+// overlaid in the dashboard, then a run trained by another process appearing in the open table.
+// Screenshots go to test-results/e2e/runs-table/.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { runDisplayName } from '../../src/shared/runs';
 import { missingFeature, openSession } from './harness';
-import { cliTrainedSweep } from './cliTrained';
+import { cliTrainedSweep, cliTrainedWorkspace } from './cliTrained';
 import { modelLabVsix } from './paths';
 import { waitFor } from './waitFor';
 
@@ -114,7 +116,7 @@ test('runs table: display names, a filter (with a located mistake) hides a run, 
     await frame.locator(`[data-testid="scatter-point-${low.id}"]`).waitFor({ state: 'visible', timeout: 30_000 });
     assert.equal(await frame.locator('[data-testid^="scatter-point-"]').count(), 2, 'a point per shown run (the filter holds)');
     assert.equal(await frame.locator('[data-testid^="parallel-line-"]').count(), 2, 'a line per shown run');
-    assert.equal(await frame.locator('[data-testid="scatter-x-title"]').textContent(), LEARNING_RATE, 'a 10x span stays linear (log from 100x)');
+    assert.equal(await frame.locator('[data-testid="scatter-x-title"]').textContent(), `${LEARNING_RATE} (log)`, 'a learning rate spanning 10x on a log axis');
     await frame.locator(`[data-testid="parallel-axis-param:${LEARNING_RATE}"]`).waitFor({ state: 'attached' });
     await frame.hover(`[data-testid="scatter-point-${middle.id}"]`);
     const readout = await waitFor(async () => {
@@ -123,6 +125,10 @@ test('runs table: display names, a filter (with a located mistake) hides a run, 
     }, { timeoutMs: 10_000, what: 'the hover readout naming the run' });
     assert.match(readout, /eval\/ood\/l1/);
     console.log(`hparams readout: ${readout}; screenshot: ${await workbench.screenshot('hparams')}`);
+    await frame.click('[data-testid="hp-log"]');
+    await waitFor(async () => ((await frame.locator('[data-testid="scatter-x-title"]').textContent()) === LEARNING_RATE ? true : undefined), {
+      timeoutMs: 10_000, what: 'a linear x axis once Log scale is unticked',
+    });
     await frame.locator('[data-testid="hparams-parallel"]').scrollIntoViewIfNeeded();
     console.log(`screenshot: ${await workbench.screenshot('hparams-parallel')}`);
 
@@ -142,6 +148,30 @@ test('runs table: display names, a filter (with a located mistake) hides a run, 
     assert.deepEqual([...names].sort(), [low.displayName, middle.displayName].sort());
     assert.ok(!names.includes(high.displayName));
     console.log(`dashboard: ${JSON.stringify(names)}; screenshot: ${await workbench.screenshot('overlay-dashboard')}`);
+
+    // Live: a run trained elsewhere (another process) appears in the open table, filter applied,
+    // with its last held-out value. Moved in whole (a temp name the reader skips, then a rename).
+    const extra = cliTrainedWorkspace({
+      template: 'retrieval-mha-quick.lab.json',
+      name: 'e2e-table-extra',
+      description: 'Written by the e2e test: one more run, moved into the open workspace.',
+      training: { steps: 20, logEvery: 5, evalEvery: 20, evalBatches: 1, checkpointEvery: 20, learningRate: 0.001 },
+      timeoutMs: minutes(2),
+    });
+    const runs = join(session.workspace, '.model-lab', 'runs'); // the opened copy of the folder
+    cpSync(extra.runDir, join(runs, '.tmp-e2e-extra'), { recursive: true });
+    renameSync(join(runs, '.tmp-e2e-extra'), join(runs, basename(extra.runDir)));
+    // The folder watcher in code-server reports a folder moved in after tens of seconds; Refresh
+    // Runs (what a user would click) re-lists now. The open table follows the registry either way.
+    await workbench.runCommand('Model Lab: Refresh Runs');
+    const table = await workbench.webviewFrame(TABLE_TAB, { timeoutMs: 60_000 });
+    const extraId = basename(extra.runDir);
+    const extraRow = await waitFor(async () => {
+      const cell = table.locator(`[data-testid="row-${extraId}"] [data-column="metric:${HELD_OUT}"]`);
+      return (await cell.count()) > 0 && /\d/.test(await cell.innerText()) ? cell.innerText() : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 500, what: 'the run trained elsewhere in the open table' });
+    assert.match(await table.locator('[data-testid="summary"]').innerText(), /^3 of 4 runs/);
+    console.log(`live row ${extraId}: ${HELD_OUT} ${extraRow}; screenshot: ${await workbench.screenshot('live-row')}`);
   } finally {
     await session.close();
   }

@@ -112,14 +112,18 @@ test('filter errors say what is wrong and where (character range of the bad part
   assert.match(error('duration > soon').message, /expected a duration/);
 });
 
-test('HParams axes: log for a learning rate over decades, categories for text, points and polylines per run', () => {
+test('HParams axes: log for a learning rate spanning a decade or more (unless turned off), categories for text, points and polylines per run', () => {
   const rows = sample();
   const columns = availableColumns(rows);
   const column = (id: string) => columns.find((c) => c.id === id)!;
   const lr = buildAxis(column('param:training.learningRate'), rows);
   assert.equal(lr.kind, 'log');
   assert.deepEqual([lr.position(0.001), lr.position(0.01), lr.position(0.1)], [0, 0.5, 1]);
-  assert.deepEqual(lr.ticks.map((t) => t.label), ['0.001', '0.01', '0.1']);
+  assert.deepEqual(lr.ticks.map((t) => t.label), ['0.001', '0.002', '0.005', '0.01', '0.02', '0.05', '0.1'], 'within two decades, 2x and 5x too');
+  assert.equal(buildAxis(column('param:training.learningRate'), rows.slice(0, 2)).kind, 'log', 'a 10x span is log already (0.001, 0.01)');
+  const linear = buildAxis(column('param:training.learningRate'), rows, { log: false });
+  assert.equal(linear.kind, 'linear', 'log scales off');
+  assert.equal(linear.position(0.1), 1);
   const optimizer = buildAxis(column('param:training.optimizer'), rows);
   assert.equal(optimizer.kind, 'categorical');
   assert.deepEqual([optimizer.position('adam'), optimizer.position('sgd'), optimizer.position('rmsprop')], [0, 1, undefined]);

@@ -3,7 +3,9 @@
  * they span two decades or more and are all positive, a log scale; text as evenly spaced
  * categories), the scatter's points (a metric against one hyperparameter, one point per run)
  * and the parallel coordinates' polylines (one per run over several hyperparameters and the
- * metric). Positions are fractions in [0, 1]; the view turns them into pixels.
+ * metric). Positions are fractions in [0, 1]; the view turns them into pixels. As in
+ * TensorBoard's HParams, positive numbers spanning a decade or more (learning rates, weight
+ * decays) get a log axis unless the caller turns log scales off.
  */
 import { nice, ticks as linearTicks } from 'd3-array';
 import type { Column, TableRow } from './tableModel';
@@ -18,17 +20,18 @@ export interface Axis {
 }
 
 /** Numbers spanning this ratio or more (all positive) get a log axis: learning rates, weight decays. */
-const LOG_RATIO = 100;
+export const LOG_RATIO = 10;
 const MAX_CATEGORY_TICKS = 12;
 
-export function buildAxis(column: Column, rows: readonly TableRow[]): Axis {
+/** `log: false` keeps every numeric axis linear. */
+export function buildAxis(column: Column, rows: readonly TableRow[], options: { log?: boolean } = {}): Axis {
   const values = rows.map((row) => row.cells[column.id]).filter((v) => v !== undefined && !(typeof v === 'number' && !Number.isFinite(v)));
   const base = { column: column.id, label: column.label };
   if (values.length > 0 && values.every((v) => typeof v === 'number')) {
     const numbers = values as number[];
     let min = Math.min(...numbers);
     let max = Math.max(...numbers);
-    if (min > 0 && max / min >= LOG_RATIO) return logAxis(base, min, max);
+    if (options.log !== false && min > 0 && max / min >= LOG_RATIO) return logAxis(base, min, max);
     if (min === max) [min, max] = min === 0 ? [-1, 1] : [min - Math.abs(min) * 0.1, max + Math.abs(max) * 0.1];
     [min, max] = nice(min, max, 5); // round ends, so the extreme runs sit on labelled ticks
     const span = max - min;
@@ -57,8 +60,16 @@ export function buildAxis(column: Column, rows: readonly TableRow[]): Axis {
 function logAxis(base: { column: string; label: string }, min: number, max: number): Axis {
   const low = Math.log10(min);
   const span = Math.log10(max) - low;
+  // Powers of ten; within one or two decades also 2x and 5x, so the axis has enough labels.
   const decades: number[] = [];
-  for (let p = Math.ceil(low); p <= Math.floor(low + span); p++) decades.push(10 ** p);
+  const steps = span <= 2 ? [1, 2, 5] : [1];
+  for (let p = Math.floor(low); p <= Math.ceil(low + span); p++) {
+    for (const m of steps) {
+      const t = Number((m * 10 ** p).toPrecision(6));
+      const at = Math.log10(t);
+      if (at >= low - 1e-9 && at <= low + span + 1e-9) decades.push(t);
+    }
+  }
   return {
     ...base,
     kind: 'log',

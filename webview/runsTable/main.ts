@@ -55,6 +55,11 @@ const emptyNote = el('p', { class: 'empty-note' });
 
 const metricSelect = <FormControl>el('vscode-single-select', { id: 'hp-metric', 'data-testid': 'hp-metric', 'aria-label': 'Metric' });
 const paramSelect = <FormControl>el('vscode-single-select', { id: 'hp-param', 'data-testid': 'hp-param', 'aria-label': 'Hyperparameter' });
+const logScaleBox = <FormControl>el('vscode-checkbox', {
+  id: 'hp-log', 'data-testid': 'hp-log', label: 'Log scale',
+  title: 'Hyperparameters whose positive values span 10x or more (learning rates) on a log axis',
+});
+if (hparams.log !== false) logScaleBox.setAttribute('checked', '');
 const hoverReadout = el('div', { class: 'hp-readout', 'data-testid': 'hp-readout', 'aria-live': 'polite' }, '\u00a0');
 const scatterHost = el('div', { class: 'hp-plot', 'data-testid': 'hp-scatter-host' });
 const scatterNote = el('p', { class: 'hp-note' });
@@ -72,7 +77,7 @@ const tabs = el('vscode-tabs', { 'data-testid': 'tabs', 'selected-index': persis
       hparamsNote,
       el('div', { class: 'hp-controls' },
         el('label', { for: 'hp-metric' }, 'Metric'), metricSelect,
-        el('label', { for: 'hp-param' }, 'against'), paramSelect),
+        el('label', { for: 'hp-param' }, 'against'), paramSelect, logScaleBox),
       hoverReadout,
       el('h2', {}, 'Metric against one hyperparameter'), scatterHost, scatterNote,
       el('h2', {}, 'Parallel coordinates'), axesChooser, parallelHost, parallelNote)));
@@ -150,6 +155,11 @@ tabs.addEventListener('vsc-tabs-select', () => {
 });
 metricSelect.addEventListener('change', () => {
   hparams = { ...hparams, metric: metricSelect.value };
+  persist();
+  renderHparams();
+});
+logScaleBox.addEventListener('change', () => {
+  hparams = { ...hparams, log: logScaleBox.checked };
   persist();
   renderHparams();
 });
@@ -363,11 +373,13 @@ function renderPlots(): void {
     describe: (row) => describeRun(row, [param, ...axes, metric]),
     onHover: (row) => (hoverReadout.textContent = row ? describeRun(row, [param, ...axes, metric]) : '\u00a0'),
   };
-  const metricAxis = buildAxis(metric, shown);
-  const scatter = drawScatter(shown, buildAxis(param, shown), metricAxis, context);
+  const metricAxis = buildAxis(metric, shown, { log: false });
+  // Log scales are for hyperparameters; the metric keeps a linear axis.
+  const log = { log: hparams.log !== false };
+  const scatter = drawScatter(shown, buildAxis(param, shown, log), metricAxis, context);
   scatterHost.replaceChildren(scatter.svg);
   scatterNote.textContent = omittedNote(scatter.omitted, `${metric.label} or ${param.label}`);
-  const parallel = drawParallel(shown, [...axes.map((column) => buildAxis(column, shown)), metricAxis], context);
+  const parallel = drawParallel(shown, [...axes.map((column) => buildAxis(column, shown, log)), metricAxis], context);
   parallelHost.replaceChildren(parallel.svg);
   parallelNote.textContent = omittedNote(parallel.omitted, 'a value on every axis');
 }

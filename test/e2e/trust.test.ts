@@ -4,7 +4,7 @@
 // user trusts the folder, both work (issue 18, item 1), the panel from the run's context menu,
 // which offers only the panels of the run's lab (issue 21, item 9). Every other scenario runs with trust off.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -14,6 +14,7 @@ import { waitFor } from './waitFor';
 
 const RUN = 'multi-head-4000';
 const OPEN_ATTENTION = 'Model Lab: Open Attention Composition';
+const OPEN_EXAMPLE = 'Model Lab: Open Example Run';
 const slowdown = Number(process.env.MODEL_LAB_E2E_SLOWDOWN ?? 1);
 const minutes = (n: number) => Math.round(n * 60_000 * slowdown);
 
@@ -25,7 +26,7 @@ function workspaceWithRun(): string {
   return folder;
 }
 
-const needs = { commands: [OPEN_ATTENTION], views: ['Runs', 'Live'] };
+const needs = { commands: [OPEN_ATTENTION, OPEN_EXAMPLE], views: ['Runs', 'Live'] };
 
 test('in Restricted Mode a shipped run is listed but not opened; trusting the folder opens it', { skip: missingFeature(needs) ?? false, timeout: minutes(6) }, async () => {
   const source = workspaceWithRun();
@@ -49,6 +50,17 @@ test('in Restricted Mode a shipped run is listed but not opened; trusting the fo
     assert.match(warning, /Manage Workspace Trust/);
     await workbench.screenshot('restricted-open-attention');
     assert.ok(!(await workbench.editorTabTitles()).some((title) => title.startsWith('Attention')), 'no Attention panel opened');
+
+    // Open Example Run is refused the same way: nothing is copied into the untrusted workspace.
+    await workbench.runCommand('Notifications: Clear All Notifications');
+    await waitFor(async () => ((await workbench.notifications()).length === 0 ? true : undefined), { timeoutMs: 10_000, what: 'no notification left' });
+    await workbench.runCommand(OPEN_EXAMPLE);
+    const exampleWarning = await waitFor(async () => (await workbench.notifications()).find((text) => /Restricted Mode/.test(text)), {
+      timeoutMs: 30_000,
+      what: 'a Restricted Mode warning for Open Example Run',
+    });
+    assert.match(exampleWarning, /cannot look inside runs in Restricted Mode/);
+    assert.deepEqual(readdirSync(join(session.workspace, '.model-lab', 'runs')), [RUN], 'no example run copied');
 
     // The Live view shows the run, without its lab miniature (that would load the checkpoint).
     const live = await workbench.webviewFrame('Live', { timeoutMs: 30_000 });

@@ -61,7 +61,7 @@ export const registerAttentionPanel: PanelRegistration = (deps) => {
         if (fromTree.length >= 2) return columns(fromTree.slice(0, 2));
         const first = await runFromArg(registry, arg, 'Select the first run (left column)');
         if (!first) return undefined;
-        const second = await pickRetrievalRun(registry, `Select the run to show beside ${first.name} (same example, right column)`, [first.id]);
+        const second = await pickRetrievalRun(registry, `Select the run to show beside ${runDisplayName(first)} (same example, right column)`, [first.id]);
         return second && columns([first, second]);
       },
     }),

@@ -40,8 +40,16 @@ export function drawBatch({ task, model, objective }: Experiment, request: Batch
   return objective.drawBatch ? objective.drawBatch(model, request) : task.batch(request.size, request.split, request.rng);
 }
 
+/**
+ * The key of the training data stream: (seed, 'train'); a run that starts from another run's
+ * weights (`init`) adds the checkpoint it starts from, so continuing a run with the same seed
+ * does not train again on the batches that run saw at the same step numbers (both count from 1).
+ */
+export const trainingStreamKey = (spec: ResolvedSpec): (string | number)[] =>
+  spec.init ? [spec.seed, 'train', 'init', spec.init.run, spec.init.step ?? 'newest'] : [spec.seed, 'train'];
+
 /** Every data stream is keyed by (seed, purpose, ...): resuming at any step replays the same data. */
-export const trainingBatchRng = (spec: ResolvedSpec, step: number) => createRng(spec.seed, 'train', step);
+export const trainingBatchRng = (spec: ResolvedSpec, step: number) => createRng(...trainingStreamKey(spec), step);
 export const evaluationBatchRng = (spec: ResolvedSpec, split: string, step: number, batch: number) =>
   createRng(spec.seed, 'eval', split, step, batch);
 export const inspectionRng = (spec: ResolvedSpec, split: string, index: number) =>

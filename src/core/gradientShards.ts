@@ -7,7 +7,7 @@
  * the same with a worker thread (src/engine/gradientPeer.ts) or in-process (tests).
  */
 import * as tf from '@tensorflow/tfjs';
-import { buildExperiment, drawBatch, type Experiment } from './experiment';
+import { buildExperiment, drawBatch, trainingStreamKey, type Experiment } from './experiment';
 import type { Parameter } from './registry';
 import { createRng } from './rng';
 import type { ResolvedSpec } from './spec/types';
@@ -26,7 +26,7 @@ export interface GradientPeer {
 
 export const gradientWorkersOf = (spec: ResolvedSpec): number => spec.training.gradientWorkers ?? 1;
 
-export const shardBatchRng = (spec: ResolvedSpec, step: number, shard: number) => createRng(spec.seed, 'train', step, 'shard', shard);
+export const shardBatchRng = (spec: ResolvedSpec, step: number, shard: number) => createRng(...trainingStreamKey(spec), step, 'shard', shard);
 
 /** Loss tensor and gradient tensors of shard `shard` of `step` (call inside tf.tidy). */
 export function shardGradients(spec: ResolvedSpec, experiment: Experiment, step: number, shard: number) {

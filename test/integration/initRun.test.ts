@@ -14,6 +14,9 @@ import { SpecError } from '../../src/core/spec/types';
 import { parseSpec } from '../../src/core/spec/validate';
 import { Engine, type TrainingJob } from '../../src/engine/engine';
 import { modelWeightShapes, runTrainingJob } from '../../src/engine/trainingJob';
+import { trainingBatchRng } from '../../src/core/experiment';
+import { shardBatchRng } from '../../src/core/gradientShards';
+import { createRng } from '../../src/core/rng';
 import { listCheckpointSteps, loadCheckpoint } from '../../src/runs/checkpoints';
 import { acquireOwnerLock } from '../../src/runs/ownership';
 import { readMetrics, readRun, readSpec } from '../../src/runs/reader';
@@ -145,6 +148,21 @@ test('a run with init starts from exactly that checkpoint\'s weights, with a fre
   await trainHere(freshDir, { stopAt: 0 });
   const fresh = await weightValues(freshDir, 0);
   assert.ok([...parent].some(([name, values]) => JSON.stringify(fresh.get(name)) !== JSON.stringify(values)));
+});
+
+test('a run with init trains on a data stream of its own: continuing a run with its seed does not replay the batches it saw', async () => {
+  const parentSpec = readSpec(path.join(runsDir, parentId));
+  const childSpec = readSpec(await launch(specFile('stream', { init: { run: parentId } })));
+  assert.equal(childSpec.seed, parentSpec.seed);
+  const draws = (rng: { next(): number }) => [rng.next(), rng.next(), rng.next()];
+  for (const step of [1, 2, 20]) {
+    assert.notDeepEqual(draws(trainingBatchRng(childSpec, step)), draws(trainingBatchRng(parentSpec, step)), `step ${step}`);
+    assert.notDeepEqual(draws(shardBatchRng(childSpec, step, 1)), draws(shardBatchRng(parentSpec, step, 1)), `step ${step}, shard 1`);
+    assert.deepEqual(draws(trainingBatchRng(childSpec, step)), draws(trainingBatchRng(childSpec, step)), 'still seeded: the same every time');
+  }
+  // A run without init keeps the stream it always had (old runs resume with the same data).
+  assert.deepEqual(draws(trainingBatchRng(parentSpec, 7)), draws(createRng(parentSpec.seed, 'train', 7)));
+  assert.deepEqual(draws(shardBatchRng(parentSpec, 7, 1)), draws(createRng(parentSpec.seed, 'train', 7, 'shard', 1)));
 });
 
 test('init without a step takes the newest checkpoint and records it', async () => {

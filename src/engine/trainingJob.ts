@@ -2,6 +2,7 @@
  * One training job inside a worker: from a run folder the host created to a final state.
  * The run store records everything on disk; the host only hears progress and the outcome.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { gradientWorkersOf, type GradientPeer } from '../core/gradientShards';
@@ -109,6 +110,7 @@ async function loadInitWeights(runDir: string, init: InitSpec): Promise<NamedTen
   }
   const from = path.join(path.dirname(runDir), init.run);
   try {
+    if (!fs.lstatSync(from).isDirectory()) throw new Error('not a run folder');
     const { weights, ...unused } = await loadCheckpoint(from, init.step);
     tf.dispose(Object.values(unused).flatMap((value) => (Array.isArray(value) ? (value as NamedTensor[]).map((named) => named.tensor) : [])));
     return weights;

@@ -12,6 +12,7 @@ import type { WeightShape } from '../core/weightLayout';
 import { errorMessage } from './errors';
 import { listCheckpointSteps } from './checkpointFolders';
 import { RUN_FILE, runFile } from './layout';
+import { readRun } from './reader';
 import { isPlainFileName } from './safeFiles';
 import { checkpointWeightShapes } from './weightsManifest';
 
@@ -33,7 +34,7 @@ function isFolder(dir: string): boolean {
   }
 }
 
-/** Where `init` points in `runsDir`, or the problem with it. */
+/** Where `init` points in `runsDir`, or the problem with it (a run still training is one: its checkpoints come and go). */
 export function findInitRun(runsDir: string, init: InitSpec): InitRun | InitProblem {
   const atRun = (message: string): InitProblem => ({ path: '/init/run', message });
   if (!isPlainFileName(init.run)) return atRun(`'${String(init.run).slice(0, 80)}' is not a run id: a folder name of the runs folder, without '/'`);
@@ -41,6 +42,11 @@ export function findInitRun(runsDir: string, init: InitSpec): InitRun | InitProb
   if (!isFolder(runDir)) return atRun(`no run '${init.run}' in the runs folder ${runsDir}`);
   if (fs.existsSync(path.join(runDir, SWEEP_RECORD_FILE))) return atRun(`'${init.run}' is a sweep, not a run: name one of its members`);
   if (!fs.existsSync(runFile(runDir, RUN_FILE))) return atRun(`'${init.run}' in ${runsDir} is not a run folder (no ${RUN_FILE})`);
+  const { state } = readRun(runDir);
+  if (state === 'running' || state === 'queued') {
+    // Its checkpoints are pruned as it trains: the one chosen now could be gone when this run starts.
+    return atRun(`run '${init.run}' is ${state === 'running' ? 'training' : 'queued'}: start from it once it has ended (or stop it)`);
+  }
   let steps: number[];
   try {
     steps = listCheckpointSteps(runDir);

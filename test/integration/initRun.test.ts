@@ -210,11 +210,21 @@ test('a sweep whose base has init: every member starts from the resolved checkpo
 });
 
 test('launching with an init that cannot be used is a located error, and no run folder is created', async () => {
-  const neverTrained = path.basename(await launch(specFile('never-trained', {})));
+  const setState = (runDir: string, state: string) => {
+    const statusFile = path.join(runDir, 'status.json');
+    fs.writeFileSync(statusFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(statusFile, 'utf8')), state, pid: process.pid, heartbeat: new Date().toISOString() }));
+  };
+  // A run stopped before its first checkpoint, and one still training (as a worker leaves its status).
+  const neverTrained = await launch(specFile('never-trained', {}));
+  setState(neverTrained, 'cancelled');
+  const training = await launch(specFile('training', {}));
+  setState(training, 'running');
+  fs.mkdirSync(path.join(training, 'checkpoints', 'step-00000010'), { recursive: true });
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
     ['unknown', { init: { run: 'no-such-run' } }, '/init/run', /no run 'no-such-run' in the runs folder/],
     ['no-step', { init: { run: parentId, step: 15 } }, '/init/step', /has no checkpoint at step 15: expected one of 10, 20/],
-    ['no-checkpoint', { init: { run: neverTrained } }, '/init/run', /has no checkpoint yet/],
+    ['no-checkpoint', { init: { run: path.basename(neverTrained) } }, '/init/run', /has no checkpoint yet/],
+    ['still-training', { init: { run: path.basename(training) } }, '/init/run', /is training: start from it once it has ended \(or stop it\)/],
     ['wider', { model: { name: 'multi-head-attention', dim: 16, heads: 2 }, init: { run: parentId } }, '/init/run', /do not match those of run .* at step 20: shapes differ: \S+ is \[\d+(, \d+)*\] here, \[\d+(, \d+)*\] there/],
     ['other-model', { model: { name: 'compositional-attention', dim: 8, searches: 2, retrievals: 2, searchDim: 8, valueDim: 8 }, init: { run: parentId } }, '/init/run', /at step 20: the checkpoint has no model\.value_query\.kernel, /],
   ];

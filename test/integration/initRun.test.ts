@@ -20,6 +20,7 @@ import { createRng } from '../../src/core/rng';
 import { listCheckpointSteps, loadCheckpoint } from '../../src/runs/checkpoints';
 import { acquireOwnerLock } from '../../src/runs/ownership';
 import { readMetrics, readRun, readSpec } from '../../src/runs/reader';
+import { liveSpecProblems } from '../../src/host/editor/liveSpecProblems';
 import { useWasmBackend } from '../helpers/backend';
 import { bundleWorker } from '../helpers/bundle';
 
@@ -253,4 +254,21 @@ test("the engine's workers answer the weight layout the launch checks init with 
   } finally {
     await real.dispose();
   }
+});
+
+test('while typing, the editor looks init up in the file\'s runs folder: an unknown run or step is a located problem', () => {
+  const problemsOf = (init: unknown, dir: string | null = runsDir) => {
+    const text = JSON.stringify(experiment({ init }), null, 2);
+    return liveSpecProblems({ key: 'doc', file: path.join(tmp, 'typed.lab.json'), syntaxShownByEditor: false, runsDir: dir ?? undefined, getText: () => text }) ?? [];
+  };
+  assert.deepEqual(problemsOf({ run: parentId }), []);
+  assert.deepEqual(problemsOf({ run: parentId, step: 10 }), []);
+  const [unknown] = problemsOf({ run: 'no-such-run' });
+  assert.equal(unknown.path, '/init/run');
+  assert.match(unknown.message, /no run 'no-such-run' in the runs folder/);
+  assert.ok(unknown.line && unknown.line > 1 && unknown.length === '"no-such-run"'.length, 'at the value');
+  const [step] = problemsOf({ run: parentId, step: 15 });
+  assert.equal(step.path, '/init/step');
+  assert.match(step.message, /expected one of 10, 20/);
+  assert.deepEqual(problemsOf({ run: 'no-such-run' }, null), [], 'a file outside the workspace: left to Train');
 });

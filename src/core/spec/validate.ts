@@ -694,7 +694,12 @@ export function specErrorAt(file: string, problem: { path: string; message: stri
   } catch {
     // Unlocated then: the pointer still says where.
   }
+  return new SpecError(file, [locateInText(text, target)]);
+}
+
+/** A problem at a JSON pointer, located in an experiment file's text (unlocated when the text does not parse). */
+export function locateInText(text: string, problem: { path: string; message: string; at?: Unlocated['at'] }): SpecProblem {
   const root = excessiveNesting(text) === undefined ? parseTree(text) : undefined;
-  if (!root) return new SpecError(file, [{ path: target.path, message: target.message }]);
-  return new SpecError(file, [locator(text).problem(target, root)]);
+  if (!root) return { path: problem.path, message: problem.message };
+  return locator(text).problem({ at: 'value', ...problem }, root);
 }

@@ -13,6 +13,8 @@ import { LiveSpecProblems, trainProblems, type LabDocument } from './liveSpecPro
 import { errorMessage } from '../../shared/errors';
 import type { Log } from '../output';
 import { problemMessage, problemRange, textLike, type TextLike } from './specProblems';
+import { resolveRunsFolder } from '../runs/runsFolder';
+import { workspaceFolderInfos } from '../runs/workspaceFolders';
 
 export const LAB_FILE_SUFFIX = '.lab.json';
 
@@ -32,6 +34,10 @@ function openLabDocument(document: vscode.TextDocument): OpenLabDocument {
     file: document.uri.fsPath,
     // VS Code's JSON service reports the syntax errors of `json` documents itself (unless turned off).
     syntaxShownByEditor: document.languageId === 'json' && vscode.workspace.getConfiguration('json', document).get('validate.enable') !== false,
+    get runsDir() {
+      const where = resolveRunsFolder(document.uri.fsPath, workspaceFolderInfos().folders);
+      return where.ok ? where.runsDir : undefined;
+    },
     getText: () => document.getText(),
   };
 }

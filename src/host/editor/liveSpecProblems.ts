@@ -17,7 +17,8 @@
  */
 import { dirname, resolve as resolvePath } from 'node:path';
 import { findNodeAtLocation, parseTree, type ParseError } from 'jsonc-parser';
-import { isSweepText, parseSpec, parseSweepSpec, type SweepFileReader } from '../../core/spec/validate';
+import { isSweepText, locateInText, parseSpec, parseSweepSpec, type SweepFileReader } from '../../core/spec/validate';
+import { findInitRun } from '../../runs/initRun';
 import type { SpecProblem } from '../../core/spec/types';
 import { INPUT_LIMITS, readUserFile } from '../../core/userFiles';
 import { Debouncer, type Timers } from './debouncer';
@@ -35,6 +36,8 @@ export interface LabDocument {
   readonly file: string;
   /** True when VS Code's JSON service reports this document's syntax errors (language `json`, validation on). */
   readonly syntaxShownByEditor: boolean;
+  /** The runs folder the file trains into, when it has one: an `init` is looked up there while typing. */
+  readonly runsDir?: string;
   getText(): string;
 }
 
@@ -51,9 +54,19 @@ export interface ProblemSink<D extends LabDocument> {
 export function liveSpecProblems(document: LabDocument, text = document.getText()): SpecProblem[] | undefined {
   if (text.length > LIVE_CHECK_MAX_CHARS) return undefined;
   if (document.syntaxShownByEditor && hasJsonSyntaxErrors(text)) return [];
-  if (!isSweepText(text)) return parseSpec(text, document.file).problems;
+  if (!isSweepText(text)) return withInitProblem(parseSpec(text, document.file), text, document.runsDir);
   if (sweepMemberCount(text) > LIVE_CHECK_MAX_SWEEP_MEMBERS) return undefined;
   return parseSweepSpec(text, document.file, baseFileReader(document.file)).problems;
+}
+
+/**
+ * A valid experiment's `init` looked up in its runs folder (the run, its state, the checkpoint
+ * step: what the folder alone says; whether the weights fit is Train's check, a worker's job).
+ */
+function withInitProblem({ spec, problems }: ReturnType<typeof parseSpec>, text: string, runsDir: string | undefined): SpecProblem[] {
+  if (!spec?.init || runsDir === undefined) return problems;
+  const found = findInitRun(runsDir, spec.init);
+  return 'message' in found ? [locateInText(text, found)] : problems;
 }
 
 /**

@@ -15,6 +15,9 @@ export interface CliTrainedRun {
   description: string;
   /** Replaces these fields of the template's `training`. */
   training: Record<string, unknown>;
+  /** Replaces these fields of the template's model and objective (a smaller sampler for a short scenario). */
+  model?: Record<string, unknown>;
+  objective?: Record<string, unknown>;
   timeoutMs: number;
 }
 
@@ -25,6 +28,8 @@ export function cliTrainedWorkspace(run: CliTrainedRun): { folder: string; runDi
   spec.name = run.name;
   spec.description = run.description;
   spec.training = { ...(spec.training as Record<string, unknown>), ...run.training };
+  spec.model = { ...(spec.model as Record<string, unknown>), ...run.model };
+  spec.objective = { ...(spec.objective as Record<string, unknown>), ...run.objective };
   writeFileSync(join(folder, `${run.name}.lab.json`), JSON.stringify(spec, null, 2));
   return { folder, runDir: runCli(folder, 'train', `${run.name}.lab.json`, run.timeoutMs) };
 }

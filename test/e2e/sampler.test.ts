@@ -5,10 +5,11 @@
 // trained), the trajectory animation played, and the Live view's miniature of the run.
 // Screenshots of each step go to test-results/e2e/sampler-panel/.
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Frame } from 'playwright-core';
+import type { Workbench } from './workbench';
 import { missingFeature, openSession } from './harness';
 import { cliTrainedWorkspace } from './cliTrained';
 import { modelLabVsix, repoRoot } from './paths';
@@ -47,6 +48,11 @@ interface PanelReading {
   note: string;
   modes: number;
   covered: number;
+  /** Samples within the rule's radius of each mode (at the edited modes when `countedEdited`). */
+  counts: number[];
+  countedEdited: boolean;
+  landscapes: number;
+  landscapeEdited: boolean;
 }
 
 async function readPanel(frame: Frame): Promise<PanelReading> {
@@ -65,8 +71,41 @@ async function readPanel(frame: Frame): Promise<PanelReading> {
       note: document.querySelector('[data-testid="training-note"]')?.textContent ?? '',
       modes: Number(bars.modes ?? NaN),
       covered: Number(bars.covered ?? NaN),
+      counts: JSON.parse(bars.counts ?? '[]') as number[],
+      countedEdited: bars.edited === 'true',
+      landscapes: Number(canvas.landscapes ?? 0),
+      landscapeEdited: canvas.landscapeEdited === 'true',
     };
   });
+}
+
+/** Opens the run's Sampler panel from its context menu in the Runs view; returns the panel's frame once it is built. */
+async function openSamplerFromRunsView(workbench: Workbench, runId: string): Promise<Frame> {
+  await workbench.openViewContainer('Model Lab');
+  await waitFor(async () => (await workbench.treeRows('Runs')).some((row) => row.startsWith(`${runId},`)), {
+    timeoutMs: 60_000,
+    what: `the run ${runId} in the Runs view`,
+  });
+  const entries = await workbench.openRowContextMenu('Runs', `${runId},`);
+  assert.ok(entries.includes(OPEN_SAMPLER), entries.join(' | '));
+  assert.ok(!entries.includes('Open Posterior'), `no other lab's panel: ${entries.join(' | ')}`);
+  await workbench.chooseContextMenuItem(OPEN_SAMPLER);
+  const tab = await waitFor(async () => (await workbench.editorTabTitles()).find((title) => title.startsWith('Sampler:')), {
+    timeoutMs: 30_000,
+    what: 'the Sampler panel tab',
+  });
+  return samplerFrame(workbench, tab);
+}
+
+/** The Sampler panel in the tab titled `tab`, once its page is built. */
+function samplerFrame(workbench: Workbench, tab: string): Promise<Frame> {
+  return waitFor(
+    async () => {
+      const found = await workbench.webviewFrame(tab, { timeoutMs: 10_000 }).catch(() => undefined);
+      return found && (await found.$('[data-testid="landscape"]').catch(() => null)) ? found : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 500, what: `the Sampler panel "${tab}" built in its webview` },
+  );
 }
 
 const template = gmm25Template();
@@ -82,26 +121,7 @@ test('Sampler panel: samples over the 25GMM contours, a checkpoint scrubbed, tra
   const { workbench } = session;
   try {
     // The Runs view lists the run; its context menu offers the Sampler panel.
-    await workbench.openViewContainer('Model Lab');
-    await waitFor(async () => (await workbench.treeRows('Runs')).some((row) => row.startsWith(`${runId},`)), {
-      timeoutMs: 60_000,
-      what: `the run ${runId} in the Runs view`,
-    });
-    const entries = await workbench.openRowContextMenu('Runs', `${runId},`);
-    assert.ok(entries.includes(OPEN_SAMPLER), entries.join(' | '));
-    assert.ok(!entries.includes('Open Posterior'), `no other lab's panel: ${entries.join(' | ')}`);
-    await workbench.chooseContextMenuItem(OPEN_SAMPLER);
-    const tab = await waitFor(async () => (await workbench.editorTabTitles()).find((title) => title.startsWith('Sampler:')), {
-      timeoutMs: 30_000,
-      what: 'the Sampler panel tab',
-    });
-    const frame = await waitFor(
-      async () => {
-        const found = await workbench.webviewFrame(tab, { timeoutMs: 10_000 }).catch(() => undefined);
-        return found && (await found.$('[data-testid="landscape"]').catch(() => null)) ? found : undefined;
-      },
-      { timeoutMs: 90_000, intervalMs: 500, what: 'the Sampler panel built in its webview' },
-    );
+    const frame = await openSamplerFromRunsView(workbench, runId);
 
     // The last checkpoint: 1,000 samples over the target, 48 trajectories, 25 modes counted.
     const lastStep = steps[steps.length - 1];
@@ -196,6 +216,127 @@ test('Sampler panel: samples over the 25GMM contours, a checkpoint scrubbed, tra
       timeoutMs: 30_000,
       what: 'one Sampler panel tab',
     });
+  } catch (error) {
+    await workbench.screenshot('failure').catch(() => {});
+    throw error;
+  } finally {
+    await session.close();
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+/** Page coordinates of a data point (x1, x2) on the landscape canvas. */
+async function landscapePoint(frame: Frame, x: number, y: number): Promise<{ x: number; y: number }> {
+  const canvas = frame.locator('[data-testid="landscape"]');
+  const box = (await canvas.boundingBox())!;
+  const { plot, xRange, yRange } = await canvas.evaluate((el) => ({
+    plot: (el as HTMLElement).dataset.frame!.split(',').map(Number),
+    xRange: (el as HTMLElement).dataset.xRange!.split(',').map(Number),
+    yRange: (el as HTMLElement).dataset.yRange!.split(',').map(Number),
+  }));
+  const [left, top, width, height] = plot;
+  return {
+    x: box.x + left + ((x - xRange[0]) / (xRange[1] - xRange[0])) * width,
+    y: box.y + top + (1 - (y - yRange[0]) / (yRange[1] - yRange[0])) * height,
+  };
+}
+
+/** The panel once it shows samples of `step` that satisfy `ready`. */
+function settledPanel(frame: Frame, step: number, ready: (reading: PanelReading) => boolean, what: string): Promise<PanelReading> {
+  let last: PanelReading | undefined;
+  return waitFor(
+    async () => {
+      last = await readPanel(frame);
+      return last.step === step && ready(last) ? last : undefined;
+    },
+    { timeoutMs: minutes(2), intervalMs: 300, what: () => `${what} (panel: ${JSON.stringify({ ...last, counts: undefined })})` },
+  );
+}
+
+test('Sampler panel: a 25GMM mode dragged and weighted, "Fine-tune from this checkpoint" trains a second run from it, shown beside the first', { skip: skip ?? false, timeout: minutes(8) }, async () => {
+  // A small sampler (T = 20, batch 64, 60 steps): the scenario is about the edit and the fine-tune, not the training.
+  const { folder, runDir } = cliTrainedWorkspace({
+    template: 'sampler-gmm25-tb-exploration.lab.json',
+    name: 'e2e-sampler-finetune',
+    description: 'Written by the e2e test: 25GMM, TB + exploration, T = 20, 60 steps.',
+    model: { steps: 20 },
+    objective: { evalSamples: 200 },
+    training: { steps: 60, batchSize: 64, logEvery: 10, evalEvery: 60, checkpointEvery: 30, keepCheckpoints: 10 },
+    timeoutMs: minutes(3),
+  });
+  const runId = runDir.split(/[\\/]/).pop()!;
+  const session = await openSession({ name: 'sampler-fine-tune', vsix: modelLabVsix, workspaceFrom: folder });
+  const { workbench } = session;
+  try {
+    const frame = await openSamplerFromRunsView(workbench, runId);
+    const base = await settledPanel(frame, 60, (r) => r.results >= 1 && r.landscapes >= 1, 'samples of step 60');
+    assert.equal(base.modes, 25);
+
+    // Drag the centre mode (mode 13, at (0, 0)) to (2.5, 2.5): the contours follow, computed in the worker.
+    const start = await landscapePoint(frame, 0, 0);
+    const end = await landscapePoint(frame, 2.5, 2.5);
+    await workbench.page.mouse.move(start.x, start.y);
+    await workbench.page.mouse.down();
+    for (let k = 1; k <= 8; k++) await workbench.page.mouse.move(start.x + ((end.x - start.x) * k) / 8, start.y + ((end.y - start.y) * k) / 8);
+    await workbench.page.mouse.up();
+    const dragged = await settledPanel(frame, 60, (r) => r.landscapeEdited && r.countedEdited && r.landscapes > base.landscapes, 'the edited landscape and counts');
+    const editor = frame.locator('[data-testid="target-editor"]');
+    assert.equal(await editor.getAttribute('data-selected'), '12', 'the dragged mode is selected');
+    const summary = (await frame.textContent('[data-testid="edit-summary"]')) ?? '';
+    const moved = /mode 13 at \((-?[\d.]+), (-?[\d.]+)\)/.exec(summary);
+    assert.ok(moved, summary);
+    // The mouse lands on a pixel: within a pixel's width (26 units over a few hundred pixels) of (2.5, 2.5).
+    assert.ok(Math.abs(Number(moved[1]) - 2.5) < 0.3 && Math.abs(Number(moved[2]) - 2.5) < 0.3, summary);
+
+    // Its weight from 1/25 to 1: half the target's mass sits at the dragged mode.
+    await frame.locator('[data-testid="mode-weight"]').evaluate((input: HTMLInputElement) => {
+      input.value = '1';
+      input.dispatchEvent(new Event('change'));
+    });
+    const weighted = await settledPanel(frame, 60, (r) => r.results > dragged.results && r.countedEdited, 'the samples counted at the weighted modes');
+    assert.match((await frame.textContent('[data-testid="edit-summary"]')) ?? '', /mode 13 weight 1\b/);
+    const before = weighted.counts[12];
+    console.log(`base run at step 60, counted at the edited modes: mode 13 (dragged) ${before} of 1000 samples; ${summary}`);
+    console.log(`screenshot: ${await workbench.screenshot('sampler-mode-dragged')}`);
+
+    // Fine-tune: the host writes the experiment, trains it, and opens its panel beside this one.
+    const baseTab = (await workbench.editorTabTitles()).find((title) => title.startsWith('Sampler:'))!;
+    await frame.click('[data-testid="fine-tune"]');
+    const status = await waitFor(
+      async () => {
+        const text = (await frame.textContent('[data-testid="fine-tune-status"]')) ?? '';
+        if (/did not start/.test(text)) throw new Error(text);
+        return /^Run \S+ fine-tunes this sampler from step 60/.test(text) ? text : undefined;
+      },
+      { timeoutMs: minutes(1), intervalMs: 300, what: 'the fine-tune to start' },
+    );
+    const fineTunedId = /^Run (\S+) /.exec(status)![1];
+    const file = /\(([^()]+\.lab\.json)\)/.exec(status)![1];
+    const written = JSON.parse(readFileSync(join(session.workspace, file), 'utf8')) as { init: unknown; task: { name: string; means: number[][]; weights: number[] } };
+    assert.deepEqual(written.init, { run: runId, step: 60 });
+    assert.equal(written.task.name, 'sampler-gmm');
+    assert.equal(written.task.weights[12], 1);
+
+    const secondTab = await waitFor(
+      async () => (await workbench.editorTabTitles()).find((title) => title.startsWith('Sampler:') && title !== baseTab),
+      { timeoutMs: 30_000, what: 'a second Sampler tab' },
+    );
+    const second = await samplerFrame(workbench, secondTab);
+    const fineTuned = await waitFor(
+      async () => {
+        const description = (await second.textContent('[data-testid="run-description"]').catch(() => '')) ?? '';
+        if (!description.includes(`fine-tuned from ${runId} at step 60`)) return undefined;
+        const reading = await readPanel(second);
+        return reading.step === 60 && reading.results >= 1 ? reading : undefined;
+      },
+      { timeoutMs: minutes(3), intervalMs: 500, what: `the fine-tuned run ${fineTunedId} trained to step 60 in the panel beside` },
+    );
+    const after = fineTuned.counts[12];
+    console.log(`fine-tuned run ${fineTunedId} at step 60: mode 13 (at the dragged place) ${after} of 1000 samples (base sampler: ${before}); ${fineTuned.covered} of 25 modes`);
+    assert.ok(after > before, `the fine-tuned sampler moves towards the dragged mode: ${before} -> ${after} samples within its radius`);
+    const runJson = JSON.parse(readFileSync(join(session.workspace, '.model-lab', 'runs', fineTunedId, 'run.json'), 'utf8')) as { init?: unknown };
+    assert.deepEqual(runJson.init, { run: runId, step: 60 });
+    console.log(`screenshot: ${await workbench.screenshot('sampler-fine-tuned-beside')}`);
   } catch (error) {
     await workbench.screenshot('failure').catch(() => {});
     throw error;

@@ -76,6 +76,11 @@ test('writes a valid experiment beside the run\'s file (edited target, init at t
     const third = await fineTuneRun(deps, 'run-a', session, { step: 2, edit: dragged() });
     assert.equal(third.file, 'gmm-run-finetune-step2-2.lab.json', 'a taken name gets a number');
     assert.equal(readFileSync(trained[0], 'utf8'), text, 'the first file is untouched');
+
+    // A run whose experiment file is outside its workspace folder (e.g. trained from a copy): the file goes to the folder.
+    deps.runs.readRun('run-a')!.specFile = join(tmpdir(), 'gmm-run.lab.json');
+    const outside = await fineTuneRun(deps, 'run-a', session, { step: 2, edit: dragged() });
+    assert.equal(trained.at(-1), join(folder, outside.file));
   } finally {
     dispose();
   }

@@ -16,11 +16,12 @@ function packageWith(present: string[], args: string[] = []) {
   const project = mkdtempSync(join(tmpdir(), 'model-lab-package-'));
   try {
     mkdirSync(join(project, 'scripts'));
-    for (const script of ['package.mjs', 'kernels.mjs']) copyFileSync(join(root, 'scripts', script), join(project, 'scripts', script));
+    for (const script of ['package.mjs', 'kernels.mjs', 'readmeImages.mjs']) copyFileSync(join(root, 'scripts', script), join(project, 'scripts', script));
     // The kernel table the scripts read (src/core/kernels/kernels.json).
     mkdirSync(join(project, 'src/core/kernels'), { recursive: true });
     copyFileSync(join(root, 'src/core/kernels/kernels.json'), join(project, 'src/core/kernels/kernels.json'));
     mkdirSync(join(project, 'dist'));
+    writeFileSync(join(project, 'README.md'), '# Model Lab\n'); // the packager inlines its images
     for (const name of present) writeFileSync(join(project, 'dist', `${name}.wasm`), '');
     return spawnSync(process.execPath, [join(project, 'scripts', 'package.mjs'), ...args], { cwd: project, encoding: 'utf8' });
   } finally {

@@ -14,6 +14,10 @@ const ALLOWED = [
   /^dist\/webview\/[a-zA-Z.-]+\.(js|css|ttf)$/,
   /^media\/[a-zA-Z0-9/.-]+\.(svg|md|png)$/,
   /^templates\/[a-z0-9-]+\.lab\.json$/,
+  // The example runs (scripts/example-runs.mjs): run files and one checkpoint each.
+  /^example-runs\/\d{8}-\d{6}-example-[a-z]+\/(environment|run|spec|status)\.json$/,
+  /^example-runs\/\d{8}-\d{6}-example-[a-z]+\/metrics\.jsonl$/,
+  /^example-runs\/\d{8}-\d{6}-example-[a-z]+\/checkpoints\/step-\d{8}\/(checkpoint|weights|optimizer)\.(json|bin)$/,
 ];
 
 /** The files `vsce package` would put in the VSIX, from the same allow-list (dist/ must be built). */
@@ -25,7 +29,7 @@ function packagedFiles(): string[] {
     .filter(Boolean);
 }
 
-test('the VSIX holds exactly the allow-listed files: bundles, every built wasm, webview assets, media, templates', () => {
+test('the VSIX holds exactly the allow-listed files: bundles, every built wasm, webview assets, media, templates, example runs', () => {
   const files = packagedFiles();
   const stray = files.filter((file) => !ALLOWED.some((pattern) => pattern.test(file)));
   assert.deepEqual(stray, [], 'nothing outside the allow-list');
@@ -47,5 +51,6 @@ test('the VSIX holds exactly the allow-listed files: bundles, every built wasm, 
   // Every wasm the build wrote (tfjs's and our kernels') and every template ships.
   for (const wasm of readdirSync(join(root, 'dist')).filter((f) => f.endsWith('.wasm'))) assert.ok(files.includes(`dist/${wasm}`), wasm);
   for (const template of readdirSync(join(root, 'templates'))) assert.ok(files.includes(`templates/${template}`), template);
+  for (const run of readdirSync(join(root, 'example-runs'))) assert.ok(files.includes(`example-runs/${run}/run.json`), run);
   for (const page of ['attention', 'dashboard', 'live', 'posterior', 'similarity']) assert.ok(files.includes(`dist/webview/${page}.js`), page);
 });

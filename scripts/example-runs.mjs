@@ -4,6 +4,8 @@
 // the real CLI (dist/cli.js train, the launch path every run takes), then moves each finished
 // run folder into example-runs/, replacing that lab's previous example. Each must meet its lab's
 // "has learned" rule (test/unit/exampleRuns.test.ts checks it, and the size, on the committed runs).
+// Their run.json names the temp experiment file they were trained from (deleted at the end): the
+// copy "Open Example Run" makes drops it (src/host/runs/exampleRuns.ts copyExampleRun).
 //
 //   npm run build && node scripts/example-runs.mjs [lab ...]     (default: every lab)
 //

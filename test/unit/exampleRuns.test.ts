@@ -9,8 +9,11 @@ import { test } from 'node:test';
 import { LABS, labOf } from '../../src/core/labList';
 import { lastValues } from '../../src/core/learnedNote';
 import { copyExampleRun, listExampleRuns } from '../../src/host/runs/exampleRuns';
+import { runTooltipLines } from '../../src/host/runs/runsTreeModel';
+import { continueTraining } from '../../src/host/training/continueTraining';
+import type { RunSummary } from '../../src/protocol';
 import { listCheckpointSteps, loadCheckpoint } from '../../src/runs/checkpoints';
-import { listRuns, readMetrics, readSpec } from '../../src/runs/reader';
+import { listRuns, readMetrics, readRun, readRunRecord, readSpec } from '../../src/runs/reader';
 
 const EXAMPLES = join(__dirname, '..', '..', 'example-runs');
 /** The issue's budget for everything the example runs add to the VSIX. */
@@ -74,5 +77,36 @@ test('Open Example Run: lists one example per lab in the labs\' order, copies it
     assert.equal(listRuns(runsDir)[0].notes, 'mine', 'an earlier copy is kept as the user left it');
   } finally {
     rmSync(dirname(dirname(runsDir)), { recursive: true, force: true });
+  }
+});
+
+test('Open Example Run: the copy names no experiment file (the example\'s was a temp file where it was trained); Continue Training on it writes example-<lab>-continued.lab.json in the workspace folder', async () => {
+  const folder = mkdtempSync(join(tmpdir(), 'model-lab-example-continue-'));
+  const runsDir = join(folder, '.model-lab', 'runs');
+  try {
+    for (const example of listExampleRuns(EXAMPLES)) {
+      const { runDir } = copyExampleRun(example.run.dir, runsDir);
+      assert.equal(readRunRecord(runDir).specFile, undefined, `${example.lab.id}: run.json of the copy`);
+      const copy = readRun(runDir);
+      assert.deepEqual(runTooltipLines(copy).filter((line) => line.startsWith('Spec:')), [], `${example.lab.id}: no Spec line in the Runs view`);
+
+      const runs: RunSummary[] = listRuns(runsDir);
+      const trained: string[] = [];
+      const continued = await continueTraining({
+        runs: { listRuns: () => runs, readRun: (id) => runs.find((run) => run.id === id), readSpec: (id) => readSpec(join(runsDir, id)) },
+        folderOf: () => folder,
+        askSteps: async (_run, suggested) => suggested,
+        train: async (file) => {
+          trained.push(file);
+          runs.push({ ...copy, id: `continued-${example.lab.id}`, specFile: file, state: 'queued' });
+        },
+      }, copy.id);
+      const file = join(folder, `example-${example.lab.id}-continued.lab.json`);
+      assert.deepEqual(trained, [file], example.lab.id);
+      assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).init, { run: copy.id, step: copy.totalSteps }, `${example.lab.id}: from the example's last checkpoint`);
+      assert.equal(continued?.run.id, `continued-${example.lab.id}`);
+    }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
   }
 });

@@ -5,14 +5,18 @@
  * opening it where it is: the extension's install folder stays untouched (it may be read-only,
  * and a panel may save snapshots into its run), and the copy is an ordinary run of the workspace
  * (listed in the Runs view, comparable with the user's runs, a valid `init` to continue from).
+ * The copy names no experiment file: the example's was a temp file on the machine that trained it,
+ * and its resolved spec is in the run folder (spec.json), so Continue Training writes its new file
+ * in the workspace folder under the experiment's name (example-<lab>-continued.lab.json).
  * No 'vscode' import: the command is in exampleRunCommand.ts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LABS, labOf } from '../../core/labList';
 import type { LabManifest } from '../../core/labManifest';
-import { TEMP_PREFIX, tempSuffix } from '../../runs/layout';
-import { listRuns, readSpec } from '../../runs/reader';
+import { writeJsonAtomic } from '../../runs/atomic';
+import { RUN_FILE, runFile, TEMP_PREFIX, tempSuffix } from '../../runs/layout';
+import { listRuns, readRunRecord, readSpec } from '../../runs/reader';
 import type { RunSummary } from '../../shared/runs';
 
 /** The folder of the extension that holds the example runs. */
@@ -52,6 +56,7 @@ export function copyExampleRun(exampleDir: string, runsDir: string): { runDir: s
   const temp = path.join(runsDir, `${TEMP_PREFIX}example-${tempSuffix()}`);
   try {
     fs.cpSync(exampleDir, temp, { recursive: true, verbatimSymlinks: true });
+    forgetExperimentFile(temp);
     fs.renameSync(temp, runDir);
   } catch (error) {
     fs.rmSync(temp, { recursive: true, force: true });
@@ -59,4 +64,10 @@ export function copyExampleRun(exampleDir: string, runsDir: string): { runDir: s
     throw error;
   }
   return { runDir, copied: true };
+}
+
+/** Drops run.json's `specFile` (a path on the machine that trained the example, gone there too). */
+function forgetExperimentFile(runDir: string): void {
+  const { specFile, ...record } = readRunRecord(runDir);
+  if (specFile !== undefined) writeJsonAtomic(runFile(runDir, RUN_FILE), record);
 }

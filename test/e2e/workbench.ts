@@ -341,9 +341,27 @@ export class Workbench {
     return (await items.allTextContents()).map((text) => text.trim()).filter(Boolean);
   }
 
-  /** Clicks an entry of the open context menu. */
+  /**
+   * Runs an entry of the open context menu and waits for the menu to close. The entry is focused
+   * by hovering and run with Enter: a click right after the menu opens was once dropped (the
+   * menu stayed open with the entry highlighted), while Enter on the focused entry always runs
+   * it. Enter is pressed again only while the menu is still open, so an entry never runs twice.
+   */
   async chooseContextMenuItem(label: string): Promise<void> {
-    await this.page.locator('.context-view .monaco-menu .action-item .action-label').filter({ hasText: new RegExp(`^${escapeRegExp(label)}$`) }).first().click();
+    const menu = this.page.locator('.context-view .monaco-menu');
+    const entry = menu.locator('.action-item').filter({
+      has: this.page.locator('.action-label', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }),
+    }).first();
+    await waitFor(
+      async () => {
+        if (!(await menu.isVisible())) return true;
+        await entry.hover();
+        if (!(await entry.evaluate((el) => el.classList.contains('focused')))) return false;
+        await this.page.keyboard.press('Enter');
+        return menu.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false);
+      },
+      { timeoutMs: 20_000, intervalMs: 100, what: `the context menu to run "${label}" and close` },
+    );
   }
 
   /** The status bar's items: their text and accessible label (an icon-only item has only the label). */

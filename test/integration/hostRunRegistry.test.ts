@@ -280,6 +280,40 @@ test('refresh notices runs created, renamed and deleted by others', () => {
   assert.deepEqual(registry.readMetrics(path.basename(runDir)), []);
 });
 
+test('a run folder another process moves in (even into a runs folder made after the window opened) or out is listed by the poll, with no watcher or Refresh', async () => {
+  const polled = new RunRegistry({ pollIntervalMs: 20 });
+  try {
+    const runsDir = path.join(tmp, 'later', 'runs');
+    polled.setRunsDirs([runsDir]);
+    const listedIds = () => polled.listRuns().map((run) => run.id);
+    /** Resolves once the registry announces a listing that satisfies `check` (the deadline also keeps the process waiting: the poll timer is unref'd). */
+    const listing = (what: string, check: (ids: string[]) => boolean) =>
+      new Promise<void>((resolve, reject) => {
+        const deadline = setTimeout(() => reject(new Error(`no listing with ${what} within 20 s: ${JSON.stringify(listedIds())}`)), 20_000);
+        const subscription = polled.onDidChange(() => {
+          if (!check(listedIds())) return;
+          subscription.dispose();
+          clearTimeout(deadline);
+          resolve();
+        });
+      });
+
+    const made = createRun(path.join(tmp, 'elsewhere'), spec('moved'), { environment });
+    const id = path.basename(made);
+    fs.mkdirSync(runsDir, { recursive: true });
+    const shown = listing('the run moved in', (ids) => ids.includes(id));
+    fs.renameSync(made, path.join(runsDir, id)); // a terminal's mv
+    await shown;
+
+    const gone = listing('the run moved out gone', (ids) => !ids.includes(id));
+    fs.renameSync(path.join(runsDir, id), path.join(tmp, 'elsewhere', id));
+    await gone;
+    assert.deepEqual(listedIds(), []);
+  } finally {
+    polled.dispose();
+  }
+});
+
 test('stop and resume are delegated to the training controller', () => {
   const calls: string[] = [];
   registry.setActions({ stop: (id) => calls.push(`stop ${id}`), resume: (id) => calls.push(`resume ${id}`) });

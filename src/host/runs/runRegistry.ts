@@ -8,13 +8,15 @@
  *   the training time, so the registry appends the records and moves its read cursor past them:
  *   neither metrics.jsonl nor run.json/status.json is read per message (the file is read only to
  *   catch up: a resumed job's earlier records, or a message that does not follow on);
- * - other processes (the CLI, another window): run folders appearing or disappearing
- *   (`refresh`, driven by a file watcher) and a poll of runs that are active on disk, which also
- *   turns a run whose owner died into 'interrupted' (its heartbeat goes stale without any file
- *   changing, so no watcher would notice).
+ * - other processes (the CLI, another window, a terminal's `mv`): run folders appearing or
+ *   disappearing (`refresh`, driven by a file watcher, and by a poll of the runs folders' names:
+ *   VS Code's watcher misses some, see runsWatcher.ts) and a poll of runs that are active on
+ *   disk, which also turns a run whose owner died into 'interrupted' (its heartbeat goes stale
+ *   without any file changing, so no watcher would notice).
  * Metrics of other processes' runs are read from disk incrementally (by byte offset); either
  * way `readMetrics` followed by `onMetrics` gives every record exactly once. No 'vscode' import.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BackendInfo, MetricRecord, RunSummary } from '../../protocol';
 import type { TrainingJob } from '../../engine/engine';
@@ -38,7 +40,7 @@ export interface RunActions {
 
 export interface RunRegistryOptions {
   log?: Log;
-  /** How often runs that are active on disk but not trained here are re-read (0: never). */
+  /** How often the runs folders' names are compared with the last listing, and runs that are active on disk but not trained here are re-read (0: never). */
   pollIntervalMs?: number;
   /** Progress-only changes of a run are announced at most this often. */
   progressThrottleMs?: number;
@@ -94,6 +96,8 @@ export class RunRegistry implements RunDataSource {
   private readonly listChanged = new Emitter<[]>();
   private actions?: RunActions;
   private readonly pollTimer?: NodeJS.Timeout;
+  /** The runs folders' entry names at the last refresh (folderNames). */
+  private listedNames = '';
   private readonly log: Log;
   private readonly progressThrottleMs: number;
   private readonly metricsReader: (runDir: string, fromOffset: number) => { records: MetricRecord[]; nextOffset: number };
@@ -104,7 +108,7 @@ export class RunRegistry implements RunDataSource {
     this.progressThrottleMs = options.progressThrottleMs ?? 500;
     const pollIntervalMs = options.pollIntervalMs ?? 2_000;
     if (pollIntervalMs > 0) {
-      this.pollTimer = setInterval(() => this.pollActive(), pollIntervalMs);
+      this.pollTimer = setInterval(() => this.poll(), pollIntervalMs);
       this.pollTimer.unref?.();
     }
   }
@@ -247,6 +251,7 @@ export class RunRegistry implements RunDataSource {
 
   /** Re-list every runs folder; announces added, changed and removed runs. */
   refresh(): void {
+    this.listedNames = this.folderNames();
     const seen = new Set<string>();
     let structureChanged = false;
     for (const dir of this.dirs) {
@@ -292,6 +297,12 @@ export class RunRegistry implements RunDataSource {
     this.reread(path.basename(runDir), runDir, true);
   }
 
+  /** What the poll timer does: re-lists when a run folder came or went, then re-reads the active runs. */
+  poll(): void {
+    if (this.folderNames() !== this.listedNames) this.refresh();
+    this.pollActive();
+  }
+
   /** Re-read runs that are active on disk but not trained by this window (CLI, other windows). */
   pollActive(): void {
     for (const run of [...this.runs.values()]) {
@@ -309,6 +320,23 @@ export class RunRegistry implements RunDataSource {
   }
 
   // ------------------------------------------------------------------ internals
+
+  /**
+   * The entry names of every runs folder, one readdir each (cheap enough to poll): a run or sweep
+   * folder moved in or out changes them. Temp names (`.tmp-`, a run being written or deleted) are
+   * left out, as the listing skips them.
+   */
+  private folderNames(): string {
+    return this.dirs
+      .map((dir) => {
+        try {
+          return fs.readdirSync(dir).filter((name) => !name.startsWith('.')).sort().join('/');
+        } catch {
+          return ''; // not there (yet): refresh lists nothing either
+        }
+      })
+      .join('\n');
+  }
 
   private reread(runId: string, runDir: string, announceNow: boolean): void {
     if (isSweepFolder(runDir)) {

@@ -1,46 +1,77 @@
 /**
- * A dense layer, act(x w + bias) with act = identity or ReLU, as one wasm kernel forward and one
- * backward (src/kernels/dense.c, built into dist/dense.wasm, on the same register-blocked product
- * as the matMul kernel). As tfjs ops a layer is three kernels forward (product, broadcast add,
- * ReLU) and six backward; the bias add and ReLU alone were about 15% of a multi-head attention
- * step (bench/README.md). Registered with tfjs's wasm backend under Model Lab's own names and
- * wrapped in a custom gradient. `dense` is the op src/core/layers/linear.ts calls: on the kernel
- * when it is on (src/core/kernels/index.ts), as tfjs ops otherwise.
+ * A dense layer, act(x w + bias) with act = identity, ReLU or GELU, as one wasm kernel forward and
+ * one backward (src/kernels/dense.c, built into dist/dense.wasm, on the same register-blocked
+ * product as the matMul kernel). As tfjs ops a layer is three kernels forward (product, broadcast
+ * add, ReLU) and six backward; the bias add and ReLU alone were about 15% of a multi-head attention
+ * step (bench/README.md), and GELU's erf form as tfjs ops (Erf, Exp and their multiplies) most of
+ * a diffusion sampler step. GELU is PyTorch's exact form (src/kernels/gelu.h); its forward also
+ * writes the slope gelu'(z), which the backward multiplies by. Registered with tfjs's wasm backend
+ * under Model Lab's own names and wrapped in a custom gradient. `dense` is the op
+ * src/core/layers/linear.ts calls and `gelu` the activation alone: on the kernel when it is on
+ * (src/core/kernels/index.ts), as tfjs ops otherwise.
  */
 import * as tf from '@tensorflow/tfjs';
 import { fusedOp, RegisteredKernels, type HeapKernel, type KernelArgs } from './wasmModule';
 
 const FORWARD = 'ModelLabDense';
+const GELU_FORWARD = 'ModelLabDenseGelu';
 const BACKWARD = 'ModelLabDenseGrad';
 const BIAS_RELU_BACKWARD = 'ModelLabBiasReluGrad';
+const GELU = 'ModelLabGelu';
+
+/** The activation after a dense layer's product and bias. */
+export type Activation = 'identity' | 'relu' | 'gelu';
+/** Their codes in src/kernels/dense.c. */
+const ACTIVATION_CODES: Record<Activation, number> = { identity: 0, relu: 1, gelu: 2 };
 
 interface KernelExports {
-  dense_forward(x: number, w: number, bias: number, y: number, m: number, n: number, k: number, relu: number): void;
-  dense_backward_scratch(m: number, n: number, k: number, relu: number): number;
-  dense_backward(x: number, w: number, y: number, dy: number, dx: number, dw: number, dbias: number, scratch: number, m: number, n: number, k: number, relu: number): void;
+  dense_forward(x: number, w: number, bias: number, y: number, slope: number, m: number, n: number, k: number, activation: number): void;
+  dense_backward_scratch(m: number, n: number, k: number, activation: number): number;
+  dense_backward(x: number, w: number, saved: number, dy: number, dx: number, dw: number, dbias: number, scratch: number, m: number, n: number, k: number, activation: number): void;
   bias_relu_backward(y: number, dy: number, dx: number, dbias: number, rows: number, n: number): void;
+  gelu_forward(x: number, y: number, slope: number, size: number): void;
 }
 
-type DenseArgs = KernelArgs<{ relu: boolean }>;
+type DenseArgs = KernelArgs<{ activation: Activation }>;
 
+/** y = act(x w + bias) for identity or ReLU. */
 function forwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, w, bias }, attrs }: DenseArgs): tf.TensorInfo {
   const [m, k] = x.shape;
   const n = w.shape[1];
   const [y, yAt] = kernel.output([m, n]);
-  kernel.exports.dense_forward(kernel.at(x), kernel.at(w), kernel.at(bias), yAt, m, n, k, attrs.relu ? 1 : 0);
+  kernel.exports.dense_forward(kernel.at(x), kernel.at(w), kernel.at(bias), yAt, 0, m, n, k, ACTIVATION_CODES[attrs.activation]);
   return y;
 }
 
-function backwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, w, y, dy }, attrs }: DenseArgs): tf.TensorInfo[] {
+/** [y, slope]: y = gelu(x w + bias) and its slope there, which the backward multiplies dy by. */
+function geluForwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, w, bias } }: KernelArgs): tf.TensorInfo[] {
   const [m, k] = x.shape;
   const n = w.shape[1];
-  const relu = attrs.relu ? 1 : 0;
+  const [y, yAt] = kernel.output([m, n]);
+  const [slope, slopeAt] = kernel.output([m, n]);
+  kernel.exports.dense_forward(kernel.at(x), kernel.at(w), kernel.at(bias), yAt, slopeAt, m, n, k, ACTIVATION_CODES.gelu);
+  return [y, slope];
+}
+
+/** `saved` is y with ReLU, the slope with GELU; unused without an activation. */
+function backwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, w, saved, dy }, attrs }: DenseArgs): tf.TensorInfo[] {
+  const [m, k] = x.shape;
+  const n = w.shape[1];
+  const activation = ACTIVATION_CODES[attrs.activation];
   const [dx, dxAt] = kernel.output([m, k]);
   const [dw, dwAt] = kernel.output([k, n]);
   const [dbias, dbiasAt] = kernel.output([n]);
-  const scratch = kernel.scratch(kernel.exports.dense_backward_scratch(m, n, k, relu));
-  kernel.exports.dense_backward(kernel.at(x), kernel.at(w), kernel.at(y), kernel.at(dy), dxAt, dwAt, dbiasAt, scratch, m, n, k, relu);
+  const scratch = kernel.scratch(kernel.exports.dense_backward_scratch(m, n, k, activation));
+  kernel.exports.dense_backward(kernel.at(x), kernel.at(w), kernel.at(saved), kernel.at(dy), dxAt, dwAt, dbiasAt, scratch, m, n, k, activation);
   return [dx, dw, dbias];
+}
+
+/** [gelu(x), gelu'(x)], elementwise. */
+function geluKernel(kernel: HeapKernel<KernelExports>, { inputs: { x } }: KernelArgs): tf.TensorInfo[] {
+  const [y, yAt] = kernel.output(x.shape);
+  const [slope, slopeAt] = kernel.output(x.shape);
+  kernel.exports.gelu_forward(kernel.at(x), yAt, slopeAt, x.shape.reduce((p, d) => p * d, 1));
+  return [y, slope];
 }
 
 /** dx and dbias of y = relu(x + bias), from y and dy [..., n]. */
@@ -56,25 +87,47 @@ function biasReluBackwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { y
 /** Its registration with tfjs (load, enable, disable, active, calls), which the table turns on (index.ts). */
 export const denseKernels = new RegisteredKernels<KernelExports>('dense', {
   [FORWARD]: forwardKernel,
+  [GELU_FORWARD]: geluForwardKernel,
   [BACKWARD]: backwardKernel,
   [BIAS_RELU_BACKWARD]: biasReluBackwardKernel,
+  [GELU]: geluKernel,
 });
 
 /** On the kernel (float32 with a bias only): differentiable in x, w and bias. */
-function denseOnKernel(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D, relu: boolean): tf.Tensor2D {
+function denseOnKernel(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D, activation: Activation): tf.Tensor2D {
+  if (activation === 'gelu') return (tf.engine().runKernel(GELU_FORWARD, { x, w, bias }) as unknown as tf.Tensor2D[])[0];
   const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, weight, b] = args as tf.Tensor[];
-    const y = tf.engine().runKernel(FORWARD, { x: input, w: weight, bias: b }, { relu }) as tf.Tensor;
+    const y = tf.engine().runKernel(FORWARD, { x: input, w: weight, bias: b }, { activation }) as tf.Tensor;
     // y is saved for the ReLU's mask (y > 0 exactly where its input is).
     (args[3] as tf.GradSaveFunc)([input, weight, y]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], [savedX, savedW, savedY]: tf.Tensor[]) =>
-        tf.engine().runKernel(BACKWARD, { x: savedX, w: savedW, y: savedY, dy: dy as tf.Tensor }, { relu }) as unknown as tf.Tensor[],
+        tf.engine().runKernel(BACKWARD, { x: savedX, w: savedW, saved: savedY, dy: dy as tf.Tensor }, { activation }) as unknown as tf.Tensor[],
     };
   }) as (x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor) => tf.Tensor2D;
   return dense(x, w, bias);
 }
+
+// The GELU kernels have two outputs, y and the slope that the backward needs, so their gradients
+// are registered with tfjs, which saves that output (a custom gradient may only save tensors that
+// exist before it or its one result: tfjs's test mode counts any other as a leak). The slope's own
+// dy, which no op uses, is zeros that tfjs makes. The backward runs once, for every input.
+tf.registerGradient({
+  kernelName: GELU_FORWARD,
+  inputsToSave: ['x', 'w'],
+  outputsToSave: [false, true],
+  gradFunc: (dys: tf.Tensor | tf.Tensor[], [x, w, slope]: tf.Tensor[]) => {
+    const [dx, dw, dbias] = tf.engine().runKernel(BACKWARD, { x, w, saved: slope, dy: (dys as tf.Tensor[])[0] }, { activation: 'gelu' }) as unknown as tf.Tensor[];
+    return { x: () => dx, w: () => dw, bias: () => dbias };
+  },
+});
+tf.registerGradient({
+  kernelName: GELU,
+  outputsToSave: [false, true],
+  gradFunc: (dys: tf.Tensor | tf.Tensor[], [slope]: tf.Tensor[]) => ({ x: () => tf.mul((dys as tf.Tensor[])[0], slope) }),
+});
 
 /**
  * [dx, dbias] of y = relu(x + bias) over the last axis, from y and dy: the backward of a layer whose
@@ -100,15 +153,30 @@ const addRowBias = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) =>
   };
 }) as (y: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
 
-function denseOnOps(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D | undefined, relu: boolean): tf.Tensor {
-  const product = bias ? addRowBias(tf.matMul(x, w), bias) : tf.matMul(x, w);
-  return relu ? tf.relu(product) : product;
+/** GELU as PyTorch's default, the exact erf form, as tfjs ops: x / 2 (1 + erf(x / sqrt 2)). */
+function geluOnOps(x: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
 }
 
-/** act(x w + bias) for x [M, in], w [in, out], bias [out] (or none), act = ReLU when `relu`, else identity. */
+/** GELU on the kernel: its forward also gives the slope, so the gradient is one multiply. */
+function geluOnKernel(x: tf.Tensor): tf.Tensor {
+  return (tf.engine().runKernel(GELU, { x }) as unknown as tf.Tensor[])[0];
+}
+
+const ACTIVATIONS_ON_OPS: Record<Activation, (x: tf.Tensor) => tf.Tensor> = { identity: (x) => x, relu: tf.relu, gelu: geluOnOps };
+
+function denseOnOps(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D | undefined, activation: Activation): tf.Tensor {
+  const product = bias ? addRowBias(tf.matMul(x, w), bias) : tf.matMul(x, w);
+  return ACTIVATIONS_ON_OPS[activation](product);
+}
+
+/** act(x w + bias) for x [M, in], w [in, out], bias [out] (or none). */
 export const dense = fusedOp(
   [denseKernels],
-  (x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D | undefined, relu: boolean): tf.Tensor =>
-    bias && x.dtype === 'float32' ? denseOnKernel(x, w, bias, relu) : denseOnOps(x, w, bias, relu),
+  (x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D | undefined, activation: Activation): tf.Tensor =>
+    bias && x.dtype === 'float32' ? denseOnKernel(x, w, bias, activation) : denseOnOps(x, w, bias, activation),
   denseOnOps,
 );
+
+/** GELU, PyTorch's exact (erf) form, elementwise: x Phi(x) with Phi the standard normal CDF. */
+export const gelu = fusedOp([denseKernels], (x: tf.Tensor): tf.Tensor => (x.dtype === 'float32' ? geluOnKernel(x) : geluOnOps(x)), geluOnOps);

@@ -21,7 +21,7 @@ import type { RegisteredKernels } from './wasmModule';
 
 export { adamUpdate } from './adam';
 export { rowDotProducts, weightedRowSums } from './batchedMatMul';
-export { dense } from './dense';
+export { dense, gelu, type Activation } from './dense';
 export { layerNorm } from './layerNorm';
 export { maskedAttention, selfAttention, selfAttentionWithMaps } from './maskedAttention';
 export { stridedConv, stridedConvRelu } from './stridedConv';

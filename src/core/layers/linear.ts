@@ -5,7 +5,7 @@
  * op (src/core/kernels/dense.ts: one wasm kernel each way where Model Lab's kernels are on).
  */
 import * as tf from '@tensorflow/tfjs';
-import { dense } from '../kernels';
+import { dense, type Activation } from '../kernels';
 import type { Parameter } from '../registry';
 import type { Rng } from '../rng';
 
@@ -29,17 +29,22 @@ export class Linear {
 
   /** x: [..., in] -> [..., out] */
   apply(x: tf.Tensor): tf.Tensor {
-    return this.applyWith(x, false);
+    return this.applyWith(x, 'identity');
   }
 
   /** relu(apply(x)), in one kernel when Model Lab's dense kernel is on. */
   applyRelu(x: tf.Tensor): tf.Tensor {
-    return this.applyWith(x, true);
+    return this.applyWith(x, 'relu');
   }
 
-  private applyWith(x: tf.Tensor, relu: boolean): tf.Tensor {
+  /** gelu(apply(x)) (PyTorch's exact erf form), in one kernel when Model Lab's dense kernel is on. */
+  applyGelu(x: tf.Tensor): tf.Tensor {
+    return this.applyWith(x, 'gelu');
+  }
+
+  private applyWith(x: tf.Tensor, activation: Activation): tf.Tensor {
     const flat = x.reshape([-1, this.inputs]) as tf.Tensor2D;
-    const y = dense(flat, this.kernel as tf.Tensor2D, this.bias as tf.Tensor1D | undefined, relu);
+    const y = dense(flat, this.kernel as tf.Tensor2D, this.bias as tf.Tensor1D | undefined, activation);
     return y.reshape([...x.shape.slice(0, -1), this.outputs]);
   }
 

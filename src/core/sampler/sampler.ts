@@ -12,6 +12,7 @@
  * no learned variance (its default, `learned_variance` off, gives the same fixed variance).
  */
 import * as tf from '@tensorflow/tfjs';
+import { gelu } from '../kernels';
 import { Linear } from '../layers/linear';
 import type { BuildContext, ForwardResult, Model, Parameter } from '../registry';
 import type { Rng } from '../rng';
@@ -21,9 +22,6 @@ import { isSamplerTask } from './targets';
 /** The Langevin parametrisation clips each coordinate of grad log R to +-100 (the official lgv_clip). */
 export const LANGEVIN_CLIP = 100;
 const LANGEVIN_LAYERS = 3;
-
-/** GELU as PyTorch's default (the exact erf form). */
-export const gelu = (x: tf.Tensor): tf.Tensor => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
 
 /** sin and cos of t * f + phase for the fixed frequencies f: [N] -> [N, 2H]. */
 class FourierFeatures {
@@ -114,15 +112,16 @@ export class DiffusionSampler implements Model {
    * per distinct time given, and broadcast: a batch of trajectories has only T of them.
    */
   drift(x: tf.Tensor, t: tf.Tensor1D, gradLogR?: tf.Tensor): tf.Tensor {
-    const timeEmbedding = this.time[1].apply(gelu(this.time[0].apply(this.timeFeatures.apply(t))));
+    // A Linear followed by GELU is one dense kernel each way (src/core/kernels/dense.ts).
+    const timeEmbedding = this.time[1].apply(this.time[0].applyGelu(this.timeFeatures.apply(t)));
     let h = gelu(tf.add(this.state.apply(x), timeEmbedding));
-    for (const layer of this.joint) h = gelu(layer.apply(h));
+    for (const layer of this.joint) h = layer.applyGelu(h);
     let mu = this.output.apply(h);
     if (this.langevin) {
       if (!gradLogR) throw new Error('the Langevin parametrisation needs grad log R at every state');
       let s: tf.Tensor = this.langevinFeatures!.apply(t);
       this.langevinLayers.forEach((layer, i) => {
-        s = layer.apply(i === 0 ? s : gelu(s));
+        s = i < this.langevinLayers.length - 1 ? layer.applyGelu(s) : layer.apply(s);
       });
       mu = tf.add(mu, tf.mul(s, tf.clipByValue(gradLogR, -LANGEVIN_CLIP, LANGEVIN_CLIP)));
     }

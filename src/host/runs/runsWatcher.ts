@@ -4,9 +4,17 @@
  * watcher per runs folder for run folders appearing or disappearing.
  *
  * The watchers are non-recursive on purpose: `files.watcherExclude` (where Model Lab excludes
- * its runs folders by default) applies only to recursive watchers. Runs that are active on
- * disk are polled by the registry itself; edits to finished runs made elsewhere show on
- * "Refresh Runs" and whenever the window regains focus.
+ * its runs folders by default) applies only to recursive watchers. Yet inside a workspace folder
+ * VS Code (1.99) lets a non-recursive watcher report only paths that `files.watcherExclude`
+ * excludes, and it turns each key into an include by appending a globstar segment
+ * (extHostFileSystemEventService): our default key (every `.model-lab/runs` folder and all
+ * below it) becomes "all below `.model-lab/runs/<one more folder>`", which matches a run folder's
+ * files but not the run folder itself, so a run folder moved in or out is dropped as "not
+ * included" (the watcher's trace log, code-server 4.99.4). The watcher still serves runs folders outside the
+ * workspace or not excluded; the registry's poll of the runs folders' names (every 2 s) shows run
+ * folders that come or go either way. Runs that are active on disk are polled by the registry
+ * itself; edits to finished runs made elsewhere show on "Refresh Runs" and whenever the window
+ * regains focus.
  */
 import * as vscode from 'vscode';
 import type { Log } from '../output';

@@ -102,6 +102,12 @@ test('Continue Training from the Runs view: a new run from the last checkpoint, 
       what: `the run ${secondId} in the Runs view`,
     });
     assert.match(row, new RegExp(`continues ${firstName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} at step ${FIRST_STEPS}`));
+    // Nested under the run it continues, its row shows the steps it took the joined curve over, whole (not cut off).
+    const shown = workbench.page.locator(`.monaco-list-row[aria-label^="${secondId},"]`).first();
+    assert.equal(await shown.getAttribute('aria-level'), '3', 'one level below the run it continues');
+    assert.equal((await shown.locator('.label-description').textContent())?.trim(), `${FIRST_STEPS}→${FIRST_STEPS + MORE_STEPS}`);
+    const fits = await shown.locator('.monaco-icon-label-container').evaluate((el) => el.scrollWidth <= el.clientWidth);
+    assert.ok(fits, 'the row\'s label and description fit the side bar');
     console.log(`runs view row: ${row}; screenshot: ${await workbench.screenshotView('Runs', 'runs-view')}`);
 
     // The dashboard's link opens the run it continues; so does the link in the run's tooltip in the Runs view.

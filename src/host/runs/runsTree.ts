@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { RunSummary } from '../../protocol';
-import { runDisplayName, type RunInit } from '../../shared/runs';
+import { initStepOffset, runDisplayName, type RunInit } from '../../shared/runs';
 import type { RunRegistry } from './runRegistry';
 import { labOf } from '../../core/labList';
 import {
@@ -20,6 +20,8 @@ import {
   runLabel,
   runTooltipLines,
   continuesText,
+  nestContinuations,
+  nestedContinuationDescription,
   STATE_COLORS,
   STATE_ICONS,
   type ExperimentGroup,
@@ -29,8 +31,11 @@ export type RunsTreeNode =
   | { kind: 'experiment'; group: ExperimentGroup }
   /** `group` holds the member runs, so commands that act on a group's runs act on the members. */
   | { kind: 'sweep'; sweep: SweepGroup; group: ExperimentGroup }
-  /** `memberLabel`: the run is a sweep member, shown by its grid values. */
-  | { kind: 'run'; run: RunSummary; memberLabel?: string };
+  /**
+   * `memberLabel`: the run is a sweep member, shown by its grid values. `continuations`: the runs
+   * of its group that continue it, nested under it (runsTreeModel nestContinuations).
+   */
+  | { kind: 'run'; run: RunSummary; memberLabel?: string; continuations?: RunsTreeNode[]; nested?: boolean };
 
 export class RunsTree implements vscode.TreeDataProvider<RunsTreeNode>, vscode.Disposable {
   private readonly labs = new Map<string, string | undefined>();
@@ -76,7 +81,8 @@ export class RunsTree implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
     if (node.kind === 'sweep') {
       return node.sweep.members.flatMap(({ run, label }) => (run ? [{ kind: 'run', run, memberLabel: label } as RunsTreeNode] : []));
     }
-    return node.kind === 'experiment' ? node.group.runs.map((run) => ({ kind: 'run', run })) : [];
+    if (node.kind === 'experiment') return groupRunNodes(node.group);
+    return node.continuations ?? [];
   }
 
   getParent(node: RunsTreeNode): RunsTreeNode | undefined {
@@ -85,7 +91,9 @@ export class RunsTree implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
     const sweep = sweeps.find((s) => s.members.some((m) => m.runId === node.run.id));
     if (sweep) return sweepNode(sweep);
     const group = groupByExperiment(others).find((g) => g.experiment === node.run.experiment);
-    return group ? { kind: 'experiment', group } : undefined;
+    if (!group) return undefined;
+    const holder = flattenNodes(groupRunNodes(group)).find((n) => n.kind === 'run' && n.continuations?.some((c) => c.kind === 'run' && c.run.id === node.run.id));
+    return holder ?? { kind: 'experiment', group };
   }
 
   getTreeItem(node: RunsTreeNode): vscode.TreeItem {
@@ -107,11 +115,16 @@ export class RunsTree implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
       return item;
     }
     const run = node.run;
-    const item = new vscode.TreeItem(node.memberLabel ?? runLabel(run), vscode.TreeItemCollapsibleState.None);
-    item.id = `run:${run.id}`;
+    const collapsible = node.continuations?.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None;
+    const item = new vscode.TreeItem(node.memberLabel ?? runLabel(run), collapsible);
+    // A new id once the run holds continuations: VS Code keeps a known item's collapsed state, so
+    // a leaf that gains a continuation would stay closed and hide it.
+    item.id = node.continuations?.length ? `run:${run.id}:continued` : `run:${run.id}`;
     const parent = run.init ? this.registry.readRun(run.init.run) : undefined;
     const continues = continuesText(run, parent);
-    item.description = continues ? `${runDescription(run)} · ${continues}` : runDescription(run);
+    const described = continues ? `${runDescription(run)} · ${continues}` : runDescription(run);
+    // Nested under the run it continues, the row needs only the steps (the full text is spoken and in the tooltip).
+    item.description = node.nested ? nestedContinuationDescription(run, initStepOffset(run, (id) => this.registry.readRun(id))) : described;
     const color = STATE_COLORS[run.state];
     item.iconPath = new vscode.ThemeIcon(STATE_ICONS[run.state], color ? new vscode.ThemeColor(color) : undefined);
     item.contextValue = runContextValue(run, this.labPanel(run.id));
@@ -123,7 +136,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
     });
     if (run.init) appendContinuesLink(tooltip, run.init, parent);
     item.tooltip = tooltip;
-    item.accessibilityInformation = { label: `${run.name}, ${run.state}, ${item.description}` };
+    item.accessibilityInformation = { label: `${run.name}, ${run.state}, ${described}` };
     return item;
   }
 
@@ -151,6 +164,21 @@ export class RunsTree implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
 export function nodeRuns(node: RunsTreeNode): RunSummary[] {
   if (node.kind === 'run') return [node.run];
   return node.group.runs;
+}
+
+/** The run nodes of an experiment group: runs that continue another run of the group nested under it. */
+function groupRunNodes(group: ExperimentGroup): RunsTreeNode[] {
+  const { roots, continuations } = nestContinuations(group.runs);
+  const nodeOf = (run: RunSummary, nested: boolean): RunsTreeNode => {
+    const children = (continuations.get(run.id) ?? []).map((child) => nodeOf(child, true));
+    return { kind: 'run', run, ...(children.length ? { continuations: children } : {}), ...(nested ? { nested } : {}) };
+  };
+  return roots.map((run) => nodeOf(run, false));
+}
+
+/** Every node of a list and its nested continuations. */
+function flattenNodes(nodes: readonly RunsTreeNode[]): RunsTreeNode[] {
+  return nodes.flatMap((node) => [node, ...(node.kind === 'run' ? flattenNodes(node.continuations ?? []) : [])]);
 }
 
 function sweepNode(sweep: SweepGroup): RunsTreeNode {

@@ -119,13 +119,42 @@ export function stepText(run: RunSummary): string {
   return run.totalSteps > 0 ? `${run.step}/${run.totalSteps}` : `${run.step}`;
 }
 
-/** e.g. `running 120/2000 · #baseline #lr-sweep · lr 1e-3 first try` */
-export function runDescription(run: RunSummary): string {
-  const parts = [run.state === 'completed' ? stepText(run) : `${run.state} ${stepText(run)}`];
+/** e.g. `running 120/2000 · #baseline #lr-sweep · lr 1e-3 first try` (`steps`: the first part, state and steps). */
+export function runDescription(run: RunSummary, steps = run.state === 'completed' ? stepText(run) : `${run.state} ${stepText(run)}`): string {
+  const parts = [steps];
   if (run.tags.length > 0) parts.push(run.tags.map((tag) => `#${tag}`).join(' '));
   const note = firstLine(run.notes);
   if (note) parts.push(note.length > 40 ? `${note.slice(0, 39)}…` : note);
   return parts.join(' · ');
+}
+
+/**
+ * A group's runs as the tree nests them: a run that continues an older run of the same group
+ * (Continue Training) sits under that run, so a chain reads down the tree and its row needs no
+ * parent name (the side bar is narrow). Only an older parent counts: a continuation is always
+ * created after the run it continues, and the order keeps a hand-edited `init` cycle from hiding
+ * runs. Both lists keep the given order.
+ */
+export function nestContinuations(runs: readonly RunSummary[]): { roots: RunSummary[]; continuations: Map<string, RunSummary[]> } {
+  const byId = new Map(runs.map((run) => [run.id, run]));
+  const roots: RunSummary[] = [];
+  const continuations = new Map<string, RunSummary[]>();
+  for (const run of runs) {
+    const parent = run.init ? byId.get(run.init.run) : undefined;
+    if (parent && newestFirst(run, parent) < 0) continuations.set(parent.id, [...(continuations.get(parent.id) ?? []), run]);
+    else roots.push(run);
+  }
+  return { roots, continuations };
+}
+
+/**
+ * The description of a run nested under the run it continues, short for the narrow side bar: the
+ * steps it took the joined curve over, `40→70` (`offset`: where its curve starts, shared/runs
+ * initStepOffset), e.g. `running 40→52 of 70` while it trains; then tags and notes as any run.
+ */
+export function nestedContinuationDescription(run: RunSummary, offset: number): string {
+  const reached = `${offset}→${offset + run.step}`;
+  return runDescription(run, run.state === 'completed' ? reached : `${run.state} ${reached} of ${offset + run.totalSteps}`);
 }
 
 /**

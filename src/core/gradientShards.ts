@@ -5,10 +5,17 @@
  * update uses the mean of the two gradients: since every objective's loss is a mean over
  * examples, that is the gradient of the whole batch. The peer is an interface, so the loop runs
  * the same with a worker thread (src/engine/gradientPeer.ts) or in-process (tests).
+ *
+ * An objective with state (local search's replay buffers) has one per worker: each worker's
+ * objective fills its buffers from its own shard. A checkpoint keeps both: the leader's tensors
+ * under their own names, the peer's under `shard1/<name>`, so a resumed run continues as the
+ * uninterrupted one (a one-worker checkpoint reads as before).
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildExperiment, drawBatch, trainingStreamKey, type Experiment } from './experiment';
+import type { PlainTensorMessage } from '../protocol';
 import type { Parameter } from './registry';
+import type { NamedTensor } from './sink';
 import { createRng } from './rng';
 import type { ResolvedSpec } from './spec/types';
 
@@ -18,13 +25,45 @@ export interface ShardResult {
   gradients: Float32Array[];
 }
 
+/** A tensor as plain values, to cross threads (objective state; float32 or int32 from a checkpoint file). */
+export type PlainTensor = PlainTensorMessage;
+
 export interface GradientPeer {
   /** Shard `shard` of step `step` at `weights` (parameter order); resolves when computed. */
   compute(step: number, shard: number, weights: Float32Array[]): Promise<ShardResult>;
+  /** The peer objective's state (`Objective.saveState`; empty when it keeps none), between steps. */
+  saveState(): Promise<PlainTensor[]>;
+  /** Gives the peer objective the state a checkpoint kept (its checks' errors reject). */
+  restoreState(state: PlainTensor[]): Promise<void>;
   dispose(): Promise<void> | void;
 }
 
 export const gradientWorkersOf = (spec: ResolvedSpec): number => spec.training.gradientWorkers ?? 1;
+
+/** Where the second worker's objective state sits in a checkpoint's 'objective' tensor group. */
+const PEER_STATE_PREFIX = 'shard1/';
+
+export const toPlainTensor = ({ name, tensor }: NamedTensor): PlainTensor => {
+  if (tensor.dtype !== 'float32' && tensor.dtype !== 'int32') throw new Error(`objective state tensor '${name.slice(0, 80)}': expected float32 or int32, got ${tensor.dtype}`);
+  return { name, shape: tensor.shape.slice(), dtype: tensor.dtype, values: tensor.dataSync() as Float32Array | Int32Array };
+};
+export const fromPlainTensor = ({ name, shape, dtype, values }: PlainTensor): NamedTensor => ({ name, tensor: tf.tensor(values, shape, dtype) });
+
+/** The checkpoint's objective state: the leader's tensors followed by the peer's, renamed `shard1/...`. */
+export const withPeerState = (leader: NamedTensor[] | undefined, peer: PlainTensor[]): NamedTensor[] | undefined => {
+  const renamed = peer.map((p) => fromPlainTensor({ ...p, name: PEER_STATE_PREFIX + p.name }));
+  return leader || renamed.length > 0 ? [...(leader ?? []), ...renamed] : undefined;
+};
+
+/** Splits a checkpoint's objective state into the leader's and the peer's (names without `shard1/`). */
+export function splitPeerState(state: readonly NamedTensor[], workers: number): { leader: NamedTensor[]; peer: PlainTensor[] } {
+  const leader = state.filter((s) => !s.name.startsWith(PEER_STATE_PREFIX));
+  const peer = state.filter((s) => s.name.startsWith(PEER_STATE_PREFIX));
+  if (peer.length > 0 && workers < 2) {
+    throw new Error(`checkpoint objective state: tensors of gradient worker 2 (${peer[0].name.slice(0, 80)}, ...), but the run has training.gradientWorkers ${workers}`);
+  }
+  return { leader, peer: peer.map((s) => toPlainTensor({ name: s.name.slice(PEER_STATE_PREFIX.length), tensor: s.tensor })) };
+}
 
 export const shardBatchRng = (spec: ResolvedSpec, step: number, shard: number) => createRng(...trainingStreamKey(spec), step, 'shard', shard);
 
@@ -68,6 +107,40 @@ export class ReplicaPeer implements GradientPeer {
       return { loss: loss.dataSync()[0], gradients: gradients.map((g) => g.dataSync() as Float32Array) };
     } finally {
       tf.dispose([loss, ...gradients]);
+    }
+  }
+
+  saveState(): Promise<PlainTensor[]> {
+    return Promise.resolve(this.saveStateNow());
+  }
+
+  saveStateNow(): PlainTensor[] {
+    const state = this.experiment.objective.saveState?.() ?? [];
+    try {
+      return state.map(toPlainTensor);
+    } finally {
+      tf.dispose(state.map((s) => s.tensor));
+    }
+  }
+
+  restoreState(state: PlainTensor[]): Promise<void> {
+    try {
+      this.restoreStateNow(state);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Errors name the worker: the leader's and the peer's buffers have the same names. */
+  restoreStateNow(state: PlainTensor[]): void {
+    const tensors = state.map(fromPlainTensor);
+    try {
+      this.experiment.objective.restoreState?.(tensors);
+    } catch (error) {
+      throw new Error(`gradient worker 2: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    } finally {
+      tf.dispose(tensors.map((s) => s.tensor));
     }
   }
 

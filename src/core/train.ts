@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MetricRecord } from '../protocol';
 import { buildExperiment, drawBatch, evaluationBatchRng, trainingBatchRng, type Experiment } from './experiment';
-import { gradientWorkersOf, shardGradients, type GradientPeer } from './gradientShards';
+import { gradientWorkersOf, shardGradients, splitPeerState, withPeerState, type GradientPeer } from './gradientShards';
 import { createOptimizer, restoreWeights, type Optimizer } from './optimizers';
 import type { Checkpoint, NamedTensor, RunSink } from './sink';
 import { weightLayoutDifference } from './weightLayout';
@@ -53,6 +53,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (initWeights && !resumeFrom) startFrom(initWeights, experiment, spec);
   if (resumeFrom) {
     ({ step, lossCount, elapsedBefore } = restore(resumeFrom, experiment, optimizer));
+    // Each gradient worker's objective has its own state (e.g. replay buffers of its shard's samples).
+    const { leader, peer } = splitPeerState(resumeFrom.objectiveState ?? [], gradientWorkersOf(spec));
+    objective.restoreState?.(leader);
+    await gradientPeer?.restoreState(peer);
     lossSum.dispose();
     lossSum = tf.scalar(resumeFrom.loop?.lossSum ?? 0);
   }
@@ -74,7 +78,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       lossCount,
       elapsed: elapsed(),
     };
-    const objectiveState = objective.saveState?.();
+    const objectiveState = withPeerState(objective.saveState?.(), gradientPeer ? await gradientPeer.saveState() : []);
     try {
       await sink.saveCheckpoint({
         step,
@@ -168,10 +172,8 @@ function startFrom(weights: readonly NamedTensor[], { model }: Experiment, spec:
   restoreWeights(model.parameters, weights);
 }
 
-function restore(checkpoint: Checkpoint, { model, objective }: Experiment, optimizer: Optimizer) {
+function restore(checkpoint: Checkpoint, { model }: Experiment, optimizer: Optimizer) {
   restoreWeights(model.parameters, checkpoint.weights);
-  // A checkpoint written before the objective kept state (or without it) restores an empty one.
-  objective.restoreState?.(checkpoint.objectiveState ?? []);
   const loop = checkpoint.loop ?? {};
   optimizer.restore(checkpoint.optimizer, loop.optimizerSteps ?? checkpoint.step);
   return { step: checkpoint.step, lossCount: loop.lossCount ?? 0, elapsedBefore: loop.elapsed ?? 0 };

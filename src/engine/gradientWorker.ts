@@ -1,7 +1,8 @@
 /**
  * Entry point of a gradient worker (bundled as dist/gradientWorker.js), started by a training
  * worker for a run with training.gradientWorkers = 2. It keeps a replica of the run's model,
- * takes the leader's weights each step and answers with the loss and gradients of its shard.
+ * takes the leader's weights each step and answers with the loss and gradients of its shard;
+ * between steps it hands over or takes back its objective's state (checkpoints, resume).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import '../core/labs';
@@ -30,6 +31,11 @@ selectBackend(config.backend, { wasmDir: config.wasmDir, tfjsNodePath: config.tf
     const replica = new ReplicaPeer(config.spec);
     port.on('message', (message: ToGradientWorker) => {
       try {
+        if (message.type === 'save-state') return post({ type: 'state', state: replica.saveStateNow() });
+        if (message.type === 'restore-state') {
+          replica.restoreStateNow(message.state);
+          return post({ type: 'restored' });
+        }
         const { loss, gradients } = replica.computeNow(message.step, message.shard, message.weights);
         post({ type: 'result', step: message.step, loss, gradients }, gradients.map((g) => g.buffer as ArrayBuffer));
       } catch (error) {

@@ -13,4 +13,4 @@ export type { ChartSeries, MetricRecord, RunState, RunSummary } from '../shared/
 
 // ---------------------------------------------------------------- host <-> worker (training internals)
 
-export type { FromGradientWorker, ToGradientWorker } from './worker';
+export type { FromGradientWorker, PlainTensorMessage, ToGradientWorker } from './worker';

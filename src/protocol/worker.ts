@@ -93,10 +93,26 @@ export interface FromWorker extends Messages {
   };
 }
 
-/** Training worker -> its gradient worker (training.gradientWorkers = 2): one shard per step. */
-export type ToGradientWorker = { type: 'compute'; step: number; shard: number; weights: Float32Array[] };
+/** A tensor as plain values (a gradient worker's objective state, e.g. its replay buffers). */
+export interface PlainTensorMessage {
+  name: string;
+  shape: number[];
+  dtype: 'float32' | 'int32';
+  values: Float32Array | Int32Array;
+}
+
+/**
+ * Training worker -> its gradient worker (training.gradientWorkers = 2): one shard per step, and
+ * between steps its objective's state for a checkpoint (save) or from one (restore, on resume).
+ */
+export type ToGradientWorker =
+  | { type: 'compute'; step: number; shard: number; weights: Float32Array[] }
+  | { type: 'save-state' }
+  | { type: 'restore-state'; state: PlainTensorMessage[] };
 
 export type FromGradientWorker =
   | { type: 'ready' }
   | { type: 'result'; step: number; loss: number; gradients: Float32Array[] }
+  | { type: 'state'; state: PlainTensorMessage[] }
+  | { type: 'restored' }
   | { type: 'error'; message: string };

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
+import { ReplicaPeer } from '../../src/core/gradientShards';
 import type { Checkpoint } from '../../src/core/sink';
 import { parseSpec } from '../../src/core/spec/validate';
 import { train } from '../../src/core/train';
@@ -55,6 +56,38 @@ test('a resumed local-search run keeps its replay buffers: the same buffers and 
   await train({ spec: spec!, sink: resumed, resumeFrom: whole.checkpoints.get(4), shouldStop: () => false });
   assert.deepEqual(stateValues(resumed.checkpoints.get(8)), stateValues(whole.checkpoints.get(8)));
   assert.deepEqual(resumed.values(), whole.values().filter(([step]) => step > 4));
+});
+
+test('with two gradient workers each keeps its own buffers (its shard\'s samples), and a resumed run keeps both', async () => {
+  const twoWorkers = { ...spec!, training: { ...spec!.training, gradientWorkers: 2 as const } };
+  const run = async (resumeFrom?: Checkpoint) => {
+    const sink = new MemorySink();
+    const gradientPeer = new ReplicaPeer(twoWorkers);
+    try {
+      await train({ spec: twoWorkers, sink, gradientPeer, shouldStop: () => false, ...(resumeFrom ? { resumeFrom } : {}) });
+    } finally {
+      gradientPeer.dispose();
+    }
+    return sink;
+  };
+  const whole = await run();
+  const atFour = stateValues(whole.checkpoints.get(4));
+  assert.deepEqual(Object.keys(atFour).sort(), [
+    'replay/policy/log-r', 'replay/policy/points', 'replay/searched/log-r', 'replay/searched/points',
+    'shard1/replay/policy/log-r', 'shard1/replay/policy/points', 'shard1/replay/searched/log-r', 'shard1/replay/searched/points',
+  ]);
+  assert.equal(atFour['shard1/replay/policy/points'].length, 2 * 2 * 4, "steps 1 and 3 put the second shard's 4 samples in its own policy buffer");
+  assert.notDeepEqual(atFour['shard1/replay/policy/points'], atFour['replay/policy/points'], 'the shards draw different trajectories');
+
+  const resumed = await run(whole.checkpoints.get(4));
+  assert.deepEqual(stateValues(resumed.checkpoints.get(8)), stateValues(whole.checkpoints.get(8)));
+  assert.deepEqual(resumed.values(), whole.values().filter(([step]) => step > 4));
+
+  // A second shard's buffers in the checkpoint of a one-worker run are refused, not dropped.
+  await assert.rejects(
+    train({ spec: spec!, sink: new MemorySink(), resumeFrom: whole.checkpoints.get(4), shouldStop: () => false }),
+    /checkpoint objective state: tensors of gradient worker 2 \(shard1\/replay\/policy\/points, \.\.\.\), but the run has training\.gradientWorkers 1/,
+  );
 });
 
 test('the buffers round-trip through a checkpoint folder; a damaged or malformed buffer is refused in words', async () => {

@@ -33,7 +33,8 @@ export interface RunsState {
   backends?: Record<string, BackendInfo>;
   /**
    * Runs that continue another run (spec `init`): where their curve starts on the step axis (the
-   * init steps of their chain added up, src/shared/runs.ts initStepOffset) and the run they
+   * init steps of their chain added up, src/shared/runs.ts initStepOffset) and on the wall-clock
+   * axis (the parents' training times at those steps, initTimeOffset), and the run they
    * continue, by display name, for the link. Absent: the run starts at step 0 of its own.
    */
   continues?: Record<string, RunContinues>;

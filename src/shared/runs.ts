@@ -71,6 +71,39 @@ export function initStepOffset<T extends Pick<RunSummary, 'id' | 'init'>>(run: T
   return continuationChain(run, readRun).reduce((offset, member) => offset + (member.init?.step ?? 0), 0);
 }
 
+/**
+ * A run's training time (ms, its records' `time`) at `step`: the time of the last record at that
+ * step (after its evaluation, as its checkpoint), else interpolated between the records around it (a checkpoint step need not be a logged one),
+ * else the last record's before it; undefined when no record has a time.
+ */
+export function recordTimeAtStep(records: readonly MetricRecord[], step: number): number | undefined {
+  let before: MetricRecord | undefined;
+  let after: MetricRecord | undefined;
+  for (const record of records) {
+    if (!Number.isFinite(record.time)) continue;
+    if (record.step <= step && (!before || record.step >= before.step)) before = record;
+    if (record.step >= step && (!after || record.step < after.step)) after = record;
+  }
+  if (before && (before.step === step || !after)) return before.time;
+  if (!after) return undefined;
+  const from = before ?? { step: 0, time: 0 };
+  return from.time + ((after.time - from.time) * (step - from.step)) / (after.step - from.step);
+}
+
+/**
+ * Where a run's curve starts on the wall-clock axis of joined curves, as initStepOffset on the
+ * step axis: a run that starts from another's step N checkpoint continues that run's curve at the
+ * time it had trained by step N (`timeAt`), adding up along a chain; an unknown time (a deleted
+ * parent, records without times) counts 0.
+ */
+export function initTimeOffset<T extends Pick<RunSummary, 'id' | 'init'>>(
+  run: T,
+  readRun: (runId: string) => T | undefined,
+  timeAt: (runId: string, step: number) => number | undefined,
+): number {
+  return continuationChain(run, readRun).reduce((offset, member) => offset + (member.init ? (timeAt(member.init.run, member.init.step) ?? 0) : 0), 0);
+}
+
 /** A run that continues another, as views show it: the run it starts from (id, display name) at `step`, and where its own curve starts. */
 export interface RunContinues {
   runId: string;
@@ -78,13 +111,29 @@ export interface RunContinues {
   step: number;
   /** Its step s is drawn at stepOffset + s (initStepOffset). */
   stepOffset: number;
+  /** Its time t (ms) is drawn at timeOffsetMs + t on the wall-clock axis (initTimeOffset); given when the view reads metrics. */
+  timeOffsetMs?: number;
 }
 
-/** What a view says of a run that continues another (undefined for a fresh start); a deleted parent is named by its id. */
-export function runContinues(run: RunSummary, readRun: (runId: string) => RunSummary | undefined): RunContinues | undefined {
+/**
+ * What a view says of a run that continues another (undefined for a fresh start); a deleted parent
+ * is named by its id. With `timeAt` (a run's training time at a step) it also says where the run
+ * starts on the wall-clock axis.
+ */
+export function runContinues(
+  run: RunSummary,
+  readRun: (runId: string) => RunSummary | undefined,
+  timeAt?: (runId: string, step: number) => number | undefined,
+): RunContinues | undefined {
   if (!run.init) return undefined;
   const parent = readRun(run.init.run);
-  return { runId: run.init.run, name: parent ? runDisplayName(parent) : run.init.run, step: run.init.step, stepOffset: initStepOffset(run, readRun) };
+  return {
+    runId: run.init.run,
+    name: parent ? runDisplayName(parent) : run.init.run,
+    step: run.init.step,
+    stepOffset: initStepOffset(run, readRun),
+    ...(timeAt ? { timeOffsetMs: initTimeOffset(run, readRun, timeAt) } : {}),
+  };
 }
 
 /** One metric of one run as a chart draws it (src/shared/series.ts builds them). */

@@ -89,11 +89,13 @@ export function overlayLines(
 }
 
 /**
- * Records moved `offset` steps along the step axis: a run that continues another from its step N
- * checkpoint is drawn from N on, so its curve joins the earlier one (src/shared/runs.ts initStepOffset).
+ * Records moved `offset` steps along the step axis and `timeOffsetMs` along the wall-clock axis: a
+ * run that continues another from its step N checkpoint is drawn from N on, and from the time the
+ * other had trained by N, so its curve joins the earlier one on both axes (src/shared/runs.ts
+ * initStepOffset, initTimeOffset).
  */
-export function offsetSteps(records: readonly MetricRecord[], offset: number): readonly MetricRecord[] {
-  return offset === 0 ? records : records.map((record) => ({ ...record, step: record.step + offset }));
+export function offsetSteps(records: readonly MetricRecord[], offset: number, timeOffsetMs = 0): readonly MetricRecord[] {
+  return offset === 0 && timeOffsetMs === 0 ? records : records.map((record) => ({ ...record, step: record.step + offset, time: record.time + timeOffsetMs }));
 }
 
 /** Metric series of several runs, filled from full replays and live increments alike. */

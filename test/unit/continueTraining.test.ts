@@ -12,8 +12,8 @@ import { parseSpec } from '../../src/core/spec/validate';
 import { continuesText } from '../../src/host/runs/runsTreeModel';
 import { ContinueError, continuationStem, continueTraining, parseStepCount, type ContinueDeps } from '../../src/host/training/continueTraining';
 import type { RunState, RunSummary } from '../../src/protocol';
-import { continuationChain, initStepOffset, runContinues, type RunInit } from '../../src/shared/runs';
-import { MetricStore, offsetSteps } from '../../src/shared/series';
+import { continuationChain, initStepOffset, initTimeOffset, recordTimeAtStep, runContinues, type MetricRecord, type RunInit } from '../../src/shared/runs';
+import { MetricStore, offsetSteps, onXAxis } from '../../src/shared/series';
 import { experimentFolderFor } from '../../src/host/training/experimentFiles';
 
 const SPEC = {
@@ -187,4 +187,43 @@ test('a chain of continuations: each run\'s curve starts where the one it contin
   assert.equal(continuesText(runs.get('orphan')!, undefined), 'continues deleted at step 30');
   assert.equal(continuesText(runs.get('a')!, undefined), undefined);
   assert.equal(runContinues(runs.get('a')!, read), undefined);
+});
+
+test("on the wall-clock axis a continued run's curve starts at the time the run it continues had trained by its init step", () => {
+  const loss = (step: number, time: number): MetricRecord => ({ step, time, values: { 'train/loss': 1 / step } });
+  const metrics = new Map<string, MetricRecord[]>([
+    // a: logged every 20 steps, 100 ms a step; b continues it at step 50, between two logged steps.
+    ['a', [loss(20, 2000), { step: 20, time: 2100, values: { 'eval/train/loss': 0.1 } }, loss(40, 4000), loss(60, 6000)]],
+    ['b', [loss(10, 1000), loss(40, 3000)]],
+    ['c', [loss(5, 500), loss(10, 1000)]],
+  ]);
+  const runs = new Map([
+    ['a', summary('a')],
+    ['b', summary('b', { init: { run: 'a', step: 50 } })],
+    ['c', summary('c', { init: { run: 'b', step: 40 } })],
+    ['orphan', summary('orphan', { init: { run: 'deleted', step: 30 } })],
+  ]);
+  const read = (id: string) => runs.get(id);
+  const timeAt = (id: string, step: number) => recordTimeAtStep(metrics.get(id) ?? [], step);
+  assert.equal(timeAt('a', 40), 4000, 'a logged step: its record\'s time');
+  assert.equal(timeAt('a', 20), 2100, 'the last record at a step: after its evaluation, as its checkpoint');
+  assert.equal(timeAt('a', 50), 5000, 'between logged steps: interpolated');
+  assert.equal(timeAt('a', 10), 1000, 'before the first logged step: from (0, 0)');
+  assert.equal(timeAt('a', 70), 6000, 'after the last: the last time');
+  assert.equal(timeAt('deleted', 30), undefined);
+  assert.equal(initTimeOffset(runs.get('a')!, read, timeAt), 0);
+  assert.equal(initTimeOffset(runs.get('c')!, read, timeAt), 5000 + 3000, 'offsets add up along the chain');
+  assert.equal(initTimeOffset(runs.get('orphan')!, read, timeAt), 0, 'a deleted parent: its time is unknown');
+
+  // What the dashboard sends and the page draws: c's first point on the wall-clock axis is 8 s + its own 0.5 s.
+  const continues = runContinues(runs.get('c')!, read, timeAt)!;
+  assert.deepEqual(continues, { runId: 'b', name: 'b', step: 40, stepOffset: 90, timeOffsetMs: 8000 });
+  const store = new MetricStore();
+  for (const id of ['a', 'b', 'c']) {
+    const joined = id === 'a' ? undefined : runContinues(runs.get(id)!, read, timeAt)!;
+    store.append(id, offsetSteps(metrics.get(id)!, joined?.stepOffset ?? 0, joined?.timeOffsetMs ?? 0));
+  }
+  assert.deepEqual(onXAxis(store.series('b', 'train/loss')!, 'time'), { steps: [6, 8], values: [0.1, 1 / 40] }, 'b from a\'s 5 s at step 50 on');
+  assert.deepEqual(onXAxis(store.series('c', 'train/loss')!, 'time'), { steps: [8.5, 9], values: [0.2, 0.1] });
+  assert.deepEqual(onXAxis(store.series('c', 'train/loss')!, 'step'), { steps: [95, 100], values: [0.2, 0.1] }, 'the step axis as before');
 });

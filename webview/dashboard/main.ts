@@ -151,7 +151,7 @@ host.onNotification('state', (message) => {
   continues = message.continues ?? {};
   store.clear();
   samplers.clear();
-  for (const run of runs) store.append(run.id, offsetSteps(message.metrics[run.id] ?? [], stepOffsetOf(run.id)));
+  for (const run of runs) store.append(run.id, offsetSteps(message.metrics[run.id] ?? [], stepOffsetOf(run.id), timeOffsetOf(run.id)));
   for (const run of runs) samplerOf(run.id).add(progressSamples(message.metrics[run.id] ?? []));
   messages.replaceChildren();
   persist();
@@ -161,7 +161,7 @@ host.onNotification('state', (message) => {
 });
 host.onNotification('metrics', (message) => {
   if (runs.some((r) => r.id === message.runId)) {
-    for (const metric of store.append(message.runId, offsetSteps(message.records, stepOffsetOf(message.runId)))) dirty.add(metric);
+    for (const metric of store.append(message.runId, offsetSteps(message.records, stepOffsetOf(message.runId), timeOffsetOf(message.runId)))) dirty.add(metric);
     samplerOf(message.runId).add(progressSamples(message.records));
     scheduleChartUpdate();
   }
@@ -213,6 +213,8 @@ function renderRuns(): void {
 
 /** A continued run's steps are drawn after its parent's: its own step s at offset + s. */
 const stepOffsetOf = (runId: string): number => continues[runId]?.stepOffset ?? 0;
+/** ...and on the wall-clock axis from the time its parent had trained by the step it continues. */
+const timeOffsetOf = (runId: string): number => continues[runId]?.timeOffsetMs ?? 0;
 
 /** `continues <run> at step N`, the run a link that opens it. */
 function continuesLink(run: RunSummary): HTMLElement | '' {

@@ -12,7 +12,7 @@ import { DASHBOARD_VIEW_TYPE, type FromDashboardPage, type RunsState, type ToDas
 import { buildMetricsCsv } from '../../shared/csv';
 import type { Disposable } from '../../shared/disposable';
 import { errorMessage } from '../../shared/errors';
-import { runContinues, runDisplayName, type RunContinues } from '../../shared/runs';
+import { recordTimeAtStep, runContinues, runDisplayName, type RunContinues } from '../../shared/runs';
 import type { PanelContext, PanelController, PanelProvider } from './panelHost';
 import { registerPanel, type PanelModule, type PanelRegistration } from './registration';
 
@@ -151,6 +151,12 @@ class DashboardPanel implements PanelController {
     const backends: Record<string, BackendInfo> = {};
     const continues: Record<string, RunContinues> = {};
     const problems: string[] = [];
+    // A continued run's wall-clock offset reads its ancestors' metrics: each file once per state.
+    const metricsRead = new Map<string, MetricRecord[]>();
+    const metricsOf = (id: string): MetricRecord[] => {
+      if (!metricsRead.has(id)) metricsRead.set(id, attempt(() => this.source.readMetrics(id)) ?? []);
+      return metricsRead.get(id)!;
+    };
     this.missing = [];
     for (const id of this.runIds) {
       const run = attempt(() => this.source.readRun(id));
@@ -162,11 +168,11 @@ class DashboardPanel implements PanelController {
       }
       this.knownNames.set(id, runDisplayName(run));
       runs.push(run);
-      metrics[id] = attempt(() => this.source.readMetrics(id)) ?? [];
+      metrics[id] = metricsOf(id);
       specs[id] = attempt(() => this.source.readSpec(id));
       const backend = attempt(() => this.source.readBackend?.(id));
       if (backend) backends[id] = backend;
-      const parent = runContinues(run, (runId) => attempt(() => this.source.readRun(runId)));
+      const parent = runContinues(run, (runId) => attempt(() => this.source.readRun(runId)), (runId, step) => recordTimeAtStep(metricsOf(runId), step));
       if (parent) continues[id] = parent;
     }
     const state: RunsState = { runs, metrics, specs, backends, continues };

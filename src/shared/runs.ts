@@ -73,7 +73,7 @@ export function initStepOffset<T extends Pick<RunSummary, 'id' | 'init'>>(run: T
 
 /**
  * A run's training time (ms, its records' `time`) at `step`: the time of the last record at that
- * step (after its evaluation, as its checkpoint), else interpolated between the records around it (a checkpoint step need not be a logged one),
+ * step (the latest logged by then), else interpolated between the records around it (a checkpoint step need not be a logged one),
  * else the last record's before it; undefined when no record has a time.
  */
 export function recordTimeAtStep(records: readonly MetricRecord[], step: number): number | undefined {

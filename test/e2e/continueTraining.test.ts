@@ -2,8 +2,8 @@
 // the test's setup; from its context menu in the Runs view, Continue Training asks how many steps,
 // writes `<experiment>-continued.lab.json` with init = the run's last checkpoint and trains it;
 // the new run completes, the dashboard of the two shows the continued curve joined to the first
-// (its points from the init step on) with a link to the run it continues, the Runs view says which
-// run it continues, and the link opens that run. Screenshots go to test-results/e2e/continue-training/.
+// (its points from the init step on, and on the wall-clock axis from the first's time there) with a
+// link to the run it continues, the Runs view says which run it continues, and the link opens that run. Screenshots go to test-results/e2e/continue-training/.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -95,6 +95,21 @@ test('Continue Training from the Runs view: a new run from the last checkpoint, 
     assert.equal(await link.textContent(), firstName);
     assert.match((await link.locator('xpath=..').textContent()) ?? '', new RegExp(`continues .* at step ${FIRST_STEPS}$`));
     console.log(`joined series: first ${JSON.stringify(first)}, continued ${JSON.stringify(second)}; screenshot: ${await workbench.screenshot('dashboard-joined')}`);
+
+    // On the wall-clock axis too the continued curve starts after the first ends (at the time the
+    // first had trained by its step 40, plus its own time to its first logged step), not at 0.
+    await frame.click('#wall-clock');
+    const onTime = await waitFor(
+      async () => {
+        if ((await frame.locator('[data-testid="chart-train/loss"]').getAttribute('data-x-title')) !== 'wall-clock time (s)') return undefined;
+        const [a, b] = [await seriesRange(frame, firstId, 'train/loss'), await seriesRange(frame, secondId, 'train/loss')];
+        return a && b ? { first: a, second: b } : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the wall-clock x axis of the two runs' },
+    );
+    assert.ok(onTime.second.firstX > onTime.first.lastX, `the continued run starts at ${onTime.second.firstX} s, after the first's last point at ${onTime.first.lastX} s`);
+    console.log(`wall-clock series: ${JSON.stringify(onTime)}; screenshot: ${await workbench.screenshot('dashboard-joined-wall-clock')}`);
+    await frame.click('#wall-clock');
 
     // The Runs view says which run the new one continues.
     const row = await waitFor(async () => (await workbench.treeRows('Runs')).find((label) => label.startsWith(`${secondId},`)), {

@@ -206,7 +206,7 @@ test("on the wall-clock axis a continued run's curve starts at the time the run 
   const read = (id: string) => runs.get(id);
   const timeAt = (id: string, step: number) => recordTimeAtStep(metrics.get(id) ?? [], step);
   assert.equal(timeAt('a', 40), 4000, 'a logged step: its record\'s time');
-  assert.equal(timeAt('a', 20), 2100, 'the last record at a step: after its evaluation, as its checkpoint');
+  assert.equal(timeAt('a', 20), 2100, 'the last record at a step: the latest time logged by then');
   assert.equal(timeAt('a', 50), 5000, 'between logged steps: interpolated');
   assert.equal(timeAt('a', 10), 1000, 'before the first logged step: from (0, 0)');
   assert.equal(timeAt('a', 70), 6000, 'after the last: the last time');

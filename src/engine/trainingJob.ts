@@ -94,7 +94,7 @@ export async function runTrainingJob(runDir: string, run: TrainingJobRun, contex
     await gradientPeer?.dispose();
     closeQuietly(sink, context.logError);
     // Checkpoint tensors are owned by the caller; train() has copied what it needs by now.
-    if (resumeFrom) tf.dispose([...resumeFrom.weights, ...resumeFrom.optimizer].map((named) => named.tensor));
+    if (resumeFrom) tf.dispose([...resumeFrom.weights, ...resumeFrom.optimizer, ...(resumeFrom.objectiveState ?? [])].map((named) => named.tensor));
     if (initWeights) tf.dispose(initWeights.map((named) => named.tensor));
   }
 }

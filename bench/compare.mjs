@@ -3,10 +3,14 @@
 // mean anything). See bench/README.md for the method and the floor estimates.
 //
 //   npm run bench:compare
-//   node bench/compare.mjs [--steps 100] [--rounds 3] [--backends wasm,cpu,node]
+//   node bench/compare.mjs [--steps 100] [--rounds 3] [--backends wasm[,cpu,node]]
 //                          [--workloads mha,compositional,posterior,corelnet,corelnet-identity,sampler[,sampler-ls]]
 //                          [--no-check] [--no-parallel] [--one-worker] [--no-install] [--baseline DIR]
 //                          [--torch-default-malloc]
+//
+// With no flags: every workload but sampler-ls, the wasm backend only, 3 rounds, 2 concurrent runs;
+// 12 minutes on the shared 2-core machine at load average 5-6 (bench/README.md; the cap is 15).
+// --backends wasm,cpu,node adds the other backends (once each, a short window).
 //
 // --baseline DIR: also time our training built from another source tree (DIR/src, e.g. a copy
 // of src/ before a change, and its kernels from DIR/dist when it has them: bench/README.md),
@@ -26,7 +30,9 @@
 //             its first 10 losses must match ours within 1e-4 (else the comparison is void); the
 //             sampler also its weights after the 10 steps, and each step's noise is exported
 //   ratio     one run at a fixed batch: ours (wasm) and PyTorch (1 and 2 threads, the faster
-//             counts), alternated for --rounds rounds, best of each side
+//             counts), alternated for --rounds rounds, best of each side; PyTorch at 2 threads
+//             is dropped after a round where it ran under half as fast as 1 thread (it cannot
+//             count, and under load it takes minutes per round)
 //   both cores  the same with ours also timed with training.gradientWorkers = 2 (the batch's
 //             second half in a gradient worker thread, one update from the mean gradient; opt-in
 //             in the product), the faster of 1 and 2 workers counting, as PyTorch's threads do;
@@ -36,7 +42,9 @@
 //   CPU time  the same runs' CPU seconds per step (every thread of the process), ours at 1 worker
 //             against PyTorch at 1 thread: "ratio CPU 1t", less moved by other jobs than wall time
 // Prints a table, then one JSON line: {"workloads": {name: {"ours", "pytorch", "ratio",
-// "ratio_cpu_1_thread", "ours_2_workers", "ratio_both_cores"}}, "min_ratio", "min_ratio_both_cores"}.
+// "ratio_cpu_1_thread", "ours_2_workers", "ratio_both_cores"}}, "min_ratio", "min_ratio_both_cores",
+// "kernels": {"active": [ids], "off"?: {id: reason}}} (the kernels our timed runs had; with
+// --baseline also "baseline_kernels").
 import { bundleAgainst } from './lib/bundleAgainst.mjs';
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -52,7 +60,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '10' },
     'log-every': { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' },
-    backends: { type: 'string', default: 'wasm,cpu,node' },
+    // The product's backend; the cpu and node backends only when named (issue 24: the default run stays under 15 minutes).
+    backends: { type: 'string', default: 'wasm' },
     workloads: { type: 'string', default: 'mha,compositional,posterior,corelnet,corelnet-identity,sampler' },
     'no-check': { type: 'boolean', default: false },
     'no-parallel': { type: 'boolean', default: false },
@@ -185,7 +194,22 @@ async function main() {
   );
   const minimum = (values) => (values.length ? Math.min(...values) : null);
   const bothCores = Object.values(summary).filter((r) => r.ratio_both_cores !== undefined).map((r) => r.ratio_both_cores);
-  console.log(JSON.stringify({ workloads: summary, min_ratio: minimum(Object.values(summary).map((r) => r.ratio)), ...(bothCores.length ? { min_ratio_both_cores: minimum(bothCores) } : {}) }));
+  const kernelsOf = (side) => Object.values(results).find((r) => r.kernels?.[side])?.kernels[side];
+  console.log(`kernels: ${kernelLine(kernelsOf('ours'))}${args.baseline ? `; baseline: ${kernelLine(kernelsOf('baseline'))}` : ''}`);
+  console.log(JSON.stringify({
+    workloads: summary,
+    min_ratio: minimum(Object.values(summary).map((r) => r.ratio)),
+    ...(bothCores.length ? { min_ratio_both_cores: minimum(bothCores) } : {}),
+    kernels: kernelsOf('ours'),
+    ...(args.baseline ? { baseline_kernels: kernelsOf('baseline') } : {}),
+  }));
+}
+
+/** "7 active: batched-matmul, ..." and each kernel that was off with why. */
+function kernelLine(kernels) {
+  if (!kernels) return 'unknown';
+  const off = Object.entries(kernels.off ?? {}).map(([id, reason]) => `${id} OFF (${reason})`);
+  return [`${kernels.active.length} active: ${kernels.active.join(', ')}`, ...off].join('; ');
 }
 
 async function measureWorkload(ours, key, workload, baseline) {
@@ -208,16 +232,23 @@ async function measureWorkload(ours, key, workload, baseline) {
   const torchRuns = { 1: [], 2: [] };
   // CPU seconds per step of ours (1 worker) and PyTorch (1 thread): less moved by others' jobs than wall time.
   const cpu = { ours: [], pytorch: [] };
+  result.kernels = {};
   for (let round = 1; round <= ROUNDS; round++) {
     progress(`round ${round}/${ROUNDS}`);
     for (const gradientWorkers of workerCounts) {
       const request = { mode: 'time', backend: 'wasm', workload, ...timing, gradientWorkers };
       const run = await runOurs(ours, request);
       oursRuns[gradientWorkers].push(run.stepsPerSecond);
+      result.kernels.ours ??= run.kernels;
       if (gradientWorkers === 1) cpu.ours.push(run.cpuSecondsPerStep);
-      if (baseline) baselineRuns[gradientWorkers].push((await runOurs(baseline, request)).stepsPerSecond);
+      if (baseline) {
+        const baselineRun = await runOurs(baseline, request);
+        baselineRuns[gradientWorkers].push(baselineRun.stepsPerSecond);
+        result.kernels.baseline ??= baselineRun.kernels;
+      }
     }
     for (const threads of [1, 2]) {
+      if (threads === 2 && !twoThreadsMayCount(torchRuns)) continue;
       const run = await runTorch(workload, threads, timing, torchData);
       torchRuns[threads].push(run.stepsPerSecond);
       if (threads === 1) cpu.pytorch.push(run.cpuSecondsPerStep);
@@ -264,6 +295,18 @@ async function measureWorkload(ours, key, workload, baseline) {
     };
   }
   return result;
+}
+
+/**
+ * Whether PyTorch at 2 threads is worth timing again: only the faster thread count counts, and on
+ * a loaded machine 2 threads collapse (OpenMP workers spinning at every barrier: 0.9-2.6 steps/s
+ * where 1 thread ran 20-90, bench/README.md), which took 14 of the 20 minutes of a no-flag run at
+ * load 5-8. So after any round where 2 threads ran under half as fast as 1 thread, they are not
+ * timed again; while they stay within 2x, every round times both.
+ */
+function twoThreadsMayCount(torchRuns) {
+  if (torchRuns[2].length === 0) return true;
+  return Math.max(...torchRuns[2]) >= Math.max(...torchRuns[1]) / 2;
 }
 
 /** --steps, or fewer for a workload with `maxSteps` (slow steps: the sampler), in whole loss windows. */

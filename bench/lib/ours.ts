@@ -230,7 +230,10 @@ async function main() {
   }
   const run = { time: timeTraining, export: exportExchange, profile: profileTraining }[request.mode];
   const result = await run(request);
-  console.log(JSON.stringify({ backend: backend.name, ...result }));
+  // Model Lab's wasm kernels this process ran with: the active ones, and why any other is off.
+  const kernels = backend.kernels ?? [];
+  const off = Object.fromEntries(kernels.filter((k) => !k.active).map((k) => [k.name, k.reason ?? 'off']));
+  console.log(JSON.stringify({ backend: backend.name, kernels: { active: kernels.filter((k) => k.active).map((k) => k.name), ...(Object.keys(off).length > 0 ? { off } : {}) }, ...result }));
 }
 
 main().catch((error) => {

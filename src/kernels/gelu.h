@@ -25,7 +25,11 @@
 
 // exp(hi + lo) for hi in [-72, 0] and |lo| small beside it (hi's rounding error, carried apart).
 static inline __attribute__((always_inline)) v128_t exp_split(v128_t hi, v128_t lo) {
-  const v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(hi, SPLAT(1.44269504088896341f)));
+  // n = hi log2(e) rounded to the nearest integer (ties to even), by adding 1.5 * 2^23: n is then
+  // the low bits of the sum, which build 2^n below (nearest + trunc_sat give the same n in more
+  // instructions on x86).
+  const v128_t shifted = wasm_f32x4_add(wasm_f32x4_mul(hi, SPLAT(1.44269504088896341f)), SPLAT(12582912.0f));
+  const v128_t n = wasm_f32x4_sub(shifted, SPLAT(12582912.0f));
   // ln 2 = 0.693359375 - 2.12194440e-4 + ...: n times the first part is exact.
   const v128_t r = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_sub(hi, wasm_f32x4_mul(n, SPLAT(0.693359375f))), wasm_f32x4_mul(n, SPLAT(-2.12194440e-4f))), lo);
   v128_t p = SPLAT(1.9875691500e-4f);
@@ -36,7 +40,7 @@ static inline __attribute__((always_inline)) v128_t exp_split(v128_t hi, v128_t 
   p = MUL_ADD(p, r, 5.0000001201e-1f);
   p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), r), SPLAT(1));
   // 2^n built in the exponent bits; n >= -104 here, so it is a normal number.
-  const v128_t power = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  const v128_t power = wasm_i32x4_shl(wasm_i32x4_add(shifted, wasm_i32x4_splat(127 - 0x4b400000)), 23);
   return wasm_f32x4_mul(p, power);
 }
 
@@ -45,7 +49,7 @@ static inline __attribute__((always_inline)) void gelu_lanes(v128_t z, v128_t *y
   const v128_t one = SPLAT(1);
   const v128_t a = wasm_f32x4_abs(z);
   const v128_t inside = wasm_f32x4_le(a, SPLAT(GELU_TAIL));
-  const v128_t c = wasm_f32x4_min(a, SPLAT(GELU_TAIL));
+  const v128_t c = wasm_f32x4_pmin(a, SPLAT(GELU_TAIL)); // pmin: one x86 instruction (a NaN lane is masked by `inside`)
   const v128_t c_hi = wasm_v128_and(c, wasm_i32x4_splat((int)0xfffff000));
   const v128_t c_lo = wasm_f32x4_sub(c, c_hi);
   const v128_t hi = wasm_f32x4_mul(wasm_f32x4_mul(c_hi, c_hi), SPLAT(-0.5f));

@@ -50,7 +50,8 @@ static void column_sums(const float *g, int rows, int n, float *sums) {
   }
 }
 
-// y = act(x w + bias); with GELU also slope = gelu'(x w + bias) (else slope is not touched).
+// y = act(x w + bias); with GELU also slope = gelu'(x w + bias) unless slope is 0 (a forward
+// that no backward follows: the sampler's draw); without GELU slope is not touched.
 __attribute__((export_name("dense_forward")))
 void dense_forward(const float *x, const float *w, const float *bias, float *y, float *slope, int m, int n, int k, int activation) {
   product(x, k, 1, w, y, m, n, k);
@@ -58,6 +59,11 @@ void dense_forward(const float *x, const float *w, const float *bias, float *y, 
   for (int i = 0; i < m; i++) {
     float *row = y + (long)i * n;
     int j = 0;
+    if (activation == GELU && !slope) {
+      for (; j + 4 <= n; j += 4) gelu4_value(wasm_f32x4_add(wasm_v128_load(row + j), wasm_v128_load(bias + j)), row + j);
+      for (; j < n; j++) gelu1_value(row[j] + bias[j], row + j);
+      continue;
+    }
     if (activation == GELU) {
       float *slopes = slope + (long)i * n;
       for (; j + 4 <= n; j += 4) gelu4(wasm_f32x4_add(wasm_v128_load(row + j), wasm_v128_load(bias + j)), row + j, slopes + j);
@@ -117,10 +123,16 @@ void bias_relu_backward(const float *y, const float *dy, float *dx, float *dbias
   column_sums(dx, rows, n, dbias);
 }
 
-// y = gelu(x) and slope = gelu'(x), elementwise over size values (the backward is dy * slope).
+// y = gelu(x) and slope = gelu'(x), elementwise over size values (the backward is dy * slope);
+// y alone when slope is 0.
 __attribute__((export_name("gelu_forward")))
 void gelu_forward(const float *x, float *y, float *slope, long size) {
   long i = 0;
+  if (!slope) {
+    for (; i + 4 <= size; i += 4) gelu4_value(wasm_v128_load(x + i), y + i);
+    for (; i < size; i++) gelu1_value(x[i], y + i);
+    return;
+  }
   for (; i + 4 <= size; i += 4) gelu4(wasm_v128_load(x + i), y + i, slope + i);
   for (; i < size; i++) gelu1(x[i], y + i, slope + i);
 }

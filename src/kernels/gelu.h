@@ -88,6 +88,20 @@ static inline __attribute__((always_inline)) void gelu1(float z, float *y, float
   *slope = wasm_f32x4_extract_lane(slopes, 0);
 }
 
+// gelu of 4 values into y[0..3], without the slopes (a forward that no backward follows).
+static inline __attribute__((always_inline)) void gelu4_value(v128_t z, float *y) {
+  v128_t values, slopes;
+  gelu_lanes(z, &values, &slopes);
+  wasm_v128_store(y, values);
+}
+
+// One value without its slope, as a lane of gelu_lanes.
+static inline __attribute__((always_inline)) void gelu1_value(float z, float *y) {
+  v128_t values, slopes;
+  gelu_lanes(wasm_f32x4_splat(z), &values, &slopes);
+  *y = wasm_f32x4_extract_lane(values, 0);
+}
+
 #undef MUL_ADD
 #undef SPLAT
 #endif

@@ -5,13 +5,14 @@
  * add, ReLU) and six backward; the bias add and ReLU alone were about 15% of a multi-head attention
  * step (bench/README.md), and GELU's erf form as tfjs ops (Erf, Exp and their multiplies) most of
  * a diffusion sampler step. GELU is PyTorch's exact form (src/kernels/gelu.h); its forward also
- * writes the slope gelu'(z), which the backward multiplies by. Registered with tfjs's wasm backend
+ * writes the slope gelu'(z), which the backward multiplies by, only where tfjs records a gradient
+ * tape (a forward under no gradient, as the sampler's draw, writes y alone). Registered with tfjs's wasm backend
  * under Model Lab's own names and wrapped in a custom gradient. `dense` is the op
  * src/core/layers/linear.ts calls and `gelu` the activation alone: on the kernel when it is on
  * (src/core/kernels/index.ts), as tfjs ops otherwise.
  */
 import * as tf from '@tensorflow/tfjs';
-import { fusedOp, RegisteredKernels, type HeapKernel, type KernelArgs } from './wasmModule';
+import { fusedOp, RegisteredKernels, type HeapKernel, type KernelArgs, type WasmBackend } from './wasmModule';
 
 const FORWARD = 'ModelLabDense';
 const GELU_FORWARD = 'ModelLabDenseGelu';
@@ -34,7 +35,7 @@ interface KernelExports {
 
 type DenseArgs = KernelArgs<{ activation: Activation }>;
 
-/** y = act(x w + bias) for identity or ReLU. */
+/** y = act(x w + bias), without GELU's slope (a forward under no gradient tape). */
 function forwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, w, bias }, attrs }: DenseArgs): tf.TensorInfo {
   const [m, k] = x.shape;
   const n = w.shape[1];
@@ -43,14 +44,13 @@ function forwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, w, bias
   return y;
 }
 
-/** [y, slope]: y = gelu(x w + bias) and its slope there, which the backward multiplies dy by. */
-function geluForwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, w, bias } }: KernelArgs): tf.TensorInfo[] {
+/** y = gelu(x w + bias), and its slope there, which the backward multiplies dy by, into `slope` (see withSlope). */
+function geluForwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, w, bias, slope } }: KernelArgs): tf.TensorInfo {
   const [m, k] = x.shape;
   const n = w.shape[1];
   const [y, yAt] = kernel.output([m, n]);
-  const [slope, slopeAt] = kernel.output([m, n]);
-  kernel.exports.dense_forward(kernel.at(x), kernel.at(w), kernel.at(bias), yAt, slopeAt, m, n, k, ACTIVATION_CODES.gelu);
-  return [y, slope];
+  kernel.exports.dense_forward(kernel.at(x), kernel.at(w), kernel.at(bias), yAt, kernel.at(slope), m, n, k, ACTIVATION_CODES.gelu);
+  return y;
 }
 
 /** `saved` is y with ReLU, the slope with GELU; unused without an activation. */
@@ -66,12 +66,11 @@ function backwardKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, w, sav
   return [dx, dw, dbias];
 }
 
-/** [gelu(x), gelu'(x)], elementwise. */
-function geluKernel(kernel: HeapKernel<KernelExports>, { inputs: { x } }: KernelArgs): tf.TensorInfo[] {
+/** gelu(x) elementwise, and gelu'(x) into `slope` when given (see withSlope). */
+function geluKernel(kernel: HeapKernel<KernelExports>, { inputs: { x, slope } }: KernelArgs): tf.TensorInfo {
   const [y, yAt] = kernel.output(x.shape);
-  const [slope, slopeAt] = kernel.output(x.shape);
-  kernel.exports.gelu_forward(kernel.at(x), yAt, slopeAt, x.shape.reduce((p, d) => p * d, 1));
-  return [y, slope];
+  kernel.exports.gelu_forward(kernel.at(x), yAt, slope ? kernel.at(slope) : 0, x.shape.reduce((p, d) => p * d, 1));
+  return y;
 }
 
 /** dx and dbias of y = relu(x + bias), from y and dy [..., n]. */
@@ -95,7 +94,10 @@ export const denseKernels = new RegisteredKernels<KernelExports>('dense', {
 
 /** On the kernel (float32 with a bias only): differentiable in x, w and bias. */
 function denseOnKernel(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D, activation: Activation): tf.Tensor2D {
-  if (activation === 'gelu') return (tf.engine().runKernel(GELU_FORWARD, { x, w, bias }) as unknown as tf.Tensor2D[])[0];
+  if (activation === 'gelu') {
+    if (!tf.engine().isTapeOn()) return tf.engine().runKernel(FORWARD, { x, w, bias }, { activation }) as tf.Tensor2D;
+    return withSlope([x.shape[0], w.shape[1]], (slope) => tf.engine().runKernel(GELU_FORWARD, { x, w, bias, slope }) as tf.Tensor2D);
+  }
   const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, weight, b] = args as tf.Tensor[];
     const y = tf.engine().runKernel(FORWARD, { x: input, w: weight, bias: b }, { activation }) as tf.Tensor;
@@ -110,23 +112,36 @@ function denseOnKernel(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D, activa
   return dense(x, w, bias);
 }
 
-// The GELU kernels have two outputs, y and the slope that the backward needs, so their gradients
-// are registered with tfjs, which saves that output (a custom gradient may only save tensors that
-// exist before it or its one result: tfjs's test mode counts any other as a leak). The slope's own
-// dy, which no op uses, is zeros that tfjs makes. The backward runs once, for every input.
+/**
+ * run(slope) with `slope` a new uninitialised tensor of `shape`, which the GELU kernel run fills
+ * with gelu' and whose gradient (registered below) saves it as an input; disposed here, kept by
+ * the tape until the backward. Why an input the kernel writes rather than a second output: tfjs
+ * gives every output a dy in the backward, zeros it builds in JS and copies into the heap for one
+ * no op uses (1.6 MB per [6400, 64] layer), and a custom gradient may only save tensors that exist
+ * before it or its one result (tfjs's test mode, on here, counts any other as a leak). As an input
+ * that is no function of the variables, tfjs's backward asks no gradient for it.
+ */
+function withSlope<T extends tf.Tensor>(shape: number[], run: (slope: tf.Tensor) => T): T {
+  const backend = tf.backend() as unknown as WasmBackend;
+  const slope = tf.engine().makeTensorFromTensorInfo(backend.makeOutput(shape, 'float32'));
+  const y = run(slope);
+  slope.dispose();
+  return y;
+}
+
+// The backward runs once, for every input.
 tf.registerGradient({
   kernelName: GELU_FORWARD,
-  inputsToSave: ['x', 'w'],
-  outputsToSave: [false, true],
-  gradFunc: (dys: tf.Tensor | tf.Tensor[], [x, w, slope]: tf.Tensor[]) => {
-    const [dx, dw, dbias] = tf.engine().runKernel(BACKWARD, { x, w, saved: slope, dy: (dys as tf.Tensor[])[0] }, { activation: 'gelu' }) as unknown as tf.Tensor[];
+  inputsToSave: ['x', 'w', 'slope'],
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], [x, w, slope]: tf.Tensor[]) => {
+    const [dx, dw, dbias] = tf.engine().runKernel(BACKWARD, { x, w, saved: slope, dy: dy as tf.Tensor }, { activation: 'gelu' }) as unknown as tf.Tensor[];
     return { x: () => dx, w: () => dw, bias: () => dbias };
   },
 });
 tf.registerGradient({
   kernelName: GELU,
-  outputsToSave: [false, true],
-  gradFunc: (dys: tf.Tensor | tf.Tensor[], [slope]: tf.Tensor[]) => ({ x: () => tf.mul((dys as tf.Tensor[])[0], slope) }),
+  inputsToSave: ['slope'],
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], [slope]: tf.Tensor[]) => ({ x: () => tf.mul(dy as tf.Tensor, slope) }),
 });
 
 /**
@@ -158,9 +173,10 @@ function geluOnOps(x: tf.Tensor): tf.Tensor {
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
 }
 
-/** GELU on the kernel: its forward also gives the slope, so the gradient is one multiply. */
+/** GELU on the kernel: under a gradient tape its forward also gives the slope, so the gradient is one multiply. */
 function geluOnKernel(x: tf.Tensor): tf.Tensor {
-  return (tf.engine().runKernel(GELU, { x }) as unknown as tf.Tensor[])[0];
+  if (!tf.engine().isTapeOn()) return tf.engine().runKernel(GELU, { x }) as tf.Tensor;
+  return withSlope(x.shape, (slope) => tf.engine().runKernel(GELU, { x, slope }) as tf.Tensor);
 }
 
 const ACTIVATIONS_ON_OPS: Record<Activation, (x: tf.Tensor) => tf.Tensor> = { identity: (x) => x, relu: tf.relu, gelu: geluOnOps };
